@@ -1,0 +1,45 @@
+// Top-level argument parsing: global flags (-v, -q, --version) and dispatch
+// to the selected subcommand. Bad values end with one clear line and exit 2.
+#include "cli/app.hpp"
+
+#include <cstdio>
+
+#include "io/log.hpp"
+
+#ifndef RTETHER_VERSION
+#define RTETHER_VERSION "dev"
+#endif
+
+namespace rtether::cli {
+
+int run(int argc, char** argv) {
+  CLI::App app{"rtether: reverse tethering relay and device client"};
+  app.set_version_flag("--version", std::string("rtether ") + RTETHER_VERSION);
+  app.require_subcommand(1);
+  int verbose = 0;
+  bool quiet = false;
+  app.add_flag("-v,--verbose", verbose, "More log output (repeat for debug)");
+  app.add_flag("-q,--quiet", quiet, "Only warnings and errors");
+
+  CommandBody body;
+  register_relay(app, body);
+  register_client(app, body);
+  register_shell(app, body, argv[0]);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  if (quiet) log::set_level(log::Level::Warn);
+  if (verbose > 0) log::set_level(log::Level::Debug);
+  if (!body) return 2;
+  try {
+    return body();
+  } catch (const std::exception& e) {
+    log::error("{}", e.what());
+    return 1;
+  }
+}
+
+}  // namespace rtether::cli

@@ -1,0 +1,21 @@
+// Command-line front end: one CLI11 app, one subcommand per file
+// (<name>_command.cpp), each registering itself through a register_* call.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+
+namespace rtether::cli {
+
+// A subcommand's body runs after parsing and returns the process exit status.
+using CommandBody = std::function<int()>;
+
+int run(int argc, char** argv);
+
+// Each returns the body to run when its subcommand is selected.
+void register_relay(CLI::App& app, CommandBody& body);
+void register_client(CLI::App& app, CommandBody& body);
+void register_shell(CLI::App& app, CommandBody& body, const char* self_path);
+
+}  // namespace rtether::cli

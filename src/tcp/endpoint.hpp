@@ -1,0 +1,166 @@
+// tcp::Endpoint: the device-facing half of one relayed TCP connection, as a
+// pure state machine (no I/O, time passed in). The relay owns the host socket
+// and the packet buffers; the endpoint owns sequence numbers, windows,
+// retransmission and the connection state.
+//
+// Lifecycle (the relay is the passive side, RFC 9293 section 3.3.2):
+//   device SYN  -> Connecting      (relay starts a non-blocking host connect;
+//                                   nothing is sent to the device yet)
+//   on_connected -> SynReceived    (SYN-ACK queued; resent on timeout or on a
+//                                   repeated SYN)
+//   on_connect_failed / timeout -> Closed (RST queued)
+//   device ACK of SYN-ACK -> Established
+//   device FIN  -> CloseWait       (relay does shutdown(SHUT_WR) on the host)
+//   host_closed in CloseWait -> LastAck (FIN after all data) -> Closed on ACK
+//   host_closed in Established -> FinWait1 -> FinWait2 -> (device FIN) TimeWait
+//   RST either way -> Closed
+//
+// Data toward the device is never copied into the endpoint: the relay peeks it
+// from the host socket (MSG_PEEK with SO_PEEK_OFF) and asks send_data() for the
+// header of each segment. Unacknowledged data therefore stays in the host
+// socket's receive queue; acked() tells the relay how much to discard, and a
+// retransmission (timeout or three duplicate ACKs) rewinds snd_nxt to snd_una,
+// after which the relay resets its peek offset to 0 and sends again.
+//
+// Data from the device is acknowledged only once the relay has taken it
+// (accept()); the advertised window is the relay's real free buffer space
+// (set_receive_space()), scaled per RFC 7323 when the device offered scaling.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+
+#include "wire/bytes.hpp"
+#include "wire/transport.hpp"
+
+namespace rtether::tcp {
+
+using Clock = std::chrono::steady_clock;
+using Time = Clock::time_point;
+using namespace std::chrono_literals;
+
+enum class State : std::uint8_t {
+  Connecting,   // SYN seen, host connect in progress
+  SynReceived,  // SYN-ACK sent
+  Established,
+  CloseWait,    // device sent FIN
+  LastAck,      // device FIN'd, our FIN sent
+  FinWait1,     // our FIN sent first
+  FinWait2,     // our FIN acked, waiting for the device's
+  Closing,      // both FINs sent, ours not acked yet
+  TimeWait,     // both done; absorbs retransmitted FINs briefly
+  Closed,       // flow may be removed
+};
+const char* to_string(State state);
+
+// One segment from the device, already parsed by the relay.
+struct Segment {
+  std::uint32_t seq = 0;
+  std::uint32_t ack = 0;
+  std::uint8_t flags = 0;   // wire::tcp_flag bits
+  std::uint16_t window = 0;  // raw field, unscaled
+  wire::TcpOptions options;  // only meaningful on SYN
+  wire::Bytes payload;
+
+  static Segment from(const wire::TcpView& view);
+};
+
+// Header fields of a segment toward the device; the relay adds addresses,
+// ports and payload (wire::TcpSegmentHeader).
+struct OutSegment {
+  std::uint32_t seq = 0;
+  std::uint32_t ack = 0;
+  std::uint8_t flags = 0;
+  std::uint16_t window = 0;  // already scaled down
+  std::optional<std::uint16_t> mss;
+  std::optional<std::uint8_t> window_scale;
+};
+
+struct Config {
+  std::uint16_t mss = 1460;                    // our MSS: link MTU - IP - TCP headers
+  std::uint32_t receive_buffer = 1024 * 1024;  // most device bytes the relay buffers per flow
+  std::chrono::milliseconds connect_timeout = 30s;
+  std::chrono::milliseconds syn_ack_timeout = 1s;   // first SYN-ACK resend, doubling
+  int syn_ack_retries = 5;
+  std::chrono::milliseconds min_rto = 200ms;        // RFC 6298 allows 1 s; the link is local
+  std::chrono::milliseconds max_rto = 60s;
+  std::chrono::milliseconds idle_timeout = 2h;      // Established without any segment
+  std::chrono::milliseconds closing_timeout = 60s;  // FinWait/Closing/LastAck limit
+  std::chrono::milliseconds time_wait = 2s;
+};
+
+class Endpoint {
+ public:
+  // From the device's SYN. initial_seq is our ISS (random, chosen by the caller).
+  Endpoint(const Segment& syn, const Config& config, std::uint32_t initial_seq, Time now);
+
+  State state() const { return state_; }
+  bool closed() const { return state_ == State::Closed; }
+
+  // Host connect outcome. Success queues the SYN-ACK; failure queues an RST
+  // (the device sees "connection refused" at once) and closes.
+  void on_connected(Time now);
+  void on_connect_failed(Time now);
+
+  struct Input {
+    wire::Bytes data;          // new in-order payload for the host; call accept() next
+    std::uint32_t acked = 0;   // bytes of our DATA newly acked (SYN/FIN not counted):
+                               // the relay discards this many from the host socket
+    bool reset = false;        // device sent a valid RST: abort the host socket; now Closed
+    bool can_send_more = false;  // window opened or data acked: try sending host data
+  };
+  // A device segment for this flow. Invalid or out-of-window segments are
+  // answered (ACK / challenge ACK / dup ACK queued) and yield empty Input.
+  Input on_segment(const Segment& segment, Time now);
+
+  // The relay took `bytes` (<= Input::data.size()) of the last Input::data.
+  // Advances rcv_nxt and queues an ACK. Returns true when the device's FIN,
+  // which followed that data, is consumed too (only if all data was taken):
+  // the relay must then shutdown(SHUT_WR) the host socket.
+  bool accept(std::size_t bytes, Time now);
+
+  // Free buffer space for device data; sets the advertised window. A window
+  // that reopens from below one MSS queues a window update.
+  void set_receive_space(std::uint32_t bytes);
+
+  // Bytes of host data that may be sent now: the device's window minus what
+  // is in flight, 0 outside states that send data or after host_closed().
+  std::uint32_t send_allowance() const;
+  // Largest payload per segment: min(our MSS, the device's MSS).
+  std::uint16_t max_segment() const { return send_mss_; }
+  // Bytes sent and not yet acknowledged (== the relay's peek offset).
+  std::uint32_t in_flight() const;
+  // Header for `bytes` (>0, <= send_allowance(), <= max_segment()) of new
+  // data at snd_nxt; advances snd_nxt and arms the retransmission timer.
+  OutSegment send_data(std::uint32_t bytes, Time now);
+
+  // The host sent EOF (all its data has been sent with send_data()): a FIN
+  // follows the data. host_reset(): the host aborted: RST to the device, Closed.
+  void host_closed(Time now);
+  void host_reset(Time now);
+  // Abort from the relay (limits, client gone): RST queued, Closed.
+  void abort(Time now);
+
+  // Next control segment to send (SYN-ACK, ACK, window update, FIN, RST,
+  // zero-window probe), or nullopt. Call until nullopt after every input.
+  std::optional<OutSegment> poll(Time now);
+
+  // When on_timer() must next be called (Time::max() when no timer runs).
+  Time deadline() const;
+  struct TimerResult {
+    bool rewind = false;  // snd_nxt went back to snd_una: reset the peek offset to 0 and resend
+  };
+  // Retransmits the SYN-ACK or FIN, rewinds data, probes a zero window,
+  // expires connect/idle/closing timeouts (RST queued, Closed).
+  TimerResult on_timer(Time now);
+
+  std::uint32_t advertised_window() const;  // in bytes, unscaled
+
+ private:
+  State state_ = State::Connecting;
+  std::uint16_t send_mss_ = 536;
+  // Sequence variables (RFC 9293 3.3.1), pending control flags, timers.
+};
+
+}  // namespace rtether::tcp

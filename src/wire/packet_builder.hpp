@@ -1,0 +1,74 @@
+// Builders for the packets the relay sends toward the device: IPv4/IPv6 with
+// TCP, UDP or ICMP, checksums filled in.
+//
+// Hot path shape: the caller reserves header room at the front of its output
+// buffer, reads payload straight into out[header_size(...)...] (no copy), then
+// calls write_*_headers() to fill the headers in place. build_*() are the
+// convenience forms that copy a payload first (tests, control segments).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+
+#include "wire/bytes.hpp"
+#include "wire/ip_address.hpp"
+
+namespace rtether::wire {
+
+struct TcpSegmentHeader {
+  IpAddress source;       // both addresses have the same version
+  IpAddress destination;
+  std::uint16_t source_port = 0;
+  std::uint16_t destination_port = 0;
+  std::uint32_t seq = 0;
+  std::uint32_t ack = 0;
+  std::uint8_t flags = 0;  // wire::tcp_flag bits
+  std::uint16_t window = 0;  // raw 16-bit field (already scaled down)
+  std::optional<std::uint16_t> mss;          // SYN only
+  std::optional<std::uint8_t> window_scale;  // SYN only
+  bool sack_permitted = false;               // SYN only
+  std::uint8_t ttl = 64;
+};
+
+struct UdpDatagramHeader {
+  IpAddress source;
+  IpAddress destination;
+  std::uint16_t source_port = 0;
+  std::uint16_t destination_port = 0;
+  std::uint8_t ttl = 64;
+};
+
+// ICMP or ICMPv6 message: type, code and the 4 "rest of header" bytes
+// (identifier+sequence for echo, MTU for "too big", unused for errors).
+struct IcmpMessageHeader {
+  IpAddress source;
+  IpAddress destination;
+  std::uint8_t type = 0;
+  std::uint8_t code = 0;
+  std::uint32_t rest = 0;
+  std::uint8_t ttl = 64;
+};
+
+std::size_t ip_header_size(IpVersion version);  // 20 or 40 (no options)
+std::size_t tcp_header_size(const TcpSegmentHeader& header);  // IP + TCP incl. options (padded to 4)
+std::size_t udp_header_size(IpVersion version);               // IP + 8
+std::size_t icmp_header_size(IpVersion version);              // IP + 8
+
+// Payload of payload_length bytes already sits at out[tcp_header_size(h)...].
+// Fills IP and TCP headers and checksums; returns the total packet length.
+// Requires out.size() >= header size + payload_length <= 65535 for IPv4.
+std::size_t write_tcp_headers(MutableBytes out, const TcpSegmentHeader& header,
+                              std::size_t payload_length);
+std::size_t write_udp_headers(MutableBytes out, const UdpDatagramHeader& header,
+                              std::size_t payload_length);
+std::size_t write_icmp_headers(MutableBytes out, const IcmpMessageHeader& header,
+                               std::size_t payload_length);
+
+// Copying forms: copy payload after the header room, then write headers.
+// Return 0 if out is too small.
+std::size_t build_tcp(MutableBytes out, const TcpSegmentHeader& header, Bytes payload);
+std::size_t build_udp(MutableBytes out, const UdpDatagramHeader& header, Bytes payload);
+std::size_t build_icmp(MutableBytes out, const IcmpMessageHeader& header, Bytes payload);
+
+}  // namespace rtether::wire
