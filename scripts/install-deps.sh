@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs the Debian packages rtether needs to build, test and benchmark,
+# skipping the apt-get round trip when everything is already there.
+set -euo pipefail
+
+packages=(
+  cmake ninja-build g++ clang pkg-config
+  libgtest-dev libgmock-dev libfmt-dev libcli11-dev libmnl-dev
+  iproute2 curl python3 iperf3 passt slirp4netns
+)
+
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" ||
+    missing+=("$package")
+done
+if ((${#missing[@]})); then
+  echo "installing: ${missing[*]}"
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "error: need root to install packages (run with sudo)" >&2
+    exit 1
+  fi
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Builds and runs every test, from nothing, as root on Debian 12:
+#  1. optimised build: unit, engine and end-to-end tests (ctest);
+#  2. AddressSanitizer + UndefinedBehaviorSanitizer build: the same tests;
+#  3. libFuzzer targets (clang), each run for FUZZ_SECONDS (default 20).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/install-deps.sh
+
+echo "== optimised build and tests =="
+cmake --preset default >/dev/null
+cmake --build --preset default
+ctest --preset default
+
+echo "== sanitizer build (ASan + UBSan) and tests =="
+cmake --preset sanitize >/dev/null
+cmake --build --preset sanitize
+ctest --preset sanitize
+
+echo "== fuzz targets =="
+cmake --preset fuzz >/dev/null
+cmake --build --preset fuzz
+fuzz_seconds=${FUZZ_SECONDS:-20}
+for target in build-fuzz/fuzz_*; do
+  [ -x "$target" ] || continue
+  name=$(basename "$target")
+  corpus=$(mktemp -d)
+  echo "-- $name for ${fuzz_seconds}s"
+  "$target" -max_total_time="$fuzz_seconds" -print_final_stats=0 "$corpus" 2>"build-fuzz/$name.log" ||
+    { tail -50 "build-fuzz/$name.log"; rm -rf "$corpus"; exit 1; }
+  tail -1 "build-fuzz/$name.log"
+  rm -rf "$corpus"
+done
+echo "all tests passed"

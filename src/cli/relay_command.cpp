@@ -1,0 +1,64 @@
+// `rtether relay [-p PORT] [--bind ADDR] [--unix PATH]`: run the relay in the
+// foreground until SIGINT/SIGTERM. Loopback only unless --bind says otherwise.
+#include <csignal>
+#include <memory>
+
+#include "cli/app.hpp"
+#include "io/event_loop.hpp"
+#include "io/log.hpp"
+#include "io/signal_watcher.hpp"
+#include "relay/relay.hpp"
+
+namespace rtether::cli {
+
+namespace {
+constexpr std::uint16_t kDefaultPort = 31416;  // Gnirehtet's default
+
+struct RelayOptions {
+  std::uint16_t port = kDefaultPort;
+  std::string bind = "127.0.0.1";
+  std::string unix_path;
+  bool no_tcp = false;
+};
+
+int run_relay(const RelayOptions& options) {
+  io::EventLoop loop;
+  relay::Relay relay(loop, relay::RelayConfig{});
+  if (!options.no_tcp) {
+    wire::IpAddress address;
+    if (!wire::IpAddress::parse(options.bind, address)) {
+      log::error("--bind: '{}' is not an IPv4 or IPv6 address", options.bind);
+      return 2;
+    }
+    relay.listen_tcp(io::Endpoint{address, options.port});
+  }
+  if (!options.unix_path.empty()) relay.listen_unix(options.unix_path);
+  io::SignalWatcher signals(loop, {SIGINT, SIGTERM}, [&](int signal) {
+    log::info("relay stopping ({})", signal == SIGINT ? "SIGINT" : "SIGTERM");
+    loop.stop();
+  });
+  std::signal(SIGPIPE, SIG_IGN);
+  loop.run();
+  log::info("relay stopped: {}", relay.totals().summary());
+  return 0;
+}
+}  // namespace
+
+void register_relay(CLI::App& app, CommandBody& body) {
+  auto options = std::make_shared<RelayOptions>();
+  auto* command = app.add_subcommand("relay", "Run the relay (host side) in the foreground");
+  command->add_option("-p,--port", options->port, "TCP port to listen on")
+      ->default_val(kDefaultPort)
+      ->check(CLI::Range(1, 65535));
+  command->add_option("--bind", options->bind, "Address to listen on (default loopback only)")
+      ->default_val("127.0.0.1");
+  command->add_option("--unix", options->unix_path,
+                      "Also listen on a UNIX socket (a leading @ means abstract)");
+  command->add_flag("--no-tcp", options->no_tcp, "Listen on --unix only");
+  command->footer(
+      "Examples:\n  rtether relay\n  rtether relay -p 31417 --bind 0.0.0.0\n"
+      "  rtether relay --unix @rtether --no-tcp");
+  command->callback([options, &body] { body = [options] { return run_relay(*options); }; });
+}
+
+}  // namespace rtether::cli

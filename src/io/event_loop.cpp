@@ -1,0 +1,165 @@
+// epoll loop with an intrusive timer heap; see event_loop.hpp for the model.
+#include "io/event_loop.hpp"
+
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <system_error>
+
+namespace rtether::io {
+
+namespace {
+constexpr int kMaxEventsPerWait = 256;
+}  // namespace
+
+Timer::Timer(EventLoop& loop, std::function<void()> callback)
+    : loop_(loop), callback_(std::move(callback)) {}
+
+Timer::~Timer() { cancel(); }
+
+void Timer::arm(Time deadline) {
+  if (armed()) {
+    if (deadline == deadline_) return;
+    bool earlier = deadline < deadline_;
+    deadline_ = deadline;
+    if (earlier)
+      loop_.heap_sift_up(heap_index_);
+    else
+      loop_.heap_sift_down(heap_index_);
+    return;
+  }
+  deadline_ = deadline;
+  loop_.heap_insert(this);
+}
+
+void Timer::cancel() {
+  if (armed()) loop_.heap_remove(this);
+}
+
+EventLoop::EventLoop() : now_(Clock::now()) {
+  epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
+  if (epoll_fd_ < 0) throw std::system_error(errno, std::generic_category(), "epoll_create1");
+}
+
+EventLoop::~EventLoop() {
+  for (Timer* timer : heap_) timer->heap_index_ = Timer::kNotArmed;
+  ::close(epoll_fd_);
+}
+
+void EventLoop::add(int fd, std::uint32_t events, Handler* handler, bool level_triggered) {
+  epoll_event event{};
+  event.events = events | (level_triggered ? 0u : static_cast<std::uint32_t>(EPOLLET));
+  event.data.ptr = handler;
+  if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &event) < 0)
+    throw std::system_error(errno, std::generic_category(), "epoll_ctl(ADD)");
+}
+
+void EventLoop::modify(int fd, std::uint32_t events, Handler* handler, bool level_triggered) {
+  epoll_event event{};
+  event.events = events | (level_triggered ? 0u : static_cast<std::uint32_t>(EPOLLET));
+  event.data.ptr = handler;
+  if (::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &event) < 0)
+    throw std::system_error(errno, std::generic_category(), "epoll_ctl(MOD)");
+}
+
+void EventLoop::remove(int fd) { ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr); }
+
+void EventLoop::defer(std::function<void()> callback) { deferred_.push_back(std::move(callback)); }
+
+Time EventLoop::refresh_now() {
+  now_ = Clock::now();
+  return now_;
+}
+
+void EventLoop::run() {
+  running_ = true;
+  while (running_) run_once(std::chrono::milliseconds(1000));
+}
+
+void EventLoop::run_once(std::chrono::milliseconds max_wait) {
+  int timeout_ms = static_cast<int>(max_wait.count());
+  if (!deferred_.empty()) {
+    timeout_ms = 0;
+  } else if (!heap_.empty()) {
+    auto until = heap_.front()->deadline_ - Clock::now();
+    // Round up so a timer is never polled a millisecond early and spins.
+    auto ms = std::chrono::ceil<std::chrono::milliseconds>(until).count();
+    timeout_ms = static_cast<int>(std::clamp<long long>(ms, 0, timeout_ms));
+  }
+  epoll_event events[kMaxEventsPerWait];
+  int count = ::epoll_wait(epoll_fd_, events, kMaxEventsPerWait, timeout_ms);
+  if (count < 0 && errno != EINTR)
+    throw std::system_error(errno, std::generic_category(), "epoll_wait");
+  refresh_now();
+  for (int i = 0; i < count; ++i) static_cast<Handler*>(events[i].data.ptr)->on_ready(events[i].events);
+  run_deferred();
+  run_timers();
+  run_deferred();
+}
+
+void EventLoop::run_timers() {
+  while (!heap_.empty() && heap_.front()->deadline_ <= now_) {
+    Timer* timer = heap_.front();
+    heap_remove(timer);
+    timer->callback_();
+  }
+}
+
+void EventLoop::run_deferred() {
+  while (!deferred_.empty()) {
+    running_deferred_.swap(deferred_);
+    for (auto& callback : running_deferred_) callback();
+    running_deferred_.clear();
+  }
+}
+
+void EventLoop::heap_insert(Timer* timer) {
+  timer->heap_index_ = heap_.size();
+  heap_.push_back(timer);
+  heap_sift_up(timer->heap_index_);
+}
+
+void EventLoop::heap_remove(Timer* timer) {
+  std::size_t index = timer->heap_index_;
+  Timer* last = heap_.back();
+  heap_.pop_back();
+  timer->heap_index_ = Timer::kNotArmed;
+  if (last == timer) return;
+  heap_[index] = last;
+  last->heap_index_ = index;
+  heap_sift_up(index);
+  heap_sift_down(last->heap_index_);
+}
+
+void EventLoop::heap_sift_up(std::size_t index) {
+  Timer* timer = heap_[index];
+  while (index > 0) {
+    std::size_t parent = (index - 1) / 2;
+    if (heap_[parent]->deadline_ <= timer->deadline_) break;
+    heap_[index] = heap_[parent];
+    heap_[index]->heap_index_ = index;
+    index = parent;
+  }
+  heap_[index] = timer;
+  timer->heap_index_ = index;
+}
+
+void EventLoop::heap_sift_down(std::size_t index) {
+  Timer* timer = heap_[index];
+  std::size_t size = heap_.size();
+  while (true) {
+    std::size_t child = 2 * index + 1;
+    if (child >= size) break;
+    if (child + 1 < size && heap_[child + 1]->deadline_ < heap_[child]->deadline_) ++child;
+    if (timer->deadline_ <= heap_[child]->deadline_) break;
+    heap_[index] = heap_[child];
+    heap_[index]->heap_index_ = index;
+    index = child;
+  }
+  heap_[index] = timer;
+  timer->heap_index_ = index;
+}
+
+}  // namespace rtether::io

@@ -1,0 +1,35 @@
+// SignalWatcher: signalfd-based signal delivery; see the header.
+#include "io/signal_watcher.hpp"
+
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <system_error>
+
+namespace rtether::io {
+
+SignalWatcher::SignalWatcher(EventLoop& loop, std::initializer_list<int> signals,
+                             std::function<void(int)> callback)
+    : loop_(loop), callback_(std::move(callback)) {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int signal : signals) sigaddset(&set, signal);
+  if (pthread_sigmask(SIG_BLOCK, &set, nullptr) != 0)
+    throw std::system_error(errno, std::generic_category(), "pthread_sigmask");
+  fd_ = Fd{::signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)};
+  if (!fd_.valid()) throw std::system_error(errno, std::generic_category(), "signalfd");
+  loop_.add(fd_.get(), EPOLLIN, this, true);
+}
+
+SignalWatcher::~SignalWatcher() { loop_.remove(fd_.get()); }
+
+void SignalWatcher::on_ready(std::uint32_t) {
+  signalfd_siginfo info;
+  while (::read(fd_.get(), &info, sizeof info) == static_cast<ssize_t>(sizeof info))
+    callback_(static_cast<int>(info.ssi_signo));
+}
+
+}  // namespace rtether::io

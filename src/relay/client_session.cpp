@@ -1,0 +1,333 @@
+// ClientSession: framing, dispatch and the output queue; see the header.
+#include "relay/client_session.hpp"
+
+#include <sys/epoll.h>
+
+#include <algorithm>
+
+#include "io/log.hpp"
+#include "relay/tcp_flow.hpp"
+#include "relay/udp_flow.hpp"
+#include "wire/packet_builder.hpp"
+#include "wire/transport.hpp"
+
+namespace rtether::relay {
+
+namespace {
+// Above this many queued bytes a flow's commit sends at once instead of
+// waiting for the end of the loop iteration: keeps the pipe to the client full.
+constexpr std::size_t kEagerFlushBytes = 128 * 1024;
+}  // namespace
+
+ClientSession::ClientSession(io::EventLoop& loop, io::Fd socket, std::uint32_t id,
+                             const RelayConfig& config, ClosedCallback on_closed)
+    : loop_(loop),
+      socket_(std::move(socket)),
+      id_(id),
+      config_(config),
+      on_closed_(std::move(on_closed)),
+      output_(config.output_capacity, ByteQueue::WhenEmpty::Keep),
+      random_(std::random_device{}()) {}
+
+ClientSession::~ClientSession() {
+  *alive_ = false;
+  close("session destroyed");
+}
+
+void ClientSession::start() {
+  io::set_no_delay(socket_.get());
+  std::uint8_t id_bytes[4];
+  wire::store_be32(id_bytes, id_);
+  // The socket is fresh: its send buffer takes 4 bytes at once.
+  io::send_some(socket_.get(), wire::Bytes{id_bytes, 4});
+  loop_.add(socket_.get(), EPOLLIN | EPOLLOUT | EPOLLRDHUP, this);
+}
+
+void ClientSession::on_ready(std::uint32_t events) {
+  if (closed_) return;
+  if (events & EPOLLOUT) {
+    output_blocked_ = false;
+    flush();
+    wake_waiting();
+  }
+  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) read_client();
+}
+
+void ClientSession::read_client() {
+  for (int reads = 0; reads < config_.client_read_budget; ++reads) {
+    if (closed_) return;
+    auto room = framer_.writable();
+    long got = io::recv_some(socket_.get(), room);
+    if (got == -EAGAIN) return;
+    if (got == 0) return close("client disconnected");
+    if (got < 0) return close("client socket error");
+    framer_.commit(static_cast<std::size_t>(got));
+    while (auto packet = framer_.next()) {
+      handle_packet(*packet);
+      if (closed_) return;
+    }
+    if (framer_.failed()) {
+      log::warn("client {}: stream cannot be framed ({}), closing", id_,
+                wire::to_string(framer_.error()));
+      return close("bad stream");
+    }
+  }
+  // Budget used up with data left: come back after other handlers ran
+  // (edge-triggered, so no new event would tell us).
+  if (!read_scheduled_) {
+    read_scheduled_ = true;
+    loop_.defer([this, alive = alive_] {
+      if (!*alive) return;
+      read_scheduled_ = false;
+      read_client();
+    });
+  }
+}
+
+void ClientSession::handle_packet(wire::Bytes bytes) {
+  ++counters_.packets_from_device;
+  counters_.bytes_from_device += bytes.size();
+  auto parsed = wire::parse_ip(bytes);
+  if (!parsed.packet) {
+    ++counters_.drop_bad_ip;
+    log::debug("client {}: dropped packet: {}", id_, wire::to_string(parsed.error));
+    return;
+  }
+  const auto& packet = *parsed.packet;
+  if (packet.fragment) {
+    ++counters_.drop_fragment;
+    return;
+  }
+  switch (packet.protocol) {
+    case wire::ip_protocol::kTcp:
+      return handle_tcp(packet);
+    case wire::ip_protocol::kUdp:
+      return handle_udp(packet);
+    default:
+      ++counters_.drop_unknown_protocol;
+  }
+}
+
+void ClientSession::handle_tcp(const wire::IpPacket& packet) {
+  auto tcp = wire::TcpView::parse(packet.payload);
+  if (!tcp) {
+    ++counters_.drop_bad_transport;
+    return;
+  }
+  FlowKey key{packet.source, packet.destination, tcp->source_port(), tcp->destination_port(),
+              wire::ip_protocol::kTcp};
+  auto found = flows_.find(key);
+  if (found != flows_.end()) return found->second->on_device_packet(packet);
+
+  // RFC 9293 3.10.7.1: only a bare SYN opens a connection; anything else for
+  // an unknown connection is answered with a reset and creates no state.
+  std::uint8_t flags = tcp->flags();
+  if ((flags & (wire::tcp_flag::kSyn | wire::tcp_flag::kAck | wire::tcp_flag::kRst)) !=
+      wire::tcp_flag::kSyn) {
+    ++counters_.drop_no_flow;
+    if (!(flags & wire::tcp_flag::kRst)) send_stateless_reset(packet);
+    return;
+  }
+  if (flows_.size() >= config_.max_flows_per_client) {
+    ++counters_.drop_flow_limit;
+    send_stateless_reset(packet);
+    return;
+  }
+  auto flow = std::make_unique<TcpFlow>(*this, key, tcp::Segment::from(*tcp));
+  auto* raw = flow.get();
+  flows_.emplace(key, std::move(flow));
+  ++counters_.tcp_flows_opened;
+  raw->connect();
+}
+
+void ClientSession::handle_udp(const wire::IpPacket& packet) {
+  auto udp = wire::UdpView::parse(packet.payload);
+  if (!udp) {
+    ++counters_.drop_bad_transport;
+    return;
+  }
+  FlowKey key{packet.source, packet.destination, udp->source_port(), udp->destination_port(),
+              wire::ip_protocol::kUdp};
+  auto found = flows_.find(key);
+  if (found == flows_.end()) {
+    if (flows_.size() >= config_.max_flows_per_client) {
+      ++counters_.drop_flow_limit;
+      return;
+    }
+    auto flow = std::make_unique<UdpFlow>(*this, key);
+    if (!flow->open()) {
+      ++counters_.drop_udp_send;
+      return;
+    }
+    ++counters_.udp_flows_opened;
+    found = flows_.emplace(key, std::move(flow)).first;
+  }
+  found->second->on_device_packet(packet);
+}
+
+void ClientSession::send_stateless_reset(const wire::IpPacket& packet) {
+  auto tcp = wire::TcpView::parse(packet.payload);
+  wire::TcpSegmentHeader header;
+  header.source = packet.destination;
+  header.destination = packet.source;
+  header.source_port = tcp->destination_port();
+  header.destination_port = tcp->source_port();
+  // RFC 9293 3.10.7.1: if the segment has ACK, <SEQ=SEG.ACK><CTL=RST>;
+  // otherwise <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>.
+  if (tcp->flags() & wire::tcp_flag::kAck) {
+    header.seq = tcp->ack();
+    header.flags = wire::tcp_flag::kRst;
+  } else {
+    std::uint32_t length = static_cast<std::uint32_t>(tcp->payload().size());
+    if (tcp->flags() & wire::tcp_flag::kSyn) ++length;
+    if (tcp->flags() & wire::tcp_flag::kFin) ++length;
+    header.ack = tcp->seq() + length;
+    header.flags = wire::tcp_flag::kRst | wire::tcp_flag::kAck;
+  }
+  auto room = reserve(wire::tcp_header_size(header), true);
+  if (room.empty()) return;
+  commit(wire::write_tcp_headers(room, header, 0));
+}
+
+wire::MutableBytes ClientSession::reserve(std::size_t bytes, bool control) {
+  if (closed_) return {};
+  std::size_t limit = control ? 0 : config_.control_reserve;
+  if (output_.free_space() < bytes + limit && !output_.empty()) flush();
+  if (output_.free_space() < bytes + limit) {
+    if (control) ++counters_.drop_output_full;
+    return {};
+  }
+  return output_.reserve(bytes);
+}
+
+void ClientSession::commit(std::size_t bytes) {
+  output_.commit(bytes);
+  ++counters_.packets_to_device;
+  counters_.bytes_to_device += bytes;
+  if (output_.size() >= kEagerFlushBytes)
+    flush();
+  else
+    schedule_flush();
+}
+
+void ClientSession::schedule_flush() {
+  if (flush_scheduled_) return;
+  flush_scheduled_ = true;
+  loop_.defer([this, alive = alive_] {
+    if (!*alive) return;
+    flush_scheduled_ = false;
+    flush();
+  });
+}
+
+void ClientSession::flush() {
+  while (!output_.empty() && !output_blocked_ && !closed_) {
+    long sent = io::send_some(socket_.get(), output_.front());
+    if (sent == -EAGAIN) {
+      output_blocked_ = true;  // EPOLLOUT (edge) will resume
+      return;
+    }
+    if (sent < 0) return close("client socket error");
+    output_.consume(static_cast<std::size_t>(sent));
+  }
+}
+
+void ClientSession::wait_for_output(Flow* flow) {
+  if (flow->waiting_) return;
+  flow->waiting_ = true;
+  flow->waiting_prev_ = waiting_tail_;
+  flow->waiting_next_ = nullptr;
+  if (waiting_tail_)
+    waiting_tail_->waiting_next_ = flow;
+  else
+    waiting_head_ = flow;
+  waiting_tail_ = flow;
+  // If the queue is not blocked on the socket, room comes back with the
+  // next flush; make sure one happens.
+  if (!output_blocked_) {
+    loop_.defer([this, alive = alive_] {
+      if (!*alive || closed_) return;
+      flush();
+      if (!output_blocked_) wake_waiting();
+    });
+  }
+}
+
+void ClientSession::wake_waiting() {
+  // Each woken flow either fills the queue again (and re-parks) or is done.
+  // Only flows parked before this call run now, so a flow that re-parks
+  // cannot spin here.
+  Flow* last = waiting_tail_;
+  while (waiting_head_ && !output_blocked_ && !closed_) {
+    Flow* flow = waiting_head_;
+    waiting_head_ = flow->waiting_next_;
+    if (waiting_head_)
+      waiting_head_->waiting_prev_ = nullptr;
+    else
+      waiting_tail_ = nullptr;
+    flow->waiting_ = false;
+    flow->waiting_next_ = flow->waiting_prev_ = nullptr;
+    if (!flow->retired()) flow->pump();
+    if (flow == last) break;
+  }
+}
+
+void ClientSession::retire(Flow* flow, int fd) {
+  if (flow->retired_) return;
+  flow->retired_ = true;
+  if (fd >= 0) loop_.remove(fd);
+  if (flow->waiting_) {
+    if (flow->waiting_prev_)
+      flow->waiting_prev_->waiting_next_ = flow->waiting_next_;
+    else
+      waiting_head_ = flow->waiting_next_;
+    if (flow->waiting_next_)
+      flow->waiting_next_->waiting_prev_ = flow->waiting_prev_;
+    else
+      waiting_tail_ = flow->waiting_prev_;
+    flow->waiting_ = false;
+  }
+  auto found = flows_.find(flow->key());
+  if (found != flows_.end()) {
+    retired_.push_back(std::move(found->second));
+    flows_.erase(found);
+  }
+  if (!reap_scheduled_) {
+    reap_scheduled_ = true;
+    loop_.defer([this, alive = alive_] {
+      if (!*alive) return;
+      reap();
+    });
+  }
+}
+
+void ClientSession::reap() {
+  reap_scheduled_ = false;
+  retired_.clear();
+}
+
+std::size_t ClientSession::buffer_budget_left() const {
+  return buffered_bytes_ >= config_.client_buffer_budget
+             ? 0
+             : config_.client_buffer_budget - buffered_bytes_;
+}
+
+void ClientSession::close(const char* reason) {
+  if (closed_) return;
+  closed_ = true;
+  log::info("client {} closed ({}): {}", id_, reason, counters_.summary());
+  loop_.remove(socket_.get());
+  // Flows retire themselves from shut_down(); iterate over a snapshot.
+  std::vector<Flow*> flows;
+  flows.reserve(flows_.size());
+  for (auto& [key, flow] : flows_) flows.push_back(flow.get());
+  for (Flow* flow : flows) flow->shut_down();
+  socket_.reset();
+  if (on_closed_ && *alive_) {
+    auto callback = on_closed_;
+    auto id = id_;
+    loop_.defer([callback, id] { callback(id); });
+  }
+}
+
+}  // namespace rtether::relay

@@ -1,0 +1,98 @@
+// ClientSession: one connected device. Reads the client stream, frames it
+// into IP packets, dispatches them to flows by FlowKey (hash map, no scan),
+// and owns the single output queue toward the device.
+//
+// Data flow:
+//   client socket -> StreamFramer -> parse_ip -> FlowTable lookup -> Flow
+//   Flow -> reserve()/commit() packet in the output queue -> send() to client
+// Output is flushed once per event-loop iteration (all flows' packets in one
+// send) or as soon as a flow needs room. When the client socket is full, the
+// queue stops accepting data packets and flows wait; EPOLLOUT drains it and
+// wakes them in order.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <random>
+#include <unordered_map>
+
+#include "io/event_loop.hpp"
+#include "io/socket.hpp"
+#include "relay/byte_queue.hpp"
+#include "relay/config.hpp"
+#include "relay/counters.hpp"
+#include "relay/flow.hpp"
+#include "relay/flow_key.hpp"
+#include "wire/stream_framer.hpp"
+
+namespace rtether::relay {
+
+class ClientSession : public io::Handler {
+ public:
+  using ClosedCallback = std::function<void(std::uint32_t id)>;
+  ClientSession(io::EventLoop& loop, io::Fd socket, std::uint32_t id, const RelayConfig& config,
+                ClosedCallback on_closed);
+  ~ClientSession() override;
+
+  // Registers with the loop and writes the 4-byte client id.
+  void start();
+  void on_ready(std::uint32_t events) override;
+  // Closes every flow and the client socket (idempotent).
+  void close(const char* reason);
+
+  std::uint32_t id() const { return id_; }
+  std::size_t flow_count() const { return flows_.size(); }
+  const Counters& counters() const { return counters_; }
+
+  // --- for flows ---
+  io::EventLoop& loop() { return loop_; }
+  io::Time now() const { return loop_.now(); }
+  const RelayConfig& config() const { return config_; }
+  Counters& mutable_counters() { return counters_; }
+  // Room for one packet of `bytes`, or empty: data packets leave
+  // config.control_reserve free for control packets.
+  wire::MutableBytes reserve(std::size_t bytes, bool control);
+  void commit(std::size_t bytes);
+  void wait_for_output(Flow* flow);
+  void retire(Flow* flow, int fd);
+  std::uint32_t random_iss() { return static_cast<std::uint32_t>(random_()); }
+  // Device bytes buffered by flows, against config.client_buffer_budget.
+  std::size_t buffer_budget_left() const;
+  void add_buffered(long delta) { buffered_bytes_ += delta; }
+
+ private:
+  void read_client();
+  void handle_packet(wire::Bytes bytes);
+  void handle_tcp(const wire::IpPacket& packet);
+  void handle_udp(const wire::IpPacket& packet);
+  void send_stateless_reset(const wire::IpPacket& packet);
+  void flush();
+  void schedule_flush();
+  void wake_waiting();
+  void reap();
+
+  io::EventLoop& loop_;
+  io::Fd socket_;
+  std::uint32_t id_;
+  const RelayConfig& config_;
+  ClosedCallback on_closed_;
+  wire::StreamFramer framer_;
+  ByteQueue output_;
+  std::unordered_map<FlowKey, std::unique_ptr<Flow>, FlowKeyHash> flows_;
+  std::vector<std::unique_ptr<Flow>> retired_;
+  Flow* waiting_head_ = nullptr;
+  Flow* waiting_tail_ = nullptr;
+  Counters counters_;
+  std::mt19937 random_;
+  std::size_t buffered_bytes_ = 0;
+  bool closed_ = false;
+  bool flush_scheduled_ = false;
+  bool read_scheduled_ = false;
+  bool reap_scheduled_ = false;
+  bool output_blocked_ = false;
+  // Shared by deferred callbacks: they check it before touching the session.
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace rtether::relay

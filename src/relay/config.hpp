@@ -1,0 +1,32 @@
+// RelayConfig: limits and sizes of the relay, with why each default was chosen.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+
+#include "tcp/endpoint.hpp"
+
+namespace rtether::relay {
+
+using namespace std::chrono_literals;
+
+struct RelayConfig {
+  // Bytes queued toward one client. Must hold several maximal (64 KiB)
+  // packets so one send() carries many; allocated once per client.
+  std::size_t output_capacity = 512 * 1024;
+  // Part of the output queue only control segments (ACK, RST, SYN-ACK) may
+  // use, so data never crowds them out.
+  std::size_t control_reserve = 16 * 1024;
+  // Device bytes buffered per TCP flow when its host socket is full; this is
+  // also the most the relay advertises as its receive window.
+  std::size_t tcp_flow_buffer = 1024 * 1024;
+  // Device bytes buffered across all flows of one client.
+  std::size_t client_buffer_budget = 64 * 1024 * 1024;
+  std::size_t max_flows_per_client = 8192;
+  // Reads of the client stream per wake-up before yielding to other clients.
+  int client_read_budget = 64;
+  std::chrono::seconds udp_idle_timeout = 120s;  // same as Gnirehtet
+  tcp::Config tcp;
+};
+
+}  // namespace rtether::relay

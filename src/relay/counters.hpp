@@ -1,0 +1,35 @@
+// Counters: every packet the relay drops, and every limit it hits, has a
+// named counter here (per client session; the relay sums them for status).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace rtether::relay {
+
+struct Counters {
+  // Device -> relay.
+  std::uint64_t packets_from_device = 0;
+  std::uint64_t bytes_from_device = 0;
+  std::uint64_t drop_bad_ip = 0;            // IP header failed validation
+  std::uint64_t drop_fragment = 0;          // fragments are not reassembled
+  std::uint64_t drop_bad_transport = 0;     // truncated TCP/UDP header
+  std::uint64_t drop_unknown_protocol = 0;  // neither TCP, UDP nor handled ICMP
+  std::uint64_t drop_no_flow = 0;           // TCP segment for no flow (answered with RST)
+  std::uint64_t drop_flow_limit = 0;        // new flow refused: per-client limit
+  std::uint64_t drop_udp_send = 0;          // host UDP send failed
+  // Relay -> device.
+  std::uint64_t packets_to_device = 0;
+  std::uint64_t bytes_to_device = 0;
+  std::uint64_t drop_output_full = 0;       // control segment lost: output queue full
+  // Flows.
+  std::uint64_t tcp_flows_opened = 0;
+  std::uint64_t tcp_connect_failed = 0;
+  std::uint64_t udp_flows_opened = 0;
+  std::uint64_t flows_expired = 0;
+
+  Counters& operator+=(const Counters& other);
+  std::string summary() const;  // "name=value ..." for non-zero counters
+};
+
+}  // namespace rtether::relay

@@ -1,0 +1,50 @@
+// Flow: one relayed conversation (TCP connection or UDP association) of one
+// client, owning its host socket. The session dispatches device packets to
+// it by FlowKey; the event loop dispatches host socket readiness to it.
+//
+// Lifecycle: created by the session on the first packet, retire()d when done
+// (fd unregistered and closed at once, object destroyed after the current
+// event batch, so events already fetched for it are ignored safely).
+// A flow that has host data to deliver but no room in the client's output
+// queue parks itself on the session's waiting list; the session calls pump()
+// when room returns (pull, never push: nothing read is ever dropped).
+#pragma once
+
+#include "io/event_loop.hpp"
+#include "relay/flow_key.hpp"
+#include "wire/ip_packet.hpp"
+
+namespace rtether::relay {
+
+class ClientSession;
+
+class Flow : public io::Handler {
+ public:
+  Flow(ClientSession& session, const FlowKey& key) : session_(session), key_(key) {}
+  ~Flow() override = default;
+  Flow(const Flow&) = delete;
+  Flow& operator=(const Flow&) = delete;
+
+  const FlowKey& key() const { return key_; }
+  bool retired() const { return retired_; }
+
+  // A device packet for this flow (transport header not yet parsed).
+  virtual void on_device_packet(const wire::IpPacket& packet) = 0;
+  // Room in the output queue returned.
+  virtual void pump() = 0;
+  // The client is gone: release the host side now.
+  virtual void shut_down() = 0;
+
+ protected:
+  ClientSession& session_;
+  FlowKey key_;
+  bool retired_ = false;
+
+ private:
+  friend class ClientSession;
+  Flow* waiting_next_ = nullptr;
+  Flow* waiting_prev_ = nullptr;
+  bool waiting_ = false;
+};
+
+}  // namespace rtether::relay

@@ -1,0 +1,78 @@
+// Relay: listeners and the client session table; see relay.hpp.
+#include "relay/relay.hpp"
+
+#include <sys/epoll.h>
+
+#include <cerrno>
+
+#include "io/log.hpp"
+
+namespace rtether::relay {
+
+namespace {
+// Accepts per wake-up, so a connection storm cannot starve packet work.
+constexpr int kAcceptBudget = 64;
+}  // namespace
+
+Relay::Relay(io::EventLoop& loop, RelayConfig config) : loop_(loop), config_(std::move(config)) {}
+
+Relay::~Relay() {
+  for (auto& listener : listeners_) loop_.remove(listener->fd());
+  sessions_.clear();
+}
+
+void Relay::listen_tcp(const io::Endpoint& at) {
+  auto listener = std::make_unique<Listener>(*this, io::listen_tcp(at));
+  loop_.add(listener->fd(), EPOLLIN, listener.get(), true);
+  log::info("relay listening on {}:{}", at.address.to_string(), at.port);
+  listeners_.push_back(std::move(listener));
+}
+
+void Relay::listen_unix(const std::string& path) {
+  auto listener = std::make_unique<Listener>(*this, io::listen_unix(path));
+  loop_.add(listener->fd(), EPOLLIN, listener.get(), true);
+  log::info("relay listening on unix:{}", path);
+  listeners_.push_back(std::move(listener));
+}
+
+void Relay::Listener::on_ready(std::uint32_t) { relay_.accept_from(fd_.get()); }
+
+void Relay::accept_from(int listen_fd) {
+  for (int i = 0; i < kAcceptBudget; ++i) {
+    int error = 0;
+    io::Fd fd = io::accept_nonblocking(listen_fd, &error);
+    if (!fd.valid()) {
+      if (error != EAGAIN && error != EWOULDBLOCK && error != EINTR)
+        log::warn("accept failed: {}", io::error_text(-error));
+      return;
+    }
+    std::uint32_t id = next_id_++;
+    auto session = std::make_unique<ClientSession>(
+        loop_, std::move(fd), id, config_, [this](std::uint32_t closed) { on_session_closed(closed); });
+    auto* raw = session.get();
+    sessions_.emplace(id, std::move(session));
+    log::info("client {} connected", id);
+    raw->start();
+  }
+}
+
+void Relay::on_session_closed(std::uint32_t id) {
+  auto found = sessions_.find(id);
+  if (found == sessions_.end()) return;
+  closed_totals_ += found->second->counters();
+  sessions_.erase(found);
+}
+
+std::size_t Relay::flow_count() const {
+  std::size_t count = 0;
+  for (const auto& [id, session] : sessions_) count += session->flow_count();
+  return count;
+}
+
+Counters Relay::totals() const {
+  Counters totals = closed_totals_;
+  for (const auto& [id, session] : sessions_) totals += session->counters();
+  return totals;
+}
+
+}  // namespace rtether::relay

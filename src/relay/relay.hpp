@@ -1,0 +1,55 @@
+// Relay: the host side. Listens (TCP and/or UNIX socket), gives each
+// accepted client the next id (from 0, as Gnirehtet does) and a
+// ClientSession, and removes the session when its client goes away.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "io/event_loop.hpp"
+#include "io/socket.hpp"
+#include "relay/client_session.hpp"
+#include "relay/config.hpp"
+
+namespace rtether::relay {
+
+class Relay {
+ public:
+  Relay(io::EventLoop& loop, RelayConfig config);
+  ~Relay();
+
+  // Start-up configuration: throw std::system_error with a clear message.
+  void listen_tcp(const io::Endpoint& at);
+  void listen_unix(const std::string& path);
+
+  std::size_t client_count() const { return sessions_.size(); }
+  std::size_t flow_count() const;
+  Counters totals() const;  // live clients plus those already gone
+
+ private:
+  class Listener : public io::Handler {
+   public:
+    Listener(Relay& relay, io::Fd fd) : relay_(relay), fd_(std::move(fd)) {}
+    void on_ready(std::uint32_t events) override;
+    int fd() const { return fd_.get(); }
+
+   private:
+    Relay& relay_;
+    io::Fd fd_;
+  };
+
+  void accept_from(int listen_fd);
+  void on_session_closed(std::uint32_t id);
+
+  io::EventLoop& loop_;
+  RelayConfig config_;
+  std::vector<std::unique_ptr<Listener>> listeners_;
+  std::map<std::uint32_t, std::unique_ptr<ClientSession>> sessions_;
+  std::uint32_t next_id_ = 0;
+  Counters closed_totals_;
+};
+
+}  // namespace rtether::relay

@@ -1,0 +1,269 @@
+// TcpFlow: see tcp_flow.hpp for the model.
+#include "relay/tcp_flow.hpp"
+
+#include <sys/epoll.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+
+#include "io/log.hpp"
+#include "relay/address_map.hpp"
+#include "relay/client_session.hpp"
+
+namespace rtether::relay {
+
+TcpFlow::TcpFlow(ClientSession& session, const FlowKey& key, const tcp::Segment& syn)
+    : Flow(session, key),
+      endpoint_(syn, session.config().tcp, session.random_iss(), session.now()),
+      timer_(session.loop(), [this] { on_timer(); }),
+      to_host_(session.config().tcp_flow_buffer) {
+  header_.source = key.destination;
+  header_.destination = key.source;
+  header_.source_port = key.destination_port;
+  header_.destination_port = key.source_port;
+}
+
+TcpFlow::~TcpFlow() { session_.add_buffered(-static_cast<long>(to_host_.size())); }
+
+void TcpFlow::connect() {
+  io::Endpoint target{host_destination(key_.destination), key_.destination_port};
+  auto [fd, result] = io::connect_nonblocking(SOCK_STREAM, target);
+  if (result != 0 && result != -EINPROGRESS) {
+    log::debug("{}: connect failed: {}", key_.to_string(), io::error_text(result));
+    return on_connect_done(result);
+  }
+  socket_ = std::move(fd);
+  session_.loop().add(socket_.get(), EPOLLIN | EPOLLOUT | EPOLLRDHUP, this);
+  if (result == 0) return on_connect_done(0);
+  connecting_ = true;
+  after_activity();
+}
+
+void TcpFlow::on_connect_done(int result) {
+  connecting_ = false;
+  auto now = session_.now();
+  if (result != 0) {
+    ++session_.mutable_counters().tcp_connect_failed;
+    endpoint_.on_connect_failed(now);
+    emit_control();
+    return finish();
+  }
+  io::set_no_delay(socket_.get());
+  if (io::set_peek_offset(socket_.get(), 0) != 0) {
+    // Without SO_PEEK_OFF (Linux < 6.9 for TCP) unacknowledged data could
+    // not stay in the socket; refuse rather than lose data.
+    log::error("{}: SO_PEEK_OFF unsupported on TCP sockets by this kernel", key_.to_string());
+    endpoint_.on_connect_failed(now);
+    emit_control();
+    return finish();
+  }
+  endpoint_.on_connected(now);
+  update_receive_space();
+  emit_control();
+  after_activity();
+}
+
+void TcpFlow::on_ready(std::uint32_t events) {
+  if (retired_) return;
+  if (connecting_) {
+    if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) return;
+    on_connect_done(io::connect_result(socket_.get()));
+    if (retired_ || connecting_) return;
+  }
+  if (events & EPOLLOUT) {
+    host_write_blocked_ = false;
+    write_pending_to_host();
+  }
+  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) host_readable_ = true;
+  pump();
+}
+
+void TcpFlow::on_device_packet(const wire::IpPacket& packet) {
+  if (retired_) return;
+  auto view = wire::TcpView::parse(packet.payload);
+  if (!view) {
+    ++session_.mutable_counters().drop_bad_transport;
+    return;
+  }
+  auto segment = tcp::Segment::from(*view);
+  auto now = session_.now();
+  auto input = endpoint_.on_segment(segment, now);
+  if (input.reset) {
+    // The device aborted: abort the host side too (RST, not FIN).
+    if (socket_.valid()) io::set_linger_reset(socket_.get());
+    return finish();
+  }
+  if (input.acked > 0 && socket_.valid()) io::discard(socket_.get(), input.acked);
+  if (input.rewind) rewind();
+  if (!input.data.empty() || (segment.flags & wire::tcp_flag::kFin))
+    take_device_data(input);
+  pump();
+}
+
+void TcpFlow::take_device_data(const tcp::Endpoint::Input& input) {
+  auto data = input.data;
+  std::size_t taken = 0;
+  if (!data.empty() && socket_.valid() && !host_write_shut_) {
+    if (to_host_.empty() && !host_write_blocked_) {
+      long sent = io::send_some(socket_.get(), data);
+      if (sent == -EAGAIN) {
+        host_write_blocked_ = true;
+      } else if (sent < 0) {
+        // The host closed or reset: abort toward the device.
+        endpoint_.host_reset(session_.now());
+        return;
+      } else {
+        taken = static_cast<std::size_t>(sent);
+        if (taken < data.size()) host_write_blocked_ = true;
+      }
+    }
+    std::size_t room = std::min(to_host_.free_space(), session_.buffer_budget_left());
+    std::size_t queued = to_host_.append(data.subspan(taken, std::min(data.size() - taken, room)));
+    session_.add_buffered(static_cast<long>(queued));
+    taken += queued;
+  }
+  // The device's FIN counts only once all data before it was taken.
+  if (endpoint_.accept(taken, session_.now())) device_fin_ = true;
+  write_pending_to_host();
+  update_receive_space();
+}
+
+void TcpFlow::write_pending_to_host() {
+  if (!socket_.valid()) return;
+  std::size_t before = to_host_.size();
+  while (!to_host_.empty() && !host_write_blocked_) {
+    long sent = io::send_some(socket_.get(), to_host_.front());
+    if (sent == -EAGAIN) {
+      host_write_blocked_ = true;
+      break;
+    }
+    if (sent < 0) {
+      endpoint_.host_reset(session_.now());
+      break;
+    }
+    to_host_.consume(static_cast<std::size_t>(sent));
+  }
+  session_.add_buffered(static_cast<long>(to_host_.size()) - static_cast<long>(before));
+  if (device_fin_ && to_host_.empty() && !host_write_shut_) {
+    host_write_shut_ = true;
+    io::shutdown_write(socket_.get());
+  }
+  if (before != to_host_.size()) update_receive_space();
+}
+
+void TcpFlow::update_receive_space() {
+  std::size_t space = std::min(to_host_.free_space(), session_.buffer_budget_left());
+  endpoint_.set_receive_space(static_cast<std::uint32_t>(space));
+}
+
+void TcpFlow::pump() {
+  if (retired_) return;
+  emit_control();
+  send_host_data();
+  emit_control();
+  after_activity();
+}
+
+void TcpFlow::send_host_data() {
+  auto now = session_.now();
+  while (host_readable_ && !host_eof_ && socket_.valid() && !connecting_) {
+    std::uint32_t allowance = endpoint_.send_allowance();
+    if (allowance == 0) return;
+    std::size_t want = std::min<std::size_t>(allowance, endpoint_.max_segment());
+    std::size_t header_size = wire::tcp_header_size(header_);
+    auto room = session_.reserve(header_size + want, false);
+    if (room.empty()) {
+      session_.wait_for_output(this);
+      return;
+    }
+    long got = io::peek_some(socket_.get(), room.subspan(header_size, want));
+    if (got == -EAGAIN) {
+      host_readable_ = false;
+      return;
+    }
+    if (got == 0) {
+      host_eof_ = true;
+      endpoint_.host_closed(now);
+      return;
+    }
+    if (got < 0) {
+      endpoint_.host_reset(now);
+      return;
+    }
+    auto segment = endpoint_.send_data(static_cast<std::uint32_t>(got), now);
+    send_segment(segment, static_cast<std::size_t>(got), room);
+  }
+}
+
+void TcpFlow::emit_control() {
+  auto now = session_.now();
+  while (auto segment = endpoint_.poll(now)) {
+    header_.mss = segment->mss;
+    header_.window_scale = segment->window_scale;
+    auto room = session_.reserve(wire::tcp_header_size(header_), true);
+    header_.mss.reset();
+    header_.window_scale.reset();
+    if (room.empty()) continue;  // counted by reserve(); TCP recovers by retransmission
+    send_segment(*segment, 0, room);
+  }
+}
+
+void TcpFlow::send_segment(const tcp::OutSegment& segment, std::size_t payload_length,
+                           wire::MutableBytes room) {
+  header_.seq = segment.seq;
+  header_.ack = segment.ack;
+  header_.flags = segment.flags;
+  header_.window = segment.window;
+  header_.mss = segment.mss;
+  header_.window_scale = segment.window_scale;
+  std::size_t length = wire::write_tcp_headers(room, header_, payload_length);
+  header_.mss.reset();
+  header_.window_scale.reset();
+  session_.commit(length);
+}
+
+void TcpFlow::rewind() {
+  if (!socket_.valid()) return;
+  io::set_peek_offset(socket_.get(), 0);
+  // Everything not acknowledged is sent again, up to and including EOF.
+  host_readable_ = true;
+  host_eof_ = false;
+}
+
+void TcpFlow::on_timer() {
+  if (retired_) return;
+  auto result = endpoint_.on_timer(session_.now());
+  if (result.rewind) rewind();
+  if (endpoint_.closed()) ++session_.mutable_counters().flows_expired;
+  pump();
+}
+
+void TcpFlow::after_activity() {
+  if (retired_) return;
+  if (endpoint_.closed()) {
+    emit_control();
+    return finish();
+  }
+  auto deadline = endpoint_.deadline();
+  if (deadline == tcp::Time::max())
+    timer_.cancel();
+  else if (!timer_.armed() || timer_.deadline() != deadline)
+    timer_.arm(deadline);
+}
+
+void TcpFlow::shut_down() {
+  if (retired_) return;
+  // The client is gone: nobody will read more, so abort the host side.
+  if (socket_.valid()) io::set_linger_reset(socket_.get());
+  finish();
+}
+
+void TcpFlow::finish() {
+  if (retired_) return;
+  timer_.cancel();
+  int fd = socket_.get();
+  session_.retire(this, fd);
+  socket_.reset();
+}
+
+}  // namespace rtether::relay

@@ -1,0 +1,66 @@
+// TcpFlow: one device TCP connection bridged to one host TCP socket.
+//
+// Device -> host: segments go through tcp::Endpoint; in-order data is sent
+// to the host socket at once, what it cannot take waits in a per-flow
+// ByteQueue (allocated only then), and the endpoint ACKs only what was taken
+// either way. The advertised window is the queue's free space.
+// Host -> device: data is peeked (SO_PEEK_OFF), never read out, until the
+// device ACKs it: the host socket's receive queue is the retransmission
+// buffer, and a host socket is read only when the device window and the
+// client output queue both have room.
+// Half-close: device FIN -> shutdown(SHUT_WR) once queued data is written;
+// host EOF -> FIN to the device after the data. Resets go both ways.
+#pragma once
+
+#include <optional>
+
+#include "io/event_loop.hpp"
+#include "io/socket.hpp"
+#include "relay/byte_queue.hpp"
+#include "relay/flow.hpp"
+#include "tcp/endpoint.hpp"
+#include "wire/packet_builder.hpp"
+
+namespace rtether::relay {
+
+class TcpFlow final : public Flow {
+ public:
+  TcpFlow(ClientSession& session, const FlowKey& key, const tcp::Segment& syn);
+  ~TcpFlow() override;
+
+  // Starts the non-blocking host connect (called once after insertion).
+  void connect();
+
+  void on_device_packet(const wire::IpPacket& packet) override;
+  void on_ready(std::uint32_t events) override;
+  void pump() override;
+  void shut_down() override;
+
+ private:
+  void on_connect_done(int result);
+  void take_device_data(const tcp::Endpoint::Input& input);
+  void write_pending_to_host();
+  void update_receive_space();
+  void send_host_data();
+  void emit_control();
+  void send_segment(const tcp::OutSegment& segment, std::size_t payload_length,
+                    wire::MutableBytes room);
+  void after_activity();
+  void on_timer();
+  void rewind();
+  void finish();
+
+  tcp::Endpoint endpoint_;
+  io::Fd socket_;
+  io::Timer timer_;
+  ByteQueue to_host_;
+  wire::TcpSegmentHeader header_;  // addresses and ports toward the device
+  bool connecting_ = false;
+  bool host_readable_ = false;
+  bool host_eof_ = false;         // host sent FIN and every byte was peeked
+  bool device_fin_ = false;       // device FIN consumed; shutdown pending data
+  bool host_write_shut_ = false;
+  bool host_write_blocked_ = false;
+};
+
+}  // namespace rtether::relay

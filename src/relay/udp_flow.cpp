@@ -1,0 +1,102 @@
+// UdpFlow: see udp_flow.hpp.
+#include "relay/udp_flow.hpp"
+
+#include <sys/epoll.h>
+#include <sys/socket.h>
+
+#include "io/log.hpp"
+#include "relay/address_map.hpp"
+#include "relay/client_session.hpp"
+#include "wire/transport.hpp"
+
+namespace rtether::relay {
+
+namespace {
+// Largest UDP payload in an IPv4 datagram (65535 - 20 - 8); IPv6 jumbograms
+// are not carried.
+constexpr std::size_t kMaxUdpPayload = 65507;
+}  // namespace
+
+UdpFlow::UdpFlow(ClientSession& session, const FlowKey& key)
+    : Flow(session, key), timer_(session.loop(), [this] { on_timer(); }) {
+  header_.source = key.destination;
+  header_.destination = key.source;
+  header_.source_port = key.destination_port;
+  header_.destination_port = key.source_port;
+  last_activity_ = session.now();
+}
+
+bool UdpFlow::open() {
+  io::Endpoint target{host_destination(key_.destination), key_.destination_port};
+  auto [fd, result] = io::connect_nonblocking(SOCK_DGRAM, target);
+  if (result != 0) {
+    log::debug("{}: cannot open: {}", key_.to_string(), io::error_text(result));
+    return false;
+  }
+  socket_ = std::move(fd);
+  session_.loop().add(socket_.get(), EPOLLIN, this);
+  timer_.arm(last_activity_ + session_.config().udp_idle_timeout);
+  return true;
+}
+
+void UdpFlow::on_device_packet(const wire::IpPacket& packet) {
+  if (retired_) return;
+  auto udp = wire::UdpView::parse(packet.payload);
+  if (!udp) {
+    ++session_.mutable_counters().drop_bad_transport;
+    return;
+  }
+  last_activity_ = session_.now();
+  long sent = io::send_some(socket_.get(), udp->payload());
+  if (sent < 0) {
+    // ECONNREFUSED reports an earlier ICMP port unreachable; the datagram is
+    // not retried (UDP semantics), only counted.
+    ++session_.mutable_counters().drop_udp_send;
+    log::debug("{}: send failed: {}", key_.to_string(), io::error_text(static_cast<int>(sent)));
+  }
+}
+
+void UdpFlow::on_ready(std::uint32_t events) {
+  if (retired_) return;
+  if (events & (EPOLLIN | EPOLLERR)) readable_ = true;
+  pump();
+}
+
+void UdpFlow::pump() {
+  if (retired_) return;
+  std::size_t header_size = wire::udp_header_size(header_.source.version);
+  while (readable_) {
+    auto room = session_.reserve(header_size + kMaxUdpPayload, false);
+    if (room.empty()) {
+      session_.wait_for_output(this);
+      return;
+    }
+    long got = io::recv_some(socket_.get(), room.subspan(header_size, kMaxUdpPayload));
+    if (got == -EAGAIN) {
+      readable_ = false;
+      return;
+    }
+    if (got < 0) continue;  // a queued ICMP error (ECONNREFUSED); the next read goes on
+    last_activity_ = session_.now();
+    session_.commit(wire::write_udp_headers(room, header_, static_cast<std::size_t>(got)));
+  }
+}
+
+void UdpFlow::on_timer() {
+  if (retired_) return;
+  auto expiry = last_activity_ + session_.config().udp_idle_timeout;
+  if (session_.now() < expiry) return timer_.arm(expiry);
+  ++session_.mutable_counters().flows_expired;
+  finish();
+}
+
+void UdpFlow::shut_down() { finish(); }
+
+void UdpFlow::finish() {
+  if (retired_) return;
+  timer_.cancel();
+  session_.retire(this, socket_.get());
+  socket_.reset();
+}
+
+}  // namespace rtether::relay

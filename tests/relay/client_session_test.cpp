@@ -1,0 +1,235 @@
+// Engine tests: a ClientSession with a fake device link (socketpair) and real
+// loopback sockets on the host side.
+#include "relay/client_session.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "relay/fake_device.hpp"
+
+namespace rtether::relay {
+namespace {
+
+using testing::FakeDevice;
+namespace flag = wire::tcp_flag;
+
+constexpr std::uint16_t kDevicePort = 40000;
+
+wire::IpAddress address(const char* text) {
+  wire::IpAddress parsed;
+  EXPECT_TRUE(wire::IpAddress::parse(text, parsed));
+  return parsed;
+}
+
+// A host TCP listener on 127.0.0.1 with an ephemeral port.
+struct HostListener {
+  io::Fd fd;
+  std::uint16_t port = 0;
+  HostListener() {
+    fd = io::listen_tcp(io::Endpoint{address("127.0.0.1"), 0});
+    sockaddr_in bound{};
+    socklen_t length = sizeof bound;
+    ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&bound), &length);
+    port = ntohs(bound.sin_port);
+  }
+  io::Fd accept_one() {
+    int error = 0;
+    return io::accept_nonblocking(fd.get(), &error);
+  }
+};
+
+std::uint16_t closed_port() {
+  HostListener listener;
+  return listener.port;  // closed again when listener goes out of scope
+}
+
+class ClientSessionTest : public ::testing::Test {
+ protected:
+  ClientSessionTest() : device_(loop_) {
+    session_ = std::make_unique<ClientSession>(loop_, device_.take_relay_end(), 7, config_,
+                                               [this](std::uint32_t) { session_closed_ = true; });
+    session_->start();
+  }
+
+  wire::TcpSegmentHeader device_tcp(std::uint16_t port, std::uint32_t seq, std::uint32_t ack,
+                                    std::uint8_t flags) {
+    wire::TcpSegmentHeader header;
+    header.source = address("10.0.0.2");
+    header.destination = address("10.0.2.2");
+    header.source_port = kDevicePort;
+    header.destination_port = port;
+    header.seq = seq;
+    header.ack = ack;
+    header.flags = flags;
+    header.window = 65535;
+    return header;
+  }
+
+  // The next relay packet as a parsed TCP segment, waiting for it if needed.
+  std::optional<std::vector<std::uint8_t>> next_packet() {
+    if (!device_.run_until([&] { return device_.packets().size() > consumed_; })) return {};
+    return device_.packets()[consumed_++];
+  }
+
+  RelayConfig config_;
+  io::EventLoop loop_;
+  FakeDevice device_;
+  std::unique_ptr<ClientSession> session_;
+  bool session_closed_ = false;
+  std::size_t consumed_ = 0;
+};
+
+TEST_F(ClientSessionTest, SendsClientIdFirst) {
+  ASSERT_TRUE(device_.run_until([&] { return device_.client_id().has_value(); }));
+  EXPECT_EQ(*device_.client_id(), 7u);
+}
+
+TEST_F(ClientSessionTest, SynToListeningPortGetsSynAckAfterHostConnect) {
+  HostListener listener;
+  device_.send_tcp(device_tcp(listener.port, 1000, 0, flag::kSyn));
+  auto packet = next_packet();
+  ASSERT_TRUE(packet);
+  auto ip = wire::parse_ip(*packet);
+  ASSERT_TRUE(ip.packet);
+  EXPECT_EQ(ip.packet->source, address("10.0.2.2"));
+  EXPECT_EQ(ip.packet->destination, address("10.0.0.2"));
+  auto tcp = wire::TcpView::parse(ip.packet->payload);
+  ASSERT_TRUE(tcp);
+  EXPECT_EQ(tcp->flags(), flag::kSyn | flag::kAck);
+  EXPECT_EQ(tcp->ack(), 1001u);
+  EXPECT_EQ(tcp->source_port(), listener.port);
+  EXPECT_TRUE(tcp->options().mss.has_value());
+  EXPECT_TRUE(listener.accept_one().valid());
+}
+
+TEST_F(ClientSessionTest, SynToClosedPortGetsResetAtOnce) {
+  device_.send_tcp(device_tcp(closed_port(), 5000, 0, flag::kSyn));
+  auto packet = next_packet();
+  ASSERT_TRUE(packet);
+  auto ip = wire::parse_ip(*packet);
+  auto tcp = wire::TcpView::parse(ip.packet->payload);
+  ASSERT_TRUE(tcp);
+  EXPECT_TRUE(tcp->flags() & flag::kRst);
+  EXPECT_EQ(tcp->ack(), 5001u);
+  EXPECT_EQ(session_->counters().tcp_connect_failed, 1u);
+}
+
+TEST_F(ClientSessionTest, SegmentForUnknownFlowGetsStatelessReset) {
+  device_.send_tcp(device_tcp(80, 100, 777, flag::kAck));
+  auto packet = next_packet();
+  ASSERT_TRUE(packet);
+  auto tcp = wire::TcpView::parse(wire::parse_ip(*packet).packet->payload);
+  EXPECT_EQ(tcp->flags(), flag::kRst);
+  EXPECT_EQ(tcp->seq(), 777u);
+  EXPECT_EQ(session_->flow_count(), 0u);
+  EXPECT_EQ(session_->counters().drop_no_flow, 1u);
+}
+
+TEST_F(ClientSessionTest, DataFlowsBothWaysAndIsAckedOnlyWhenTaken) {
+  HostListener listener;
+  device_.send_tcp(device_tcp(listener.port, 1000, 0, flag::kSyn));
+  auto syn_ack = next_packet();
+  ASSERT_TRUE(syn_ack);
+  auto syn_ack_tcp = wire::TcpView::parse(wire::parse_ip(*syn_ack).packet->payload);
+  std::uint32_t relay_seq = syn_ack_tcp->seq() + 1;
+  device_.send_tcp(device_tcp(listener.port, 1001, relay_seq, flag::kAck));
+  io::Fd host = listener.accept_one();
+  ASSERT_TRUE(host.valid());
+
+  std::string request = "hello from the device";
+  device_.send_tcp(device_tcp(listener.port, 1001, relay_seq, flag::kAck | flag::kPsh),
+                   wire::Bytes{reinterpret_cast<const std::uint8_t*>(request.data()), request.size()});
+  auto ack = next_packet();
+  ASSERT_TRUE(ack);
+  auto ack_tcp = wire::TcpView::parse(wire::parse_ip(*ack).packet->payload);
+  EXPECT_EQ(ack_tcp->ack(), 1001u + request.size());
+
+  char buffer[256];
+  std::string received;
+  ASSERT_TRUE(device_.run_until([&] {
+    long n = ::recv(host.get(), buffer, sizeof buffer, MSG_DONTWAIT);
+    if (n > 0) received.append(buffer, static_cast<std::size_t>(n));
+    return received.size() >= request.size();
+  }));
+  EXPECT_EQ(received, request);
+
+  std::string reply = "hello from the host";
+  ASSERT_EQ(::send(host.get(), reply.data(), reply.size(), 0), static_cast<long>(reply.size()));
+  auto data = next_packet();
+  ASSERT_TRUE(data);
+  auto data_tcp = wire::TcpView::parse(wire::parse_ip(*data).packet->payload);
+  ASSERT_TRUE(data_tcp);
+  EXPECT_EQ(data_tcp->seq(), relay_seq);
+  std::string payload(data_tcp->payload().begin(), data_tcp->payload().end());
+  EXPECT_EQ(payload, reply);
+}
+
+TEST_F(ClientSessionTest, UdpDatagramReachesHostAndReplyComesBack) {
+  io::Fd server{::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)};
+  sockaddr_in bound{};
+  bound.sin_family = AF_INET;
+  bound.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(server.get(), reinterpret_cast<sockaddr*>(&bound), sizeof bound), 0);
+  socklen_t length = sizeof bound;
+  ::getsockname(server.get(), reinterpret_cast<sockaddr*>(&bound), &length);
+
+  wire::UdpDatagramHeader header;
+  header.source = address("10.0.0.2");
+  header.destination = address("10.0.2.2");
+  header.source_port = 5353;
+  header.destination_port = ntohs(bound.sin_port);
+  std::string question = "ping";
+  device_.send_udp(header, wire::Bytes{reinterpret_cast<const std::uint8_t*>(question.data()), question.size()});
+
+  char buffer[64];
+  sockaddr_in from{};
+  socklen_t from_length = sizeof from;
+  long got = -1;
+  ASSERT_TRUE(device_.run_until([&] {
+    got = ::recvfrom(server.get(), buffer, sizeof buffer, MSG_DONTWAIT,
+                     reinterpret_cast<sockaddr*>(&from), &from_length);
+    return got > 0;
+  }));
+  EXPECT_EQ(std::string(buffer, static_cast<std::size_t>(got)), question);
+  std::string answer = "pong!";
+  ::sendto(server.get(), answer.data(), answer.size(), 0, reinterpret_cast<sockaddr*>(&from), from_length);
+
+  auto packet = next_packet();
+  ASSERT_TRUE(packet);
+  auto ip = wire::parse_ip(*packet);
+  ASSERT_TRUE(ip.packet);
+  auto udp = wire::UdpView::parse(ip.packet->payload);
+  ASSERT_TRUE(udp);
+  EXPECT_EQ(udp->destination_port(), 5353);
+  EXPECT_EQ(std::string(udp->payload().begin(), udp->payload().end()), answer);
+}
+
+TEST_F(ClientSessionTest, BadVersionNibbleClosesTheSession) {
+  std::uint8_t garbage[64] = {0x51, 0x02};
+  device_.send_bytes(garbage);
+  ASSERT_TRUE(device_.run_until([&] { return device_.closed(); }));
+  EXPECT_TRUE(session_closed_);
+}
+
+TEST_F(ClientSessionTest, MalformedTransportIsCountedNotFatal) {
+  // An IPv4 packet claiming TCP with only 4 bytes of TCP header.
+  std::uint8_t packet[24] = {0x45, 0, 0, 24, 0, 0, 0x40, 0, 64, 6, 0, 0, 10, 0, 0, 2, 10, 0, 2, 2};
+  device_.send_bytes(packet);
+  device_.send_bytes(packet);
+  ASSERT_TRUE(device_.run_until([&] { return session_->counters().drop_bad_transport == 2; }));
+  EXPECT_FALSE(device_.closed());
+}
+
+TEST_F(ClientSessionTest, UnknownProtocolIsCounted) {
+  std::uint8_t packet[20] = {0x45, 0, 0, 20, 0, 0, 0x40, 0, 64, 47, 0, 0, 10, 0, 0, 2, 10, 0, 2, 2};
+  device_.send_bytes(packet);
+  ASSERT_TRUE(device_.run_until([&] { return session_->counters().drop_unknown_protocol == 1; }));
+}
+
+}  // namespace
+}  // namespace rtether::relay

@@ -1,0 +1,115 @@
+// FakeDevice: the device end of a client link, for engine tests. The relay's
+// ClientSession owns one end of a socketpair; the test writes packets built
+// with wire builders into the other end and reads the relay's packets back
+// through a StreamFramer, turning the event loop between steps.
+#pragma once
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <functional>
+#include <optional>
+#include <stdexcept>
+#include <vector>
+
+#include "io/event_loop.hpp"
+#include "io/socket.hpp"
+#include "wire/ip_packet.hpp"
+#include "wire/packet_builder.hpp"
+#include "wire/stream_framer.hpp"
+#include "wire/transport.hpp"
+
+namespace rtether::relay::testing {
+
+class FakeDevice {
+ public:
+  explicit FakeDevice(io::EventLoop& loop) : loop_(loop) {
+    int fds[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) throw std::runtime_error("socketpair");
+    // The session uses MSG_DONTWAIT on every call, so neither end needs O_NONBLOCK.
+    relay_end_ = io::Fd{fds[0]};
+    device_end_ = io::Fd{fds[1]};
+  }
+
+  io::Fd take_relay_end() { return std::move(relay_end_); }
+
+  void send_bytes(wire::Bytes bytes) {
+    std::size_t sent = 0;
+    while (sent < bytes.size()) {
+      long n = ::send(device_end_.get(), bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+      if (n <= 0) throw std::runtime_error("device send failed");
+      sent += static_cast<std::size_t>(n);
+    }
+  }
+
+  void send_tcp(const wire::TcpSegmentHeader& header, wire::Bytes payload = {}) {
+    std::vector<std::uint8_t> packet(70000);
+    std::size_t length = wire::build_tcp(packet, header, payload);
+    send_bytes({packet.data(), length});
+  }
+
+  void send_udp(const wire::UdpDatagramHeader& header, wire::Bytes payload) {
+    std::vector<std::uint8_t> packet(70000);
+    std::size_t length = wire::build_udp(packet, header, payload);
+    send_bytes({packet.data(), length});
+  }
+
+  // Turns the loop until `done` holds or the time bound passes.
+  bool run_until(const std::function<bool()>& done,
+                 std::chrono::milliseconds bound = std::chrono::milliseconds(3000)) {
+    auto deadline = std::chrono::steady_clock::now() + bound;
+    while (std::chrono::steady_clock::now() < deadline) {
+      loop_.run_once(std::chrono::milliseconds(5));
+      read_available();
+      if (done()) return true;
+    }
+    return done();
+  }
+
+  std::optional<std::uint32_t> client_id() const { return id_; }
+  bool closed() const { return closed_; }
+  std::vector<std::vector<std::uint8_t>>& packets() { return packets_; }
+
+ private:
+  void read_available() {
+    std::uint8_t buffer[65536];
+    while (true) {
+      long n = ::recv(device_end_.get(), buffer, sizeof buffer, MSG_DONTWAIT);
+      if (n == 0) {
+        closed_ = true;
+        return;
+      }
+      if (n < 0) return;
+      stream_.insert(stream_.end(), buffer, buffer + n);
+      if (!id_ && stream_.size() >= 4) {
+        id_ = wire::load_be32(stream_.data());
+        stream_.erase(stream_.begin(), stream_.begin() + 4);
+      }
+      if (id_) {
+        auto room = framer_.writable();
+        std::size_t count = std::min(room.size(), stream_.size());
+        std::memcpy(room.data(), stream_.data(), count);
+        framer_.commit(count);
+        stream_.erase(stream_.begin(), stream_.begin() + static_cast<long>(count));
+        collect();
+      }
+    }
+  }
+
+  void collect() {
+    while (auto packet = framer_.next()) packets_.emplace_back(packet->begin(), packet->end());
+  }
+
+  io::EventLoop& loop_;
+  io::Fd relay_end_;
+  io::Fd device_end_;
+  wire::StreamFramer framer_;
+  std::vector<std::uint8_t> stream_;
+  std::vector<std::vector<std::uint8_t>> packets_;
+  std::optional<std::uint32_t> id_;
+  bool closed_ = false;
+};
+
+}  // namespace rtether::relay::testing
