@@ -1,0 +1,112 @@
+// EventLoop: fd dispatch, timer ordering/re-arm/cancel, deferred callbacks.
+#include "io/event_loop.hpp"
+
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "io/socket.hpp"
+
+namespace rtether::io {
+namespace {
+
+using namespace std::chrono_literals;
+
+struct CountingHandler : Handler {
+  int calls = 0;
+  std::uint32_t last_events = 0;
+  void on_ready(std::uint32_t events) override {
+    ++calls;
+    last_events = events;
+  }
+};
+
+TEST(EventLoop, DispatchesReadinessToTheRegisteredHandler) {
+  EventLoop loop;
+  Fd event{::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)};
+  CountingHandler handler;
+  loop.add(event.get(), EPOLLIN, &handler);
+  std::uint64_t one = 1;
+  ASSERT_EQ(::write(event.get(), &one, sizeof one), 8);
+  loop.run_once(100ms);
+  EXPECT_EQ(handler.calls, 1);
+  EXPECT_TRUE(handler.last_events & EPOLLIN);
+  loop.remove(event.get());
+}
+
+TEST(EventLoop, EdgeTriggeredRegistrationFiresOncePerEdge) {
+  EventLoop loop;
+  Fd event{::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)};
+  CountingHandler handler;
+  loop.add(event.get(), EPOLLIN, &handler);
+  std::uint64_t one = 1;
+  ASSERT_EQ(::write(event.get(), &one, sizeof one), 8);
+  loop.run_once(50ms);
+  loop.run_once(10ms);  // still readable, but no new edge
+  EXPECT_EQ(handler.calls, 1);
+  loop.remove(event.get());
+}
+
+TEST(EventLoop, TimersFireInDeadlineOrder) {
+  EventLoop loop;
+  std::vector<int> order;
+  Timer late(loop, [&] { order.push_back(3); });
+  Timer early(loop, [&] { order.push_back(1); });
+  Timer middle(loop, [&] { order.push_back(2); });
+  auto now = loop.refresh_now();
+  late.arm(now + 30ms);
+  early.arm(now + 10ms);
+  middle.arm(now + 20ms);
+  for (int i = 0; i < 20 && order.size() < 3; ++i) loop.run_once(50ms);
+  EXPECT_EQ(order, (std::vector<int>{1, 2, 3}));
+}
+
+TEST(EventLoop, RearmMovesAndCancelStopsATimer) {
+  EventLoop loop;
+  int fired_a = 0, fired_b = 0;
+  Timer a(loop, [&] { ++fired_a; });
+  Timer b(loop, [&] { ++fired_b; });
+  auto now = loop.refresh_now();
+  a.arm(now + 1h);
+  b.arm(now + 5ms);
+  a.arm(now + 1ms);  // earlier now
+  b.cancel();
+  EXPECT_FALSE(b.armed());
+  for (int i = 0; i < 10 && fired_a == 0; ++i) loop.run_once(20ms);
+  loop.run_once(10ms);
+  EXPECT_EQ(fired_a, 1);
+  EXPECT_EQ(fired_b, 0);
+  EXPECT_FALSE(a.armed());
+}
+
+TEST(EventLoop, DestroyedTimerLeavesTheHeap) {
+  EventLoop loop;
+  int fired = 0;
+  Timer keeper(loop, [&] { ++fired; });
+  auto now = loop.refresh_now();
+  {
+    Timer doomed(loop, [&] { fired += 100; });
+    doomed.arm(now + 1ms);
+  }
+  keeper.arm(now + 2ms);
+  for (int i = 0; i < 10 && fired == 0; ++i) loop.run_once(20ms);
+  EXPECT_EQ(fired, 1);
+}
+
+TEST(EventLoop, DeferredCallbacksRunAfterTheBatchAndMayDeferAgain) {
+  EventLoop loop;
+  std::vector<int> order;
+  loop.defer([&] {
+    order.push_back(1);
+    loop.defer([&] { order.push_back(2); });
+  });
+  loop.run_once(0ms);
+  EXPECT_EQ(order, (std::vector<int>{1, 2}));
+}
+
+}  // namespace
+}  // namespace rtether::io
