@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -131,6 +132,16 @@ long recv_some(int fd, wire::MutableBytes into) {
 long peek_some(int fd, wire::MutableBytes into) {
   return result(::recv(fd, into.data(), into.size(), MSG_DONTWAIT | MSG_PEEK));
 }
+long peek_after(int fd, wire::MutableBytes skip, wire::MutableBytes into) {
+  iovec parts[2] = {{skip.data(), skip.size()}, {into.data(), into.size()}};
+  msghdr message{};
+  message.msg_iov = parts;
+  message.msg_iovlen = 2;
+  long got = result(::recvmsg(fd, &message, MSG_DONTWAIT | MSG_PEEK));
+  if (got < 0) return got;
+  return got > static_cast<long>(skip.size()) ? got - static_cast<long>(skip.size()) : 0;
+}
+
 long discard(int fd, std::size_t bytes) {
   // TCP honours MSG_TRUNC on receive: the bytes are dropped without a copy.
   return result(::recv(fd, nullptr, bytes, MSG_DONTWAIT | MSG_TRUNC));

@@ -65,6 +65,10 @@ Fd accept_nonblocking(int listen_fd, int* error);
 // Transfers: bytes moved, or -errno (-EAGAIN when it would block).
 long recv_some(int fd, wire::MutableBytes into);
 long peek_some(int fd, wire::MutableBytes into);  // MSG_PEEK, honours SO_PEEK_OFF
+// Peeks past the first skip.size() queued bytes (copied into skip and thrown
+// away) for kernels without SO_PEEK_OFF on TCP (Linux < 6.9). Returns the
+// bytes placed in `into`; 0 means nothing is queued past the skipped part.
+long peek_after(int fd, wire::MutableBytes skip, wire::MutableBytes into);
 long discard(int fd, std::size_t bytes);          // drops bytes from a TCP receive queue
 long send_some(int fd, wire::Bytes data);         // MSG_NOSIGNAL
 int shutdown_write(int fd);

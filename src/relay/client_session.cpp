@@ -306,6 +306,11 @@ void ClientSession::reap() {
   retired_.clear();
 }
 
+wire::MutableBytes ClientSession::peek_scratch(std::size_t bytes) {
+  if (peek_scratch_.size() < bytes) peek_scratch_.resize(bytes);
+  return {peek_scratch_.data(), bytes};
+}
+
 std::size_t ClientSession::buffer_budget_left() const {
   return buffered_bytes_ >= config_.client_buffer_budget
              ? 0

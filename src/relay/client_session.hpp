@@ -60,6 +60,9 @@ class ClientSession : public io::Handler {
   // Device bytes buffered by flows, against config.client_buffer_budget.
   std::size_t buffer_budget_left() const;
   void add_buffered(long delta) { buffered_bytes_ += delta; }
+  // Scratch space for peeking past in-flight bytes on kernels without
+  // SO_PEEK_OFF; allocated on first use.
+  wire::MutableBytes peek_scratch(std::size_t bytes);
 
  private:
   void read_client();
@@ -86,6 +89,7 @@ class ClientSession : public io::Handler {
   Counters counters_;
   std::mt19937 random_;
   std::size_t buffered_bytes_ = 0;
+  std::vector<std::uint8_t> peek_scratch_;
   bool closed_ = false;
   bool flush_scheduled_ = false;
   bool read_scheduled_ = false;

@@ -26,6 +26,10 @@ struct RelayConfig {
   // Reads of the client stream per wake-up before yielding to other clients.
   int client_read_budget = 64;
   std::chrono::seconds udp_idle_timeout = 120s;  // same as Gnirehtet
+  // Keep unacknowledged host data in the socket with SO_PEEK_OFF. Kernels
+  // without it (Linux < 6.9) fall back by themselves; false forces the
+  // fallback (tests).
+  bool use_peek_offset = true;
   tcp::Config tcp;
 };
 

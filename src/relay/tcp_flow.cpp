@@ -12,6 +12,12 @@
 
 namespace rtether::relay {
 
+namespace {
+// Without SO_PEEK_OFF every peek copies the in-flight bytes again; this cap
+// bounds that cost (and the session's scratch buffer).
+constexpr std::uint32_t kMaxInFlightWithoutPeekOffset = 256 * 1024;
+}  // namespace
+
 TcpFlow::TcpFlow(ClientSession& session, const FlowKey& key, const tcp::Segment& syn)
     : Flow(session, key),
       endpoint_(syn, session.config().tcp, session.random_iss(), session.now()),
@@ -49,13 +55,18 @@ void TcpFlow::on_connect_done(int result) {
     return finish();
   }
   io::set_no_delay(socket_.get());
-  if (io::set_peek_offset(socket_.get(), 0) != 0) {
-    // Without SO_PEEK_OFF (Linux < 6.9 for TCP) unacknowledged data could
-    // not stay in the socket; refuse rather than lose data.
-    log::error("{}: SO_PEEK_OFF unsupported on TCP sockets by this kernel", key_.to_string());
-    endpoint_.on_connect_failed(now);
-    emit_control();
-    return finish();
+  if (!session_.config().use_peek_offset) {
+    peek_offset_ = false;
+  } else if (io::set_peek_offset(socket_.get(), 0) != 0) {
+    // Linux < 6.9 has no SO_PEEK_OFF for TCP: peek past the in-flight bytes
+    // instead, which copies them again, so in-flight data is capped.
+    peek_offset_ = false;
+    static bool warned = false;
+    if (!warned) {
+      warned = true;
+      log::warn("kernel lacks SO_PEEK_OFF for TCP (Linux >= 6.9 has it): "
+                "host-to-device TCP uses a slower path");
+    }
   }
   endpoint_.on_connected(now);
   update_receive_space();
@@ -75,6 +86,7 @@ void TcpFlow::on_ready(std::uint32_t events) {
     write_pending_to_host();
   }
   if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) host_readable_ = true;
+  if (events & (EPOLLRDHUP | EPOLLHUP)) host_fin_seen_ = true;
   pump();
 }
 
@@ -168,6 +180,12 @@ void TcpFlow::send_host_data() {
   auto now = session_.now();
   while (host_readable_ && !host_eof_ && socket_.valid() && !connecting_) {
     std::uint32_t allowance = endpoint_.send_allowance();
+    std::uint32_t in_flight = endpoint_.in_flight();
+    if (!peek_offset_)
+      allowance = std::min<std::uint32_t>(
+          allowance, in_flight >= kMaxInFlightWithoutPeekOffset
+                         ? 0
+                         : kMaxInFlightWithoutPeekOffset - in_flight);
     if (allowance == 0) return;
     std::size_t want = std::min<std::size_t>(allowance, endpoint_.max_segment());
     std::size_t header_size = wire::tcp_header_size(header_);
@@ -176,8 +194,11 @@ void TcpFlow::send_host_data() {
       session_.wait_for_output(this);
       return;
     }
-    long got = io::peek_some(socket_.get(), room.subspan(header_size, want));
-    if (got == -EAGAIN) {
+    auto payload = room.subspan(header_size, want);
+    long got = peek_offset_ ? io::peek_some(socket_.get(), payload)
+                            : io::peek_after(socket_.get(), session_.peek_scratch(in_flight),
+                                             payload);
+    if (got == -EAGAIN || (!peek_offset_ && got == 0 && !host_fin_seen_)) {
       host_readable_ = false;
       return;
     }
@@ -224,7 +245,7 @@ void TcpFlow::send_segment(const tcp::OutSegment& segment, std::size_t payload_l
 
 void TcpFlow::rewind() {
   if (!socket_.valid()) return;
-  io::set_peek_offset(socket_.get(), 0);
+  if (peek_offset_) io::set_peek_offset(socket_.get(), 0);
   // Everything not acknowledged is sent again, up to and including EOF.
   host_readable_ = true;
   host_eof_ = false;

@@ -61,6 +61,8 @@ class TcpFlow final : public Flow {
   bool device_fin_ = false;       // device FIN consumed; shutdown pending data
   bool host_write_shut_ = false;
   bool host_write_blocked_ = false;
+  bool host_fin_seen_ = false;    // EPOLLRDHUP: the host will send no more
+  bool peek_offset_ = true;       // SO_PEEK_OFF works on this kernel
 };
 
 }  // namespace rtether::relay

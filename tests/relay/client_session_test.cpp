@@ -15,33 +15,12 @@
 namespace rtether::relay {
 namespace {
 
+using testing::address;
 using testing::FakeDevice;
+using testing::HostListener;
 namespace flag = wire::tcp_flag;
 
 constexpr std::uint16_t kDevicePort = 40000;
-
-wire::IpAddress address(const char* text) {
-  wire::IpAddress parsed;
-  EXPECT_TRUE(wire::IpAddress::parse(text, parsed));
-  return parsed;
-}
-
-// A host TCP listener on 127.0.0.1 with an ephemeral port.
-struct HostListener {
-  io::Fd fd;
-  std::uint16_t port = 0;
-  HostListener() {
-    fd = io::listen_tcp(io::Endpoint{address("127.0.0.1"), 0});
-    sockaddr_in bound{};
-    socklen_t length = sizeof bound;
-    ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&bound), &length);
-    port = ntohs(bound.sin_port);
-  }
-  io::Fd accept_one() {
-    int error = 0;
-    return io::accept_nonblocking(fd.get(), &error);
-  }
-};
 
 std::uint16_t closed_port() {
   HostListener listener;

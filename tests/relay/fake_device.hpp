@@ -4,6 +4,8 @@
 // through a StreamFramer, turning the event loop between steps.
 #pragma once
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -22,6 +24,29 @@
 #include "wire/transport.hpp"
 
 namespace rtether::relay::testing {
+
+inline wire::IpAddress address(const char* text) {
+  wire::IpAddress parsed;
+  if (!wire::IpAddress::parse(text, parsed)) throw std::runtime_error(text);
+  return parsed;
+}
+
+// A host TCP listener on 127.0.0.1 with an ephemeral port.
+struct HostListener {
+  io::Fd fd;
+  std::uint16_t port = 0;
+  HostListener() {
+    fd = io::listen_tcp(io::Endpoint{address("127.0.0.1"), 0});
+    sockaddr_in bound{};
+    socklen_t length = sizeof bound;
+    ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&bound), &length);
+    port = ntohs(bound.sin_port);
+  }
+  io::Fd accept_one() {
+    int error = 0;
+    return io::accept_nonblocking(fd.get(), &error);
+  }
+};
 
 class FakeDevice {
  public:
