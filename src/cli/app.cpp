@@ -16,6 +16,8 @@ int run(int argc, char** argv) {
   CLI::App app{"rtether: reverse tethering relay and device client"};
   app.set_version_flag("--version", std::string("rtether ") + RTETHER_VERSION);
   app.require_subcommand(1);
+  // -v/-q are accepted after the subcommand too (`rtether relay -q`).
+  app.fallthrough();
   int verbose = 0;
   bool quiet = false;
   app.add_flag("-v,--verbose", verbose, "More log output (repeat for debug)");
