@@ -109,6 +109,8 @@ class Endpoint {
                                // the relay discards this many from the host socket
     bool reset = false;        // device sent a valid RST: abort the host socket; now Closed
     bool can_send_more = false;  // window opened or data acked: try sending host data
+    bool rewind = false;         // three duplicate ACKs (fast retransmit, RFC 5681 3.2):
+                                 // snd_nxt went back to snd_una, as TimerResult::rewind
   };
   // A device segment for this flow. Invalid or out-of-window segments are
   // answered (ACK / challenge ACK / dup ACK queued) and yield empty Input.
@@ -117,7 +119,8 @@ class Endpoint {
   // The relay took `bytes` (<= Input::data.size()) of the last Input::data.
   // Advances rcv_nxt and queues an ACK. Returns true when the device's FIN,
   // which followed that data, is consumed too (only if all data was taken):
-  // the relay must then shutdown(SHUT_WR) the host socket.
+  // the relay must then shutdown(SHUT_WR) the host socket. Call it after every
+  // Input, even with empty data: a FIN that came alone is consumed by accept(0).
   bool accept(std::size_t bytes, Time now);
 
   // Free buffer space for device data; sets the advertised window. A window
@@ -125,7 +128,8 @@ class Endpoint {
   void set_receive_space(std::uint32_t bytes);
 
   // Bytes of host data that may be sent now: the device's window minus what
-  // is in flight, 0 outside states that send data or after host_closed().
+  // is in flight, 0 outside states that send data. After host_closed() only
+  // data being resent after a rewind (up to where the FIN goes) is allowed.
   std::uint32_t send_allowance() const;
   // Largest payload per segment: min(our MSS, the device's MSS).
   std::uint16_t max_segment() const { return send_mss_; }
@@ -157,10 +161,91 @@ class Endpoint {
 
   std::uint32_t advertised_window() const;  // in bytes, unscaled
 
+  // Sequence variables, for tests and diagnostics (data space: our SYN and
+  // FIN are not counted in snd_una/snd_nxt).
+  std::uint32_t snd_una() const { return snd_una_; }
+  std::uint32_t snd_nxt() const { return snd_nxt_; }
+  std::uint32_t rcv_nxt() const { return rcv_nxt_; }
+  std::uint32_t send_window() const { return snd_wnd_; }  // device window, scaled, in bytes
+
  private:
+  std::uint32_t next_seq() const;
+  bool fin_due() const;
+  bool receives_text() const;
+  bool acceptable(const Segment& segment, std::uint32_t window) const;
+  std::uint32_t window_field(bool syn) const;
+  std::uint16_t take_window(bool syn);
+  void handle_reset(const Segment& segment, Input& input);
+  void enter_established(const Segment& segment, Time now);
+  bool process_ack(const Segment& segment, Time now, Input& input);
+  void on_fin_acked(Time now);
+  void receive_text(const Segment& segment, Input& input);
+  void enter_time_wait(Time now);
+  void rewind();
+  void sample_rtt(Clock::duration rtt);
+  void update_retransmit_timer(Time now, bool restart);
+  void close();
+  void reset_and_close(std::uint32_t seq);
+
+  Config config_;
   State state_ = State::Connecting;
   std::uint16_t send_mss_ = 536;
-  // Sequence variables (RFC 9293 3.3.1), pending control flags, timers.
+
+  // Receive side (RFC 9293 3.3.1). rcv_adv_ is the right edge of the window
+  // last advertised, which never moves left (RFC 9293 3.8.6.2.2).
+  std::uint32_t irs_ = 0;
+  std::uint32_t rcv_nxt_ = 0;
+  std::uint32_t rcv_adv_ = 0;
+  std::uint32_t receive_space_ = 0;
+  std::uint8_t rcv_shift_ = 0;  // ours, sent in the SYN-ACK (RFC 7323 2.2)
+  std::uint8_t snd_shift_ = 0;  // the device's, applied to its non-SYN windows
+  bool window_scaling_ = false;
+  std::size_t pending_data_ = 0;  // size of the last Input::data, until accept()
+  bool pending_fin_ = false;      // the device's FIN follows that data
+
+  // Send side, in data sequence space: snd_max_ is the highest snd_nxt ever
+  // reached (snd_nxt_ goes back on a rewind); fin_seq_ is where our FIN goes.
+  std::uint32_t iss_ = 0;
+  std::uint32_t snd_una_ = 0;
+  std::uint32_t snd_nxt_ = 0;
+  std::uint32_t snd_max_ = 0;
+  std::uint32_t snd_wnd_ = 0;
+  std::uint32_t max_snd_wnd_ = 0;  // RFC 5961 5.2 MAX.SND.WND
+  std::uint32_t snd_wl1_ = 0;
+  std::uint32_t snd_wl2_ = 0;
+  std::uint32_t fin_seq_ = 0;
+  bool host_closed_ = false;
+  bool fin_sent_ = false;        // our FIN is out since the last rewind
+  bool fin_ever_sent_ = false;   // the device may have seen our FIN
+  bool fin_acked_ = false;
+  int dup_acks_ = 0;
+
+  // Pending control segments, returned by poll() in this order.
+  bool rst_pending_ = false;
+  std::uint32_t rst_seq_ = 0;
+  bool syn_ack_pending_ = false;
+  bool ack_pending_ = false;
+  bool probe_pending_ = false;
+
+  // Retransmission (RFC 6298), one timed segment at a time (Karn).
+  std::optional<Clock::duration> srtt_;
+  Clock::duration rttvar_{};
+  Clock::duration rto_{};
+  bool rtt_timing_ = false;
+  std::uint32_t rtt_seq_ = 0;
+  Time rtt_start_{};
+  Time retransmit_deadline_ = Time::max();  // also the persist timer
+
+  // SYN-ACK retransmission; a retransmitted SYN-ACK gives no RTT sample.
+  Time syn_ack_sent_at_{};
+  Clock::duration syn_ack_timeout_{};
+  int syn_ack_retries_ = 0;
+  bool syn_ack_retransmitted_ = false;
+
+  // Connect timeout (Connecting), SYN-ACK resend (SynReceived), closing
+  // timeout (FinWait1/FinWait2/Closing/LastAck) or 2 MSL end (TimeWait).
+  Time state_deadline_{};
+  Time last_segment_{};  // idle timeout in Established/CloseWait
 };
 
 }  // namespace rtether::tcp
