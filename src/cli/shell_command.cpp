@@ -1,0 +1,376 @@
+// `rtether shell`: a command (default: an interactive shell) in a fresh
+// network namespace whose only way out is rtether, with no setup by hand.
+//
+// Lifecycle: create namespace NAME -> start `rtether relay` on an abstract
+// UNIX socket -> start `rtether client --netns NAME --ready-fd N` -> wait
+// for "ready" -> bring `lo` up in NAME -> run CMD inside NAME (with
+// /etc/netns/NAME/resolv.conf bind-mounted as `ip netns exec` does) -> wait
+// for CMD -> stop client and relay (SIGTERM, then SIGKILL) -> delete NAME.
+// The exit status is CMD's (128+signal if it was killed).
+//
+// Signals: like system(), this process ignores SIGINT/SIGQUIT while CMD
+// runs so Ctrl+C reaches CMD only; relay and client run in their own
+// process group so the terminal's Ctrl+C never reaches them. SIGTERM/SIGHUP
+// are passed on to CMD. Children are tracked by PID through a signalfd
+// (SIGCHLD), so a relay or client that dies is reported at once.
+#include <fcntl.h>
+#include <net/if.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <climits>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "cli/app.hpp"
+#include "device/link_configurator.hpp"
+#include "device/netns.hpp"
+#include "device/relay_link.hpp"
+#include "device/resolv_conf.hpp"
+#include "device/unique_fd.hpp"
+#include "io/log.hpp"
+
+namespace rtether::cli {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+constexpr auto kReadyTimeout = 15s;     // relay start + connect + tun setup
+constexpr auto kStopTimeout = 3s;       // SIGTERM grace before SIGKILL
+constexpr auto kCommandStopTimeout = 5s;
+
+struct ShellOptions {
+  int mtu = 0;  // 0: the client's default
+  std::string netns;
+  std::vector<std::string> command;
+};
+
+std::string describe_status(int status) {
+  if (WIFEXITED(status)) return "exit status " + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) return std::string("signal ") + strsignal(WTERMSIG(status));
+  return "status " + std::to_string(status);
+}
+
+int exit_code_of(int status) {
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return 1;
+}
+
+std::string self_executable(const char* fallback) {
+  char path[PATH_MAX];
+  ssize_t length = readlink("/proc/self/exe", path, sizeof path - 1);
+  if (length <= 0) return fallback;
+  return std::string(path, static_cast<std::size_t>(length));
+}
+
+// Undoes in a child what the parent set up for itself, before exec.
+void reset_signals_in_child() {
+  signal(SIGINT, SIG_DFL);
+  signal(SIGQUIT, SIG_DFL);
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+}
+
+[[noreturn]] void exec_or_die(const std::vector<std::string>& argv, bool search_path) {
+  std::vector<char*> args;
+  for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
+  args.push_back(nullptr);
+  if (search_path) {
+    execvp(args[0], args.data());
+  } else {
+    execv(args[0], args.data());
+  }
+  // Only async-signal-safe calls after fork: no logger here.
+  std::string line = "rtether shell: cannot run " + argv[0] + ": " + std::strerror(errno) + "\n";
+  if (write(STDERR_FILENO, line.data(), line.size()) < 0) _exit(127);
+  _exit(127);
+}
+
+// A helper child (relay or client): own process group, `keep_fd` inherited.
+pid_t spawn_helper(const std::vector<std::string>& argv, int keep_fd) {
+  pid_t pid = fork();
+  if (pid < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
+  if (pid == 0) {
+    setpgid(0, 0);
+    reset_signals_in_child();
+    if (keep_fd >= 0) fcntl(keep_fd, F_SETFD, 0);
+    exec_or_die(argv, false);
+  }
+  setpgid(pid, pid);
+  return pid;
+}
+
+// A child process we own: reaped once, stopped politely then firmly.
+struct Child {
+  const char* role;
+  pid_t pid = -1;
+  bool exited = false;
+  int status = 0;
+
+  bool poll_exit() {
+    if (pid < 0 || exited) return false;
+    if (waitpid(pid, &status, WNOHANG) == pid) exited = true;
+    return exited;
+  }
+
+  void stop(std::chrono::milliseconds grace) {
+    if (pid < 0 || exited) return;
+    kill(pid, SIGTERM);
+    auto deadline = Clock::now() + grace;
+    while (Clock::now() < deadline) {
+      if (poll_exit()) return;
+      usleep(20000);
+    }
+    log::warn("{} (pid {}) ignored SIGTERM; killing it", role, pid);
+    kill(pid, SIGKILL);
+    if (waitpid(pid, &status, 0) == pid) exited = true;
+  }
+};
+
+class Shell {
+ public:
+  Shell(ShellOptions options, std::string self)
+      : options_(std::move(options)), self_(std::move(self)) {}
+  ~Shell() { tear_down(); }
+
+  int run();
+
+ private:
+  void block_signals();
+  void start_helpers();
+  bool wait_until_ready();
+  int run_command();
+  void tear_down();
+  // Reaps children after SIGCHLD; returns the pending non-SIGCHLD signal, 0 if none.
+  int drain_signals();
+  bool helper_died();
+
+  ShellOptions options_;
+  std::string self_;
+  std::string netns_;
+  bool netns_created_ = false;
+  int interrupted_by_ = 0;  // signal that stopped us before CMD ran
+  device::UniqueFd signal_fd_;
+  device::UniqueFd ready_read_;
+  Child relay_{"relay"};
+  Child client_{"client"};
+  Child command_{"command"};
+};
+
+void Shell::block_signals() {
+  signal(SIGINT, SIG_IGN);
+  signal(SIGQUIT, SIG_IGN);
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGCHLD);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
+  sigprocmask(SIG_BLOCK, &signals, nullptr);
+  signal_fd_ = device::UniqueFd(signalfd(-1, &signals, SFD_CLOEXEC | SFD_NONBLOCK));
+  if (!signal_fd_.valid()) {
+    throw std::runtime_error(std::string("signalfd: ") + std::strerror(errno));
+  }
+}
+
+int Shell::drain_signals() {
+  int pending = 0;
+  signalfd_siginfo info{};
+  while (read(signal_fd_.get(), &info, sizeof info) == sizeof info) {
+    if (info.ssi_signo != SIGCHLD) pending = static_cast<int>(info.ssi_signo);
+  }
+  command_.poll_exit();
+  return pending;
+}
+
+bool Shell::helper_died() {
+  for (Child* child : {&relay_, &client_}) {
+    if (child->exited) continue;
+    if (child->poll_exit()) {
+      log::error("{} exited early ({})", child->role, describe_status(child->status));
+      return true;
+    }
+  }
+  return false;
+}
+
+void Shell::start_helpers() {
+  std::string socket_name = "@rtether-shell-" + std::to_string(getpid());
+  bool debug = log::level() <= log::Level::Debug;
+  // Helpers are quiet unless -v: their info lines would land in the user's
+  // interactive shell. Warnings (lost relay, reconnecting) still show.
+  std::string verbosity = debug ? "-v" : "-q";
+  relay_.pid = spawn_helper({self_, verbosity, "relay", "--unix", socket_name, "--no-tcp"}, -1);
+  // Start the client only once the relay listens, so its first connect
+  // succeeds instead of warning and backing off.
+  auto deadline = Clock::now() + kReadyTimeout;
+  while (!device::unix_socket_listening(socket_name)) {
+    if (helper_died()) throw std::runtime_error("relay failed to start");
+    if (Clock::now() > deadline) throw std::runtime_error("relay did not start listening");
+    usleep(10000);
+  }
+
+  int ready[2];
+  if (pipe2(ready, O_CLOEXEC) < 0) throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
+  ready_read_ = device::UniqueFd(ready[0]);
+  device::UniqueFd ready_write(ready[1]);
+  std::vector<std::string> client = {self_, verbosity, "client", "--relay", "unix:" + socket_name,
+                                     "--netns", netns_, "--ready-fd",
+                                     std::to_string(ready_write.get())};
+  if (options_.mtu > 0) {
+    client.push_back("--mtu");
+    client.push_back(std::to_string(options_.mtu));
+  }
+  client_.pid = spawn_helper(client, ready_write.get());
+}
+
+bool Shell::wait_until_ready() {
+  auto deadline = Clock::now() + kReadyTimeout;
+  std::string received;
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    if (left <= 0ms) {
+      log::error("client did not bring the tun up within {} s", kReadyTimeout.count());
+      return false;
+    }
+    pollfd fds[2] = {{ready_read_.get(), POLLIN, 0}, {signal_fd_.get(), POLLIN, 0}};
+    if (poll(fds, 2, static_cast<int>(left.count())) < 0 && errno != EINTR) {
+      log::error("poll: {}", std::strerror(errno));
+      return false;
+    }
+    if (fds[1].revents & POLLIN) {
+      if (int signal_number = drain_signals()) {
+        log::error("interrupted by {} before the command started", strsignal(signal_number));
+        interrupted_by_ = signal_number;
+        return false;
+      }
+      if (helper_died()) return false;
+    }
+    if (fds[0].revents != 0) {
+      char buffer[128];
+      ssize_t n = read(ready_read_.get(), buffer, sizeof buffer);
+      if (n > 0) {
+        received.append(buffer, static_cast<std::size_t>(n));
+        if (received.find('\n') != std::string::npos) return received.starts_with("ready");
+        continue;
+      }
+      // End of file without "ready": the client failed; its log says why.
+      if (!helper_died()) log::error("client closed --ready-fd without bringing the tun up");
+      return false;
+    }
+  }
+}
+
+int Shell::run_command() {
+  std::vector<std::string> argv = options_.command;
+  if (argv.empty()) {
+    const char* shell = std::getenv("SHELL");
+    argv.push_back(shell != nullptr && *shell != '\0' ? shell : "/bin/sh");
+  }
+  pid_t pid = fork();
+  if (pid < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
+  if (pid == 0) {
+    reset_signals_in_child();
+    std::string error;
+    if (!device::enter_netns_for_exec(netns_, error)) {
+      std::string line = "rtether shell: " + error + "\n";
+      if (write(STDERR_FILENO, line.data(), line.size()) < 0) _exit(127);
+      _exit(127);
+    }
+    exec_or_die(argv, true);
+  }
+  command_.pid = pid;
+  bool client_lost_reported = false;
+  bool kill_pending = false;  // a signal was passed on; SIGKILL at kill_at
+  Clock::time_point kill_at;
+  while (!command_.exited) {
+    int timeout = -1;
+    if (kill_pending) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(kill_at - Clock::now());
+      timeout = static_cast<int>(std::max<std::int64_t>(left.count(), 0));
+    }
+    pollfd fd{signal_fd_.get(), POLLIN, 0};
+    int ready = poll(&fd, 1, timeout);
+    if (ready == 0 && kill_pending) {
+      log::warn("command did not stop after SIGTERM; killing it");
+      kill(command_.pid, SIGKILL);
+      kill_pending = false;
+      continue;
+    }
+    if (int signal_number = drain_signals()) {
+      kill(command_.pid, signal_number);
+      if (!kill_pending) kill_at = Clock::now() + kCommandStopTimeout;
+      kill_pending = true;
+    }
+    // The command keeps running (killing a user's shell loses their work),
+    // but they learn at once that the network is gone.
+    if (!client_lost_reported && helper_died()) {
+      log::error("the namespace has no network any more");
+      client_lost_reported = true;
+    }
+  }
+  return exit_code_of(command_.status);
+}
+
+void Shell::tear_down() {
+  command_.stop(kCommandStopTimeout);
+  // Client first: it removes the tun and resolv.conf while the relay is up.
+  client_.stop(kStopTimeout);
+  relay_.stop(kStopTimeout);
+  if (!netns_created_) return;
+  device::ResolvConf::remove_for(netns_);
+  std::string error;
+  if (!device::delete_netns(netns_, error)) log::error("{}", error);
+  netns_created_ = false;
+}
+
+int Shell::run() {
+  netns_ = options_.netns.empty() ? "rtether-shell-" + std::to_string(getpid()) : options_.netns;
+  if (device::netns_exists(netns_)) {
+    throw std::runtime_error("network namespace '" + netns_ + "' already exists");
+  }
+  block_signals();
+  device::create_netns(netns_);
+  netns_created_ = true;
+  start_helpers();
+  if (!wait_until_ready()) return interrupted_by_ != 0 ? 128 + interrupted_by_ : 1;
+  {
+    device::NetnsGuard inside(netns_);
+    device::LinkConfigurator links;
+    links.set_up(static_cast<int>(if_nametoindex("lo")));
+  }
+  log::info("network namespace {} is ready", netns_);
+  return run_command();
+}
+
+}  // namespace
+
+void register_shell(CLI::App& app, CommandBody& body, const char* self_path) {
+  auto options = std::make_shared<ShellOptions>();
+  auto* command = app.add_subcommand(
+      "shell", "Run a command (default: $SHELL) in a new network namespace reached only "
+               "through rtether (relay and client started and stopped for you)");
+  command->add_option("--mtu", options->mtu, "Tun MTU (default: the client's)")
+      ->check(CLI::Range(68, 65535));
+  command->add_option("--netns", options->netns,
+                      "Name of the namespace to create (default: rtether-shell-PID)");
+  command->add_option("command", options->command, "Command and arguments, after --");
+  std::string self = self_executable(self_path);
+  command->callback([&body, options, self] {
+    body = [options, self] { return Shell(*options, self).run(); };
+  });
+}
+
+}  // namespace rtether::cli

@@ -1,0 +1,241 @@
+// Connecting to the relay; see relay_link.hpp. The connect and the id read
+// are non-blocking with poll() so a signal (cancel_fd) or a silent peer (adb
+// reverse with no relay behind it accepts, then says nothing) never hangs
+// the client; the returned socket is blocking again for the forwarder.
+#include "device/relay_link.hpp"
+
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <chrono>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/core.h>
+
+#include "wire/bytes.hpp"
+
+namespace rtether::device {
+namespace {
+
+// Large buffers let one side run ahead of the other by several 64 KiB
+// packets. The *FORCE variants pass the rmem_max/wmem_max caps when root.
+constexpr int kSocketBuffer = 4 * 1024 * 1024;
+
+using Clock = std::chrono::steady_clock;
+
+void tune_socket(int fd, bool tcp) {
+  int size = kSocketBuffer;
+  if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof size) < 0) {
+    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+  }
+  if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size) < 0) {
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+  }
+  if (tcp) {
+    // Packets are whole messages: never hold a small one back (Nagle).
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  }
+}
+
+int remaining_ms(Clock::time_point deadline) {
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+  return left.count() > 0 ? static_cast<int>(left.count()) : 0;
+}
+
+// Waits for `events` on fd; false with `error` set on timeout or cancel.
+bool wait_for(int fd, short events, int cancel_fd, Clock::time_point deadline,
+              std::string& error) {
+  for (;;) {
+    pollfd fds[2] = {{fd, events, 0}, {cancel_fd, POLLIN, 0}};
+    int ready = poll(fds, cancel_fd >= 0 ? 2 : 1, remaining_ms(deadline));
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready < 0) {
+      error = std::string("poll: ") + std::strerror(errno);
+      return false;
+    }
+    if (cancel_fd >= 0 && (fds[1].revents & POLLIN)) {
+      error = "cancelled";
+      return false;
+    }
+    if (fds[0].revents != 0) return true;
+    if (ready == 0) {
+      error = "timed out";
+      return false;
+    }
+  }
+}
+
+// One connect attempt to one socket address.
+UniqueFd connect_one(const sockaddr* address, socklen_t length, bool tcp, int cancel_fd,
+                     Clock::time_point deadline, std::string& error) {
+  UniqueFd fd(socket(address->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  if (!fd.valid()) {
+    error = std::string("socket: ") + std::strerror(errno);
+    return {};
+  }
+  tune_socket(fd.get(), tcp);
+  if (connect(fd.get(), address, length) < 0) {
+    if (errno != EINPROGRESS) {
+      error = std::strerror(errno);
+      return {};
+    }
+    if (!wait_for(fd.get(), POLLOUT, cancel_fd, deadline, error)) return {};
+    int status = 0;
+    socklen_t size = sizeof status;
+    getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &status, &size);
+    if (status != 0) {
+      error = std::strerror(status);
+      return {};
+    }
+  }
+  return fd;
+}
+
+UniqueFd connect_unix(const std::string& path, int cancel_fd, Clock::time_point deadline,
+                      std::string& error) {
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  if (path.size() >= sizeof address.sun_path) {
+    error = "socket path too long";
+    return {};
+  }
+  std::memcpy(address.sun_path, path.data(), path.size());
+  // Abstract names have no terminating NUL: the length says where they end.
+  bool abstract = path.front() == '@';
+  if (abstract) address.sun_path[0] = '\0';
+  auto length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + path.size() +
+                                       (abstract ? 0 : 1));
+  return connect_one(reinterpret_cast<sockaddr*>(&address), length, false, cancel_fd, deadline,
+                     error);
+}
+
+UniqueFd connect_tcp(const RelayAddress& relay, int cancel_fd, Clock::time_point deadline,
+                     std::string& error) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  std::string port = std::to_string(relay.port);
+  int status = getaddrinfo(relay.host.c_str(), port.c_str(), &hints, &found);
+  if (status != 0) {
+    error = gai_strerror(status);
+    return {};
+  }
+  UniqueFd fd;
+  for (addrinfo* entry = found; entry != nullptr && !fd.valid(); entry = entry->ai_next) {
+    fd = connect_one(entry->ai_addr, entry->ai_addrlen, true, cancel_fd, deadline, error);
+    if (error == "cancelled") break;
+  }
+  freeaddrinfo(found);
+  return fd;
+}
+
+}  // namespace
+
+std::string RelayAddress::to_string() const {
+  if (kind == Kind::Unix) return "unix:" + path;
+  if (host.find(':') != std::string::npos) return "[" + host + "]:" + std::to_string(port);
+  return host + ":" + std::to_string(port);
+}
+
+std::optional<RelayAddress> parse_relay_address(std::string_view text, std::string& error) {
+  RelayAddress address;
+  if (text.starts_with("unix:")) {
+    address.kind = RelayAddress::Kind::Unix;
+    address.path = std::string(text.substr(5));
+    if (address.path.empty() || address.path == "@") {
+      error = fmt::format("'{}' has no socket path", text);
+      return std::nullopt;
+    }
+    if (address.path.size() >= sizeof(sockaddr_un::sun_path)) {
+      error = fmt::format("socket path '{}' is too long", address.path);
+      return std::nullopt;
+    }
+    return address;
+  }
+  auto colon = text.rfind(':');
+  if (colon == std::string_view::npos) {
+    error = fmt::format("'{}' is not HOST:PORT or unix:PATH", text);
+    return std::nullopt;
+  }
+  auto host = text.substr(0, colon);
+  if (host.starts_with('[') && host.ends_with(']')) {
+    host = host.substr(1, host.size() - 2);
+  } else if (host.find(':') != std::string_view::npos) {
+    error = fmt::format("IPv6 relay address '{}' needs brackets: [ADDR]:PORT", text);
+    return std::nullopt;
+  }
+  auto digits = text.substr(colon + 1);
+  unsigned port = 0;
+  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
+  if (host.empty() || digits.empty() || ec != std::errc{} ||
+      end != digits.data() + digits.size() || port == 0 || port > 65535) {
+    error = fmt::format("bad relay address '{}' (expected HOST:PORT, port 1-65535)", text);
+    return std::nullopt;
+  }
+  address.host = std::string(host);
+  address.port = static_cast<std::uint16_t>(port);
+  return address;
+}
+
+bool unix_socket_listening(std::string_view path) {
+  // Columns: Num RefCount Protocol Flags Type St Inode [Path]; flag 0x10000
+  // is __SO_ACCEPTCON, set on listening sockets (net/unix/af_unix.c).
+  constexpr unsigned long kAcceptConnections = 0x10000;
+  std::ifstream table("/proc/net/unix");
+  std::string line;
+  std::getline(table, line);
+  while (std::getline(table, line)) {
+    std::istringstream fields(line);
+    std::string number, references, protocol, flags, type, state, inode, socket_path;
+    if (!(fields >> number >> references >> protocol >> flags >> type >> state >> inode >>
+          socket_path)) {
+      continue;
+    }
+    if (socket_path == path && (std::stoul(flags, nullptr, 16) & kAcceptConnections) != 0) {
+      return true;
+    }
+  }
+  return false;
+}
+
+std::optional<RelayConnection> connect_relay(const RelayAddress& address, int cancel_fd,
+                                             int timeout_ms, std::string& error) {
+  auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+  UniqueFd fd = address.kind == RelayAddress::Kind::Unix
+                    ? connect_unix(address.path, cancel_fd, deadline, error)
+                    : connect_tcp(address, cancel_fd, deadline, error);
+  if (!fd.valid()) return std::nullopt;
+  std::uint8_t id[4];
+  std::size_t received = 0;
+  while (received < sizeof id) {
+    if (!wait_for(fd.get(), POLLIN, cancel_fd, deadline, error)) {
+      error = "no client id from relay: " + error;
+      return std::nullopt;
+    }
+    ssize_t n = recv(fd.get(), id + received, sizeof id - received, 0);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
+    if (n <= 0) {
+      error = n == 0 ? "relay closed the connection before sending a client id"
+                     : std::string("reading client id: ") + std::strerror(errno);
+      return std::nullopt;
+    }
+    received += static_cast<std::size_t>(n);
+  }
+  int flags = fcntl(fd.get(), F_GETFL);
+  fcntl(fd.get(), F_SETFL, flags & ~O_NONBLOCK);
+  return RelayConnection{std::move(fd), wire::load_be32(id)};
+}
+
+}  // namespace rtether::device

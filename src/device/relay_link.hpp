@@ -1,0 +1,48 @@
+// relay_link: the device end of the stream link. Parses where the relay is
+// (`HOST:PORT`, `[IPV6]:PORT`, or `unix:PATH` with a leading '@' for an
+// abstract socket, like adb's localabstract:gnirehtet), connects, tunes the
+// socket for throughput, and reads the 4-byte big-endian client id the relay
+// sends first (Gnirehtet's handshake: it proves a relay is really there).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "device/unique_fd.hpp"
+
+namespace rtether::device {
+
+struct RelayAddress {
+  enum class Kind { Tcp, Unix };
+  Kind kind = Kind::Tcp;
+  std::string host;      // Tcp: name or literal address (no brackets)
+  std::uint16_t port = 0;
+  std::string path;      // Unix: filesystem path, or "@name" for abstract
+
+  std::string to_string() const;
+};
+
+inline constexpr std::uint16_t kDefaultRelayPort = 31416;  // Gnirehtet's
+
+// Returns the address, or nullopt with a one-line reason in `error`.
+std::optional<RelayAddress> parse_relay_address(std::string_view text, std::string& error);
+
+// True once some process listens on the UNIX socket `path` ("@name" for an
+// abstract one) in the caller's network namespace, read from /proc/net/unix
+// so that checking does not connect (which would cost the relay a client id).
+bool unix_socket_listening(std::string_view path);
+
+struct RelayConnection {
+  UniqueFd stream;
+  std::uint32_t client_id = 0;
+};
+
+// Connects and reads the client id, giving up after `timeout_ms` or as soon
+// as `cancel_fd` becomes readable (pass -1 for none). Failure is an expected
+// outcome (relay not started yet): nullopt with the reason in `error`.
+std::optional<RelayConnection> connect_relay(const RelayAddress& address, int cancel_fd,
+                                             int timeout_ms, std::string& error);
+
+}  // namespace rtether::device

@@ -1,0 +1,50 @@
+// LinuxTunBuilder: tun + rtnetlink + resolv.conf behind the VpnService-shaped
+// TunBuilder; see tun_builder.hpp.
+#include "device/tun_builder.hpp"
+
+#include <stdexcept>
+
+#include "device/link_configurator.hpp"
+#include "device/netns.hpp"
+#include "io/log.hpp"
+
+namespace rtether::device {
+
+LinuxTunBuilder::LinuxTunBuilder(std::string tun_name, std::string netns)
+    : tun_name_(std::move(tun_name)), netns_(std::move(netns)) {}
+
+int LinuxTunBuilder::establish() {
+  if (tun_) throw std::logic_error("tun already established");
+  {
+    std::optional<NetnsGuard> inside;
+    if (!netns_.empty()) inside.emplace(netns_);
+    auto tun = TunDevice::open(tun_name_);
+    // Opened inside the namespace: the netlink socket configures that one.
+    LinkConfigurator links;
+    links.set_mtu(tun.index(), mtu_);
+    // Up before routes: the kernel refuses a route through a down device.
+    links.set_up(tun.index());
+    for (const auto& address : addresses_) links.add_address(tun.index(), address.address, address.length);
+    for (const auto& route : routes_) {
+      if (route.length == 0 && netns_.empty()) {
+        // The host's own default route is in the way (the kernel answers
+        // "File exists") and replacing it would outlive us: take all
+        // traffic with two half-space routes instead, which win by being
+        // more specific and leave with the tun (OpenVPN's def1).
+        auto upper = route.address;
+        upper.bytes[0] = 0x80;
+        links.add_route(tun.index(), route.address, 1);
+        links.add_route(tun.index(), upper, 1);
+        continue;
+      }
+      links.add_route(tun.index(), route.address, route.length);
+    }
+    tun_.emplace(std::move(tun));
+  }
+  resolv_conf_ = std::make_unique<ResolvConf>(netns_, dns_servers_);
+  log::info("tun {} up in {} (MTU {})", tun_->name(),
+            netns_.empty() ? std::string("the default namespace") : "namespace " + netns_, mtu_);
+  return tun_->fd();
+}
+
+}  // namespace rtether::device

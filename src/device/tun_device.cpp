@@ -1,0 +1,41 @@
+// Opening a tun interface through /dev/net/tun (Documentation/networking/
+// tuntap.rst); see tun_device.hpp.
+#include "device/tun_device.hpp"
+
+#include <fcntl.h>
+#include <linux/if_tun.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
+namespace rtether::device {
+
+TunDevice TunDevice::open(const std::string& name) {
+  if (name.empty() || name.size() >= IFNAMSIZ) {
+    throw std::runtime_error("tun name '" + name + "' must be 1-" +
+                             std::to_string(IFNAMSIZ - 1) + " characters");
+  }
+  UniqueFd fd(::open("/dev/net/tun", O_RDWR | O_CLOEXEC));
+  if (!fd.valid()) {
+    throw std::runtime_error(std::string("cannot open /dev/net/tun: ") + std::strerror(errno));
+  }
+  ifreq request{};
+  request.ifr_flags = IFF_TUN | IFF_NO_PI;
+  std::memcpy(request.ifr_name, name.c_str(), name.size());
+  if (ioctl(fd.get(), TUNSETIFF, &request) < 0) {
+    throw std::runtime_error("cannot create tun '" + name + "': " + std::strerror(errno));
+  }
+  // The kernel may rewrite the name (a "%d" template); index it by the
+  // name it actually chose, in the namespace it was created in.
+  std::string actual_name(request.ifr_name, strnlen(request.ifr_name, IFNAMSIZ));
+  int index = static_cast<int>(if_nametoindex(actual_name.c_str()));
+  if (index == 0) {
+    throw std::runtime_error("tun '" + actual_name + "' has no index: " + std::strerror(errno));
+  }
+  return TunDevice(std::move(fd), std::move(actual_name), index);
+}
+
+}  // namespace rtether::device

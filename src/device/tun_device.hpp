@@ -1,0 +1,36 @@
+// TunDevice: one Linux tun interface (IFF_TUN | IFF_NO_PI: each read or
+// write is exactly one raw IP packet, the framing Gnirehtet's stream uses).
+//
+// The interface is not persistent: it lives in the network namespace of the
+// thread that opened it and disappears when this object closes the fd, so a
+// crashed client never leaves an interface behind.
+#pragma once
+
+#include <string>
+
+#include "device/unique_fd.hpp"
+
+namespace rtether::device {
+
+class TunDevice {
+ public:
+  static constexpr const char* kDefaultName = "rtether0";
+
+  // Creates the interface in the calling thread's network namespace.
+  // Throws std::runtime_error with the reason (no /dev/net/tun, EPERM, name
+  // taken or too long): this only happens at start-up.
+  static TunDevice open(const std::string& name);
+
+  int fd() const { return fd_.get(); }
+  const std::string& name() const { return name_; }
+  int index() const { return index_; }  // ifindex inside its namespace
+
+ private:
+  TunDevice(UniqueFd fd, std::string name, int index)
+      : fd_(std::move(fd)), name_(std::move(name)), index_(index) {}
+  UniqueFd fd_;
+  std::string name_;
+  int index_;
+};
+
+}  // namespace rtether::device

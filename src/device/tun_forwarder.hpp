@@ -1,0 +1,65 @@
+// TunForwarder: moves packets between the tun and one relay stream.
+//
+// Why two threads with blocking I/O and not one epoll loop: the two
+// directions share no state (the stream carries raw packets, no per-flow
+// bookkeeping on the device), so each gets a core of its own, and each
+// syscall moves as much as it can: the uplink drains the tun (up to
+// kUplinkBatch packets) into one buffer and sends it with one send(); the
+// downlink reads up to the framer's free space in one recv() and writes each
+// packet to the tun (a tun write is exactly one packet). A thread only calls
+// poll() when its source is empty, to also watch the cancel fd.
+//
+// Lifecycle of run(): starts the uplink thread, runs the downlink on the
+// caller's thread, and returns when either direction ends (relay closed,
+// socket or framing error) or cancel_fd becomes readable; the side that ends
+// first shuts the stream down, which wakes the other. The tun survives, so
+// the caller can reconnect and run() again.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace rtether::device {
+
+struct SessionEnd {
+  enum class Reason { RelayClosed, StreamError, FramingError, TunError, Cancelled };
+  Reason reason = Reason::RelayClosed;
+  std::string detail;  // one line for the log
+};
+
+struct ForwarderCounters {
+  std::atomic<std::uint64_t> packets_to_relay{0};
+  std::atomic<std::uint64_t> bytes_to_relay{0};
+  std::atomic<std::uint64_t> packets_to_tun{0};
+  std::atomic<std::uint64_t> bytes_to_tun{0};
+  std::atomic<std::uint64_t> tun_write_drops{0};  // the kernel refused a packet
+};
+
+class TunForwarder {
+ public:
+  static constexpr int kUplinkBatch = 64;  // packets per send() at most
+
+  // tun_fd is switched to non-blocking; it stays owned by the caller.
+  explicit TunForwarder(int tun_fd);
+  ~TunForwarder();
+  TunForwarder(const TunForwarder&) = delete;
+  TunForwarder& operator=(const TunForwarder&) = delete;
+
+  // Forwards between the tun and stream_fd (a connected blocking stream
+  // socket, past the client id) until the session ends; see above.
+  SessionEnd run(int stream_fd, int cancel_fd);
+
+  const ForwarderCounters& counters() const { return counters_; }
+
+ private:
+  SessionEnd uplink(int stream_fd, int cancel_fd, int session_done_fd);
+  SessionEnd downlink(int stream_fd, int cancel_fd);
+
+  int tun_fd_;
+  std::unique_ptr<std::uint8_t[]> uplink_buffer_;
+  ForwarderCounters counters_;
+};
+
+}  // namespace rtether::device

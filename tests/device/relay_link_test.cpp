@@ -1,0 +1,163 @@
+// Tests for finding and reaching the relay: address parsing, the client id
+// handshake over a real abstract UNIX socket, and the failures that must be
+// reported (refused, closed early, silent peer, cancelled) without hanging.
+#include "device/relay_link.hpp"
+
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <thread>
+
+namespace rtether::device {
+namespace {
+
+TEST(ParseRelayAddress, ReadsHostAndPort) {
+  std::string error;
+  auto address = parse_relay_address("127.0.0.1:31416", error);
+  ASSERT_TRUE(address) << error;
+  EXPECT_EQ(address->kind, RelayAddress::Kind::Tcp);
+  EXPECT_EQ(address->host, "127.0.0.1");
+  EXPECT_EQ(address->port, 31416);
+  EXPECT_EQ(parse_relay_address("localhost:1", error)->host, "localhost");
+}
+
+TEST(ParseRelayAddress, ReadsBracketedIpv6) {
+  std::string error;
+  auto address = parse_relay_address("[::1]:31416", error);
+  ASSERT_TRUE(address) << error;
+  EXPECT_EQ(address->host, "::1");
+  EXPECT_EQ(address->to_string(), "[::1]:31416");
+}
+
+TEST(ParseRelayAddress, ReadsUnixPathsAndAbstractNames) {
+  std::string error;
+  auto path = parse_relay_address("unix:/run/rtether.sock", error);
+  ASSERT_TRUE(path) << error;
+  EXPECT_EQ(path->kind, RelayAddress::Kind::Unix);
+  EXPECT_EQ(path->path, "/run/rtether.sock");
+  EXPECT_EQ(parse_relay_address("unix:@gnirehtet", error)->path, "@gnirehtet");
+}
+
+TEST(ParseRelayAddress, RejectsBadValuesWithAReason) {
+  std::string error;
+  for (const char* text : {"127.0.0.1", "127.0.0.1:", ":31416", "127.0.0.1:0", "127.0.0.1:65536",
+                           "127.0.0.1:31416x", "::1:31416", "unix:", "unix:@"}) {
+    EXPECT_FALSE(parse_relay_address(text, error)) << text;
+    EXPECT_FALSE(error.empty()) << text;
+  }
+  EXPECT_FALSE(parse_relay_address("unix:" + std::string(200, 'x'), error));
+  EXPECT_NE(error.find("too long"), std::string::npos) << error;
+}
+
+// A listening abstract socket named after the test, closed at the end.
+class AbstractListener {
+ public:
+  explicit AbstractListener(const std::string& name) : name_("@" + name) {
+    fd_ = UniqueFd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    std::memcpy(address.sun_path + 1, name.data(), name.size());
+    auto length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + name.size());
+    EXPECT_EQ(bind(fd_.get(), reinterpret_cast<sockaddr*>(&address), length), 0);
+    EXPECT_EQ(listen(fd_.get(), 4), 0);
+  }
+  RelayAddress address() const { return {RelayAddress::Kind::Unix, "", 0, name_}; }
+  UniqueFd accept_one() { return UniqueFd(accept4(fd_.get(), nullptr, nullptr, SOCK_CLOEXEC)); }
+
+ private:
+  std::string name_;
+  UniqueFd fd_;
+};
+
+std::string unique_name(const char* what) {
+  return std::string("rtether-test-") + what + "-" + std::to_string(getpid());
+}
+
+TEST(ConnectRelay, ReadsTheBigEndianClientId) {
+  AbstractListener listener(unique_name("id"));
+  std::thread relay([&] {
+    auto client = listener.accept_one();
+    // Split in two writes: the id may arrive in pieces.
+    const std::uint8_t id[4] = {0x01, 0x02, 0x03, 0x04};
+    EXPECT_EQ(write(client.get(), id, 1), 1);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    EXPECT_EQ(write(client.get(), id + 1, 3), 3);
+  });
+  std::string error;
+  auto connection = connect_relay(listener.address(), -1, 2000, error);
+  relay.join();
+  ASSERT_TRUE(connection) << error;
+  EXPECT_EQ(connection->client_id, 0x01020304u);
+}
+
+TEST(ConnectRelay, ReportsRefusalWhenNothingListens) {
+  std::string error;
+  RelayAddress address{RelayAddress::Kind::Unix, "", 0, "@" + unique_name("nobody")};
+  EXPECT_FALSE(connect_relay(address, -1, 1000, error));
+  EXPECT_NE(error.find("refused"), std::string::npos) << error;
+}
+
+TEST(ConnectRelay, ReportsAPeerThatClosesBeforeTheId) {
+  AbstractListener listener(unique_name("close"));
+  std::thread relay([&] { listener.accept_one(); });
+  std::string error;
+  EXPECT_FALSE(connect_relay(listener.address(), -1, 2000, error));
+  relay.join();
+  EXPECT_NE(error.find("before sending a client id"), std::string::npos) << error;
+}
+
+TEST(ConnectRelay, GivesUpOnASilentPeerAfterTheTimeout) {
+  AbstractListener listener(unique_name("silent"));
+  std::string error;
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_FALSE(connect_relay(listener.address(), -1, 200, error));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+  EXPECT_NE(error.find("timed out"), std::string::npos) << error;
+}
+
+TEST(ConnectRelay, StopsWhenCancelled) {
+  AbstractListener listener(unique_name("cancel"));
+  UniqueFd cancel(eventfd(1, EFD_CLOEXEC));
+  std::string error;
+  EXPECT_FALSE(connect_relay(listener.address(), cancel.get(), 5000, error));
+  EXPECT_EQ(error, "no client id from relay: cancelled");
+}
+
+TEST(UnixSocketListening, SeesAnAbstractListenerWithoutConnecting) {
+  std::string name = unique_name("listening");
+  EXPECT_FALSE(unix_socket_listening("@" + name));
+  AbstractListener listener(name);
+  EXPECT_TRUE(unix_socket_listening("@" + name));
+  EXPECT_FALSE(unix_socket_listening("@" + name + "-other"));
+}
+
+TEST(ConnectRelay, ConnectsOverTcpLoopback) {
+  UniqueFd listener(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(listener.get(), reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  ASSERT_EQ(listen(listener.get(), 1), 0);
+  socklen_t length = sizeof address;
+  getsockname(listener.get(), reinterpret_cast<sockaddr*>(&address), &length);
+  std::thread relay([&] {
+    UniqueFd client(accept(listener.get(), nullptr, nullptr));
+    const std::uint8_t id[4] = {0, 0, 0, 7};
+    EXPECT_EQ(write(client.get(), id, 4), 4);
+  });
+  std::string error;
+  RelayAddress relay_address{RelayAddress::Kind::Tcp, "127.0.0.1", ntohs(address.sin_port), ""};
+  auto connection = connect_relay(relay_address, -1, 2000, error);
+  relay.join();
+  ASSERT_TRUE(connection) << error;
+  EXPECT_EQ(connection->client_id, 7u);
+}
+
+}  // namespace
+}  // namespace rtether::device

@@ -1,0 +1,195 @@
+// Tests for the packet pump (runs as root): a real tun in a test namespace,
+// a socketpair standing in for the relay link. A UDP datagram sent inside
+// the namespace must come out of the stream as one IP packet; a packet put
+// on the stream must reach a socket in the namespace; the session must end
+// with the right reason on relay close, bad framing and cancel.
+#include "device/tun_forwarder.hpp"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+
+#include <future>
+#include <vector>
+
+#include "device/tun_builder.hpp"
+#include "scoped_netns.hpp"
+#include "wire/stream_framer.hpp"
+
+namespace rtether::device {
+namespace {
+
+constexpr std::uint16_t kDevicePort = 40000;
+
+std::uint16_t ipv4_header_checksum(const std::uint8_t* header) {
+  std::uint32_t sum = 0;
+  for (int i = 0; i < 20; i += 2) sum += (header[i] << 8) | header[i + 1];
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  return static_cast<std::uint16_t>(~sum);
+}
+
+// IPv4 + UDP (checksum 0 = none, allowed for IPv4 by RFC 768).
+std::vector<std::uint8_t> udp_packet(const char* source, const char* destination,
+                                     std::uint16_t source_port, std::uint16_t destination_port,
+                                     const std::string& payload) {
+  std::vector<std::uint8_t> packet(28 + payload.size());
+  auto* p = packet.data();
+  p[0] = 0x45;
+  wire::store_be16(p + 2, static_cast<std::uint16_t>(packet.size()));
+  p[8] = 64;
+  p[9] = 17;
+  inet_pton(AF_INET, source, p + 12);
+  inet_pton(AF_INET, destination, p + 16);
+  wire::store_be16(p + 10, ipv4_header_checksum(p));
+  wire::store_be16(p + 20, source_port);
+  wire::store_be16(p + 22, destination_port);
+  wire::store_be16(p + 24, static_cast<std::uint16_t>(8 + payload.size()));
+  std::copy(payload.begin(), payload.end(), p + 28);
+  return packet;
+}
+
+class TunForwarderTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string error;
+    builder_.set_mtu(65520);
+    builder_.add_address(*parse_prefix("10.0.0.2/32", error));
+    builder_.add_route(*parse_prefix("0.0.0.0/0", error));
+    tun_fd_ = builder_.establish();
+    int pair[2];
+    ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair), 0);
+    device_end_ = UniqueFd(pair[0]);
+    relay_end_ = UniqueFd(pair[1]);
+    cancel_ = UniqueFd(eventfd(0, EFD_CLOEXEC));
+    NetnsGuard inside(netns_.name());
+    udp_ = UniqueFd(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    sockaddr_in local{};
+    local.sin_family = AF_INET;
+    local.sin_port = htons(kDevicePort);
+    inet_pton(AF_INET, "10.0.0.2", &local.sin_addr);
+    ASSERT_EQ(bind(udp_.get(), reinterpret_cast<sockaddr*>(&local), sizeof local), 0);
+  }
+
+  std::future<SessionEnd> start(TunForwarder& forwarder) {
+    return std::async(std::launch::async,
+                      [&] { return forwarder.run(device_end_.get(), cancel_.get()); });
+  }
+
+  void cancel() { eventfd_write(cancel_.get(), 1); }
+
+  // Next IPv4 UDP packet from the stream (the kernel may also send others).
+  std::vector<std::uint8_t> next_udp_from_stream() {
+    for (int reads = 0; reads < 50; ++reads) {
+      pollfd fd{relay_end_.get(), POLLIN, 0};
+      if (poll(&fd, 1, 2000) <= 0) break;
+      auto space = framer_.writable();
+      ssize_t n = recv(relay_end_.get(), space.data(), space.size(), 0);
+      if (n <= 0) break;
+      framer_.commit(static_cast<std::size_t>(n));
+      while (auto packet = framer_.next()) {
+        if ((*packet)[0] >> 4 == 4 && (*packet)[9] == 17) return {packet->begin(), packet->end()};
+      }
+    }
+    return {};
+  }
+
+  ScopedNetns netns_{"forwarder"};
+  LinuxTunBuilder builder_{"rtt0", netns_.name()};
+  int tun_fd_ = -1;
+  UniqueFd device_end_;
+  UniqueFd relay_end_;
+  UniqueFd cancel_;
+  UniqueFd udp_;
+  wire::StreamFramer framer_;
+};
+
+TEST_F(TunForwarderTest, SendsADatagramFromTheNamespaceToTheRelayAsOnePacket) {
+  TunForwarder forwarder(tun_fd_);
+  auto session = start(forwarder);
+  sockaddr_in remote{};
+  remote.sin_family = AF_INET;
+  remote.sin_port = htons(53);
+  inet_pton(AF_INET, "198.51.100.1", &remote.sin_addr);
+  std::string payload(30000, 'x');
+  ASSERT_EQ(sendto(udp_.get(), payload.data(), payload.size(), 0,
+                   reinterpret_cast<sockaddr*>(&remote), sizeof remote),
+            static_cast<ssize_t>(payload.size()));
+  auto packet = next_udp_from_stream();
+  ASSERT_EQ(packet.size(), 28 + payload.size()) << "a 30000-byte datagram fits the MTU unfragmented";
+  char destination[INET_ADDRSTRLEN];
+  inet_ntop(AF_INET, packet.data() + 16, destination, sizeof destination);
+  EXPECT_STREQ(destination, "198.51.100.1");
+  EXPECT_EQ(wire::load_be16(packet.data() + 22), 53);
+  cancel();
+  EXPECT_EQ(session.get().reason, SessionEnd::Reason::Cancelled);
+  EXPECT_GE(forwarder.counters().packets_to_relay.load(), 1u);
+}
+
+TEST_F(TunForwarderTest, DeliversPacketsFromTheRelayToTheNamespace) {
+  TunForwarder forwarder(tun_fd_);
+  auto session = start(forwarder);
+  // Two packets in one write and a third split across writes: framing must
+  // not depend on how the stream is cut.
+  auto first = udp_packet("198.51.100.1", "10.0.0.2", 53, kDevicePort, "one");
+  auto second = udp_packet("198.51.100.1", "10.0.0.2", 53, kDevicePort, "two");
+  auto third = udp_packet("203.0.113.9", "10.0.0.2", 53, kDevicePort, std::string(20000, 'z'));
+  std::vector<std::uint8_t> bytes = first;
+  bytes.insert(bytes.end(), second.begin(), second.end());
+  bytes.insert(bytes.end(), third.begin(), third.begin() + 10);
+  ASSERT_EQ(write(relay_end_.get(), bytes.data(), bytes.size()), static_cast<ssize_t>(bytes.size()));
+  ASSERT_EQ(write(relay_end_.get(), third.data() + 10, third.size() - 10),
+            static_cast<ssize_t>(third.size() - 10));
+  std::vector<std::size_t> sizes;
+  for (int i = 0; i < 3; ++i) {
+    pollfd fd{udp_.get(), POLLIN, 0};
+    ASSERT_EQ(poll(&fd, 1, 2000), 1) << "datagram " << i << " did not arrive";
+    char buffer[65536];
+    sizes.push_back(static_cast<std::size_t>(recv(udp_.get(), buffer, sizeof buffer, 0)));
+  }
+  EXPECT_EQ(sizes, (std::vector<std::size_t>{3, 3, 20000}));
+  cancel();
+  EXPECT_EQ(session.get().reason, SessionEnd::Reason::Cancelled);
+  EXPECT_EQ(forwarder.counters().packets_to_tun.load(), 3u);
+}
+
+TEST_F(TunForwarderTest, EndsTheSessionWhenTheRelayCloses) {
+  TunForwarder forwarder(tun_fd_);
+  auto session = start(forwarder);
+  relay_end_.reset();
+  auto end = session.get();
+  EXPECT_EQ(end.reason, SessionEnd::Reason::RelayClosed) << end.detail;
+}
+
+TEST_F(TunForwarderTest, EndsTheSessionWithTheReasonOnBadFraming) {
+  TunForwarder forwarder(tun_fd_);
+  auto session = start(forwarder);
+  const std::uint8_t garbage[40] = {0x15};  // version nibble 1
+  ASSERT_EQ(write(relay_end_.get(), garbage, sizeof garbage), 40);
+  auto end = session.get();
+  EXPECT_EQ(end.reason, SessionEnd::Reason::FramingError);
+  EXPECT_NE(end.detail.find("bad stream from relay"), std::string::npos) << end.detail;
+}
+
+TEST_F(TunForwarderTest, KeepsTheTunForANewSessionAfterAReconnect) {
+  TunForwarder forwarder(tun_fd_);
+  auto first = start(forwarder);
+  relay_end_.reset();
+  EXPECT_EQ(first.get().reason, SessionEnd::Reason::RelayClosed);
+  int pair[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair), 0);
+  device_end_ = UniqueFd(pair[0]);
+  relay_end_ = UniqueFd(pair[1]);
+  auto second = start(forwarder);
+  auto packet = udp_packet("198.51.100.1", "10.0.0.2", 53, kDevicePort, "again");
+  ASSERT_EQ(write(relay_end_.get(), packet.data(), packet.size()), static_cast<ssize_t>(packet.size()));
+  pollfd fd{udp_.get(), POLLIN, 0};
+  EXPECT_EQ(poll(&fd, 1, 2000), 1);
+  cancel();
+  EXPECT_EQ(second.get().reason, SessionEnd::Reason::Cancelled);
+}
+
+}  // namespace
+}  // namespace rtether::device
