@@ -31,7 +31,8 @@ int run(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // --help and --version exit 0; every bad option or value exits 2.
+    return app.exit(e) == 0 ? 0 : 2;
   }
   if (quiet) log::set_level(log::Level::Warn);
   if (verbose > 0) log::set_level(log::Level::Debug);

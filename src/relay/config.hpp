@@ -10,6 +10,20 @@ namespace rtether::relay {
 
 using namespace std::chrono_literals;
 
+// Largest TCP payload the relay sends or accepts: an IPv6 packet with a
+// 20-byte TCP header is then exactly 65535 bytes, the framer's limit. The
+// device's own MSS (its MTU) usually binds first.
+constexpr std::uint16_t kRelayMss = 65535 - 40 - 20;
+
+constexpr std::size_t kTcpFlowBuffer = 1024 * 1024;
+
+inline tcp::Config default_tcp_config() {
+  tcp::Config config;
+  config.mss = kRelayMss;
+  config.receive_buffer = kTcpFlowBuffer;
+  return config;
+}
+
 struct RelayConfig {
   // Bytes queued toward one client. Must hold several maximal (64 KiB)
   // packets so one send() carries many; allocated once per client.
@@ -19,7 +33,7 @@ struct RelayConfig {
   std::size_t control_reserve = 16 * 1024;
   // Device bytes buffered per TCP flow when its host socket is full; this is
   // also the most the relay advertises as its receive window.
-  std::size_t tcp_flow_buffer = 1024 * 1024;
+  std::size_t tcp_flow_buffer = kTcpFlowBuffer;
   // Device bytes buffered across all flows of one client.
   std::size_t client_buffer_budget = 64 * 1024 * 1024;
   std::size_t max_flows_per_client = 8192;
@@ -30,7 +44,7 @@ struct RelayConfig {
   // without it (Linux < 6.9) fall back by themselves; false forces the
   // fallback (tests).
   bool use_peek_offset = true;
-  tcp::Config tcp;
+  tcp::Config tcp = default_tcp_config();
 };
 
 }  // namespace rtether::relay

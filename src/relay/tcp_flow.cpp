@@ -16,13 +16,18 @@ namespace {
 // Without SO_PEEK_OFF every peek copies the in-flight bytes again; this cap
 // bounds that cost (and the session's scratch buffer).
 constexpr std::uint32_t kMaxInFlightWithoutPeekOffset = 256 * 1024;
+// Room past the advertised buffer: a scaled window is rounded up to the
+// next unit (RFC 7323 2.3, up to 2^14 - 1 bytes) and never shrinks (RFC 9293
+// 3.8.6.2.2) even when the client budget does, so the device may rightly
+// send a little more than the free space. Dropping that would stall it.
+constexpr std::size_t kWindowRoundingSlack = 64 * 1024;
 }  // namespace
 
 TcpFlow::TcpFlow(ClientSession& session, const FlowKey& key, const tcp::Segment& syn)
     : Flow(session, key),
       endpoint_(syn, session.config().tcp, session.random_iss(), session.now()),
       timer_(session.loop(), [this] { on_timer(); }),
-      to_host_(session.config().tcp_flow_buffer) {
+      to_host_(session.config().tcp_flow_buffer + kWindowRoundingSlack) {
   header_.source = key.destination;
   header_.destination = key.source;
   header_.source_port = key.destination_port;
@@ -129,8 +134,9 @@ void TcpFlow::take_device_data(const tcp::Endpoint::Input& input) {
         if (taken < data.size()) host_write_blocked_ = true;
       }
     }
-    std::size_t room = std::min(to_host_.free_space(), session_.buffer_budget_left());
-    std::size_t queued = to_host_.append(data.subspan(taken, std::min(data.size() - taken, room)));
+    // Everything the endpoint delivers lies inside the window it advertised,
+    // which the queue's slack always covers: take it all.
+    std::size_t queued = to_host_.append(data.subspan(taken));
     session_.add_buffered(static_cast<long>(queued));
     taken += queued;
   }
@@ -164,7 +170,9 @@ void TcpFlow::write_pending_to_host() {
 }
 
 void TcpFlow::update_receive_space() {
-  std::size_t space = std::min(to_host_.free_space(), session_.buffer_budget_left());
+  std::size_t limit = session_.config().tcp_flow_buffer;
+  std::size_t free = to_host_.size() >= limit ? 0 : limit - to_host_.size();
+  std::size_t space = std::min(free, session_.buffer_budget_left());
   endpoint_.set_receive_space(static_cast<std::uint32_t>(space));
 }
 

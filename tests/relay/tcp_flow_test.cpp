@@ -72,6 +72,7 @@ class TcpFlowTransfer : public ::testing::TestWithParam<bool> {
     device_.send_tcp(syn);
     auto syn_ack = next_tcp();
     EXPECT_TRUE(syn_ack);
+    relay_shift_ = syn_ack->options().window_scale.value_or(0);
     std::uint32_t relay_next = syn_ack->seq() + 1;
     device_.send_tcp(segment(kDeviceIss + 1, relay_next, flag::kAck, 4096));  // 4096 << 7 = 512 KiB
     host_ = listener_.accept_one();
@@ -89,6 +90,7 @@ class TcpFlowTransfer : public ::testing::TestWithParam<bool> {
   HostListener listener_;
   std::unique_ptr<ClientSession> session_;
   io::Fd host_;
+  std::uint8_t relay_shift_ = 0;
   std::size_t consumed_ = 0;
 };
 
@@ -180,6 +182,35 @@ TEST_P(TcpFlowTransfer, DeviceFinBecomesHostEofAfterTheData) {
 
 INSTANTIATE_TEST_SUITE_P(PeekModes, TcpFlowTransfer, ::testing::Values(true, false),
                          [](const auto& info) { return info.param ? "PeekOffset" : "PeekCopy"; });
+
+}  // namespace
+}  // namespace rtether::relay
+
+namespace rtether::relay {
+namespace {
+
+// Regression: a scaled window is rounded up, so the device may fill the
+// advertised edge with a few bytes more than the free buffer; the relay must
+// still take (and ACK) every byte, or the device's stream stalls.
+TEST_P(TcpFlowTransfer, DeviceFillingTheAdvertisedWindowIsFullyAcked) {
+  std::uint32_t relay_next = establish();
+  // The host application never reads, so data piles up in the relay.
+  io::set_buffer_sizes(host_.get(), 0, 4096);
+  auto chunk = pattern(60000);
+  std::uint32_t seq = kDeviceIss + 1;
+  std::size_t length = 1000;
+  for (int round = 0; round < 400 && length > 0; ++round) {
+    device_.send_tcp(segment(seq, relay_next, flag::kAck, 4096), wire::Bytes{chunk.data(), length});
+    seq += static_cast<std::uint32_t>(length);
+    auto ack = next_tcp();
+    ASSERT_TRUE(ack);
+    ASSERT_EQ(ack->ack(), seq) << "bytes left unacknowledged in round " << round;
+    // Fill exactly up to the right edge just advertised (RFC 7323 scaling).
+    std::uint32_t window = static_cast<std::uint32_t>(ack->window()) << relay_shift_;
+    length = std::min<std::size_t>(window, chunk.size());
+  }
+  EXPECT_EQ(length, 0u) << "the window never closed";
+}
 
 }  // namespace
 }  // namespace rtether::relay

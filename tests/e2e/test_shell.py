@@ -1,0 +1,157 @@
+#!/usr/bin/env python3
+"""`rtether shell -- CMD`: creates a namespace, runs relay + client, runs CMD
+inside, returns CMD's exit status and leaves no namespace behind."""
+
+import os
+import subprocess
+import threading
+import time
+
+import sys
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+
+import harness  # noqa: E402
+from harness import check, log  # noqa: E402
+
+SHELL_TIMEOUT = 60
+
+
+def run_shell(rtether, args, extra=(), timeout=SHELL_TIMEOUT):
+    cmd = [rtether, "shell"] + list(extra) + ["--"] + list(args)
+    t0 = time.monotonic()
+    try:
+        r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           stdin=subprocess.DEVNULL, timeout=timeout)
+    except subprocess.TimeoutExpired as e:
+        raise harness.TestFailure(f"{cmd} did not finish in {timeout}s; stderr: "
+                                  f"{(e.stderr or b'').decode(errors='replace')[-3000:]}")
+    secs = time.monotonic() - t0
+    return r, secs
+
+
+def describe(r):
+    return (f"rc {r.returncode}\nstdout: {r.stdout[-2000:]!r}\nstderr:\n"
+            f"{r.stderr.decode(errors='replace')[-5000:]}")
+
+
+class Leftovers:
+    """Namespaces and /etc/netns entries before vs after."""
+
+    def __init__(self):
+        self.ns = set(harness.netns_list())
+        self.etc = set(os.listdir("/etc/netns")) if os.path.isdir("/etc/netns") else set()
+
+    def check(self, what):
+        # Give an asynchronous cleanup no excuse: it must be done when shell returns.
+        ns = set(harness.netns_list())
+        etc = set(os.listdir("/etc/netns")) if os.path.isdir("/etc/netns") else set()
+        new_ns = ns - self.ns
+        new_etc = etc - self.etc
+        check(not new_ns, f"{what}: namespaces left behind: {sorted(new_ns)}")
+        check(not new_etc, f"{what}: /etc/netns entries left behind: {sorted(new_etc)}")
+
+
+def t_exit_status(rtether):
+    before = Leftovers()
+    r, secs = run_shell(rtether, ["sh", "-c", "exit 7"])
+    log(f"shell -- sh -c 'exit 7': rc {r.returncode} in {secs:.2f}s")
+    check(r.returncode == 7, f"expected exit status 7; {describe(r)}")
+    before.check("after exit 7")
+    r, secs = run_shell(rtether, ["true"])
+    check(r.returncode == 0, f"shell -- true: {describe(r)}")
+    before.check("after true")
+
+
+def t_curl(rtether):
+    before = Leftovers()
+    server = harness.HttpServer(b"hello from the host via rtether shell\n")
+    try:
+        r, secs = run_shell(rtether, ["curl", "--noproxy", "*", "-s", "--max-time", "20",
+                                      f"http://{harness.HOST_ALIAS}:{server.port}/"])
+        log(f"shell -- curl: rc {r.returncode} in {secs:.2f}s, stdout {r.stdout!r}")
+        check(r.returncode == 0, f"curl inside shell failed: {describe(r)}")
+        check(r.stdout == server.body, f"stdout {r.stdout!r}, expected {server.body!r}; "
+                                       f"{describe(r)}")
+    finally:
+        server.close()
+    before.check("after curl")
+
+
+def t_inside_view(rtether):
+    # What the command sees: the tun with 10.0.0.2 and the asked MTU, a default
+    # route, its own network namespace, the namespace's resolv.conf.
+    before = Leftovers()
+    script = ("ip -j addr show dev rtether0 | grep -q '\"10.0.0.2\"' && "
+              "ip -j link show dev rtether0 | grep -q '\"mtu\":16384' && "
+              "ip route | grep -q default && "
+              "test \"$(readlink /proc/self/ns/net)\" != \"" +
+              os.readlink("/proc/self/ns/net") + "\" && "
+              "grep -q '^nameserver 8.8.8.8' /etc/resolv.conf && echo inside-ok")
+    r, secs = run_shell(rtether, ["sh", "-c", script], extra=["--mtu", "16384"])
+    check(r.returncode == 0 and r.stdout.strip() == b"inside-ok",
+          f"inside view with --mtu 16384 (tun address, MTU, default route, own netns, "
+          f"resolv.conf): {describe(r)}")
+    before.check("after inside view")
+
+
+def t_sysfs_view(rtether):
+    # `ip netns exec` remounts /sys so /sys/class/net shows the namespace's
+    # links; a command under `rtether shell` should see the same.
+    before = Leftovers()
+    r, secs = run_shell(rtether, ["sh", "-c", "ls /sys/class/net | sort | tr '\\n' ' '"])
+    log(f"/sys/class/net inside shell: {r.stdout!r}")
+    check(r.returncode == 0 and r.stdout.split() == [b"lo", b"rtether0"],
+          f"/sys/class/net inside rtether shell should list only lo and rtether0 (as with "
+          f"ip netns exec); {describe(r)}")
+    before.check("after sysfs view")
+
+
+def t_parallel(rtether):
+    # Two shells at once must not collide (namespace, tun, relay port/socket).
+    before = Leftovers()
+    server = harness.HttpServer(b"parallel\n")
+    results = [None, None]
+
+    def one(i):
+        try:
+            results[i] = run_shell(rtether, ["curl", "--noproxy", "*", "-s", "--max-time", "20",
+                                             f"http://{harness.HOST_ALIAS}:{server.port}/"])
+        except Exception as e:  # noqa: BLE001
+            results[i] = e
+
+    try:
+        threads = [threading.Thread(target=one, args=(i,)) for i in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(SHELL_TIMEOUT + 10)
+    finally:
+        server.close()
+    for i, res in enumerate(results):
+        check(not isinstance(res, Exception) and res is not None, f"shell {i}: {res}")
+        r, secs = res
+        check(r.returncode == 0 and r.stdout == b"parallel\n", f"shell {i}: {describe(r)}")
+    before.check("after two parallel shells")
+
+
+def t_signal_status(rtether):
+    # A command killed by a signal: the shell reports it as 128+N like sh does.
+    before = Leftovers()
+    r, secs = run_shell(rtether, ["sh", "-c", "kill -TERM $$"])
+    log(f"shell -- sh -c 'kill -TERM $$': rc {r.returncode}")
+    check(r.returncode == 128 + 15, f"expected 143; {describe(r)}")
+    r, secs = run_shell(rtether, ["/nonexistent/command"])
+    log(f"shell -- /nonexistent/command: rc {r.returncode}")
+    check(r.returncode in (126, 127), f"expected 127 for a missing command; {describe(r)}")
+    before.check("after signal/missing command")
+
+
+if __name__ == "__main__":
+    harness.main([
+        ("shell returns the command's exit status, no namespace left", t_exit_status),
+        ("shell -- curl reaches a host server via 10.0.2.2", t_curl),
+        ("shell: tun, --mtu, route, own namespace, resolv.conf", t_inside_view),
+        ("shell: /sys/class/net shows the namespace (as ip netns exec)", t_sysfs_view),
+        ("two shells in parallel", t_parallel),
+        ("shell: signal -> 128+N, missing command -> 127", t_signal_status),
+    ])
