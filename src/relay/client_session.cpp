@@ -116,19 +116,25 @@ void ClientSession::handle_tcp(const wire::IpPacket& packet) {
   }
   FlowKey key{packet.source, packet.destination, tcp->source_port(), tcp->destination_port(),
               wire::ip_protocol::kTcp};
+  std::uint8_t flags = tcp->flags();
+  bool bare_syn = (flags & (wire::tcp_flag::kSyn | wire::tcp_flag::kAck | wire::tcp_flag::kRst)) ==
+                  wire::tcp_flag::kSyn;
   auto found = flows_.find(key);
-  if (found != flows_.end()) return found->second->on_device_packet(packet);
+  if (found != flows_.end()) {
+    if (!bare_syn || !found->second->replaceable_by_syn())
+      return found->second->on_device_packet(packet);
+    // The device reuses the 5-tuple of a connection in TIME-WAIT.
+    found->second->shut_down();
+  }
 
   // RFC 9293 3.10.7.1: only a bare SYN opens a connection; anything else for
   // an unknown connection is answered with a reset and creates no state.
-  std::uint8_t flags = tcp->flags();
-  if ((flags & (wire::tcp_flag::kSyn | wire::tcp_flag::kAck | wire::tcp_flag::kRst)) !=
-      wire::tcp_flag::kSyn) {
+  if (!bare_syn) {
     ++counters_.drop_no_flow;
     if (!(flags & wire::tcp_flag::kRst)) send_stateless_reset(packet);
     return;
   }
-  if (flows_.size() >= config_.max_flows_per_client) {
+  if (live_flow_count() >= config_.max_flows_per_client) {
     ++counters_.drop_flow_limit;
     send_stateless_reset(packet);
     return;
@@ -150,7 +156,7 @@ void ClientSession::handle_udp(const wire::IpPacket& packet) {
               wire::ip_protocol::kUdp};
   auto found = flows_.find(key);
   if (found == flows_.end()) {
-    if (flows_.size() >= config_.max_flows_per_client) {
+    if (live_flow_count() >= config_.max_flows_per_client) {
       ++counters_.drop_flow_limit;
       return;
     }

@@ -60,6 +60,10 @@ class ClientSession : public io::Handler {
   // Device bytes buffered by flows, against config.client_buffer_budget.
   std::size_t buffer_budget_left() const;
   void add_buffered(long delta) { buffered_bytes_ += delta; }
+  // Flows kept only to absorb retransmitted FINs (TIME-WAIT); they hold no
+  // socket and do not count against max_flows_per_client.
+  void add_lingering(long delta) { lingering_flows_ += delta; }
+  std::size_t live_flow_count() const { return flows_.size() - lingering_flows_; }
   // Scratch space for peeking past in-flight bytes on kernels without
   // SO_PEEK_OFF; allocated on first use.
   wire::MutableBytes peek_scratch(std::size_t bytes);
@@ -89,6 +93,7 @@ class ClientSession : public io::Handler {
   Counters counters_;
   std::mt19937 random_;
   std::size_t buffered_bytes_ = 0;
+  std::size_t lingering_flows_ = 0;
   std::vector<std::uint8_t> peek_scratch_;
   bool closed_ = false;
   bool flush_scheduled_ = false;

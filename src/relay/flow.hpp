@@ -34,6 +34,9 @@ class Flow : public io::Handler {
   virtual void pump() = 0;
   // The client is gone: release the host side now.
   virtual void shut_down() = 0;
+  // True when a new connection may take this flow's 5-tuple: a bare SYN
+  // for a TCP flow in TIME-WAIT (RFC 6191 lets a new SYN end TIME-WAIT).
+  virtual bool replaceable_by_syn() const { return false; }
 
  protected:
   ClientSession& session_;

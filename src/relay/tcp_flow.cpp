@@ -261,9 +261,12 @@ void TcpFlow::rewind() {
 
 void TcpFlow::on_timer() {
   if (retired_) return;
+  bool time_wait = endpoint_.state() == tcp::State::TimeWait;
   auto result = endpoint_.on_timer(session_.now());
   if (result.rewind) rewind();
-  if (endpoint_.closed()) ++session_.mutable_counters().flows_expired;
+  // The end of TIME-WAIT is a normal close; anything else closing on a timer
+  // (connect, idle, closing timeouts, SYN-ACK retries) is an expiry.
+  if (endpoint_.closed() && !time_wait) ++session_.mutable_counters().flows_expired;
   pump();
 }
 
@@ -273,6 +276,7 @@ void TcpFlow::after_activity() {
     emit_control();
     return finish();
   }
+  if (endpoint_.state() == tcp::State::TimeWait && !lingering_) enter_lingering();
   auto deadline = endpoint_.deadline();
   if (deadline == tcp::Time::max())
     timer_.cancel();
@@ -287,8 +291,20 @@ void TcpFlow::shut_down() {
   finish();
 }
 
+void TcpFlow::enter_lingering() {
+  // Both directions are finished: the host socket has nothing left to do.
+  // Only the endpoint stays, to re-acknowledge a retransmitted FIN.
+  lingering_ = true;
+  session_.add_lingering(1);
+  if (socket_.valid()) {
+    session_.loop().remove(socket_.get());
+    socket_.reset();
+  }
+}
+
 void TcpFlow::finish() {
   if (retired_) return;
+  if (lingering_) session_.add_lingering(-1);
   timer_.cancel();
   int fd = socket_.get();
   session_.retire(this, fd);

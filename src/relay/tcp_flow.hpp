@@ -35,6 +35,7 @@ class TcpFlow final : public Flow {
   void on_ready(std::uint32_t events) override;
   void pump() override;
   void shut_down() override;
+  bool replaceable_by_syn() const override { return endpoint_.state() == tcp::State::TimeWait; }
 
  private:
   void on_connect_done(int result);
@@ -48,6 +49,7 @@ class TcpFlow final : public Flow {
   void after_activity();
   void on_timer();
   void rewind();
+  void enter_lingering();
   void finish();
 
   tcp::Endpoint endpoint_;
@@ -63,6 +65,7 @@ class TcpFlow final : public Flow {
   bool host_write_blocked_ = false;
   bool host_fin_seen_ = false;    // EPOLLRDHUP: the host will send no more
   bool peek_offset_ = true;       // SO_PEEK_OFF works on this kernel
+  bool lingering_ = false;        // in TIME-WAIT: host socket closed, not counted as live
 };
 
 }  // namespace rtether::relay

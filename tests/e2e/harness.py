@@ -435,8 +435,9 @@ class HttpServer:
     """GET / serves `body`; PUT/POST (any path) store the SHA-256 of the request
     body (Content-Length or chunked) in `uploads` and answer it as text."""
 
-    def __init__(self, body=b"hello from the host\n"):
+    def __init__(self, body=b"hello from the host\n", read_delay=0.0):
         self.body = body
+        self.read_delay = read_delay  # seconds to sleep per 64 KiB read of an upload
         self.uploads = []
         self.requests = []
         outer = self
@@ -480,7 +481,9 @@ class HttpServer:
                 else:
                     left = int(self.headers.get("Content-Length", "0"))
                     while left:
-                        chunk = self.rfile.read(min(left, 1 << 20))
+                        if outer.read_delay:
+                            time.sleep(outer.read_delay)
+                        chunk = self.rfile.read(min(left, 1 << 16 if outer.read_delay else 1 << 20))
                         if not chunk:
                             raise ConnectionError(f"EOF with {left} bytes still expected")
                         h.update(chunk)

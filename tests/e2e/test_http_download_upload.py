@@ -94,6 +94,48 @@ def t_upload_post(env):
     env.assert_alive()
 
 
+def t_repeated_uploads(env):
+    # Five 20 MiB PUTs in a row, each must finish within 2 s (typical: ~0.15 s
+    # on loopback). A slower one means the relay dropped device data it had
+    # window for and waited for the device's retransmission timeout.
+    server = env.add_server(harness.HttpServer(b"x"))
+    times = []
+    for _ in range(5):
+        t0 = time.monotonic()
+        upload(env, server, "PUT")
+        times.append(round(time.monotonic() - t0, 2))
+    log(f"upload times: {times}")
+    check(max(times) < 2.0, f"a 20 MiB upload took {max(times)}s (all: {times}): "
+                            f"device->host stall (RTO recovery)")
+    env.assert_alive()
+
+
+def t_slow_reader(env):
+    # The device reads slowly (curl --limit-rate): the relay must hold back
+    # (pull, not push) and lose nothing; 16 MiB at 8 MB/s = ~2 s.
+    data = harness.deterministic_bytes(16 * 1024 * 1024, seed=16)
+    server = env.add_server(harness.HttpServer(data))
+    out = os.path.join(env.tmp, "slow.bin")
+    t0 = time.monotonic()
+    r = env.curl(["--limit-rate", "8M", "-o", out, f"http://{harness.HOST_ALIAS}:{server.port}/"],
+                 timeout=60, check_rc=False)
+    secs = time.monotonic() - t0
+    check(r.returncode == 0, f"slow download: curl rc {r.returncode}: {r.stderr.strip()}")
+    with open(out, "rb") as f:
+        got = f.read()
+    check(got == data, f"slow download: {len(got)} bytes, equal: {got == data}")
+    log(f"slow reader: {len(got)} bytes in {secs:.2f}s, exact")
+    env.assert_alive()
+
+
+def t_slow_server(env):
+    # The host server reads the upload slowly: the relay must push back on the
+    # device (window), not buffer without bound, and lose nothing.
+    server = env.add_server(harness.HttpServer(b"x", read_delay=0.01))
+    upload(env, server, "PUT")
+    env.assert_alive()
+
+
 def t_gnirehtet_mtu(env):
     # The MTU Gnirehtet's app uses; both directions again.
     server = env.add_server(harness.HttpServer(body()))
@@ -108,6 +150,9 @@ if __name__ == "__main__":
         ("upload 20 MiB PUT (default MTU)", harness.with_env(t_upload_put)),
         ("upload 20 MiB POST (default MTU)", harness.with_env(t_upload_post)),
         ("download+upload with --mtu 16384", harness.with_env(t_gnirehtet_mtu, mtu=16384)),
+        ("5 uploads of 20 MiB, each < 2 s", harness.with_env(t_repeated_uploads)),
+        ("slow reader on the device (16 MiB at 8 MB/s)", harness.with_env(t_slow_reader)),
+        ("slow host server reading a 20 MiB upload", harness.with_env(t_slow_server)),
         ("download+upload with --mtu 1500 over unix socket",
          harness.with_env(t_gnirehtet_mtu, mtu=1500, transport="unix")),
     ])

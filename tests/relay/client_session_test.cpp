@@ -212,3 +212,106 @@ TEST_F(ClientSessionTest, UnknownProtocolIsCounted) {
 
 }  // namespace
 }  // namespace rtether::relay
+
+namespace rtether::relay {
+namespace {
+
+using testing::address;
+using testing::FakeDevice;
+using testing::HostListener;
+namespace flag = wire::tcp_flag;
+
+// Sessions limited to one live flow: a flow in TIME-WAIT must neither count
+// against the limit nor block a new SYN on its own 5-tuple.
+class TimeWaitTest : public ::testing::Test {
+ protected:
+  TimeWaitTest() : device_(loop_) {
+    config_.max_flows_per_client = 1;
+    session_ = std::make_unique<ClientSession>(loop_, device_.take_relay_end(), 0, config_, nullptr);
+    session_->start();
+  }
+
+  wire::TcpSegmentHeader segment(std::uint16_t source_port, std::uint32_t seq, std::uint32_t ack,
+                                 std::uint8_t flags) {
+    wire::TcpSegmentHeader header;
+    header.source = address("10.0.0.2");
+    header.destination = address("10.0.2.2");
+    header.source_port = source_port;
+    header.destination_port = listener_.port;
+    header.seq = seq;
+    header.ack = ack;
+    header.flags = flags;
+    header.window = 65535;
+    return header;
+  }
+
+  std::optional<wire::TcpView> next_tcp() {
+    if (!device_.run_until([&] { return device_.packets().size() > consumed_; })) return {};
+    auto ip = wire::parse_ip(device_.packets()[consumed_++]);
+    return wire::TcpView::parse(ip.packet->payload);
+  }
+
+  // Opens a connection from source_port, lets the host close first, and
+  // finishes the close from the device: the relay's flow ends in TIME-WAIT.
+  void connect_and_close(std::uint16_t source_port, std::uint32_t iss) {
+    device_.send_tcp(segment(source_port, iss, 0, flag::kSyn));
+    auto syn_ack = next_tcp();
+    ASSERT_TRUE(syn_ack);
+    ASSERT_EQ(syn_ack->flags(), flag::kSyn | flag::kAck);
+    std::uint32_t relay_next = syn_ack->seq() + 1;
+    device_.send_tcp(segment(source_port, iss + 1, relay_next, flag::kAck));
+    io::Fd host;
+    ASSERT_TRUE(device_.run_until([&] {
+      host = listener_.accept_one();
+      return host.valid();
+    }));
+    host.reset();  // the host closes first
+    std::optional<wire::TcpView> fin;
+    do {
+      fin = next_tcp();
+      ASSERT_TRUE(fin);
+    } while (!(fin->flags() & flag::kFin));
+    device_.send_tcp(segment(source_port, iss + 1, relay_next + 1, flag::kAck | flag::kFin));
+    auto last_ack = next_tcp();
+    ASSERT_TRUE(last_ack);
+    EXPECT_EQ(last_ack->ack(), iss + 2);
+  }
+
+  RelayConfig config_;
+  io::EventLoop loop_;
+  FakeDevice device_;
+  HostListener listener_;
+  std::unique_ptr<ClientSession> session_;
+  std::size_t consumed_ = 0;
+};
+
+TEST_F(TimeWaitTest, FlowInTimeWaitDoesNotCountAgainstTheLimit) {
+  connect_and_close(42000, 1000);
+  device_.send_tcp(segment(42001, 5000, 0, flag::kSyn));
+  auto answer = next_tcp();
+  ASSERT_TRUE(answer);
+  EXPECT_EQ(answer->flags(), flag::kSyn | flag::kAck);
+  EXPECT_EQ(session_->counters().drop_flow_limit, 0u);
+}
+
+TEST_F(TimeWaitTest, SynOnTheSameTupleOpensANewConnection) {
+  connect_and_close(42000, 1000);
+  device_.send_tcp(segment(42000, 90000, 0, flag::kSyn));
+  auto answer = next_tcp();
+  ASSERT_TRUE(answer);
+  EXPECT_EQ(answer->flags(), flag::kSyn | flag::kAck);
+  EXPECT_EQ(answer->ack(), 90001u);
+}
+
+TEST_F(TimeWaitTest, SecondLiveFlowBeyondTheLimitIsRefused) {
+  device_.send_tcp(segment(42000, 1000, 0, flag::kSyn));
+  ASSERT_TRUE(next_tcp());
+  device_.send_tcp(segment(42001, 5000, 0, flag::kSyn));
+  auto answer = next_tcp();
+  ASSERT_TRUE(answer);
+  EXPECT_TRUE(answer->flags() & flag::kRst);
+  EXPECT_EQ(session_->counters().drop_flow_limit, 1u);
+}
+
+}  // namespace
+}  // namespace rtether::relay
