@@ -3,11 +3,13 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <stdexcept>
 #include <thread>
@@ -20,28 +22,25 @@
 namespace rtether::device {
 namespace {
 
-// Room for a full batch of the largest packets a tun can hand us: a read
-// needs kMaxPacket free bytes or the kernel truncates the packet.
-constexpr std::size_t kUplinkBufferSize = 1024 * 1024;
-static_assert(kUplinkBufferSize >= 2 * wire::kMaxPacket);
+// Interrupts the uplink's blocking tun read (EINTR) when the session ends.
+const int kWakeSignal = SIGRTMIN;
+// How often the wake signal is repeated until the uplink has seen it: a
+// signal sent just before the thread enters read() would otherwise be lost.
+constexpr int kWakeRetryMs = 10;
+constexpr int kWakeAttempts = 1000;  // 10 s, far past any read in progress
 
-// Waits until fd is readable (true) or cancel/done fires (false).
-bool wait_readable(int fd, int cancel_fd, int done_fd) {
-  for (;;) {
-    pollfd fds[3] = {{fd, POLLIN, 0}, {cancel_fd, POLLIN, 0}, {done_fd, POLLIN, 0}};
-    nfds_t count = done_fd >= 0 ? 3 : 2;
-    if (poll(fds, count, -1) < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    if (fds[1].revents != 0 || (count == 3 && fds[2].revents != 0)) return false;
-    if (fds[0].revents != 0) return true;
-  }
-}
+void on_wake_signal(int) {}
 
-bool cancelled(int cancel_fd) {
-  pollfd fd{cancel_fd, POLLIN, 0};
-  return poll(&fd, 1, 0) > 0;
+void install_wake_handler() {
+  static const bool installed = [] {
+    struct sigaction action {};
+    action.sa_handler = on_wake_signal;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = 0;  // no SA_RESTART: the blocked read must return EINTR
+    sigaction(kWakeSignal, &action, nullptr);
+    return true;
+  }();
+  (void)installed;
 }
 
 // Blocking send of the whole buffer; false on error (errno kept).
@@ -61,94 +60,102 @@ bool send_all(int fd, const std::uint8_t* data, std::size_t size) {
 }  // namespace
 
 TunForwarder::TunForwarder(int tun_fd)
-    : tun_fd_(tun_fd), uplink_buffer_(new std::uint8_t[kUplinkBufferSize]) {
+    : tun_fd_(tun_fd), uplink_buffer_(new std::uint8_t[wire::kMaxPacket]) {
   int flags = fcntl(tun_fd_, F_GETFL);
-  if (flags < 0 || fcntl(tun_fd_, F_SETFL, flags | O_NONBLOCK) < 0) {
-    throw std::runtime_error(std::string("tun: cannot make non-blocking: ") + std::strerror(errno));
+  if (flags < 0 || fcntl(tun_fd_, F_SETFL, flags & ~O_NONBLOCK) < 0) {
+    throw std::runtime_error(std::string("tun: cannot make blocking: ") + std::strerror(errno));
   }
+  install_wake_handler();
 }
 
 TunForwarder::~TunForwarder() = default;
 
 SessionEnd TunForwarder::run(int stream_fd, int cancel_fd) {
-  UniqueFd session_done(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
-  if (!session_done.valid()) {
+  UniqueFd direction_done(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  if (!direction_done.valid()) {
     return {SessionEnd::Reason::StreamError, std::string("eventfd: ") + std::strerror(errno)};
   }
-  SessionEnd up_end;
+  stopping_.store(false);
+  SessionEnd up_end, down_end;
+  std::atomic<bool> up_finished{false};
   std::thread up([&] {
-    up_end = uplink(stream_fd, cancel_fd, session_done.get());
-    // Wakes the downlink out of recv()/poll() with end of stream.
-    shutdown(stream_fd, SHUT_RDWR);
+    up_end = uplink(stream_fd);
+    up_finished.store(true);
+    eventfd_write(direction_done.get(), 1);
   });
-  SessionEnd down_end = downlink(stream_fd, cancel_fd);
-  eventfd_write(session_done.get(), 1);
-  // Wakes the uplink if it is stuck in send() to a relay that stopped reading.
-  shutdown(stream_fd, SHUT_RDWR);
-  up.join();
-  // The direction that failed first explains the end; the other one only
-  // saw the shutdown that followed.
-  if (down_end.reason == SessionEnd::Reason::RelayClosed &&
-      up_end.reason != SessionEnd::Reason::Cancelled &&
-      up_end.reason != SessionEnd::Reason::RelayClosed) {
-    return up_end;
+  std::thread down([&] {
+    down_end = downlink(stream_fd);
+    eventfd_write(direction_done.get(), 1);
+  });
+
+  // This thread only waits for the end: a stop signal or either direction.
+  bool cancelled = false;
+  for (;;) {
+    pollfd fds[2] = {{cancel_fd, POLLIN, 0}, {direction_done.get(), POLLIN, 0}};
+    if (poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    cancelled = fds[0].revents != 0;
+    break;
   }
-  return down_end;
+  stopping_.store(true);
+  // Wakes the downlink out of recv() and the uplink out of send().
+  shutdown(stream_fd, SHUT_RDWR);
+  for (int attempt = 0; attempt < kWakeAttempts && !up_finished.load(); ++attempt) {
+    pthread_kill(up.native_handle(), kWakeSignal);
+    pollfd none{-1, 0, 0};
+    poll(&none, 1, kWakeRetryMs);
+  }
+  up.join();
+  down.join();
+  if (cancelled) return {SessionEnd::Reason::Cancelled, "stopped"};
+  // A direction woken by the shutdown above reports Cancelled: the other one
+  // ended on its own and explains the end; when both did, an error says
+  // more than "relay closed".
+  using Reason = SessionEnd::Reason;
+  if (up_end.reason == Reason::Cancelled) return down_end;
+  if (down_end.reason == Reason::Cancelled) return up_end;
+  return down_end.reason == Reason::RelayClosed ? up_end : down_end;
 }
 
-SessionEnd TunForwarder::uplink(int stream_fd, int cancel_fd, int session_done_fd) {
+SessionEnd TunForwarder::uplink(int stream_fd) {
+  // One packet per read (a tun read is exactly one packet) and one send per
+  // packet: blocking calls cost two syscalls per packet and no wake-ups.
   std::uint8_t* buffer = uplink_buffer_.get();
-  for (;;) {
-    std::size_t used = 0;
-    int packets = 0;
-    // Drain what the tun has queued, within the batch and buffer budget.
-    while (packets < kUplinkBatch && kUplinkBufferSize - used >= wire::kMaxPacket) {
-      ssize_t n = read(tun_fd_, buffer + used, kUplinkBufferSize - used);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        if (errno == EAGAIN) break;
-        return {SessionEnd::Reason::TunError, std::string("tun read: ") + std::strerror(errno)};
-      }
-      used += static_cast<std::size_t>(n);
-      ++packets;
+  while (!stopping_.load(std::memory_order_relaxed)) {
+    ssize_t n = read(tun_fd_, buffer, wire::kMaxPacket);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return {SessionEnd::Reason::TunError, std::string("tun read: ") + std::strerror(errno)};
     }
-    if (used == 0) {
-      if (!wait_readable(tun_fd_, cancel_fd, session_done_fd)) {
-        return {SessionEnd::Reason::Cancelled, "stopped"};
-      }
-      continue;
-    }
-    if (!send_all(stream_fd, buffer, used)) {
+    if (!send_all(stream_fd, buffer, static_cast<std::size_t>(n))) {
+      if (stopping_.load()) break;
       if (errno == EPIPE || errno == ECONNRESET) {
         return {SessionEnd::Reason::RelayClosed, "relay closed the connection"};
       }
       return {SessionEnd::Reason::StreamError, std::string("send: ") + std::strerror(errno)};
     }
-    counters_.packets_to_relay.fetch_add(static_cast<std::uint64_t>(packets),
-                                         std::memory_order_relaxed);
-    counters_.bytes_to_relay.fetch_add(used, std::memory_order_relaxed);
+    counters_.packets_to_relay.fetch_add(1, std::memory_order_relaxed);
+    counters_.bytes_to_relay.fetch_add(static_cast<std::uint64_t>(n), std::memory_order_relaxed);
   }
+  return {SessionEnd::Reason::Cancelled, "stopped"};
 }
 
-SessionEnd TunForwarder::downlink(int stream_fd, int cancel_fd) {
+SessionEnd TunForwarder::downlink(int stream_fd) {
   // A fresh framer per session: a new connection is a new stream.
   wire::StreamFramer framer;
   for (;;) {
     auto space = framer.writable();
-    ssize_t n = recv(stream_fd, space.data(), space.size(), MSG_DONTWAIT);
+    ssize_t n = recv(stream_fd, space.data(), space.size(), 0);
     if (n < 0) {
       if (errno == EINTR) continue;
-      if (errno == EAGAIN) {
-        if (!wait_readable(stream_fd, cancel_fd, -1)) {
-          return {SessionEnd::Reason::Cancelled, "stopped"};
-        }
-        continue;
-      }
+      if (stopping_.load()) return {SessionEnd::Reason::Cancelled, "stopped"};
       if (errno == ECONNRESET) return {SessionEnd::Reason::RelayClosed, "relay reset the connection"};
       return {SessionEnd::Reason::StreamError, std::string("recv: ") + std::strerror(errno)};
     }
     if (n == 0) {
-      if (cancelled(cancel_fd)) return {SessionEnd::Reason::Cancelled, "stopped"};
+      if (stopping_.load()) return {SessionEnd::Reason::Cancelled, "stopped"};
       return {SessionEnd::Reason::RelayClosed, "relay closed the connection"};
     }
     framer.commit(static_cast<std::size_t>(n));

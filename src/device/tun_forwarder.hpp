@@ -2,18 +2,18 @@
 //
 // Why two threads with blocking I/O and not one epoll loop: the two
 // directions share no state (the stream carries raw packets, no per-flow
-// bookkeeping on the device), so each gets a core of its own, and each
-// syscall moves as much as it can: the uplink drains the tun (up to
-// kUplinkBatch packets) into one buffer and sends it with one send(); the
-// downlink reads up to the framer's free space in one recv() and writes each
-// packet to the tun (a tun write is exactly one packet). A thread only calls
-// poll() when its source is empty, to also watch the cancel fd.
+// bookkeeping on the device), so each gets a core of its own, and blocking
+// calls wait and move data in one syscall: the uplink reads one packet from
+// the tun and sends it (two syscalls per packet, no poll, no EAGAIN round
+// trip, which matters for small request/response traffic); the downlink
+// reads up to the framer's free space in one recv() and writes each packet
+// to the tun (a tun write is exactly one packet).
 //
-// Lifecycle of run(): starts the uplink thread, runs the downlink on the
-// caller's thread, and returns when either direction ends (relay closed,
-// socket or framing error) or cancel_fd becomes readable; the side that ends
-// first shuts the stream down, which wakes the other. The tun survives, so
-// the caller can reconnect and run() again.
+// Lifecycle of run(): starts both direction threads and waits on cancel_fd
+// and on either direction ending (relay closed, socket or framing error).
+// Then it shuts the stream down (waking recv() and send()) and interrupts the
+// uplink's blocking tun read with a signal (SIGRTMIN, handled without
+// SA_RESTART). The tun survives, so the caller can reconnect and run() again.
 #pragma once
 
 #include <atomic>
@@ -39,9 +39,7 @@ struct ForwarderCounters {
 
 class TunForwarder {
  public:
-  static constexpr int kUplinkBatch = 64;  // packets per send() at most
-
-  // tun_fd is switched to non-blocking; it stays owned by the caller.
+  // tun_fd is switched to blocking; it stays owned by the caller.
   explicit TunForwarder(int tun_fd);
   ~TunForwarder();
   TunForwarder(const TunForwarder&) = delete;
@@ -54,12 +52,13 @@ class TunForwarder {
   const ForwarderCounters& counters() const { return counters_; }
 
  private:
-  SessionEnd uplink(int stream_fd, int cancel_fd, int session_done_fd);
-  SessionEnd downlink(int stream_fd, int cancel_fd);
+  SessionEnd uplink(int stream_fd);
+  SessionEnd downlink(int stream_fd);
 
   int tun_fd_;
   std::unique_ptr<std::uint8_t[]> uplink_buffer_;
   ForwarderCounters counters_;
+  std::atomic<bool> stopping_{false};
 };
 
 }  // namespace rtether::device

@@ -177,7 +177,8 @@ TEST_F(TunForwarderTest, KeepsTheTunForANewSessionAfterAReconnect) {
   TunForwarder forwarder(tun_fd_);
   auto first = start(forwarder);
   relay_end_.reset();
-  EXPECT_EQ(first.get().reason, SessionEnd::Reason::RelayClosed);
+  auto first_end = first.get();
+  EXPECT_EQ(first_end.reason, SessionEnd::Reason::RelayClosed) << first_end.detail;
   int pair[2];
   ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair), 0);
   device_end_ = UniqueFd(pair[0]);

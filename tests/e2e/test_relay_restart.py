@@ -186,6 +186,18 @@ def t_client_before_relay(rtether):
     env.cleanup_tmp()
 
 
+def t_client_sigint(env):
+    # SIGINT (Ctrl+C) stops the client cleanly: exit 0, tun and resolv.conf gone.
+    rc, secs, killed = env.client.stop(signal.SIGINT)
+    log(f"client SIGINT: exit {rc} in {secs:.2f}s")
+    check(not killed and rc == 0, f"client on SIGINT: rc {rc}, killed {killed}")
+    r = harness.run(["ip", "-n", env.ns, "link", "show", harness.TUN], check_rc=False)
+    check(r.returncode != 0, f"tun still present after client exit: {r.stdout}")
+    check(not harness.os.path.exists(f"/etc/netns/{env.ns}/resolv.conf"),
+          "resolv.conf left behind after client exit")
+    check(env.relay.alive(), "relay died when its client left")
+
+
 def t_restart_after_pause(env):
     # Relay away for 3 s: the client's backoff has grown; it must still come back in time.
     t_restart(env, cycles=1, down_secs=3.0)
@@ -200,4 +212,5 @@ if __name__ == "__main__":
         ("connection open across a restart gets RST", harness.with_env(t_stale_connection)),
         ("relay SIGKILLed, then back", harness.with_env(t_relay_killed)),
         ("client started before the relay", t_client_before_relay),
+        ("client SIGINT: exit 0, tun and resolv.conf removed", harness.with_env(t_client_sigint)),
     ])
