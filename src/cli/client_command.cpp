@@ -24,7 +24,7 @@
 #include "device/relay_link.hpp"
 #include "device/tun_builder.hpp"
 #include "device/tun_forwarder.hpp"
-#include "device/unique_fd.hpp"
+#include "io/socket.hpp"
 #include "io/log.hpp"
 
 namespace rtether::cli {
@@ -73,14 +73,14 @@ device::IpPrefix must_parse_prefix(const char* text) {
 
 // Blocks the stop signals in every thread (the forwarder's threads inherit
 // the mask) and turns them into a readable fd that every wait polls on.
-device::UniqueFd make_stop_signal_fd() {
+io::Fd make_stop_signal_fd() {
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  device::UniqueFd fd(signalfd(-1, &signals, SFD_CLOEXEC | SFD_NONBLOCK));
+  io::Fd fd(signalfd(-1, &signals, SFD_CLOEXEC | SFD_NONBLOCK));
   if (!fd.valid()) throw std::runtime_error(std::string("signalfd: ") + std::strerror(errno));
   return fd;
 }
@@ -145,7 +145,7 @@ int run_client(ClientOptions options) {
   for (const auto& route : *routes) builder.add_route(route);
   for (const auto& server : *dns) builder.add_dns(server);
 
-  device::UniqueFd stop_fd = make_stop_signal_fd();
+  io::Fd stop_fd = make_stop_signal_fd();
   std::optional<device::TunForwarder> forwarder;
   std::chrono::milliseconds retry_delay = 0ms;
   // Bounded by the signals: every wait below also watches stop_fd.

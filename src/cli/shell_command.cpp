@@ -37,7 +37,7 @@
 #include "device/netns.hpp"
 #include "device/relay_link.hpp"
 #include "device/resolv_conf.hpp"
-#include "device/unique_fd.hpp"
+#include "io/socket.hpp"
 #include "io/log.hpp"
 
 namespace rtether::cli {
@@ -163,8 +163,8 @@ class Shell {
   std::string netns_;
   bool netns_created_ = false;
   int interrupted_by_ = 0;  // signal that stopped us before CMD ran
-  device::UniqueFd signal_fd_;
-  device::UniqueFd ready_read_;
+  io::Fd signal_fd_;
+  io::Fd ready_read_;
   Child relay_{"relay"};
   Child client_{"client"};
   Child command_{"command"};
@@ -179,7 +179,7 @@ void Shell::block_signals() {
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGHUP);
   sigprocmask(SIG_BLOCK, &signals, nullptr);
-  signal_fd_ = device::UniqueFd(signalfd(-1, &signals, SFD_CLOEXEC | SFD_NONBLOCK));
+  signal_fd_ = io::Fd(signalfd(-1, &signals, SFD_CLOEXEC | SFD_NONBLOCK));
   if (!signal_fd_.valid()) {
     throw std::runtime_error(std::string("signalfd: ") + std::strerror(errno));
   }
@@ -224,8 +224,8 @@ void Shell::start_helpers() {
 
   int ready[2];
   if (pipe2(ready, O_CLOEXEC) < 0) throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
-  ready_read_ = device::UniqueFd(ready[0]);
-  device::UniqueFd ready_write(ready[1]);
+  ready_read_ = io::Fd(ready[0]);
+  io::Fd ready_write(ready[1]);
   std::vector<std::string> client = {self_, verbosity, "client", "--relay", "unix:" + socket_name,
                                      "--netns", netns_, "--ready-fd",
                                      std::to_string(ready_write.get())};

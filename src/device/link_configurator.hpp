@@ -9,7 +9,7 @@
 #pragma once
 
 #include "device/ip_prefix.hpp"
-#include "device/unique_fd.hpp"
+#include "io/socket.hpp"
 #include "wire/ip_address.hpp"
 
 struct mnl_socket;

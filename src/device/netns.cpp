@@ -47,11 +47,11 @@ void prepare_run_dir() {
 
 NetnsGuard::NetnsGuard(const std::string& name) {
   check_name(name);
-  original_ = UniqueFd(open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
+  original_ = io::Fd(open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
   if (!original_.valid()) {
     throw std::runtime_error("cannot open the current network namespace: " + errno_text());
   }
-  UniqueFd target(open(run_path(name).c_str(), O_RDONLY | O_CLOEXEC));
+  io::Fd target(open(run_path(name).c_str(), O_RDONLY | O_CLOEXEC));
   if (!target.valid()) {
     throw std::runtime_error("network namespace '" + name + "': " + errno_text());
   }
@@ -111,7 +111,7 @@ bool delete_netns(const std::string& name, std::string& error) {
 }
 
 bool enter_netns_for_exec(const std::string& name, std::string& error) {
-  UniqueFd target(open(run_path(name).c_str(), O_RDONLY | O_CLOEXEC));
+  io::Fd target(open(run_path(name).c_str(), O_RDONLY | O_CLOEXEC));
   if (!target.valid() || setns(target.get(), CLONE_NEWNET) < 0) {
     error = "cannot enter network namespace '" + name + "': " + errno_text();
     return false;

@@ -10,7 +10,7 @@
 
 #include <string>
 
-#include "device/unique_fd.hpp"
+#include "io/socket.hpp"
 
 namespace rtether::device {
 
@@ -28,7 +28,7 @@ class NetnsGuard {
   NetnsGuard& operator=(const NetnsGuard&) = delete;
 
  private:
-  UniqueFd original_;
+  io::Fd original_;
 };
 
 bool netns_exists(const std::string& name);

@@ -77,9 +77,9 @@ bool wait_for(int fd, short events, int cancel_fd, Clock::time_point deadline,
 }
 
 // One connect attempt to one socket address.
-UniqueFd connect_one(const sockaddr* address, socklen_t length, bool tcp, int cancel_fd,
+io::Fd connect_one(const sockaddr* address, socklen_t length, bool tcp, int cancel_fd,
                      Clock::time_point deadline, std::string& error) {
-  UniqueFd fd(socket(address->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  io::Fd fd(socket(address->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (!fd.valid()) {
     error = std::string("socket: ") + std::strerror(errno);
     return {};
@@ -102,7 +102,7 @@ UniqueFd connect_one(const sockaddr* address, socklen_t length, bool tcp, int ca
   return fd;
 }
 
-UniqueFd connect_unix(const std::string& path, int cancel_fd, Clock::time_point deadline,
+io::Fd connect_unix(const std::string& path, int cancel_fd, Clock::time_point deadline,
                       std::string& error) {
   sockaddr_un address{};
   address.sun_family = AF_UNIX;
@@ -120,7 +120,7 @@ UniqueFd connect_unix(const std::string& path, int cancel_fd, Clock::time_point 
                      error);
 }
 
-UniqueFd connect_tcp(const RelayAddress& relay, int cancel_fd, Clock::time_point deadline,
+io::Fd connect_tcp(const RelayAddress& relay, int cancel_fd, Clock::time_point deadline,
                      std::string& error) {
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
@@ -132,7 +132,7 @@ UniqueFd connect_tcp(const RelayAddress& relay, int cancel_fd, Clock::time_point
     error = gai_strerror(status);
     return {};
   }
-  UniqueFd fd;
+  io::Fd fd;
   for (addrinfo* entry = found; entry != nullptr && !fd.valid(); entry = entry->ai_next) {
     fd = connect_one(entry->ai_addr, entry->ai_addrlen, true, cancel_fd, deadline, error);
     if (error == "cancelled") break;
@@ -213,7 +213,7 @@ bool unix_socket_listening(std::string_view path) {
 std::optional<RelayConnection> connect_relay(const RelayAddress& address, int cancel_fd,
                                              int timeout_ms, std::string& error) {
   auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
-  UniqueFd fd = address.kind == RelayAddress::Kind::Unix
+  io::Fd fd = address.kind == RelayAddress::Kind::Unix
                     ? connect_unix(address.path, cancel_fd, deadline, error)
                     : connect_tcp(address, cancel_fd, deadline, error);
   if (!fd.valid()) return std::nullopt;

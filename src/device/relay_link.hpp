@@ -10,7 +10,7 @@
 #include <string>
 #include <string_view>
 
-#include "device/unique_fd.hpp"
+#include "io/socket.hpp"
 
 namespace rtether::device {
 
@@ -35,7 +35,7 @@ std::optional<RelayAddress> parse_relay_address(std::string_view text, std::stri
 bool unix_socket_listening(std::string_view path);
 
 struct RelayConnection {
-  UniqueFd stream;
+  io::Fd stream;
   std::uint32_t client_id = 0;
 };
 

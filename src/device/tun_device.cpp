@@ -18,7 +18,7 @@ TunDevice TunDevice::open(const std::string& name) {
     throw std::runtime_error("tun name '" + name + "' must be 1-" +
                              std::to_string(IFNAMSIZ - 1) + " characters");
   }
-  UniqueFd fd(::open("/dev/net/tun", O_RDWR | O_CLOEXEC));
+  io::Fd fd(::open("/dev/net/tun", O_RDWR | O_CLOEXEC));
   if (!fd.valid()) {
     throw std::runtime_error(std::string("cannot open /dev/net/tun: ") + std::strerror(errno));
   }

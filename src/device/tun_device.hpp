@@ -8,7 +8,7 @@
 
 #include <string>
 
-#include "device/unique_fd.hpp"
+#include "io/socket.hpp"
 
 namespace rtether::device {
 
@@ -26,9 +26,9 @@ class TunDevice {
   int index() const { return index_; }  // ifindex inside its namespace
 
  private:
-  TunDevice(UniqueFd fd, std::string name, int index)
+  TunDevice(io::Fd fd, std::string name, int index)
       : fd_(std::move(fd)), name_(std::move(name)), index_(index) {}
-  UniqueFd fd_;
+  io::Fd fd_;
   std::string name_;
   int index_;
 };

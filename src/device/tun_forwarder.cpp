@@ -14,7 +14,7 @@
 #include <stdexcept>
 #include <thread>
 
-#include "device/unique_fd.hpp"
+#include "io/socket.hpp"
 #include "io/log.hpp"
 #include "wire/ip_packet.hpp"
 #include "wire/stream_framer.hpp"
@@ -71,7 +71,7 @@ TunForwarder::TunForwarder(int tun_fd)
 TunForwarder::~TunForwarder() = default;
 
 SessionEnd TunForwarder::run(int stream_fd, int cancel_fd) {
-  UniqueFd direction_done(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  io::Fd direction_done(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
   if (!direction_done.valid()) {
     return {SessionEnd::Reason::StreamError, std::string("eventfd: ") + std::strerror(errno)};
   }

@@ -59,7 +59,7 @@ TEST(ParseRelayAddress, RejectsBadValuesWithAReason) {
 class AbstractListener {
  public:
   explicit AbstractListener(const std::string& name) : name_("@" + name) {
-    fd_ = UniqueFd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    fd_ = io::Fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
     sockaddr_un address{};
     address.sun_family = AF_UNIX;
     std::memcpy(address.sun_path + 1, name.data(), name.size());
@@ -68,11 +68,11 @@ class AbstractListener {
     EXPECT_EQ(listen(fd_.get(), 4), 0);
   }
   RelayAddress address() const { return {RelayAddress::Kind::Unix, "", 0, name_}; }
-  UniqueFd accept_one() { return UniqueFd(accept4(fd_.get(), nullptr, nullptr, SOCK_CLOEXEC)); }
+  io::Fd accept_one() { return io::Fd(accept4(fd_.get(), nullptr, nullptr, SOCK_CLOEXEC)); }
 
  private:
   std::string name_;
-  UniqueFd fd_;
+  io::Fd fd_;
 };
 
 std::string unique_name(const char* what) {
@@ -123,7 +123,7 @@ TEST(ConnectRelay, GivesUpOnASilentPeerAfterTheTimeout) {
 
 TEST(ConnectRelay, StopsWhenCancelled) {
   AbstractListener listener(unique_name("cancel"));
-  UniqueFd cancel(eventfd(1, EFD_CLOEXEC));
+  io::Fd cancel(eventfd(1, EFD_CLOEXEC));
   std::string error;
   EXPECT_FALSE(connect_relay(listener.address(), cancel.get(), 5000, error));
   EXPECT_EQ(error, "no client id from relay: cancelled");
@@ -138,7 +138,7 @@ TEST(UnixSocketListening, SeesAnAbstractListenerWithoutConnecting) {
 }
 
 TEST(ConnectRelay, ConnectsOverTcpLoopback) {
-  UniqueFd listener(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  io::Fd listener(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -147,7 +147,7 @@ TEST(ConnectRelay, ConnectsOverTcpLoopback) {
   socklen_t length = sizeof address;
   getsockname(listener.get(), reinterpret_cast<sockaddr*>(&address), &length);
   std::thread relay([&] {
-    UniqueFd client(accept(listener.get(), nullptr, nullptr));
+    io::Fd client(accept(listener.get(), nullptr, nullptr));
     const std::uint8_t id[4] = {0, 0, 0, 7};
     EXPECT_EQ(write(client.get(), id, 4), 4);
   });

@@ -61,11 +61,11 @@ class TunForwarderTest : public ::testing::Test {
     tun_fd_ = builder_.establish();
     int pair[2];
     ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair), 0);
-    device_end_ = UniqueFd(pair[0]);
-    relay_end_ = UniqueFd(pair[1]);
-    cancel_ = UniqueFd(eventfd(0, EFD_CLOEXEC));
+    device_end_ = io::Fd(pair[0]);
+    relay_end_ = io::Fd(pair[1]);
+    cancel_ = io::Fd(eventfd(0, EFD_CLOEXEC));
     NetnsGuard inside(netns_.name());
-    udp_ = UniqueFd(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    udp_ = io::Fd(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
     sockaddr_in local{};
     local.sin_family = AF_INET;
     local.sin_port = htons(kDevicePort);
@@ -99,10 +99,10 @@ class TunForwarderTest : public ::testing::Test {
   ScopedNetns netns_{"forwarder"};
   LinuxTunBuilder builder_{"rtt0", netns_.name()};
   int tun_fd_ = -1;
-  UniqueFd device_end_;
-  UniqueFd relay_end_;
-  UniqueFd cancel_;
-  UniqueFd udp_;
+  io::Fd device_end_;
+  io::Fd relay_end_;
+  io::Fd cancel_;
+  io::Fd udp_;
   wire::StreamFramer framer_;
 };
 
@@ -181,8 +181,8 @@ TEST_F(TunForwarderTest, KeepsTheTunForANewSessionAfterAReconnect) {
   EXPECT_EQ(first_end.reason, SessionEnd::Reason::RelayClosed) << first_end.detail;
   int pair[2];
   ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair), 0);
-  device_end_ = UniqueFd(pair[0]);
-  relay_end_ = UniqueFd(pair[1]);
+  device_end_ = io::Fd(pair[0]);
+  relay_end_ = io::Fd(pair[1]);
   auto second = start(forwarder);
   auto packet = udp_packet("198.51.100.1", "10.0.0.2", 53, kDevicePort, "again");
   ASSERT_EQ(write(relay_end_.get(), packet.data(), packet.size()), static_cast<ssize_t>(packet.size()));
