@@ -125,6 +125,16 @@ bool enter_netns_for_exec(const std::string& name, std::string& error) {
     error = "cannot make / a slave mount: " + errno_text();
     return false;
   }
+  // As `ip netns exec` does: a fresh sysfs shows this namespace's devices
+  // (/sys/class/net), not the host's.
+  if (umount2("/sys", MNT_DETACH) < 0 && errno != EINVAL) {
+    error = "cannot detach /sys: " + errno_text();
+    return false;
+  }
+  if (mount("sysfs", "/sys", "sysfs", 0, nullptr) < 0) {
+    error = "cannot mount sysfs for namespace '" + name + "': " + errno_text();
+    return false;
+  }
   std::string etc_dir = std::string(kNetnsEtcDir) + "/" + name;
   DIR* directory = opendir(etc_dir.c_str());
   if (directory == nullptr) return true;  // nothing to overlay
