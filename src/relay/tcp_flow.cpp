@@ -112,38 +112,49 @@ void TcpFlow::on_device_packet(const wire::IpPacket& packet) {
   }
   if (input.acked > 0 && socket_.valid()) io::discard(socket_.get(), input.acked);
   if (input.rewind) rewind();
-  if (!input.data.empty() || (segment.flags & wire::tcp_flag::kFin))
-    take_device_data(input);
+  if (input.out_of_order) ++session_.mutable_counters().tcp_out_of_order;
+  if (!input.data.empty() || (segment.flags & wire::tcp_flag::kFin)) take_device_data(input.data);
   pump();
 }
 
-void TcpFlow::take_device_data(const tcp::Endpoint::Input& input) {
-  auto data = input.data;
-  std::size_t taken = 0;
-  if (!data.empty() && socket_.valid() && !host_write_shut_) {
-    if (to_host_.empty() && !host_write_blocked_) {
-      long sent = io::send_some(socket_.get(), data);
-      if (sent == -EAGAIN) {
-        host_write_blocked_ = true;
-      } else if (sent < 0) {
-        // The host closed or reset: abort toward the device.
-        endpoint_.host_reset(session_.now());
-        return;
-      } else {
-        taken = static_cast<std::size_t>(sent);
-        if (taken < data.size()) host_write_blocked_ = true;
-      }
-    }
-    // Everything the endpoint delivers lies inside the window it advertised,
-    // which the queue's slack always covers: take it all.
-    std::size_t queued = to_host_.append(data.subspan(taken));
-    session_.add_buffered(static_cast<long>(queued));
-    taken += queued;
+void TcpFlow::take_device_data(wire::Bytes data) {
+  // In-order data first, then whatever held out-of-order data it joined up
+  // with, for as long as everything offered is taken.
+  auto now = session_.now();
+  while (true) {
+    std::size_t taken = deliver_to_host(data);
+    // The device's FIN counts only once all data before it was taken.
+    if (endpoint_.accept(taken, now)) device_fin_ = true;
+    if (taken < data.size()) break;
+    auto more = endpoint_.take_reassembled();
+    if (!more) break;
+    data = *more;
   }
-  // The device's FIN counts only once all data before it was taken.
-  if (endpoint_.accept(taken, session_.now())) device_fin_ = true;
   write_pending_to_host();
   update_receive_space();
+}
+
+std::size_t TcpFlow::deliver_to_host(wire::Bytes data) {
+  if (data.empty() || !socket_.valid() || host_write_shut_) return 0;
+  std::size_t taken = 0;
+  if (to_host_.empty() && !host_write_blocked_) {
+    long sent = io::send_some(socket_.get(), data);
+    if (sent == -EAGAIN) {
+      host_write_blocked_ = true;
+    } else if (sent < 0) {
+      // The host closed or reset: abort toward the device.
+      endpoint_.host_reset(session_.now());
+      return 0;
+    } else {
+      taken = static_cast<std::size_t>(sent);
+      if (taken < data.size()) host_write_blocked_ = true;
+    }
+  }
+  // Everything the endpoint delivers lies inside the window it advertised,
+  // which the queue's slack always covers: take it all.
+  std::size_t queued = to_host_.append(data.subspan(taken));
+  session_.add_buffered(static_cast<long>(queued));
+  return taken + queued;
 }
 
 void TcpFlow::write_pending_to_host() {

@@ -39,7 +39,8 @@ class TcpFlow final : public Flow {
 
  private:
   void on_connect_done(int result);
-  void take_device_data(const tcp::Endpoint::Input& input);
+  void take_device_data(wire::Bytes data);
+  std::size_t deliver_to_host(wire::Bytes data);
   void write_pending_to_host();
   void update_receive_space();
   void send_host_data();

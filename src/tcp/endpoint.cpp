@@ -161,9 +161,13 @@ bool Endpoint::accept(std::size_t bytes, Time now) {
   const bool fin = pending_fin_ && bytes == pending_data_;
   if (pending_data_ > 0) ack_pending_ = true;  // also tells the device what was left out
   rcv_nxt_ += static_cast<std::uint32_t>(bytes);
+  rcv_offset_ += bytes;
   pending_data_ = 0;
   pending_fin_ = false;
+  drop_delivered_out_of_order();
   if (!fin) return false;
+  out_of_order_.clear();
+  out_of_order_bytes_ = 0;
   rcv_nxt_ += 1;  // the FIN occupies one sequence number
   ack_pending_ = true;
   switch (state_) {
@@ -511,7 +515,12 @@ void Endpoint::receive_text(const Segment& segment, Input& input) {
     }
     payload = payload.subspan(old);
   } else if (segment.seq != rcv_nxt_) {
-    if (!payload.empty() || fin) ack_pending_ = true;
+    // A hole before this segment: hold it, and send a duplicate ACK at once
+    // so the device retransmits the hole quickly (RFC 5681 4.2).
+    if (!payload.empty() || fin) {
+      ack_pending_ = true;
+      hold_out_of_order(segment, input);
+    }
     return;
   }
   const std::uint32_t window = advertised_window();
@@ -522,6 +531,58 @@ void Endpoint::receive_text(const Segment& segment, Input& input) {
   input.data = payload;
   pending_data_ = payload.size();
   pending_fin_ = fin;
+}
+
+namespace {
+// Most out-of-order segments held per connection; with the window bound this
+// keeps a burst of small segments from costing one allocation each forever.
+constexpr std::size_t kMaxHeldSegments = 512;
+}  // namespace
+
+void Endpoint::hold_out_of_order(const Segment& segment, Input& input) {
+  input.out_of_order = true;
+  const std::uint32_t ahead = segment.seq - rcv_nxt_;  // > 0: seq_gt checked by the caller
+  const std::uint32_t window = advertised_window();
+  if (ahead >= window || out_of_order_.size() >= kMaxHeldSegments) return;
+  wire::Bytes payload = segment.payload;
+  bool fin = segment.flags & kFin;
+  if (payload.size() > window - ahead) {
+    payload = payload.first(window - ahead);
+    fin = false;
+  }
+  const std::uint64_t offset = rcv_offset_ + ahead;
+  auto [held, inserted] = out_of_order_.try_emplace(offset);
+  if (!inserted) {
+    if (held->second.bytes.size() >= payload.size() && (held->second.fin || !fin)) return;
+    out_of_order_bytes_ -= held->second.bytes.size();
+  }
+  held->second.bytes.assign(payload.begin(), payload.end());
+  held->second.fin = fin;
+  out_of_order_bytes_ += payload.size();
+}
+
+void Endpoint::drop_delivered_out_of_order() {
+  while (!out_of_order_.empty()) {
+    auto first = out_of_order_.begin();
+    const std::uint64_t end = first->first + first->second.bytes.size();
+    // Keep a segment whose bytes (or FIN) still lie ahead of rcv_offset_.
+    if (end > rcv_offset_ || (end == rcv_offset_ && first->second.fin)) return;
+    out_of_order_bytes_ -= first->second.bytes.size();
+    out_of_order_.erase(first);
+  }
+}
+
+std::optional<wire::Bytes> Endpoint::take_reassembled() {
+  if (pending_data_ != 0 || pending_fin_ || !receives_text()) return std::nullopt;
+  drop_delivered_out_of_order();
+  if (out_of_order_.empty()) return std::nullopt;
+  auto first = out_of_order_.begin();
+  if (first->first > rcv_offset_) return std::nullopt;  // still a hole
+  const auto skip = static_cast<std::size_t>(rcv_offset_ - first->first);
+  wire::Bytes bytes = wire::Bytes{first->second.bytes}.subspan(skip);
+  pending_data_ = bytes.size();
+  pending_fin_ = first->second.fin;
+  return bytes;
 }
 
 void Endpoint::enter_time_wait(Time now) {
@@ -571,6 +632,8 @@ void Endpoint::close() {
   probe_pending_ = false;
   pending_data_ = 0;
   pending_fin_ = false;
+  out_of_order_.clear();
+  out_of_order_bytes_ = 0;
   retransmit_deadline_ = Time::max();
 }
 

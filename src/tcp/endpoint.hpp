@@ -29,7 +29,9 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <optional>
+#include <vector>
 
 #include "wire/bytes.hpp"
 #include "wire/transport.hpp"
@@ -111,6 +113,7 @@ class Endpoint {
     bool can_send_more = false;  // window opened or data acked: try sending host data
     bool rewind = false;         // three duplicate ACKs (fast retransmit, RFC 5681 3.2):
                                  // snd_nxt went back to snd_una, as TimerResult::rewind
+    bool out_of_order = false;   // data after a hole: held for take_reassembled()
   };
   // A device segment for this flow. Invalid or out-of-window segments are
   // answered (ACK / challenge ACK / dup ACK queued) and yield empty Input.
@@ -122,6 +125,16 @@ class Endpoint {
   // the relay must then shutdown(SHUT_WR) the host socket. Call it after every
   // Input, even with empty data: a FIN that came alone is consumed by accept(0).
   bool accept(std::size_t bytes, Time now);
+
+  // Device data that arrived out of order is kept (RFC 9293 3.10.7.4: "segments
+  // with higher beginning sequence numbers may be held"), bounded by the
+  // advertised window. Once accept() has taken everything offered, held data
+  // that now continues the stream comes out here: the next contiguous bytes
+  // (possibly empty when only a held FIN follows), valid until the next
+  // accept(), which must follow exactly as for Input::data; nullopt when
+  // nothing held continues the stream.
+  std::optional<wire::Bytes> take_reassembled();
+  std::size_t out_of_order_bytes() const { return out_of_order_bytes_; }
 
   // Free buffer space for device data; sets the advertised window. A window
   // that reopens from below one MSS queues a window update.
@@ -180,6 +193,8 @@ class Endpoint {
   bool process_ack(const Segment& segment, Time now, Input& input);
   void on_fin_acked(Time now);
   void receive_text(const Segment& segment, Input& input);
+  void hold_out_of_order(const Segment& segment, Input& input);
+  void drop_delivered_out_of_order();
   void enter_time_wait(Time now);
   void rewind();
   void sample_rtt(Clock::duration rtt);
@@ -202,6 +217,15 @@ class Endpoint {
   bool window_scaling_ = false;
   std::size_t pending_data_ = 0;  // size of the last Input::data, until accept()
   bool pending_fin_ = false;      // the device's FIN follows that data
+  // Out-of-order data, keyed by stream offset (bytes since the SYN, 64-bit so
+  // the order survives sequence wraparound); rcv_offset_ matches rcv_nxt_.
+  struct HeldSegment {
+    std::vector<std::uint8_t> bytes;
+    bool fin = false;
+  };
+  std::map<std::uint64_t, HeldSegment> out_of_order_;
+  std::size_t out_of_order_bytes_ = 0;
+  std::uint64_t rcv_offset_ = 0;
 
   // Send side, in data sequence space: snd_max_ is the highest snd_nxt ever
   // reached (snd_nxt_ goes back on a rewind); fin_seq_ is where our FIN goes.

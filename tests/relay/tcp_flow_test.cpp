@@ -215,3 +215,35 @@ TEST_P(TcpFlowTransfer, DeviceFillingTheAdvertisedWindowIsFullyAcked) {
 
 }  // namespace
 }  // namespace rtether::relay
+
+namespace rtether::relay {
+namespace {
+
+TEST_P(TcpFlowTransfer, OutOfOrderDeviceDataReachesTheHostInOrder) {
+  std::uint32_t relay_next = establish();
+  auto data = pattern(3000);
+  auto part = [&](std::size_t offset, std::size_t size) {
+    return wire::Bytes{data.data() + offset, size};
+  };
+  std::uint32_t base = kDeviceIss + 1;
+  device_.send_tcp(segment(base + 2000, relay_next, flag::kAck, 4096), part(2000, 1000));
+  device_.send_tcp(segment(base + 1000, relay_next, flag::kAck, 4096), part(1000, 1000));
+  device_.send_tcp(segment(base, relay_next, flag::kAck, 4096), part(0, 1000));
+  std::vector<std::uint8_t> received;
+  ASSERT_TRUE(device_.run_until([&] {
+    std::uint8_t buffer[4096];
+    long n = ::recv(host_.get(), buffer, sizeof buffer, MSG_DONTWAIT);
+    if (n > 0) received.insert(received.end(), buffer, buffer + n);
+    return received.size() >= data.size();
+  }));
+  EXPECT_TRUE(received == data);
+  EXPECT_EQ(session_->counters().tcp_out_of_order, 2u);
+  // The last ACK covers all three segments.
+  device_.run_until([] { return false; }, std::chrono::milliseconds(50));
+  std::uint32_t last_ack = 0;
+  while (consumed_ < device_.packets().size()) last_ack = next_tcp()->ack();
+  EXPECT_EQ(last_ack, base + 3000);
+}
+
+}  // namespace
+}  // namespace rtether::relay
