@@ -67,15 +67,26 @@ void LinkConfigurator::request(nlmsghdr* message, const std::string& what) {
   throw std::runtime_error("netlink: " + what + ": no acknowledgement");
 }
 
-void LinkConfigurator::set_mtu(int ifindex, int mtu) {
+void LinkConfigurator::set_link_attribute(int ifindex, std::uint16_t attribute,
+                                          std::uint32_t value, const std::string& what) {
   alignas(nlmsghdr) char buffer[kMessageSize];
   nlmsghdr* message = mnl_nlmsg_put_header(buffer);
   message->nlmsg_type = RTM_NEWLINK;
   auto* info = static_cast<ifinfomsg*>(mnl_nlmsg_put_extra_header(message, sizeof(ifinfomsg)));
   info->ifi_family = AF_UNSPEC;
   info->ifi_index = ifindex;
-  mnl_attr_put_u32(message, IFLA_MTU, static_cast<uint32_t>(mtu));
-  request(message, "set MTU " + std::to_string(mtu) + " on " + interface_label(ifindex));
+  mnl_attr_put_u32(message, attribute, value);
+  request(message, what + " on " + interface_label(ifindex));
+}
+
+void LinkConfigurator::set_mtu(int ifindex, int mtu) {
+  set_link_attribute(ifindex, IFLA_MTU, static_cast<std::uint32_t>(mtu),
+                     "set MTU " + std::to_string(mtu));
+}
+
+void LinkConfigurator::set_tx_queue_length(int ifindex, int packets) {
+  set_link_attribute(ifindex, IFLA_TXQLEN, static_cast<std::uint32_t>(packets),
+                     "set txqueuelen " + std::to_string(packets));
 }
 
 void LinkConfigurator::set_up(int ifindex) {

@@ -27,6 +27,7 @@ class LinkConfigurator {
 
   // Each throws std::runtime_error "netlink: <what>: <strerror>" on refusal.
   void set_mtu(int ifindex, int mtu);
+  void set_tx_queue_length(int ifindex, int packets);
   void set_up(int ifindex);
   void add_address(int ifindex, const wire::IpAddress& address, int prefix_length);
   // A route through the device itself (no gateway), e.g. 0.0.0.0/0 dev tun.
@@ -34,6 +35,8 @@ class LinkConfigurator {
   void add_route(int ifindex, const wire::IpAddress& destination, int prefix_length);
 
  private:
+  void set_link_attribute(int ifindex, std::uint16_t attribute, std::uint32_t value,
+                          const std::string& what);
   void request(nlmsghdr* message, const std::string& what);
   mnl_socket* socket_;
   unsigned port_id_;

@@ -13,6 +13,15 @@ namespace rtether::device {
 LinuxTunBuilder::LinuxTunBuilder(std::string tun_name, std::string netns)
     : tun_name_(std::move(tun_name)), netns_(std::move(netns)) {}
 
+namespace {
+// Packets the device's kernel may queue on the tun before dropping. The
+// default (500) is less than one 1 MiB window at MTU 1500, so a single
+// bulk upload overflows it whenever the forwarder is a moment late, and
+// every drop costs the device a retransmission. What actually queues stays
+// bounded by the TCP windows the relay advertises.
+constexpr int kTunTxQueueLength = 8192;
+}  // namespace
+
 int LinuxTunBuilder::establish() {
   if (tun_) throw std::logic_error("tun already established");
   {
@@ -22,6 +31,7 @@ int LinuxTunBuilder::establish() {
     // Opened inside the namespace: the netlink socket configures that one.
     LinkConfigurator links;
     links.set_mtu(tun.index(), mtu_);
+    links.set_tx_queue_length(tun.index(), kTunTxQueueLength);
     // Up before routes: the kernel refuses a route through a down device.
     links.set_up(tun.index());
     for (const auto& address : addresses_) links.add_address(tun.index(), address.address, address.length);
