@@ -1,0 +1,50 @@
+// Fuzz target: the parsers behind command-line values (addresses, CIDR
+// routes, DNS lists, relay addresses). Every input either parses or yields
+// a one-line error; a parsed prefix re-formats to text that parses back to
+// the same prefix.
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+
+#include "device/ip_prefix.hpp"
+#include "device/relay_link.hpp"
+#include "wire/ip_address.hpp"
+
+namespace {
+
+void require(bool condition) {
+  if (!condition) std::abort();
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  namespace device = rtether::device;
+  const std::string_view text(reinterpret_cast<const char*>(data), size);
+  std::string error;
+
+  auto prefix = device::parse_prefix(text, error);
+  require(prefix.has_value() || !error.empty());
+  if (prefix) {
+    std::string again_error;
+    auto again = device::parse_prefix(prefix->to_string(), again_error);
+    require(again.has_value() && again->address == prefix->address && again->length == prefix->length);
+  }
+  error.clear();
+  require(device::parse_prefix_list(text, error).has_value() || !error.empty());
+  error.clear();
+  require(device::parse_address_list(text, error).has_value() || !error.empty());
+  error.clear();
+  auto relay = device::parse_relay_address(text, error);
+  require(relay.has_value() || !error.empty());
+  if (relay) require(!relay->to_string().empty());
+
+  rtether::wire::IpAddress address;
+  if (rtether::wire::IpAddress::parse(std::string(text), address)) {
+    rtether::wire::IpAddress back;
+    require(rtether::wire::IpAddress::parse(address.to_string(), back) && back == address);
+  }
+  return 0;
+}
