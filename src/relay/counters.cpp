@@ -16,6 +16,7 @@ void for_each_counter(Counters& counters, Visit visit) {
   visit("drop_unknown_protocol", counters.drop_unknown_protocol);
   visit("drop_no_flow", counters.drop_no_flow);
   visit("drop_flow_limit", counters.drop_flow_limit);
+  visit("window_limited_by_budget", counters.window_limited_by_budget);
   visit("drop_udp_send", counters.drop_udp_send);
   visit("packets_to_device", counters.packets_to_device);
   visit("bytes_to_device", counters.bytes_to_device);

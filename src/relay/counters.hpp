@@ -17,6 +17,7 @@ struct Counters {
   std::uint64_t drop_unknown_protocol = 0;  // neither TCP, UDP nor handled ICMP
   std::uint64_t drop_no_flow = 0;           // TCP segment for no flow (answered with RST)
   std::uint64_t drop_flow_limit = 0;        // new flow refused: per-client limit
+  std::uint64_t window_limited_by_budget = 0;  // a TCP window cut by the per-client buffer budget
   std::uint64_t drop_udp_send = 0;          // host UDP send failed
   // Relay -> device.
   std::uint64_t packets_to_device = 0;

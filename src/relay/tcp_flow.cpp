@@ -183,7 +183,10 @@ void TcpFlow::write_pending_to_host() {
 void TcpFlow::update_receive_space() {
   std::size_t limit = session_.config().tcp_flow_buffer;
   std::size_t free = to_host_.size() >= limit ? 0 : limit - to_host_.size();
-  std::size_t space = std::min(free, session_.buffer_budget_left());
+  std::size_t budget = session_.buffer_budget_left();
+  // The per-client budget binds: devices are slowed rather than buffered for.
+  if (budget < free) ++session_.mutable_counters().window_limited_by_budget;
+  std::size_t space = std::min(free, budget);
   endpoint_.set_receive_space(static_cast<std::uint32_t>(space));
 }
 

@@ -38,8 +38,6 @@ class TcpFlowTransfer : public ::testing::TestWithParam<bool> {
   TcpFlowTransfer() : device_(loop_) {
     config_.use_peek_offset = GetParam();
     config_.tcp.min_rto = std::chrono::milliseconds(50);
-    session_ = std::make_unique<ClientSession>(loop_, device_.take_relay_end(), 0, config_, nullptr);
-    session_->start();
   }
 
   wire::TcpSegmentHeader segment(std::uint32_t seq, std::uint32_t ack, std::uint8_t flags,
@@ -65,7 +63,10 @@ class TcpFlowTransfer : public ::testing::TestWithParam<bool> {
   }
 
   // Handshake with window scaling offered (shift 7): returns relay ISS + 1.
+  // Starts the session first, so a test may change config_ before.
   std::uint32_t establish() {
+    session_ = std::make_unique<ClientSession>(loop_, device_.take_relay_end(), 0, config_, nullptr);
+    session_->start();
     auto syn = segment(kDeviceIss, 0, flag::kSyn);
     syn.mss = 1400;
     syn.window_scale = 7;
@@ -243,6 +244,34 @@ TEST_P(TcpFlowTransfer, OutOfOrderDeviceDataReachesTheHostInOrder) {
   std::uint32_t last_ack = 0;
   while (consumed_ < device_.packets().size()) last_ack = next_tcp()->ack();
   EXPECT_EQ(last_ack, base + 3000);
+}
+
+}  // namespace
+}  // namespace rtether::relay
+
+namespace rtether::relay {
+namespace {
+
+TEST_P(TcpFlowTransfer, ClientBufferBudgetShrinksTheWindowAndIsCounted) {
+  config_.client_buffer_budget = 64 * 1024;
+  std::uint32_t relay_next = establish();
+  io::set_buffer_sizes(host_.get(), 0, 4096);  // the host application never reads
+  auto chunk = pattern(60000);
+  std::uint32_t seq = kDeviceIss + 1;
+  std::size_t length = 1000;
+  std::uint32_t window = 1;
+  for (int round = 0; round < 400 && window > 0; ++round) {
+    device_.send_tcp(segment(seq, relay_next, flag::kAck, 4096), wire::Bytes{chunk.data(), length});
+    seq += static_cast<std::uint32_t>(length);
+    auto ack = next_tcp();
+    ASSERT_TRUE(ack);
+    ASSERT_EQ(ack->ack(), seq);
+    window = static_cast<std::uint32_t>(ack->window()) << relay_shift_;
+    length = std::min<std::size_t>(window, chunk.size());
+  }
+  EXPECT_EQ(window, 0u);
+  EXPECT_GT(session_->counters().window_limited_by_budget, 0u);
+  EXPECT_LT(session_->buffer_budget_left(), 1u << relay_shift_) << "the budget, not the flow buffer, closed the window";
 }
 
 }  // namespace
