@@ -579,6 +579,7 @@ class RtetherEnv(Env):
         self.shell = None
         self.sleeper = None
         self.mode = None
+        self.link = opts.rtether_link
 
     def start(self):
         exe = self.opts.rtether
@@ -606,7 +607,7 @@ class RtetherEnv(Env):
         exe = self.opts.rtether
         self.make_netns()
         self.tune_ns()
-        if self.opts.rtether_link == "unix":
+        if self.link == "unix":
             name = "@rtether-bench-%d" % os.getpid()
             self.relay = self.popen([exe, "relay", "--unix", name, "--no-tcp"], "relay")
             link = "unix:" + name
@@ -661,7 +662,20 @@ class RtetherEnv(Env):
         return self.translator_pids()
 
 
-ENV_CLASSES = {"rtether": RtetherEnv, "pasta": PastaEnv, "slirp4netns": SlirpEnv}
+class RtetherTcpLinkEnv(RtetherEnv):
+    """The same relay + client, linked over TCP loopback as the Gnirehtet
+    app is (through adb reverse), instead of the UNIX socket `rtether shell`
+    uses."""
+    name = "rtether-tcp"
+
+    def __init__(self, opts):
+        super().__init__(opts)
+        self.tag = "rtether-tcp"
+        self.link = "tcp"
+
+
+ENV_CLASSES = {"rtether": RtetherEnv, "rtether-tcp": RtetherTcpLinkEnv, "pasta": PastaEnv,
+               "slirp4netns": SlirpEnv}
 
 
 # ---------------------------------------------------------------------------
@@ -1025,7 +1039,7 @@ def main():
     global VERBOSE
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--rtether", help="path to the rtether binary")
-    ap.add_argument("--only", default="rtether,pasta,slirp4netns",
+    ap.add_argument("--only", default="rtether,rtether-tcp,pasta,slirp4netns",
                     help="comma list of translators (rtether,pasta,slirp4netns)")
     ap.add_argument("--no-direct", action="store_true",
                     help="skip the direct host-loopback baseline column")
@@ -1034,7 +1048,7 @@ def main():
     ap.add_argument("--mtu", type=int, default=65520, help="MTU for every translator")
     ap.add_argument("--rtether-mode", choices=["auto", "separate", "shell"], default="auto",
                     help="separate: relay + client --netns (default, falls back to shell)")
-    ap.add_argument("--rtether-link", choices=["tcp", "unix"], default="tcp",
+    ap.add_argument("--rtether-link", choices=["tcp", "unix"], default="unix",
                     help="relay link in separate mode (TCP 127.0.0.1 or abstract UNIX)")
     ap.add_argument("--cps-workers", type=int, default=16,
                     help="concurrent connections in the connection-rate client")
@@ -1079,8 +1093,8 @@ def main():
         load_start = " ".join(f.read().split()[:3])
     servers = []
     results = {}
-    order = ([] if opts.no_direct else ["direct"]) + [n for n in ("rtether", "pasta", "slirp4netns")
-                                                       if n in names]
+    order = ([] if opts.no_direct else ["direct"]) + [
+        n for n in ("rtether", "rtether-tcp", "pasta", "slirp4netns") if n in names]
     try:
         opts.tcp_port = free_port()
         opts.probe_port = opts.tcp_port
