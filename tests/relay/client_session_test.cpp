@@ -37,30 +37,15 @@ class ClientSessionTest : public ::testing::Test {
 
   wire::TcpSegmentHeader device_tcp(std::uint16_t port, std::uint32_t seq, std::uint32_t ack,
                                     std::uint8_t flags) {
-    wire::TcpSegmentHeader header;
-    header.source = address("10.0.0.2");
-    header.destination = address("10.0.2.2");
-    header.source_port = kDevicePort;
-    header.destination_port = port;
-    header.seq = seq;
-    header.ack = ack;
-    header.flags = flags;
-    header.window = 65535;
-    return header;
+    return testing::device_tcp(kDevicePort, port, seq, ack, flags);
   }
-
-  // The next relay packet as a parsed TCP segment, waiting for it if needed.
-  std::optional<std::vector<std::uint8_t>> next_packet() {
-    if (!device_.run_until([&] { return device_.packets().size() > consumed_; })) return {};
-    return device_.packets()[consumed_++];
-  }
+  std::optional<std::vector<std::uint8_t>> next_packet() { return device_.next_packet(); }
 
   RelayConfig config_;
   io::EventLoop loop_;
   FakeDevice device_;
   std::unique_ptr<ClientSession> session_;
   bool session_closed_ = false;
-  std::size_t consumed_ = 0;
 };
 
 TEST_F(ClientSessionTest, SendsClientIdFirst) {
@@ -233,23 +218,9 @@ class TimeWaitTest : public ::testing::Test {
 
   wire::TcpSegmentHeader segment(std::uint16_t source_port, std::uint32_t seq, std::uint32_t ack,
                                  std::uint8_t flags) {
-    wire::TcpSegmentHeader header;
-    header.source = address("10.0.0.2");
-    header.destination = address("10.0.2.2");
-    header.source_port = source_port;
-    header.destination_port = listener_.port;
-    header.seq = seq;
-    header.ack = ack;
-    header.flags = flags;
-    header.window = 65535;
-    return header;
+    return testing::device_tcp(source_port, listener_.port, seq, ack, flags);
   }
-
-  std::optional<wire::TcpView> next_tcp() {
-    if (!device_.run_until([&] { return device_.packets().size() > consumed_; })) return {};
-    auto ip = wire::parse_ip(device_.packets()[consumed_++]);
-    return wire::TcpView::parse(ip.packet->payload);
-  }
+  std::optional<wire::TcpView> next_tcp() { return device_.next_tcp(); }
 
   // Opens a connection from source_port, lets the host close first, and
   // finishes the close from the device: the relay's flow ends in TIME-WAIT.
@@ -282,7 +253,6 @@ class TimeWaitTest : public ::testing::Test {
   FakeDevice device_;
   HostListener listener_;
   std::unique_ptr<ClientSession> session_;
-  std::size_t consumed_ = 0;
 };
 
 TEST_F(TimeWaitTest, FlowInTimeWaitDoesNotCountAgainstTheLimit) {

@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <deque>
 #include <functional>
 #include <optional>
 #include <stdexcept>
@@ -29,6 +30,22 @@ inline wire::IpAddress address(const char* text) {
   wire::IpAddress parsed;
   if (!wire::IpAddress::parse(text, parsed)) throw std::runtime_error(text);
   return parsed;
+}
+
+// A TCP header from the device (10.0.0.2) to the host alias (10.0.2.2).
+inline wire::TcpSegmentHeader device_tcp(std::uint16_t source_port, std::uint16_t destination_port,
+                                         std::uint32_t seq, std::uint32_t ack, std::uint8_t flags,
+                                         std::uint16_t window = 65535) {
+  wire::TcpSegmentHeader header;
+  header.source = address("10.0.0.2");
+  header.destination = address("10.0.2.2");
+  header.source_port = source_port;
+  header.destination_port = destination_port;
+  header.seq = seq;
+  header.ack = ack;
+  header.flags = flags;
+  header.window = window;
+  return header;
 }
 
 // A host TCP listener on 127.0.0.1 with an ephemeral port.
@@ -93,9 +110,23 @@ class FakeDevice {
     return done();
   }
 
+  // The next packet from the relay not yet taken, waiting for it if needed.
+  std::optional<std::vector<std::uint8_t>> next_packet() {
+    if (!run_until([&] { return packets_.size() > taken_; })) return {};
+    return packets_[taken_++];
+  }
+  // The same, parsed as TCP (the view points into packets(), which keeps it).
+  std::optional<wire::TcpView> next_tcp() {
+    if (!run_until([&] { return packets_.size() > taken_; })) return {};
+    auto ip = wire::parse_ip(packets_[taken_++]);
+    if (!ip.packet) return {};
+    return wire::TcpView::parse(ip.packet->payload);
+  }
+  bool all_taken() const { return taken_ == packets_.size(); }
+
   std::optional<std::uint32_t> client_id() const { return id_; }
   bool closed() const { return closed_; }
-  std::vector<std::vector<std::uint8_t>>& packets() { return packets_; }
+  const std::deque<std::vector<std::uint8_t>>& packets() const { return packets_; }
 
  private:
   void read_available() {
@@ -132,7 +163,8 @@ class FakeDevice {
   io::Fd device_end_;
   wire::StreamFramer framer_;
   std::vector<std::uint8_t> stream_;
-  std::vector<std::vector<std::uint8_t>> packets_;
+  std::deque<std::vector<std::uint8_t>> packets_;  // deque: views stay valid as it grows
+  std::size_t taken_ = 0;
   std::optional<std::uint32_t> id_;
   bool closed_ = false;
 };

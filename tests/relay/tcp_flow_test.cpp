@@ -42,25 +42,9 @@ class TcpFlowTransfer : public ::testing::TestWithParam<bool> {
 
   wire::TcpSegmentHeader segment(std::uint32_t seq, std::uint32_t ack, std::uint8_t flags,
                                  std::uint16_t window = 65535) {
-    wire::TcpSegmentHeader header;
-    header.source = address("10.0.0.2");
-    header.destination = address("10.0.2.2");
-    header.source_port = kDevicePort;
-    header.destination_port = listener_.port;
-    header.seq = seq;
-    header.ack = ack;
-    header.flags = flags;
-    header.window = window;
-    return header;
+    return testing::device_tcp(kDevicePort, listener_.port, seq, ack, flags, window);
   }
-
-  std::optional<wire::TcpView> next_tcp() {
-    if (!device_.run_until([&] { return device_.packets().size() > consumed_; })) return {};
-    auto& bytes = device_.packets()[consumed_++];
-    auto ip = wire::parse_ip(bytes);
-    if (!ip.packet) return {};
-    return wire::TcpView::parse(ip.packet->payload);
-  }
+  std::optional<wire::TcpView> next_tcp() { return device_.next_tcp(); }
 
   // Handshake with window scaling offered (shift 7): returns relay ISS + 1.
   // Starts the session first, so a test may change config_ before.
@@ -92,7 +76,6 @@ class TcpFlowTransfer : public ::testing::TestWithParam<bool> {
   std::unique_ptr<ClientSession> session_;
   io::Fd host_;
   std::uint8_t relay_shift_ = 0;
-  std::size_t consumed_ = 0;
 };
 
 TEST_P(TcpFlowTransfer, HostDataArrivesInOrderWhenTheDeviceAcks) {
@@ -242,7 +225,7 @@ TEST_P(TcpFlowTransfer, OutOfOrderDeviceDataReachesTheHostInOrder) {
   // The last ACK covers all three segments.
   device_.run_until([] { return false; }, std::chrono::milliseconds(50));
   std::uint32_t last_ack = 0;
-  while (consumed_ < device_.packets().size()) last_ack = next_tcp()->ack();
+  while (!device_.all_taken()) last_ack = next_tcp()->ack();
   EXPECT_EQ(last_ack, base + 3000);
 }
 
