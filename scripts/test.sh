@@ -11,12 +11,12 @@ scripts/install-deps.sh
 echo "== optimised build and tests =="
 cmake --preset default >/dev/null
 cmake --build --preset default
-ctest --preset default
+ctest --preset default | tee build/ctest.log
 
 echo "== sanitizer build (ASan + UBSan) and tests =="
 cmake --preset sanitize >/dev/null
 cmake --build --preset sanitize
-ctest --preset sanitize
+ctest --preset sanitize | tee build-sanitize/ctest.log
 
 echo "== fuzz targets =="
 cmake --preset fuzz >/dev/null
@@ -36,4 +36,8 @@ for target in "${targets[@]}"; do
   tail -1 "build-fuzz/$name.log"
   rm -rf "$corpus"
 done
-echo "all tests passed"
+# One closing line for every test run here (ctest stops this script on any
+# failure, and so does a crashing fuzz target).
+tests=$(grep -ho "out of [0-9]*" build/ctest.log build-sanitize/ctest.log | awk '{n += $3} END {print n}')
+echo "all tests passed: $tests ctest tests (optimised and sanitized) and ${#targets[@]} fuzz targets"
+echo "$((tests + ${#targets[@]})) passed, 0 failed"
