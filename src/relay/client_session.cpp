@@ -278,10 +278,9 @@ void ClientSession::wake_waiting() {
   }
 }
 
-void ClientSession::retire(Flow* flow, int fd) {
+void ClientSession::retire(Flow* flow) {
   if (flow->retired_) return;
   flow->retired_ = true;
-  if (fd >= 0) loop_.remove(fd);
   if (flow->waiting_) {
     if (flow->waiting_prev_)
       flow->waiting_prev_->waiting_next_ = flow->waiting_next_;

@@ -55,7 +55,10 @@ class ClientSession : public io::Handler {
   wire::MutableBytes reserve(std::size_t bytes, bool control);
   void commit(std::size_t bytes);
   void wait_for_output(Flow* flow);
-  void retire(Flow* flow, int fd);
+  // The flow is done: unlinked now, destroyed after the current batch. Its
+  // owner closes the host socket right after, which also drops the fd from
+  // epoll (no other process or descriptor shares it), so no epoll_ctl call.
+  void retire(Flow* flow);
   std::uint32_t random_iss() { return static_cast<std::uint32_t>(random_()); }
   // Device bytes buffered by flows, against config.client_buffer_budget.
   std::size_t buffer_budget_left() const;

@@ -83,7 +83,8 @@ void TcpFlow::on_ready(std::uint32_t events) {
   if (retired_) return;
   if (connecting_) {
     if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) return;
-    on_connect_done(io::connect_result(socket_.get()));
+    // Writable without an error means connected; only an error needs SO_ERROR.
+    on_connect_done((events & (EPOLLERR | EPOLLHUP)) ? io::connect_result(socket_.get()) : 0);
     if (retired_ || connecting_) return;
   }
   if (events & EPOLLOUT) {
@@ -310,18 +311,14 @@ void TcpFlow::enter_lingering() {
   // Only the endpoint stays, to re-acknowledge a retransmitted FIN.
   lingering_ = true;
   session_.add_lingering(1);
-  if (socket_.valid()) {
-    session_.loop().remove(socket_.get());
-    socket_.reset();
-  }
+  socket_.reset();  // closing also leaves epoll
 }
 
 void TcpFlow::finish() {
   if (retired_) return;
   if (lingering_) session_.add_lingering(-1);
   timer_.cancel();
-  int fd = socket_.get();
-  session_.retire(this, fd);
+  session_.retire(this);
   socket_.reset();
 }
 

@@ -95,7 +95,7 @@ void UdpFlow::shut_down() { finish(); }
 void UdpFlow::finish() {
   if (retired_) return;
   timer_.cancel();
-  session_.retire(this, socket_.get());
+  session_.retire(this);
   socket_.reset();
 }
 
