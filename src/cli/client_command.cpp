@@ -6,7 +6,6 @@
 // connections inside the namespace only see a pause.
 #include <fcntl.h>
 #include <signal.h>
-#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -26,6 +25,7 @@
 #include "device/tun_forwarder.hpp"
 #include "io/socket.hpp"
 #include "io/log.hpp"
+#include "io/signal_watcher.hpp"
 
 namespace rtether::cli {
 namespace {
@@ -73,17 +73,7 @@ device::IpPrefix must_parse_prefix(const char* text) {
 
 // Blocks the stop signals in every thread (the forwarder's threads inherit
 // the mask) and turns them into a readable fd that every wait polls on.
-io::Fd make_stop_signal_fd() {
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGHUP);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  io::Fd fd(signalfd(-1, &signals, SFD_CLOEXEC | SFD_NONBLOCK));
-  if (!fd.valid()) throw std::runtime_error(std::string("signalfd: ") + std::strerror(errno));
-  return fd;
-}
+io::Fd make_stop_signal_fd() { return io::block_into_signal_fd({SIGINT, SIGTERM, SIGHUP}); }
 
 bool stop_requested(int stop_fd) {
   pollfd fd{stop_fd, POLLIN, 0};

@@ -39,6 +39,7 @@
 #include "device/resolv_conf.hpp"
 #include "io/socket.hpp"
 #include "io/log.hpp"
+#include "io/signal_watcher.hpp"
 
 namespace rtether::cli {
 namespace {
@@ -173,16 +174,7 @@ class Shell {
 void Shell::block_signals() {
   signal(SIGINT, SIG_IGN);
   signal(SIGQUIT, SIG_IGN);
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGCHLD);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGHUP);
-  sigprocmask(SIG_BLOCK, &signals, nullptr);
-  signal_fd_ = io::Fd(signalfd(-1, &signals, SFD_CLOEXEC | SFD_NONBLOCK));
-  if (!signal_fd_.valid()) {
-    throw std::runtime_error(std::string("signalfd: ") + std::strerror(errno));
-  }
+  signal_fd_ = io::block_into_signal_fd({SIGCHLD, SIGTERM, SIGHUP});
 }
 
 int Shell::drain_signals() {

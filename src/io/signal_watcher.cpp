@@ -11,16 +11,20 @@
 
 namespace rtether::io {
 
-SignalWatcher::SignalWatcher(EventLoop& loop, std::initializer_list<int> signals,
-                             std::function<void(int)> callback)
-    : loop_(loop), callback_(std::move(callback)) {
+Fd block_into_signal_fd(std::initializer_list<int> signals) {
   sigset_t set;
   sigemptyset(&set);
   for (int signal : signals) sigaddset(&set, signal);
-  if (pthread_sigmask(SIG_BLOCK, &set, nullptr) != 0)
-    throw std::system_error(errno, std::generic_category(), "pthread_sigmask");
-  fd_ = Fd{::signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)};
-  if (!fd_.valid()) throw std::system_error(errno, std::generic_category(), "signalfd");
+  if (int error = pthread_sigmask(SIG_BLOCK, &set, nullptr); error != 0)
+    throw std::system_error(error, std::generic_category(), "pthread_sigmask");
+  Fd fd{::signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)};
+  if (!fd.valid()) throw std::system_error(errno, std::generic_category(), "signalfd");
+  return fd;
+}
+
+SignalWatcher::SignalWatcher(EventLoop& loop, std::initializer_list<int> signals,
+                             std::function<void(int)> callback)
+    : loop_(loop), fd_(block_into_signal_fd(signals)), callback_(std::move(callback)) {
   loop_.add(fd_.get(), EPOLLIN, this, true);
 }
 

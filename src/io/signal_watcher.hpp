@@ -11,6 +11,11 @@
 
 namespace rtether::io {
 
+// Blocks `signals` for the calling thread (threads it starts later inherit
+// the mask) and returns a non-blocking signalfd that becomes readable when
+// one arrives. Throws std::system_error on failure (start-up only).
+Fd block_into_signal_fd(std::initializer_list<int> signals);
+
 class SignalWatcher : public Handler {
  public:
   SignalWatcher(EventLoop& loop, std::initializer_list<int> signals,
