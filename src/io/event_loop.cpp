@@ -2,6 +2,7 @@
 #include "io/event_loop.hpp"
 
 #include <sys/epoll.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -89,7 +90,19 @@ void EventLoop::run_once(std::chrono::milliseconds max_wait) {
     timeout_ms = static_cast<int>(std::clamp<long long>(ms, 0, timeout_ms));
   }
   epoll_event events[kMaxEventsPerWait];
-  int count = ::epoll_wait(epoll_fd_, events, kMaxEventsPerWait, timeout_ms);
+  int count = 0;
+  if (busy_poll_.count() > 0 && timeout_ms != 0) {
+    // Bounded busy poll before sleeping: waking a thread whose CPU went idle
+    // costs tens of microseconds on a VM, more than a request/response
+    // round trip takes to come back. sched_yield() hands the CPU to any
+    // runnable task meanwhile, so the spin only uses time nobody wants.
+    auto until = Clock::now() + busy_poll_;
+    do {
+      count = ::epoll_wait(epoll_fd_, events, kMaxEventsPerWait, 0);
+      if (count == 0) sched_yield();
+    } while (count == 0 && Clock::now() < until);
+  }
+  if (count == 0) count = ::epoll_wait(epoll_fd_, events, kMaxEventsPerWait, timeout_ms);
   if (count < 0 && errno != EINTR)
     throw std::system_error(errno, std::generic_category(), "epoll_wait");
   refresh_now();

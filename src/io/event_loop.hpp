@@ -75,6 +75,10 @@ class EventLoop {
 
   void defer(std::function<void()> callback);
 
+  // Before each blocking wait, poll without blocking for up to this long
+  // (yielding the CPU between polls). 0, the default, never spins.
+  void set_busy_poll(std::chrono::microseconds duration) { busy_poll_ = duration; }
+
   // Cached at each wake-up; cheap to call per packet.
   Time now() const { return now_; }
   Time refresh_now();
@@ -90,6 +94,7 @@ class EventLoop {
 
   int epoll_fd_ = -1;
   bool running_ = false;
+  std::chrono::microseconds busy_poll_{0};
   Time now_;
   std::vector<Timer*> heap_;
   std::vector<std::function<void()>> deferred_;

@@ -110,3 +110,39 @@ TEST(EventLoop, DeferredCallbacksRunAfterTheBatchAndMayDeferAgain) {
 
 }  // namespace
 }  // namespace rtether::io
+
+namespace rtether::io {
+namespace {
+
+using namespace std::chrono_literals;
+
+TEST(EventLoopBusyPoll, EventArrivingDuringTheSpinIsDispatched) {
+  EventLoop loop;
+  loop.set_busy_poll(std::chrono::microseconds(200000));
+  Fd event{::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)};
+  struct Counter : Handler {
+    int calls = 0;
+    void on_ready(std::uint32_t) override { ++calls; }
+  } handler;
+  loop.add(event.get(), EPOLLIN, &handler);
+  std::uint64_t one = 1;
+  ASSERT_EQ(::write(event.get(), &one, sizeof one), 8);
+  loop.run_once(1000ms);
+  EXPECT_EQ(handler.calls, 1);
+  loop.remove(event.get());
+}
+
+TEST(EventLoopBusyPoll, IdleLoopStillSleepsUntilItsTimer) {
+  EventLoop loop;
+  loop.set_busy_poll(std::chrono::microseconds(100));
+  bool fired = false;
+  Timer timer(loop, [&] { fired = true; });
+  auto start = loop.refresh_now();
+  timer.arm(start + 30ms);
+  for (int i = 0; i < 100 && !fired; ++i) loop.run_once(1000ms);
+  EXPECT_TRUE(fired);
+  EXPECT_GE(loop.now() - start, 30ms);
+}
+
+}  // namespace
+}  // namespace rtether::io
