@@ -234,8 +234,15 @@ void TcpFlow::send_host_data() {
       endpoint_.host_reset(now);
       return;
     }
-    auto segment = endpoint_.send_data(static_cast<std::uint32_t>(got), now);
+    // The host's FIN is already queued (EPOLLRDHUP) and the peek took less
+    // than asked: these are its last bytes, and the FIN can go with them.
+    bool last = host_fin_seen_ && static_cast<std::size_t>(got) < want;
+    auto segment = endpoint_.send_data(static_cast<std::uint32_t>(got), now, last);
     send_segment(segment, static_cast<std::size_t>(got), room);
+    if (last) {
+      host_eof_ = true;
+      return;
+    }
   }
 }
 

@@ -208,7 +208,7 @@ std::uint32_t Endpoint::send_allowance() const {
 
 std::uint32_t Endpoint::in_flight() const { return snd_nxt_ - snd_una_; }
 
-OutSegment Endpoint::send_data(std::uint32_t bytes, Time now) {
+OutSegment Endpoint::send_data(std::uint32_t bytes, Time now, bool last) {
   OutSegment out;
   out.seq = snd_nxt_;
   out.ack = rcv_nxt_;
@@ -224,6 +224,16 @@ OutSegment Endpoint::send_data(std::uint32_t bytes, Time now) {
   snd_nxt_ += bytes;
   if (seq_gt(snd_nxt_, snd_max_)) snd_max_ = snd_nxt_;
   if (retransmit_deadline_ == Time::max()) retransmit_deadline_ = now + rto_;  // RFC 6298 5.1
+  if (last) {
+    host_closed(now);
+    // The FIN occupies the sequence number right after this data
+    // (RFC 9293 3.4); sending it here saves the device a packet.
+    if (fin_due()) {
+      fin_sent_ = true;
+      fin_ever_sent_ = true;
+      out.flags |= kFin;
+    }
+  }
   return out;
 }
 

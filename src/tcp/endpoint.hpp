@@ -150,7 +150,9 @@ class Endpoint {
   std::uint32_t in_flight() const;
   // Header for `bytes` (>0, <= send_allowance(), <= max_segment()) of new
   // data at snd_nxt; advances snd_nxt and arms the retransmission timer.
-  OutSegment send_data(std::uint32_t bytes, Time now);
+  // `last`: the host's EOF follows these bytes (host_closed() is implied),
+  // and the FIN rides on this segment instead of one of its own.
+  OutSegment send_data(std::uint32_t bytes, Time now, bool last = false);
 
   // The host sent EOF (all its data has been sent with send_data()): a FIN
   // follows the data. host_reset(): the host aborted: RST to the device, Closed.

@@ -259,3 +259,24 @@ TEST_P(TcpFlowTransfer, ClientBufferBudgetShrinksTheWindowAndIsCounted) {
 
 }  // namespace
 }  // namespace rtether::relay
+
+namespace rtether::relay {
+namespace {
+
+TEST_P(TcpFlowTransfer, HostResponseAndCloseReachTheDeviceAsOneSegment) {
+  std::uint32_t relay_next = establish();
+  std::string reply = "response then close";
+  ASSERT_EQ(::send(host_.get(), reply.data(), reply.size(), 0), static_cast<long>(reply.size()));
+  ::shutdown(host_.get(), SHUT_WR);
+  std::optional<wire::TcpView> segment_seen;
+  do {
+    segment_seen = next_tcp();
+    ASSERT_TRUE(segment_seen);
+  } while (segment_seen->payload().empty() && !(segment_seen->flags() & flag::kFin));
+  EXPECT_EQ(segment_seen->seq(), relay_next);
+  EXPECT_EQ(std::string(segment_seen->payload().begin(), segment_seen->payload().end()), reply);
+  EXPECT_TRUE(segment_seen->flags() & flag::kFin) << "the FIN rides on the last data";
+}
+
+}  // namespace
+}  // namespace rtether::relay

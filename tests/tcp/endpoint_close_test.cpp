@@ -121,6 +121,40 @@ TEST(TcpEndpointFinWait1, RewindResendsDataThenTheFin) {
   EXPECT_EQ(fin->seq, kIss + 1001);
 }
 
+TEST(TcpEndpointFinWait1, LastDataCarriesTheFin) {
+  Endpoint endpoint = established();
+  OutSegment last = endpoint.send_data(300, kStart, true);
+  EXPECT_EQ(last.flags, kAck | kPsh | kFin);
+  EXPECT_EQ(last.seq, kIss + 1);
+  EXPECT_EQ(endpoint.state(), State::FinWait1);
+  EXPECT_FALSE(endpoint.poll(kStart)) << "no separate FIN";
+  EXPECT_EQ(endpoint.send_allowance(), 0u);
+  Endpoint::Input input =
+      endpoint.on_segment(device_segment(kIrs + 1, kIss + 302, kAck, 1000), kStart);
+  EXPECT_EQ(input.acked, 300u) << "the FIN's sequence number is not data";
+  EXPECT_EQ(endpoint.state(), State::FinWait2);
+}
+
+TEST(TcpEndpointCloseWait, LastDataCarriesTheFinToLastAck) {
+  Endpoint endpoint = close_wait();
+  OutSegment last = endpoint.send_data(10, kStart, true);
+  EXPECT_TRUE(last.flags & kFin);
+  EXPECT_EQ(endpoint.state(), State::LastAck);
+  endpoint.on_segment(device_segment(kIrs + 2, kIss + 12, kAck, 1000), kStart);
+  EXPECT_TRUE(endpoint.closed());
+}
+
+TEST(TcpEndpointFinWait1, RewindAfterAMergedFinResendsItWithTheLastData) {
+  Endpoint endpoint = established();
+  endpoint.send_data(300, kStart, true);
+  EXPECT_TRUE(endpoint.on_timer(kStart + kMinRto).rewind);
+  EXPECT_EQ(endpoint.send_allowance(), 300u);
+  OutSegment again = endpoint.send_data(300, kStart + kMinRto, true);
+  EXPECT_EQ(again.seq, kIss + 1);
+  EXPECT_TRUE(again.flags & kFin);
+  EXPECT_FALSE(endpoint.poll(kStart + kMinRto));
+}
+
 TEST(TcpEndpointFinWait1, CrossingFinsMoveToClosingThenTimeWait) {
   Endpoint endpoint = closing();
   EXPECT_EQ(endpoint.state(), State::Closing);
