@@ -159,7 +159,17 @@ bool Endpoint::accept(std::size_t bytes, Time now) {
   // pass data the device did not send.
   bytes = std::min(bytes, pending_data_);
   const bool fin = pending_fin_ && bytes == pending_data_;
-  if (pending_data_ > 0) ack_pending_ = true;  // also tells the device what was left out
+  if (pending_data_ > 0) {
+    // A lone segment taken whole may wait for our data to carry its ACK; a
+    // partial take is answered at once (it also tells what was left out).
+    if (bytes == pending_data_ && !ack_delayed_ && config_.delayed_ack.count() > 0 &&
+        !pending_fin_) {
+      ack_delayed_ = true;
+      ack_deadline_ = now + config_.delayed_ack;
+    } else {
+      ack_pending_ = true;
+    }
+  }
   rcv_nxt_ += static_cast<std::uint32_t>(bytes);
   rcv_offset_ += bytes;
   pending_data_ = 0;
@@ -311,7 +321,9 @@ std::optional<OutSegment> Endpoint::poll(Time now) {
   return std::nullopt;
 }
 
-Time Endpoint::deadline() const {
+Time Endpoint::deadline() const { return std::min(state_timer_deadline(), ack_deadline_); }
+
+Time Endpoint::state_timer_deadline() const {
   switch (state_) {
     case State::Closed: return Time::max();
     case State::Connecting:
@@ -330,6 +342,10 @@ Time Endpoint::deadline() const {
 
 Endpoint::TimerResult Endpoint::on_timer(Time now) {
   TimerResult result;
+  if (now >= ack_deadline_) {
+    ack_deadline_ = Time::max();
+    ack_pending_ = true;
+  }
   switch (state_) {
     case State::Closed: return result;
     case State::Connecting:
@@ -416,6 +432,9 @@ std::uint32_t Endpoint::window_field(bool syn) const {
 }
 
 std::uint16_t Endpoint::take_window(bool syn) {
+  // Every segment that carries our window carries the ACK too.
+  ack_delayed_ = false;
+  ack_deadline_ = Time::max();
   const std::uint32_t field = window_field(syn);
   const std::uint32_t edge = rcv_nxt_ + (field << (syn ? 0 : rcv_shift_));
   if (seq_gt(edge, rcv_adv_)) rcv_adv_ = edge;
@@ -637,6 +656,8 @@ void Endpoint::update_retransmit_timer(Time now, bool restart) {
 
 void Endpoint::close() {
   state_ = State::Closed;
+  ack_delayed_ = false;
+  ack_deadline_ = Time::max();
   syn_ack_pending_ = false;
   ack_pending_ = false;
   probe_pending_ = false;

@@ -90,6 +90,11 @@ struct Config {
   std::chrono::milliseconds idle_timeout = 2h;      // Established without any segment
   std::chrono::milliseconds closing_timeout = 60s;  // FinWait/Closing/LastAck limit
   std::chrono::milliseconds time_wait = 2s;
+  // RFC 1122 4.2.3.2 / RFC 9293 3.8.6.3: the ACK of a lone data segment may
+  // wait this long for data of ours to carry it (a request's response);
+  // a second segment, a FIN, a gap or a window change is ACKed at once.
+  // 0 acknowledges every segment at once.
+  std::chrono::microseconds delayed_ack{0};
 };
 
 class Endpoint {
@@ -185,6 +190,7 @@ class Endpoint {
 
  private:
   std::uint32_t next_seq() const;
+  Time state_timer_deadline() const;
   bool fin_due() const;
   bool receives_text() const;
   bool acceptable(const Segment& segment, std::uint32_t window) const;
@@ -251,6 +257,8 @@ class Endpoint {
   std::uint32_t rst_seq_ = 0;
   bool syn_ack_pending_ = false;
   bool ack_pending_ = false;
+  bool ack_delayed_ = false;            // one data segment is waiting for its ACK
+  Time ack_deadline_ = Time::max();     // when that ACK goes out anyway
   bool probe_pending_ = false;
 
   // Retransmission (RFC 6298), one timed segment at a time (Karn).
