@@ -17,6 +17,7 @@ namespace {
 // Above this many queued bytes a flow's commit sends at once instead of
 // waiting for the end of the loop iteration: keeps the pipe to the client full.
 constexpr std::size_t kEagerFlushBytes = 128 * 1024;
+constexpr int kClientSocketBuffer = 4 * 1024 * 1024;  // as the Linux client asks on its side
 }  // namespace
 
 ClientSession::ClientSession(io::EventLoop& loop, io::Fd socket, std::uint32_t id,
@@ -36,6 +37,10 @@ ClientSession::~ClientSession() {
 
 void ClientSession::start() {
   io::set_no_delay(socket_.get());
+  // Room for several maximal packets in the kernel too, so a flush rarely
+  // meets EAGAIN and the relay rarely waits for EPOLLOUT (capped by
+  // net.core.wmem_max/rmem_max; kernel memory, used only while full).
+  io::set_buffer_sizes(socket_.get(), kClientSocketBuffer, kClientSocketBuffer);
   std::uint8_t id_bytes[4];
   wire::store_be32(id_bytes, id_);
   // The socket is fresh: its send buffer takes 4 bytes at once.
