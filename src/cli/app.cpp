@@ -31,6 +31,11 @@ int run(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
+    // CLI11 reports an unknown command as a missing subcommand; name it.
+    if (app.get_subcommands().empty() && argc > 1 && argv[1][0] != '-') {
+      std::fprintf(stderr, "unknown command '%s' (rtether --help lists them)\n", argv[1]);
+      return 2;
+    }
     // --help and --version exit 0; every bad option or value exits 2.
     return app.exit(e) == 0 ? 0 : 2;
   }

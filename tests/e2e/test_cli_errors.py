@@ -1,0 +1,81 @@
+#!/usr/bin/env python3
+"""Bad command lines: every bad option value, unknown command or unusable
+resource ends with one clear line on stderr and exit status 2 (or 1 for a
+failure at start-up), never a crash or a stack trace; --help and --version
+exit 0."""
+
+import socket
+import subprocess
+import sys
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+
+import harness  # noqa: E402
+from harness import check  # noqa: E402
+
+BAD_VALUES = [
+    (["relay", "-p", "abc"], "--port"),
+    (["relay", "-p", "0"], "--port"),
+    (["relay", "-p", "70000"], "--port"),
+    (["relay", "--bind", "nonsense"], "--bind"),
+    (["relay", "--busy-poll-us", "-5"], "--busy-poll-us"),
+    (["client", "-r", "1.2.3.4/40"], "prefix length"),
+    (["client", "-r", "not-a-cidr"], "--routes"),
+    (["client", "-d", "8.8.8.8,bad"], "--dns"),
+    (["client", "--relay", "nohostport"], "--relay"),
+    (["client", "--relay", "127.0.0.1:99999"], "--relay"),
+    (["client", "--mtu", "20"], "--mtu"),
+    (["bogus"], "unknown command"),
+    ([], "subcommand"),
+]
+
+
+def run(rtether, args):
+    return subprocess.run([rtether] + args, capture_output=True, text=True, timeout=20)
+
+
+def t_bad_values(rtether):
+    for args, expected in BAD_VALUES:
+        r = run(rtether, args)
+        check(r.returncode == 2, f"rtether {' '.join(args)}: exit {r.returncode}, expected 2 "
+                                 f"(stderr {r.stderr.strip()!r})")
+        check(expected in r.stderr, f"rtether {' '.join(args)}: stderr {r.stderr.strip()!r} "
+                                    f"does not mention {expected!r}")
+        check("Traceback" not in r.stderr and "terminate called" not in r.stderr,
+              f"rtether {' '.join(args)} crashed: {r.stderr!r}")
+
+
+def t_port_in_use(rtether):
+    blocker = socket.socket()
+    blocker.bind(("127.0.0.1", 0))
+    blocker.listen()
+    port = blocker.getsockname()[1]
+    try:
+        r = run(rtether, ["relay", "-p", str(port)])
+        check(r.returncode == 1, f"relay on a used port: exit {r.returncode}, expected 1")
+        check(f"127.0.0.1:{port}" in r.stderr and "in use" in r.stderr,
+              f"relay on a used port said {r.stderr.strip()!r}")
+    finally:
+        blocker.close()
+
+
+def t_missing_namespace(rtether):
+    r = run(rtether, ["client", "--netns", harness.unique_name("rtmissing")])
+    check(r.returncode == 1, f"client with a missing namespace: exit {r.returncode}")
+    check("does not exist" in r.stderr, f"client with a missing namespace said {r.stderr!r}")
+
+
+def t_help_and_version(rtether):
+    for args in (["--help"], ["relay", "--help"], ["client", "--help"], ["shell", "--help"]):
+        r = run(rtether, args)
+        check(r.returncode == 0 and "Usage" in r.stdout, f"rtether {' '.join(args)}: {r}")
+    r = run(rtether, ["--version"])
+    check(r.returncode == 0 and r.stdout.startswith("rtether "), f"--version: {r}")
+
+
+if __name__ == "__main__":
+    harness.main([
+        ("bad option values exit 2 with one clear line", t_bad_values),
+        ("a port in use is reported, exit 1", t_port_in_use),
+        ("a missing namespace is reported, exit 1", t_missing_namespace),
+        ("--help and --version exit 0", t_help_and_version),
+    ])
