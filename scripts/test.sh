@@ -27,9 +27,12 @@ targets=(build-fuzz/fuzz/fuzz_*)
 for target in "${targets[@]}"; do
   name=$(basename "$target")
   corpus=$(mktemp -d)
+  # Seeds kept in the tree (fuzz/corpus/<target>) start the search.
+  seeds=fuzz/corpus/${name#fuzz_}
+  [ -d "$seeds" ] && cp "$seeds"/* "$corpus"/
   # The framer must see inputs holding whole maximal (64 KiB) packets.
   extra=()
-  [ "$name" = fuzz_stream_framer ] && extra=(-max_len=140000)
+  case "$name" in fuzz_stream_framer | fuzz_client_session) extra=(-max_len=140000) ;; esac
   echo "-- $name for ${fuzz_seconds}s"
   "$target" -max_total_time="$fuzz_seconds" "${extra[@]}" "$corpus" 2>"build-fuzz/$name.log" ||
     { tail -50 "build-fuzz/$name.log"; rm -rf "$corpus"; exit 1; }
