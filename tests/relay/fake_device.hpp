@@ -122,6 +122,15 @@ class FakeDevice {
     if (!ip.packet) return {};
     return wire::TcpView::parse(ip.packet->payload);
   }
+  // The next TCP segment that is more than a pure ACK (data or a flag).
+  std::optional<wire::TcpView> next_tcp_skipping_pure_acks() {
+    constexpr std::uint8_t kControl = wire::tcp_flag::kSyn | wire::tcp_flag::kFin | wire::tcp_flag::kRst;
+    for (int count = 0; count < 10000; ++count) {
+      auto tcp = next_tcp();
+      if (!tcp || !tcp->payload().empty() || (tcp->flags() & kControl)) return tcp;
+    }
+    return std::nullopt;
+  }
   bool all_taken() const { return taken_ == packets_.size(); }
 
   std::optional<std::uint32_t> client_id() const { return id_; }

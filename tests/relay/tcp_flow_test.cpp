@@ -128,11 +128,8 @@ TEST_P(TcpFlowTransfer, UnackedSegmentIsResentFromTheHostSocket) {
                            flag::kAck, 4096));
   std::string more = "and then more";
   ASSERT_EQ(::send(host_.get(), more.data(), more.size(), 0), static_cast<long>(more.size()));
-  std::optional<wire::TcpView> next;
-  do {
-    next = next_tcp();
-    ASSERT_TRUE(next);
-  } while (next->payload().empty());
+  auto next = device_.next_tcp_skipping_pure_acks();
+  ASSERT_TRUE(next);
   EXPECT_EQ(next->seq(), relay_next + message.size());
   EXPECT_EQ(std::string(next->payload().begin(), next->payload().end()), more);
 }
@@ -155,11 +152,8 @@ TEST_P(TcpFlowTransfer, DeviceFinBecomesHostEofAfterTheData) {
   // The host can still answer after the device's half-close.
   std::string reply = "heard you";
   ASSERT_EQ(::send(host_.get(), reply.data(), reply.size(), 0), static_cast<long>(reply.size()));
-  std::optional<wire::TcpView> data;
-  do {
-    data = next_tcp();
-    ASSERT_TRUE(data);
-  } while (data->payload().empty());
+  auto data = device_.next_tcp_skipping_pure_acks();
+  ASSERT_TRUE(data);
   EXPECT_EQ(data->ack(), kDeviceIss + 1 + request.size() + 1);
   EXPECT_EQ(std::string(data->payload().begin(), data->payload().end()), reply);
 }
@@ -268,11 +262,8 @@ TEST_P(TcpFlowTransfer, HostResponseAndCloseReachTheDeviceAsOneSegment) {
   std::string reply = "response then close";
   ASSERT_EQ(::send(host_.get(), reply.data(), reply.size(), 0), static_cast<long>(reply.size()));
   ::shutdown(host_.get(), SHUT_WR);
-  std::optional<wire::TcpView> segment_seen;
-  do {
-    segment_seen = next_tcp();
-    ASSERT_TRUE(segment_seen);
-  } while (segment_seen->payload().empty() && !(segment_seen->flags() & flag::kFin));
+  auto segment_seen = device_.next_tcp_skipping_pure_acks();
+  ASSERT_TRUE(segment_seen);
   EXPECT_EQ(segment_seen->seq(), relay_next);
   EXPECT_EQ(std::string(segment_seen->payload().begin(), segment_seen->payload().end()), reply);
   EXPECT_TRUE(segment_seen->flags() & flag::kFin) << "the FIN rides on the last data";
