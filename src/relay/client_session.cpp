@@ -55,6 +55,7 @@ void ClientSession::on_ready(std::uint32_t events) {
     flush();
     wake_waiting();
   }
+  if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) client_hung_up_ = true;
   if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) read_client();
 }
 
@@ -76,6 +77,9 @@ void ClientSession::read_client() {
                 wire::to_string(framer_.error()));
       return close("bad stream");
     }
+    // A short read drained the socket; more data brings a new edge. After a
+    // hang-up no edge follows, so read on to the end of the stream.
+    if (static_cast<std::size_t>(got) < room.size() && !client_hung_up_) return;
   }
   // Budget used up with data left: come back after other handlers ran
   // (edge-triggered, so no new event would tell us).

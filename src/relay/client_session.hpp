@@ -103,6 +103,7 @@ class ClientSession : public io::Handler {
   bool read_scheduled_ = false;
   bool reap_scheduled_ = false;
   bool output_blocked_ = false;
+  bool client_hung_up_ = false;  // EPOLLRDHUP/HUP seen: read to the end
   // Shared by deferred callbacks: they check it before touching the session.
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

@@ -243,6 +243,9 @@ void TcpFlow::send_host_data() {
       host_eof_ = true;
       return;
     }
+    // A short peek drained the socket; new data brings a new edge
+    // (EPOLLET), so peeking again now would only return EAGAIN.
+    if (static_cast<std::size_t>(got) < want) host_readable_ = false;
   }
 }
 

@@ -180,6 +180,14 @@ TEST_F(ClientSessionTest, BadVersionNibbleClosesTheSession) {
   EXPECT_TRUE(session_closed_);
 }
 
+TEST_F(ClientSessionTest, DeviceHangingUpRightAfterAPacketClosesTheSession) {
+  std::uint8_t packet[20] = {0x45, 0, 0, 20, 0, 0, 0x40, 0, 64, 47, 0, 0, 10, 0, 0, 2, 10, 0, 2, 2};
+  device_.send_bytes(packet);
+  device_.hang_up();  // data and end of stream arrive together
+  ASSERT_TRUE(device_.run_until([&] { return session_closed_; }));
+  EXPECT_EQ(session_->counters().drop_unknown_protocol, 1u);
+}
+
 TEST_F(ClientSessionTest, MalformedTransportIsCountedNotFatal) {
   // An IPv4 packet claiming TCP with only 4 bytes of TCP header.
   std::uint8_t packet[24] = {0x45, 0, 0, 24, 0, 0, 0x40, 0, 64, 6, 0, 0, 10, 0, 0, 2, 10, 0, 2, 2};

@@ -76,6 +76,8 @@ class FakeDevice {
   }
 
   io::Fd take_relay_end() { return std::move(relay_end_); }
+  // The device closes its end of the link.
+  void hang_up() { device_end_.reset(); }
 
   void send_bytes(wire::Bytes bytes) {
     std::size_t sent = 0;
