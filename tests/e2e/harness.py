@@ -312,25 +312,21 @@ class Env:
         raise TestFailure(f"tun {TUN} with {DEVICE_ADDRESS} (up, default route) not "
                           f"configured in {self.ns} within {timeout}s; last: {last.strip()}")
 
-    def stop_client(self, expect_rc=0):
-        if self.client is None:
+    def _stop(self, proc, label, expect_rc):
+        if proc is None:
             return None
-        rc, secs, killed = self.client.stop(signal.SIGTERM, timeout=10)
+        rc, secs, killed = proc.stop(signal.SIGTERM, timeout=10)
         if killed:
-            self.teardown_problems.append(f"client did not exit within 10 s of SIGTERM (killed)")
+            self.teardown_problems.append(f"{label} did not exit within 10 s of SIGTERM (killed)")
         elif expect_rc is not None and rc != expect_rc:
-            self.teardown_problems.append(f"client exited with {rc} on SIGTERM (expected {expect_rc})")
+            self.teardown_problems.append(f"{label} exited with {rc} on SIGTERM (expected {expect_rc})")
         return rc
 
+    def stop_client(self, expect_rc=0):
+        return self._stop(self.client, "client", expect_rc)
+
     def stop_relay(self, expect_rc=0):
-        if self.relay is None:
-            return None
-        rc, secs, killed = self.relay.stop(signal.SIGTERM, timeout=10)
-        if killed:
-            self.teardown_problems.append(f"relay did not exit within 10 s of SIGTERM (killed)")
-        elif expect_rc is not None and rc != expect_rc:
-            self.teardown_problems.append(f"relay exited with {rc} on SIGTERM (expected {expect_rc})")
-        return rc
+        return self._stop(self.relay, "relay", expect_rc)
 
     def teardown(self):
         for server in self.servers:
