@@ -173,4 +173,53 @@ int set_linger_reset(int fd) {
 
 std::string error_text(int negative_errno) { return std::strerror(-negative_errno); }
 
+long send_with_fd(int socket_fd, wire::Bytes data, int fd) {
+  iovec part{const_cast<std::uint8_t*>(data.data()), data.size()};
+  msghdr message{};
+  message.msg_iov = &part;
+  message.msg_iovlen = 1;
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  if (fd >= 0) {
+    message.msg_control = control;
+    message.msg_controllen = sizeof control;
+    cmsghdr* header = CMSG_FIRSTHDR(&message);
+    header->cmsg_level = SOL_SOCKET;
+    header->cmsg_type = SCM_RIGHTS;
+    header->cmsg_len = CMSG_LEN(sizeof(int));
+    std::memcpy(CMSG_DATA(header), &fd, sizeof fd);
+  }
+  return result(::sendmsg(socket_fd, &message, MSG_DONTWAIT | MSG_NOSIGNAL));
+}
+
+long receive_with_fds(int socket_fd, wire::MutableBytes into, std::vector<Fd>& fds) {
+  iovec part{into.data(), into.size()};
+  msghdr message{};
+  message.msg_iov = &part;
+  message.msg_iovlen = 1;
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxReceivedFds)];
+  message.msg_control = control;
+  message.msg_controllen = sizeof control;
+  long got = result(::recvmsg(socket_fd, &message, MSG_DONTWAIT | MSG_CMSG_CLOEXEC));
+  if (got < 0) return got;
+  for (cmsghdr* header = CMSG_FIRSTHDR(&message); header != nullptr;
+       header = CMSG_NXTHDR(&message, header)) {
+    if (header->cmsg_level != SOL_SOCKET || header->cmsg_type != SCM_RIGHTS) continue;
+    std::size_t count = (header->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    for (std::size_t i = 0; i < count; ++i) {
+      int fd;
+      std::memcpy(&fd, CMSG_DATA(header) + i * sizeof(int), sizeof fd);
+      fds.emplace_back(fd);
+    }
+  }
+  if (got == 0 && (message.msg_flags & MSG_CTRUNC) != 0) return -EMSGSIZE;
+  return got;
+}
+
+long peer_uid(int socket_fd) {
+  ucred credentials{};
+  socklen_t length = sizeof credentials;
+  if (::getsockopt(socket_fd, SOL_SOCKET, SO_PEERCRED, &credentials, &length) < 0) return -1;
+  return static_cast<long>(credentials.uid);
+}
+
 }  // namespace rtether::io

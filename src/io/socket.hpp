@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "wire/bytes.hpp"
 #include "wire/ip_address.hpp"
@@ -80,5 +81,19 @@ int set_buffer_sizes(int fd, int send_bytes, int receive_bytes);
 int set_linger_reset(int fd);  // close() then sends RST (SO_LINGER 0)
 
 std::string error_text(int negative_errno);
+
+// SCM_RIGHTS descriptor passing over a UNIX stream socket (the management
+// protocol's OPENTUN and PROTECTFD). send_with_fd attaches `fd` (if >= 0) to
+// the first byte sent; it sends without blocking: bytes sent or -errno.
+long send_with_fd(int socket_fd, wire::Bytes data, int fd);
+// Receives bytes without blocking and appends any descriptors that came with
+// them to `fds` (close-on-exec; at most kMaxReceivedFds per call, extra ones
+// the kernel had to drop are reported as MSG_CTRUNC by a -EMSGSIZE return
+// only when no byte came). Bytes received (0 = end of stream) or -errno.
+inline constexpr int kMaxReceivedFds = 8;
+long receive_with_fds(int socket_fd, wire::MutableBytes into, std::vector<Fd>& fds);
+
+// The peer's user id of a connected UNIX socket (SO_PEERCRED), or -1.
+long peer_uid(int socket_fd);
 
 }  // namespace rtether::io

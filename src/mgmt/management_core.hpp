@@ -1,0 +1,152 @@
+// ManagementCore: the daemon side of the management protocol as a pure state
+// machine. The server (management_server.hpp) feeds it command lines and
+// descriptors received with them; the daemon's session feeds it states, log
+// lines, hold and NEED-OK queries; the core queues the exact bytes to send
+// (with a descriptor to attach to a chunk where the protocol passes one) and
+// records what the UI asked for: a signal, a hold release, a needok answer.
+//
+// Queries (hold, NEED-OK) stay pending across UI connections: a new UI is
+// greeted and shown the pending query again, as OpenVPN does. Commands keep
+// being served while a query is pending; a query never blocks anything but
+// the setup step that waits for its answer.
+#pragma once
+
+#include <cstdint>
+#include <ctime>
+#include <deque>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "io/socket.hpp"
+#include "mgmt/messages.hpp"
+
+namespace rtether::mgmt {
+
+enum class Signal { Hup, Term, Usr1, Usr2, Int };
+std::optional<Signal> parse_signal(std::string_view name);
+const char* signal_name(Signal signal);
+
+struct NeedOkAnswer {
+  std::string type;
+  std::string action;  // "ok", "cancel", or a PERSIST_TUN_ACTION method
+  io::Fd fd;           // the descriptor that came with the answer, if any
+};
+
+// Totals shown by bytecount and status (they survive restarts).
+struct TrafficTotals {
+  std::uint64_t link_in = 0;   // bytes read from the relay link
+  std::uint64_t link_out = 0;  // bytes written to the relay link
+  std::uint64_t tun_read = 0;
+  std::uint64_t tun_write = 0;
+};
+
+struct OutputChunk {
+  std::string text;  // whole lines, each ending "\r\n"
+  int fd = -1;       // sent as SCM_RIGHTS with the chunk; borrowed, not owned
+};
+
+class ManagementCore {
+ public:
+  struct Hooks {
+    std::function<std::time_t()> clock;         // wall clock for line times
+    std::function<TrafficTotals()> totals;      // bytecount / status
+    // network-change: the link fd to re-protect, -1 (no link) or -2 (the
+    // link must be re-established: the core then throws SIGUSR1).
+    std::function<int(bool same_network)> network_change;
+  };
+
+  ManagementCore(std::string title, long pid, bool hold, Hooks hooks);
+
+  // A UI connected: greeting plus the pending query. Per-connection
+  // settings (real-time state/log/echo, bytecount) start off.
+  void on_connect();
+  void on_disconnect();
+  bool connected() const { return connected_; }
+
+  // Descriptors received from the UI; the next needok answer takes the
+  // oldest one. Leftovers are dropped by discard_received_fds().
+  void add_received_fd(io::Fd fd) { received_fds_.push_back(std::move(fd)); }
+  void discard_received_fds() { received_fds_.clear(); }
+
+  // One line from the UI (already cut by LineReader).
+  void handle_line(std::string_view line);
+  // A line was discarded for being longer than kMaxLineLength.
+  void note_overlong_line();
+
+  // Daemon events.
+  void set_state(StateEntry entry);  // time filled in when 0
+  void log(std::string flags, std::string text);
+  void begin_hold(int wait_seconds);
+  bool in_hold() const { return query_ == Query::Hold; }
+  bool hold_flag() const { return hold_; }
+  // fd (borrowed) is attached to the NEED-OK line, as PROTECTFD needs.
+  void begin_need_ok(std::string type, std::string payload, int fd = -1);
+  bool need_ok_pending() const { return query_ == Query::NeedOk; }
+  void cancel_query();  // the daemon stops waiting (restart, exit)
+  void fatal(std::string_view text);
+  void emit_bytecount();  // called every bytecount_interval() seconds
+
+  // What the UI asked for; each take_* clears it.
+  std::optional<Signal> take_signal();
+  bool take_hold_release();
+  std::optional<NeedOkAnswer> take_need_ok_answer();
+  bool take_close_request();  // exit/quit
+
+  int bytecount_interval() const { return bytecount_interval_; }
+
+  // Bytes to send, in order.
+  std::deque<OutputChunk>& output() { return output_; }
+  // Concatenated output text (tests).
+  std::string drain_text();
+
+ private:
+  enum class Query { None, Hold, NeedOk };
+
+  void send(std::string line, int fd = -1);
+  void reply_history(std::string_view parameter, const char* type, bool& realtime,
+                     const std::deque<std::string>& history);
+  void command_state_like(const std::vector<std::string>& args, const char* type, bool& realtime,
+                          const std::deque<std::string>& history);
+  void command_hold(const std::vector<std::string>& args);
+  void command_signal(const std::string& name);
+  void command_needok(const std::vector<std::string>& args);
+  void command_network_change(bool same_network);
+  void command_status();
+  void command_help();
+  void throw_signal(Signal signal);
+  void resend_query();
+  void record(std::deque<std::string>& history, std::string line);
+
+  std::string title_;
+  long pid_;
+  bool hold_;
+  Hooks hooks_;
+  bool connected_ = false;
+
+  Query query_ = Query::None;
+  int hold_wait_ = 0;
+  std::string need_ok_type_;
+  std::string need_ok_payload_;
+  int need_ok_fd_ = -1;
+
+  bool state_realtime_ = false;
+  bool log_realtime_ = false;
+  bool echo_realtime_ = false;
+  int bytecount_interval_ = 0;
+
+  std::deque<std::string> state_history_;
+  std::deque<std::string> log_history_;
+  std::deque<std::string> echo_history_;
+
+  std::optional<Signal> signal_;
+  bool hold_released_ = false;
+  std::optional<NeedOkAnswer> need_ok_answer_;
+  bool close_requested_ = false;
+  std::deque<io::Fd> received_fds_;
+  std::deque<OutputChunk> output_;
+};
+
+}  // namespace rtether::mgmt
