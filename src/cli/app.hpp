@@ -16,6 +16,7 @@ int run(int argc, char** argv);
 // Each returns the body to run when its subcommand is selected.
 void register_relay(CLI::App& app, CommandBody& body);
 void register_client(CLI::App& app, CommandBody& body);
+void register_vpnservice(CLI::App& app, CommandBody& body);
 void register_shell(CLI::App& app, CommandBody& body, const char* self_path);
 
 }  // namespace rtether::cli

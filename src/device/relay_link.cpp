@@ -4,6 +4,7 @@
 // the client; the returned socket is blocking again for the forwarder.
 #include "device/relay_link.hpp"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -77,14 +78,41 @@ bool wait_for(int fd, short events, int cancel_fd, Clock::time_point deadline,
 }
 
 // One connect attempt to one socket address.
+bool leaves_host(const sockaddr* address) {
+  if (address->sa_family == AF_INET) {
+    auto* in = reinterpret_cast<const sockaddr_in*>(address);
+    return (ntohl(in->sin_addr.s_addr) >> 24) != 127;
+  }
+  if (address->sa_family == AF_INET6) {
+    auto* in6 = reinterpret_cast<const sockaddr_in6*>(address);
+    if (IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr)) return false;
+    if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) return in6->sin6_addr.s6_addr[12] != 127;
+    return true;
+  }
+  return false;  // AF_UNIX
+}
+
+void numeric_name(const sockaddr_storage& address, socklen_t length, std::string& host,
+                  std::string& port) {
+  char host_text[NI_MAXHOST];
+  char port_text[NI_MAXSERV];
+  if (getnameinfo(reinterpret_cast<const sockaddr*>(&address), length, host_text, sizeof host_text,
+                  port_text, sizeof port_text, NI_NUMERICHOST | NI_NUMERICSERV) == 0) {
+    host = host_text;
+    port = port_text;
+  }
+}
+
 io::Fd connect_one(const sockaddr* address, socklen_t length, bool tcp, int cancel_fd,
-                     Clock::time_point deadline, std::string& error) {
+                     Clock::time_point deadline, std::string& error,
+                     const BeforeConnect& before_connect) {
   io::Fd fd(socket(address->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (!fd.valid()) {
     error = std::string("socket: ") + std::strerror(errno);
     return {};
   }
   tune_socket(fd.get(), tcp);
+  if (before_connect && !before_connect(fd.get(), leaves_host(address), error)) return {};
   if (connect(fd.get(), address, length) < 0) {
     if (errno != EINPROGRESS) {
       error = std::strerror(errno);
@@ -103,7 +131,7 @@ io::Fd connect_one(const sockaddr* address, socklen_t length, bool tcp, int canc
 }
 
 io::Fd connect_unix(const std::string& path, int cancel_fd, Clock::time_point deadline,
-                      std::string& error) {
+                      std::string& error, const BeforeConnect& before_connect) {
   sockaddr_un address{};
   address.sun_family = AF_UNIX;
   if (path.size() >= sizeof address.sun_path) {
@@ -117,11 +145,11 @@ io::Fd connect_unix(const std::string& path, int cancel_fd, Clock::time_point de
   auto length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + path.size() +
                                        (abstract ? 0 : 1));
   return connect_one(reinterpret_cast<sockaddr*>(&address), length, false, cancel_fd, deadline,
-                     error);
+                     error, before_connect);
 }
 
 io::Fd connect_tcp(const RelayAddress& relay, int cancel_fd, Clock::time_point deadline,
-                     std::string& error) {
+                     std::string& error, const BeforeConnect& before_connect) {
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
@@ -134,7 +162,8 @@ io::Fd connect_tcp(const RelayAddress& relay, int cancel_fd, Clock::time_point d
   }
   io::Fd fd;
   for (addrinfo* entry = found; entry != nullptr && !fd.valid(); entry = entry->ai_next) {
-    fd = connect_one(entry->ai_addr, entry->ai_addrlen, true, cancel_fd, deadline, error);
+    fd = connect_one(entry->ai_addr, entry->ai_addrlen, true, cancel_fd, deadline, error,
+                     before_connect);
     if (error == "cancelled") break;
   }
   freeaddrinfo(found);
@@ -211,11 +240,12 @@ bool unix_socket_listening(std::string_view path) {
 }
 
 std::optional<RelayConnection> connect_relay(const RelayAddress& address, int cancel_fd,
-                                             int timeout_ms, std::string& error) {
+                                             int timeout_ms, std::string& error,
+                                             const BeforeConnect& before_connect) {
   auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
   io::Fd fd = address.kind == RelayAddress::Kind::Unix
-                    ? connect_unix(address.path, cancel_fd, deadline, error)
-                    : connect_tcp(address, cancel_fd, deadline, error);
+                    ? connect_unix(address.path, cancel_fd, deadline, error, before_connect)
+                    : connect_tcp(address, cancel_fd, deadline, error, before_connect);
   if (!fd.valid()) return std::nullopt;
   std::uint8_t id[4];
   std::size_t received = 0;
@@ -235,7 +265,19 @@ std::optional<RelayConnection> connect_relay(const RelayAddress& address, int ca
   }
   int flags = fcntl(fd.get(), F_GETFL);
   fcntl(fd.get(), F_SETFL, flags & ~O_NONBLOCK);
-  return RelayConnection{std::move(fd), wire::load_be32(id)};
+  RelayConnection connection{std::move(fd), wire::load_be32(id), {}, {}, {}, {}};
+  if (address.kind == RelayAddress::Kind::Tcp) {
+    sockaddr_storage name{};
+    socklen_t length = sizeof name;
+    if (getpeername(connection.stream.get(), reinterpret_cast<sockaddr*>(&name), &length) == 0) {
+      numeric_name(name, length, connection.remote_address, connection.remote_port);
+    }
+    length = sizeof name;
+    if (getsockname(connection.stream.get(), reinterpret_cast<sockaddr*>(&name), &length) == 0) {
+      numeric_name(name, length, connection.local_address, connection.local_port);
+    }
+  }
+  return connection;
 }
 
 }  // namespace rtether::device

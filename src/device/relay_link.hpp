@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -37,12 +38,21 @@ bool unix_socket_listening(std::string_view path);
 struct RelayConnection {
   io::Fd stream;
   std::uint32_t client_id = 0;
+  // TCP only (empty for UNIX): numeric endpoints, for the CONNECTED state.
+  std::string remote_address, remote_port, local_address, local_port;
 };
+
+// Called with each new socket before it connects, with whether the socket
+// would leave the machine (TCP to a non-loopback address): the place to
+// protect it from the VPN's routes (VpnService.protect). Returning false
+// abandons the connection with `error` set.
+using BeforeConnect = std::function<bool(int fd, bool leaves_host, std::string& error)>;
 
 // Connects and reads the client id, giving up after `timeout_ms` or as soon
 // as `cancel_fd` becomes readable (pass -1 for none). Failure is an expected
 // outcome (relay not started yet): nullopt with the reason in `error`.
 std::optional<RelayConnection> connect_relay(const RelayAddress& address, int cancel_fd,
-                                             int timeout_ms, std::string& error);
+                                             int timeout_ms, std::string& error,
+                                             const BeforeConnect& before_connect = {});
 
 }  // namespace rtether::device

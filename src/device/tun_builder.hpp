@@ -59,6 +59,9 @@ class LinuxTunBuilder final : public TunBuilder {
 
   // The established tun (name, ifindex); only valid after establish().
   const TunDevice& tun() const { return *tun_; }
+  // After establish(): hands the packet fd over (a VpnService UI passes it
+  // to the daemon and keeps no copy); the DNS file stays with the builder.
+  io::Fd release_tun() { return tun_->release_fd(); }
 
  private:
   std::string tun_name_;

@@ -38,4 +38,10 @@ TunDevice TunDevice::open(const std::string& name) {
   return TunDevice(std::move(fd), std::move(actual_name), index);
 }
 
+std::string tun_name_of(int fd) {
+  ifreq request{};
+  if (ioctl(fd, TUNGETIFF, &request) < 0) return {};
+  return std::string(request.ifr_name, strnlen(request.ifr_name, IFNAMSIZ));
+}
+
 }  // namespace rtether::device

@@ -12,6 +12,10 @@
 
 namespace rtether::device {
 
+// The interface name of a tun fd (TUNGETIFF), e.g. one received from a UI;
+// empty if the fd is not a tun.
+std::string tun_name_of(int fd);
+
 class TunDevice {
  public:
   static constexpr const char* kDefaultName = "rtether0";
@@ -24,6 +28,9 @@ class TunDevice {
   int fd() const { return fd_.get(); }
   const std::string& name() const { return name_; }
   int index() const { return index_; }  // ifindex inside its namespace
+  // Hands the packet fd over (to another process through SCM_RIGHTS): the
+  // interface then lives as long as that copy.
+  io::Fd release_fd() { return std::move(fd_); }
 
  private:
   TunDevice(io::Fd fd, std::string name, int index)

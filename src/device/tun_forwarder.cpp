@@ -60,12 +60,17 @@ bool send_all(int fd, const std::uint8_t* data, std::size_t size) {
 }  // namespace
 
 TunForwarder::TunForwarder(int tun_fd)
-    : tun_fd_(tun_fd), uplink_buffer_(new std::uint8_t[wire::kMaxPacket]) {
-  int flags = fcntl(tun_fd_, F_GETFL);
-  if (flags < 0 || fcntl(tun_fd_, F_SETFL, flags & ~O_NONBLOCK) < 0) {
+    : tun_fd_(-1), uplink_buffer_(new std::uint8_t[wire::kMaxPacket]) {
+  if (tun_fd >= 0) set_tun(tun_fd);
+  install_wake_handler();
+}
+
+void TunForwarder::set_tun(int tun_fd) {
+  int flags = fcntl(tun_fd, F_GETFL);
+  if (flags < 0 || fcntl(tun_fd, F_SETFL, flags & ~O_NONBLOCK) < 0) {
     throw std::runtime_error(std::string("tun: cannot make blocking: ") + std::strerror(errno));
   }
-  install_wake_handler();
+  tun_fd_ = tun_fd;
 }
 
 TunForwarder::~TunForwarder() = default;

@@ -39,7 +39,8 @@ struct ForwarderCounters {
 
 class TunForwarder {
  public:
-  // tun_fd is switched to blocking; it stays owned by the caller.
+  // tun_fd is switched to blocking; it stays owned by the caller. -1: none
+  // yet (set_tun before run).
   explicit TunForwarder(int tun_fd);
   ~TunForwarder();
   TunForwarder(const TunForwarder&) = delete;
@@ -48,6 +49,11 @@ class TunForwarder {
   // Forwards between the tun and stream_fd (a connected blocking stream
   // socket, past the client id) until the session ends; see above.
   SessionEnd run(int stream_fd, int cancel_fd);
+
+  // Switches to another tun between sessions (a UI opened a new one); the
+  // counters go on. Throws std::runtime_error if the fd is unusable.
+  void set_tun(int tun_fd);
+  int tun_fd() const { return tun_fd_; }
 
   const ForwarderCounters& counters() const { return counters_; }
 

@@ -1,0 +1,77 @@
+// LinuxVpnService; see linux_vpn_service.hpp.
+#include "cli/linux_vpn_service.hpp"
+
+#include <stdexcept>
+
+#include "device/ip_prefix.hpp"
+#include "device/protect.hpp"
+#include "io/log.hpp"
+
+namespace rtether::cli {
+
+LinuxVpnService::LinuxVpnService(std::string tun_name, std::string netns)
+    : tun_name_(std::move(tun_name)), netns_(std::move(netns)) {}
+
+LinuxVpnService::~LinuxVpnService() = default;
+
+io::Fd LinuxVpnService::open_tun(const mgmt::TunConfig& config, std::string& error) {
+  std::vector<device::IpPrefix> addresses;
+  std::vector<device::IpPrefix> routes;
+  std::vector<wire::IpAddress> dns;
+  auto add_prefix = [&](std::vector<device::IpPrefix>& into, const std::string& text) {
+    auto prefix = device::parse_prefix(text, error);
+    if (prefix) into.push_back(*prefix);
+    return prefix.has_value();
+  };
+  if (!config.ipv4_address.empty() &&
+      !add_prefix(addresses, config.ipv4_address + "/" + std::to_string(config.ipv4_prefix))) {
+    return {};
+  }
+  if (!config.ipv6_address.empty() &&
+      !add_prefix(addresses, config.ipv6_address + "/" + std::to_string(config.ipv6_prefix))) {
+    return {};
+  }
+  for (const auto& route : config.routes) {
+    if (!add_prefix(routes, route)) return {};
+  }
+  for (const auto& server : config.dns) {
+    auto address = device::parse_address(server, error);
+    if (!address) return {};
+    dns.push_back(*address);
+  }
+  if (config.mtu < 68 || config.mtu > 65535) {
+    error = "MTU " + std::to_string(config.mtu) + " out of range";
+    return {};
+  }
+  if (!config.domain.empty()) log::info("DNS domain {} is not applied (resolv.conf only)", config.domain);
+  // The previous builder's resolv.conf goes first (the new one rewrites it);
+  // its tun, if any, stays with the daemon until it closes it.
+  builder_.reset();
+  // With OPEN_BEFORE_CLOSE the old tun still holds the name: use the other.
+  for (const std::string& name : {tun_name_, tun_name_ + "-1"}) {
+    auto builder = std::make_unique<device::LinuxTunBuilder>(name, netns_);
+    builder->set_mtu(config.mtu);
+    for (const auto& address : addresses) builder->add_address(address);
+    for (const auto& route : routes) builder->add_route(route);
+    for (const auto& server : dns) builder->add_dns(server);
+    try {
+      builder->establish();
+    } catch (const std::exception& e) {
+      error = e.what();
+      continue;
+    }
+    opened_name_ = builder->tun().name();
+    io::Fd fd = builder->release_tun();
+    builder_ = std::move(builder);
+    return fd;
+  }
+  return {};
+}
+
+bool LinuxVpnService::protect(int fd, std::string& detail) {
+  auto result = device::protect_socket(fd, netns_, tun_name_);
+  detail = result.detail;
+  return result.ok;
+}
+
+}  // namespace rtether::cli

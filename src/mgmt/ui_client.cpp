@@ -1,0 +1,88 @@
+// The UI's socket loop; see ui_client.hpp.
+#include "mgmt/ui_client.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+
+#include <cerrno>
+
+#include "io/log.hpp"
+
+namespace rtether::mgmt {
+
+UiClient::UiClient(io::Fd socket, UiSession& session)
+    : socket_(std::move(socket)), session_(session) {
+  int flags = fcntl(socket_.get(), F_GETFL);
+  fcntl(socket_.get(), F_SETFL, flags | O_NONBLOCK);
+}
+
+void UiClient::send(std::vector<UiCommand> commands) {
+  for (auto& command : commands) outbox_.push_back(std::move(command));
+}
+
+bool UiClient::run(const std::vector<Watch>& watches) {
+  send(session_.on_connect());
+  for (;;) {
+    if (!flush()) return false;
+    std::vector<pollfd> fds;
+    fds.push_back({socket_.get(), static_cast<short>(POLLIN | (outbox_.empty() ? 0 : POLLOUT)), 0});
+    for (const auto& watch : watches) fds.push_back({watch.fd, POLLIN, 0});
+    if (poll(fds.data(), fds.size(), -1) < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    for (std::size_t i = 1; i < fds.size(); ++i) {
+      if (fds[i].revents) watches[i - 1].on_readable();
+    }
+    if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+      long got = 0;
+      if (!read_daemon()) return true;
+      (void)got;
+    }
+  }
+}
+
+bool UiClient::read_daemon() {
+  char buffer[4096];
+  for (;;) {
+    std::vector<io::Fd> fds;
+    long got = io::receive_with_fds(
+        socket_.get(), {reinterpret_cast<std::uint8_t*>(buffer), sizeof buffer}, fds);
+    if (got == -EAGAIN || got == -EINTR) return true;
+    if (got <= 0) return false;  // the daemon closed the session
+    // A descriptor rides on the first byte of the line it belongs to; in
+    // one read that is the first line completed by it.
+    std::size_t next_fd = 0;
+    auto lines = reader_.feed(std::string_view(buffer, static_cast<std::size_t>(got)));
+    for (auto& line : lines) {
+      io::Fd fd;
+      bool wants_fd = line.rfind(">NEED-OK:Need 'PROTECTFD'", 0) == 0 || line.rfind("PROTECTFD:", 0) == 0;
+      if (wants_fd && next_fd < fds.size()) fd = std::move(fds[next_fd++]);
+      send(session_.on_line(line, std::move(fd)));
+    }
+    if (next_fd < fds.size()) {
+      log::debug("management: dropped {} descriptor(s) that came with no line needing one",
+                 fds.size() - next_fd);
+    }
+  }
+}
+
+bool UiClient::flush() {
+  while (!outbox_.empty()) {
+    auto& command = outbox_.front();
+    std::string_view rest = std::string_view(command.line).substr(outbox_sent_);
+    long sent = io::send_with_fd(
+        socket_.get(), {reinterpret_cast<const std::uint8_t*>(rest.data()), rest.size()},
+        outbox_sent_ == 0 ? command.fd.get() : -1);
+    if (sent == -EAGAIN || sent == -EINTR) return true;
+    if (sent < 0) return false;
+    outbox_sent_ += static_cast<std::size_t>(sent);
+    if (outbox_sent_ == command.line.size()) {
+      outbox_.erase(outbox_.begin());  // closes our copy of a sent descriptor
+      outbox_sent_ = 0;
+    }
+  }
+  return true;
+}
+
+}  // namespace rtether::mgmt
