@@ -1,0 +1,191 @@
+#!/usr/bin/env python3
+"""A test UI that behaves like ics-openvpn drives `rtether client
+--management PATH unix --management-hold` through a whole session: greeting,
+hold, release, the NEED-OK sequence (IFCONFIG, IFCONFIG6, ROUTE, ROUTE6,
+DNS6SERVER, DNSSERVER, PERSIST_TUN_ACTION, OPENTUN with a real tun fd,
+PROTECTFD with the relay socket), CONNECTED, BYTECOUNT lines, SIGUSR1
+restart answered NOACTION (no new tun, byte counts go on), network-change
+both ways, and SIGINT exit.
+
+The relay and the daemon run in a namespace of their own where the relay
+listens on 192.0.2.1 (TEST-NET-1 on a veth of its own), so the relay link
+is not loopback and must be protected; the tun is in a second namespace."""
+
+import os
+import signal
+import socket
+import sys
+import time
+
+sys.dont_write_bytecode = True
+
+import harness  # noqa: E402
+from harness import check, log  # noqa: E402
+from mgmt_ui import TestUi  # noqa: E402
+
+RELAY_ADDRESS = "192.0.2.1"
+
+
+class HostNs:
+    """A namespace standing for the host: lo, and a veth pair with 192.0.2.1/24 on one end."""
+
+    def __init__(self):
+        self.name = harness.unique_name("rtmgmt-host")
+
+    def __enter__(self):
+        harness.run(["ip", "netns", "add", self.name])
+        try:
+            for args in (["link", "set", "lo", "up"], ["link", "add", "up0", "type", "veth", "peer", "name", "up1"],
+                         ["link", "set", "up1", "up"],
+                         ["addr", "add", RELAY_ADDRESS + "/24", "dev", "up0"],
+                         ["link", "set", "up0", "up"],
+                         ["route", "add", "default", "dev", "up0"]):
+                harness.run(["ip", "-n", self.name] + args)
+        except BaseException:
+            harness.run(["ip", "netns", "del", self.name], check_rc=False)
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        harness.run(["ip", "netns", "del", self.name], check_rc=False)
+        return False
+
+
+def state_name(line):
+    return line.split(",")[1]
+
+
+def start_daemon(env, host, extra=()):
+    port = 31000 + os.getpid() % 20000
+    relay = harness.Proc("relay", ["ip", "netns", "exec", host.name, env.rtether, "-v", "relay",
+                                   "--bind", RELAY_ADDRESS, "-p", str(port)],
+                         os.path.join(env.tmp, "relay.log"))
+    env.procs.append(relay)
+    env.relay = relay
+    deadline = time.monotonic() + 10
+    while "listening" not in relay.log_text() and time.monotonic() < deadline:
+        check(relay.alive(), f"relay exited: {relay.log_text()}")
+        time.sleep(0.05)
+    path = os.path.join(env.tmp, "mgmt.sock")
+    client = harness.Proc("client", ["ip", "netns", "exec", host.name, env.rtether, "-v", "client",
+                                     "--relay", f"{RELAY_ADDRESS}:{port}", "--management", path,
+                                     "unix", "--management-hold"] + list(extra),
+                          os.path.join(env.tmp, "client.log"))
+    env.procs.append(client)
+    env.client = client
+    return client, path
+
+
+def traffic(env):
+    """A TCP connect to a closed host port: SYN out, RST back (bytes both ways)."""
+    code = ("import socket\ns = socket.socket()\ns.settimeout(5)\n"
+            "try:\n s.connect(('10.0.2.2', 9))\nexcept OSError as e:\n print(e)\n")
+    env.ns_run(["python3", "-c", code], timeout=20)
+
+
+def bytecount(line):
+    a, b = line.split(":", 1)[1].split(",")
+    return int(a), int(b)
+
+
+def t_ics_like_session(env):
+    with HostNs() as host:
+        client, path = start_daemon(env, host)
+        ui = TestUi.connect(path, ns=env.ns)
+        try:
+            check(oct(os.stat(path).st_mode & 0o777) == "0o600", "socket file is not 0600")
+            ui.greeting()
+            ui.expect_line(">HOLD:Waiting for hold release:0")
+            ui.send("version 3")
+            ui.on_hold()
+            for reply in ("SUCCESS: hold release succeeded", "SUCCESS: bytecount interval changed",
+                          "SUCCESS: real-time state notification set to ON"):
+                ui.expect_line(reply)
+            # The NEED-OK sequence, in OpenVPN's observed order.
+            seen = []
+            connected = ui.expect(lambda l: l.startswith(">STATE:") and ",CONNECTED," in l,
+                                  "CONNECTED")[0]
+            for line in ui.lines:
+                if line.startswith(">NEED-OK:"):
+                    seen.append(TestUi.needok_type(line))
+                elif line.startswith(">STATE:"):
+                    seen.append(state_name(line))
+            check(seen == ["ASSIGN_IP", "IFCONFIG", "IFCONFIG6", "ADD_ROUTES", "ROUTE", "ROUTE6",
+                           "DNSSERVER", "PERSIST_TUN_ACTION", "OPENTUN", "TCP_CONNECT",
+                           "PROTECTFD", "WAIT", "CONNECTED"], f"sequence: {seen}")
+            check(">NEED-OK:Need 'IFCONFIG' confirmation MSG:10.0.0.2 255.255.255.255 65520 subnet"
+                  in ui.lines, "IFCONFIG payload")
+            check(">NEED-OK:Need 'IFCONFIG6' confirmation MSG:fd00::2/128 65520" in ui.lines,
+                  "IFCONFIG6 payload")
+            check(">NEED-OK:Need 'ROUTE' confirmation MSG:0.0.0.0 0.0.0.0 10.0.0.1" in ui.lines,
+                  "ROUTE payload")
+            check(ui.protected == [(socket.AF_INET, socket.SOCK_STREAM)],
+                  f"PROTECTFD descriptors: {ui.protected}")
+            fields = connected.split(":", 1)[1].split(",")
+            relay_port = client.args[client.args.index("--relay") + 1].split(":")[1]
+            check(fields[1:6] == ["CONNECTED", "SUCCESS", "10.0.0.2", RELAY_ADDRESS, relay_port]
+                  and fields[8] == "fd00::2", f"CONNECTED fields: {fields}")
+            check(ui.tuns_opened == 1, "one tun")
+            # Traffic shows up in BYTECOUNT.
+            traffic(env)
+            first = bytecount(ui.expect(lambda l: l.startswith(">BYTECOUNT:") and
+                                        bytecount(l)[0] > 0 and bytecount(l)[1] > 0,
+                                        "non-zero BYTECOUNT", timeout=10)[0])
+            log(f"BYTECOUNT after traffic: {first}")
+            # Pause (ics-openvpn): SIGUSR1, RECONNECTING, HOLD; same config -> NOACTION.
+            ui.send("signal SIGUSR1")
+            ui.expect_line("SUCCESS: signal SIGUSR1 thrown")
+            line = ui.expect(lambda l: l.startswith(">STATE:"), "RECONNECTING")[0]
+            check(state_name(line) == "RECONNECTING" and line.split(",")[2] == "SIGUSR1", line)
+            ui.expect(lambda l: l.startswith(">HOLD:"), "HOLD after restart")
+            mark = len(ui.lines)
+            ui.on_hold()
+            ui.run_to_connected()
+            after = [TestUi.needok_type(l) for l in ui.lines[mark:] if l.startswith(">NEED-OK:")]
+            check("PERSIST_TUN_ACTION" in after and "OPENTUN" not in after,
+                  f"NOACTION must not open a tun: {after}")
+            check(ui.tuns_opened == 1, "no second tun")
+            traffic(env)
+            again = bytecount(ui.expect(lambda l: l.startswith(">BYTECOUNT:") and
+                                        bytecount(l)[1] > first[1], "growing BYTECOUNT",
+                                        timeout=10)[0])
+            check(again[0] >= first[0], f"byte counts went back: {first} -> {again}")
+            # network-change samenetwork: the relay socket comes to be protected.
+            ui.send("network-change samenetwork")
+            line, fds = ui.expect(lambda l: l.startswith("PROTECTFD:"), "PROTECTFD reply")
+            check(len(fds) == 1 and line == f"PROTECTFD: fd '{line.split(chr(39))[1]}' sent to "
+                  "be protected" and int(line.split("'")[1]) > 0, f"{line} with {fds}")
+            sock = socket.socket(fileno=fds[0])
+            check(sock.getpeername()[0] == RELAY_ADDRESS, "the relay socket was sent")
+            sock.close()
+            # network-change (new network): the relay link restarts.
+            ui.send("network-change")
+            ui.expect_line("PROTECTFD: fd '-2' sent to be protected")
+            ui.expect_line("SUCCESS: signal SIGUSR1 thrown")
+            ui.expect(lambda l: l.startswith(">HOLD:"), "HOLD after network-change")
+            ui.send("signal SIGUSR1")
+            ui.expect_line("ERROR: signal 'SIGUSR1' is currently ignored")
+            ui.on_hold()
+            ui.run_to_connected()
+            # Stop.
+            ui.send("signal SIGINT")
+            ui.expect_line("SUCCESS: signal SIGINT thrown")
+            line = ui.expect(lambda l: l.startswith(">STATE:") and ",EXITING," in l, "EXITING")[0]
+            check(line.split(",")[2] == "SIGINT", line)
+            ui.wait_eof()
+            rc, _, killed = client.stop(signal.SIGTERM, timeout=10) if client.alive() else (
+                client.popen.wait(timeout=10), 0, False)
+            check(rc == 0 and not killed, f"daemon exit {rc}")
+            r = harness.run(["ip", "-n", env.ns, "link", "show", "mgmt0"], check_rc=False)
+            check(r.returncode != 0, "tun left behind after the daemon exited")
+            check(not os.path.exists(path), "management socket file left behind")
+        finally:
+            ui.close()
+            for proc in (client, env.relay):
+                if proc.alive():
+                    proc.stop(signal.SIGKILL)
+
+
+if __name__ == "__main__":
+    harness.main([("ics_like_session",
+                   harness.with_env(t_ics_like_session, relay=False, client=False))])
