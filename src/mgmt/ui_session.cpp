@@ -57,6 +57,11 @@ UiCommand UiSession::command(std::string line, io::Fd fd) {
 std::vector<UiCommand> UiSession::on_connect() {
   std::vector<UiCommand> out;
   out.push_back(command("version 3"));
+  // ics-openvpn asks for these on >HOLD only, because it always starts the
+  // daemon held; a daemon without --management-hold starts at once, and its
+  // states would go unseen.
+  out.push_back(command("bytecount 2"));
+  out.push_back(command("state on"));
   return out;
 }
 

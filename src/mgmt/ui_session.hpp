@@ -1,6 +1,7 @@
 // UiSession: the UI side of the management protocol, behaving like the
 // "OpenVPN for Android" app's management thread (ics-openvpn): it announces
-// `version 3`; on >HOLD it sends `hold release`, `bytecount 2`, `state on`
+// `version 3` (plus `bytecount 2` and `state on`, for a daemon that is not
+// held); on >HOLD it sends `hold release`, `bytecount 2`, `state on`
 // (unless paused); it answers every NEED-OK, collecting the address, routes
 // and DNS into a TunConfig; PERSIST_TUN_ACTION keeps the current tun when
 // the new configuration equals it (NOACTION) and opens a new one otherwise
