@@ -218,7 +218,6 @@ std::vector<UiCommand> UiSession::answer_need_ok(const NeedOkRequest& request, i
     // As ics-openvpn: the same configuration keeps the tun it has.
     bool same = current_ && *current_ == pending_;
     reply(same ? "NOACTION" : "OPEN_BEFORE_CLOSE");
-    if (same) pending_ = TunConfig{};
   } else if (type == "OPENTUN") {
     std::string error;
     io::Fd tun = device_.open_tun(pending_, error);

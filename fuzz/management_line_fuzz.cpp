@@ -1,0 +1,87 @@
+// Fuzz target: the management protocol's parsers, both directions. The
+// input is a byte stream from a peer, cut at a point taken from its first
+// byte. As a daemon: LineReader -> ManagementCore (with a NEED-OK pending,
+// so needok, hold, signal, state... all run). As a UI: the same lines go to
+// the real-time parsers and a UiSession whose device fails every request.
+// Invariants: no line longer than the limit, splitting is stable through
+// quote_argument, every reply ends in "\r\n", nothing crashes or hangs.
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+
+#include "mgmt/line_reader.hpp"
+#include "mgmt/management_core.hpp"
+#include "mgmt/messages.hpp"
+#include "mgmt/ui_session.hpp"
+
+namespace {
+
+void require(bool condition) {
+  if (!condition) std::abort();
+}
+
+class RefusingDevice final : public rtether::mgmt::UiDevice {
+ public:
+  rtether::io::Fd open_tun(const rtether::mgmt::TunConfig&, std::string& error) override {
+    error = "fuzzing";
+    return {};
+  }
+  bool protect(int, std::string& detail) override {
+    detail = "fuzzing";
+    return false;
+  }
+};
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  namespace mgmt = rtether::mgmt;
+  if (size < 1) return 0;
+  std::size_t cut = size > 1 ? data[0] % size : 0;
+  std::string_view input(reinterpret_cast<const char*>(data) + 1, size - 1);
+  if (cut > input.size()) cut = input.size();
+
+  mgmt::LineReader reader;
+  auto lines = reader.feed(input.substr(0, cut));
+  auto rest = reader.feed(input.substr(cut));
+  lines.insert(lines.end(), rest.begin(), rest.end());
+
+  mgmt::ManagementCore core("fuzz", 1, true,
+                            {[] { return std::time_t{1}; }, [] { return mgmt::TrafficTotals{}; },
+                             [](bool same) { return same ? 3 : -2; }});
+  core.on_connect();
+  core.begin_need_ok("IFCONFIG", "10.0.0.2 255.255.255.255 1500 subnet");
+  RefusingDevice device;
+  mgmt::UiSession session(device, nullptr);
+  session.on_connect();
+  for (const auto& line : lines) {
+    require(line.size() <= mgmt::kMaxLineLength);
+    auto split = mgmt::split_command(line);
+    if (split.error.empty()) {
+      require(split.arguments.size() <= mgmt::kMaxArguments);
+      std::string rebuilt;
+      for (const auto& argument : split.arguments) rebuilt += mgmt::quote_argument(argument) + " ";
+      require(mgmt::split_command(rebuilt).arguments == split.arguments);
+    }
+    core.handle_line(line);
+    core.take_signal();
+    core.take_close_request();
+    if (core.take_need_ok_answer()) core.begin_need_ok("OPENTUN", "tun");
+    for (const auto& chunk : core.output()) {
+      require(chunk.text.size() >= 2 && chunk.text.substr(chunk.text.size() - 2) == "\r\n");
+    }
+    core.output().clear();
+
+    session.on_line(line, {});
+    if (auto realtime = mgmt::parse_realtime(line)) {
+      if (auto state = mgmt::parse_state(realtime->body)) mgmt::format_state(*state);
+      mgmt::parse_bytecount(realtime->body);
+      if (auto request = mgmt::parse_need_ok(realtime->body)) {
+        require(!request->type.empty());
+      }
+    }
+  }
+  return 0;
+}

@@ -1,0 +1,151 @@
+// UiSession answers the recorded daemons as ics-openvpn did: the daemon's
+// lines of the android transcripts go in, and the UI's recorded replies
+// must come out (NEED-OK answers, hold handling, persist decisions).
+#include "mgmt/ui_session.hpp"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include "mgmt/line_reader.hpp"
+#include "mgmt/transcript.hpp"
+
+namespace rtether::mgmt {
+namespace {
+
+class FakeDevice final : public UiDevice {
+ public:
+  io::Fd open_tun(const TunConfig& config, std::string& error) override {
+    configs.push_back(config);
+    if (refuse) {
+      error = "refused";
+      return {};
+    }
+    return io::Fd(open("/dev/null", O_RDONLY | O_CLOEXEC));
+  }
+  bool protect(int fd, std::string& detail) override {
+    protected_fds.push_back(fd);
+    detail = "fake";
+    return true;
+  }
+  std::vector<TunConfig> configs;
+  std::vector<int> protected_fds;
+  bool refuse = false;
+};
+
+std::vector<std::string> lines_of(const std::vector<UiCommand>& commands) {
+  std::vector<std::string> lines;
+  for (const auto& command : commands) lines.push_back(command.line.substr(0, command.line.size() - 1));
+  return lines;
+}
+
+// Feeds every daemon line of a transcript and collects the UI's needok
+// answers; compares them with the recorded ones.
+void replay_needoks(const std::string& name, FakeDevice& device) {
+  UiSession session(device, nullptr);
+  std::vector<std::string> ours;
+  std::vector<std::string> recorded;
+  for (const auto& event : testing::read_transcript(name)) {
+    if (event.from_daemon) {
+      for (const auto& line : testing::crlf_lines(event.bytes)) {
+        io::Fd fd;
+        if (line.find("'PROTECTFD'") != std::string::npos) fd = io::Fd(open("/dev/null", O_RDONLY));
+        for (auto& command : session.on_line(line, std::move(fd))) {
+          std::string text = command.line.substr(0, command.line.size() - 1);
+          if (text.rfind("needok", 0) == 0) ours.push_back(text);
+          if (text == "needok 'OPENTUN' ok") {
+            EXPECT_TRUE(command.fd.valid());
+          }
+        }
+      }
+    } else {
+      LineReader reader;
+      for (const auto& line : reader.feed(event.bytes)) {
+        if (line.rfind("needok", 0) == 0) recorded.push_back(line);
+      }
+    }
+  }
+  EXPECT_EQ(ours, recorded) << name;
+}
+
+TEST(UiSessionTranscript, AnswersThePersistSessionAsIcsOpenvpnDid) {
+  // Second round: same configuration, so NOACTION and no OPENTUN.
+  FakeDevice device;
+  replay_needoks("transcript-android-persist.txt", device);
+  ASSERT_EQ(device.configs.size(), 1u);
+  const auto& config = device.configs[0];
+  EXPECT_EQ(config.ipv4_address, "10.8.0.2");
+  EXPECT_EQ(config.ipv4_prefix, 32);  // net30: the local address alone
+  EXPECT_EQ(config.ipv6_address, "fd00::2");
+  EXPECT_EQ(config.ipv6_prefix, 64);
+  EXPECT_EQ(config.mtu, 1400);
+  EXPECT_EQ(config.routes,
+            (std::vector<std::string>{"192.168.77.0/24", "10.99.0.0/16", "fd01::/64"}));
+  EXPECT_EQ(config.dns, (std::vector<std::string>{"fd00::53", "10.8.0.53"}));
+  EXPECT_EQ(config.domain, "example.test");
+  EXPECT_EQ(device.protected_fds.size(), 2u);
+}
+
+TEST(UiSessionTranscript, AnswersThePullSessionAsIcsOpenvpnDid) {
+  // The pushed configuration is asked for twice, the same both times: the
+  // recorded app said OPEN_BEFORE_CLOSE the second time, having closed its
+  // tun on pause; ours keeps it. Only that answer may differ.
+  FakeDevice device;
+  UiSession session(device, nullptr);
+  int persist_noaction = 0;
+  for (const auto& event : testing::read_transcript("transcript-android-pull.txt")) {
+    if (!event.from_daemon) continue;
+    for (const auto& line : testing::crlf_lines(event.bytes)) {
+      for (const auto& text : lines_of(session.on_line(line, {}))) {
+        if (text == "needok 'PERSIST_TUN_ACTION' NOACTION") ++persist_noaction;
+      }
+    }
+  }
+  // The replayed daemon asks OPENTUN again anyway (its app had said
+  // OPEN_BEFORE_CLOSE): the UI still builds the same configuration.
+  ASSERT_EQ(device.configs.size(), 2u);
+  EXPECT_EQ(device.configs[0], device.configs[1]);
+  EXPECT_EQ(device.configs[0].ipv4_prefix, 24);  // subnet topology: the netmask counts
+  EXPECT_EQ(device.configs[0].routes,
+            (std::vector<std::string>{"0.0.0.0/1", "128.0.0.0/1", "192.168.88.0/24", "fd10::/64"}));
+  EXPECT_EQ(persist_noaction, 1);
+}
+
+TEST(UiSession, GreetsReleasesHoldAndHonoursPause) {
+  FakeDevice device;
+  UiSession session(device, nullptr);
+  EXPECT_EQ(lines_of(session.on_connect()),
+            (std::vector<std::string>{"version 3", "bytecount 2", "state on"}));
+  EXPECT_EQ(lines_of(session.on_line(">HOLD:Waiting for hold release:0", {})),
+            (std::vector<std::string>{"hold release", "bytecount 2", "state on"}));
+  EXPECT_EQ(lines_of(session.pause()), (std::vector<std::string>{"signal SIGUSR1"}));
+  EXPECT_TRUE(session.on_line(">HOLD:Waiting for hold release:2", {}).empty());
+  EXPECT_EQ(lines_of(session.resume()), (std::vector<std::string>{"hold release"}));
+  EXPECT_EQ(lines_of(session.stop()), (std::vector<std::string>{"signal SIGINT"}));
+}
+
+TEST(UiSession, RefusesWhatItCannotUse) {
+  FakeDevice device;
+  device.refuse = true;
+  UiSession session(device, nullptr);
+  EXPECT_EQ(lines_of(session.on_line(">NEED-OK:Need 'IFCONFIG' confirmation MSG:10.0.0.2", {})),
+            (std::vector<std::string>{"needok 'IFCONFIG' cancel"}));
+  EXPECT_EQ(lines_of(session.on_line(
+                ">NEED-OK:Need 'ROUTE' confirmation MSG:10.0.0.0 255.0.255.0 10.0.0.1", {})),
+            (std::vector<std::string>{"needok 'ROUTE' cancel"}));
+  EXPECT_EQ(lines_of(session.on_line(">NEED-OK:Need 'FROB' confirmation MSG:x", {})),
+            (std::vector<std::string>{"needok 'FROB' cancel"}));
+  EXPECT_EQ(lines_of(session.on_line(">NEED-OK:Need 'OPENTUN' confirmation MSG:tun", {})),
+            (std::vector<std::string>{"needok 'OPENTUN' cancel"}));
+  EXPECT_TRUE(session.failed());
+  EXPECT_TRUE(session.on_line(">NEED-OK:garbage", {}).empty());
+  session.on_line(">STATE:1,CONNECTED,SUCCESS,10.0.0.2,127.0.0.1,31416,,", {});
+  ASSERT_TRUE(session.state());
+  EXPECT_EQ(session.state()->name, "CONNECTED");
+  session.on_line(">BYTECOUNT:10,20", {});
+  ASSERT_TRUE(session.bytes());
+  EXPECT_EQ(session.bytes()->bytes_out, 20u);
+}
+
+}  // namespace
+}  // namespace rtether::mgmt
