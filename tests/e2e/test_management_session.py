@@ -56,7 +56,17 @@ def state_name(line):
 
 
 def start_daemon(env, host, extra=()):
+    """Relay (first call only) and daemon in the host namespace."""
     port = 31000 + os.getpid() % 20000
+    path = os.path.join(env.tmp, "mgmt.sock")
+    if env.relay is not None:
+        client = harness.Proc("client", ["ip", "netns", "exec", host.name, env.rtether, "-v",
+                                         "client", "--relay", f"{RELAY_ADDRESS}:{port}",
+                                         "--management", path, "unix"] + list(extra),
+                              os.path.join(env.tmp, "client2.log"))
+        env.procs.append(client)
+        env.client = client
+        return client, path
     relay = harness.Proc("relay", ["ip", "netns", "exec", host.name, env.rtether, "-v", "relay",
                                    "--bind", RELAY_ADDRESS, "-p", str(port)],
                          os.path.join(env.tmp, "relay.log"))
@@ -66,7 +76,6 @@ def start_daemon(env, host, extra=()):
     while "listening" not in relay.log_text() and time.monotonic() < deadline:
         check(relay.alive(), f"relay exited: {relay.log_text()}")
         time.sleep(0.05)
-    path = os.path.join(env.tmp, "mgmt.sock")
     client = harness.Proc("client", ["ip", "netns", "exec", host.name, env.rtether, "-v", "client",
                                      "--relay", f"{RELAY_ADDRESS}:{port}", "--management", path,
                                      "unix", "--management-hold"] + list(extra),
@@ -186,6 +195,69 @@ def t_ics_like_session(env):
                     proc.stop(signal.SIGKILL)
 
 
+def wait_log(proc, needle, what, timeout=15):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        lines = proc.log_lines(needle)
+        if lines:
+            return lines
+        check(proc.alive(), f"{proc.name} exited while waiting for {what}")
+        time.sleep(0.05)
+    raise harness.TestFailure(f"{proc.name}: no {what} within {timeout}s")
+
+
+def run_vpnservice(env, host, path, name, extra):
+    deadline = time.monotonic() + 10
+    while not os.path.exists(path) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc = harness.Proc(name, ["ip", "netns", "exec", host.name, env.rtether, "-v", "vpnservice",
+                               "--management", path] + extra,
+                        os.path.join(env.tmp, name + ".log"))
+    env.procs.append(proc)
+    return proc
+
+
+def stop_pair(vpnservice, client):
+    vpnservice.popen.send_signal(signal.SIGINT)
+    check(client.popen.wait(timeout=15) == 0, "daemon exit status")
+    check(vpnservice.popen.wait(timeout=15) == 0, "vpnservice exit status")
+
+
+def t_vpnservice_protects_the_relay_socket(env):
+    """The relay is reached over 192.0.2.1 (not loopback): vpnservice gets
+    PROTECTFD. With the tun in the socket's own namespace it binds the
+    socket to the underlying interface (SO_BINDTODEVICE up0), the link comes
+    up through it, and traffic flows; with the tun in another namespace
+    there is nothing to protect against."""
+    with HostNs() as host:
+        client, path = start_daemon(env, host)
+        vpnservice = run_vpnservice(env, host, path, "vpnservice", ["--tun", "rtmg0"])
+        wait_log(vpnservice, "bound to up0", "protect by SO_BINDTODEVICE")
+        wait_log(vpnservice, "CONNECTED", "CONNECTED")
+        r = harness.run(["ip", "-n", host.name, "route", "show"])
+        check("0.0.0.0/1 dev rtmg0" in r.stdout, f"tun routes missing: {r.stdout}")
+        code = ("import socket\ns = socket.socket()\ns.settimeout(5)\n"
+                "try:\n s.connect(('10.0.2.2', 9))\nexcept OSError as e:\n print(e)\n")
+        harness.run(["ip", "netns", "exec", host.name, "python3", "-c", code], timeout=20)
+        wait_log(vpnservice, "traffic  in ", "byte counts", timeout=10)
+        check(any("refused" in l.lower() for l in
+                  harness.run(["ip", "netns", "exec", host.name, "python3", "-c", code],
+                              timeout=20).stdout.splitlines()), "no RST from the host through "
+                                                                 "the tun")
+        stop_pair(vpnservice, client)
+        check(harness.run(["ip", "-n", host.name, "link", "show", "rtmg0"],
+                          check_rc=False).returncode != 0, "tun left behind")
+        # The tun elsewhere: the socket is left as it is.
+        client, path = start_daemon(env, host)
+        vpnservice = run_vpnservice(env, host, path, "vpnservice2", ["--netns", env.ns])
+        wait_log(vpnservice, "outside the tun's namespace", "protect skipped")
+        wait_log(vpnservice, "CONNECTED", "CONNECTED")
+        stop_pair(vpnservice, client)
+
+
 if __name__ == "__main__":
-    harness.main([("ics_like_session",
-                   harness.with_env(t_ics_like_session, relay=False, client=False))])
+    harness.main([
+        ("ics_like_session", harness.with_env(t_ics_like_session, relay=False, client=False)),
+        ("vpnservice_protects_the_relay_socket",
+         harness.with_env(t_vpnservice_protects_the_relay_socket, relay=False, client=False)),
+    ])
