@@ -420,6 +420,10 @@ int run_client(ClientOptions options) {
   if (options.management.empty() && (options.management_client || options.management_hold)) {
     throw std::runtime_error("--management-client and --management-hold need --management PATH");
   }
+  if (!options.management.empty() &&
+      (!options.netns.empty() || options.tun != device::TunDevice::kDefaultName)) {
+    log::warn("--netns and --tun are for the in-process UI; with --management the UI chooses");
+  }
 
   TunPlan plan;
   plan.mtu = options.mtu;
@@ -458,7 +462,7 @@ int run_client(ClientOptions options) {
     return totals;
   };
   mgmt::ServerOptions server_options;
-  server_options.title = std::string("rtether ") + RTETHER_VERSION + " x86_64-linux [tun] [fd-passing]";
+  server_options.title = std::string("rtether ") + RTETHER_VERSION + " Linux [TUN] [SCM_RIGHTS]";
   server_options.hold = options.management_hold;
   if (options.management_allow_uid >= 0) {
     server_options.allowed_uid = static_cast<uid_t>(options.management_allow_uid);
