@@ -1,0 +1,130 @@
+// ManagementServer over a socketpair (its Attached role, as the in-process
+// UI uses it): the daemon thread's blocking waits, descriptors both ways,
+// a signal interrupting a wait, and the UI going away.
+#include "mgmt/management_server.hpp"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <future>
+
+#include "mgmt/line_reader.hpp"
+
+namespace rtether::mgmt {
+namespace {
+
+class ManagementServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    int pair[2];
+    ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair), 0);
+    ui_ = io::Fd(pair[1]);
+    ServerOptions options;
+    options.mode = ServerOptions::Mode::Attached;
+    options.attached = io::Fd(pair[0]);
+    options.title = "test";
+    server_.emplace(std::move(options), ManagementCore::Hooks{});
+  }
+  void TearDown() override {
+    server_.reset();
+    // The server blocked the daemon's signals in this thread: give them back.
+    sigset_t set;
+    sigemptyset(&set);
+    for (int signal : {SIGINT, SIGTERM, SIGHUP, SIGUSR1, SIGUSR2}) sigaddset(&set, signal);
+    pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
+  }
+
+  // The next line from the daemon, and a descriptor if one came with it.
+  std::string read_line(io::Fd* fd = nullptr) {
+    for (;;) {
+      if (!lines_.empty()) {
+        auto line = lines_.front();
+        lines_.erase(lines_.begin());
+        return line;
+      }
+      pollfd ready{ui_.get(), POLLIN, 0};
+      if (poll(&ready, 1, 5000) != 1) return "<timeout>";
+      char buffer[4096];
+      std::vector<io::Fd> fds;
+      long got = io::receive_with_fds(
+          ui_.get(), {reinterpret_cast<std::uint8_t*>(buffer), sizeof buffer}, fds);
+      if (got <= 0) return "<eof>";
+      for (auto& line : reader_.feed(std::string_view(buffer, static_cast<std::size_t>(got)))) {
+        lines_.push_back(line);
+      }
+      if (fd && !fds.empty()) *fd = std::move(fds.back());
+    }
+  }
+  void send(const std::string& line, int fd = -1) {
+    std::string data = line + "\n";
+    wire::Bytes bytes(reinterpret_cast<const std::uint8_t*>(data.data()), data.size());
+    ASSERT_EQ(io::send_with_fd(ui_.get(), bytes, fd), static_cast<long>(data.size()));
+  }
+
+  io::Fd ui_;
+  std::optional<ManagementServer> server_;
+  LineReader reader_;
+  std::vector<std::string> lines_;
+};
+
+TEST_F(ManagementServerTest, NeedOkCarriesDescriptorsBothWays) {
+  EXPECT_EQ(read_line(), info_greeting());
+  int pipe_fds[2];
+  ASSERT_EQ(pipe2(pipe_fds, O_CLOEXEC), 0);
+  io::Fd read_end(pipe_fds[0]), write_end(pipe_fds[1]);
+  auto answer = std::async(std::launch::async, [&] {
+    return server_->need_ok("PROTECTFD", "protect_fd_nonlocal", write_end.get());
+  });
+  io::Fd passed;
+  EXPECT_EQ(read_line(&passed), ">NEED-OK:Need 'PROTECTFD' confirmation MSG:protect_fd_nonlocal");
+  ASSERT_TRUE(passed.valid());
+  ASSERT_EQ(write(passed.get(), "x", 1), 1);  // it is our pipe's write end
+  char byte = 0;
+  ASSERT_EQ(read(read_end.get(), &byte, 1), 1);
+  send("needok 'PROTECTFD' ok");
+  auto result = answer.get();
+  ASSERT_TRUE(result);
+  EXPECT_EQ(result->action, "ok");
+  EXPECT_EQ(read_line(), need_ok_success("PROTECTFD"));
+
+  auto opentun = std::async(std::launch::async, [&] { return server_->need_ok("OPENTUN", "tun"); });
+  EXPECT_EQ(read_line(), ">NEED-OK:Need 'OPENTUN' confirmation MSG:tun");
+  send("needok 'OPENTUN' ok", read_end.get());
+  auto tun = opentun.get();
+  ASSERT_TRUE(tun);
+  EXPECT_TRUE(tun->fd.valid());
+  EXPECT_NE(tun->fd.get(), read_end.get());
+}
+
+TEST_F(ManagementServerTest, SignalInterruptsAWaitAndRaisesTheInterruptFd) {
+  EXPECT_EQ(read_line(), info_greeting());
+  auto answer = std::async(std::launch::async, [&] { return server_->need_ok("IFCONFIG", "x"); });
+  EXPECT_EQ(read_line(), ">NEED-OK:Need 'IFCONFIG' confirmation MSG:x");
+  send("signal SIGUSR1");
+  EXPECT_FALSE(answer.get());
+  pollfd ready{server_->interrupt_fd(), POLLIN, 0};
+  EXPECT_EQ(poll(&ready, 1, 1000), 1);
+  EXPECT_EQ(server_->take_signal(), Signal::Usr1);
+  EXPECT_EQ(poll(&ready, 1, 0), 0);
+  EXPECT_EQ(read_line(), "SUCCESS: signal SIGUSR1 thrown");
+}
+
+TEST_F(ManagementServerTest, HoldWaitsForReleaseAndUiGoneStopsTheDaemon) {
+  EXPECT_EQ(read_line(), info_greeting());
+  auto released = std::async(std::launch::async, [&] { return server_->wait_hold_release(3); });
+  EXPECT_EQ(read_line(), ">HOLD:Waiting for hold release:3");
+  send("hold release");
+  EXPECT_TRUE(released.get());
+  EXPECT_EQ(read_line(), "SUCCESS: hold release succeeded");
+  ui_.reset();  // the UI goes: in this role the daemon stops, as SIGTERM
+  pollfd ready{server_->interrupt_fd(), POLLIN, 0};
+  EXPECT_EQ(poll(&ready, 1, 5000), 1);
+  EXPECT_EQ(server_->take_signal(), Signal::Term);
+}
+
+}  // namespace
+}  // namespace rtether::mgmt
