@@ -412,14 +412,6 @@ int run_client(ClientOptions options) {
                                " is not an open file descriptor");
     }
   }
-  if (!options.management.empty() && options.management.size() > 1 &&
-      options.management[1] != "unix") {
-    throw std::runtime_error("--management " + options.management[0] + " " +
-                             options.management[1] + ": only 'unix' sockets are supported");
-  }
-  if (options.management.empty() && (options.management_client || options.management_hold)) {
-    throw std::runtime_error("--management-client and --management-hold need --management PATH");
-  }
   if (!options.management.empty() &&
       (!options.netns.empty() || options.tun != device::TunDevice::kDefaultName)) {
     log::warn("--netns and --tun are for the in-process UI; with --management the UI chooses");
@@ -536,8 +528,7 @@ void register_client(CLI::App& app, CommandBody& body) {
       }));
   command->add_flag("--ipv6,!--no-ipv6", options->ipv6,
                     "IPv6 on the tun: address fd00::2/128 and route ::/0 (or the IPv6 routes "
-                    "of -r); on by default")
-      ->capture_default_str();
+                    "of -r); on by default");
   command->add_option("--ready-fd", options->ready_fd,
                       "Write \"ready <tun>\\n\" to this inherited fd once connected with the "
                       "tun up, then close it (for a supervising process)")
@@ -555,7 +546,19 @@ void register_client(CLI::App& app, CommandBody& body) {
   command->add_option("--management-allow-uid", options->management_allow_uid,
                       "Also accept management clients of this uid (default: ours only)")
       ->check(CLI::NonNegativeNumber);
-  command->callback([&body, options] { body = [options] { return run_client(*options); }; });
+  command->callback([&body, options] {
+    // Bad combinations are bad values: one line, exit 2, like the others.
+    if (options->management.size() > 1 && options->management[1] != "unix") {
+      throw CLI::ValidationError("--management", "'" + options->management[1] +
+                                                     "': only 'unix' sockets are supported");
+    }
+    if (options->management.empty() &&
+        (options->management_client || options->management_hold ||
+         options->management_allow_uid >= 0)) {
+      throw CLI::ValidationError("--management-*", "needs --management PATH");
+    }
+    body = [options] { return run_client(*options); };
+  });
 }
 
 }  // namespace rtether::cli

@@ -24,6 +24,9 @@ BAD_VALUES = [
     (["client", "--relay", "nohostport"], "--relay"),
     (["client", "--relay", "127.0.0.1:99999"], "--relay"),
     (["client", "--mtu", "20"], "--mtu"),
+    (["client", "--management", "/tmp/rtether-none.sock", "tcp"], "only 'unix' sockets"),
+    (["client", "--management-hold"], "needs --management PATH"),
+    (["vpnservice"], "--management"),
     (["bogus"], "unknown command"),
     ([], "subcommand"),
 ]
@@ -65,7 +68,8 @@ def t_missing_namespace(rtether):
 
 
 def t_help_and_version(rtether):
-    for args in (["--help"], ["relay", "--help"], ["client", "--help"], ["shell", "--help"]):
+    for args in (["--help"], ["relay", "--help"], ["client", "--help"], ["shell", "--help"],
+                 ["vpnservice", "--help"]):
         r = run(rtether, args)
         check(r.returncode == 0 and "Usage" in r.stdout, f"rtether {' '.join(args)}: {r}")
     r = run(rtether, ["--version"])
