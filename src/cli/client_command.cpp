@@ -80,6 +80,7 @@ struct ClientOptions {
   int mtu = kDefaultMtu;
   std::string dns = "8.8.8.8";
   std::string routes = "0.0.0.0/0";
+  std::string dns_domain;
   bool ipv6 = true;
   int ready_fd = -1;
   std::vector<std::string> management;  // PATH [unix]
@@ -112,6 +113,7 @@ struct TunPlan {
   std::vector<device::IpPrefix> routes6;
   std::vector<wire::IpAddress> dns4;
   std::vector<wire::IpAddress> dns6;
+  std::string dns_domain;
 };
 
 void signal_ready(int& ready_fd, const std::string& tun_name) {
@@ -241,6 +243,9 @@ Daemon::Step Daemon::set_up_tun() {
   }
   for (const auto& server : plan_.dns4) {
     if (!confirmed("DNSSERVER", device::format_address(server), answer)) return on_signal();
+  }
+  if (!plan_.dns_domain.empty() && !confirmed("DNSDOMAIN", plan_.dns_domain, answer)) {
+    return on_signal();
   }
   answer = ask("PERSIST_TUN_ACTION", "tunmethod");
   if (!answer) return on_signal();
@@ -420,6 +425,7 @@ int run_client(ClientOptions options) {
   TunPlan plan;
   plan.mtu = options.mtu;
   plan.ipv6 = options.ipv6;
+  plan.dns_domain = options.dns_domain;
   for (const auto& route : *routes) {
     if (route.address.version == wire::IpVersion::V4) {
       plan.routes4.push_back(route);
@@ -525,6 +531,14 @@ void register_client(CLI::App& app, CommandBody& body) {
       ->type_name("ROUTE[,ROUTE...]")
       ->check(list_validator("ROUTE[,ROUTE...]", [](const std::string& text, std::string& error) {
         return device::parse_prefix_list(text, error).has_value();
+      }));
+  command->add_option("--dns-domain", options->dns_domain,
+                      "DNS search domain (resolv.conf's \"search\" line)")
+      ->type_name("DOMAIN")
+      ->check(list_validator("DOMAIN", [](const std::string& text, std::string& error) {
+        bool ok = !text.empty() && text.find_first_of(" \t,\\'\"#;") == std::string::npos;
+        if (!ok) error = "'" + text + "' is not a domain name";
+        return ok;
       }));
   command->add_flag("--ipv6,!--no-ipv6", options->ipv6,
                     "IPv6 on the tun: address fd00::2/128 and route ::/0 (or the IPv6 routes "

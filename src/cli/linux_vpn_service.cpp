@@ -43,7 +43,6 @@ io::Fd LinuxVpnService::open_tun(const mgmt::TunConfig& config, std::string& err
     error = "MTU " + std::to_string(config.mtu) + " out of range";
     return {};
   }
-  if (!config.domain.empty()) log::info("DNS domain {} is not applied (resolv.conf only)", config.domain);
   // The previous builder's resolv.conf goes first (the new one rewrites it);
   // its tun, if any, stays with the daemon until it closes it.
   builder_.reset();
@@ -54,6 +53,7 @@ io::Fd LinuxVpnService::open_tun(const mgmt::TunConfig& config, std::string& err
     for (const auto& address : addresses) builder->add_address(address);
     for (const auto& route : routes) builder->add_route(route);
     for (const auto& server : dns) builder->add_dns(server);
+    if (!config.domain.empty()) builder->add_search_domain(config.domain);
     try {
       builder->establish();
     } catch (const std::exception& e) {

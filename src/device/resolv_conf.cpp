@@ -28,7 +28,8 @@ void make_directory(const std::string& path) {
 
 }  // namespace
 
-ResolvConf::ResolvConf(const std::string& netns, const std::vector<wire::IpAddress>& servers)
+ResolvConf::ResolvConf(const std::string& netns, const std::vector<wire::IpAddress>& servers,
+                       const std::string& search_domain)
     : netns_(netns) {
   std::string listed;
   for (const auto& server : servers) listed.append(" ").append(format_address(server));
@@ -46,6 +47,7 @@ ResolvConf::ResolvConf(const std::string& netns, const std::vector<wire::IpAddre
     std::ofstream out(temporary, std::ios::trunc);
     out << "# written by rtether client, removed when it exits\n";
     for (const auto& server : servers) out << "nameserver " << format_address(server) << "\n";
+    if (!search_domain.empty()) out << "search " << search_domain << "\n";
     out.flush();
     if (!out) throw std::runtime_error("cannot write " + temporary);
   }

@@ -20,7 +20,9 @@ class ResolvConf {
   // Empty netns = the default namespace (nothing written); no servers, no
   // file. Throws
   // std::runtime_error if the file cannot be written.
-  ResolvConf(const std::string& netns, const std::vector<wire::IpAddress>& servers);
+  // search_domain, if not empty, becomes the file's "search" line.
+  ResolvConf(const std::string& netns, const std::vector<wire::IpAddress>& servers,
+             const std::string& search_domain = {});
   ~ResolvConf();
   ResolvConf(const ResolvConf&) = delete;
   ResolvConf& operator=(const ResolvConf&) = delete;

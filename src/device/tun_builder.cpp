@@ -51,7 +51,7 @@ int LinuxTunBuilder::establish() {
     }
     tun_.emplace(std::move(tun));
   }
-  resolv_conf_ = std::make_unique<ResolvConf>(netns_, dns_servers_);
+  resolv_conf_ = std::make_unique<ResolvConf>(netns_, dns_servers_, search_domain_);
   log::info("tun {} up in {} (MTU {})", tun_->name(),
             netns_.empty() ? std::string("the default namespace") : "namespace " + netns_, mtu_);
   return tun_->fd();

@@ -36,6 +36,7 @@ class TunBuilder {
   virtual void add_address(const IpPrefix& address) = 0;
   virtual void add_route(const IpPrefix& route) = 0;
   virtual void add_dns(const wire::IpAddress& server) = 0;
+  virtual void add_search_domain(const std::string& domain) = 0;
   // Creates and configures the tun; returns its packet fd, which stays owned
   // by the builder (valid until the builder is destroyed). Throws
   // std::runtime_error with the reason if the system refuses.
@@ -55,6 +56,8 @@ class LinuxTunBuilder final : public TunBuilder {
   void add_address(const IpPrefix& address) override { addresses_.push_back(address); }
   void add_route(const IpPrefix& route) override { routes_.push_back(route); }
   void add_dns(const wire::IpAddress& server) override { dns_servers_.push_back(server); }
+  // One search domain (resolv.conf's "search"); a later call replaces it.
+  void add_search_domain(const std::string& domain) override { search_domain_ = domain; }
   int establish() override;
 
   // The established tun (name, ifindex); only valid after establish().
@@ -70,6 +73,7 @@ class LinuxTunBuilder final : public TunBuilder {
   std::vector<IpPrefix> addresses_;
   std::vector<IpPrefix> routes_;
   std::vector<wire::IpAddress> dns_servers_;
+  std::string search_domain_;
   std::optional<TunDevice> tun_;
   std::unique_ptr<ResolvConf> resolv_conf_;
 };

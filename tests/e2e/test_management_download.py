@@ -152,6 +152,30 @@ def t_silent_ui_does_not_stall_the_data_path(env):
     check(client.popen.wait(timeout=15) == 0, "daemon exit status")
 
 
+def t_in_process_ui_applies_ipv6_and_dns(env):
+    """No --management: the in-process UI gets the same NEED-OKs, including
+    IFCONFIG6/ROUTE6/DNS6SERVER (IPv6 on by default) and DNSDOMAIN."""
+    addresses = harness.run(["ip", "-n", env.ns, "addr", "show", "dev", "rtether0"]).stdout
+    check("inet 10.0.0.2/32" in addresses and "inet6 fd00::2/128" in addresses,
+          f"tun addresses: {addresses}")
+    routes6 = harness.run(["ip", "-n", env.ns, "-6", "route", "show"]).stdout
+    check("default dev rtether0" in routes6, f"IPv6 routes: {routes6}")
+    with open(f"/etc/netns/{env.ns}/resolv.conf") as f:
+        text = f.read()
+    for line in ("nameserver 192.0.2.53", "nameserver 2001:db8::53", "search corp.test"):
+        check(line in text, f"resolv.conf lacks {line!r}: {text!r}")
+    server = env.add_server(harness.HttpServer(harness.deterministic_bytes(SIZE, seed=5)))
+    download(env, server, "in-process download")
+
+
+def t_no_ipv6(env):
+    addresses = harness.run(["ip", "-n", env.ns, "addr", "show", "dev", "rtether0"]).stdout
+    check("fd00::2" not in addresses, f"--no-ipv6 still has an IPv6 address: {addresses}")
+    routes6 = harness.run(["ip", "-n", env.ns, "-6", "route", "show"]).stdout
+    check("default dev rtether0" not in routes6 and "::/1" not in routes6,
+          f"--no-ipv6 still routes IPv6: {routes6}")
+
+
 if __name__ == "__main__":
     harness.main([
         ("vpnservice_connects_to_listening_daemon",
@@ -160,4 +184,9 @@ if __name__ == "__main__":
          harness.with_env(t_daemon_connects_to_listening_vpnservice, client=False)),
         ("silent_ui_does_not_stall_the_data_path",
          harness.with_env(t_silent_ui_does_not_stall_the_data_path, client=False)),
+        ("in_process_ui_applies_ipv6_and_dns",
+         harness.with_env(t_in_process_ui_applies_ipv6_and_dns,
+                          client_args=["--dns-domain", "corp.test", "-d",
+                                       "192.0.2.53,2001:db8::53"])),
+        ("no_ipv6", harness.with_env(t_no_ipv6, client_args=["--no-ipv6"])),
     ])
