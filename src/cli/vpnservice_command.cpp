@@ -4,7 +4,8 @@
 // --management-client, as ics-openvpn does), answers its NEED-OK callbacks
 // (mgmt::UiSession), builds the tun it asks for in the given namespace and
 // passes the fd over, protects the relay socket, and shows state and byte
-// counts. Ctrl+C becomes `signal SIGINT`; SIGUSR1 pauses (the daemon drops
+// counts. Ctrl+C becomes `signal SIGINT` (a second one leaves at once);
+// SIGUSR1 pauses (the daemon drops
 // the relay link and waits in hold); SIGCONT or Enter resumes.
 #include <signal.h>
 #include <poll.h>
@@ -152,7 +153,11 @@ int run_vpnservice(const VpnServiceOptions& options) {
                              client.send(session.resume());
                              break;
                            default:
-                             if (stopping) break;
+                             // A second Ctrl+C does not wait for the daemon.
+                             if (stopping) {
+                               client.abandon();
+                               break;
+                             }
                              stopping = true;
                              client.send(session.stop());
                          }

@@ -34,6 +34,7 @@ bool UiClient::run(const std::vector<Watch>& watches) {
     for (std::size_t i = 1; i < fds.size(); ++i) {
       if (fds[i].revents) watches[i - 1].on_readable();
     }
+    if (abandoned_) return false;
     if ((fds[0].revents & (POLLIN | POLLHUP | POLLERR)) && !read_daemon()) return true;
   }
 }

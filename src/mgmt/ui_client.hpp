@@ -26,6 +26,8 @@ class UiClient {
 
   // Queues commands (sent from run()).
   void send(std::vector<UiCommand> commands);
+  // Makes run() return false at once (the user insists on leaving).
+  void abandon() { abandoned_ = true; }
 
  private:
   bool read_daemon();
@@ -36,6 +38,7 @@ class UiClient {
   LineReader reader_;
   std::vector<UiCommand> outbox_;
   std::size_t outbox_sent_ = 0;  // bytes of outbox_.front() already sent
+  bool abandoned_ = false;
 };
 
 }  // namespace rtether::mgmt
