@@ -338,6 +338,14 @@ void ManagementCore::cancel_query() {
   for (auto& chunk : output_) chunk.fd = -1;
 }
 
+void ManagementCore::forget_descriptor(int fd) {
+  if (fd < 0) return;
+  for (auto& chunk : output_) {
+    if (chunk.fd == fd) chunk.fd = -1;
+  }
+  if (need_ok_fd_ == fd) need_ok_fd_ = -1;
+}
+
 void ManagementCore::fatal(std::string_view text) {
   log("F", std::string(text));
   send(fatal_line(text));

@@ -86,6 +86,8 @@ class ManagementCore {
   void begin_need_ok(std::string type, std::string payload, int fd = -1);
   bool need_ok_pending() const { return query_ == Query::NeedOk; }
   void cancel_query();  // the daemon stops waiting (restart, exit)
+  // The daemon is about to close `fd`: queued output must not borrow it.
+  void forget_descriptor(int fd);
   void fatal(std::string_view text);
   void emit_bytecount();  // called every bytecount_interval() seconds
 

@@ -350,6 +350,9 @@ std::optional<Signal> ManagementServer::take_signal() {
 
 void ManagementServer::set_link(int fd, bool protectable) {
   std::lock_guard lock(mutex_);
+  // A network-change reply still queued for a slow UI must not carry the
+  // old link's number once the daemon closes it.
+  if (link_fd_ != fd) core_.forget_descriptor(link_fd_);
   link_fd_ = fd;
   link_protectable_ = protectable;
 }

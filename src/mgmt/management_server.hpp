@@ -71,7 +71,8 @@ class ManagementServer {
   int interrupt_fd() const { return interrupt_.get(); }
 
   // The relay link, for network-change: fd (borrowed; -1 = none) and whether
-  // it needs protecting at all (not loopback, not UNIX).
+  // it needs protecting at all (not loopback, not UNIX). Call with -1 before
+  // closing the link.
   void set_link(int fd, bool protectable);
 
  private:

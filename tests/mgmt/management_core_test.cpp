@@ -298,3 +298,22 @@ TEST(ManagementCore, ReceivedDescriptorGoesWithTheNeedOkAnswer) {
 
 }  // namespace
 }  // namespace rtether::mgmt
+
+namespace rtether::mgmt {
+namespace {
+
+TEST(ManagementCoreDescriptors, QueuedOutputForgetsAClosedDescriptor) {
+  ManagementCore core("t", 1, false, {});
+  core.on_connect();
+  core.output().clear();
+  core.begin_need_ok("PROTECTFD", "protect_fd_nonlocal", 6);
+  ASSERT_EQ(core.output().back().fd, 6);
+  core.forget_descriptor(6);
+  EXPECT_EQ(core.output().back().fd, -1);
+  core.begin_need_ok("PROTECTFD", "protect_fd_nonlocal", 7);
+  core.cancel_query();
+  for (const auto& chunk : core.output()) EXPECT_EQ(chunk.fd, -1);
+}
+
+}  // namespace
+}  // namespace rtether::mgmt
