@@ -149,10 +149,9 @@ mgmt::StateEntry state(std::string name, std::string detail = {}) {
 
 class Daemon {
  public:
-  Daemon(const ClientOptions& options, device::RelayAddress relay, TunPlan plan,
+  Daemon(int ready_fd, device::RelayAddress relay, TunPlan plan,
          mgmt::ManagementServer& management, device::TunForwarder& forwarder)
-      : options_(options),
-        ready_fd_(options.ready_fd),
+      : ready_fd_(ready_fd),
         relay_(std::move(relay)),
         plan_(std::move(plan)),
         management_(management),
@@ -171,7 +170,6 @@ class Daemon {
     return management_.need_ok(type, payload, fd);
   }
 
-  const ClientOptions& options_;
   int ready_fd_;
   device::RelayAddress relay_;
   TunPlan plan_;
@@ -485,7 +483,7 @@ int run_client(ClientOptions options) {
   management.emplace(std::move(server_options), hooks);
   std::optional<InProcessUi> ui;
   if (ui_end.valid()) ui.emplace(std::move(ui_end), options);
-  int status = Daemon(options, *relay, std::move(plan), *management, forwarder).run();
+  int status = Daemon(options.ready_fd, *relay, std::move(plan), *management, forwarder).run();
   // Closing the management socket ends the in-process UI, which then
   // removes its resolv.conf.
   management.reset();
