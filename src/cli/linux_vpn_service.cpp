@@ -46,9 +46,18 @@ io::Fd LinuxVpnService::open_tun(const mgmt::TunConfig& config, std::string& err
   // The previous builder's resolv.conf goes first (the new one rewrites it);
   // its tun, if any, stays with the daemon until it closes it.
   builder_.reset();
-  // With OPEN_BEFORE_CLOSE the old tun still holds the name: use the other.
-  for (const std::string& name : {tun_name_, tun_name_ + "-1"}) {
+  // With OPEN_BEFORE_CLOSE the daemon's old tun (ours, or an earlier UI's)
+  // still holds its name and its routes: then use the other name and take
+  // the routes over, so they stay when the old tun goes.
+  struct Attempt {
+    std::string name;
+    bool take_over;
+  };
+  const Attempt attempts[] = {
+      {tun_name_, false}, {tun_name_ + "-1", true}, {tun_name_, true}};
+  for (const auto& [name, take_over] : attempts) {
     auto builder = std::make_unique<device::LinuxTunBuilder>(name, netns_);
+    if (take_over) builder->take_over_routes();
     builder->set_mtu(config.mtu);
     for (const auto& address : addresses) builder->add_address(address);
     for (const auto& route : routes) builder->add_route(route);

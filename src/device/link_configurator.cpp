@@ -123,12 +123,12 @@ void LinkConfigurator::add_address(int ifindex, const wire::IpAddress& address,
 }
 
 void LinkConfigurator::add_route(int ifindex, const wire::IpAddress& destination,
-                                 int prefix_length) {
+                                 int prefix_length, bool replace) {
   IpPrefix prefix = IpPrefix{destination, prefix_length}.network();
   alignas(nlmsghdr) char buffer[kMessageSize];
   nlmsghdr* message = mnl_nlmsg_put_header(buffer);
   message->nlmsg_type = RTM_NEWROUTE;
-  message->nlmsg_flags = NLM_F_CREATE | NLM_F_EXCL;
+  message->nlmsg_flags = NLM_F_CREATE | (replace ? NLM_F_REPLACE : NLM_F_EXCL);
   auto* route = static_cast<rtmsg*>(mnl_nlmsg_put_extra_header(message, sizeof(rtmsg)));
   route->rtm_family = static_cast<uint8_t>(family_of(destination));
   route->rtm_dst_len = static_cast<uint8_t>(prefix_length);

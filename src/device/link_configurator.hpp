@@ -32,7 +32,9 @@ class LinkConfigurator {
   void add_address(int ifindex, const wire::IpAddress& address, int prefix_length);
   // A route through the device itself (no gateway), e.g. 0.0.0.0/0 dev tun.
   // Host bits past the prefix length are cleared, as the kernel requires.
-  void add_route(int ifindex, const wire::IpAddress& destination, int prefix_length);
+  // `replace`: take the route over if it exists (`ip route replace`).
+  void add_route(int ifindex, const wire::IpAddress& destination, int prefix_length,
+                 bool replace = false);
 
  private:
   void set_link_attribute(int ifindex, std::uint16_t attribute, std::uint32_t value,

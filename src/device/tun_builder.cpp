@@ -43,11 +43,11 @@ int LinuxTunBuilder::establish() {
         // more specific and leave with the tun (OpenVPN's def1).
         auto upper = route.address;
         upper.bytes[0] = 0x80;
-        links.add_route(tun.index(), route.address, 1);
-        links.add_route(tun.index(), upper, 1);
+        links.add_route(tun.index(), route.address, 1, take_over_routes_);
+        links.add_route(tun.index(), upper, 1, take_over_routes_);
         continue;
       }
-      links.add_route(tun.index(), route.address, route.length);
+      links.add_route(tun.index(), route.address, route.length, take_over_routes_);
     }
     tun_.emplace(std::move(tun));
   }

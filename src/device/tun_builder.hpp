@@ -59,6 +59,10 @@ class LinuxTunBuilder final : public TunBuilder {
   // One search domain (resolv.conf's "search"); a later call replaces it.
   void add_search_domain(const std::string& domain) override { search_domain_ = domain; }
   int establish() override;
+  // Routes that exist already are taken over rather than refused: for a
+  // tun that replaces one of ours still holding them (OPEN_BEFORE_CLOSE);
+  // they then stay when the old tun goes.
+  void take_over_routes() { take_over_routes_ = true; }
 
   // The established tun (name, ifindex); only valid after establish().
   const TunDevice& tun() const { return *tun_; }
@@ -74,6 +78,7 @@ class LinuxTunBuilder final : public TunBuilder {
   std::vector<IpPrefix> routes_;
   std::vector<wire::IpAddress> dns_servers_;
   std::string search_domain_;
+  bool take_over_routes_ = false;
   std::optional<TunDevice> tun_;
   std::unique_ptr<ResolvConf> resolv_conf_;
 };

@@ -31,7 +31,7 @@ ip("link", "set", name, "mtu", str(config["mtu"]), "up")
 for a in config["addresses"]:
     ip("addr", "add", a, "dev", name)
 for r in config["routes"]:
-    ip("-6" if ":" in r else "-4", "route", "add", r, "dev", name)
+    ip("-6" if ":" in r else "-4", "route", "replace", r, "dev", name)
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 s.connect(path)
 s.sendmsg([b"t"], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", [fd]))])
@@ -87,7 +87,8 @@ class TestUi:
         self.config = self.new_config()
         self.current = None
         self.tuns_opened = 0
-        self.protected = []  # (peer address, port) of each PROTECTFD socket
+        self.protected = []  # (family, type) of each PROTECTFD socket
+        self.force_persist = None  # answer PERSIST_TUN_ACTION with this instead
         self.fds_seen = []
 
     @staticmethod
@@ -229,7 +230,8 @@ class TestUi:
         elif kind in ("DNSSERVER", "DNS6SERVER"):
             self.config["dns"].append(payload)
         elif kind == "PERSIST_TUN_ACTION":
-            action = persist or ("NOACTION" if self.current == self.config else "OPEN_BEFORE_CLOSE")
+            action = persist or self.force_persist or (
+                "NOACTION" if self.current == self.config else "OPEN_BEFORE_CLOSE")
             self.send(f"needok '{kind}' {action}")
             return
         elif kind == "OPENTUN":

@@ -61,7 +61,7 @@ def finish(env, vpnservice, client):
     check(rc == 0, f"daemon exit status {rc}")
     rc = vpnservice.popen.wait(timeout=15)
     check(rc == 0, f"vpnservice exit status {rc}")
-    check(tun_index(env) is None, "tun left behind")
+    check(tun_index(env) is None and tun_index(env, "rtether0-1") is None, "tun left behind")
     check(not os.path.exists(f"/etc/netns/{env.ns}/resolv.conf"), "resolv.conf left behind")
     check(any("state    EXITING SIGINT" in l for l in vpnservice.log_lines("EXITING")),
           "vpnservice did not show EXITING")
@@ -152,6 +152,27 @@ def t_silent_ui_does_not_stall_the_data_path(env):
     check(client.popen.wait(timeout=15) == 0, "daemon exit status")
 
 
+def t_new_ui_takes_over_with_a_new_tun(env):
+    """The UI crashes: the daemon (listen mode) keeps forwarding. A new
+    vpnservice connects; on the next restart it has no tun of its own, so it
+    answers OPEN_BEFORE_CLOSE: the new tun takes the routes over and the
+    daemon's old one goes."""
+    client, vpnservice, server = run_download(env, ["--management-hold"], [])
+    vpnservice.stop(signal.SIGKILL)
+    download(env, server, "download with the UI gone")
+    path = os.path.join(env.tmp, "mgmt.sock")
+    second = start(env, "vpnservice2", ["vpnservice", "--management", path, "--netns", env.ns])
+    wait_for(lambda: second.log_lines("Management Interface") != [], "second UI greeted")
+    second.popen.send_signal(signal.SIGUSR1)
+    wait_for(lambda: second.log_lines("hold ") != [], "hold after pause")
+    second.popen.send_signal(signal.SIGCONT)
+    wait_for(lambda: any("CONNECTED" in l for l in second.log_lines("state")), "CONNECTED")
+    check(tun_index(env, "rtether0-1") is not None and tun_index(env) is None,
+          "OPEN_BEFORE_CLOSE: the new tun should replace the old one")
+    download(env, server, "download through the new tun")
+    finish(env, second, client)
+
+
 def t_in_process_ui_applies_ipv6_and_dns(env):
     """No --management: the in-process UI gets the same NEED-OKs, including
     IFCONFIG6/ROUTE6/DNS6SERVER (IPv6 on by default) and DNSDOMAIN."""
@@ -184,6 +205,8 @@ if __name__ == "__main__":
          harness.with_env(t_daemon_connects_to_listening_vpnservice, client=False)),
         ("silent_ui_does_not_stall_the_data_path",
          harness.with_env(t_silent_ui_does_not_stall_the_data_path, client=False)),
+        ("new_ui_takes_over_with_a_new_tun",
+         harness.with_env(t_new_ui_takes_over_with_a_new_tun, client=False)),
         ("in_process_ui_applies_ipv6_and_dns",
          harness.with_env(t_in_process_ui_applies_ipv6_and_dns,
                           client_args=["--dns-domain", "corp.test", "-d",

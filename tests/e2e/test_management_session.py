@@ -159,6 +159,22 @@ def t_ics_like_session(env):
                                         bytecount(l)[1] > first[1], "growing BYTECOUNT",
                                         timeout=10)[0])
             check(again[0] >= first[0], f"byte counts went back: {first} -> {again}")
+            # SIGHUP restarts too; a UI that wants a fresh tun says
+            # OPEN_BEFORE_CLOSE: the new one arrives, then the old one goes.
+            ui.send("signal SIGHUP")
+            ui.expect_line("SUCCESS: signal SIGHUP thrown")
+            ui.expect(lambda l: l.startswith(">HOLD:"), "HOLD after SIGHUP")
+            ui.force_persist = "OPEN_BEFORE_CLOSE"
+            ui.on_hold()
+            ui.run_to_connected()
+            ui.force_persist = None
+            check(ui.tuns_opened == 2, f"OPEN_BEFORE_CLOSE opened {ui.tuns_opened - 1} more tuns")
+            links = harness.run(["ip", "-n", env.ns, "-o", "link", "show"]).stdout
+            check("mgmt0b" in links and "mgmt0:" not in links,
+                  f"the old tun must go once the new one is in: {links}")
+            traffic(env)
+            ui.expect(lambda l: l.startswith(">BYTECOUNT:") and bytecount(l)[1] > again[1],
+                      "traffic through the new tun", timeout=10)
             # network-change samenetwork: the relay socket comes to be protected.
             ui.send("network-change samenetwork")
             line, fds = ui.expect(lambda l: l.startswith("PROTECTFD:"), "PROTECTFD reply")
