@@ -117,6 +117,38 @@ TEST(LinuxTunBuilder, SplitsTheDefaultRouteInTheDefaultNamespaceToKeepTheHostOne
   EXPECT_NE(routes6.find("\"dst\":\"8000::/1\""), std::string::npos) << routes6;
 }
 
+TEST(LinuxTunBuilder, TakesRoutesOverFromTheTunItReplaces) {
+  ScopedNetns netns("takeover");
+  LinuxTunBuilder old_tun("rtt2", netns.name());
+  old_tun.add_route(prefix("0.0.0.0/0"));
+  old_tun.add_route(prefix("::/0"));
+  old_tun.establish();
+  LinuxTunBuilder refused("rtt3", netns.name());
+  refused.add_route(prefix("0.0.0.0/0"));
+  EXPECT_THROW(refused.establish(), std::runtime_error);
+  LinuxTunBuilder new_tun("rtt3", netns.name());
+  new_tun.add_route(prefix("0.0.0.0/0"));
+  new_tun.add_route(prefix("::/0"));
+  new_tun.take_over_routes();
+  new_tun.establish();
+  std::string ip = "ip -n " + netns.name() + " -j ";
+  EXPECT_NE(command_output(ip + "route show dev rtt3").find("\"dst\":\"default\""),
+            std::string::npos);
+  EXPECT_NE(command_output(ip + "-6 route show dev rtt3").find("\"dst\":\"default\""),
+            std::string::npos);
+  EXPECT_EQ(command_output(ip + "route show dev rtt2").find("default"), std::string::npos);
+}
+
+TEST(LinuxTunBuilder, WritesTheSearchDomain) {
+  ScopedNetns netns("search");
+  LinuxTunBuilder builder("rtt4", netns.name());
+  builder.add_dns(address("192.0.2.53"));
+  builder.add_search_domain("corp.test");
+  builder.establish();
+  std::string text = command_output("cat /etc/netns/" + netns.name() + "/resolv.conf");
+  EXPECT_NE(text.find("nameserver 192.0.2.53\nsearch corp.test\n"), std::string::npos) << text;
+}
+
 TEST(TunDevice, RejectsANameTooLongForTheKernel) {
   EXPECT_THROW(TunDevice::open("a-name-far-too-long-for-ifnamsiz"), std::runtime_error);
 }
