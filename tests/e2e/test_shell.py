@@ -34,6 +34,14 @@ def describe(r):
             f"{r.stderr.decode(errors='replace')[-5000:]}")
 
 
+def _other_process(name):
+    """A namespace another e2e run on this machine made (rte2e-PID-N with a
+    PID not ours): tests run in parallel by other checkouts come and go."""
+    parts = name.split("-")
+    return (len(parts) == 3 and parts[0] == "rte2e" and parts[1].isdigit()
+            and int(parts[1]) != os.getpid())
+
+
 class Leftovers:
     """Namespaces and /etc/netns entries before vs after."""
 
@@ -45,8 +53,8 @@ class Leftovers:
         # Give an asynchronous cleanup no excuse: it must be done when shell returns.
         ns = set(harness.netns_list())
         etc = set(os.listdir("/etc/netns")) if os.path.isdir("/etc/netns") else set()
-        new_ns = ns - self.ns
-        new_etc = etc - self.etc
+        new_ns = {n for n in ns - self.ns if not _other_process(n)}
+        new_etc = {n for n in etc - self.etc if not _other_process(n)}
         check(not new_ns, f"{what}: namespaces left behind: {sorted(new_ns)}")
         check(not new_etc, f"{what}: /etc/netns entries left behind: {sorted(new_etc)}")
 
