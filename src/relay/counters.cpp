@@ -23,6 +23,7 @@ void for_each_counter(Counters& counters, Visit visit) {
   visit("drop_output_full", counters.drop_output_full);
   visit("tcp_flows_opened", counters.tcp_flows_opened);
   visit("tcp_connect_failed", counters.tcp_connect_failed);
+  visit("tcp_host_drain_expired", counters.tcp_host_drain_expired);
   visit("tcp_out_of_order", counters.tcp_out_of_order);
   visit("udp_flows_opened", counters.udp_flows_opened);
   visit("flows_expired", counters.flows_expired);

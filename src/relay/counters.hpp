@@ -26,6 +26,7 @@ struct Counters {
   // Flows.
   std::uint64_t tcp_flows_opened = 0;
   std::uint64_t tcp_connect_failed = 0;
+  std::uint64_t tcp_host_drain_expired = 0;  // host never took data the device had sent
   std::uint64_t tcp_out_of_order = 0;       // device segments held after a hole
   std::uint64_t udp_flows_opened = 0;
   std::uint64_t flows_expired = 0;

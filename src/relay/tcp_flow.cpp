@@ -21,6 +21,9 @@ constexpr std::uint32_t kMaxInFlightWithoutPeekOffset = 256 * 1024;
 // 3.8.6.2.2) even when the client budget does, so the device may rightly
 // send a little more than the free space. Dropping that would stall it.
 constexpr std::size_t kWindowRoundingSlack = 64 * 1024;
+// How long a flow whose device side has ended waits for the host to take the
+// data already acknowledged to the device before giving up on it.
+constexpr std::chrono::seconds kDrainTimeout{60};
 }  // namespace
 
 TcpFlow::TcpFlow(ClientSession& session, const FlowKey& key, const tcp::Segment& syn)
@@ -144,6 +147,7 @@ std::size_t TcpFlow::deliver_to_host(wire::Bytes data) {
       host_write_blocked_ = true;
     } else if (sent < 0) {
       // The host closed or reset: abort toward the device.
+      host_write_failed_ = true;
       endpoint_.host_reset(session_.now());
       return 0;
     } else {
@@ -168,6 +172,7 @@ void TcpFlow::write_pending_to_host() {
       break;
     }
     if (sent < 0) {
+      host_write_failed_ = true;
       endpoint_.host_reset(session_.now());
       break;
     }
@@ -286,6 +291,8 @@ void TcpFlow::rewind() {
 
 void TcpFlow::on_timer() {
   if (retired_) return;
+  // A closed endpoint has no timers: this is the drain deadline.
+  if (endpoint_.closed()) return pump();
   bool time_wait = endpoint_.state() == tcp::State::TimeWait;
   auto result = endpoint_.on_timer(session_.now());
   if (result.rewind) rewind();
@@ -297,12 +304,27 @@ void TcpFlow::on_timer() {
 
 void TcpFlow::after_activity() {
   if (retired_) return;
-  if (endpoint_.closed()) {
+  bool owed = owes_host();
+  if (owed && (endpoint_.closed() || endpoint_.state() == tcp::State::TimeWait) &&
+      drain_deadline_ == tcp::Time::max())
+    drain_deadline_ = session_.now() + kDrainTimeout;
+  if (owed && session_.now() >= drain_deadline_) {
+    // The host has not read what the device sent for a whole drain timeout:
+    // abort it (RST) rather than let it take the stream for complete.
+    ++session_.mutable_counters().tcp_host_drain_expired;
+    io::set_linger_reset(socket_.get());
     emit_control();
     return finish();
   }
-  if (endpoint_.state() == tcp::State::TimeWait && !lingering_) enter_lingering();
-  auto deadline = endpoint_.deadline();
+  if (endpoint_.closed()) {
+    emit_control();
+    if (!owed) return finish();
+    // Only the host side is left: wait for EPOLLOUT (or the drain deadline).
+    if (!timer_.armed() || timer_.deadline() != drain_deadline_) timer_.arm(drain_deadline_);
+    return;
+  }
+  if (endpoint_.state() == tcp::State::TimeWait && !lingering_ && !owed) enter_lingering();
+  auto deadline = std::min(endpoint_.deadline(), drain_deadline_);
   if (deadline == tcp::Time::max())
     timer_.cancel();
   else if (!timer_.armed() || timer_.deadline() != deadline)

@@ -8,7 +8,8 @@
 // device ACKs it: the host socket's receive queue is the retransmission
 // buffer, and a host socket is read only when the device window and the
 // client output queue both have room.
-// Half-close: device FIN -> shutdown(SHUT_WR) once queued data is written;
+// Half-close: device FIN -> shutdown(SHUT_WR) once queued data is written
+// (the flow outlives its endpoint until then: that data was ACKed);
 // host EOF -> FIN to the device after the data. Resets go both ways.
 #pragma once
 
@@ -35,7 +36,9 @@ class TcpFlow final : public Flow {
   void on_ready(std::uint32_t events) override;
   void pump() override;
   void shut_down() override;
-  bool replaceable_by_syn() const override { return endpoint_.state() == tcp::State::TimeWait; }
+  bool replaceable_by_syn() const override {
+    return endpoint_.state() == tcp::State::TimeWait && !owes_host();
+  }
 
  private:
   void on_connect_done(int result);
@@ -52,6 +55,12 @@ class TcpFlow final : public Flow {
   void rewind();
   void enter_lingering();
   void finish();
+  // Device data acknowledged before the device's FIN and not yet written to
+  // the host: the flow keeps its socket until it is, whatever the endpoint's
+  // state (TIME-WAIT, or CLOSED after LAST-ACK), up to kDrainTimeout.
+  bool owes_host() const {
+    return device_fin_ && !to_host_.empty() && socket_.valid() && !host_write_failed_;
+  }
 
   tcp::Endpoint endpoint_;
   io::Fd socket_;
@@ -64,6 +73,8 @@ class TcpFlow final : public Flow {
   bool device_fin_ = false;       // device FIN consumed; shutdown pending data
   bool host_write_shut_ = false;
   bool host_write_blocked_ = false;
+  bool host_write_failed_ = false;  // the host closed or reset: queued data is lost
+  tcp::Time drain_deadline_ = tcp::Time::max();
   bool host_fin_seen_ = false;    // EPOLLRDHUP: the host will send no more
   bool peek_offset_ = true;       // SO_PEEK_OFF works on this kernel
   bool lingering_ = false;        // in TIME-WAIT: host socket closed, not counted as live

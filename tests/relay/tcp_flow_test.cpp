@@ -69,6 +69,10 @@ class TcpFlowTransfer : public ::testing::TestWithParam<bool> {
     return relay_next;
   }
 
+  // The device fills the relay's buffer for a host that does not read, both
+  // sides close (in either order), then the host reads: every byte arrives.
+  void acknowledged_data_reaches_the_host(bool host_closes_first);
+
   RelayConfig config_;
   io::EventLoop loop_;
   FakeDevice device_;
@@ -189,6 +193,84 @@ TEST_P(TcpFlowTransfer, DeviceFillingTheAdvertisedWindowIsFullyAcked) {
     length = std::min<std::size_t>(window > 4000 ? window / 2 + 7 : window, chunk.size());
   }
   EXPECT_EQ(length, 0u) << "the window never closed";
+}
+
+// Regression (lost the last ~1 MiB of a full-duplex upload under load): data
+// the relay acknowledged before the device's FIN still sits in the flow's
+// queue when the endpoint closes (LAST-ACK acknowledged). The host must still
+// get every byte, then EOF: the flow outlives its endpoint until it drains.
+void TcpFlowTransfer::acknowledged_data_reaches_the_host(bool host_closes_first) {
+  std::uint32_t relay_next = establish();
+  // The host application does not read until the end.
+  auto data = pattern(8 * 1024 * 1024);
+  std::uint32_t seq = kDeviceIss + 1;
+  std::size_t sent = 0;
+  constexpr std::size_t kChunk = 60000;
+  std::uint32_t window = kChunk;
+  // Fill the relay's buffer to within a chunk of its window (a FIN needs a
+  // window that is still open).
+  for (int round = 0; round < 2000 && window >= kChunk && sent + kChunk <= data.size(); ++round) {
+    device_.send_tcp(segment(seq, relay_next, flag::kAck, 4096),
+                     wire::Bytes{data.data() + sent, kChunk});
+    seq += static_cast<std::uint32_t>(kChunk);
+    sent += kChunk;
+    auto ack = next_tcp();
+    ASSERT_TRUE(ack);
+    ASSERT_EQ(ack->ack(), seq) << "bytes left unacknowledged in round " << round;
+    window = static_cast<std::uint32_t>(ack->window()) << relay_shift_;
+  }
+  ASSERT_LT(window, kChunk) << "the window never closed, so nothing waits in the relay";
+  ASSERT_GT(window, 0u);
+  if (!host_closes_first) {
+    // The device ends its side; the host ends its side without reading; the
+    // device acknowledges the relay's FIN: the endpoint is CLOSED.
+    device_.send_tcp(segment(seq, relay_next, flag::kAck | flag::kFin, 4096));
+    ::shutdown(host_.get(), SHUT_WR);
+    auto fin = device_.next_tcp_skipping_pure_acks();
+    ASSERT_TRUE(fin);
+    ASSERT_TRUE(fin->flags() & flag::kFin);
+    ASSERT_EQ(fin->ack(), seq + 1);
+    device_.send_tcp(segment(seq + 1, relay_next + 1, flag::kAck, 4096));
+  } else {
+    // The host ends first, the device acknowledges that FIN, then sends its
+    // own: the endpoint is in TIME-WAIT.
+    ::shutdown(host_.get(), SHUT_WR);
+    auto fin = device_.next_tcp_skipping_pure_acks();
+    ASSERT_TRUE(fin);
+    ASSERT_TRUE(fin->flags() & flag::kFin);
+    device_.send_tcp(segment(seq, relay_next + 1, flag::kAck, 4096));
+    device_.send_tcp(segment(seq, relay_next + 1, flag::kAck | flag::kFin, 4096));
+    auto ack = next_tcp();
+    ASSERT_TRUE(ack);
+    ASSERT_EQ(ack->ack(), seq + 1);
+  }
+  for (int i = 0; i < 20; ++i) loop_.run_once(std::chrono::milliseconds(2));
+  io::set_buffer_sizes(host_.get(), 0, 4 * 1024 * 1024);  // now read it all, quickly
+  std::vector<std::uint8_t> received;
+  bool eof = false;
+  ASSERT_TRUE(device_.run_until(
+      [&] {
+        std::uint8_t buffer[65536];
+        while (true) {
+          long n = ::recv(host_.get(), buffer, sizeof buffer, MSG_DONTWAIT);
+          if (n > 0) received.insert(received.end(), buffer, buffer + n);
+          if (n == 0) eof = true;
+          if (n <= 0) return eof;
+        }
+      },
+      std::chrono::milliseconds(10000)))
+      << "host got " << received.size() << " of " << sent << " bytes and no EOF";
+  ASSERT_EQ(received.size(), sent);
+  EXPECT_TRUE(std::equal(received.begin(), received.end(), data.begin()));
+  EXPECT_EQ(session_->counters().tcp_host_drain_expired, 0u);
+}
+
+TEST_P(TcpFlowTransfer, AcknowledgedDataReachesTheHostAfterLastAck) {
+  acknowledged_data_reaches_the_host(false);
+}
+
+TEST_P(TcpFlowTransfer, AcknowledgedDataReachesTheHostFromTimeWait) {
+  acknowledged_data_reaches_the_host(true);
 }
 
 }  // namespace
