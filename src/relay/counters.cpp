@@ -26,12 +26,23 @@ void for_each_counter(Counters& counters, Visit visit) {
   visit("tcp_out_of_order", counters.tcp_out_of_order);
   visit("udp_flows_opened", counters.udp_flows_opened);
   visit("flows_expired", counters.flows_expired);
+  visit("icmp_flows_opened", counters.icmp_flows_opened);
+  visit("drop_icmp_forbidden", counters.drop_icmp_forbidden);
+  visit("drop_icmp_unsupported", counters.drop_icmp_unsupported);
+  visit("drop_icmp_send", counters.drop_icmp_send);
+  visit("drop_icmp_reply", counters.drop_icmp_reply);
+  visit("icmp_errors_to_device", counters.icmp_errors_to_device);
+  visit("host_errors_unreported", counters.host_errors_unreported);
+  visit("forward_tcp_opened", counters.forward_tcp_opened);
+  visit("forward_udp_opened", counters.forward_udp_opened);
+  visit("drop_forward_no_client", counters.drop_forward_no_client);
+  visit("drop_forward_no_port", counters.drop_forward_no_port);
 }
 }  // namespace
 
 Counters& Counters::operator+=(const Counters& other) {
   Counters copy = other;
-  std::uint64_t values[32];
+  std::uint64_t values[64];
   int index = 0;
   for_each_counter(copy, [&](const char*, std::uint64_t& value) { values[index++] = value; });
   index = 0;

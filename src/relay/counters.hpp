@@ -29,6 +29,20 @@ struct Counters {
   std::uint64_t tcp_out_of_order = 0;       // device segments held after a hole
   std::uint64_t udp_flows_opened = 0;
   std::uint64_t flows_expired = 0;
+  // ICMP (echo through ping sockets, errors toward the device).
+  std::uint64_t icmp_flows_opened = 0;
+  std::uint64_t drop_icmp_forbidden = 0;    // ping socket refused (ping_group_range): answered
+                                            // with "administratively prohibited"
+  std::uint64_t drop_icmp_unsupported = 0;  // device ICMP other than an echo request
+  std::uint64_t drop_icmp_send = 0;         // host ping socket send failed
+  std::uint64_t drop_icmp_reply = 0;        // host ICMP message that is no echo reply
+  std::uint64_t icmp_errors_to_device = 0;  // unreachable / too big sent to the device
+  std::uint64_t host_errors_unreported = 0; // host socket error with no ICMP equivalent
+  // Port forwarding (host -> device).
+  std::uint64_t forward_tcp_opened = 0;
+  std::uint64_t forward_udp_opened = 0;
+  std::uint64_t drop_forward_no_client = 0;  // forwarded connection/datagram, no device
+  std::uint64_t drop_forward_no_port = 0;    // no free relay-side port for a forward
 
   Counters& operator+=(const Counters& other);
   std::string summary() const;  // "name=value ..." for non-zero counters

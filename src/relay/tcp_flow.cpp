@@ -9,6 +9,7 @@
 #include "io/log.hpp"
 #include "relay/address_map.hpp"
 #include "relay/client_session.hpp"
+#include "relay/error_quote.hpp"
 
 namespace rtether::relay {
 
@@ -34,6 +35,26 @@ TcpFlow::TcpFlow(ClientSession& session, const FlowKey& key, const tcp::Segment&
   header_.destination_port = key.source_port;
 }
 
+TcpFlow::TcpFlow(ClientSession& session, const FlowKey& key, io::Fd accepted)
+    : Flow(session, key),
+      endpoint_(tcp::Endpoint::active(session.config().tcp, session.random_iss(), session.now())),
+      socket_(std::move(accepted)),
+      timer_(session.loop(), [this] { on_timer(); }),
+      to_host_(session.config().tcp_flow_buffer + kWindowRoundingSlack) {
+  header_.source = key.destination;
+  header_.destination = key.source;
+  header_.source_port = key.destination_port;
+  header_.destination_port = key.source_port;
+}
+
+void TcpFlow::start_forwarded() {
+  session_.loop().add(socket_.get(), EPOLLIN | EPOLLOUT | EPOLLRDHUP, this);
+  prepare_host_socket();
+  update_receive_space();
+  emit_control();
+  after_activity();
+}
+
 TcpFlow::~TcpFlow() { session_.add_buffered(-static_cast<long>(to_host_.size())); }
 
 void TcpFlow::connect() {
@@ -56,9 +77,40 @@ void TcpFlow::on_connect_done(int result) {
   if (result != 0) {
     ++session_.mutable_counters().tcp_connect_failed;
     endpoint_.on_connect_failed(now);
-    emit_control();
+    // A refused connection is a reset, as the host would send; no route
+    // is an ICMP error, as a router would send (the RST then stays unsent).
+    if (!answer_with_icmp(result)) emit_control();
     return finish();
   }
+  prepare_host_socket();
+  endpoint_.on_connected(now);
+  update_receive_space();
+  emit_control();
+  after_activity();
+}
+
+bool TcpFlow::answer_with_icmp(int result) {
+  auto kind = icmp_error_for(result);
+  if (!kind || *kind == wire::IcmpErrorKind::PortUnreachable ||
+      *kind == wire::IcmpErrorKind::PacketTooBig)
+    return false;
+  // Quote the device's SYN, rebuilt from the flow (the device matches the
+  // error to its connection by addresses, ports and sequence number).
+  wire::TcpSegmentHeader syn;
+  syn.source = key_.source;
+  syn.destination = key_.destination;
+  syn.source_port = key_.source_port;
+  syn.destination_port = key_.destination_port;
+  syn.seq = endpoint_.rcv_nxt() - 1;
+  syn.flags = wire::tcp_flag::kSyn;
+  std::uint8_t quote[wire::kIpv6Header + wire::kTcpMinHeader];
+  std::size_t length = wire::build_tcp(wire::MutableBytes{quote, sizeof quote}, syn, {});
+  if (length == 0) return false;
+  session_.send_icmp_error(*kind, 0, key_.destination, key_.source, wire::Bytes{quote, length});
+  return true;
+}
+
+void TcpFlow::prepare_host_socket() {
   io::set_no_delay(socket_.get());
   if (!session_.config().use_peek_offset) {
     peek_offset_ = false;
@@ -73,10 +125,6 @@ void TcpFlow::on_connect_done(int result) {
                 "host-to-device TCP uses a slower path");
     }
   }
-  endpoint_.on_connected(now);
-  update_receive_space();
-  emit_control();
-  after_activity();
 }
 
 void TcpFlow::on_ready(std::uint32_t events) {

@@ -34,9 +34,19 @@ bool UdpFlow::open() {
     return false;
   }
   socket_ = std::move(fd);
+  start();
+  return true;
+}
+
+void UdpFlow::adopt(io::Fd socket) {
+  socket_ = std::move(socket);
+  start();
+}
+
+void UdpFlow::start() {
+  io::enable_error_queue(socket_.get(), key_.source.version);
   session_.loop().add(socket_.get(), EPOLLIN, this);
   timer_.arm(last_activity_ + session_.config().udp_idle_timeout);
-  return true;
 }
 
 void UdpFlow::on_device_packet(const wire::IpPacket& packet) {
@@ -47,17 +57,21 @@ void UdpFlow::on_device_packet(const wire::IpPacket& packet) {
     return;
   }
   last_activity_ = session_.now();
+  quote_.remember(packet);
   long sent = io::send_some(socket_.get(), udp->payload());
   if (sent < 0) {
-    // ECONNREFUSED reports an earlier ICMP port unreachable; the datagram is
-    // not retried (UDP semantics), only counted.
+    // ECONNREFUSED reports an earlier ICMP port unreachable (already sent
+    // on to the device); the datagram is not retried (UDP semantics).
     ++session_.mutable_counters().drop_udp_send;
     log::debug("{}: send failed: {}", key_.to_string(), io::error_text(static_cast<int>(sent)));
+    if (sent != -ECONNREFUSED)
+      report_send_failure(session_, socket_.get(), key_, quote_, static_cast<int>(sent));
   }
 }
 
 void UdpFlow::on_ready(std::uint32_t events) {
   if (retired_) return;
+  if (events & EPOLLERR) report_host_errors(session_, socket_.get(), key_, quote_);
   if (events & (EPOLLIN | EPOLLERR)) readable_ = true;
   pump();
 }
@@ -76,10 +90,27 @@ void UdpFlow::pump() {
       readable_ = false;
       return;
     }
-    if (got < 0) continue;  // a queued ICMP error (ECONNREFUSED); the next read goes on
+    if (got < 0) {
+      // A pending ICMP error (ECONNREFUSED, ...): its details wait in the
+      // error queue; the next read goes on.
+      report_host_errors(session_, socket_.get(), key_, quote_);
+      continue;
+    }
     last_activity_ = session_.now();
     session_.commit(wire::write_udp_headers(room, header_, static_cast<std::size_t>(got)));
   }
+}
+
+void UdpFlow::send_to_device(wire::Bytes payload) {
+  if (retired_) return;
+  std::size_t header_size = wire::udp_header_size(header_.source.version);
+  auto room = session_.reserve(header_size + payload.size(), false);
+  if (room.empty()) {
+    ++session_.mutable_counters().drop_output_full;
+    return;
+  }
+  last_activity_ = session_.now();
+  session_.commit(wire::build_udp(room, header_, payload));
 }
 
 void UdpFlow::on_timer() {

@@ -3,10 +3,16 @@
 // boundaries are kept both ways; replies are read only when the client's
 // output queue has room for a whole datagram. Expires after
 // config.udp_idle_timeout without traffic either way.
+// ICMP errors the host socket receives (IP_RECVERR: port unreachable, too
+// big, ...) go back to the device quoting its last datagram, so that a
+// connected device socket sees ECONNREFUSED as it would on a real network.
+// A forwarded association (rtether relay --forward udp:...) adopts a socket
+// bound to the forward's host port and connected to the host peer.
 #pragma once
 
 #include "io/event_loop.hpp"
 #include "io/socket.hpp"
+#include "relay/error_quote.hpp"
 #include "relay/flow.hpp"
 #include "wire/packet_builder.hpp"
 
@@ -18,6 +24,11 @@ class UdpFlow final : public Flow {
 
   // Creates and connects the host socket; false (and nothing registered) on failure.
   bool open();
+  // Takes an already bound and connected socket (port forwarding).
+  void adopt(io::Fd socket);
+  // A datagram read elsewhere (a forward's listening socket) to the device;
+  // dropped and counted when the output queue has no room.
+  void send_to_device(wire::Bytes payload);
 
   void on_device_packet(const wire::IpPacket& packet) override;
   void on_ready(std::uint32_t events) override;
@@ -27,10 +38,12 @@ class UdpFlow final : public Flow {
  private:
   void on_timer();
   void finish();
+  void start();
 
   io::Fd socket_;
   io::Timer timer_;
   wire::UdpDatagramHeader header_;  // toward the device
+  ErrorQuote quote_;                // start of the device's last datagram
   io::Time last_activity_;
   bool readable_ = false;
 };
