@@ -1,0 +1,230 @@
+// Engine tests for host -> device port forwarding: a forwarded TCP flow opens
+// the device side itself (SYN from the host alias), bridges data both ways
+// and passes resets on; a forwarded UDP association carries datagrams both
+// ways; forwards go to the address the device sends from.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <gtest/gtest.h>
+
+#include <cerrno>
+#include <string>
+
+#include "io/datagram.hpp"
+#include "relay/client_session.hpp"
+#include "relay/fake_device.hpp"
+
+namespace rtether::relay {
+namespace {
+
+using testing::address;
+using testing::FakeDevice;
+using testing::HostListener;
+namespace flag = wire::tcp_flag;
+
+wire::Bytes bytes_of(const std::string& text) {
+  return {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()};
+}
+
+class PortForwardTest : public ::testing::Test {
+ protected:
+  PortForwardTest() {
+    session_ = std::make_unique<ClientSession>(loop_, device_.take_relay_end(), 3, config_,
+                                               [](std::uint32_t) {});
+    session_->start();
+  }
+
+  // A host connection: `peer` is the host application's end, the returned
+  // fd the relay's accepted end.
+  io::Fd host_connection(io::Fd& peer) {
+    HostListener listener;
+    auto [fd, result] = io::connect_nonblocking(SOCK_STREAM, {address("127.0.0.1"), listener.port});
+    EXPECT_TRUE(result == 0 || result == -EINPROGRESS);
+    peer = std::move(fd);
+    io::Fd accepted;
+    device_.run_until([&] {
+      accepted = listener.accept_one();
+      return accepted.valid();
+    });
+    return accepted;
+  }
+
+  std::string read_host(int fd, std::size_t want) {
+    std::string text;
+    device_.run_until([&] {
+      char buffer[4096];
+      long got = ::recv(fd, buffer, sizeof buffer, MSG_DONTWAIT);
+      if (got > 0) text.append(buffer, static_cast<std::size_t>(got));
+      return text.size() >= want;
+    });
+    return text;
+  }
+
+  RelayConfig config_;
+  io::EventLoop loop_;
+  FakeDevice device_{loop_};
+  std::unique_ptr<ClientSession> session_;
+};
+
+TEST_F(PortForwardTest, TcpOpensTheDeviceSideAndBridgesBothWays) {
+  io::Fd peer;
+  ASSERT_TRUE(session_->open_forwarded_tcp(host_connection(peer), 8080));
+  auto syn = device_.next_tcp();
+  ASSERT_TRUE(syn);
+  EXPECT_EQ(syn->flags(), flag::kSyn);
+  EXPECT_EQ(syn->destination_port(), 8080);
+  EXPECT_GE(syn->source_port(), 49152);
+  EXPECT_TRUE(syn->options().mss);
+  EXPECT_TRUE(syn->options().window_scale);
+  const std::uint16_t relay_port = syn->source_port();
+  const std::uint32_t iss = syn->seq();
+
+  // The device's server accepts: SYN-ACK from 10.0.0.2:8080 to 10.0.2.2.
+  wire::TcpSegmentHeader answer;
+  answer.source = address("10.0.0.2");
+  answer.destination = address("10.0.2.2");
+  answer.source_port = 8080;
+  answer.destination_port = relay_port;
+  answer.seq = 7000;
+  answer.ack = iss + 1;
+  answer.flags = flag::kSyn | flag::kAck;
+  answer.window = 65535;
+  answer.mss = 1460;
+  device_.send_tcp(answer);
+  auto ack = device_.next_tcp();
+  ASSERT_TRUE(ack);
+  EXPECT_EQ(ack->flags(), flag::kAck);
+  EXPECT_EQ(ack->ack(), 7001u);
+  EXPECT_EQ(session_->counters().forward_tcp_opened, 1u);
+
+  // Host -> device.
+  ASSERT_EQ(::send(peer.get(), "hello", 5, MSG_NOSIGNAL), 5);
+  auto data = device_.next_tcp_skipping_pure_acks();
+  ASSERT_TRUE(data);
+  EXPECT_EQ(std::string(data->payload().begin(), data->payload().end()), "hello");
+  EXPECT_EQ(data->seq(), iss + 1);
+
+  // Device -> host, acknowledging the host's bytes.
+  answer.flags = flag::kAck | flag::kPsh;
+  answer.seq = 7001;
+  answer.ack = iss + 6;
+  answer.mss.reset();
+  device_.send_tcp(answer, bytes_of("world"));
+  EXPECT_EQ(read_host(peer.get(), 5), "world");
+
+  // The device resets: the host connection is reset too.
+  answer.flags = flag::kRst;
+  answer.seq = 7006;
+  device_.send_tcp(answer);
+  long got = 0;
+  device_.run_until([&] {
+    char buffer[16];
+    got = ::recv(peer.get(), buffer, sizeof buffer, MSG_DONTWAIT);
+    return got == -1 ? errno != EAGAIN : true;
+  });
+  EXPECT_EQ(got, -1);
+  EXPECT_EQ(errno, ECONNRESET);
+  EXPECT_EQ(session_->flow_count(), 0u);
+}
+
+TEST_F(PortForwardTest, TcpRefusedByTheDeviceResetsTheHostConnection) {
+  io::Fd peer;
+  ASSERT_TRUE(session_->open_forwarded_tcp(host_connection(peer), 9));
+  auto syn = device_.next_tcp();
+  ASSERT_TRUE(syn);
+  wire::TcpSegmentHeader refuse;
+  refuse.source = address("10.0.0.2");
+  refuse.destination = address("10.0.2.2");
+  refuse.source_port = 9;
+  refuse.destination_port = syn->source_port();
+  refuse.ack = syn->seq() + 1;
+  refuse.flags = flag::kRst | flag::kAck;
+  device_.send_tcp(refuse);
+  int error = 0;
+  device_.run_until([&] {
+    char buffer[16];
+    long got = ::recv(peer.get(), buffer, sizeof buffer, MSG_DONTWAIT);
+    error = got < 0 ? errno : 0;
+    return got == 0 || (got < 0 && errno != EAGAIN);
+  });
+  EXPECT_EQ(error, ECONNRESET);
+}
+
+TEST_F(PortForwardTest, ForwardsGoToTheAddressTheDeviceSendsFrom) {
+  // A packet from 10.0.0.9 (say, a device configured differently) teaches
+  // the session its address. It goes to a bound host socket, so no error
+  // comes back.
+  io::Fd sink = io::bind_udp({address("127.0.0.1"), 0});
+  sockaddr_in bound{};
+  socklen_t length = sizeof bound;
+  ::getsockname(sink.get(), reinterpret_cast<sockaddr*>(&bound), &length);
+  wire::UdpDatagramHeader hello;
+  hello.source = address("10.0.0.9");
+  hello.destination = address("10.0.2.2");
+  hello.source_port = 1;
+  hello.destination_port = ntohs(bound.sin_port);
+  device_.send_udp(hello, bytes_of("x"));
+  device_.run_until([&] { return session_->counters().packets_from_device > 0; });
+  EXPECT_EQ(session_->device_address(wire::IpVersion::V4), address("10.0.0.9"));
+  EXPECT_EQ(session_->device_address(wire::IpVersion::V6), address("fd00::2"));
+  io::Fd peer;
+  ASSERT_TRUE(session_->open_forwarded_tcp(host_connection(peer), 80));
+  auto syn = device_.next_tcp_skipping_pure_acks();
+  ASSERT_TRUE(syn);
+  auto ip = wire::parse_ip(device_.packets().back());
+  EXPECT_EQ(ip.packet->destination, address("10.0.0.9"));
+}
+
+TEST_F(PortForwardTest, UdpCarriesDatagramsBothWays) {
+  // The forward's port and a host peer.
+  io::Fd listener = io::bind_udp({address("127.0.0.1"), 0});
+  sockaddr_in bound{};
+  socklen_t length = sizeof bound;
+  ::getsockname(listener.get(), reinterpret_cast<sockaddr*>(&bound), &length);
+  io::Endpoint forward{address("127.0.0.1"), ntohs(bound.sin_port)};
+  io::Fd peer = io::bind_udp({address("127.0.0.1"), 0});
+  length = sizeof bound;
+  ::getsockname(peer.get(), reinterpret_cast<sockaddr*>(&bound), &length);
+  io::Endpoint peer_endpoint{address("127.0.0.1"), ntohs(bound.sin_port)};
+
+  auto [socket, result] = io::open_udp_peer(forward, peer_endpoint);
+  ASSERT_EQ(result, 0);
+  auto key = session_->open_forwarded_udp(std::move(socket), 5353, bytes_of("query"));
+  ASSERT_TRUE(key);
+  auto packet = device_.next_packet();
+  ASSERT_TRUE(packet);
+  auto ip = wire::parse_ip(*packet);
+  auto udp = wire::UdpView::parse(ip.packet->payload);
+  ASSERT_TRUE(udp);
+  EXPECT_EQ(ip.packet->source, address("10.0.2.2"));
+  EXPECT_EQ(udp->destination_port(), 5353);
+  EXPECT_EQ(std::string(udp->payload().begin(), udp->payload().end()), "query");
+
+  // A later datagram that still reached the listening socket.
+  EXPECT_TRUE(session_->forward_udp_datagram(*key, bytes_of("again")));
+  auto second = device_.next_packet();
+  ASSERT_TRUE(second);
+
+  // The device answers; the peer gets it from the forward's port.
+  wire::UdpDatagramHeader reply;
+  reply.source = address("10.0.0.2");
+  reply.destination = address("10.0.2.2");
+  reply.source_port = 5353;
+  reply.destination_port = udp->source_port();
+  device_.send_udp(reply, bytes_of("answer"));
+  std::string text;
+  io::Endpoint from;
+  device_.run_until([&] {
+    std::uint8_t buffer[100];
+    long got = io::recv_from(peer.get(), wire::MutableBytes{buffer, sizeof buffer}, from);
+    if (got > 0) text.assign(reinterpret_cast<char*>(buffer), static_cast<std::size_t>(got));
+    return !text.empty();
+  });
+  EXPECT_EQ(text, "answer");
+  EXPECT_EQ(from.port, forward.port);
+  EXPECT_EQ(session_->counters().forward_udp_opened, 1u);
+}
+
+}  // namespace
+}  // namespace rtether::relay
