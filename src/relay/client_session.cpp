@@ -33,8 +33,6 @@ constexpr int kForwardPortAttempts = 64;
 constexpr std::uint32_t kDefaultDeviceV4 = 0x0A000002;  // 10.0.0.2
 constexpr std::array<std::uint8_t, 16> kDefaultDeviceV6 = {0xfd, 0, 0, 0, 0, 0, 0, 0,
                                                            0,    0, 0, 0, 0, 0, 0, 2};
-constexpr std::array<std::uint8_t, 16> kHostAliasV6 = {0xfd, 0, 0, 0, 0, 0, 0, 0,
-                                                       0,    0, 0, 0, 0, 2, 0, 2};
 
 // Said once per process, as the issue asks: every ping would repeat it.
 bool ping_forbidden_logged = false;
@@ -298,13 +296,18 @@ std::optional<FlowKey> ClientSession::forward_key(std::uint16_t device_port, std
 }
 
 bool ClientSession::open_forwarded_tcp(io::Fd accepted, std::uint16_t device_port) {
-  if (closed_) return false;
+  // Refused: the host application sees a reset, not a clean end.
+  auto refuse = [&accepted] {
+    io::set_linger_reset(accepted.get());
+    return false;
+  };
+  if (closed_) return refuse();
   if (live_flow_count() >= config_.max_flows_per_client) {
     ++counters_.drop_flow_limit;
-    return false;
+    return refuse();
   }
   auto key = forward_key(device_port, wire::ip_protocol::kTcp);
-  if (!key) return false;
+  if (!key) return refuse();
   auto flow = std::make_unique<TcpFlow>(*this, *key, std::move(accepted));
   auto* raw = flow.get();
   flows_.emplace(*key, std::move(flow));
