@@ -197,8 +197,13 @@ void ClientSession::handle_udp(const wire::IpPacket& packet) {
       return;
     }
     auto flow = std::make_unique<UdpFlow>(*this, key);
-    if (!flow->open()) {
+    if (int error = flow->open(); error != 0) {
+      // No route (connect() of a datagram socket routes): tell the device
+      // as a router would; the datagram is lost either way.
       ++counters_.drop_udp_send;
+      auto kind = icmp_error_for(error);
+      if (kind && *kind != wire::IcmpErrorKind::PacketTooBig && wire::may_answer_with_error(packet))
+        send_icmp_error(*kind, 0, packet.destination, packet.source, packet.packet);
       return;
     }
     ++counters_.udp_flows_opened;

@@ -26,16 +26,16 @@ UdpFlow::UdpFlow(ClientSession& session, const FlowKey& key)
   last_activity_ = session.now();
 }
 
-bool UdpFlow::open() {
+int UdpFlow::open() {
   io::Endpoint target{host_destination(key_.destination), key_.destination_port};
   auto [fd, result] = io::connect_nonblocking(SOCK_DGRAM, target);
   if (result != 0) {
     log::debug("{}: cannot open: {}", key_.to_string(), io::error_text(result));
-    return false;
+    return result;
   }
   socket_ = std::move(fd);
   start();
-  return true;
+  return 0;
 }
 
 void UdpFlow::adopt(io::Fd socket) {

@@ -22,8 +22,8 @@ class UdpFlow final : public Flow {
  public:
   UdpFlow(ClientSession& session, const FlowKey& key);
 
-  // Creates and connects the host socket; false (and nothing registered) on failure.
-  bool open();
+  // Creates and connects the host socket: 0, or -errno (nothing registered).
+  int open();
   // Takes an already bound and connected socket (port forwarding).
   void adopt(io::Fd socket);
   // A datagram read elsewhere (a forward's listening socket) to the device;
