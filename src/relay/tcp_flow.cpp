@@ -335,8 +335,12 @@ void TcpFlow::rewind() {
 void TcpFlow::on_timer() {
   if (retired_) return;
   bool time_wait = endpoint_.state() == tcp::State::TimeWait;
+  bool syn_sent = endpoint_.state() == tcp::State::SynSent;
   auto result = endpoint_.on_timer(session_.now());
   if (result.rewind) rewind();
+  // A forwarded connection the device never answered: the host application
+  // sees a reset, as for a refused one.
+  if (syn_sent && endpoint_.closed() && socket_.valid()) io::set_linger_reset(socket_.get());
   // The end of TIME-WAIT is a normal close; anything else closing on a timer
   // (connect, idle, closing timeouts, SYN-ACK retries) is an expiry.
   if (endpoint_.closed() && !time_wait) ++session_.mutable_counters().flows_expired;

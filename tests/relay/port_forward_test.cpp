@@ -151,6 +151,34 @@ TEST_F(PortForwardTest, TcpRefusedByTheDeviceResetsTheHostConnection) {
   EXPECT_EQ(error, ECONNRESET);
 }
 
+TEST_F(PortForwardTest, TcpToASilentDeviceResendsTheSynThenResetsTheHost) {
+  // A session of its own whose SYN timeouts are short (declared before it).
+  RelayConfig config;
+  config.tcp.syn_ack_timeout = std::chrono::milliseconds(50);
+  config.tcp.syn_ack_retries = 1;
+  FakeDevice device{loop_};
+  ClientSession session(loop_, device.take_relay_end(), 4, config, [](std::uint32_t) {});
+  session.start();
+  io::Fd peer;
+  io::Fd accepted = host_connection(peer);
+  ASSERT_TRUE(session.open_forwarded_tcp(std::move(accepted), 8080));
+  auto first = device.next_tcp();
+  auto again = device.next_tcp();
+  ASSERT_TRUE(first && again);
+  EXPECT_EQ(again->flags(), flag::kSyn);
+  EXPECT_EQ(again->seq(), first->seq());
+  int error = 0;
+  device.run_until([&] {
+    char buffer[8];
+    long got = ::recv(peer.get(), buffer, sizeof buffer, MSG_DONTWAIT);
+    error = got < 0 ? errno : 0;
+    return got == 0 || (got < 0 && errno != EAGAIN);
+  });
+  EXPECT_EQ(error, ECONNRESET);
+  EXPECT_EQ(session.flow_count(), 0u);
+  EXPECT_EQ(session.counters().flows_expired, 1u);
+}
+
 TEST_F(PortForwardTest, ForwardsGoToTheAddressTheDeviceSendsFrom) {
   // A packet from 10.0.0.9 (say, a device configured differently) teaches
   // the session its address. It goes to a bound host socket, so no error
