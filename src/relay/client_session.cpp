@@ -4,13 +4,9 @@
 #include <sys/epoll.h>
 
 #include <algorithm>
-#include <array>
-#include <cerrno>
 
 #include "io/log.hpp"
 #include "relay/error_quote.hpp"
-#include "relay/address_map.hpp"
-#include "relay/icmp_flow.hpp"
 #include "relay/tcp_flow.hpp"
 #include "relay/udp_flow.hpp"
 #include "wire/packet_builder.hpp"
@@ -23,19 +19,6 @@ namespace {
 // waiting for the end of the loop iteration: keeps the pipe to the client full.
 constexpr std::size_t kEagerFlushBytes = 128 * 1024;
 constexpr int kClientSocketBuffer = 4 * 1024 * 1024;  // as the Linux client asks on its side
-// Relay-side ports of forwarded flows: the IANA dynamic range (RFC 6335 6).
-constexpr std::uint16_t kForwardPortFirst = 49152;
-constexpr std::uint32_t kForwardPortCount = 65536 - kForwardPortFirst;
-// Ports tried per new forwarded flow before giving up (counted).
-constexpr int kForwardPortAttempts = 64;
-// The device's addresses until it sends a packet: what Gnirehtet's app and
-// the Linux client configure.
-constexpr std::uint32_t kDefaultDeviceV4 = 0x0A000002;  // 10.0.0.2
-constexpr std::array<std::uint8_t, 16> kDefaultDeviceV6 = {0xfd, 0, 0, 0, 0, 0, 0, 0,
-                                                           0,    0, 0, 0, 0, 0, 0, 2};
-
-// Said once per process, as the issue asks: every ping would repeat it.
-bool ping_forbidden_logged = false;
 }  // namespace
 
 ClientSession::ClientSession(io::EventLoop& loop, io::Fd socket, std::uint32_t id,
@@ -210,140 +193,6 @@ void ClientSession::handle_udp(const wire::IpPacket& packet) {
     found = flows_.emplace(key, std::move(flow)).first;
   }
   found->second->on_device_packet(packet);
-}
-
-void ClientSession::handle_icmp(const wire::IpPacket& packet) {
-  auto icmp = wire::IcmpView::parse(packet.payload);
-  if (!icmp) {
-    ++counters_.drop_bad_transport;
-    return;
-  }
-  const std::uint8_t request = packet.version == wire::IpVersion::V4
-                                   ? wire::icmp_type::kEchoRequest
-                                   : wire::icmp_type::kV6EchoRequest;
-  // Echo replies, errors about relay packets, neighbour discovery, ...: the
-  // relay has no use for them.
-  if (icmp->type() != request || icmp->code() != 0) {
-    ++counters_.drop_icmp_unsupported;
-    return;
-  }
-  FlowKey key{packet.source, packet.destination, icmp->echo_identifier(), 0, packet.protocol};
-  auto found = flows_.find(key);
-  if (found == flows_.end()) {
-    if (live_flow_count() >= config_.max_flows_per_client) {
-      ++counters_.drop_flow_limit;
-      return;
-    }
-    auto flow = std::make_unique<IcmpFlow>(*this, key);
-    if (int error = flow->open(); error != 0) return refuse_icmp_echo(packet, error);
-    ++counters_.icmp_flows_opened;
-    found = flows_.emplace(key, std::move(flow)).first;
-  }
-  found->second->on_device_packet(packet);
-}
-
-void ClientSession::refuse_icmp_echo(const wire::IpPacket& packet, int error) {
-  auto kind = icmp_error_for(error);
-  if (error == -EACCES || error == -EPERM) {
-    ++counters_.drop_icmp_forbidden;
-    if (!ping_forbidden_logged) {
-      ping_forbidden_logged = true;
-      log::warn("ping from devices is answered with \"administratively prohibited\": this host "
-                "forbids unprivileged ICMP sockets; allow the relay's group with "
-                "sysctl net.ipv4.ping_group_range");
-    }
-  } else {
-    ++counters_.drop_icmp_send;
-    log::debug("client {}: no ping socket to {}: {}", id_, packet.destination.to_string(),
-               io::error_text(error));
-  }
-  if (!kind || !wire::may_answer_with_error(packet)) return;
-  send_icmp_error(*kind, 0, packet.destination, packet.source, packet.packet);
-}
-
-void ClientSession::send_icmp_error(wire::IcmpErrorKind kind, std::uint32_t mtu,
-                                    const wire::IpAddress& from, const wire::IpAddress& to,
-                                    wire::Bytes quote) {
-  if (from.version != to.version) return;
-  auto room = reserve(wire::icmp_error_size(from.version, quote.size()), true);
-  if (room.empty()) return;  // counted by reserve()
-  wire::IcmpErrorHeader header;
-  header.source = from;
-  header.destination = to;
-  header.kind = kind;
-  header.mtu = mtu;
-  std::size_t length = wire::build_icmp_error(room, header, quote);
-  if (length == 0) return;
-  ++counters_.icmp_errors_to_device;
-  commit(length);
-}
-
-wire::IpAddress ClientSession::device_address(wire::IpVersion version) const {
-  if (version == wire::IpVersion::V4) return device_v4_.value_or(wire::IpAddress::v4(kDefaultDeviceV4));
-  return device_v6_.value_or(wire::IpAddress::v6_from(kDefaultDeviceV6.data()));
-}
-
-std::optional<FlowKey> ClientSession::forward_key(std::uint16_t device_port, std::uint8_t protocol) {
-  // Forwarded flows reach the device over IPv4, which every device has
-  // (Gnirehtet's app configures no IPv6), from the host alias.
-  FlowKey key;
-  key.source = device_address(wire::IpVersion::V4);
-  key.destination = wire::IpAddress::v4(kHostLoopbackAliasV4);
-  key.source_port = device_port;
-  key.protocol = protocol;
-  for (int attempt = 0; attempt < kForwardPortAttempts; ++attempt) {
-    key.destination_port = static_cast<std::uint16_t>(kForwardPortFirst + next_forward_port_);
-    next_forward_port_ = static_cast<std::uint16_t>((next_forward_port_ + 1) % kForwardPortCount);
-    if (flows_.find(key) == flows_.end()) return key;
-  }
-  ++counters_.drop_forward_no_port;
-  return std::nullopt;
-}
-
-bool ClientSession::open_forwarded_tcp(io::Fd accepted, std::uint16_t device_port) {
-  // Refused: the host application sees a reset, not a clean end.
-  auto refuse = [&accepted] {
-    io::set_linger_reset(accepted.get());
-    return false;
-  };
-  if (closed_) return refuse();
-  if (live_flow_count() >= config_.max_flows_per_client) {
-    ++counters_.drop_flow_limit;
-    return refuse();
-  }
-  auto key = forward_key(device_port, wire::ip_protocol::kTcp);
-  if (!key) return refuse();
-  auto flow = std::make_unique<TcpFlow>(*this, *key, std::move(accepted));
-  auto* raw = flow.get();
-  flows_.emplace(*key, std::move(flow));
-  ++counters_.forward_tcp_opened;
-  raw->start_forwarded();
-  return true;
-}
-
-std::optional<FlowKey> ClientSession::open_forwarded_udp(io::Fd socket, std::uint16_t device_port,
-                                                         wire::Bytes datagram) {
-  if (closed_) return std::nullopt;
-  if (live_flow_count() >= config_.max_flows_per_client) {
-    ++counters_.drop_flow_limit;
-    return std::nullopt;
-  }
-  auto key = forward_key(device_port, wire::ip_protocol::kUdp);
-  if (!key) return std::nullopt;
-  auto flow = std::make_unique<UdpFlow>(*this, *key);
-  auto* raw = flow.get();
-  flows_.emplace(*key, std::move(flow));
-  ++counters_.forward_udp_opened;
-  raw->adopt(std::move(socket));
-  raw->send_to_device(datagram);
-  return key;
-}
-
-bool ClientSession::forward_udp_datagram(const FlowKey& key, wire::Bytes datagram) {
-  auto found = flows_.find(key);
-  if (found == flows_.end() || key.protocol != wire::ip_protocol::kUdp) return false;
-  static_cast<UdpFlow*>(found->second.get())->send_to_device(datagram);
-  return true;
 }
 
 void ClientSession::send_stateless_reset(const wire::IpPacket& packet) {
