@@ -240,6 +240,40 @@ def t_unknown_client(env):
     env.assert_alive()
 
 
+BAD_FORWARDS = [
+    ("sctp:1:2", "tcp: or udp:"),
+    ("tcp:0:80", "1 to 65535"),
+    ("tcp:8080", "HOSTPORT:DEVICEPORT"),
+    ("udp:nowhere:1:2", "not an IPv4 or IPv6"),
+    ("tcp:1:2@x", "client id"),
+]
+
+
+def t_bad_forwards(rtether):
+    for value, expected in BAD_FORWARDS:
+        r = subprocess.run([rtether, "relay", "-p", str(harness.free_tcp_port()),
+                            "--forward", value], capture_output=True, text=True, timeout=20)
+        check(r.returncode == 2, f"--forward {value}: exit {r.returncode}, expected 2 "
+                                 f"({r.stderr.strip()!r})")
+        check("--forward" in r.stderr and expected in r.stderr,
+              f"--forward {value}: stderr {r.stderr.strip()!r} does not say {expected!r}")
+    # A forward port already in use is a start-up failure naming it (exit 1).
+    for kind, proto in ((socket.SOCK_STREAM, "tcp"), (socket.SOCK_DGRAM, "udp")):
+        blocker = socket.socket(socket.AF_INET, kind)
+        blocker.bind(("127.0.0.1", 0))
+        if kind == socket.SOCK_STREAM:
+            blocker.listen()
+        port = blocker.getsockname()[1]
+        try:
+            r = subprocess.run([rtether, "relay", "-p", str(harness.free_tcp_port()), "--forward",
+                                f"{proto}:{port}:80"], capture_output=True, text=True, timeout=20)
+        finally:
+            blocker.close()
+        check(r.returncode == 1, f"{proto} forward on a used port: exit {r.returncode}")
+        check(f"127.0.0.1:{port}" in r.stderr and "in use" in r.stderr,
+              f"{proto} forward on a used port said {r.stderr.strip()!r}")
+
+
 def with_forwards(fn):
     def wrapper(rtether):
         tcp_port = harness.free_tcp_port()
@@ -270,4 +304,5 @@ if __name__ == "__main__":
         (f"forward udp: {UDP_PEERS} host peers, datagrams exact", with_forwards(t_udp)),
         ("forward tcp to a closed device port resets", with_forwards(t_closed_device_port)),
         ("forward to a client id not connected resets", with_forwards(t_unknown_client)),
+        ("bad --forward values exit 2; a used port exits 1", t_bad_forwards),
     ])
