@@ -32,7 +32,12 @@ std::pair<Fd, int> open_ping_socket(const Endpoint& to) {
     std::memcpy(&sin6->sin6_addr, to.address.bytes.data(), 16);
     length = sizeof(sockaddr_in6);
   }
-  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&storage), length) < 0) return {Fd{}, -errno};
+  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&storage), length) < 0) {
+    // connect() says EACCES for a broadcast destination: keep that apart
+    // from socket()'s EACCES (ping_group_range).
+    const int error = errno;
+    return {Fd{}, error == EACCES ? -EPERM : -error};
+  }
   return {std::move(fd), 0};
 }
 

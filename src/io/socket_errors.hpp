@@ -14,7 +14,8 @@ namespace rtether::io {
 // socket(SOCK_DGRAM, IPPROTO_ICMP or IPPROTO_ICMPV6), non-blocking, with the
 // error queue on, connected to `to` (port ignored). The kernel fills in the
 // echo identifier and checksum. Returns the fd and 0, or an invalid fd and
-// -errno: -EACCES when net.ipv4.ping_group_range excludes our group.
+// -errno: -EACCES when net.ipv4.ping_group_range excludes our group, -EPERM
+// for a broadcast destination.
 std::pair<Fd, int> open_ping_socket(const Endpoint& to);
 
 // IP_RECVERR (IPv4) or IPV6_RECVERR (IPv6) on a datagram socket; 0 or -errno.

@@ -48,7 +48,7 @@ void ClientSession::handle_icmp(const wire::IpPacket& packet) {
 
 void ClientSession::refuse_icmp_echo(const wire::IpPacket& packet, int error) {
   auto kind = icmp_error_for(error);
-  if (error == -EACCES || error == -EPERM) {
+  if (error == -EACCES) {
     ++counters_.drop_icmp_forbidden;
     if (!ping_forbidden_logged) {
       ping_forbidden_logged = true;
