@@ -4,7 +4,8 @@ and `udp:...`. Echo servers run inside the test's namespace (the device);
 the test connects from the host to 127.0.0.1:HOSTPORT. Checked: many
 concurrent TCP connections echoed byte-exact, a large one-way transfer
 byte-exact both ways, UDP datagrams from many host peers echoed exactly
-(boundaries kept), a closed device port resets the host connection, and a
+(boundaries kept), the same on an IPv6 host address ([::1]), a closed device
+port resets the host connection, and a
 forward naming a client id that is not connected resets too."""
 
 import concurrent.futures
@@ -87,9 +88,9 @@ class DeviceServers:
         self.popen.stdout.close()
 
 
-def echo_once(port, index):
+def echo_once(port, index, host="127.0.0.1"):
     data = harness.deterministic_bytes(BYTES_PER_CONNECTION, 1000 + index)
-    with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
+    with socket.create_connection((host, port), timeout=30) as s:
         s.settimeout(60)
         received = bytearray()
 
@@ -112,13 +113,14 @@ def t_tcp_many(env):
     try:
         t0 = time.monotonic()
         with concurrent.futures.ThreadPoolExecutor(CONNECTIONS) as pool:
-            results = list(pool.map(lambda i: echo_once(env.forward_tcp, i), range(CONNECTIONS)))
+            results = list(pool.map(lambda i: echo_once(env.forward_tcp, i, env.forward_host),
+                                    range(CONNECTIONS)))
         secs = time.monotonic() - t0
         log(f"{CONNECTIONS} concurrent connections x {BYTES_PER_CONNECTION} bytes echoed "
             f"in {secs:.2f}s; exact: {sum(results)}")
         check(all(results), f"{results.count(False)} of {CONNECTIONS} echoes differ")
         # A second round on the same forward: relay-side ports are reused cleanly.
-        results = [echo_once(env.forward_tcp, 500 + i) for i in range(8)]
+        results = [echo_once(env.forward_tcp, 500 + i, env.forward_host) for i in range(8)]
         check(all(results), "sequential echoes after the concurrent round differ")
     finally:
         servers.close()
@@ -176,8 +178,8 @@ def t_tcp_large(env):
     env.assert_alive()
 
 
-def udp_peer(port, index):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+def udp_peer(port, index, host="127.0.0.1"):
+    s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_DGRAM)
     s.settimeout(2)
     outcome = []
     try:
@@ -185,12 +187,12 @@ def udp_peer(port, index):
             data = harness.deterministic_bytes(size, index * 100 + size)
             ok = False
             for attempt in range(3):
-                s.sendto(data, ("127.0.0.1", port))
+                s.sendto(data, (host, port))
                 try:
                     got, peer = s.recvfrom(65535)
                 except socket.timeout:
                     continue
-                ok = got == data and peer == ("127.0.0.1", port)
+                ok = got == data and peer[:2] == (host, port)
                 break
             outcome.append(ok)
     finally:
@@ -202,7 +204,8 @@ def t_udp(env):
     servers = DeviceServers(env)
     try:
         with concurrent.futures.ThreadPoolExecutor(UDP_PEERS) as pool:
-            results = list(pool.map(lambda i: udp_peer(env.forward_udp, i), range(UDP_PEERS)))
+            results = list(pool.map(lambda i: udp_peer(env.forward_udp, i, env.forward_host),
+                                    range(UDP_PEERS)))
         log(f"{UDP_PEERS} UDP peers, sizes {UDP_SIZES}: exact for {sum(results)}")
         check(all(results), f"{results.count(False)} of {UDP_PEERS} UDP peers got wrong echoes")
     finally:
@@ -274,18 +277,23 @@ def t_bad_forwards(rtether):
               f"{proto} forward on a used port said {r.stderr.strip()!r}")
 
 
-def with_forwards(fn):
+def with_forwards(fn, v6=False):
+    """Runs fn(env) with a relay forwarding a TCP and a UDP host port to the
+    device servers (on ::1 when v6), and one TCP port to client id 7."""
+
     def wrapper(rtether):
         tcp_port = harness.free_tcp_port()
         udp_port = free_udp_port()
         missing_port = harness.free_tcp_port()
         while missing_port == tcp_port:
             missing_port = harness.free_tcp_port()
-        args = ["--forward", f"tcp:{tcp_port}:{DEVICE_TCP_PORT}@0",
-                "--forward", f"udp:127.0.0.1:{udp_port}:{DEVICE_UDP_PORT}",
+        bind = "[::1]:" if v6 else ""
+        args = ["--forward", f"tcp:{bind}{tcp_port}:{DEVICE_TCP_PORT}@0",
+                "--forward", f"udp:{bind or '127.0.0.1:'}{udp_port}:{DEVICE_UDP_PORT}",
                 "--forward", f"tcp:{missing_port}:{DEVICE_TCP_PORT}@7"]
 
         def run(env):
+            env.forward_host = "::1" if v6 else "127.0.0.1"
             env.forward_tcp = tcp_port
             env.forward_udp = udp_port
             env.forward_missing = missing_port
@@ -302,6 +310,8 @@ if __name__ == "__main__":
         (f"forward tcp: {CONNECTIONS} concurrent echoes byte-exact", with_forwards(t_tcp_many)),
         ("forward tcp: 16 MiB host -> device, half-close, answer back", with_forwards(t_tcp_large)),
         (f"forward udp: {UDP_PEERS} host peers, datagrams exact", with_forwards(t_udp)),
+        ("forward tcp on [::1]: concurrent echoes byte-exact", with_forwards(t_tcp_many, v6=True)),
+        ("forward udp on [::1]: datagrams exact", with_forwards(t_udp, v6=True)),
         ("forward tcp to a closed device port resets", with_forwards(t_closed_device_port)),
         ("forward to a client id not connected resets", with_forwards(t_unknown_client)),
         ("bad --forward values exit 2; a used port exits 1", t_bad_forwards),
