@@ -12,6 +12,7 @@
 #include <array>
 #include <cstdint>
 #include <cstring>
+#include <optional>
 
 #include "io/socket_errors.hpp"
 #include "relay/flow_key.hpp"

@@ -5,6 +5,8 @@
 
 #include <cerrno>
 
+#include <fmt/core.h>
+
 #include "io/datagram.hpp"
 #include "io/log.hpp"
 #include "relay/client_session.hpp"
