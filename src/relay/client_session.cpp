@@ -29,7 +29,12 @@ ClientSession::ClientSession(io::EventLoop& loop, io::Fd socket, std::uint32_t i
       config_(config),
       on_closed_(std::move(on_closed)),
       output_(config.output_capacity, ByteQueue::WhenEmpty::Keep),
-      random_(std::random_device{}()) {}
+      random_(std::random_device{}()) {
+  // Forwarded flows start at a random relay-side port (of the 16384 in
+  // 49152..65535): after a reconnect the device may still hold the previous
+  // session's connections on the first ports.
+  next_forward_port_ = static_cast<std::uint16_t>(random_() % 16384);
+}
 
 ClientSession::~ClientSession() {
   *alive_ = false;

@@ -109,9 +109,19 @@ Endpoint Endpoint::active(const Config& config, std::uint32_t initial_seq, Time 
 Endpoint::Input Endpoint::on_syn_sent(const Segment& segment, Time now) {
   Input input;
   const bool ack = segment.flags & kAck;
-  // "If SEG.ACK =< ISS or SEG.ACK > SND.NXT": not about our SYN. The RFC
-  // answers with a reset; dropping it is as safe here (our SYN is resent).
-  if (ack && segment.ack != iss_ + 1) return input;
+  // RFC 9293 3.10.7.3: "If SEG.ACK =< ISS or SEG.ACK > SND.NXT", the
+  // segment is not about our SYN: a RST is dropped, anything else answered
+  // <SEQ=SEG.ACK><CTL=RST> and we keep waiting. This is what clears a stale
+  // connection the device still holds on the same ports (its challenge ACK
+  // to our SYN), so that our resent SYN then opens a fresh one.
+  if (ack && segment.ack != iss_ + 1) {
+    if (!(segment.flags & kRst)) {
+      rst_pending_ = true;
+      rst_with_ack_ = false;
+      rst_seq_ = segment.ack;
+    }
+    return input;
+  }
   if (segment.flags & kRst) {
     if (ack) {  // the device has no listener: connection refused
       close();
@@ -337,7 +347,10 @@ void Endpoint::host_reset(Time) {
   if (state_ == State::SynSent) {
     // RFC 9293 3.10.4 ABORT in SYN-SENT: the device may have answered our
     // SYN already; a reset at the sequence number it expects cancels that.
+    // No ACK flag: we have acknowledged nothing, and a SYN-RECEIVED that
+    // checks the ACK field (Linux) would ignore a RST acking 0.
     reset_and_close(iss_ + 1);
+    rst_with_ack_ = false;
     return;
   }
   reset_and_close(state_ == State::Connecting ? 0 : next_seq());
@@ -351,7 +364,9 @@ std::optional<OutSegment> Endpoint::poll(Time now) {
   if (rst_pending_) {
     rst_pending_ = false;
     out.seq = rst_seq_;
-    out.flags = kRst | kAck;
+    out.flags = rst_with_ack_ ? (kRst | kAck) : kRst;
+    if (!rst_with_ack_) out.ack = 0;
+    rst_with_ack_ = true;
     return out;
   }
   if (closed()) return std::nullopt;
@@ -770,6 +785,7 @@ void Endpoint::close() {
 void Endpoint::reset_and_close(std::uint32_t seq) {
   close();
   rst_pending_ = true;
+  rst_with_ack_ = true;
   rst_seq_ = seq;
 }
 

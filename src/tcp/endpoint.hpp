@@ -20,6 +20,8 @@
 //   Endpoint::active() -> SynSent   (SYN with MSS and window scale queued;
 //                                    resent on timeout, doubling)
 //   device SYN-ACK acking our SYN -> Established (ACK queued)
+//   device segment acking something else (a stale connection's challenge
+//   ACK) -> RST <SEQ=SEG.ACK> without ACK queued, still SynSent
 //   device RST acking our SYN, or no answer after config.syn_ack_retries
 //   resends -> Closed (the relay resets the host connection)
 //
@@ -268,6 +270,7 @@ class Endpoint {
   // Pending control segments, returned by poll() in this order.
   bool rst_pending_ = false;
   std::uint32_t rst_seq_ = 0;
+  bool rst_with_ack_ = true;  // false: <SEQ=rst_seq_><CTL=RST> (SYN-SENT answers)
   bool syn_ack_pending_ = false;
   bool syn_pending_ = false;  // active open: our SYN (first or resent)
   bool ack_pending_ = false;

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <cerrno>
+#include <set>
 #include <string>
 
 #include "io/datagram.hpp"
@@ -177,6 +178,73 @@ TEST_F(PortForwardTest, TcpToASilentDeviceResendsTheSynThenResetsTheHost) {
   EXPECT_EQ(error, ECONNRESET);
   EXPECT_EQ(session.flow_count(), 0u);
   EXPECT_EQ(session.counters().flows_expired, 1u);
+}
+
+// Finding: the device may still hold a previous session's connection on
+// the relay-side port; its challenge ACK to our SYN gets a bare RST at the
+// sequence number it acknowledged (RFC 9293 3.10.7.3), and the SYN is resent.
+TEST_F(PortForwardTest, TcpStaleDeviceConnectionIsResetAndTheOpenGoesOn) {
+  config_.tcp.syn_ack_timeout = std::chrono::milliseconds(50);
+  io::Fd peer;
+  ASSERT_TRUE(session_->open_forwarded_tcp(host_connection(peer), 8080));
+  auto syn = device_.next_tcp();
+  ASSERT_TRUE(syn);
+  const std::uint16_t relay_port = syn->source_port();
+  const std::uint32_t iss = syn->seq();
+  wire::TcpSegmentHeader challenge;
+  challenge.source = address("10.0.0.2");
+  challenge.destination = address("10.0.2.2");
+  challenge.source_port = 8080;
+  challenge.destination_port = relay_port;
+  challenge.seq = 5555;
+  challenge.ack = iss + 100000;  // the old connection's snd_nxt
+  challenge.flags = flag::kAck;
+  challenge.window = 65535;
+  device_.send_tcp(challenge);
+  auto rst = device_.next_tcp();
+  ASSERT_TRUE(rst);
+  EXPECT_EQ(rst->flags(), flag::kRst);
+  EXPECT_EQ(rst->seq(), iss + 100000);
+  EXPECT_EQ(rst->destination_port(), 8080);
+  // The open goes on: the SYN is resent and a real SYN-ACK completes it.
+  auto again = device_.next_tcp();
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->flags(), flag::kSyn);
+  EXPECT_EQ(again->seq(), iss);
+  challenge.seq = 9000;
+  challenge.ack = iss + 1;
+  challenge.flags = flag::kSyn | flag::kAck;
+  device_.send_tcp(challenge);
+  auto ack = device_.next_tcp();
+  ASSERT_TRUE(ack);
+  EXPECT_EQ(ack->flags(), flag::kAck);
+  EXPECT_EQ(ack->ack(), 9001u);
+}
+
+// A reconnecting client gets a new session; its forwarded flows must not
+// start on the ports the previous session used first.
+TEST_F(PortForwardTest, ForwardedPortsStartAtARandomOffsetPerSession) {
+  std::set<std::uint16_t> first_ports;
+  for (int i = 0; i < 4; ++i) {
+    FakeDevice device{loop_};
+    ClientSession session(loop_, device.take_relay_end(), 10 + i, config_, [](std::uint32_t) {});
+    session.start();
+    io::Fd peer;
+    HostListener listener;
+    auto [fd, result] = io::connect_nonblocking(SOCK_STREAM, {address("127.0.0.1"), listener.port});
+    ASSERT_TRUE(result == 0 || result == -EINPROGRESS);
+    io::Fd accepted;
+    device.run_until([&] {
+      accepted = listener.accept_one();
+      return accepted.valid();
+    });
+    ASSERT_TRUE(session.open_forwarded_tcp(std::move(accepted), 80));
+    auto syn = device.next_tcp();
+    ASSERT_TRUE(syn);
+    EXPECT_GE(syn->source_port(), 49152);
+    first_ports.insert(syn->source_port());
+  }
+  EXPECT_GT(first_ports.size(), 1u);  // all four equal: p = 16384^-3
 }
 
 TEST_F(PortForwardTest, ForwardsGoToTheAddressTheDeviceSendsFrom) {

@@ -88,13 +88,50 @@ TEST(TcpEndpointSynSent, RstAcknowledgingOurSynIsConnectionRefused) {
 TEST(TcpEndpointSynSent, SegmentsNotAboutOurSynAreIgnored) {
   Endpoint endpoint = syn_sent();
   drain(endpoint, kStart);
-  // Wrong ACK, a RST without ACK, a bare ACK, a bare SYN (simultaneous open).
-  EXPECT_FALSE(endpoint.on_segment(device_syn_ack(kIss + 7), kStart).reset);
+  // A RST without ACK, a RST acking something else, a bare ACK, a bare SYN
+  // (simultaneous open).
   EXPECT_FALSE(endpoint.on_segment(device_segment(0, 0, kRst, 0), kStart).reset);
+  EXPECT_FALSE(endpoint.on_segment(device_segment(0, kIss + 9, kRst | kAck, 0), kStart).reset);
   endpoint.on_segment(device_segment(kIrs, kIss + 1, kAck, 1000), kStart);
   endpoint.on_segment(device_segment(kIrs, 0, kSyn, 1000), kStart);
   EXPECT_EQ(endpoint.state(), State::SynSent);
   EXPECT_TRUE(drain(endpoint, kStart).empty());
+}
+
+// RFC 9293 3.10.7.3: an ACK of something other than our SYN (here the
+// challenge ACK of a stale connection the device still holds on these ports)
+// is answered <SEQ=SEG.ACK><CTL=RST>, without ACK, and the open goes on: the
+// resent SYN then opens a fresh connection.
+TEST(TcpEndpointSynSent, ForeignAckIsAnsweredWithABareResetAndTheOpenGoesOn) {
+  Config config;
+  config.syn_ack_timeout = 1s;
+  Endpoint endpoint = syn_sent(config);
+  drain(endpoint, kStart);
+  constexpr std::uint32_t kStaleAck = 0x12345678;
+  auto input = endpoint.on_segment(device_segment(kIrs, kStaleAck, kAck, 1000), kStart);
+  EXPECT_FALSE(input.reset);
+  auto out = drain(endpoint, kStart);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].flags, kRst);
+  EXPECT_EQ(out[0].seq, kStaleAck);
+  EXPECT_EQ(out[0].ack, 0u);
+  EXPECT_EQ(endpoint.state(), State::SynSent);
+  // A SYN-ACK with a wrong ACK is answered the same way.
+  endpoint.on_segment(device_syn_ack(kIss + 7), kStart);
+  out = drain(endpoint, kStart);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].flags, kRst);
+  EXPECT_EQ(out[0].seq, kIss + 7);
+  // The SYN is resent on time and the real answer completes the open.
+  endpoint.on_timer(kStart + 1s);
+  out = drain(endpoint, kStart + 1s);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].flags, kSyn);
+  endpoint.on_segment(device_syn_ack(kIss + 1), kStart + 1s);
+  EXPECT_EQ(endpoint.state(), State::Established);
+  out = drain(endpoint, kStart + 1s);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].flags, kAck);
 }
 
 TEST(TcpEndpointSynSent, SynIsResentWithBackOffThenGivenUp) {
@@ -122,7 +159,8 @@ TEST(TcpEndpointSynSent, HostResetBeforeTheAnswerCancelsTheSyn) {
   endpoint.host_reset(kStart);
   auto out = drain(endpoint, kStart);
   ASSERT_EQ(out.size(), 1u);
-  EXPECT_TRUE(out[0].flags & kRst);
+  // No ACK flag: Linux in SYN_RECV ignores a RST whose ACK field is wrong.
+  EXPECT_EQ(out[0].flags, kRst);
   EXPECT_EQ(out[0].seq, kIss + 1);
   EXPECT_TRUE(endpoint.closed());
 }
