@@ -88,14 +88,17 @@ class ClientSession : public io::Handler {
   // flow limit is reached.
   bool open_forwarded_tcp(io::Fd accepted, std::uint16_t device_port);
   // A host peer's first datagram to a UDP forward: `socket` is bound to the
-  // forward's port and connected to the peer; `datagram` goes to the device
-  // now, later ones arrive on `socket`. False when refused (counted).
-  // Returns the new flow's key (for forward_udp_datagram), nullopt when refused.
-  std::optional<FlowKey> open_forwarded_udp(io::Fd socket, std::uint16_t device_port,
-                                            wire::Bytes datagram);
-  // A datagram for an existing forwarded association that reached the
-  // forward's listening socket; false when the flow is gone.
-  bool forward_udp_datagram(const FlowKey& key, wire::Bytes datagram);
+  // forward's port and connected to `peer`; `datagram` goes to the device
+  // now, later ones arrive on `socket`.
+  // Returns the new flow's key (for forward_udp_datagram), nullopt when
+  // refused (counted).
+  std::optional<FlowKey> open_forwarded_udp(io::Fd socket, const io::Endpoint& peer,
+                                            std::uint16_t device_port, wire::Bytes datagram);
+  // A datagram from `peer` that reached the forward's listening socket, for
+  // the association opened for it under `key`; false (nothing sent) when
+  // that flow is gone or the key now belongs to another flow (the port
+  // was reused for another peer, or it is not a forwarded flow at all).
+  bool forward_udp_datagram(const FlowKey& key, const io::Endpoint& peer, wire::Bytes datagram);
 
  private:
   void read_client();

@@ -91,7 +91,7 @@ class PortForwarder::UdpListener final : public Listener {
       if (!target) continue;
       auto known = peers_.find(peer);
       if (known != peers_.end() && known->second.client == target->id() &&
-          target->forward_udp_datagram(known->second.key, datagram))
+          target->forward_udp_datagram(known->second.key, peer, datagram))
         continue;
       auto [socket, result] = io::open_udp_peer(rule_.listen, peer);
       if (result != 0) {
@@ -100,7 +100,7 @@ class PortForwarder::UdpListener final : public Listener {
                    peer.address.to_string(), peer.port, io::error_text(result));
         continue;
       }
-      auto key = target->open_forwarded_udp(std::move(socket), rule_.device_port, datagram);
+      auto key = target->open_forwarded_udp(std::move(socket), peer, rule_.device_port, datagram);
       if (!key) continue;
       if (peers_.size() >= kMaxRememberedPeers) peers_.clear();
       peers_[peer] = Peer{target->id(), *key};

@@ -66,7 +66,8 @@ bool ClientSession::open_forwarded_tcp(io::Fd accepted, std::uint16_t device_por
   return true;
 }
 
-std::optional<FlowKey> ClientSession::open_forwarded_udp(io::Fd socket, std::uint16_t device_port,
+std::optional<FlowKey> ClientSession::open_forwarded_udp(io::Fd socket, const io::Endpoint& peer,
+                                                         std::uint16_t device_port,
                                                          wire::Bytes datagram) {
   if (closed_) return std::nullopt;
   if (live_flow_count() >= config_.max_flows_per_client) {
@@ -79,15 +80,18 @@ std::optional<FlowKey> ClientSession::open_forwarded_udp(io::Fd socket, std::uin
   auto* raw = flow.get();
   flows_.emplace(*key, std::move(flow));
   ++counters_.forward_udp_opened;
-  raw->adopt(std::move(socket));
+  raw->adopt(std::move(socket), peer);
   raw->send_to_device(datagram);
   return key;
 }
 
-bool ClientSession::forward_udp_datagram(const FlowKey& key, wire::Bytes datagram) {
+bool ClientSession::forward_udp_datagram(const FlowKey& key, const io::Endpoint& peer,
+                                         wire::Bytes datagram) {
   auto found = flows_.find(key);
   if (found == flows_.end() || key.protocol != wire::ip_protocol::kUdp) return false;
-  static_cast<UdpFlow*>(found->second.get())->send_to_device(datagram);
+  auto* flow = static_cast<UdpFlow*>(found->second.get());
+  if (!flow->serves_forward_peer(peer)) return false;
+  flow->send_to_device(datagram);
   return true;
 }
 

@@ -38,9 +38,15 @@ int UdpFlow::open() {
   return 0;
 }
 
-void UdpFlow::adopt(io::Fd socket) {
+void UdpFlow::adopt(io::Fd socket, const io::Endpoint& peer) {
   socket_ = std::move(socket);
+  forward_peer_ = peer;
   start();
+}
+
+bool UdpFlow::serves_forward_peer(const io::Endpoint& peer) const {
+  return !retired_ && forward_peer_ && forward_peer_->port == peer.port &&
+         forward_peer_->address == peer.address;
 }
 
 void UdpFlow::start() {

@@ -10,6 +10,8 @@
 // bound to the forward's host port and connected to the host peer.
 #pragma once
 
+#include <optional>
+
 #include "io/event_loop.hpp"
 #include "io/socket.hpp"
 #include "relay/error_quote.hpp"
@@ -24,8 +26,11 @@ class UdpFlow final : public Flow {
 
   // Creates and connects the host socket: 0, or -errno (nothing registered).
   int open();
-  // Takes an already bound and connected socket (port forwarding).
-  void adopt(io::Fd socket);
+  // Takes an already bound and connected socket (port forwarding) whose
+  // host peer is `peer`.
+  void adopt(io::Fd socket, const io::Endpoint& peer);
+  // A forwarded association of exactly this host peer (and not retired).
+  bool serves_forward_peer(const io::Endpoint& peer) const;
   // A datagram read elsewhere (a forward's listening socket) to the device;
   // dropped and counted when the output queue has no room.
   void send_to_device(wire::Bytes payload);
@@ -41,6 +46,7 @@ class UdpFlow final : public Flow {
   void start();
 
   io::Fd socket_;
+  std::optional<io::Endpoint> forward_peer_;  // set by adopt()
   io::Timer timer_;
   wire::UdpDatagramHeader header_;  // toward the device
   ErrorQuote quote_;                // start of the device's last datagram

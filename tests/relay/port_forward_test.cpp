@@ -286,7 +286,7 @@ TEST_F(PortForwardTest, UdpCarriesDatagramsBothWays) {
 
   auto [socket, result] = io::open_udp_peer(forward, peer_endpoint);
   ASSERT_EQ(result, 0);
-  auto key = session_->open_forwarded_udp(std::move(socket), 5353, bytes_of("query"));
+  auto key = session_->open_forwarded_udp(std::move(socket), peer_endpoint, 5353, bytes_of("query"));
   ASSERT_TRUE(key);
   auto packet = device_.next_packet();
   ASSERT_TRUE(packet);
@@ -298,9 +298,15 @@ TEST_F(PortForwardTest, UdpCarriesDatagramsBothWays) {
   EXPECT_EQ(std::string(udp->payload().begin(), udp->payload().end()), "query");
 
   // A later datagram that still reached the listening socket.
-  EXPECT_TRUE(session_->forward_udp_datagram(*key, bytes_of("again")));
+  EXPECT_TRUE(session_->forward_udp_datagram(*key, peer_endpoint, bytes_of("again")));
   auto second = device_.next_packet();
   ASSERT_TRUE(second);
+  // Another host peer never reaches this association, even with its key
+  // (a stale key whose port now belongs to someone else's flow).
+  io::Endpoint other_peer{address("127.0.0.1"), static_cast<std::uint16_t>(peer_endpoint.port ^ 1)};
+  const auto packets_before = session_->counters().packets_to_device;
+  EXPECT_FALSE(session_->forward_udp_datagram(*key, other_peer, bytes_of("injected")));
+  EXPECT_EQ(session_->counters().packets_to_device, packets_before);
 
   // The device answers; the peer gets it from the forward's port.
   wire::UdpDatagramHeader reply;
