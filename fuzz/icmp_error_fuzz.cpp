@@ -34,7 +34,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   const auto parsed = wire::parse_ip(offending);
   if (!parsed.packet) return 0;
-  (void)wire::may_answer_with_error(*parsed.packet);
+  (void)wire::may_answer_with_error(*parsed.packet, kind);
 
   wire::IcmpErrorHeader header;
   header.source = parsed.packet->destination;

@@ -138,6 +138,13 @@ void ClientSession::handle_tcp(const wire::IpPacket& packet) {
     ++counters_.drop_bad_transport;
     return;
   }
+  if (wire::is_broadcast_or_multicast(packet.destination)) {
+    // RFC 1122 4.2.3.10: a SYN to a broadcast or multicast address is
+    // discarded silently; no segment to one can belong to a connection, and
+    // neither a reset nor an ICMP error may answer it.
+    ++counters_.drop_tcp_not_unicast;
+    return;
+  }
   FlowKey key{packet.source, packet.destination, tcp->source_port(), tcp->destination_port(),
               wire::ip_protocol::kTcp};
   std::uint8_t flags = tcp->flags();
@@ -190,7 +197,12 @@ void ClientSession::handle_udp(const wire::IpPacket& packet) {
       // as a router would; the datagram is lost either way.
       ++counters_.drop_udp_send;
       auto kind = icmp_error_for(error);
-      if (kind && *kind != wire::IcmpErrorKind::PacketTooBig && wire::may_answer_with_error(packet))
+      if (!kind || *kind == wire::IcmpErrorKind::PacketTooBig) return;
+      if (!wire::may_report_error_for(packet.destination, *kind)) {
+        ++counters_.drop_icmp_error_not_unicast;  // e.g. EACCES for 255.255.255.255
+        return;
+      }
+      if (wire::may_answer_with_error(packet, *kind))
         send_icmp_error(*kind, 0, packet.destination, packet.source, packet.packet);
       return;
     }

@@ -74,8 +74,9 @@ class ClientSession : public io::Handler {
   wire::MutableBytes peek_scratch(std::size_t bytes);
   // An ICMP error toward the device (`to`), from `from`, quoting the start
   // of the device packet it is about; uses the control reserve (counted when
-  // even that is full).
-  void send_icmp_error(wire::IcmpErrorKind kind, std::uint32_t mtu, const wire::IpAddress& from,
+  // even that is full). Withheld (counted) when `from`, the address the
+  // device's packet went to, is broadcast or multicast. True when sent.
+  bool send_icmp_error(wire::IcmpErrorKind kind, std::uint32_t mtu, const wire::IpAddress& from,
                        const wire::IpAddress& to, wire::Bytes quote);
 
   // --- port forwarding (host -> device) ---

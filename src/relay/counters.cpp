@@ -33,6 +33,9 @@ void for_each_counter(Counters& counters, Visit visit) {
   visit("drop_icmp_reply", counters.drop_icmp_reply);
   visit("icmp_errors_to_device", counters.icmp_errors_to_device);
   visit("host_errors_unreported", counters.host_errors_unreported);
+  visit("drop_icmp_error_not_unicast", counters.drop_icmp_error_not_unicast);
+  visit("drop_icmp_error_rate", counters.drop_icmp_error_rate);
+  visit("drop_tcp_not_unicast", counters.drop_tcp_not_unicast);
   visit("forward_tcp_opened", counters.forward_tcp_opened);
   visit("forward_udp_opened", counters.forward_udp_opened);
   visit("drop_forward_no_client", counters.drop_forward_no_client);

@@ -38,6 +38,11 @@ struct Counters {
   std::uint64_t drop_icmp_reply = 0;        // host ICMP message that is no echo reply
   std::uint64_t icmp_errors_to_device = 0;  // unreachable / too big sent to the device
   std::uint64_t host_errors_unreported = 0; // host socket error with no ICMP equivalent
+  std::uint64_t drop_icmp_error_not_unicast = 0;  // error withheld: the device's packet went to
+                                                  // a broadcast/multicast address (RFC 1122 3.2.2)
+  std::uint64_t drop_icmp_error_rate = 0;   // error withheld by the per-session rate limit
+  std::uint64_t drop_tcp_not_unicast = 0;   // TCP to a broadcast/multicast address (RFC 1122
+                                            // 4.2.3.10): dropped silently
   // Port forwarding (host -> device).
   std::uint64_t forward_tcp_opened = 0;
   std::uint64_t forward_udp_opened = 0;

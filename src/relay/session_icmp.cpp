@@ -61,25 +61,37 @@ void ClientSession::refuse_icmp_echo(const wire::IpPacket& packet, int error) {
     log::debug("client {}: no ping socket to {}: {}", id_, packet.destination.to_string(),
                io::error_text(error));
   }
-  if (!kind || !wire::may_answer_with_error(packet)) return;
+  if (!kind) return;
+  if (!wire::may_report_error_for(packet.destination, *kind)) {
+    ++counters_.drop_icmp_error_not_unicast;  // ping to a broadcast address
+    return;
+  }
+  if (!wire::may_answer_with_error(packet, *kind)) return;
   send_icmp_error(*kind, 0, packet.destination, packet.source, packet.packet);
 }
 
-void ClientSession::send_icmp_error(wire::IcmpErrorKind kind, std::uint32_t mtu,
+bool ClientSession::send_icmp_error(wire::IcmpErrorKind kind, std::uint32_t mtu,
                                     const wire::IpAddress& from, const wire::IpAddress& to,
                                     wire::Bytes quote) {
-  if (from.version != to.version) return;
+  if (from.version != to.version) return false;
+  // `from` is where the device's packet went: never an error about a packet
+  // to a broadcast or multicast address (RFC 1122 3.2.2, RFC 4443 2.4 (e.3)).
+  if (!wire::may_report_error_for(from, kind)) {
+    ++counters_.drop_icmp_error_not_unicast;
+    return false;
+  }
   auto room = reserve(wire::icmp_error_size(from.version, quote.size()), true);
-  if (room.empty()) return;  // counted by reserve()
+  if (room.empty()) return false;  // counted by reserve()
   wire::IcmpErrorHeader header;
   header.source = from;
   header.destination = to;
   header.kind = kind;
   header.mtu = mtu;
   std::size_t length = wire::build_icmp_error(room, header, quote);
-  if (length == 0) return;
+  if (length == 0) return false;
   ++counters_.icmp_errors_to_device;
   commit(length);
+  return true;
 }
 
 }  // namespace rtether::relay

@@ -106,8 +106,9 @@ bool TcpFlow::answer_with_icmp(int result) {
   std::uint8_t quote[wire::kIpv6Header + wire::kTcpMinHeader];
   std::size_t length = wire::build_tcp(wire::MutableBytes{quote, sizeof quote}, syn, {});
   if (length == 0) return false;
-  session_.send_icmp_error(*kind, 0, key_.destination, key_.source, wire::Bytes{quote, length});
-  return true;
+  // Not sent (withheld or no room): the caller's reset tells the device.
+  return session_.send_icmp_error(*kind, 0, key_.destination, key_.source,
+                                  wire::Bytes{quote, length});
 }
 
 void TcpFlow::prepare_host_socket() {

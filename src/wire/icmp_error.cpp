@@ -123,7 +123,21 @@ std::size_t build_icmp_error(MutableBytes out, const IcmpErrorHeader& header, By
   return write_icmp_headers(out, message, quote.size());
 }
 
-bool may_answer_with_error(const IpPacket& packet) {
+bool is_broadcast_or_multicast(const IpAddress& address) {
+  if (address.version == IpVersion::V4) {
+    const std::uint32_t value = address.v4_host_order();
+    return value == 0xFFFFFFFF || (value >> 28) == 0xE;
+  }
+  return address.bytes[0] == 0xFF;
+}
+
+bool may_report_error_for(const IpAddress& destination, IcmpErrorKind kind) {
+  if (!is_broadcast_or_multicast(destination)) return true;
+  return destination.version == IpVersion::V6 && kind == IcmpErrorKind::PacketTooBig;
+}
+
+bool may_answer_with_error(const IpPacket& packet, IcmpErrorKind kind) {
+  if (!may_report_error_for(packet.destination, kind)) return false;
   if (packet.fragment) {
     // Only the first fragment carries the transport header worth quoting.
     // IPv4: fragment offset (13 low bits of bytes 6-7) must be 0.

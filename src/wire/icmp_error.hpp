@@ -60,10 +60,19 @@ std::size_t icmp_error_size(IpVersion version, std::size_t offending_size);
 // `out` is too small or the header's addresses differ in version.
 std::size_t build_icmp_error(MutableBytes out, const IcmpErrorHeader& header, Bytes offending);
 
+// The limited broadcast 255.255.255.255 or 224.0.0.0/4 (IPv4), ff00::/8
+// (IPv6): addresses that name no single host.
+bool is_broadcast_or_multicast(const IpAddress& address);
+
 // RFC 1122 3.2.2 / RFC 4443 2.4 (e): never answer an ICMP error (or an
 // unknown ICMP type) with an error, nor a fragment other than the first,
-// nor a packet from an unspecified, multicast or broadcast source.
-bool may_answer_with_error(const IpPacket& packet);
+// nor a packet from an unspecified, multicast or broadcast source, nor one
+// sent to a multicast or broadcast destination (IPv6 allows Packet Too Big
+// there, RFC 4443 2.4 (e.3)).
+bool may_answer_with_error(const IpPacket& packet, IcmpErrorKind kind);
+// The destination part of that rule: may an error of `kind` report on a
+// packet that was sent to `destination`?
+bool may_report_error_for(const IpAddress& destination, IcmpErrorKind kind);
 
 // What an ICMP/ICMPv6 error says, read back into the version-independent
 // kind (for errors the relay receives and re-emits, and for tests); nullopt

@@ -206,5 +206,50 @@ TEST_F(IcmpTest, UdpToAClosedHostPortGivesTheDevicePortUnreachable) {
   EXPECT_EQ(session_->counters().icmp_errors_to_device, 1u);
 }
 
+// RFC 1122 3.2.2 / 4.2.3.10, RFC 4443 2.4 (e.3): nothing answers a packet
+// the device sent to a broadcast or multicast address (no ICMP error, no
+// TCP reset); each case is a counted drop.
+TEST_F(IcmpTest, PacketsToBroadcastOrMulticastGetNoErrorAndNoReset) {
+  // What open_ping_socket reports for a connect to a broadcast address.
+  config_.open_ping_socket = [](const io::Endpoint&) {
+    return std::pair<io::Fd, int>{io::Fd{}, -EPERM};
+  };
+  start();
+  device_.send_bytes(echo_request("10.0.0.2", "255.255.255.255", 9, 1, "anyone?"));
+  // A datagram socket cannot connect to 255.255.255.255 without
+  // SO_BROADCAST (EACCES); nothing is sent anywhere.
+  wire::UdpDatagramHeader udp;
+  udp.source = address("10.0.0.2");
+  udp.destination = address("255.255.255.255");
+  udp.source_port = 41001;
+  udp.destination_port = 9;
+  device_.send_udp(udp, wire::Bytes{reinterpret_cast<const std::uint8_t*>("x"), 1});
+  wire::TcpSegmentHeader syn;
+  syn.source = address("10.0.0.2");
+  syn.source_port = 41002;
+  syn.destination_port = 80;
+  syn.seq = 1;
+  syn.flags = wire::tcp_flag::kSyn;
+  syn.window = 65535;
+  for (const char* destination : {"255.255.255.255", "224.0.0.1"}) {
+    syn.destination = address(destination);
+    device_.send_tcp(syn);
+  }
+  syn.destination = address("ff02::1");
+  syn.source = address("fd00::2");
+  syn.flags = wire::tcp_flag::kAck;  // not even a reset for a stray segment
+  device_.send_tcp(syn);
+  device_.run_until([&] { return session_->counters().packets_from_device >= 5; });
+  device_.run_until([] { return false; }, std::chrono::milliseconds(100));
+  const auto& counters = session_->counters();
+  EXPECT_EQ(counters.packets_from_device, 5u);
+  EXPECT_EQ(counters.drop_icmp_error_not_unicast, 2u);  // the ping and the datagram
+  EXPECT_EQ(counters.drop_tcp_not_unicast, 3u);
+  EXPECT_EQ(counters.tcp_flows_opened, 0u);
+  EXPECT_EQ(counters.icmp_errors_to_device, 0u);
+  EXPECT_EQ(counters.packets_to_device, 0u);
+  EXPECT_TRUE(device_.packets().empty());
+}
+
 }  // namespace
 }  // namespace rtether::relay

@@ -154,6 +154,8 @@ TEST(IcmpError, SizeMatchesWhatIsBuilt) {
 
 IpPacket parsed(const ByteVector& bytes) { return *parse_ip(bytes).packet; }
 
+constexpr IcmpErrorKind kHost = IcmpErrorKind::HostUnreachable;
+
 ByteVector icmp_packet(IpVersion version, std::uint8_t type) {
   IcmpMessageHeader header;
   header.source = address(version == IpVersion::V4 ? "10.0.0.2" : "fd00::2");
@@ -165,36 +167,70 @@ ByteVector icmp_packet(IpVersion version, std::uint8_t type) {
 }
 
 TEST(MayAnswerWithError, TransportAndEchoYesErrorsNo) {
-  EXPECT_TRUE(may_answer_with_error(parsed(device_udp(IpVersion::V4, 10))));
-  EXPECT_TRUE(may_answer_with_error(parsed(device_udp(IpVersion::V6, 10))));
-  EXPECT_TRUE(may_answer_with_error(parsed(icmp_packet(IpVersion::V4, icmp_type::kEchoRequest))));
-  EXPECT_TRUE(may_answer_with_error(parsed(icmp_packet(IpVersion::V6, icmp_type::kV6EchoRequest))));
-  EXPECT_FALSE(may_answer_with_error(parsed(icmp_packet(IpVersion::V4, icmp_type::kDestUnreachable))));
-  EXPECT_FALSE(may_answer_with_error(parsed(icmp_packet(IpVersion::V4, icmp_type::kTimeExceeded))));
-  EXPECT_FALSE(may_answer_with_error(parsed(icmp_packet(IpVersion::V6, icmp_type::kV6PacketTooBig))));
-  EXPECT_FALSE(may_answer_with_error(parsed(icmp_packet(IpVersion::V4, 42))));  // unknown type
+  EXPECT_TRUE(may_answer_with_error(parsed(device_udp(IpVersion::V4, 10)), kHost));
+  EXPECT_TRUE(may_answer_with_error(parsed(device_udp(IpVersion::V6, 10)), kHost));
+  EXPECT_TRUE(may_answer_with_error(parsed(icmp_packet(IpVersion::V4, icmp_type::kEchoRequest)), kHost));
+  EXPECT_TRUE(may_answer_with_error(parsed(icmp_packet(IpVersion::V6, icmp_type::kV6EchoRequest)), kHost));
+  EXPECT_FALSE(may_answer_with_error(parsed(icmp_packet(IpVersion::V4, icmp_type::kDestUnreachable)), kHost));
+  EXPECT_FALSE(may_answer_with_error(parsed(icmp_packet(IpVersion::V4, icmp_type::kTimeExceeded)), kHost));
+  EXPECT_FALSE(may_answer_with_error(parsed(icmp_packet(IpVersion::V6, icmp_type::kV6PacketTooBig)), kHost));
+  EXPECT_FALSE(may_answer_with_error(parsed(icmp_packet(IpVersion::V4, 42)), kHost));  // unknown type
 }
 
 TEST(MayAnswerWithError, NotToMulticastBroadcastOrUnspecifiedSources) {
   test::RawIpv4 raw;
   raw.payload = ByteVector(8, 0);
   raw.source = address("224.0.0.1");
-  EXPECT_FALSE(may_answer_with_error(parsed(test::build(raw))));
+  EXPECT_FALSE(may_answer_with_error(parsed(test::build(raw)), kHost));
   raw.source = address("255.255.255.255");
-  EXPECT_FALSE(may_answer_with_error(parsed(test::build(raw))));
+  EXPECT_FALSE(may_answer_with_error(parsed(test::build(raw)), kHost));
   raw.source = address("0.0.0.0");
-  EXPECT_FALSE(may_answer_with_error(parsed(test::build(raw))));
+  EXPECT_FALSE(may_answer_with_error(parsed(test::build(raw)), kHost));
   raw.source = address("10.0.0.2");
-  EXPECT_TRUE(may_answer_with_error(parsed(test::build(raw))));
+  EXPECT_TRUE(may_answer_with_error(parsed(test::build(raw)), kHost));
+}
+
+// RFC 1122 3.2.2 / RFC 4443 2.4 (e.3): no error about a packet sent to a
+// broadcast or multicast address, except an IPv6 Packet Too Big.
+TEST(MayAnswerWithError, NotAboutPacketsToMulticastOrBroadcast) {
+  test::RawIpv4 raw;
+  raw.payload = ByteVector(8, 0);
+  for (const char* destination : {"255.255.255.255", "224.0.0.1", "239.255.255.250"}) {
+    raw.destination = address(destination);
+    for (auto kind : {IcmpErrorKind::AdminProhibited, IcmpErrorKind::PortUnreachable,
+                      IcmpErrorKind::PacketTooBig}) {
+      EXPECT_FALSE(may_answer_with_error(parsed(test::build(raw)), kind)) << destination;
+    }
+  }
+  raw.destination = address("192.0.2.255");  // may be a subnet broadcast; not knowable here
+  EXPECT_TRUE(may_answer_with_error(parsed(test::build(raw)), kHost));
+
+  UdpDatagramHeader header;
+  header.source = address("fd00::2");
+  header.destination = address("ff02::fb");
+  header.source_port = 5353;
+  header.destination_port = 5353;
+  ByteVector out(200);
+  out.resize(build_udp(out, header, ByteVector(4, 1)));
+  EXPECT_FALSE(may_answer_with_error(parsed(out), IcmpErrorKind::PortUnreachable));
+  EXPECT_FALSE(may_answer_with_error(parsed(out), IcmpErrorKind::AdminProhibited));
+  EXPECT_TRUE(may_answer_with_error(parsed(out), IcmpErrorKind::PacketTooBig));
+
+  EXPECT_TRUE(is_broadcast_or_multicast(address("255.255.255.255")));
+  EXPECT_TRUE(is_broadcast_or_multicast(address("224.0.0.251")));
+  EXPECT_TRUE(is_broadcast_or_multicast(address("ff05::1")));
+  EXPECT_FALSE(is_broadcast_or_multicast(address("223.255.255.255")));
+  EXPECT_FALSE(is_broadcast_or_multicast(address("240.0.0.1")));
+  EXPECT_FALSE(is_broadcast_or_multicast(address("fe80::1")));
 }
 
 TEST(MayAnswerWithError, OnlyTheFirstIpv4Fragment) {
   test::RawIpv4 raw;
   raw.payload = ByteVector(8, 0);
   raw.flags_fragment = 0x2000;  // MF, offset 0: first fragment
-  EXPECT_TRUE(may_answer_with_error(parsed(test::build(raw))));
+  EXPECT_TRUE(may_answer_with_error(parsed(test::build(raw)), kHost));
   raw.flags_fragment = 0x0010;  // offset 16 units
-  EXPECT_FALSE(may_answer_with_error(parsed(test::build(raw))));
+  EXPECT_FALSE(may_answer_with_error(parsed(test::build(raw)), kHost));
 }
 
 TEST(ClassifyIcmpError, MapsEveryKindBackPerVersion) {
