@@ -30,13 +30,16 @@ socklen_t to_sockaddr(const Endpoint& endpoint, sockaddr_storage& storage) {
   return sizeof(sockaddr_in6);
 }
 
-// A non-blocking UDP socket bound to `at` with SO_REUSEADDR: 0 or -errno.
+// A non-blocking UDP socket bound to `at` with SO_REUSEPORT: 0 or -errno.
+// SO_REUSEPORT, not SO_REUSEADDR: for UDP the latter lets a process of any
+// user bind the same address and port (and take datagrams), while Linux
+// shares a SO_REUSEPORT port only among sockets of the same effective uid.
 int open_bound(const Endpoint& at, Fd& fd) {
   const int family = at.address.version == wire::IpVersion::V4 ? AF_INET : AF_INET6;
   fd = Fd{::socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)};
   if (!fd.valid()) return -errno;
   int on = 1;
-  if (::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) < 0) return -errno;
+  if (::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) < 0) return -errno;
   if (family == AF_INET6 &&
       ::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on) < 0)
     return -errno;

@@ -1,7 +1,9 @@
 // UDP sockets for port forwarding: a listening socket bound to the forward's
 // host port, and one socket per host peer bound to the same port and
-// connected to that peer (SO_REUSEADDR; the kernel delivers a peer's
-// datagrams to the connected socket, which matches more of the 4-tuple).
+// connected to that peer (SO_REUSEPORT, so only sockets of the relay's own
+// effective uid can share the port; the kernel delivers a peer's datagrams
+// to the connected socket, which matches more of the 4-tuple, and
+// everything else to the unconnected listener).
 #pragma once
 
 #include <utility>
