@@ -16,7 +16,7 @@ std::pair<Fd, int> open_ping_socket(const Endpoint& to) {
   Fd fd{::socket(v4 ? AF_INET : AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
                  v4 ? int{IPPROTO_ICMP} : int{IPPROTO_ICMPV6})};
   if (!fd.valid()) return {Fd{}, -errno};
-  enable_error_queue(fd.get(), to.address.version);
+  enable_error_queue(fd.get());
   // Connected: replies from other hosts never reach it, and the kernel
   // routes once.
   sockaddr_storage storage{};
@@ -41,9 +41,20 @@ std::pair<Fd, int> open_ping_socket(const Endpoint& to) {
   return {std::move(fd), 0};
 }
 
-int enable_error_queue(int fd, wire::IpVersion version) {
+std::optional<wire::IpVersion> socket_version(int fd) {
+  int domain = 0;
+  socklen_t length = sizeof domain;
+  if (::getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &length) < 0) return std::nullopt;
+  if (domain == AF_INET) return wire::IpVersion::V4;
+  if (domain == AF_INET6) return wire::IpVersion::V6;
+  return std::nullopt;
+}
+
+int enable_error_queue(int fd) {
+  const auto version = socket_version(fd);
+  if (!version) return -EAFNOSUPPORT;
   int on = 1;
-  const int result = version == wire::IpVersion::V4
+  const int result = *version == wire::IpVersion::V4
                          ? ::setsockopt(fd, IPPROTO_IP, IP_RECVERR, &on, sizeof on)
                          : ::setsockopt(fd, IPPROTO_IPV6, IPV6_RECVERR, &on, sizeof on);
   return result < 0 ? -errno : 0;
@@ -82,10 +93,12 @@ std::optional<SocketError> read_error_queue(int fd) {
   return SocketError{};
 }
 
-std::uint32_t path_mtu(int fd, wire::IpVersion version) {
+std::uint32_t path_mtu(int fd) {
+  const auto version = socket_version(fd);
+  if (!version) return 0;
   int mtu = 0;
   socklen_t length = sizeof mtu;
-  const int result = version == wire::IpVersion::V4
+  const int result = *version == wire::IpVersion::V4
                          ? ::getsockopt(fd, IPPROTO_IP, IP_MTU, &mtu, &length)
                          : ::getsockopt(fd, IPPROTO_IPV6, IPV6_MTU, &mtu, &length);
   return result < 0 || mtu < 0 ? 0 : static_cast<std::uint32_t>(mtu);

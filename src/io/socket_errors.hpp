@@ -18,8 +18,12 @@ namespace rtether::io {
 // for a broadcast destination.
 std::pair<Fd, int> open_ping_socket(const Endpoint& to);
 
-// IP_RECVERR (IPv4) or IPV6_RECVERR (IPv6) on a datagram socket; 0 or -errno.
-int enable_error_queue(int fd, wire::IpVersion version);
+// The IP version of a socket (its SO_DOMAIN), nullopt when neither.
+std::optional<wire::IpVersion> socket_version(int fd);
+
+// IP_RECVERR or IPV6_RECVERR, after the socket's own family, on a datagram
+// socket; 0 or -errno.
+int enable_error_queue(int fd);
 
 // One entry of the error queue (struct sock_extended_err).
 struct SocketError {
@@ -33,7 +37,8 @@ struct SocketError {
 // The next queued error (MSG_ERRQUEUE), nullopt when the queue is empty.
 std::optional<SocketError> read_error_queue(int fd);
 
-// The kernel's path MTU for a connected socket (IP_MTU / IPV6_MTU), or 0.
-std::uint32_t path_mtu(int fd, wire::IpVersion version);
+// The kernel's path MTU for a connected socket (IP_MTU or IPV6_MTU after
+// the socket's family), or 0.
+std::uint32_t path_mtu(int fd);
 
 }  // namespace rtether::io

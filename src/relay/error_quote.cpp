@@ -12,6 +12,18 @@ namespace {
 // Entries drained per call: the queue is bounded by the socket buffer, this
 // bounds the work per event.
 constexpr int kMaxErrorsPerCall = 64;
+
+// A host path MTU (of the host socket's IP version) as the device's packets
+// of `device` version see it: an IPv6 header is 20 bytes longer than an
+// IPv4 one (a forward bound to an IPv6 address carries IPv4 datagrams).
+std::uint32_t device_mtu(std::uint32_t host_mtu, int fd, wire::IpVersion device) {
+  const auto host = io::socket_version(fd);
+  if (!host || *host == device || host_mtu == 0) return host_mtu;
+  constexpr std::uint32_t kHeaderDifference = 40 - 20;
+  if (*host == wire::IpVersion::V6)
+    return host_mtu > kHeaderDifference ? host_mtu - kHeaderDifference : 0;
+  return host_mtu + kHeaderDifference;
+}
 }  // namespace
 
 std::optional<wire::IcmpErrorKind> icmp_error_for(int negative_errno) {
@@ -47,7 +59,10 @@ int report_host_errors(ClientSession& session, int fd, const FlowKey& key, const
       continue;
     }
     log::debug("{}: host reports {}", key.to_string(), wire::to_string(summary->kind));
-    session.send_icmp_error(summary->kind, summary->mtu, key.destination, key.source, quote.bytes());
+    const std::uint32_t mtu = summary->kind == wire::IcmpErrorKind::PacketTooBig
+                                  ? device_mtu(summary->mtu, fd, key.source.version)
+                                  : 0;
+    session.send_icmp_error(summary->kind, mtu, key.destination, key.source, quote.bytes());
     ++reported;
   }
   return reported;
@@ -62,7 +77,8 @@ void report_send_failure(ClientSession& session, int fd, const FlowKey& key,
     return;
   }
   const std::uint32_t mtu =
-      *kind == wire::IcmpErrorKind::PacketTooBig ? io::path_mtu(fd, key.source.version) : 0;
+      *kind == wire::IcmpErrorKind::PacketTooBig ? device_mtu(io::path_mtu(fd), fd, key.source.version)
+                                                 : 0;
   session.send_icmp_error(*kind, mtu, key.destination, key.source, quote.bytes());
 }
 

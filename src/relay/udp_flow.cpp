@@ -50,7 +50,9 @@ bool UdpFlow::serves_forward_peer(const io::Endpoint& peer) const {
 }
 
 void UdpFlow::start() {
-  io::enable_error_queue(socket_.get(), key_.source.version);
+  // The host socket's own family: a forward bound to an IPv6 address
+  // carries an IPv4 device's datagrams.
+  io::enable_error_queue(socket_.get());
   session_.loop().add(socket_.get(), EPOLLIN, this);
   timer_.arm(last_activity_ + session_.config().udp_idle_timeout);
 }

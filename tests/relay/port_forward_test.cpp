@@ -328,5 +328,53 @@ TEST_F(PortForwardTest, UdpCarriesDatagramsBothWays) {
   EXPECT_EQ(session_->counters().forward_udp_opened, 1u);
 }
 
+// A forward bound to an IPv6 host address carries an IPv4 device's
+// datagrams: the host socket's error queue is the IPv6 one, and an ICMPv6
+// port unreachable from the host peer reaches the device as ICMPv4.
+TEST_F(PortForwardTest, UdpForwardOnIpv6ReportsHostErrorsToTheDevice) {
+  io::Fd listener = io::bind_udp({address("::1"), 0});
+  sockaddr_in6 bound{};
+  socklen_t length = sizeof bound;
+  ::getsockname(listener.get(), reinterpret_cast<sockaddr*>(&bound), &length);
+  io::Endpoint forward{address("::1"), ntohs(bound.sin6_port)};
+  io::Endpoint peer_endpoint;
+  {
+    io::Fd peer = io::bind_udp({address("::1"), 0});
+    length = sizeof bound;
+    ::getsockname(peer.get(), reinterpret_cast<sockaddr*>(&bound), &length);
+    peer_endpoint = {address("::1"), ntohs(bound.sin6_port)};
+  }  // closed: the peer's port is unreachable from now on
+  auto [socket, result] = io::open_udp_peer(forward, peer_endpoint);
+  ASSERT_EQ(result, 0);
+  auto key = session_->open_forwarded_udp(std::move(socket), peer_endpoint, 5353, bytes_of("query"));
+  ASSERT_TRUE(key);
+  auto packet = device_.next_packet();
+  ASSERT_TRUE(packet);
+  auto ip = wire::parse_ip(*packet);
+  ASSERT_TRUE(ip.packet);
+  EXPECT_EQ(ip.packet->version, wire::IpVersion::V4);
+  auto udp = wire::UdpView::parse(ip.packet->payload);
+  ASSERT_TRUE(udp);
+
+  wire::UdpDatagramHeader reply;
+  reply.source = address("10.0.0.2");
+  reply.destination = address("10.0.2.2");
+  reply.source_port = 5353;
+  reply.destination_port = udp->source_port();
+  device_.send_udp(reply, bytes_of("answer"));
+  auto error = device_.next_packet();
+  ASSERT_TRUE(error);
+  auto error_ip = wire::parse_ip(*error);
+  ASSERT_TRUE(error_ip.packet);
+  EXPECT_EQ(error_ip.packet->protocol, wire::ip_protocol::kIcmp);
+  EXPECT_EQ(error_ip.packet->source, address("10.0.2.2"));
+  EXPECT_EQ(error_ip.packet->destination, address("10.0.0.2"));
+  auto icmp = wire::IcmpView::parse(error_ip.packet->payload);
+  ASSERT_TRUE(icmp);
+  EXPECT_EQ(icmp->type(), wire::icmp_type::kDestUnreachable);
+  EXPECT_EQ(icmp->code(), 3);  // port unreachable
+  EXPECT_EQ(session_->counters().icmp_errors_to_device, 1u);
+}
+
 }  // namespace
 }  // namespace rtether::relay
