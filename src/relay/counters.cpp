@@ -18,6 +18,7 @@ void for_each_counter(Counters& counters, Visit visit) {
   visit("drop_flow_limit", counters.drop_flow_limit);
   visit("window_limited_by_budget", counters.window_limited_by_budget);
   visit("drop_udp_send", counters.drop_udp_send);
+  visit("drop_udp_too_big", counters.drop_udp_too_big);
   visit("packets_to_device", counters.packets_to_device);
   visit("bytes_to_device", counters.bytes_to_device);
   visit("drop_output_full", counters.drop_output_full);

@@ -19,6 +19,8 @@ struct Counters {
   std::uint64_t drop_flow_limit = 0;        // new flow refused: per-client limit
   std::uint64_t window_limited_by_budget = 0;  // a TCP window cut by the per-client buffer budget
   std::uint64_t drop_udp_send = 0;          // host UDP send failed
+  std::uint64_t drop_udp_too_big = 0;       // host datagram larger than a device-side packet
+                                            // can carry (an IPv6 peer's, toward IPv4)
   // Relay -> device.
   std::uint64_t packets_to_device = 0;
   std::uint64_t bytes_to_device = 0;

@@ -12,9 +12,13 @@
 namespace rtether::relay {
 
 namespace {
-// Largest UDP payload in an IPv4 datagram (65535 - 20 - 8); IPv6 jumbograms
-// are not carried.
-constexpr std::size_t kMaxUdpPayload = 65507;
+// Largest UDP payload toward the device: what fits in a packet of at most
+// 65535 bytes in all (the largest IPv4 packet; the relay never sends the
+// device a bigger packet of either version), so 65507 over IPv4 and 65487
+// over IPv6; IPv6 jumbograms are not carried.
+std::size_t max_udp_payload(wire::IpVersion version) {
+  return wire::kMaxPacket - wire::udp_header_size(version);
+}
 }  // namespace
 
 UdpFlow::UdpFlow(ClientSession& session, const FlowKey& key)
@@ -86,14 +90,15 @@ void UdpFlow::on_ready(std::uint32_t events) {
 
 void UdpFlow::pump() {
   if (retired_) return;
-  std::size_t header_size = wire::udp_header_size(header_.source.version);
+  const std::size_t header_size = wire::udp_header_size(header_.source.version);
+  const std::size_t max_payload = max_udp_payload(header_.source.version);
   while (readable_) {
-    auto room = session_.reserve(header_size + kMaxUdpPayload, false);
+    auto room = session_.reserve(header_size + max_payload, false);
     if (room.empty()) {
       session_.wait_for_output(this);
       return;
     }
-    long got = io::recv_some(socket_.get(), room.subspan(header_size, kMaxUdpPayload));
+    long got = io::recv_datagram(socket_.get(), room.subspan(header_size, max_payload));
     if (got == -EAGAIN) {
       readable_ = false;
       return;
@@ -105,12 +110,22 @@ void UdpFlow::pump() {
       continue;
     }
     last_activity_ = session_.now();
+    if (static_cast<std::size_t>(got) > max_payload) {
+      // Too big for one device-side packet (say an IPv6 host peer's toward
+      // an IPv4 device): the read cut it; dropped whole, not delivered short.
+      ++session_.mutable_counters().drop_udp_too_big;
+      continue;
+    }
     session_.commit(wire::write_udp_headers(room, header_, static_cast<std::size_t>(got)));
   }
 }
 
 void UdpFlow::send_to_device(wire::Bytes payload) {
   if (retired_) return;
+  if (payload.size() > max_udp_payload(header_.source.version)) {
+    ++session_.mutable_counters().drop_udp_too_big;
+    return;
+  }
   std::size_t header_size = wire::udp_header_size(header_.source.version);
   auto room = session_.reserve(header_size + payload.size(), false);
   if (room.empty()) {
@@ -118,7 +133,12 @@ void UdpFlow::send_to_device(wire::Bytes payload) {
     return;
   }
   last_activity_ = session_.now();
-  session_.commit(wire::build_udp(room, header_, payload));
+  const std::size_t length = wire::build_udp(room, header_, payload);
+  if (length == 0) {
+    ++session_.mutable_counters().drop_udp_too_big;
+    return;
+  }
+  session_.commit(length);
 }
 
 void UdpFlow::on_timer() {

@@ -376,5 +376,49 @@ TEST_F(PortForwardTest, UdpForwardOnIpv6ReportsHostErrorsToTheDevice) {
   EXPECT_EQ(session_->counters().icmp_errors_to_device, 1u);
 }
 
+// A datagram bigger than one device-side packet can carry (an IPv6 host
+// peer's toward an IPv4 device) is dropped and counted, never sent short or
+// counted as sent; whether it came through the forward's listening socket
+// or the association's own socket.
+TEST_F(PortForwardTest, UdpTooBigForTheDeviceIsDroppedAndCounted) {
+  io::Fd listener = io::bind_udp({address("::1"), 0});
+  sockaddr_in6 bound{};
+  socklen_t length = sizeof bound;
+  ::getsockname(listener.get(), reinterpret_cast<sockaddr*>(&bound), &length);
+  io::Endpoint forward{address("::1"), ntohs(bound.sin6_port)};
+  io::Fd peer = io::bind_udp({address("::1"), 0});
+  length = sizeof bound;
+  ::getsockname(peer.get(), reinterpret_cast<sockaddr*>(&bound), &length);
+  io::Endpoint peer_endpoint{address("::1"), ntohs(bound.sin6_port)};
+  auto [socket, result] = io::open_udp_peer(forward, peer_endpoint);
+  ASSERT_EQ(result, 0);
+  const std::string big(65508, 'x');  // one byte over IPv4's 65507
+  auto key = session_->open_forwarded_udp(std::move(socket), peer_endpoint, 5353, bytes_of(big));
+  ASSERT_TRUE(key);
+  EXPECT_EQ(session_->counters().drop_udp_too_big, 1u);
+  EXPECT_EQ(session_->counters().packets_to_device, 0u);
+  EXPECT_TRUE(session_->forward_udp_datagram(*key, peer_endpoint, bytes_of(big)));
+  EXPECT_EQ(session_->counters().drop_udp_too_big, 2u);
+
+  // Through the association's socket: the big one is dropped, the small
+  // one after it delivered.
+  sockaddr_in6 to{};
+  to.sin6_family = AF_INET6;
+  to.sin6_port = htons(forward.port);
+  to.sin6_addr = in6addr_loopback;
+  ASSERT_EQ(::sendto(peer.get(), big.data(), big.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to),
+            static_cast<long>(big.size()));
+  ASSERT_EQ(::sendto(peer.get(), "small", 5, 0, reinterpret_cast<sockaddr*>(&to), sizeof to), 5);
+  auto packet = device_.next_packet();
+  ASSERT_TRUE(packet);
+  auto ip = wire::parse_ip(*packet);
+  ASSERT_TRUE(ip.packet);
+  auto udp = wire::UdpView::parse(ip.packet->payload);
+  ASSERT_TRUE(udp);
+  EXPECT_EQ(std::string(udp->payload().begin(), udp->payload().end()), "small");
+  EXPECT_EQ(session_->counters().drop_udp_too_big, 3u);
+  EXPECT_EQ(session_->counters().packets_to_device, 1u);
+}
+
 }  // namespace
 }  // namespace rtether::relay
