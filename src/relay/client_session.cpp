@@ -9,6 +9,7 @@
 #include "relay/error_quote.hpp"
 #include "relay/tcp_flow.hpp"
 #include "relay/udp_flow.hpp"
+#include "wire/icmp_error.hpp"
 #include "wire/packet_builder.hpp"
 #include "wire/transport.hpp"
 
@@ -19,6 +20,24 @@ namespace {
 // waiting for the end of the loop iteration: keeps the pipe to the client full.
 constexpr std::size_t kEagerFlushBytes = 128 * 1024;
 constexpr int kClientSocketBuffer = 4 * 1024 * 1024;  // as the Linux client asks on its side
+
+// A source address that can be the device's own (where forwarded flows go):
+// unicast and specified, not loopback nor link-local. 0.0.0.0 or :: (a DHCP
+// or DAD probe), a spoofed multicast source or fe80:: say nothing about it.
+bool is_device_unicast(const wire::IpAddress& address) {
+  if (wire::is_broadcast_or_multicast(address)) return false;
+  const auto& b = address.bytes;
+  if (address.version == wire::IpVersion::V4) {
+    if (b[0] == 0 || b[0] == 127) return false;  // "this network", loopback
+    if (b[0] == 169 && b[1] == 254) return false;  // link-local
+    return (b[0] >> 4) != 0xF;                      // 240.0.0.0/4 reserved
+  }
+  if (b[0] == 0xFE && (b[1] & 0xC0) == 0x80) return false;  // fe80::/10 link-local
+  // ::/96 (::, ::1, deprecated v4-compatible) and ::ffff:0:0/96 (v4-mapped).
+  bool low_zero = true;
+  for (int i = 0; i < 10; ++i) low_zero = low_zero && b[i] == 0;
+  return !low_zero;
+}
 }  // namespace
 
 ClientSession::ClientSession(io::EventLoop& loop, io::Fd socket, std::uint32_t id,
@@ -109,11 +128,14 @@ void ClientSession::handle_packet(wire::Bytes bytes) {
     return;
   }
   const auto& packet = *parsed.packet;
-  (packet.version == wire::IpVersion::V4 ? device_v4_ : device_v6_) = packet.source;
   if (packet.fragment) {
     ++counters_.drop_fragment;
     return;
   }
+  // The device's address for forwarded flows: the source of its packets,
+  // once one has passed validation and is a unicast address of its own.
+  if (is_device_unicast(packet.source))
+    (packet.version == wire::IpVersion::V4 ? device_v4_ : device_v6_) = packet.source;
   switch (packet.protocol) {
     case wire::ip_protocol::kTcp:
       return handle_tcp(packet);

@@ -15,6 +15,7 @@
 #include "io/datagram.hpp"
 #include "relay/client_session.hpp"
 #include "relay/fake_device.hpp"
+#include "wire/raw_packets.hpp"
 
 namespace rtether::relay {
 namespace {
@@ -270,6 +271,46 @@ TEST_F(PortForwardTest, ForwardsGoToTheAddressTheDeviceSendsFrom) {
   ASSERT_TRUE(syn);
   auto ip = wire::parse_ip(device_.packets().back());
   EXPECT_EQ(ip.packet->destination, address("10.0.0.9"));
+}
+
+// Packets from 0.0.0.0, ::, multicast, loopback or link-local sources, and
+// fragments (dropped before anything reads them), do not change the
+// address forwards go to.
+TEST_F(PortForwardTest, OnlyUnicastSourcesOfValidPacketsTeachTheDeviceAddress) {
+  io::Fd sink = io::bind_udp({address("127.0.0.1"), 0});
+  sockaddr_in bound{};
+  socklen_t length = sizeof bound;
+  ::getsockname(sink.get(), reinterpret_cast<sockaddr*>(&bound), &length);
+  wire::UdpDatagramHeader hello;
+  hello.destination = address("10.0.2.2");
+  hello.source_port = 1;
+  hello.destination_port = ntohs(bound.sin_port);
+  int sent = 0;
+  for (const char* source : {"10.0.0.9", "0.0.0.0", "224.0.0.5", "127.0.0.1", "169.254.3.4",
+                             "255.255.255.255"}) {
+    hello.source = address(source);
+    device_.send_udp(hello, bytes_of("x"));
+    ++sent;
+  }
+  hello.destination = address("fd00::2:2");
+  for (const char* source : {"fd00::9", "::", "fe80::1", "ff02::1", "::1", "::ffff:10.0.0.1"}) {
+    hello.source = address(source);
+    device_.send_udp(hello, bytes_of("x"));
+    ++sent;
+  }
+  // A non-first fragment from yet another address.
+  wire::test::RawIpv4 fragment;
+  fragment.source = address("10.0.0.77");
+  fragment.destination = address("10.0.2.2");
+  fragment.flags_fragment = 0x0010;
+  fragment.payload = wire::test::ByteVector(16, 0);
+  device_.send_bytes(wire::test::build(fragment));
+  ++sent;
+  device_.run_until(
+      [&] { return session_->counters().packets_from_device >= static_cast<unsigned>(sent); });
+  EXPECT_EQ(session_->counters().drop_fragment, 1u);
+  EXPECT_EQ(session_->device_address(wire::IpVersion::V4), address("10.0.0.9"));
+  EXPECT_EQ(session_->device_address(wire::IpVersion::V6), address("fd00::9"));
 }
 
 TEST_F(PortForwardTest, UdpCarriesDatagramsBothWays) {
