@@ -75,7 +75,8 @@ class ClientSession : public io::Handler {
   // An ICMP error toward the device (`to`), from `from`, quoting the start
   // of the device packet it is about; uses the control reserve (counted when
   // even that is full). Withheld (counted) when `from`, the address the
-  // device's packet went to, is broadcast or multicast. True when sent.
+  // device's packet went to, is broadcast or multicast, or over the rate
+  // limit (config icmp_error_interval / icmp_error_burst). True when sent.
   bool send_icmp_error(wire::IcmpErrorKind kind, std::uint32_t mtu, const wire::IpAddress& from,
                        const wire::IpAddress& to, wire::Bytes quote);
 
@@ -112,6 +113,8 @@ class ClientSession : public io::Handler {
   // forwarded flow to device_port; nullopt when none is free.
   std::optional<FlowKey> forward_key(std::uint16_t device_port, std::uint8_t protocol);
   void send_stateless_reset(const wire::IpPacket& packet);
+  // One ICMP error may go out now under the rate limit (taken if so).
+  bool take_icmp_error_slot();
   void flush();
   void schedule_flush();
   void wake_waiting();
@@ -136,6 +139,10 @@ class ClientSession : public io::Handler {
   std::optional<wire::IpAddress> device_v4_;
   std::optional<wire::IpAddress> device_v6_;
   std::uint16_t next_forward_port_ = 0;
+  // ICMP error rate limit (GCRA): when the next error would be due if they
+  // came at exactly the configured rate; up to burst - 1 intervals ahead of
+  // now are allowed.
+  io::Time icmp_error_due_{};
   bool closed_ = false;
   bool flush_scheduled_ = false;
   bool read_scheduled_ = false;

@@ -1,6 +1,7 @@
 // ClientSession, ICMP part: echo requests to IcmpFlows (or, where ping
 // sockets are forbidden, "administratively prohibited" at once) and ICMP
 // errors toward the device. See client_session.hpp and icmp_flow.hpp.
+#include <algorithm>
 #include <cerrno>
 
 #include "io/log.hpp"
@@ -70,6 +71,15 @@ void ClientSession::refuse_icmp_echo(const wire::IpPacket& packet, int error) {
   send_icmp_error(*kind, 0, packet.destination, packet.source, packet.packet);
 }
 
+bool ClientSession::take_icmp_error_slot() {
+  const io::Time now = this->now();
+  const auto interval = config_.icmp_error_interval;
+  if (icmp_error_due_ < now) icmp_error_due_ = now;
+  if (icmp_error_due_ - now > interval * std::max(config_.icmp_error_burst - 1, 0)) return false;
+  icmp_error_due_ += interval;
+  return true;
+}
+
 bool ClientSession::send_icmp_error(wire::IcmpErrorKind kind, std::uint32_t mtu,
                                     const wire::IpAddress& from, const wire::IpAddress& to,
                                     wire::Bytes quote) {
@@ -78,6 +88,10 @@ bool ClientSession::send_icmp_error(wire::IcmpErrorKind kind, std::uint32_t mtu,
   // to a broadcast or multicast address (RFC 1122 3.2.2, RFC 4443 2.4 (e.3)).
   if (!wire::may_report_error_for(from, kind)) {
     ++counters_.drop_icmp_error_not_unicast;
+    return false;
+  }
+  if (!take_icmp_error_slot()) {
+    ++counters_.drop_icmp_error_rate;
     return false;
   }
   auto room = reserve(wire::icmp_error_size(from.version, quote.size()), true);

@@ -251,5 +251,43 @@ TEST_F(IcmpTest, PacketsToBroadcastOrMulticastGetNoErrorAndNoReset) {
   EXPECT_TRUE(device_.packets().empty());
 }
 
+// RFC 4443 2.4 (f): ICMP errors toward the device are rate-limited per
+// session (a burst, then one per interval); the rest are counted.
+TEST_F(IcmpTest, ErrorsTowardTheDeviceAreRateLimited) {
+  config_.open_ping_socket = [](const io::Endpoint&) {
+    return std::pair<io::Fd, int>{io::Fd{}, -EACCES};  // each answered "prohibited"
+  };
+  config_.icmp_error_burst = 10;
+  config_.icmp_error_interval = std::chrono::seconds(30);  // no refill within the test
+  start();
+  for (std::uint16_t seq = 0; seq < 25; ++seq)
+    device_.send_bytes(echo_request("10.0.0.2", "192.0.2.1", 77, seq, "x"));
+  device_.run_until([&] { return session_->counters().packets_from_device >= 25; });
+  device_.run_until([&] { return device_.packets().size() >= 10; });
+  EXPECT_EQ(session_->counters().icmp_errors_to_device, 10u);
+  EXPECT_EQ(session_->counters().drop_icmp_error_rate, 15u);
+  EXPECT_EQ(device_.packets().size(), 10u);
+}
+
+// After the burst, the limit lets errors through again as time passes.
+TEST_F(IcmpTest, ErrorRateLimitRefillsWithTime) {
+  config_.open_ping_socket = [](const io::Endpoint&) {
+    return std::pair<io::Fd, int>{io::Fd{}, -EACCES};
+  };
+  config_.icmp_error_burst = 2;
+  config_.icmp_error_interval = std::chrono::milliseconds(50);
+  start();
+  for (std::uint16_t seq = 0; seq < 5; ++seq)
+    device_.send_bytes(echo_request("10.0.0.2", "192.0.2.1", 78, seq, "x"));
+  device_.run_until([&] { return session_->counters().packets_from_device >= 5; });
+  const auto sent = session_->counters().icmp_errors_to_device;
+  EXPECT_GE(sent, 2u);  // the burst (more only on a machine slower than 50 ms per packet)
+  EXPECT_EQ(sent + session_->counters().drop_icmp_error_rate, 5u);
+  device_.run_until([] { return false; }, std::chrono::milliseconds(150));
+  device_.send_bytes(echo_request("10.0.0.2", "192.0.2.1", 78, 5, "x"));
+  device_.run_until([&] { return session_->counters().packets_from_device >= 6; });
+  EXPECT_EQ(session_->counters().icmp_errors_to_device, sent + 1);
+}
+
 }  // namespace
 }  // namespace rtether::relay
