@@ -13,16 +13,11 @@ namespace {
 // bounds the work per event.
 constexpr int kMaxErrorsPerCall = 64;
 
-// A host path MTU (of the host socket's IP version) as the device's packets
-// of `device` version see it: an IPv6 header is 20 bytes longer than an
-// IPv4 one (a forward bound to an IPv6 address carries IPv4 datagrams).
+// device_path_mtu() for the host socket `fd` (unchanged when its family is
+// unknown).
 std::uint32_t device_mtu(std::uint32_t host_mtu, int fd, wire::IpVersion device) {
   const auto host = io::socket_version(fd);
-  if (!host || *host == device || host_mtu == 0) return host_mtu;
-  constexpr std::uint32_t kHeaderDifference = 40 - 20;
-  if (*host == wire::IpVersion::V6)
-    return host_mtu > kHeaderDifference ? host_mtu - kHeaderDifference : 0;
-  return host_mtu + kHeaderDifference;
+  return host ? device_path_mtu(host_mtu, *host, device) : host_mtu;
 }
 }  // namespace
 
@@ -38,6 +33,15 @@ std::optional<wire::IcmpErrorKind> icmp_error_for(int negative_errno) {
     case EMSGSIZE: return wire::IcmpErrorKind::PacketTooBig;
     default: return std::nullopt;
   }
+}
+
+std::uint32_t device_path_mtu(std::uint32_t host_mtu, wire::IpVersion host,
+                              wire::IpVersion device) {
+  constexpr std::uint32_t kHeaderDifference = wire::kIpv6Header - wire::kIpv4MinHeader;
+  if (host == device || host_mtu == 0) return host_mtu;
+  if (host == wire::IpVersion::V6)
+    return host_mtu > kHeaderDifference ? host_mtu - kHeaderDifference : 0;
+  return host_mtu + kHeaderDifference;
 }
 
 int report_host_errors(ClientSession& session, int fd, const FlowKey& key, const ErrorQuote& quote) {

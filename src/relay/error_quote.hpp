@@ -54,6 +54,12 @@ int report_host_errors(ClientSession& session, int fd, const FlowKey& key, const
 // prohibited, EMSGSIZE -> packet too big.
 std::optional<wire::IcmpErrorKind> icmp_error_for(int negative_errno);
 
+// A path MTU the host reports for a socket of IP version `host`, as the
+// device's packets of version `device` see it (an IPv6 header is 20 bytes
+// longer than an IPv4 one); 0 stays 0 (unknown).
+std::uint32_t device_path_mtu(std::uint32_t host_mtu, wire::IpVersion host,
+                              wire::IpVersion device);
+
 // After a failed send (-errno) on a datagram socket: reports the queued
 // errors, or, when the kernel queued none (a routing failure, say), the
 // error the send itself returned. The MTU comes from the socket (IP_MTU).

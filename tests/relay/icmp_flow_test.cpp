@@ -12,6 +12,7 @@
 #include <string>
 
 #include "relay/client_session.hpp"
+#include "relay/error_quote.hpp"
 #include "relay/fake_device.hpp"
 #include "wire/checksum.hpp"
 
@@ -287,6 +288,18 @@ TEST_F(IcmpTest, ErrorRateLimitRefillsWithTime) {
   device_.send_bytes(echo_request("10.0.0.2", "192.0.2.1", 78, 5, "x"));
   device_.run_until([&] { return session_->counters().packets_from_device >= 6; });
   EXPECT_EQ(session_->counters().icmp_errors_to_device, sent + 1);
+}
+
+// A host path MTU reaches the device in its own IP version's terms: an IPv6
+// forward socket's 1500 is 1480 for an IPv4 device (same payload size).
+TEST(DevicePathMtu, TranslatesBetweenIpVersions) {
+  using wire::IpVersion;
+  EXPECT_EQ(device_path_mtu(1500, IpVersion::V4, IpVersion::V4), 1500u);
+  EXPECT_EQ(device_path_mtu(1500, IpVersion::V6, IpVersion::V6), 1500u);
+  EXPECT_EQ(device_path_mtu(1500, IpVersion::V6, IpVersion::V4), 1480u);
+  EXPECT_EQ(device_path_mtu(1280, IpVersion::V4, IpVersion::V6), 1300u);
+  EXPECT_EQ(device_path_mtu(0, IpVersion::V6, IpVersion::V4), 0u);   // unknown stays unknown
+  EXPECT_EQ(device_path_mtu(10, IpVersion::V6, IpVersion::V4), 0u);  // nonsense, no wrap
 }
 
 }  // namespace
