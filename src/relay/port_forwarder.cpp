@@ -4,6 +4,8 @@
 #include <sys/epoll.h>
 
 #include <cerrno>
+#include <deque>
+#include <vector>
 
 #include <fmt/core.h>
 
@@ -21,6 +23,8 @@ constexpr int kEventBudget = 64;
 // listening socket before the peer's own socket exists); cleared when full.
 constexpr std::size_t kMaxRememberedPeers = 4096;
 constexpr std::size_t kMaxDatagram = 65535;
+// Datagrams held at once that new peer sockets caught before connect().
+constexpr std::size_t kMaxStrays = 1024;
 
 struct EndpointHash {
   std::size_t operator()(const io::Endpoint& endpoint) const noexcept {
@@ -86,24 +90,13 @@ class PortForwarder::UdpListener final : public Listener {
       io::Endpoint peer;
       long got = io::recv_from(fd_.get(), wire::MutableBytes{buffer_.data(), buffer_.size()}, peer);
       if (got < 0) return;  // EAGAIN, or an error of an earlier send: nothing queued
-      const wire::Bytes datagram{buffer_.data(), static_cast<std::size_t>(got)};
-      ClientSession* target = session();
-      if (!target) continue;
-      auto known = peers_.find(peer);
-      if (known != peers_.end() && known->second.client == target->id() &&
-          target->forward_udp_datagram(known->second.key, peer, datagram))
-        continue;
-      auto [socket, result] = io::open_udp_peer(rule_.listen, peer);
-      if (result != 0) {
-        ++target->mutable_counters().drop_udp_send;
-        log::debug("forward {}: no socket for peer {}:{}: {}", rule_.to_string(),
-                   peer.address.to_string(), peer.port, io::error_text(result));
-        continue;
+      handle(peer, wire::Bytes{buffer_.data(), static_cast<std::size_t>(got)});
+      // Datagrams a new peer socket caught before it was connected.
+      while (!strays_.empty()) {
+        Stray stray = std::move(strays_.front());
+        strays_.pop_front();
+        handle(stray.peer, wire::Bytes{stray.bytes.data(), stray.bytes.size()});
       }
-      auto key = target->open_forwarded_udp(std::move(socket), peer, rule_.device_port, datagram);
-      if (!key) continue;
-      if (peers_.size() >= kMaxRememberedPeers) peers_.clear();
-      peers_[peer] = Peer{target->id(), *key};
     }
   }
 
@@ -112,7 +105,54 @@ class PortForwarder::UdpListener final : public Listener {
     std::uint32_t client;
     FlowKey key;
   };
-  std::vector<std::uint8_t> buffer_;  // allocated on the first datagram
+  struct Stray {
+    io::Endpoint peer;
+    std::vector<std::uint8_t> bytes;
+  };
+
+  void handle(const io::Endpoint& peer, wire::Bytes datagram) {
+    ClientSession* target = session();
+    if (!target) return;
+    auto known = peers_.find(peer);
+    if (known != peers_.end() && known->second.client == target->id() &&
+        target->forward_udp_datagram(known->second.key, peer, datagram))
+      return;
+    auto [socket, result] = io::open_udp_peer(rule_.listen, peer);
+    if (result != 0) {
+      ++target->mutable_counters().drop_udp_send;
+      log::debug("forward {}: no socket for peer {}:{}: {}", rule_.to_string(),
+                 peer.address.to_string(), peer.port, io::error_text(result));
+      return;
+    }
+    take_strays(socket.get(), *target);
+    auto key = target->open_forwarded_udp(std::move(socket), peer, rule_.device_port, datagram);
+    if (!key) return;
+    if (peers_.size() >= kMaxRememberedPeers) peers_.clear();
+    peers_[peer] = Peer{target->id(), *key};
+  }
+
+  // Between bind() and connect() the new socket was one more unconnected
+  // member of the port's SO_REUSEPORT group, so datagrams of any peer may
+  // have been queued on it; once connected it only receives its own peer's.
+  // Those early ones are taken out here and handled as if the listener had
+  // read them (queued ones beyond the bound are dropped, counted).
+  void take_strays(int fd, ClientSession& target) {
+    if (scratch_.empty()) scratch_.resize(kMaxDatagram);
+    for (;;) {
+      io::Endpoint from;
+      long got = io::recv_from(fd, wire::MutableBytes{scratch_.data(), scratch_.size()}, from);
+      if (got < 0) return;
+      if (strays_.size() >= kMaxStrays) {
+        ++target.mutable_counters().drop_udp_send;
+        continue;
+      }
+      strays_.push_back(Stray{from, {scratch_.begin(), scratch_.begin() + got}});
+    }
+  }
+
+  std::vector<std::uint8_t> buffer_;   // allocated on the first datagram
+  std::vector<std::uint8_t> scratch_;  // for strays, allocated on first use
+  std::deque<Stray> strays_;
   std::unordered_map<io::Endpoint, Peer, EndpointHash, EndpointEqual> peers_;
 };
 
