@@ -1,4 +1,5 @@
-// Fuzz target for tcp::Endpoint: a fuzz-chosen device SYN and configuration,
+// Fuzz target for tcp::Endpoint: a fuzz-chosen device SYN and configuration
+// (or an active open, as port forwarding does),
 // then a fuzz-driven mix of device segments (near the live sequence numbers,
 // so that they reach deep into the state machine), accept(), send_data(),
 // host events, window changes and timers. Checks invariants after each step:
@@ -53,7 +54,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::uint32_t iss = input.ConsumeIntegral<std::uint32_t>();
 
   tcp::Time now = tcp::Time{} + std::chrono::hours(1);
-  Endpoint endpoint(syn, config, iss, now);
+  const bool active = input.ConsumeBool();
+  Endpoint endpoint = active ? Endpoint::active(config, iss, now) : Endpoint(syn, config, iss, now);
   std::uint64_t highest_sent = 0;  // new data bytes ever sent (snd_max - iss - 1)
   std::uint64_t total_acked = 0;
 

@@ -1,12 +1,18 @@
 // `rtether relay [-p PORT] [--bind ADDR] [--unix PATH]`: run the relay in the
 // foreground until SIGINT/SIGTERM. Loopback only unless --bind says otherwise.
+// --forward PROTO:[BIND:]HOSTPORT:DEVICEPORT[@CLIENT] (repeatable) forwards a
+// host port into a device (grammar in relay/forward_rule.hpp).
 #include <csignal>
 #include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
 
 #include "cli/app.hpp"
 #include "io/event_loop.hpp"
 #include "io/log.hpp"
 #include "io/signal_watcher.hpp"
+#include "relay/forward_rule.hpp"
 #include "relay/relay.hpp"
 
 namespace rtether::cli {
@@ -24,6 +30,7 @@ struct RelayOptions {
   std::string unix_path;
   bool no_tcp = false;
   int busy_poll_us = kDefaultBusyPollMicroseconds;
+  std::vector<std::string> forwards;
 };
 
 int run_relay(const RelayOptions& options) {
@@ -39,6 +46,12 @@ int run_relay(const RelayOptions& options) {
     relay.listen_tcp(io::Endpoint{address, options.port});
   }
   if (!options.unix_path.empty()) relay.listen_unix(options.unix_path);
+  for (const auto& text : options.forwards) {
+    std::string error;
+    auto rule = relay::parse_forward_rule(text, error);
+    if (!rule) throw std::logic_error("validated --forward failed to parse: " + error);
+    relay.add_forward(*rule);
+  }
   io::SignalWatcher signals(loop, {SIGINT, SIGTERM}, [&](int signal) {
     log::info("relay stopping ({})", signal == SIGINT ? "SIGINT" : "SIGTERM");
     loop.stop();
@@ -65,9 +78,19 @@ void register_relay(CLI::App& app, CommandBody& body) {
                       "Poll this long for more work before sleeping (lower latency; 0 = never)")
       ->default_val(kDefaultBusyPollMicroseconds)
       ->check(CLI::Range(0, 1000));
+  command
+      ->add_option("--forward", options->forwards,
+                   "Forward a host port into the device: tcp|udp:[BIND:]HOSTPORT:DEVICEPORT"
+                   "[@CLIENT] (repeatable; BIND defaults to 127.0.0.1, IPv6 in brackets; "
+                   "CLIENT defaults to the most recently connected device)")
+      ->check([](const std::string& text) {
+        std::string error;
+        return relay::parse_forward_rule(text, error) ? std::string{} : error;
+      });
   command->footer(
       "Examples:\n  rtether relay\n  rtether relay -p 31417 --bind 0.0.0.0\n"
-      "  rtether relay --unix @rtether --no-tcp");
+      "  rtether relay --unix @rtether --no-tcp\n"
+      "  rtether relay --forward tcp:8080:80 --forward udp:5353:53@0");
   command->callback([options, &body] { body = [options] { return run_relay(*options); }; });
 }
 

@@ -129,6 +129,9 @@ Fd accept_nonblocking(int listen_fd, int* error) {
 long recv_some(int fd, wire::MutableBytes into) {
   return result(::recv(fd, into.data(), into.size(), MSG_DONTWAIT));
 }
+long recv_datagram(int fd, wire::MutableBytes into) {
+  return result(::recv(fd, into.data(), into.size(), MSG_DONTWAIT | MSG_TRUNC));
+}
 long peek_some(int fd, wire::MutableBytes into) {
   return result(::recv(fd, into.data(), into.size(), MSG_DONTWAIT | MSG_PEEK));
 }

@@ -65,6 +65,9 @@ Fd accept_nonblocking(int listen_fd, int* error);
 
 // Transfers: bytes moved, or -errno (-EAGAIN when it would block).
 long recv_some(int fd, wire::MutableBytes into);
+// One datagram: its full length (MSG_TRUNC; more than into.size() when it
+// did not fit and was cut), or -errno.
+long recv_datagram(int fd, wire::MutableBytes into);
 long peek_some(int fd, wire::MutableBytes into);  // MSG_PEEK, honours SO_PEEK_OFF
 // Peeks past the first skip.size() queued bytes (copied into skip and thrown
 // away) for kernels without SO_PEEK_OFF on TCP (Linux < 6.9). Returns the

@@ -6,8 +6,10 @@
 #include <algorithm>
 
 #include "io/log.hpp"
+#include "relay/error_quote.hpp"
 #include "relay/tcp_flow.hpp"
 #include "relay/udp_flow.hpp"
+#include "wire/icmp_error.hpp"
 #include "wire/packet_builder.hpp"
 #include "wire/transport.hpp"
 
@@ -18,6 +20,24 @@ namespace {
 // waiting for the end of the loop iteration: keeps the pipe to the client full.
 constexpr std::size_t kEagerFlushBytes = 128 * 1024;
 constexpr int kClientSocketBuffer = 4 * 1024 * 1024;  // as the Linux client asks on its side
+
+// A source address that can be the device's own (where forwarded flows go):
+// unicast and specified, not loopback nor link-local. 0.0.0.0 or :: (a DHCP
+// or DAD probe), a spoofed multicast source or fe80:: say nothing about it.
+bool is_device_unicast(const wire::IpAddress& address) {
+  if (wire::is_broadcast_or_multicast(address)) return false;
+  const auto& b = address.bytes;
+  if (address.version == wire::IpVersion::V4) {
+    if (b[0] == 0 || b[0] == 127) return false;  // "this network", loopback
+    if (b[0] == 169 && b[1] == 254) return false;  // link-local
+    return (b[0] >> 4) != 0xF;                      // 240.0.0.0/4 reserved
+  }
+  if (b[0] == 0xFE && (b[1] & 0xC0) == 0x80) return false;  // fe80::/10 link-local
+  // ::/96 (::, ::1, deprecated v4-compatible) and ::ffff:0:0/96 (v4-mapped).
+  bool low_zero = true;
+  for (int i = 0; i < 10; ++i) low_zero = low_zero && b[i] == 0;
+  return !low_zero;
+}
 }  // namespace
 
 ClientSession::ClientSession(io::EventLoop& loop, io::Fd socket, std::uint32_t id,
@@ -28,7 +48,12 @@ ClientSession::ClientSession(io::EventLoop& loop, io::Fd socket, std::uint32_t i
       config_(config),
       on_closed_(std::move(on_closed)),
       output_(config.output_capacity, ByteQueue::WhenEmpty::Keep),
-      random_(std::random_device{}()) {}
+      random_(std::random_device{}()) {
+  // Forwarded flows start at a random relay-side port (of the 16384 in
+  // 49152..65535): after a reconnect the device may still hold the previous
+  // session's connections on the first ports.
+  next_forward_port_ = static_cast<std::uint16_t>(random_() % 16384);
+}
 
 ClientSession::~ClientSession() {
   *alive_ = false;
@@ -107,11 +132,23 @@ void ClientSession::handle_packet(wire::Bytes bytes) {
     ++counters_.drop_fragment;
     return;
   }
+  // The device's address for forwarded flows: the source of its packets,
+  // once one has passed validation and is a unicast address of its own.
+  if (is_device_unicast(packet.source))
+    (packet.version == wire::IpVersion::V4 ? device_v4_ : device_v6_) = packet.source;
   switch (packet.protocol) {
     case wire::ip_protocol::kTcp:
       return handle_tcp(packet);
     case wire::ip_protocol::kUdp:
       return handle_udp(packet);
+    case wire::ip_protocol::kIcmp:
+      if (packet.version == wire::IpVersion::V4) return handle_icmp(packet);
+      ++counters_.drop_unknown_protocol;
+      return;
+    case wire::ip_protocol::kIcmpv6:
+      if (packet.version == wire::IpVersion::V6) return handle_icmp(packet);
+      ++counters_.drop_unknown_protocol;
+      return;
     default:
       ++counters_.drop_unknown_protocol;
   }
@@ -121,6 +158,13 @@ void ClientSession::handle_tcp(const wire::IpPacket& packet) {
   auto tcp = wire::TcpView::parse(packet.payload);
   if (!tcp) {
     ++counters_.drop_bad_transport;
+    return;
+  }
+  if (wire::is_broadcast_or_multicast(packet.destination)) {
+    // RFC 1122 4.2.3.10: a SYN to a broadcast or multicast address is
+    // discarded silently; no segment to one can belong to a connection, and
+    // neither a reset nor an ICMP error may answer it.
+    ++counters_.drop_tcp_not_unicast;
     return;
   }
   FlowKey key{packet.source, packet.destination, tcp->source_port(), tcp->destination_port(),
@@ -170,8 +214,18 @@ void ClientSession::handle_udp(const wire::IpPacket& packet) {
       return;
     }
     auto flow = std::make_unique<UdpFlow>(*this, key);
-    if (!flow->open()) {
+    if (int error = flow->open(); error != 0) {
+      // No route (connect() of a datagram socket routes): tell the device
+      // as a router would; the datagram is lost either way.
       ++counters_.drop_udp_send;
+      auto kind = icmp_error_for(error);
+      if (!kind || *kind == wire::IcmpErrorKind::PacketTooBig) return;
+      if (!wire::may_report_error_for(packet.destination, *kind)) {
+        ++counters_.drop_icmp_error_not_unicast;  // e.g. EACCES for 255.255.255.255
+        return;
+      }
+      if (wire::may_answer_with_error(packet, *kind))
+        send_icmp_error(*kind, 0, packet.destination, packet.source, packet.packet);
       return;
     }
     ++counters_.udp_flows_opened;

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <random>
 #include <unordered_map>
 
@@ -24,6 +25,7 @@
 #include "relay/counters.hpp"
 #include "relay/flow.hpp"
 #include "relay/flow_key.hpp"
+#include "wire/icmp_error.hpp"
 #include "wire/stream_framer.hpp"
 
 namespace rtether::relay {
@@ -70,13 +72,49 @@ class ClientSession : public io::Handler {
   // Scratch space for peeking past in-flight bytes on kernels without
   // SO_PEEK_OFF; allocated on first use.
   wire::MutableBytes peek_scratch(std::size_t bytes);
+  // An ICMP error toward the device (`to`), from `from`, quoting the start
+  // of the device packet it is about; uses the control reserve (counted when
+  // even that is full). Withheld (counted) when `from`, the address the
+  // device's packet went to, is broadcast or multicast, or over the rate
+  // limit (config icmp_error_interval / icmp_error_burst). True when sent.
+  bool send_icmp_error(wire::IcmpErrorKind kind, std::uint32_t mtu, const wire::IpAddress& from,
+                       const wire::IpAddress& to, wire::Bytes quote);
+
+  // --- port forwarding (host -> device) ---
+  // The device's own address of this version: the source of its packets
+  // (the last one seen), 10.0.0.2 / fd00::2 until it has sent any.
+  wire::IpAddress device_address(wire::IpVersion version) const;
+  // A host connection accepted by a TCP forward: the relay opens a TCP
+  // connection to device_port (it sends the SYN) and bridges the two.
+  // False (the socket is closed) when no relay-side port is free or the
+  // flow limit is reached.
+  bool open_forwarded_tcp(io::Fd accepted, std::uint16_t device_port);
+  // A host peer's first datagram to a UDP forward: `socket` is bound to the
+  // forward's port and connected to `peer`; `datagram` goes to the device
+  // now, later ones arrive on `socket`.
+  // Returns the new flow's key (for forward_udp_datagram), nullopt when
+  // refused (counted).
+  std::optional<FlowKey> open_forwarded_udp(io::Fd socket, const io::Endpoint& peer,
+                                            std::uint16_t device_port, wire::Bytes datagram);
+  // A datagram from `peer` that reached the forward's listening socket, for
+  // the association opened for it under `key`; false (nothing sent) when
+  // that flow is gone or the key now belongs to another flow (the port
+  // was reused for another peer, or it is not a forwarded flow at all).
+  bool forward_udp_datagram(const FlowKey& key, const io::Endpoint& peer, wire::Bytes datagram);
 
  private:
   void read_client();
   void handle_packet(wire::Bytes bytes);
   void handle_tcp(const wire::IpPacket& packet);
   void handle_udp(const wire::IpPacket& packet);
+  void handle_icmp(const wire::IpPacket& packet);
+  void refuse_icmp_echo(const wire::IpPacket& packet, int error);
+  // A relay-side endpoint (10.0.2.2 / fd00::2:2 and a free port) for a
+  // forwarded flow to device_port; nullopt when none is free.
+  std::optional<FlowKey> forward_key(std::uint16_t device_port, std::uint8_t protocol);
   void send_stateless_reset(const wire::IpPacket& packet);
+  // One ICMP error may go out now under the rate limit (taken if so).
+  bool take_icmp_error_slot();
   void flush();
   void schedule_flush();
   void wake_waiting();
@@ -98,6 +136,13 @@ class ClientSession : public io::Handler {
   std::size_t buffered_bytes_ = 0;
   std::size_t lingering_flows_ = 0;
   std::vector<std::uint8_t> peek_scratch_;
+  std::optional<wire::IpAddress> device_v4_;
+  std::optional<wire::IpAddress> device_v6_;
+  std::uint16_t next_forward_port_ = 0;
+  // ICMP error rate limit (GCRA): when the next error would be due if they
+  // came at exactly the configured rate; up to burst - 1 intervals ahead of
+  // now are allowed.
+  io::Time icmp_error_due_{};
   bool closed_ = false;
   bool flush_scheduled_ = false;
   bool read_scheduled_ = false;

@@ -18,6 +18,7 @@ void for_each_counter(Counters& counters, Visit visit) {
   visit("drop_flow_limit", counters.drop_flow_limit);
   visit("window_limited_by_budget", counters.window_limited_by_budget);
   visit("drop_udp_send", counters.drop_udp_send);
+  visit("drop_udp_too_big", counters.drop_udp_too_big);
   visit("packets_to_device", counters.packets_to_device);
   visit("bytes_to_device", counters.bytes_to_device);
   visit("drop_output_full", counters.drop_output_full);
@@ -27,12 +28,26 @@ void for_each_counter(Counters& counters, Visit visit) {
   visit("tcp_out_of_order", counters.tcp_out_of_order);
   visit("udp_flows_opened", counters.udp_flows_opened);
   visit("flows_expired", counters.flows_expired);
+  visit("icmp_flows_opened", counters.icmp_flows_opened);
+  visit("drop_icmp_forbidden", counters.drop_icmp_forbidden);
+  visit("drop_icmp_unsupported", counters.drop_icmp_unsupported);
+  visit("drop_icmp_send", counters.drop_icmp_send);
+  visit("drop_icmp_reply", counters.drop_icmp_reply);
+  visit("icmp_errors_to_device", counters.icmp_errors_to_device);
+  visit("host_errors_unreported", counters.host_errors_unreported);
+  visit("drop_icmp_error_not_unicast", counters.drop_icmp_error_not_unicast);
+  visit("drop_icmp_error_rate", counters.drop_icmp_error_rate);
+  visit("drop_tcp_not_unicast", counters.drop_tcp_not_unicast);
+  visit("forward_tcp_opened", counters.forward_tcp_opened);
+  visit("forward_udp_opened", counters.forward_udp_opened);
+  visit("drop_forward_no_client", counters.drop_forward_no_client);
+  visit("drop_forward_no_port", counters.drop_forward_no_port);
 }
 }  // namespace
 
 Counters& Counters::operator+=(const Counters& other) {
   Counters copy = other;
-  std::uint64_t values[32];
+  std::uint64_t values[64];
   int index = 0;
   for_each_counter(copy, [&](const char*, std::uint64_t& value) { values[index++] = value; });
   index = 0;

@@ -14,7 +14,10 @@ namespace {
 constexpr int kAcceptBudget = 64;
 }  // namespace
 
-Relay::Relay(io::EventLoop& loop, RelayConfig config) : loop_(loop), config_(std::move(config)) {}
+Relay::Relay(io::EventLoop& loop, RelayConfig config)
+    : loop_(loop),
+      config_(std::move(config)),
+      forwarder_(loop, [this](std::optional<std::uint32_t> id) { return session_for(id); }) {}
 
 Relay::~Relay() {
   for (auto& listener : listeners_) loop_.remove(listener->fd());
@@ -33,6 +36,16 @@ void Relay::listen_unix(const std::string& path) {
   loop_.add(listener->fd(), EPOLLIN, listener.get(), true);
   log::info("relay listening on unix:{}", path);
   listeners_.push_back(std::move(listener));
+}
+
+void Relay::add_forward(const ForwardRule& rule) { forwarder_.add(rule); }
+
+ClientSession* Relay::session_for(std::optional<std::uint32_t> client_id) {
+  if (client_id) {
+    auto found = sessions_.find(*client_id);
+    return found == sessions_.end() ? nullptr : found->second.get();
+  }
+  return sessions_.empty() ? nullptr : sessions_.rbegin()->second.get();
 }
 
 void Relay::Listener::on_ready(std::uint32_t) { relay_.accept_from(fd_.get()); }
@@ -71,6 +84,7 @@ std::size_t Relay::flow_count() const {
 
 Counters Relay::totals() const {
   Counters totals = closed_totals_;
+  totals += forwarder_.counters();
   for (const auto& [id, session] : sessions_) totals += session->counters();
   return totals;
 }

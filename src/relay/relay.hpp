@@ -13,6 +13,7 @@
 #include "io/socket.hpp"
 #include "relay/client_session.hpp"
 #include "relay/config.hpp"
+#include "relay/port_forwarder.hpp"
 
 namespace rtether::relay {
 
@@ -24,6 +25,10 @@ class Relay {
   // Start-up configuration: throw std::system_error with a clear message.
   void listen_tcp(const io::Endpoint& at);
   void listen_unix(const std::string& path);
+  // Host -> device port forwarding (start-up; throws when the port is taken).
+  void add_forward(const ForwardRule& rule);
+  // The session of a client id, or the most recently connected one; null if none.
+  ClientSession* session_for(std::optional<std::uint32_t> client_id);
 
   std::size_t client_count() const { return sessions_.size(); }
   std::size_t flow_count() const;
@@ -50,6 +55,7 @@ class Relay {
   std::map<std::uint32_t, std::unique_ptr<ClientSession>> sessions_;
   std::uint32_t next_id_ = 0;
   Counters closed_totals_;
+  PortForwarder forwarder_;
 };
 
 }  // namespace rtether::relay

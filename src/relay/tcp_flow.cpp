@@ -9,6 +9,7 @@
 #include "io/log.hpp"
 #include "relay/address_map.hpp"
 #include "relay/client_session.hpp"
+#include "relay/error_quote.hpp"
 
 namespace rtether::relay {
 
@@ -37,6 +38,26 @@ TcpFlow::TcpFlow(ClientSession& session, const FlowKey& key, const tcp::Segment&
   header_.destination_port = key.source_port;
 }
 
+TcpFlow::TcpFlow(ClientSession& session, const FlowKey& key, io::Fd accepted)
+    : Flow(session, key),
+      endpoint_(tcp::Endpoint::active(session.config().tcp, session.random_iss(), session.now())),
+      socket_(std::move(accepted)),
+      timer_(session.loop(), [this] { on_timer(); }),
+      to_host_(session.config().tcp_flow_buffer + kWindowRoundingSlack) {
+  header_.source = key.destination;
+  header_.destination = key.source;
+  header_.source_port = key.destination_port;
+  header_.destination_port = key.source_port;
+}
+
+void TcpFlow::start_forwarded() {
+  session_.loop().add(socket_.get(), EPOLLIN | EPOLLOUT | EPOLLRDHUP, this);
+  prepare_host_socket();
+  update_receive_space();
+  emit_control();
+  after_activity();
+}
+
 TcpFlow::~TcpFlow() { session_.add_buffered(-static_cast<long>(to_host_.size())); }
 
 void TcpFlow::connect() {
@@ -59,9 +80,41 @@ void TcpFlow::on_connect_done(int result) {
   if (result != 0) {
     ++session_.mutable_counters().tcp_connect_failed;
     endpoint_.on_connect_failed(now);
-    emit_control();
+    // A refused connection is a reset, as the host would send; no route
+    // is an ICMP error, as a router would send (the RST then stays unsent).
+    if (!answer_with_icmp(result)) emit_control();
     return finish();
   }
+  prepare_host_socket();
+  endpoint_.on_connected(now);
+  update_receive_space();
+  emit_control();
+  after_activity();
+}
+
+bool TcpFlow::answer_with_icmp(int result) {
+  auto kind = icmp_error_for(result);
+  if (!kind || *kind == wire::IcmpErrorKind::PortUnreachable ||
+      *kind == wire::IcmpErrorKind::PacketTooBig)
+    return false;
+  // Quote the device's SYN, rebuilt from the flow (the device matches the
+  // error to its connection by addresses, ports and sequence number).
+  wire::TcpSegmentHeader syn;
+  syn.source = key_.source;
+  syn.destination = key_.destination;
+  syn.source_port = key_.source_port;
+  syn.destination_port = key_.destination_port;
+  syn.seq = endpoint_.rcv_nxt() - 1;
+  syn.flags = wire::tcp_flag::kSyn;
+  std::uint8_t quote[wire::kIpv6Header + wire::kTcpMinHeader];
+  std::size_t length = wire::build_tcp(wire::MutableBytes{quote, sizeof quote}, syn, {});
+  if (length == 0) return false;
+  // Not sent (withheld or no room): the caller's reset tells the device.
+  return session_.send_icmp_error(*kind, 0, key_.destination, key_.source,
+                                  wire::Bytes{quote, length});
+}
+
+void TcpFlow::prepare_host_socket() {
   io::set_no_delay(socket_.get());
   if (!session_.config().use_peek_offset) {
     peek_offset_ = false;
@@ -76,10 +129,6 @@ void TcpFlow::on_connect_done(int result) {
                 "host-to-device TCP uses a slower path");
     }
   }
-  endpoint_.on_connected(now);
-  update_receive_space();
-  emit_control();
-  after_activity();
 }
 
 void TcpFlow::on_ready(std::uint32_t events) {
@@ -294,8 +343,12 @@ void TcpFlow::on_timer() {
   // A closed endpoint has no timers: this is the drain deadline.
   if (endpoint_.closed()) return pump();
   bool time_wait = endpoint_.state() == tcp::State::TimeWait;
+  bool syn_sent = endpoint_.state() == tcp::State::SynSent;
   auto result = endpoint_.on_timer(session_.now());
   if (result.rewind) rewind();
+  // A forwarded connection the device never answered: the host application
+  // sees a reset, as for a refused one.
+  if (syn_sent && endpoint_.closed() && socket_.valid()) io::set_linger_reset(socket_.get());
   // The end of TIME-WAIT is a normal close; anything else closing on a timer
   // (connect, idle, closing timeouts, SYN-ACK retries) is an expiry.
   if (endpoint_.closed() && !time_wait) ++session_.mutable_counters().flows_expired;

@@ -11,6 +11,10 @@
 // Half-close: device FIN -> shutdown(SHUT_WR) once queued data is written
 // (the flow outlives its endpoint until then: that data was ACKed);
 // host EOF -> FIN to the device after the data. Resets go both ways.
+// A connect that fails with "no route" (or is prohibited) answers the device
+// with an ICMP error instead of a reset, as a router on the way would.
+// Forwarded flows (rtether relay --forward tcp:...) start from an accepted
+// host connection and open the device side actively (the relay sends the SYN).
 #pragma once
 
 #include <optional>
@@ -27,10 +31,15 @@ namespace rtether::relay {
 class TcpFlow final : public Flow {
  public:
   TcpFlow(ClientSession& session, const FlowKey& key, const tcp::Segment& syn);
+  // Port forwarding: `accepted` is the host connection; key.source is the
+  // device's address and server port.
+  TcpFlow(ClientSession& session, const FlowKey& key, io::Fd accepted);
   ~TcpFlow() override;
 
   // Starts the non-blocking host connect (called once after insertion).
   void connect();
+  // Forwarded flow: registers the host socket and sends the SYN.
+  void start_forwarded();
 
   void on_device_packet(const wire::IpPacket& packet) override;
   void on_ready(std::uint32_t events) override;
@@ -42,6 +51,8 @@ class TcpFlow final : public Flow {
 
  private:
   void on_connect_done(int result);
+  void prepare_host_socket();
+  bool answer_with_icmp(int result);
   void take_device_data(wire::Bytes data);
   std::size_t deliver_to_host(wire::Bytes data);
   void write_pending_to_host();

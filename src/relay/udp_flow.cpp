@@ -12,9 +12,13 @@
 namespace rtether::relay {
 
 namespace {
-// Largest UDP payload in an IPv4 datagram (65535 - 20 - 8); IPv6 jumbograms
-// are not carried.
-constexpr std::size_t kMaxUdpPayload = 65507;
+// Largest UDP payload toward the device: what fits in a packet of at most
+// 65535 bytes in all (the largest IPv4 packet; the relay never sends the
+// device a bigger packet of either version), so 65507 over IPv4 and 65487
+// over IPv6; IPv6 jumbograms are not carried.
+std::size_t max_udp_payload(wire::IpVersion version) {
+  return wire::kMaxPacket - wire::udp_header_size(version);
+}
 }  // namespace
 
 UdpFlow::UdpFlow(ClientSession& session, const FlowKey& key)
@@ -26,17 +30,35 @@ UdpFlow::UdpFlow(ClientSession& session, const FlowKey& key)
   last_activity_ = session.now();
 }
 
-bool UdpFlow::open() {
+int UdpFlow::open() {
   io::Endpoint target{host_destination(key_.destination), key_.destination_port};
   auto [fd, result] = io::connect_nonblocking(SOCK_DGRAM, target);
   if (result != 0) {
     log::debug("{}: cannot open: {}", key_.to_string(), io::error_text(result));
-    return false;
+    return result;
   }
   socket_ = std::move(fd);
+  start();
+  return 0;
+}
+
+void UdpFlow::adopt(io::Fd socket, const io::Endpoint& peer) {
+  socket_ = std::move(socket);
+  forward_peer_ = peer;
+  start();
+}
+
+bool UdpFlow::serves_forward_peer(const io::Endpoint& peer) const {
+  return !retired_ && forward_peer_ && forward_peer_->port == peer.port &&
+         forward_peer_->address == peer.address;
+}
+
+void UdpFlow::start() {
+  // The host socket's own family: a forward bound to an IPv6 address
+  // carries an IPv4 device's datagrams.
+  io::enable_error_queue(socket_.get());
   session_.loop().add(socket_.get(), EPOLLIN, this);
   timer_.arm(last_activity_ + session_.config().udp_idle_timeout);
-  return true;
 }
 
 void UdpFlow::on_device_packet(const wire::IpPacket& packet) {
@@ -47,39 +69,76 @@ void UdpFlow::on_device_packet(const wire::IpPacket& packet) {
     return;
   }
   last_activity_ = session_.now();
+  quote_.remember(packet);
   long sent = io::send_some(socket_.get(), udp->payload());
   if (sent < 0) {
-    // ECONNREFUSED reports an earlier ICMP port unreachable; the datagram is
-    // not retried (UDP semantics), only counted.
+    // ECONNREFUSED reports an earlier ICMP port unreachable (already sent
+    // on to the device); the datagram is not retried (UDP semantics).
     ++session_.mutable_counters().drop_udp_send;
     log::debug("{}: send failed: {}", key_.to_string(), io::error_text(static_cast<int>(sent)));
+    if (sent != -ECONNREFUSED)
+      report_send_failure(session_, socket_.get(), key_, quote_, static_cast<int>(sent));
   }
 }
 
 void UdpFlow::on_ready(std::uint32_t events) {
   if (retired_) return;
+  if (events & EPOLLERR) report_host_errors(session_, socket_.get(), key_, quote_);
   if (events & (EPOLLIN | EPOLLERR)) readable_ = true;
   pump();
 }
 
 void UdpFlow::pump() {
   if (retired_) return;
-  std::size_t header_size = wire::udp_header_size(header_.source.version);
+  const std::size_t header_size = wire::udp_header_size(header_.source.version);
+  const std::size_t max_payload = max_udp_payload(header_.source.version);
   while (readable_) {
-    auto room = session_.reserve(header_size + kMaxUdpPayload, false);
+    auto room = session_.reserve(header_size + max_payload, false);
     if (room.empty()) {
       session_.wait_for_output(this);
       return;
     }
-    long got = io::recv_some(socket_.get(), room.subspan(header_size, kMaxUdpPayload));
+    long got = io::recv_datagram(socket_.get(), room.subspan(header_size, max_payload));
     if (got == -EAGAIN) {
       readable_ = false;
       return;
     }
-    if (got < 0) continue;  // a queued ICMP error (ECONNREFUSED); the next read goes on
+    if (got < 0) {
+      // A pending ICMP error (ECONNREFUSED, ...): its details wait in the
+      // error queue; the next read goes on.
+      report_host_errors(session_, socket_.get(), key_, quote_);
+      continue;
+    }
     last_activity_ = session_.now();
+    if (static_cast<std::size_t>(got) > max_payload) {
+      // Too big for one device-side packet (say an IPv6 host peer's toward
+      // an IPv4 device): the read cut it; dropped whole, not delivered short.
+      ++session_.mutable_counters().drop_udp_too_big;
+      continue;
+    }
     session_.commit(wire::write_udp_headers(room, header_, static_cast<std::size_t>(got)));
   }
+}
+
+void UdpFlow::send_to_device(wire::Bytes payload) {
+  if (retired_) return;
+  if (payload.size() > max_udp_payload(header_.source.version)) {
+    ++session_.mutable_counters().drop_udp_too_big;
+    return;
+  }
+  std::size_t header_size = wire::udp_header_size(header_.source.version);
+  auto room = session_.reserve(header_size + payload.size(), false);
+  if (room.empty()) {
+    ++session_.mutable_counters().drop_output_full;
+    return;
+  }
+  last_activity_ = session_.now();
+  const std::size_t length = wire::build_udp(room, header_, payload);
+  if (length == 0) {
+    ++session_.mutable_counters().drop_udp_too_big;
+    return;
+  }
+  session_.commit(length);
 }
 
 void UdpFlow::on_timer() {

@@ -3,10 +3,18 @@
 // boundaries are kept both ways; replies are read only when the client's
 // output queue has room for a whole datagram. Expires after
 // config.udp_idle_timeout without traffic either way.
+// ICMP errors the host socket receives (IP_RECVERR: port unreachable, too
+// big, ...) go back to the device quoting its last datagram, so that a
+// connected device socket sees ECONNREFUSED as it would on a real network.
+// A forwarded association (rtether relay --forward udp:...) adopts a socket
+// bound to the forward's host port and connected to the host peer.
 #pragma once
+
+#include <optional>
 
 #include "io/event_loop.hpp"
 #include "io/socket.hpp"
+#include "relay/error_quote.hpp"
 #include "relay/flow.hpp"
 #include "wire/packet_builder.hpp"
 
@@ -16,8 +24,16 @@ class UdpFlow final : public Flow {
  public:
   UdpFlow(ClientSession& session, const FlowKey& key);
 
-  // Creates and connects the host socket; false (and nothing registered) on failure.
-  bool open();
+  // Creates and connects the host socket: 0, or -errno (nothing registered).
+  int open();
+  // Takes an already bound and connected socket (port forwarding) whose
+  // host peer is `peer`.
+  void adopt(io::Fd socket, const io::Endpoint& peer);
+  // A forwarded association of exactly this host peer (and not retired).
+  bool serves_forward_peer(const io::Endpoint& peer) const;
+  // A datagram read elsewhere (a forward's listening socket) to the device;
+  // dropped and counted when the output queue has no room.
+  void send_to_device(wire::Bytes payload);
 
   void on_device_packet(const wire::IpPacket& packet) override;
   void on_ready(std::uint32_t events) override;
@@ -27,10 +43,13 @@ class UdpFlow final : public Flow {
  private:
   void on_timer();
   void finish();
+  void start();
 
   io::Fd socket_;
+  std::optional<io::Endpoint> forward_peer_;  // set by adopt()
   io::Timer timer_;
   wire::UdpDatagramHeader header_;  // toward the device
+  ErrorQuote quote_;                // start of the device's last datagram
   io::Time last_activity_;
   bool readable_ = false;
 };

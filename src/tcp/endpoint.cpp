@@ -44,6 +44,7 @@ std::uint8_t window_shift_for(std::uint32_t buffer) {
 
 const char* to_string(State state) {
   switch (state) {
+    case State::SynSent: return "SynSent";
     case State::Connecting: return "Connecting";
     case State::SynReceived: return "SynReceived";
     case State::Established: return "Established";
@@ -82,6 +83,81 @@ Endpoint::Endpoint(const Segment& syn, const Config& config, std::uint32_t initi
   last_segment_ = now;
 }
 
+Endpoint::Endpoint(const Config& config, std::uint32_t initial_seq, Time now) : config_(config) {
+  state_ = State::SynSent;
+  receive_space_ = config.receive_buffer;
+  // Offered in our SYN; used only if the device's SYN-ACK carries its own
+  // (RFC 7323 1.3).
+  rcv_shift_ = window_shift_for(config.receive_buffer);
+  iss_ = initial_seq;
+  snd_una_ = snd_nxt_ = snd_max_ = fin_seq_ = initial_seq + 1;
+  rto_ = std::clamp<Clock::duration>(kInitialRto, config.min_rto, config.max_rto);
+  syn_pending_ = true;
+  syn_ack_sent_at_ = now;
+  syn_ack_timeout_ = config.syn_ack_timeout;
+  state_deadline_ = now + syn_ack_timeout_;
+  last_segment_ = now;
+}
+
+Endpoint Endpoint::active(const Config& config, std::uint32_t initial_seq, Time now) {
+  return Endpoint(config, initial_seq, now);
+}
+
+// RFC 9293 3.10.7.3, SYN-SENT. A simultaneous open (a bare SYN from the
+// device) does not happen with a device server and is dropped; our SYN is
+// resent on the timer anyway.
+Endpoint::Input Endpoint::on_syn_sent(const Segment& segment, Time now) {
+  Input input;
+  const bool ack = segment.flags & kAck;
+  // RFC 9293 3.10.7.3: "If SEG.ACK =< ISS or SEG.ACK > SND.NXT", the
+  // segment is not about our SYN: a RST is dropped, anything else answered
+  // <SEQ=SEG.ACK><CTL=RST> and we keep waiting. This is what clears a stale
+  // connection the device still holds on the same ports (its challenge ACK
+  // to our SYN), so that our resent SYN then opens a fresh one.
+  if (ack && segment.ack != iss_ + 1) {
+    if (!(segment.flags & kRst)) {
+      rst_pending_ = true;
+      rst_with_ack_ = false;
+      rst_seq_ = segment.ack;
+    }
+    return input;
+  }
+  if (segment.flags & kRst) {
+    if (ack) {  // the device has no listener: connection refused
+      close();
+      input.reset = true;
+    }
+    return input;
+  }
+  if (!(segment.flags & kSyn) || !ack) return input;
+  irs_ = segment.seq;
+  rcv_nxt_ = segment.seq + 1;
+  rcv_adv_ = rcv_nxt_;
+  send_mss_ =
+      std::max(kMinSendMss, std::min(config_.mss, segment.options.mss.value_or(kDefaultMss)));
+  if (segment.options.window_scale) {
+    window_scaling_ = true;
+    snd_shift_ = std::min(*segment.options.window_scale, kMaxWindowShift);
+  } else {
+    rcv_shift_ = 0;
+  }
+  snd_wnd_ = max_snd_wnd_ = segment.window;  // RFC 7323 2.2: a SYN's window is never scaled
+  snd_wl1_ = segment.seq;
+  snd_wl2_ = segment.ack;
+  syn_pending_ = false;
+  if (!syn_ack_retransmitted_) sample_rtt(now - syn_ack_sent_at_);
+  state_ = State::Established;
+  last_segment_ = now;
+  ack_pending_ = true;
+  input.can_send_more = true;
+  if (host_closed_) {
+    state_ = State::FinWait1;
+    fin_seq_ = snd_max_;
+    state_deadline_ = now + config_.closing_timeout;
+  }
+  return input;
+}
+
 void Endpoint::on_connected(Time now) {
   if (state_ != State::Connecting) return;
   state_ = State::SynReceived;
@@ -102,6 +178,7 @@ Endpoint::Input Endpoint::on_segment(const Segment& segment, Time now) {
   Input input;
   if (closed()) return input;
   last_segment_ = now;
+  if (state_ == State::SynSent) return on_syn_sent(segment, now);
   const bool rst = segment.flags & kRst;
   if (state_ == State::Connecting) {
     // Nothing was sent yet, so nothing can be acknowledged; a repeated SYN
@@ -250,6 +327,7 @@ OutSegment Endpoint::send_data(std::uint32_t bytes, Time now, bool last) {
 void Endpoint::host_closed(Time now) {
   if (host_closed_) return;
   switch (state_) {
+    case State::SynSent:
     case State::SynReceived:
       // RFC 9293 3.10.4 CLOSE in SYN-RECEIVED: the FIN waits for ESTABLISHED.
       host_closed_ = true;
@@ -266,6 +344,15 @@ void Endpoint::host_closed(Time now) {
 
 void Endpoint::host_reset(Time) {
   if (closed()) return;
+  if (state_ == State::SynSent) {
+    // RFC 9293 3.10.4 ABORT in SYN-SENT: the device may have answered our
+    // SYN already; a reset at the sequence number it expects cancels that.
+    // No ACK flag: we have acknowledged nothing, and a SYN-RECEIVED that
+    // checks the ACK field (Linux) would ignore a RST acking 0.
+    reset_and_close(iss_ + 1);
+    rst_with_ack_ = false;
+    return;
+  }
   reset_and_close(state_ == State::Connecting ? 0 : next_seq());
 }
 
@@ -277,10 +364,23 @@ std::optional<OutSegment> Endpoint::poll(Time now) {
   if (rst_pending_) {
     rst_pending_ = false;
     out.seq = rst_seq_;
-    out.flags = kRst | kAck;
+    out.flags = rst_with_ack_ ? (kRst | kAck) : kRst;
+    if (!rst_with_ack_) out.ack = 0;
+    rst_with_ack_ = true;
     return out;
   }
   if (closed()) return std::nullopt;
+  if (syn_pending_) {
+    syn_pending_ = false;
+    syn_ack_sent_at_ = now;
+    out.seq = iss_;
+    out.ack = 0;
+    out.flags = kSyn;
+    out.window = static_cast<std::uint16_t>(std::min(receive_space_, kMaxWindowField));
+    out.mss = config_.mss;
+    out.window_scale = rcv_shift_;
+    return out;
+  }
   if (syn_ack_pending_) {
     syn_ack_pending_ = false;
     ack_pending_ = false;
@@ -326,6 +426,7 @@ Time Endpoint::deadline() const { return std::min(state_timer_deadline(), ack_de
 Time Endpoint::state_timer_deadline() const {
   switch (state_) {
     case State::Closed: return Time::max();
+    case State::SynSent:
     case State::Connecting:
     case State::SynReceived:
     case State::TimeWait: return state_deadline_;
@@ -348,6 +449,18 @@ Endpoint::TimerResult Endpoint::on_timer(Time now) {
   }
   switch (state_) {
     case State::Closed: return result;
+    case State::SynSent:
+      if (now < state_deadline_) return result;
+      if (syn_ack_retries_ >= config_.syn_ack_retries) {
+        close();  // nothing was synchronized: no reset to send
+        return result;
+      }
+      ++syn_ack_retries_;
+      syn_ack_retransmitted_ = true;
+      syn_pending_ = true;
+      syn_ack_timeout_ *= 2;
+      state_deadline_ = now + syn_ack_timeout_;
+      return result;
     case State::Connecting:
       if (now >= state_deadline_) reset_and_close(0);
       return result;
@@ -656,6 +769,7 @@ void Endpoint::update_retransmit_timer(Time now, bool restart) {
 
 void Endpoint::close() {
   state_ = State::Closed;
+  syn_pending_ = false;
   ack_delayed_ = false;
   ack_deadline_ = Time::max();
   syn_ack_pending_ = false;
@@ -671,6 +785,7 @@ void Endpoint::close() {
 void Endpoint::reset_and_close(std::uint32_t seq) {
   close();
   rst_pending_ = true;
+  rst_with_ack_ = true;
   rst_seq_ = seq;
 }
 

@@ -15,6 +15,16 @@
 //   host_closed in Established -> FinWait1 -> FinWait2 -> (device FIN) TimeWait
 //   RST either way -> Closed
 //
+// Active open (port forwarding: a host connection is relayed to a server on
+// the device, RFC 9293 3.3.2 from CLOSED via OPEN):
+//   Endpoint::active() -> SynSent   (SYN with MSS and window scale queued;
+//                                    resent on timeout, doubling)
+//   device SYN-ACK acking our SYN -> Established (ACK queued)
+//   device segment acking something else (a stale connection's challenge
+//   ACK) -> RST <SEQ=SEG.ACK> without ACK queued, still SynSent
+//   device RST acking our SYN, or no answer after config.syn_ack_retries
+//   resends -> Closed (the relay resets the host connection)
+//
 // Data toward the device is never copied into the endpoint: the relay peeks it
 // from the host socket (MSG_PEEK with SO_PEEK_OFF) and asks send_data() for the
 // header of each segment. Unacknowledged data therefore stays in the host
@@ -43,6 +53,7 @@ using Time = Clock::time_point;
 using namespace std::chrono_literals;
 
 enum class State : std::uint8_t {
+  SynSent,      // active open: our SYN sent, waiting for the device's SYN-ACK
   Connecting,   // SYN seen, host connect in progress
   SynReceived,  // SYN-ACK sent
   Established,
@@ -101,6 +112,8 @@ class Endpoint {
  public:
   // From the device's SYN. initial_seq is our ISS (random, chosen by the caller).
   Endpoint(const Segment& syn, const Config& config, std::uint32_t initial_seq, Time now);
+  // Active open toward the device: SynSent, our SYN queued for poll().
+  static Endpoint active(const Config& config, std::uint32_t initial_seq, Time now);
 
   State state() const { return state_; }
   bool closed() const { return state_ == State::Closed; }
@@ -189,6 +202,8 @@ class Endpoint {
   std::uint32_t send_window() const { return snd_wnd_; }  // device window, scaled, in bytes
 
  private:
+  Endpoint(const Config& config, std::uint32_t initial_seq, Time now);
+  Input on_syn_sent(const Segment& segment, Time now);
   std::uint32_t next_seq() const;
   Time state_timer_deadline() const;
   bool fin_due() const;
@@ -255,7 +270,9 @@ class Endpoint {
   // Pending control segments, returned by poll() in this order.
   bool rst_pending_ = false;
   std::uint32_t rst_seq_ = 0;
+  bool rst_with_ack_ = true;  // false: <SEQ=rst_seq_><CTL=RST> (SYN-SENT answers)
   bool syn_ack_pending_ = false;
+  bool syn_pending_ = false;  // active open: our SYN (first or resent)
   bool ack_pending_ = false;
   bool ack_delayed_ = false;            // one data segment is waiting for its ACK
   Time ack_deadline_ = Time::max();     // when that ACK goes out anyway

@@ -195,13 +195,14 @@ class Env:
     """One namespace + relay + client. Use as a context manager."""
 
     def __init__(self, rtether, transport="tcp", mtu=None, client=True, relay=True,
-                 client_args=()):
+                 client_args=(), relay_args=()):
         self.rtether = os.path.abspath(rtether)
         self.transport = transport
         self.mtu = mtu
         self.want_client = client
         self.want_relay = relay
         self.client_args = list(client_args)
+        self.relay_args = list(relay_args)
         self.ns = unique_name()
         self.tmp = tempfile.mkdtemp(prefix=f"{self.ns}-")
         self.procs = []
@@ -258,6 +259,7 @@ class Env:
             if self.port is None:
                 self.port = free_tcp_port()
             args = self._base() + ["relay", "-p", str(self.port)]
+        args += self.relay_args
         n = sum(1 for p in self.procs if p.name.startswith("relay"))
         name = log_name or ("relay" if n == 0 else f"relay#{n + 1}")
         proc = Proc(name, args, os.path.join(self.tmp, f"{name}.log"))

@@ -1,0 +1,89 @@
+// Host socket errors to ICMP errors toward the device; see error_quote.hpp.
+#include "relay/error_quote.hpp"
+
+#include <cerrno>
+
+#include "io/log.hpp"
+#include "relay/client_session.hpp"
+
+namespace rtether::relay {
+
+namespace {
+// Entries drained per call: the queue is bounded by the socket buffer, this
+// bounds the work per event.
+constexpr int kMaxErrorsPerCall = 64;
+
+// device_path_mtu() for the host socket `fd` (unchanged when its family is
+// unknown).
+std::uint32_t device_mtu(std::uint32_t host_mtu, int fd, wire::IpVersion device) {
+  const auto host = io::socket_version(fd);
+  return host ? device_path_mtu(host_mtu, *host, device) : host_mtu;
+}
+}  // namespace
+
+std::optional<wire::IcmpErrorKind> icmp_error_for(int negative_errno) {
+  switch (-negative_errno) {
+    case ECONNREFUSED: return wire::IcmpErrorKind::PortUnreachable;
+    case EHOSTUNREACH:
+    case EHOSTDOWN: return wire::IcmpErrorKind::HostUnreachable;
+    case ENETUNREACH:
+    case ENETDOWN: return wire::IcmpErrorKind::NetUnreachable;
+    case EACCES:
+    case EPERM: return wire::IcmpErrorKind::AdminProhibited;
+    case EMSGSIZE: return wire::IcmpErrorKind::PacketTooBig;
+    default: return std::nullopt;
+  }
+}
+
+std::uint32_t device_path_mtu(std::uint32_t host_mtu, wire::IpVersion host,
+                              wire::IpVersion device) {
+  constexpr std::uint32_t kHeaderDifference = wire::kIpv6Header - wire::kIpv4MinHeader;
+  if (host == device || host_mtu == 0) return host_mtu;
+  if (host == wire::IpVersion::V6)
+    return host_mtu > kHeaderDifference ? host_mtu - kHeaderDifference : 0;
+  return host_mtu + kHeaderDifference;
+}
+
+int report_host_errors(ClientSession& session, int fd, const FlowKey& key, const ErrorQuote& quote) {
+  auto& counters = session.mutable_counters();
+  int reported = 0;
+  for (int count = 0; count < kMaxErrorsPerCall; ++count) {
+    auto error = io::read_error_queue(fd);
+    if (!error) break;
+    std::optional<wire::IcmpErrorSummary> summary;
+    if (error->from_icmp) {
+      summary = wire::classify_icmp_error(
+          error->icmp_v6 ? wire::IpVersion::V6 : wire::IpVersion::V4, error->type, error->code,
+          error->info);
+    } else if (auto kind = icmp_error_for(-error->error)) {
+      summary = wire::IcmpErrorSummary{*kind, error->info};
+    }
+    if (!summary || quote.empty()) {
+      ++counters.host_errors_unreported;
+      continue;
+    }
+    log::debug("{}: host reports {}", key.to_string(), wire::to_string(summary->kind));
+    const std::uint32_t mtu = summary->kind == wire::IcmpErrorKind::PacketTooBig
+                                  ? device_mtu(summary->mtu, fd, key.source.version)
+                                  : 0;
+    session.send_icmp_error(summary->kind, mtu, key.destination, key.source, quote.bytes());
+    ++reported;
+  }
+  return reported;
+}
+
+void report_send_failure(ClientSession& session, int fd, const FlowKey& key,
+                         const ErrorQuote& quote, int negative_errno) {
+  if (report_host_errors(session, fd, key, quote) > 0 || quote.empty()) return;
+  auto kind = icmp_error_for(negative_errno);
+  if (!kind) {
+    ++session.mutable_counters().host_errors_unreported;
+    return;
+  }
+  const std::uint32_t mtu =
+      *kind == wire::IcmpErrorKind::PacketTooBig ? device_mtu(io::path_mtu(fd), fd, key.source.version)
+                                                 : 0;
+  session.send_icmp_error(*kind, mtu, key.destination, key.source, quote.bytes());
+}
+
+}  // namespace rtether::relay

@@ -1,0 +1,33 @@
+// ForwardRule: one `rtether relay --forward` value, host port -> device port.
+//
+//   PROTO:[BIND:]HOSTPORT:DEVICEPORT[@CLIENT]
+//   PROTO    tcp or udp
+//   BIND     address the relay listens on: IPv4, or IPv6 in brackets
+//            ([::1]); default 127.0.0.1 (loopback only, as for the relay)
+//   HOSTPORT 1-65535, DEVICEPORT 1-65535
+//   CLIENT   client id (decimal) of the device to reach; default: the most
+//            recently connected device
+// Examples: tcp:8080:80, udp:5353:53, tcp:0.0.0.0:2222:22@1, tcp:[::1]:8080:80
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "io/socket.hpp"
+
+namespace rtether::relay {
+
+struct ForwardRule {
+  std::uint8_t protocol = 0;  // wire::ip_protocol::kTcp or kUdp
+  io::Endpoint listen;        // on the host
+  std::uint16_t device_port = 0;
+  std::optional<std::uint32_t> client_id;
+
+  std::string to_string() const;
+};
+
+// nullopt and a message naming what is wrong in `error` on bad input.
+std::optional<ForwardRule> parse_forward_rule(const std::string& text, std::string& error);
+
+}  // namespace rtether::relay

@@ -1,0 +1,45 @@
+// IcmpFlow: ICMP/ICMPv6 echo (ping) of one device identifier toward one
+// destination, through an unprivileged ICMP socket (SOCK_DGRAM with
+// IPPROTO_ICMP / IPPROTO_ICMPV6), so the relay needs no raw sockets or root.
+//
+// Key: (device address, destination, echo identifier in source_port, 0,
+// ICMP or ICMPv6). The kernel replaces the identifier of each request with
+// the socket's own; replies get the device's identifier back, with the
+// checksum recomputed. Errors the host receives for the requests (IP_RECVERR)
+// go back to the device as ICMP errors quoting its last request.
+// Replies are read only when the client's output queue has room (pull, as
+// for UDP). Expires after config.icmp_idle_timeout without traffic.
+#pragma once
+
+#include "io/event_loop.hpp"
+#include "io/socket.hpp"
+#include "relay/error_quote.hpp"
+#include "relay/flow.hpp"
+#include "wire/packet_builder.hpp"
+
+namespace rtether::relay {
+
+class IcmpFlow final : public Flow {
+ public:
+  IcmpFlow(ClientSession& session, const FlowKey& key);
+
+  // Opens the ping socket: 0, or -errno (nothing registered then).
+  int open();
+
+  void on_device_packet(const wire::IpPacket& packet) override;
+  void on_ready(std::uint32_t events) override;
+  void pump() override;
+  void shut_down() override;
+
+ private:
+  void on_timer();
+  void finish();
+
+  io::Fd socket_;
+  io::Timer timer_;
+  ErrorQuote quote_;
+  io::Time last_activity_;
+  bool readable_ = false;
+};
+
+}  // namespace rtether::relay

@@ -1,0 +1,179 @@
+// PortForwarder: listeners for --forward rules; see port_forwarder.hpp.
+#include "relay/port_forwarder.hpp"
+
+#include <sys/epoll.h>
+
+#include <cerrno>
+#include <deque>
+#include <vector>
+
+#include <fmt/core.h>
+
+#include "io/datagram.hpp"
+#include "io/log.hpp"
+#include "relay/client_session.hpp"
+#include "wire/ip_packet.hpp"
+
+namespace rtether::relay {
+
+namespace {
+// Accepts / datagrams per wake-up, so a storm cannot starve packet work.
+constexpr int kEventBudget = 64;
+// Host peers remembered per UDP forward (for datagrams that reach the
+// listening socket before the peer's own socket exists); cleared when full.
+constexpr std::size_t kMaxRememberedPeers = 4096;
+constexpr std::size_t kMaxDatagram = 65535;
+// Datagrams held at once that new peer sockets caught before connect().
+constexpr std::size_t kMaxStrays = 1024;
+
+struct EndpointHash {
+  std::size_t operator()(const io::Endpoint& endpoint) const noexcept {
+    std::size_t hash = endpoint.port;
+    for (auto byte : endpoint.address.bytes) hash = hash * 131 + byte;
+    return hash;
+  }
+};
+struct EndpointEqual {
+  bool operator()(const io::Endpoint& a, const io::Endpoint& b) const noexcept {
+    return a.port == b.port && a.address == b.address;
+  }
+};
+}  // namespace
+
+class PortForwarder::Listener : public io::Handler {
+ public:
+  Listener(PortForwarder& owner, const ForwardRule& rule, io::Fd fd)
+      : owner_(owner), rule_(rule), fd_(std::move(fd)) {}
+  int fd() const { return fd_.get(); }
+
+ protected:
+  ClientSession* session() {
+    ClientSession* session = owner_.find_session_(rule_.client_id);
+    if (!session) ++owner_.counters_.drop_forward_no_client;
+    return session;
+  }
+
+  PortForwarder& owner_;
+  ForwardRule rule_;
+  io::Fd fd_;
+};
+
+class PortForwarder::TcpListener final : public Listener {
+ public:
+  using Listener::Listener;
+  void on_ready(std::uint32_t) override {
+    for (int i = 0; i < kEventBudget; ++i) {
+      int error = 0;
+      io::Fd accepted = io::accept_nonblocking(fd_.get(), &error);
+      if (!accepted.valid()) {
+        if (error != EAGAIN && error != EWOULDBLOCK && error != EINTR)
+          log::warn("forward {}: accept failed: {}", rule_.to_string(), io::error_text(-error));
+        return;
+      }
+      ClientSession* target = session();
+      if (!target) {
+        log::debug("forward {}: no device connected, connection closed", rule_.to_string());
+        io::set_linger_reset(accepted.get());
+        continue;
+      }
+      target->open_forwarded_tcp(std::move(accepted), rule_.device_port);
+    }
+  }
+};
+
+class PortForwarder::UdpListener final : public Listener {
+ public:
+  using Listener::Listener;
+  void on_ready(std::uint32_t) override {
+    if (buffer_.empty()) buffer_.resize(kMaxDatagram);
+    for (int i = 0; i < kEventBudget; ++i) {
+      io::Endpoint peer;
+      long got = io::recv_from(fd_.get(), wire::MutableBytes{buffer_.data(), buffer_.size()}, peer);
+      if (got < 0) return;  // EAGAIN, or an error of an earlier send: nothing queued
+      handle(peer, wire::Bytes{buffer_.data(), static_cast<std::size_t>(got)});
+      // Datagrams a new peer socket caught before it was connected.
+      while (!strays_.empty()) {
+        Stray stray = std::move(strays_.front());
+        strays_.pop_front();
+        handle(stray.peer, wire::Bytes{stray.bytes.data(), stray.bytes.size()});
+      }
+    }
+  }
+
+ private:
+  struct Peer {
+    std::uint32_t client;
+    FlowKey key;
+  };
+  struct Stray {
+    io::Endpoint peer;
+    std::vector<std::uint8_t> bytes;
+  };
+
+  void handle(const io::Endpoint& peer, wire::Bytes datagram) {
+    ClientSession* target = session();
+    if (!target) return;
+    auto known = peers_.find(peer);
+    if (known != peers_.end() && known->second.client == target->id() &&
+        target->forward_udp_datagram(known->second.key, peer, datagram))
+      return;
+    auto [socket, result] = io::open_udp_peer(rule_.listen, peer);
+    if (result != 0) {
+      ++target->mutable_counters().drop_udp_send;
+      log::debug("forward {}: no socket for peer {}:{}: {}", rule_.to_string(),
+                 peer.address.to_string(), peer.port, io::error_text(result));
+      return;
+    }
+    take_strays(socket.get(), *target);
+    auto key = target->open_forwarded_udp(std::move(socket), peer, rule_.device_port, datagram);
+    if (!key) return;
+    if (peers_.size() >= kMaxRememberedPeers) peers_.clear();
+    peers_[peer] = Peer{target->id(), *key};
+  }
+
+  // Between bind() and connect() the new socket was one more unconnected
+  // member of the port's SO_REUSEPORT group, so datagrams of any peer may
+  // have been queued on it; once connected it only receives its own peer's.
+  // Those early ones are taken out here and handled as if the listener had
+  // read them (queued ones beyond the bound are dropped, counted).
+  void take_strays(int fd, ClientSession& target) {
+    if (scratch_.empty()) scratch_.resize(kMaxDatagram);
+    for (;;) {
+      io::Endpoint from;
+      long got = io::recv_from(fd, wire::MutableBytes{scratch_.data(), scratch_.size()}, from);
+      if (got < 0) return;
+      if (strays_.size() >= kMaxStrays) {
+        ++target.mutable_counters().drop_udp_send;
+        continue;
+      }
+      strays_.push_back(Stray{from, {scratch_.begin(), scratch_.begin() + got}});
+    }
+  }
+
+  std::vector<std::uint8_t> buffer_;   // allocated on the first datagram
+  std::vector<std::uint8_t> scratch_;  // for strays, allocated on first use
+  std::deque<Stray> strays_;
+  std::unordered_map<io::Endpoint, Peer, EndpointHash, EndpointEqual> peers_;
+};
+
+PortForwarder::PortForwarder(io::EventLoop& loop, SessionFinder find_session)
+    : loop_(loop), find_session_(std::move(find_session)) {}
+
+PortForwarder::~PortForwarder() {
+  for (auto& listener : listeners_) loop_.remove(listener->fd());
+}
+
+void PortForwarder::add(const ForwardRule& rule) {
+  std::unique_ptr<Listener> listener;
+  if (rule.protocol == wire::ip_protocol::kTcp)
+    listener = std::make_unique<TcpListener>(*this, rule, io::listen_tcp(rule.listen));
+  else
+    listener = std::make_unique<UdpListener>(*this, rule, io::bind_udp(rule.listen));
+  loop_.add(listener->fd(), EPOLLIN, listener.get(), true);
+  log::info("forwarding {} (host {}:{} -> device port {}{})", rule.to_string(),
+            rule.listen.address.to_string(), rule.listen.port, rule.device_port,
+            rule.client_id ? fmt::format(" of client {}", *rule.client_id) : std::string{});
+  listeners_.push_back(std::move(listener));
+}
+
+}  // namespace rtether::relay

@@ -1,0 +1,196 @@
+#!/usr/bin/env python3
+"""ICMP through the relay, end to end, with the relay in a host namespace of
+the test's own (tests/e2e/host_namespace.py) so that ping sockets can be
+allowed or forbidden there (net.ipv4.ping_group_range) and test hosts can
+be routed. Checked:
+- `ping -c` and `ping -6 -c` from the device to 10.0.2.2 / fd00::2:2 and to
+  test hosts (on the host's link and one router away) get every reply;
+- with ping sockets forbidden, ping gets "administratively prohibited"
+  (iputils prints "Packet filtered") at once, and the relay says so once;
+- a UDP datagram to a closed port gives the device's connected socket
+  ECONNREFUSED (port unreachable quoted back), IPv4 and IPv6, on loopback
+  and on a test host; to an unrouted address, ENETUNREACH;
+- TCP to an unrouted address fails with ENETUNREACH at once, to a silent
+  address on the host's link with EHOSTUNREACH (not a reset, not a hang);
+- a datagram larger than the path's MTU (a router one hop away has a 1280
+  link) makes the device learn the path MTU: "fragmentation needed" /
+  "packet too big" reaches it, as IP_MTU / IPV6_MTU shows."""
+
+import sys
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+
+import harness  # noqa: E402
+import host_namespace as hn  # noqa: E402
+from harness import check, log  # noqa: E402
+
+ROUTES = ["-r", "0.0.0.0/0,::/0"]
+
+
+def ping(env, target, count=3, v6=False, size=None, check_rc=False):
+    args = ["ping", "-n", "-c", str(count), "-i", "0.2", "-W", "2"]
+    if v6:
+        args.insert(1, "-6")
+    if size:
+        args += ["-s", str(size)]
+    return env.ns_run(args + [target], timeout=30, check_rc=check_rc)
+
+
+def expect_all_replies(env, target, v6=False, size=None):
+    r = ping(env, target, v6=v6, size=size)
+    summary = [l for l in r.stdout.splitlines() if "packets transmitted" in l]
+    log(f"ping {'-6 ' if v6 else ''}{target}{f' -s {size}' if size else ''}: {summary}")
+    check(r.returncode == 0 and summary and " 0% packet loss" in summary[0],
+          f"ping {target} failed (rc {r.returncode}):\n{r.stdout}\n{r.stderr}")
+
+
+def t_ping(env):
+    expect_all_replies(env, harness.HOST_ALIAS)
+    expect_all_replies(env, harness.HOST_ALIAS, size=8000)
+    expect_all_replies(env, "fd00::2:2", v6=True)
+    expect_all_replies(env, hn.ROUTER_V4)
+    expect_all_replies(env, hn.ROUTER_V6, v6=True)
+    expect_all_replies(env, hn.FAR_V4)
+    expect_all_replies(env, hn.FAR_V6, v6=True)
+    env.assert_alive()
+
+
+def t_ping_forbidden(env):
+    for target, v6, words in ((harness.HOST_ALIAS, False, "Packet filtered"),
+                              (hn.ROUTER_V4, False, "Packet filtered"),
+                              ("fd00::2:2", True, "Administratively prohibited")):
+        r = ping(env, target, count=2, v6=v6)
+        log(f"ping {target} (forbidden): rc {r.returncode}: "
+            f"{[l for l in r.stdout.splitlines() if 'icmp' in l.lower() or 'From' in l][:2]}")
+        check(r.returncode != 0, f"ping {target} succeeded with ping sockets forbidden")
+        check(words.lower() in r.stdout.lower(),
+              f"ping {target} did not report {words!r}:\n{r.stdout}\n{r.stderr}")
+    notes = env.relay.log_lines("ping_group_range")
+    check(len(notes) == 1, f"expected one log line naming ping_group_range, got {notes}")
+    env.assert_alive()
+
+
+UDP_CLOSED = r'''
+import errno, json, socket, sys, time
+out = {}
+recverr = sys.argv[1].split(",")
+for host in sys.argv[2:]:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    s = socket.socket(family, socket.SOCK_DGRAM)
+    s.settimeout(3)
+    if host in recverr:
+        # Linux reports "net unreachable" to UDP sockets only with IP_RECVERR
+        # (a soft error, RFC 1122 4.1.3.3); port unreachable always.
+        s.setsockopt(socket.IPPROTO_IP, 11, 1)  # IP_RECVERR
+    s.connect((host, 9))  # discard: nobody listens in these namespaces
+    t0 = time.monotonic()
+    try:
+        s.send(b"anyone?")
+        s.recv(100)
+        res = "reply"
+    except socket.timeout:
+        res = "timeout"
+    except OSError as e:
+        res = errno.errorcode.get(e.errno, str(e.errno))
+    out[host] = [res, time.monotonic() - t0]
+    s.close()
+print(json.dumps(out))
+'''
+
+
+def t_udp_port_unreachable(env):
+    out = env.ns_python_json(UDP_CLOSED, [hn.UNROUTED_V4, harness.HOST_ALIAS, "fd00::2:2", hn.ROUTER_V4,
+                                          hn.ROUTER_V6, hn.UNROUTED_V4], timeout=60)
+    log(f"udp to closed ports: {out}")
+    for host, (result, secs) in out.items():
+        expected = "ENETUNREACH" if host == hn.UNROUTED_V4 else "ECONNREFUSED"
+        check(result == expected, f"UDP to {host}:9 gave {result}, expected {expected}")
+        check(secs < 1.5, f"{expected} from {host} took {secs:.2f}s")
+    env.assert_alive()
+
+
+TCP_UNREACHABLE = r'''
+import errno, json, socket, sys, time
+out = {}
+for host in sys.argv[1:]:
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.settimeout(20)
+    t0 = time.monotonic()
+    try:
+        s.connect((host, 80))
+        res = "connected"
+    except socket.timeout:
+        res = "timeout"
+    except OSError as e:
+        res = errno.errorcode.get(e.errno, str(e.errno))
+    out[host] = [res, time.monotonic() - t0]
+    s.close()
+print(json.dumps(out))
+'''
+
+
+def t_tcp_unreachable(env):
+    out = env.ns_python_json(TCP_UNREACHABLE, [hn.UNROUTED_V4, hn.MISSING_V4], timeout=60)
+    log(f"tcp connects: {out}")
+    result, secs = out[hn.UNROUTED_V4]
+    check(result == "ENETUNREACH", f"connect to unrouted {hn.UNROUTED_V4}: {result}")
+    check(secs < 1, f"ENETUNREACH took {secs:.2f}s")
+    result, secs = out[hn.MISSING_V4]
+    # The host gives up on ARP after about 3 s; then the device must hear of it.
+    check(result == "EHOSTUNREACH", f"connect to silent {hn.MISSING_V4}: {result}")
+    check(secs < 10, f"EHOSTUNREACH took {secs:.2f}s")
+    env.assert_alive()
+
+
+PATH_MTU = r'''
+import json, socket, sys, time
+IP_MTU_DISCOVER, IP_PMTUDISC_DO, IP_MTU = 10, 2, 14
+IPV6_MTU_DISCOVER, IPV6_PMTUDISC_DO, IPV6_MTU = 23, 2, 24
+out = {}
+for host in sys.argv[1:]:
+    v6 = ":" in host
+    s = socket.socket(socket.AF_INET6 if v6 else socket.AF_INET, socket.SOCK_DGRAM)
+    if v6:
+        s.setsockopt(socket.IPPROTO_IPV6, IPV6_MTU_DISCOVER, IPV6_PMTUDISC_DO)
+    else:
+        s.setsockopt(socket.IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_DO)
+    s.connect((host, 9))
+    before = s.getsockopt(socket.IPPROTO_IPV6 if v6 else socket.IPPROTO_IP, IPV6_MTU if v6 else IP_MTU)
+    sent_error = None
+    for attempt in range(20):
+        try:
+            s.send(b"x" * 1400)
+        except OSError as e:
+            sent_error = e.errno
+            break
+        time.sleep(0.1)
+    after = s.getsockopt(socket.IPPROTO_IPV6 if v6 else socket.IPPROTO_IP, IPV6_MTU if v6 else IP_MTU)
+    out[host] = {"before": before, "after": after, "send_errno": sent_error}
+    s.close()
+print(json.dumps(out))
+'''
+
+
+def t_packet_too_big(env):
+    out = env.ns_python_json(PATH_MTU, [hn.FAR_V4, hn.FAR_V6], timeout=60)
+    log(f"path MTU seen by the device: {out}")
+    for host, seen in out.items():
+        check(seen["after"] == 1280, f"{host}: device path MTU {seen['after']} "
+                                     f"(before {seen['before']}), expected 1280")
+        check(seen["send_errno"] == 90, f"{host}: a 1400-byte send with DF never failed "
+                                        f"with EMSGSIZE: {seen}")
+    env.assert_alive()
+
+
+if __name__ == "__main__":
+    harness.main([
+        ("ping and ping -6: host alias and test hosts",
+         hn.with_host_env(t_ping, client_args=ROUTES)),
+        ("ping forbidden by ping_group_range: prohibited, logged once",
+         hn.with_host_env(t_ping_forbidden, ping_allowed=False, client_args=ROUTES)),
+        ("UDP to a closed port / no route: ECONNREFUSED / ENETUNREACH on the device",
+         hn.with_host_env(t_udp_port_unreachable, client_args=ROUTES)),
+        ("TCP to unrouted / silent hosts: ENETUNREACH / EHOSTUNREACH",
+         hn.with_host_env(t_tcp_unreachable, client_args=ROUTES)),
+        ("datagram over the path MTU: the device learns 1280",
+         hn.with_host_env(t_packet_too_big, client_args=ROUTES)),
+    ])
