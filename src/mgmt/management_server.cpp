@@ -213,6 +213,17 @@ void ManagementServer::read_ui() {
 
 void ManagementServer::write_ui_locked() {
   auto& output = core_.output();
+  if (ui_.valid()) {
+    // A UI that stops reading (but keeps its socket open) must not make the
+    // daemon queue real-time lines for ever: past the limit it is dropped,
+    // like one that went away.
+    std::size_t queued = 0;
+    for (const auto& chunk : output) queued += chunk.text.size();
+    if (queued > kMaxQueuedOutput) {
+      drop_ui_locked("stopped reading its output");
+      return;
+    }
+  }
   while (ui_.valid() && !output.empty()) {
     auto& chunk = output.front();
     long sent = io::send_with_fd(

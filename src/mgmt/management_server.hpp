@@ -19,6 +19,8 @@
 
 #include <sys/types.h>
 
+#include <cstddef>
+
 #include <condition_variable>
 #include <mutex>
 #include <optional>
@@ -30,6 +32,9 @@
 #include "mgmt/management_core.hpp"
 
 namespace rtether::mgmt {
+
+// Output queued for a UI that does not read it; past this the UI is dropped.
+inline constexpr std::size_t kMaxQueuedOutput = 1 << 20;
 
 struct ServerOptions {
   enum class Mode { Listen, Connect, Attached };

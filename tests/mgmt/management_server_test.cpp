@@ -126,5 +126,34 @@ TEST_F(ManagementServerTest, HoldWaitsForReleaseAndUiGoneStopsTheDaemon) {
   EXPECT_EQ(server_->take_signal(), Signal::Term);
 }
 
+TEST_F(ManagementServerTest, UiThatStopsReadingIsDroppedNotQueuedForEver) {
+  EXPECT_EQ(read_line(), info_greeting());
+  send("log on");
+  EXPECT_EQ(read_line(), "SUCCESS: real-time log notification set to ON");
+  // The UI keeps its socket open but reads nothing more: the daemon's log
+  // lines fill the socket buffer, then the queue; past kMaxQueuedOutput the
+  // UI is dropped (in this role: the daemon stops), and nothing blocks.
+  const std::string text(1000, 'x');
+  pollfd ready{server_->interrupt_fd(), POLLIN, 0};
+  std::size_t logged = 0;
+  for (; logged < 20 * kMaxQueuedOutput / text.size(); ++logged) {
+    server_->log("I", text);
+    if (poll(&ready, 1, 0) == 1) break;
+  }
+  EXPECT_EQ(poll(&ready, 1, 5000), 1);
+  EXPECT_EQ(server_->take_signal(), Signal::Term);
+  EXPECT_GT(logged * text.size(), kMaxQueuedOutput);
+  // What was queued is gone with the UI: the socket was closed after the
+  // bytes the kernel had taken.
+  char buffer[65536];
+  std::size_t drained = 0;
+  for (;;) {
+    long got = read(ui_.get(), buffer, sizeof buffer);
+    if (got <= 0) break;
+    drained += static_cast<std::size_t>(got);
+  }
+  EXPECT_LT(drained, logged * text.size());
+}
+
 }  // namespace
 }  // namespace rtether::mgmt
