@@ -25,6 +25,7 @@ using Clock = std::chrono::steady_clock;
 // How long fatal()/flush() wait for a slow UI to take the last lines.
 constexpr auto kFlushTimeout = std::chrono::seconds(2);
 constexpr std::size_t kReadChunk = 4096;
+constexpr int kReadsPerWakeup = 64;
 
 io::Fd make_eventfd() {
   io::Fd fd(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
@@ -184,7 +185,10 @@ void ManagementServer::accept_ui() {
 
 void ManagementServer::read_ui() {
   std::string buffer(kReadChunk, '\0');
-  for (;;) {
+  // Bounded per wake-up, and the replies go out (or count against
+  // kMaxQueuedOutput) after every read: a UI that streams commands without
+  // reading the replies neither holds the mutex nor grows the queue for ever.
+  for (int reads = 0; reads < kReadsPerWakeup; ++reads) {
     std::vector<io::Fd> fds;
     long got = io::receive_with_fds(
         ui_.get(), {reinterpret_cast<std::uint8_t*>(buffer.data()), buffer.size()}, fds);
@@ -208,6 +212,8 @@ void ManagementServer::read_ui() {
       drop_ui_locked("closed the session (exit)");
       return;
     }
+    write_ui_locked();
+    if (!ui_.valid()) return;
   }
 }
 

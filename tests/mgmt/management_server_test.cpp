@@ -10,6 +10,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <chrono>
 #include <future>
 
 #include "mgmt/line_reader.hpp"
@@ -153,6 +155,31 @@ TEST_F(ManagementServerTest, UiThatStopsReadingIsDroppedNotQueuedForEver) {
     drained += static_cast<std::size_t>(got);
   }
   EXPECT_LT(drained, logged * text.size());
+}
+
+TEST_F(ManagementServerTest, UiThatSendsCommandsButReadsNoRepliesIsDropped) {
+  EXPECT_EQ(read_line(), info_greeting());
+  // `help` costs the daemon ~1 KiB of reply per 5 bytes of command: a UI
+  // that streams them and never reads is dropped once the replies pass
+  // kMaxQueuedOutput (here: the daemon stops), and the session thread's
+  // calls keep working meanwhile.
+  int flags = fcntl(ui_.get(), F_GETFL);
+  ASSERT_EQ(fcntl(ui_.get(), F_SETFL, flags | O_NONBLOCK), 0);
+  const std::string commands = [] {
+    std::string text;
+    for (int i = 0; i < 100; ++i) text += "help\n";
+    return text;
+  }();
+  pollfd ready{server_->interrupt_fd(), POLLIN, 0};
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  bool dropped = false;
+  while (!dropped && std::chrono::steady_clock::now() < deadline) {
+    if (write(ui_.get(), commands.data(), commands.size()) < 0 && errno != EAGAIN) break;
+    server_->set_state({});  // never blocks on the stuck UI
+    dropped = poll(&ready, 1, 1) == 1;
+  }
+  EXPECT_EQ(poll(&ready, 1, 5000), 1);
+  EXPECT_EQ(server_->take_signal(), Signal::Term);
 }
 
 }  // namespace
