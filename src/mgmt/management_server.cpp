@@ -10,8 +10,11 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <chrono>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 #include <stdexcept>
 #include <system_error>
 
@@ -43,6 +46,28 @@ bool is_socket_file(const std::string& path) {
   return ::lstat(path.c_str(), &info) == 0 && S_ISSOCK(info.st_mode);
 }
 
+// Whether a socket in this network namespace listens at `path`, read from
+// /proc/net/unix (flag 0x10000 = accepting connections): no connection is
+// made, so a running daemon does not see a stray client.
+bool someone_listens(const std::string& path) {
+  constexpr unsigned long kListening = 0x10000;
+  std::ifstream table("/proc/net/unix");
+  std::string line;
+  std::getline(table, line);  // header
+  while (std::getline(table, line)) {
+    std::istringstream fields(line);
+    std::string slot, references, protocol, flags, type, state, inode, bound;
+    if (!(fields >> slot >> references >> protocol >> flags >> type >> state >> inode >> bound)) {
+      continue;
+    }
+    if (bound != path) continue;
+    unsigned long value = 0;
+    std::from_chars(flags.data(), flags.data() + flags.size(), value, 16);
+    if (value & kListening) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 ManagementServer::ManagementServer(ServerOptions options, ManagementCore::Hooks hooks)
@@ -59,8 +84,15 @@ ManagementServer::ManagementServer(ServerOptions options, ManagementCore::Hooks 
   using Mode = ServerOptions::Mode;
   switch (options_.mode) {
     case Mode::Listen: {
-      // A socket file left by a daemon that died is in the way of bind().
-      if (is_socket_file(options_.path)) ::unlink(options_.path.c_str());
+      // A socket file left by a daemon that died is in the way of bind();
+      // one that a live process listens on is not ours to take.
+      if (is_socket_file(options_.path)) {
+        if (someone_listens(options_.path)) {
+          throw std::runtime_error("management: " + options_.path +
+                                   " is in use by another process");
+        }
+        ::unlink(options_.path.c_str());
+      }
       mode_t old_mask = ::umask(0177);  // the socket file is created 0600
       try {
         listener_ = io::listen_unix(options_.path, 4);

@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -180,6 +181,61 @@ TEST_F(ManagementServerTest, UiThatSendsCommandsButReadsNoRepliesIsDropped) {
   }
   EXPECT_EQ(poll(&ready, 1, 5000), 1);
   EXPECT_EQ(server_->take_signal(), Signal::Term);
+}
+
+// Listen role on a socket file: 0600, one UI after the other, and a path a
+// live process listens on is refused rather than taken over.
+class ManagementListenTest : public ::testing::Test {
+ protected:
+  void TearDown() override {
+    sigset_t set;
+    sigemptyset(&set);
+    for (int signal : {SIGINT, SIGTERM, SIGHUP, SIGUSR1, SIGUSR2}) sigaddset(&set, signal);
+    pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
+    ::unlink(path_.c_str());
+  }
+  ServerOptions options() {
+    ServerOptions options;
+    options.mode = ServerOptions::Mode::Listen;
+    options.path = path_;
+    options.title = "test";
+    return options;
+  }
+  static std::string greeting_of(int fd) {
+    std::string seen;
+    LineReader reader;
+    for (int i = 0; i < 50; ++i) {
+      pollfd ready{fd, POLLIN, 0};
+      if (poll(&ready, 1, 5000) != 1) return "<timeout>";
+      char buffer[512];
+      long got = read(fd, buffer, sizeof buffer);
+      if (got <= 0) return "<eof>";
+      auto lines = reader.feed(std::string_view(buffer, static_cast<std::size_t>(got)));
+      if (!lines.empty()) return lines.front();
+    }
+    return "<nothing>";
+  }
+  std::string path_ = "/tmp/rtether-mgmt-listen-test-" + std::to_string(getpid()) + ".sock";
+};
+
+TEST_F(ManagementListenTest, RefusesAPathALiveProcessListensOn) {
+  io::Fd other = io::listen_unix(path_, 1);
+  EXPECT_THROW(ManagementServer(options(), ManagementCore::Hooks{}), std::runtime_error);
+  struct stat info {};
+  EXPECT_EQ(::lstat(path_.c_str(), &info), 0);  // still the other process's
+  other.reset();  // now only a stale file is left: that one is taken over
+  ManagementServer server(options(), ManagementCore::Hooks{});
+  ASSERT_EQ(::lstat(path_.c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 0777, 0600u);
+}
+
+TEST_F(ManagementListenTest, GreetsTheNextUiAfterOneLeaves) {
+  ManagementServer server(options(), ManagementCore::Hooks{});
+  for (int ui = 0; ui < 2; ++ui) {
+    io::Fd client = io::connect_unix_blocking(path_);
+    EXPECT_EQ(greeting_of(client.get()), info_greeting()) << "UI " << ui;
+  }
+  EXPECT_FALSE(server.pending_signal());  // a UI leaving stops nothing here
 }
 
 }  // namespace
