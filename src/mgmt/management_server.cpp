@@ -46,10 +46,9 @@ bool is_socket_file(const std::string& path) {
   return ::lstat(path.c_str(), &info) == 0 && S_ISSOCK(info.st_mode);
 }
 
-// Whether a socket in this network namespace listens at `path`, read from
-// /proc/net/unix (flag 0x10000 = accepting connections): no connection is
-// made, so a running daemon does not see a stray client.
-bool someone_listens(const std::string& path) {
+}  // namespace
+
+bool unix_path_listening(const std::string& path) {
   constexpr unsigned long kListening = 0x10000;
   std::ifstream table("/proc/net/unix");
   std::string line;
@@ -68,8 +67,6 @@ bool someone_listens(const std::string& path) {
   return false;
 }
 
-}  // namespace
-
 ManagementServer::ManagementServer(ServerOptions options, ManagementCore::Hooks hooks)
     : options_(std::move(options)),
       core_(options_.title, static_cast<long>(getpid()), options_.hold,
@@ -87,7 +84,7 @@ ManagementServer::ManagementServer(ServerOptions options, ManagementCore::Hooks 
       // A socket file left by a daemon that died is in the way of bind();
       // one that a live process listens on is not ours to take.
       if (is_socket_file(options_.path)) {
-        if (someone_listens(options_.path)) {
+        if (unix_path_listening(options_.path)) {
           throw std::runtime_error("management: " + options_.path +
                                    " is in use by another process");
         }
