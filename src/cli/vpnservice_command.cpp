@@ -25,6 +25,7 @@
 #include "io/log.hpp"
 #include "io/signal_watcher.hpp"
 #include "io/socket.hpp"
+#include "mgmt/management_server.hpp"
 #include "mgmt/ui_client.hpp"
 
 namespace rtether::cli {
@@ -94,6 +95,9 @@ io::Fd connect_or_accept(const VpnServiceOptions& options, io::Fd& listener) {
   // The daemon (--management-client) connects to us: one daemon, then done.
   struct stat info {};
   if (::lstat(options.management.c_str(), &info) == 0 && S_ISSOCK(info.st_mode)) {
+    if (mgmt::unix_path_listening(options.management)) {
+      throw std::runtime_error(options.management + " is in use by another process");
+    }
     ::unlink(options.management.c_str());
   }
   mode_t old_mask = ::umask(0177);

@@ -104,7 +104,7 @@ void numeric_name(const sockaddr_storage& address, socklen_t length, std::string
 }
 
 io::Fd connect_one(const sockaddr* address, socklen_t length, bool tcp, int cancel_fd,
-                     Clock::time_point deadline, std::string& error,
+                     Clock::time_point& deadline, std::string& error,
                      const BeforeConnect& before_connect) {
   io::Fd fd(socket(address->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (!fd.valid()) {
@@ -112,7 +112,14 @@ io::Fd connect_one(const sockaddr* address, socklen_t length, bool tcp, int canc
     return {};
   }
   tune_socket(fd.get(), tcp);
-  if (before_connect && !before_connect(fd.get(), leaves_host(address), error)) return {};
+  if (before_connect) {
+    // The callback waits for the UI (PROTECTFD): that time is not the
+    // relay's, so it does not count against the connect timeout.
+    auto asked = Clock::now();
+    bool go_on = before_connect(fd.get(), leaves_host(address), error);
+    deadline += Clock::now() - asked;
+    if (!go_on) return {};
+  }
   if (connect(fd.get(), address, length) < 0) {
     if (errno != EINPROGRESS) {
       error = std::strerror(errno);
@@ -130,7 +137,7 @@ io::Fd connect_one(const sockaddr* address, socklen_t length, bool tcp, int canc
   return fd;
 }
 
-io::Fd connect_unix(const std::string& path, int cancel_fd, Clock::time_point deadline,
+io::Fd connect_unix(const std::string& path, int cancel_fd, Clock::time_point& deadline,
                       std::string& error, const BeforeConnect& before_connect) {
   sockaddr_un address{};
   address.sun_family = AF_UNIX;
@@ -148,7 +155,7 @@ io::Fd connect_unix(const std::string& path, int cancel_fd, Clock::time_point de
                      error, before_connect);
 }
 
-io::Fd connect_tcp(const RelayAddress& relay, int cancel_fd, Clock::time_point deadline,
+io::Fd connect_tcp(const RelayAddress& relay, int cancel_fd, Clock::time_point& deadline,
                      std::string& error, const BeforeConnect& before_connect) {
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;

@@ -10,8 +10,11 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <chrono>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 #include <stdexcept>
 #include <system_error>
 
@@ -25,6 +28,7 @@ using Clock = std::chrono::steady_clock;
 // How long fatal()/flush() wait for a slow UI to take the last lines.
 constexpr auto kFlushTimeout = std::chrono::seconds(2);
 constexpr std::size_t kReadChunk = 4096;
+constexpr int kReadsPerWakeup = 64;
 
 io::Fd make_eventfd() {
   io::Fd fd(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
@@ -44,6 +48,25 @@ bool is_socket_file(const std::string& path) {
 
 }  // namespace
 
+bool unix_path_listening(const std::string& path) {
+  constexpr unsigned long kListening = 0x10000;
+  std::ifstream table("/proc/net/unix");
+  std::string line;
+  std::getline(table, line);  // header
+  while (std::getline(table, line)) {
+    std::istringstream fields(line);
+    std::string slot, references, protocol, flags, type, state, inode, bound;
+    if (!(fields >> slot >> references >> protocol >> flags >> type >> state >> inode >> bound)) {
+      continue;
+    }
+    if (bound != path) continue;
+    unsigned long value = 0;
+    std::from_chars(flags.data(), flags.data() + flags.size(), value, 16);
+    if (value & kListening) return true;
+  }
+  return false;
+}
+
 ManagementServer::ManagementServer(ServerOptions options, ManagementCore::Hooks hooks)
     : options_(std::move(options)),
       core_(options_.title, static_cast<long>(getpid()), options_.hold,
@@ -58,8 +81,15 @@ ManagementServer::ManagementServer(ServerOptions options, ManagementCore::Hooks 
   using Mode = ServerOptions::Mode;
   switch (options_.mode) {
     case Mode::Listen: {
-      // A socket file left by a daemon that died is in the way of bind().
-      if (is_socket_file(options_.path)) ::unlink(options_.path.c_str());
+      // A socket file left by a daemon that died is in the way of bind();
+      // one that a live process listens on is not ours to take.
+      if (is_socket_file(options_.path)) {
+        if (unix_path_listening(options_.path)) {
+          throw std::runtime_error("management: " + options_.path +
+                                   " is in use by another process");
+        }
+        ::unlink(options_.path.c_str());
+      }
       mode_t old_mask = ::umask(0177);  // the socket file is created 0600
       try {
         listener_ = io::listen_unix(options_.path, 4);
@@ -184,7 +214,10 @@ void ManagementServer::accept_ui() {
 
 void ManagementServer::read_ui() {
   std::string buffer(kReadChunk, '\0');
-  for (;;) {
+  // Bounded per wake-up, and the replies go out (or count against
+  // kMaxQueuedOutput) after every read: a UI that streams commands without
+  // reading the replies neither holds the mutex nor grows the queue for ever.
+  for (int reads = 0; reads < kReadsPerWakeup; ++reads) {
     std::vector<io::Fd> fds;
     long got = io::receive_with_fds(
         ui_.get(), {reinterpret_cast<std::uint8_t*>(buffer.data()), buffer.size()}, fds);
@@ -208,11 +241,24 @@ void ManagementServer::read_ui() {
       drop_ui_locked("closed the session (exit)");
       return;
     }
+    write_ui_locked();
+    if (!ui_.valid()) return;
   }
 }
 
 void ManagementServer::write_ui_locked() {
   auto& output = core_.output();
+  if (ui_.valid()) {
+    // A UI that stops reading (but keeps its socket open) must not make the
+    // daemon queue real-time lines for ever: past the limit it is dropped,
+    // like one that went away.
+    std::size_t queued = 0;
+    for (const auto& chunk : output) queued += chunk.text.size();
+    if (queued > kMaxQueuedOutput) {
+      drop_ui_locked("stopped reading its output");
+      return;
+    }
+  }
   while (ui_.valid() && !output.empty()) {
     auto& chunk = output.front();
     long sent = io::send_with_fd(

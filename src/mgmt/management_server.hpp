@@ -19,6 +19,8 @@
 
 #include <sys/types.h>
 
+#include <cstddef>
+
 #include <condition_variable>
 #include <mutex>
 #include <optional>
@@ -30,6 +32,15 @@
 #include "mgmt/management_core.hpp"
 
 namespace rtether::mgmt {
+
+// Whether a socket in this network namespace listens at `path` (a UNIX socket
+// file), read from /proc/net/unix: no connection is made, so a running
+// daemon or UI does not see a stray client. A socket file nobody listens on
+// is stale and may be removed.
+bool unix_path_listening(const std::string& path);
+
+// Output queued for a UI that does not read it; past this the UI is dropped.
+inline constexpr std::size_t kMaxQueuedOutput = 1 << 20;
 
 struct ServerOptions {
   enum class Mode { Listen, Connect, Attached };

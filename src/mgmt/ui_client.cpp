@@ -47,19 +47,24 @@ bool UiClient::read_daemon() {
         socket_.get(), {reinterpret_cast<std::uint8_t*>(buffer), sizeof buffer}, fds);
     if (got == -EAGAIN || got == -EINTR) return true;
     if (got <= 0) return false;  // the daemon closed the session
-    // A descriptor rides on the first byte of the line it belongs to; in
-    // one read that is the first line completed by it.
-    std::size_t next_fd = 0;
+    // A descriptor rides on the first byte of the line it belongs to, and
+    // that line may complete only in a later read (a partial write, or a
+    // full read buffer): keep it until a line that takes one is complete.
+    for (auto& fd : fds) received_fds_.push_back(std::move(fd));
     auto lines = reader_.feed(std::string_view(buffer, static_cast<std::size_t>(got)));
     for (auto& line : lines) {
       io::Fd fd;
       bool wants_fd = line.rfind(">NEED-OK:Need 'PROTECTFD'", 0) == 0 || line.rfind("PROTECTFD:", 0) == 0;
-      if (wants_fd && next_fd < fds.size()) fd = std::move(fds[next_fd++]);
+      if (wants_fd && !received_fds_.empty()) {
+        fd = std::move(received_fds_.front());
+        received_fds_.pop_front();
+      }
       send(session_.on_line(line, std::move(fd)));
     }
-    if (next_fd < fds.size()) {
+    if (reader_.pending() == 0 && !received_fds_.empty()) {
       log::debug("management: dropped {} descriptor(s) that came with no line needing one",
-                 fds.size() - next_fd);
+                 received_fds_.size());
+      received_fds_.clear();
     }
   }
 }

@@ -4,6 +4,7 @@
 // fds the caller cares about (signals, a terminal). Single-threaded poll.
 #pragma once
 
+#include <deque>
 #include <functional>
 #include <vector>
 
@@ -36,6 +37,9 @@ class UiClient {
   io::Fd socket_;
   UiSession& session_;
   LineReader reader_;
+  // Descriptors received and not yet given to a line: one that came with
+  // the first bytes of a line stays here until the line is complete.
+  std::deque<io::Fd> received_fds_;
   std::vector<UiCommand> outbox_;
   std::size_t outbox_sent_ = 0;  // bytes of outbox_.front() already sent
   bool abandoned_ = false;

@@ -170,9 +170,9 @@ std::vector<UiCommand> UiSession::answer_need_ok(const NeedOkRequest& request, i
     if (parts.size() > 3 && parts[3] == "subnet") {
       auto length = netmask_length(parts[1]);
       if (!length) {
-      refuse("bad netmask");
-      return out;
-    }
+        refuse("bad netmask");
+        return out;
+      }
       pending_.ipv4_prefix = *length;
     }
     reply("ok");
@@ -180,10 +180,8 @@ std::vector<UiCommand> UiSession::answer_need_ok(const NeedOkRequest& request, i
     // ADDR/BITS MTU
     auto slash = parts.empty() ? std::string::npos : parts[0].find('/');
     if (slash == std::string::npos || !parse_int(parts[0].substr(slash + 1), pending_.ipv6_prefix)) {
-      {
       refuse("bad payload");
       return out;
-    }
     }
     pending_.ipv6_address = parts[0].substr(0, slash);
     reply("ok");

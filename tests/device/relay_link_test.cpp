@@ -137,6 +137,30 @@ TEST(UnixSocketListening, SeesAnAbstractListenerWithoutConnecting) {
   EXPECT_FALSE(unix_socket_listening("@" + name + "-other"));
 }
 
+TEST(ConnectRelay, TimeSpentInTheBeforeConnectCallbackIsNotTheRelays) {
+  // The callback waits for the UI's PROTECTFD answer; a UI slower than the
+  // timeout must not make a healthy relay look unreachable.
+  AbstractListener listener(unique_name("slow-ui"));
+  std::thread relay([&] {
+    auto client = listener.accept_one();
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    const std::uint8_t id[4] = {0, 0, 0, 9};
+    EXPECT_EQ(send(client.get(), id, 4, MSG_NOSIGNAL), 4);
+  });
+  std::string error;
+  int calls = 0;
+  auto slow_ui = [&](int, bool, std::string&) {
+    ++calls;
+    std::this_thread::sleep_for(std::chrono::milliseconds(400));
+    return true;
+  };
+  auto connection = connect_relay(listener.address(), -1, 300, error, slow_ui);
+  relay.join();
+  EXPECT_EQ(calls, 1);
+  ASSERT_TRUE(connection) << error;
+  EXPECT_EQ(connection->client_id, 9u);
+}
+
 TEST(ConnectRelay, ConnectsOverTcpLoopback) {
   io::Fd listener(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
   sockaddr_in address{};

@@ -61,6 +61,33 @@ def t_port_in_use(rtether):
         blocker.close()
 
 
+def t_management_path_in_use(rtether):
+    # A management socket a live process listens on is refused (exit 1), not
+    # unlinked and taken over; both the daemon and the UI side.
+    import os
+    import tempfile
+    path = os.path.join(tempfile.gettempdir(), harness.unique_name("rtmgmt") + ".sock")
+    blocker = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    blocker.bind(path)
+    blocker.listen()
+    try:
+        for args in (["client", "--management", path, "unix"],
+                     ["vpnservice", "--listen", "--management", path]):
+            r = run(rtether, args)
+            check(r.returncode == 1, f"rtether {' '.join(args)} on a live socket: exit "
+                                     f"{r.returncode}, expected 1 (stderr {r.stderr.strip()!r})")
+            check("in use" in r.stderr, f"rtether {' '.join(args)} said {r.stderr.strip()!r}")
+            check(os.path.exists(path), f"rtether {' '.join(args)} removed the live socket")
+        # The listener still works: a new connection reaches it.
+        probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        probe.connect(path)
+        probe.close()
+    finally:
+        blocker.close()
+        if os.path.exists(path):
+            os.unlink(path)
+
+
 def t_missing_namespace(rtether):
     r = run(rtether, ["client", "--netns", harness.unique_name("rtmissing")])
     check(r.returncode == 1, f"client with a missing namespace: exit {r.returncode}")
@@ -80,6 +107,7 @@ if __name__ == "__main__":
     harness.main([
         ("bad option values exit 2 with one clear line", t_bad_values),
         ("a port in use is reported, exit 1", t_port_in_use),
+        ("a management socket in use is refused, exit 1", t_management_path_in_use),
         ("a missing namespace is reported, exit 1", t_missing_namespace),
         ("--help and --version exit 0", t_help_and_version),
     ])

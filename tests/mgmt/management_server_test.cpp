@@ -8,8 +8,11 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <chrono>
 #include <future>
 
 #include "mgmt/line_reader.hpp"
@@ -124,6 +127,115 @@ TEST_F(ManagementServerTest, HoldWaitsForReleaseAndUiGoneStopsTheDaemon) {
   pollfd ready{server_->interrupt_fd(), POLLIN, 0};
   EXPECT_EQ(poll(&ready, 1, 5000), 1);
   EXPECT_EQ(server_->take_signal(), Signal::Term);
+}
+
+TEST_F(ManagementServerTest, UiThatStopsReadingIsDroppedNotQueuedForEver) {
+  EXPECT_EQ(read_line(), info_greeting());
+  send("log on");
+  EXPECT_EQ(read_line(), "SUCCESS: real-time log notification set to ON");
+  // The UI keeps its socket open but reads nothing more: the daemon's log
+  // lines fill the socket buffer, then the queue; past kMaxQueuedOutput the
+  // UI is dropped (in this role: the daemon stops), and nothing blocks.
+  const std::string text(1000, 'x');
+  pollfd ready{server_->interrupt_fd(), POLLIN, 0};
+  std::size_t logged = 0;
+  for (; logged < 20 * kMaxQueuedOutput / text.size(); ++logged) {
+    server_->log("I", text);
+    if (poll(&ready, 1, 0) == 1) break;
+  }
+  EXPECT_EQ(poll(&ready, 1, 5000), 1);
+  EXPECT_EQ(server_->take_signal(), Signal::Term);
+  EXPECT_GT(logged * text.size(), kMaxQueuedOutput);
+  // What was queued is gone with the UI: the socket was closed after the
+  // bytes the kernel had taken.
+  char buffer[65536];
+  std::size_t drained = 0;
+  for (;;) {
+    long got = read(ui_.get(), buffer, sizeof buffer);
+    if (got <= 0) break;
+    drained += static_cast<std::size_t>(got);
+  }
+  EXPECT_LT(drained, logged * text.size());
+}
+
+TEST_F(ManagementServerTest, UiThatSendsCommandsButReadsNoRepliesIsDropped) {
+  EXPECT_EQ(read_line(), info_greeting());
+  // `help` costs the daemon ~1 KiB of reply per 5 bytes of command: a UI
+  // that streams them and never reads is dropped once the replies pass
+  // kMaxQueuedOutput (here: the daemon stops), and the session thread's
+  // calls keep working meanwhile.
+  int flags = fcntl(ui_.get(), F_GETFL);
+  ASSERT_EQ(fcntl(ui_.get(), F_SETFL, flags | O_NONBLOCK), 0);
+  const std::string commands = [] {
+    std::string text;
+    for (int i = 0; i < 100; ++i) text += "help\n";
+    return text;
+  }();
+  pollfd ready{server_->interrupt_fd(), POLLIN, 0};
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  bool dropped = false;
+  while (!dropped && std::chrono::steady_clock::now() < deadline) {
+    if (write(ui_.get(), commands.data(), commands.size()) < 0 && errno != EAGAIN) break;
+    server_->set_state({});  // never blocks on the stuck UI
+    dropped = poll(&ready, 1, 1) == 1;
+  }
+  EXPECT_EQ(poll(&ready, 1, 5000), 1);
+  EXPECT_EQ(server_->take_signal(), Signal::Term);
+}
+
+// Listen role on a socket file: 0600, one UI after the other, and a path a
+// live process listens on is refused rather than taken over.
+class ManagementListenTest : public ::testing::Test {
+ protected:
+  void TearDown() override {
+    sigset_t set;
+    sigemptyset(&set);
+    for (int signal : {SIGINT, SIGTERM, SIGHUP, SIGUSR1, SIGUSR2}) sigaddset(&set, signal);
+    pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
+    ::unlink(path_.c_str());
+  }
+  ServerOptions options() {
+    ServerOptions options;
+    options.mode = ServerOptions::Mode::Listen;
+    options.path = path_;
+    options.title = "test";
+    return options;
+  }
+  static std::string greeting_of(int fd) {
+    std::string seen;
+    LineReader reader;
+    for (int i = 0; i < 50; ++i) {
+      pollfd ready{fd, POLLIN, 0};
+      if (poll(&ready, 1, 5000) != 1) return "<timeout>";
+      char buffer[512];
+      long got = read(fd, buffer, sizeof buffer);
+      if (got <= 0) return "<eof>";
+      auto lines = reader.feed(std::string_view(buffer, static_cast<std::size_t>(got)));
+      if (!lines.empty()) return lines.front();
+    }
+    return "<nothing>";
+  }
+  std::string path_ = "/tmp/rtether-mgmt-listen-test-" + std::to_string(getpid()) + ".sock";
+};
+
+TEST_F(ManagementListenTest, RefusesAPathALiveProcessListensOn) {
+  io::Fd other = io::listen_unix(path_, 1);
+  EXPECT_THROW(ManagementServer(options(), ManagementCore::Hooks{}), std::runtime_error);
+  struct stat info {};
+  EXPECT_EQ(::lstat(path_.c_str(), &info), 0);  // still the other process's
+  other.reset();  // now only a stale file is left: that one is taken over
+  ManagementServer server(options(), ManagementCore::Hooks{});
+  ASSERT_EQ(::lstat(path_.c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 0777, 0600u);
+}
+
+TEST_F(ManagementListenTest, GreetsTheNextUiAfterOneLeaves) {
+  ManagementServer server(options(), ManagementCore::Hooks{});
+  for (int ui = 0; ui < 2; ++ui) {
+    io::Fd client = io::connect_unix_blocking(path_);
+    EXPECT_EQ(greeting_of(client.get()), info_greeting()) << "UI " << ui;
+  }
+  EXPECT_FALSE(server.pending_signal());  // a UI leaving stops nothing here
 }
 
 }  // namespace
