@@ -27,6 +27,7 @@ int run(int argc, char** argv) {
   register_relay(app, body);
   register_client(app, body);
   register_shell(app, body, argv[0]);
+  register_gnirehtet(app, body);
 
   try {
     app.parse(argc, argv);

@@ -17,5 +17,8 @@ int run(int argc, char** argv);
 void register_relay(CLI::App& app, CommandBody& body);
 void register_client(CLI::App& app, CommandBody& body);
 void register_shell(CLI::App& app, CommandBody& body, const char* self_path);
+// install, uninstall, reinstall, start, stop, restart, tunnel, run,
+// autostart, autorun: Gnirehtet's host commands (gnirehtet_commands.cpp).
+void register_gnirehtet(CLI::App& app, CommandBody& body);
 
 }  // namespace rtether::cli

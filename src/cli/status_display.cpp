@@ -1,0 +1,160 @@
+// StatusDisplay; see status_display.hpp.
+#include "cli/status_display.hpp"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include <fmt/core.h>
+
+#include "io/log.hpp"
+
+namespace rtether::cli {
+
+void DeviceBoard::set(const std::string& serial, std::string state) {
+  std::lock_guard lock(mutex_);
+  states_[serial] = std::move(state);
+}
+
+std::map<std::string, std::string> DeviceBoard::snapshot() const {
+  std::lock_guard lock(mutex_);
+  return states_;
+}
+
+std::string format_bytes(std::uint64_t bytes) {
+  if (bytes < 1000) return fmt::format("{} B", bytes);
+  constexpr const char* kUnits[] = {"kB", "MB", "GB", "TB", "PB", "EB"};
+  double value = static_cast<double>(bytes) / 1000.0;
+  std::size_t unit = 0;
+  while (value >= 999.95 && unit + 1 < std::size(kUnits)) {
+    value /= 1000.0;
+    ++unit;
+  }
+  return fmt::format("{:.1f} {}", value, kUnits[unit]);
+}
+
+std::string format_rate(double bytes_per_second) {
+  double bits = bytes_per_second > 0 ? bytes_per_second * 8 : 0;
+  if (bits < 1000) return fmt::format("{:.0f} bit/s", bits);
+  constexpr const char* kUnits[] = {"kbit/s", "Mbit/s", "Gbit/s", "Tbit/s"};
+  double value = bits / 1000.0;
+  std::size_t unit = 0;
+  while (value >= 999.95 && unit + 1 < std::size(kUnits)) {
+    value /= 1000.0;
+    ++unit;
+  }
+  return fmt::format("{:.1f} {}", value, kUnits[unit]);
+}
+
+std::string format_duration(std::chrono::seconds duration) {
+  long long total = duration.count() < 0 ? 0 : duration.count();
+  return fmt::format("{}:{:02}:{:02}", total / 3600, (total / 60) % 60, total % 60);
+}
+
+std::string format_client_line(const ClientLine& line) {
+  return fmt::format("client {:<3} up {}  flows {:<4} down {:>12}  up {:>12}  total down {:>9}  up {:>9}",
+                     line.stats.id, format_duration(line.connected_for), line.stats.open_flows,
+                     format_rate(line.down_bytes_per_second), format_rate(line.up_bytes_per_second),
+                     format_bytes(line.stats.bytes_to_device),
+                     format_bytes(line.stats.bytes_from_device));
+}
+
+bool stdout_is_terminal() {
+  const char* term = std::getenv("TERM");
+  return ::isatty(STDOUT_FILENO) == 1 && !(term != nullptr && std::strcmp(term, "dumb") == 0);
+}
+
+StatusDisplay::StatusDisplay(io::EventLoop& loop, const relay::Relay* relay,
+                             const DeviceBoard* devices, bool terminal,
+                             std::chrono::seconds log_interval)
+    : loop_(loop),
+      relay_(relay),
+      devices_(devices),
+      terminal_(terminal),
+      log_interval_(log_interval),
+      timer_(loop, [this] { tick(); }) {
+  last_tick_ = last_log_ = loop_.refresh_now();
+  timer_.arm(last_tick_ + kRefresh);
+}
+
+StatusDisplay::~StatusDisplay() { timer_.cancel(); }
+
+void StatusDisplay::tick() {
+  io::Time now = loop_.now();
+  double seconds = std::chrono::duration<double>(now - last_tick_).count();
+  last_tick_ = now;
+  timer_.arm(now + kRefresh);
+  auto lines = render(seconds > 0 ? seconds : 1.0);
+  if (terminal_) {
+    draw(lines);
+  } else if (log_interval_.count() > 0 && now - last_log_ >= log_interval_) {
+    log_totals(std::chrono::duration<double>(now - last_log_).count());
+    last_log_ = now;
+  }
+}
+
+std::vector<std::string> StatusDisplay::render(double seconds) {
+  std::vector<std::string> lines;
+  if (devices_ != nullptr) {
+    for (const auto& [serial, state] : devices_->snapshot())
+      lines.push_back(fmt::format("device {:<20} {}", serial, state));
+  }
+  if (relay_ == nullptr) return lines;
+  std::map<std::uint32_t, relay::ClientStats> current;
+  io::Time now = loop_.now();
+  for (const auto& stats : relay_->client_stats()) {
+    current[stats.id] = stats;
+    auto [seen, inserted] = first_seen_.emplace(stats.id, now);
+    ClientLine line{stats, 0, 0,
+                    std::chrono::duration_cast<std::chrono::seconds>(now - seen->second)};
+    auto before = previous_.find(stats.id);
+    if (before != previous_.end()) {
+      line.down_bytes_per_second =
+          static_cast<double>(stats.bytes_to_device - before->second.bytes_to_device) / seconds;
+      line.up_bytes_per_second =
+          static_cast<double>(stats.bytes_from_device - before->second.bytes_from_device) / seconds;
+    }
+    lines.push_back(format_client_line(line));
+  }
+  for (auto it = first_seen_.begin(); it != first_seen_.end();)
+    it = current.count(it->first) != 0 ? std::next(it) : first_seen_.erase(it);
+  previous_ = std::move(current);
+  if (lines.empty()) lines.push_back("waiting for a device to connect ...");
+  return lines;
+}
+
+void StatusDisplay::draw(const std::vector<std::string>& lines) {
+  std::string out;
+  // Redraw over the last picture unless a log line was printed below it.
+  if (drawn_lines_ > 0 && log::lines_written() == log_lines_at_draw_)
+    out += fmt::format("\x1b[{}F", drawn_lines_);
+  out += "\x1b[J";
+  for (const auto& line : lines) out += line + "\x1b[K\n";
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  std::fflush(stdout);
+  drawn_lines_ = lines.size();
+  log_lines_at_draw_ = log::lines_written();
+}
+
+void StatusDisplay::log_totals(double seconds) {
+  if (devices_ != nullptr) {
+    for (const auto& [serial, state] : devices_->snapshot())
+      log::info("device {}: {}", serial, state);
+  }
+  if (relay_ == nullptr) return;
+  for (const auto& [id, stats] : previous_) {
+    auto before = at_last_log_.find(id);
+    relay::ClientStats base = before != at_last_log_.end() ? before->second : relay::ClientStats{};
+    log::info("client {}: flows {}, down {} ({}), up {} ({})", id, stats.open_flows,
+              format_bytes(stats.bytes_to_device),
+              format_rate(static_cast<double>(stats.bytes_to_device - base.bytes_to_device) / seconds),
+              format_bytes(stats.bytes_from_device),
+              format_rate(static_cast<double>(stats.bytes_from_device - base.bytes_from_device) /
+                          seconds));
+  }
+  at_last_log_ = previous_;
+}
+
+}  // namespace rtether::cli

@@ -1,0 +1,83 @@
+// Live status of `relay`, `run` and `autorun`. On a terminal: one line per
+// device (adb serial and what rtether did with it) and one per relay client
+// (id, time connected, open flows, current down/up rate, totals), redrawn in
+// place about once a second. Elsewhere (a pipe, a log file): plain log
+// lines, since the relay already logs connects and disconnects; here a
+// totals line per client every `log_interval`.
+//
+// Down = host to device (bytes the relay sent to the client), up = device
+// to host.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "io/event_loop.hpp"
+#include "relay/relay.hpp"
+
+namespace rtether::cli {
+
+// Per-device states written by adb work (any thread), read by the display.
+class DeviceBoard {
+ public:
+  void set(const std::string& serial, std::string state);
+  std::map<std::string, std::string> snapshot() const;
+
+ private:
+  mutable std::mutex mutex_;
+  std::map<std::string, std::string> states_;
+};
+
+// "1.5 MB", "980 B" (decimal units, as network tools print them).
+std::string format_bytes(std::uint64_t bytes);
+// "12.3 Mbit/s"
+std::string format_rate(double bytes_per_second);
+std::string format_duration(std::chrono::seconds duration);
+
+struct ClientLine {
+  relay::ClientStats stats;
+  double down_bytes_per_second = 0;
+  double up_bytes_per_second = 0;
+  std::chrono::seconds connected_for{0};
+};
+std::string format_client_line(const ClientLine& line);
+
+class StatusDisplay {
+ public:
+  static constexpr auto kRefresh = std::chrono::seconds(1);
+
+  // `relay` and `devices` may be null (autostart has no relay; relay has no
+  // devices). `terminal`: draw in place on stdout; else log lines.
+  StatusDisplay(io::EventLoop& loop, const relay::Relay* relay, const DeviceBoard* devices,
+                bool terminal, std::chrono::seconds log_interval);
+  ~StatusDisplay();
+
+ private:
+  void tick();
+  std::vector<std::string> render(double seconds);
+  void draw(const std::vector<std::string>& lines);
+  void log_totals(double seconds);
+
+  io::EventLoop& loop_;
+  const relay::Relay* relay_;
+  const DeviceBoard* devices_;
+  bool terminal_;
+  std::chrono::seconds log_interval_;
+  io::Timer timer_;
+  io::Time last_tick_;
+  io::Time last_log_;
+  std::map<std::uint32_t, relay::ClientStats> previous_;
+  std::map<std::uint32_t, io::Time> first_seen_;
+  std::map<std::uint32_t, relay::ClientStats> at_last_log_;
+  std::size_t drawn_lines_ = 0;
+  std::uint64_t log_lines_at_draw_ = 0;
+};
+
+// True when stdout is a terminal (and TERM is not "dumb").
+bool stdout_is_terminal();
+
+}  // namespace rtether::cli
