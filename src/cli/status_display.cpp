@@ -89,7 +89,10 @@ void StatusDisplay::tick() {
   auto lines = render(seconds > 0 ? seconds : 1.0);
   if (terminal_) {
     draw(lines);
-  } else if (log_interval_.count() > 0 && now - last_log_ >= log_interval_) {
+    return;
+  }
+  log_device_changes();
+  if (log_interval_.count() > 0 && now - last_log_ >= log_interval_) {
     log_totals(std::chrono::duration<double>(now - last_log_).count());
     last_log_ = now;
   }
@@ -138,11 +141,18 @@ void StatusDisplay::draw(const std::vector<std::string>& lines) {
   log_lines_at_draw_ = log::lines_written();
 }
 
-void StatusDisplay::log_totals(double seconds) {
-  if (devices_ != nullptr) {
-    for (const auto& [serial, state] : devices_->snapshot())
+void StatusDisplay::log_device_changes() {
+  if (devices_ == nullptr) return;
+  auto now = devices_->snapshot();
+  for (const auto& [serial, state] : now) {
+    auto before = logged_devices_.find(serial);
+    if (before == logged_devices_.end() || before->second != state)
       log::info("device {}: {}", serial, state);
   }
+  logged_devices_ = std::move(now);
+}
+
+void StatusDisplay::log_totals(double seconds) {
   if (relay_ == nullptr) return;
   for (const auto& [id, stats] : previous_) {
     auto before = at_last_log_.find(id);

@@ -2,8 +2,8 @@
 // device (adb serial and what rtether did with it) and one per relay client
 // (id, time connected, open flows, current down/up rate, totals), redrawn in
 // place about once a second. Elsewhere (a pipe, a log file): plain log
-// lines, since the relay already logs connects and disconnects; here a
-// totals line per client every `log_interval`.
+// lines: the relay already logs connects and disconnects; here each change
+// of a device's state, and a totals line per client every `log_interval`.
 //
 // Down = host to device (bytes the relay sent to the client), up = device
 // to host.
@@ -60,6 +60,7 @@ class StatusDisplay {
   void tick();
   std::vector<std::string> render(double seconds);
   void draw(const std::vector<std::string>& lines);
+  void log_device_changes();
   void log_totals(double seconds);
 
   io::EventLoop& loop_;
@@ -73,6 +74,7 @@ class StatusDisplay {
   std::map<std::uint32_t, relay::ClientStats> previous_;
   std::map<std::uint32_t, io::Time> first_seen_;
   std::map<std::uint32_t, relay::ClientStats> at_last_log_;
+  std::map<std::string, std::string> logged_devices_;
   std::size_t drawn_lines_ = 0;
   std::uint64_t log_lines_at_draw_ = 0;
 };

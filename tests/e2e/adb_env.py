@@ -1,0 +1,129 @@
+"""Shared pieces of the adb end-to-end tests: a fake adb server (fake_adb.py)
+with Debian's real adb client in front of it, and the exact request sequences
+adb 29 sends to the server for each adb command rtether runs."""
+
+import os
+import shutil
+import subprocess
+import tempfile
+
+from fake_adb import FakeAdbServer, PACKAGE  # noqa: F401
+import harness
+
+ACTIVITY = "com.genymobile.gnirehtet/.GnirehtetActivity"
+DUMPSYS = f"shell:dumpsys package {PACKAGE}"
+STOP = f"shell:am start -a com.genymobile.gnirehtet.STOP -n {ACTIVITY}"
+
+
+def start_request(dns=None, routes=None):
+    request = f"shell:am start -a com.genymobile.gnirehtet.START -n {ACTIVITY}"
+    if dns:
+        request += f" --esa dnsServers {dns}"
+    if routes:
+        request += f" --esa routes {routes}"
+    return request
+
+
+def transport(serial):
+    """What adb sends to pick the device: one serial, or the only one."""
+    return f"host:tport:serial:{serial}" if serial else "host:tport:any"
+
+
+def features(serial):
+    return f"host-serial:{serial}:features" if serial else "host:features"
+
+
+# adb 29 client, per adb command (learned by logging its requests):
+def adb_shell(serial, request):
+    return ["host:version", features(serial), transport(serial), request]
+
+
+def adb_reverse(serial, port):
+    return ["host:version", transport(serial), f"reverse:forward:localabstract:gnirehtet;tcp:{port}"]
+
+
+def adb_install(serial, apk_size):
+    return ["host:version", features(serial), transport(serial),
+            f"exec:cmd package 'install' '-r' -S {apk_size}"]
+
+
+def adb_uninstall(serial):
+    return adb_shell(serial, f"shell:cmd package 'uninstall' '{PACKAGE}'")
+
+
+def adb_start_sequence(serial, port=31416, install_size=None, dns=None, routes=None):
+    """`rtether start`: version check, install if needed, reverse, am start."""
+    sequence = adb_shell(serial, DUMPSYS)
+    if install_size is not None:
+        sequence += adb_install(serial, install_size)
+    return sequence + adb_reverse(serial, port) + adb_shell(serial, start_request(dns, routes))
+
+
+class AdbWorld:
+    """A fake adb server, an apk file and the environment rtether runs in."""
+
+    def __init__(self, devices=None, installed=None, apk_size=4321):
+        self.tmp = tempfile.mkdtemp(prefix=harness.unique_name("rtadb") + "-")
+        self.apk = os.path.join(self.tmp, "gnirehtet.apk")
+        with open(self.apk, "wb") as f:
+            f.write(harness.deterministic_bytes(apk_size, 7))
+        self.apk_size = apk_size
+        self.server = FakeAdbServer(devices, installed)
+        self.procs = []
+
+    def env(self, **extra):
+        env = dict(os.environ)
+        env.pop("RTETHER_APK", None)
+        env.pop("ANDROID_ADB_SERVER_PORT", None)
+        env.update(ADB_SERVER_SOCKET=self.server.address(), GNIREHTET_APK=self.apk, ADB="adb")
+        env.update(extra)
+        return env
+
+    def run(self, rtether, args, timeout=60, **extra_env):
+        return subprocess.run([rtether] + args, env=self.env(**extra_env), capture_output=True,
+                              text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+
+    def spawn(self, rtether, name, args, **extra_env):
+        proc = harness.Proc(name, [rtether] + args, os.path.join(self.tmp, f"{name}.log"),
+                            env=self.env(**extra_env))
+        self.procs.append(proc)
+        return proc
+
+    def adb_wrapper(self):
+        """An ADB that logs its arguments and answers `start-server` itself
+        (so no real adb server is ever started); anything else runs adb."""
+        path = os.path.join(self.tmp, "adb-wrapper")
+        log_path = os.path.join(self.tmp, "adb-wrapper.log")
+        real = shutil.which("adb")
+        with open(path, "w") as f:
+            f.write("#!/bin/sh\n"
+                    f"echo \"$*\" >> '{log_path}'\n"
+                    "[ \"$1\" = start-server ] && exit 0\n"
+                    f"exec '{real}' \"$@\"\n")
+        os.chmod(path, 0o755)
+        return path, log_path
+
+    def close(self):
+        for proc in self.procs:
+            proc.close()
+        self.server.stop()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def dump(self):
+        for proc in self.procs:
+            print(f"----- {proc.name} log -----\n{proc.log_text()}", flush=True)
+
+
+def with_world(fn, **world_kwargs):
+    def wrapper(rtether):
+        world = AdbWorld(**world_kwargs)
+        try:
+            fn(rtether, world)
+        except BaseException:
+            world.dump()
+            raise
+        finally:
+            world.close()
+
+    wrapper.__name__ = fn.__name__
+    return wrapper
