@@ -95,6 +95,14 @@ struct RelayHost {
   relay::Relay relay;
 };
 
+// What a device adb lists but cannot use needs from the user.
+std::string waiting_state(const std::string& adb_state) {
+  if (adb_state == "unauthorized")
+    return "unauthorized: accept the USB debugging prompt on the device";
+  if (adb_state == "offline") return "offline: waiting for it to come online";
+  return adb_state + ": waiting until adb reports it ready";
+}
+
 std::chrono::seconds status_interval(const GnirehtetOptions& options) {
   return std::chrono::seconds(options.status_interval);
 }
@@ -157,7 +165,10 @@ int run_watching(const GnirehtetOptions& options, bool with_relay) {
       adb::DeviceWatcher::Callbacks{
           [&](const std::string& serial) { worker.start_device(serial); },
           [&](const std::string& serial) { board.set(serial, "gone"); },
-          nullptr,
+          [&](const adb::DeviceList& list) {
+            for (const auto& device : list.devices)
+              if (device.state != "device") board.set(device.serial, waiting_state(device.state));
+          },
           [&](const std::string&) { worker.start_server(); },
       });
   watcher.start();

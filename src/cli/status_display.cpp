@@ -54,7 +54,7 @@ std::string format_duration(std::chrono::seconds duration) {
 }
 
 std::string format_client_line(const ClientLine& line) {
-  return fmt::format("client {:<3} up {}  flows {:<4} down {:>12}  up {:>12}  total down {:>9}  up {:>9}",
+  return fmt::format("client {:<3} connected {}  flows {:<4} down {:>12}  up {:>12}  total down {:>9}  up {:>9}",
                      line.stats.id, format_duration(line.connected_for), line.stats.open_flows,
                      format_rate(line.down_bytes_per_second), format_rate(line.up_bytes_per_second),
                      format_bytes(line.stats.bytes_to_device),

@@ -1,0 +1,69 @@
+// run_process: output capture, exit codes, missing programs, time limits,
+// cancellation, and a child that leaves a daemon holding its pipes.
+#include "adb/process.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cerrno>
+
+namespace rtether::adb {
+namespace {
+
+using namespace std::chrono_literals;
+
+TEST(RunProcess, CapturesStdoutAndStderrApartAndTheExitCode) {
+  auto result = run_process({"/bin/sh", "-c", "echo out; echo err >&2; exit 3"}, 10s);
+  EXPECT_EQ(result.spawn_error, 0);
+  EXPECT_EQ(result.exit_status, 3);
+  EXPECT_EQ(result.out, "out\n");
+  EXPECT_EQ(result.err, "err\n");
+  EXPECT_FALSE(result.succeeded());
+}
+
+TEST(RunProcess, SearchesPathForABareName) {
+  auto result = run_process({"sh", "-c", "printf ok"}, 10s);
+  EXPECT_TRUE(result.succeeded());
+  EXPECT_EQ(result.out, "ok");
+}
+
+TEST(RunProcess, AMissingProgramIsASpawnError) {
+  EXPECT_EQ(run_process({"/nonexistent/adb"}, 10s).spawn_error, ENOENT);
+  EXPECT_EQ(run_process({"no-such-program-rtether-test"}, 10s).spawn_error, ENOENT);
+}
+
+TEST(RunProcess, ATimeLimitKillsTheChild) {
+  auto start = std::chrono::steady_clock::now();
+  auto result = run_process({"/bin/sleep", "30"}, 300ms);
+  EXPECT_TRUE(result.timed_out);
+  EXPECT_EQ(result.exit_status, 128 + 9);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 10s);
+}
+
+TEST(RunProcess, CancellationKillsTheChild) {
+  std::atomic<bool> cancel{true};
+  auto result = run_process({"/bin/sleep", "30"}, 30s, &cancel);
+  EXPECT_TRUE(result.cancelled);
+  EXPECT_FALSE(result.succeeded());
+}
+
+TEST(RunProcess, ADaemonKeepingThePipesOpenDoesNotHoldTheCaller) {
+  auto start = std::chrono::steady_clock::now();
+  // The child exits at once; its background sleep inherits stdout and stderr.
+  auto result = run_process({"/bin/sh", "-c", "sleep 5 & echo started"}, 20s);
+  EXPECT_TRUE(result.succeeded());
+  EXPECT_EQ(result.out, "started\n");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 3s);
+}
+
+TEST(RunProcess, TheChildHasNoBlockedSignals) {
+  sigset_t blocked, previous;
+  sigemptyset(&blocked);
+  sigaddset(&blocked, SIGINT);
+  ASSERT_EQ(pthread_sigmask(SIG_BLOCK, &blocked, &previous), 0);
+  auto result = run_process({"/bin/sh", "-c", "grep '^SigBlk' /proc/self/status"}, 10s);
+  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  EXPECT_EQ(result.out, "SigBlk:\t0000000000000000\n");
+}
+
+}  // namespace
+}  // namespace rtether::adb
