@@ -31,6 +31,11 @@ TEST(ServerAddress, UnixForms) {
   auto path = parse_server_socket("localfilesystem:/run/adb.sock", error);
   ASSERT_TRUE(path);
   EXPECT_EQ(path->unix_path, "/run/adb.sock");
+  // A file whose name starts with '@' must not become an abstract socket.
+  auto at_file = parse_server_socket("localfilesystem:@adb", error);
+  ASSERT_TRUE(at_file);
+  EXPECT_EQ(at_file->unix_path, "./@adb");
+  EXPECT_EQ(at_file->to_string(), "localfilesystem:./@adb");
 }
 
 TEST(ServerAddress, BadValuesSayWhatIsExpected) {

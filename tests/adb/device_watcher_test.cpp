@@ -1,0 +1,214 @@
+// DeviceWatcher on a real event loop against an in-process fake adb server
+// on loopback: the request it sends, devices appearing and going, a list
+// split across reads, a refused request, the server going away and coming
+// back (start-server asked for, every ready device new again).
+#include "adb/device_watcher.hpp"
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace rtether::adb {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::string framed(const std::string& payload) {
+  char length[8];
+  std::snprintf(length, sizeof length, "%04zx", payload.size());
+  return length + payload;
+}
+
+// A listening loopback socket the test drives by hand (blocking calls with
+// timeouts; the watcher's loop runs in between with run_once).
+class FakeServer {
+ public:
+  explicit FakeServer(std::uint16_t port = 0) {
+    listener_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    int one = 1;
+    ::setsockopt(listener_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    address.sin_port = htons(port);
+    if (::bind(listener_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
+        ::listen(listener_, 8) != 0)
+      throw std::runtime_error("fake adb server: bind/listen failed");
+    socklen_t length = sizeof address;
+    ::getsockname(listener_, reinterpret_cast<sockaddr*>(&address), &length);
+    port_ = ntohs(address.sin_port);
+  }
+  ~FakeServer() {
+    drop_client();
+    if (listener_ >= 0) ::close(listener_);
+  }
+  std::uint16_t port() const { return port_; }
+  void close_listener() {
+    ::close(listener_);
+    listener_ = -1;
+  }
+
+  // Accepts while running the loop (the watcher's retry timer), 5 s at most.
+  bool accept_from(io::EventLoop& loop) {
+    for (int i = 0; i < 250 && client_ < 0; ++i) {
+      loop.run_once(20ms);
+      client_ = ::accept4(listener_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    }
+    return client_ >= 0;
+  }
+  std::string read_request(io::EventLoop& loop) {
+    std::string got;
+    for (int i = 0; i < 100 && got.size() < 22; ++i) {
+      loop.run_once(20ms);
+      char buffer[64];
+      ssize_t n = ::recv(client_, buffer, sizeof buffer, MSG_DONTWAIT);
+      if (n > 0) got.append(buffer, static_cast<std::size_t>(n));
+    }
+    return got;
+  }
+  void send(const std::string& bytes) {
+    ASSERT_EQ(::send(client_, bytes.data(), bytes.size(), MSG_NOSIGNAL),
+              static_cast<ssize_t>(bytes.size()));
+  }
+  void drop_client() {
+    if (client_ >= 0) ::close(client_);
+    client_ = -1;
+  }
+
+ private:
+  int listener_ = -1;
+  int client_ = -1;
+  std::uint16_t port_ = 0;
+};
+
+struct Recorder {
+  std::vector<std::string> events;
+  int unreachable = 0;
+  DeviceWatcher::Callbacks callbacks() {
+    return {[this](const std::string& s) { events.push_back("+" + s); },
+            [this](const std::string& s) { events.push_back("-" + s); }, nullptr,
+            [this](const std::string&) { ++unreachable; }};
+  }
+};
+
+ServerAddress loopback(std::uint16_t port) {
+  ServerAddress server;
+  server.port = port;
+  return server;
+}
+
+void spin(io::EventLoop& loop, int rounds = 10) {
+  for (int i = 0; i < rounds; ++i) loop.run_once(10ms);
+}
+
+TEST(DeviceWatcher, SendsTrackDevicesAndReportsChanges) {
+  io::EventLoop loop;
+  FakeServer server;
+  Recorder recorder;
+  DeviceWatcher watcher(loop, loopback(server.port()), recorder.callbacks());
+  watcher.start();
+  ASSERT_TRUE(server.accept_from(loop));
+  EXPECT_EQ(server.read_request(loop), "0012host:track-devices");
+  server.send("OKAY" + framed("A\tdevice\nB\tunauthorized\n"));
+  spin(loop);
+  EXPECT_EQ(recorder.events, std::vector<std::string>{"+A"});
+  server.send(framed("A\tdevice\nB\tdevice\n") + framed("B\tdevice\n"));
+  spin(loop);
+  EXPECT_EQ(recorder.events, (std::vector<std::string>{"+A", "+B", "-A"}));
+  server.send(framed("B\tdevice\nA\tdevice\n"));
+  spin(loop);
+  EXPECT_EQ(recorder.events.back(), "+A");
+  EXPECT_EQ(recorder.unreachable, 0);
+  EXPECT_EQ(watcher.connections(), 1u);
+}
+
+TEST(DeviceWatcher, AListSplitAcrossReadsAndLongerThan1024Bytes) {
+  io::EventLoop loop;
+  FakeServer server;
+  Recorder recorder;
+  DeviceWatcher watcher(loop, loopback(server.port()), recorder.callbacks());
+  watcher.start();
+  ASSERT_TRUE(server.accept_from(loop));
+  server.read_request(loop);
+  std::string list;
+  for (int i = 0; i < 80; ++i) list += "offline-device-" + std::to_string(i) + "\toffline\n";
+  list += "LAST\tdevice\n";
+  ASSERT_GT(list.size(), 1024u);
+  std::string stream = "OKAY" + framed(list);
+  for (std::size_t at = 0; at < stream.size(); at += 500) {
+    server.send(stream.substr(at, 500));
+    spin(loop, 2);
+  }
+  spin(loop);
+  EXPECT_EQ(recorder.events, std::vector<std::string>{"+LAST"});
+}
+
+TEST(DeviceWatcher, ServerGoneMeansStartServerRetryAndDevicesNewAgain) {
+  io::EventLoop loop;
+  auto server = std::make_unique<FakeServer>();
+  const std::uint16_t port = server->port();
+  Recorder recorder;
+  DeviceWatcher watcher(loop, loopback(port), recorder.callbacks());
+  watcher.start();
+  ASSERT_TRUE(server->accept_from(loop));
+  server->read_request(loop);
+  server->send("OKAY" + framed("A\tdevice\n"));
+  spin(loop);
+  server.reset();  // the adb server dies: connection and listener closed
+  spin(loop);
+  EXPECT_EQ(recorder.events, (std::vector<std::string>{"+A", "-A"}));
+  EXPECT_GE(recorder.unreachable, 1);
+  server = std::make_unique<FakeServer>(port);
+  ASSERT_TRUE(server->accept_from(loop));  // the retry comes within a few seconds
+  EXPECT_EQ(server->read_request(loop), "0012host:track-devices");
+  server->send("OKAY" + framed("A\tdevice\n"));
+  spin(loop);
+  EXPECT_EQ(recorder.events, (std::vector<std::string>{"+A", "-A", "+A"}));
+  EXPECT_EQ(watcher.connections(), 2u);
+}
+
+TEST(DeviceWatcher, ARefusalOrGarbageIsRetriedNotFatal) {
+  io::EventLoop loop;
+  FakeServer server;
+  Recorder recorder;
+  DeviceWatcher watcher(loop, loopback(server.port()), recorder.callbacks());
+  watcher.start();
+  ASSERT_TRUE(server.accept_from(loop));
+  server.read_request(loop);
+  server.send("FAIL" + framed("unknown host service"));
+  spin(loop);
+  EXPECT_EQ(recorder.unreachable, 1);
+  server.drop_client();
+  ASSERT_TRUE(server.accept_from(loop));
+  server.read_request(loop);
+  server.send("OKAY" + framed("A\tdevice\n") + "zzzz");
+  spin(loop);
+  EXPECT_EQ(recorder.events, (std::vector<std::string>{"+A", "-A"}));
+  EXPECT_EQ(recorder.unreachable, 2);
+}
+
+TEST(DeviceWatcher, NoServerAtAllKeepsRetrying) {
+  io::EventLoop loop;
+  std::uint16_t port;
+  {
+    FakeServer probe;
+    port = probe.port();
+  }
+  Recorder recorder;
+  DeviceWatcher watcher(loop, loopback(port), recorder.callbacks());
+  watcher.start();
+  auto until = std::chrono::steady_clock::now() + 2s;
+  while (std::chrono::steady_clock::now() < until) loop.run_once(50ms);
+  // 0.5 s, then 1 s between attempts: 2 or 3 failures in 2 s.
+  EXPECT_GE(recorder.unreachable, 2);
+  EXPECT_LE(recorder.unreachable, 4);
+  EXPECT_TRUE(recorder.events.empty());
+}
+
+}  // namespace
+}  // namespace rtether::adb
