@@ -42,7 +42,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   require(piece_messages == whole_messages);
   require(pieces.state() == whole.state());
   require(whole.buffered() <= 0xffff);
-  if (!whole_ok) require(!whole.error().empty() || whole.state() == adb::HostReplyParser::State::Failed);
+  if (!whole_ok)
+    require(!whole.error().empty() || whole.state() == adb::HostReplyParser::State::Failed);
 
   adb::DeviceTracker tracker;
   for (const auto& message : whole_messages) {

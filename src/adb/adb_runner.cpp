@@ -16,9 +16,8 @@ bool contains(const std::string& text, const char* needle) {
 
 // adb's last non-empty stderr (or stdout) line, without its "adb: error: " tag.
 std::string last_line(const ProcessResult& result) {
-  const std::string& text = result.err.find_first_not_of(" \t\r\n") != std::string::npos
-                                ? result.err
-                                : result.out;
+  const std::string& text =
+      result.err.find_first_not_of(" \t\r\n") != std::string::npos ? result.err : result.out;
   std::size_t end = text.find_last_not_of(" \t\r\n");
   if (end == std::string::npos) return "";
   std::size_t start = text.rfind('\n', end);

@@ -42,7 +42,8 @@ void DeviceWatcher::connect() {
     loop_.add(fd_.get(), EPOLLIN | EPOLLOUT | EPOLLRDHUP, this);
     return;
   }
-  auto [fd, status] = io::connect_nonblocking(SOCK_STREAM, io::Endpoint{server_.address, server_.port});
+  auto [fd, status] =
+      io::connect_nonblocking(SOCK_STREAM, io::Endpoint{server_.address, server_.port});
   if (!fd.valid()) {
     drop_connection(io::error_text(status));
     return;
@@ -69,8 +70,9 @@ void DeviceWatcher::on_ready(std::uint32_t events) {
 
 void DeviceWatcher::send_request() {
   const std::string request = *frame_request(kTrackDevices);
-  long sent = io::send_some(fd_.get(), wire::Bytes(reinterpret_cast<const std::uint8_t*>(request.data()),
-                                                   request.size()));
+  long sent = io::send_some(
+      fd_.get(),
+      wire::Bytes(reinterpret_cast<const std::uint8_t*>(request.data()), request.size()));
   // A fresh socket's buffer always takes these 22 bytes at once.
   if (sent != static_cast<long>(request.size())) {
     drop_connection(sent < 0 ? io::error_text(static_cast<int>(sent)) : "short write");
@@ -94,9 +96,9 @@ void DeviceWatcher::read_stream() {
                                : io::error_text(static_cast<int>(got)));
       return;
     }
-    bool ok = parser_.feed(std::string_view(reinterpret_cast<const char*>(buffer),
-                                            static_cast<std::size_t>(got)),
-                           messages);
+    bool ok = parser_.feed(
+        std::string_view(reinterpret_cast<const char*>(buffer), static_cast<std::size_t>(got)),
+        messages);
     if (!ok) {
       for (const auto& message : messages) handle_message(message);
       drop_connection(parser_.state() == HostReplyParser::State::Failed

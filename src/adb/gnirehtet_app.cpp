@@ -59,8 +59,7 @@ std::vector<std::string> stop_arguments() {
 }
 
 bool GnirehtetApp::run(const Serial& serial, const std::vector<std::string>& args,
-                       std::string& error, std::string* output,
-                       std::chrono::milliseconds timeout) {
+                       std::string& error, std::string* output, std::chrono::milliseconds timeout) {
   AdbResult result = adb_.run(serial, args, timeout);
   if (!result.ok) {
     error = result.error;
@@ -71,7 +70,7 @@ bool GnirehtetApp::run(const Serial& serial, const std::vector<std::string>& arg
 }
 
 bool GnirehtetApp::install(const Serial& serial, std::string& error) {
-  struct stat info{};
+  struct stat info {};
   if (::stat(apk_path_.c_str(), &info) != 0 || !S_ISREG(info.st_mode)) {
     error = "APK not found: '" + apk_path_ +
             "' (set GNIREHTET_APK, or RTETHER_APK, to the Gnirehtet app's apk)";

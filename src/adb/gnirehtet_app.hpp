@@ -53,8 +53,7 @@ class GnirehtetApp {
 
  private:
   bool run(const Serial& serial, const std::vector<std::string>& args, std::string& error,
-           std::string* output = nullptr,
-           std::chrono::milliseconds timeout = kAdbTimeout);
+           std::string* output = nullptr, std::chrono::milliseconds timeout = kAdbTimeout);
   bool am_start(const Serial& serial, const std::vector<std::string>& args, std::string& error);
 
   const AdbRunner& adb_;

@@ -35,7 +35,7 @@ class HostReplyParser {
   bool feed(std::string_view data, std::vector<std::string>& messages);
 
   State state() const { return state_; }
-  bool acknowledged() const { return acknowledged_; }  // OKAY seen
+  bool acknowledged() const { return acknowledged_; }    // OKAY seen
   const std::string& reason() const { return reason_; }  // after FAIL
   const std::string& error() const { return error_; }    // after Broken
   std::size_t buffered() const { return pending_.size(); }

@@ -81,14 +81,15 @@ ProcessResult run_process(const std::vector<std::string>& argv, std::chrono::mil
   posix_spawnattr_setsigmask(&setup.attributes_, &none);
   posix_spawnattr_setsigdefault(&setup.attributes_, &defaults);
   posix_spawnattr_setpgroup(&setup.attributes_, 0);
-  posix_spawnattr_setflags(&setup.attributes_, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
-                                                   POSIX_SPAWN_SETPGROUP);
+  posix_spawnattr_setflags(&setup.attributes_,
+                           POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
 
   std::vector<char*> raw;
   for (const auto& arg : argv) raw.push_back(const_cast<char*>(arg.c_str()));
   raw.push_back(nullptr);
   pid_t pid = -1;
-  int spawned = posix_spawnp(&pid, raw[0], &setup.actions_, &setup.attributes_, raw.data(), environ);
+  int spawned =
+      posix_spawnp(&pid, raw[0], &setup.actions_, &setup.attributes_, raw.data(), environ);
   if (spawned != 0) {
     result.spawn_error = spawned;
     return result;
@@ -117,7 +118,8 @@ ProcessResult run_process(const std::vector<std::string>& argv, std::chrono::mil
       break;
     }
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
-    int wait_ms = static_cast<int>(std::clamp(left, std::chrono::milliseconds(1), kCancelCheck).count());
+    int wait_ms =
+        static_cast<int>(std::clamp(left, std::chrono::milliseconds(1), kCancelCheck).count());
     if (exited) wait_ms = static_cast<int>(kOutputGrace.count());
     int ready = ::poll(fds, 2, wait_ms);
     if (ready < 0 && errno != EINTR) break;
@@ -126,7 +128,8 @@ ProcessResult run_process(const std::vector<std::string>& argv, std::chrono::mil
       char buffer[4096];
       ssize_t got = ::read(fds[i].fd, buffer, sizeof buffer);
       if (got > 0) {
-        if (sinks[i]->size() < kMaxCaptured) sinks[i]->append(buffer, static_cast<std::size_t>(got));
+        if (sinks[i]->size() < kMaxCaptured)
+          sinks[i]->append(buffer, static_cast<std::size_t>(got));
       } else if (got == 0 || (errno != EINTR && errno != EAGAIN)) {
         fds[i].fd = -1;
         --open_streams;

@@ -112,10 +112,8 @@ int run_run(const GnirehtetOptions& options) {
   // Listen first: a used port fails before anything changes on the device,
   // and the app's first connection attempt finds the relay.
   RelayHost host(options);
-  bool stopping = false;
   io::SignalWatcher signals(host.loop, {SIGINT, SIGTERM}, [&](int signal) {
     log::info("stopping ({})", signal == SIGINT ? "SIGINT" : "SIGTERM");
-    stopping = true;
     host.loop.stop();
   });
   adb::AdbRunner adb(adb::AdbRunner::path_from_environment());
@@ -124,22 +122,22 @@ int run_run(const GnirehtetOptions& options) {
   board.set(device_label(options), "starting");
   std::string error;
   if (!app.start(options.device(), options.start_options(), error)) return fail(error);
-  board.set(device_label(options), "started (reverse tunnel to tcp:" + std::to_string(options.port) + ")");
+  board.set(device_label(options),
+            "started (reverse tunnel to tcp:" + std::to_string(options.port) + ")");
   StatusDisplay status(host.loop, &host.relay, &board, stdout_is_terminal(),
                        status_interval(options));
   // A Ctrl+C during the start is pending on the signalfd: the loop stops at
   // once and the app is stopped below.
   host.loop.run();
   log::info("relay stopped: {}", host.relay.totals().summary());
-  if (!app.stop(options.device(), error)) return fail(error);
-  return stopping ? 0 : 1;
+  return app.stop(options.device(), error) ? 0 : fail(error);
 }
 
 int run_watching(const GnirehtetOptions& options, bool with_relay) {
   std::signal(SIGPIPE, SIG_IGN);
   std::string error;
-  auto server = adb::server_address_from_environment(
-      std::getenv("ADB_SERVER_SOCKET"), std::getenv("ANDROID_ADB_SERVER_PORT"), error);
+  auto server = adb::server_address_from_environment(std::getenv("ADB_SERVER_SOCKET"),
+                                                     std::getenv("ANDROID_ADB_SERVER_PORT"), error);
   if (!server) {
     log::error("{}", error);
     return 2;
@@ -160,17 +158,17 @@ int run_watching(const GnirehtetOptions& options, bool with_relay) {
   DeviceBoard board;
   DeviceWorker worker(adb::AdbRunner::path_from_environment(), adb::apk_path_from_environment(),
                       options.start_options(), board);
-  adb::DeviceWatcher watcher(
-      loop, *server,
-      adb::DeviceWatcher::Callbacks{
-          [&](const std::string& serial) { worker.start_device(serial); },
-          [&](const std::string& serial) { board.set(serial, "gone"); },
-          [&](const adb::DeviceList& list) {
-            for (const auto& device : list.devices)
-              if (device.state != "device") board.set(device.serial, waiting_state(device.state));
-          },
-          [&](const std::string&) { worker.start_server(); },
-      });
+  adb::DeviceWatcher watcher(loop, *server,
+                             adb::DeviceWatcher::Callbacks{
+                                 [&](const std::string& serial) { worker.start_device(serial); },
+                                 [&](const std::string& serial) { board.set(serial, "gone"); },
+                                 [&](const adb::DeviceList& list) {
+                                   for (const auto& device : list.devices)
+                                     if (device.state != "device")
+                                       board.set(device.serial, waiting_state(device.state));
+                                 },
+                                 [&](const std::string&) { worker.start_server(); },
+                             });
   watcher.start();
   StatusDisplay status(loop, with_relay ? &host_with_relay->relay : nullptr, &board,
                        stdout_is_terminal(), status_interval(options));
@@ -190,13 +188,15 @@ CLI::App* add_command(CLI::App& app, const char* name, const char* description,
     command->add_option("serial", options->serial,
                         "Device serial (as 'adb devices' lists it); needed with several devices");
   if (features & kStartValues) {
-    command->add_option("-d,--dns", options->dns,
-                        "DNS servers for the device, comma-separated (default 8.8.8.8)")
+    command
+        ->add_option("-d,--dns", options->dns,
+                     "DNS servers for the device, comma-separated (default 8.8.8.8)")
         ->check(value_check("DNS[,DNS...]", [](const std::string& text, std::string& error) {
           return device::parse_address_list(text, error).has_value();
         }));
-    command->add_option("-r,--routes", options->routes,
-                        "Routes through the relay, CIDR, comma-separated (default 0.0.0.0/0)")
+    command
+        ->add_option("-r,--routes", options->routes,
+                     "Routes through the relay, CIDR, comma-separated (default 0.0.0.0/0)")
         ->check(value_check("ROUTE[,ROUTE...]", [](const std::string& text, std::string& error) {
           return device::parse_prefix_list(text, error).has_value();
         }));
@@ -206,8 +206,9 @@ CLI::App* add_command(CLI::App& app, const char* name, const char* description,
         ->default_val(kDefaultPort)
         ->check(CLI::Range(1, 65535));
   if (features & kStatus)
-    command->add_option("--status-interval", options->status_interval,
-                        "Seconds between totals log lines when not on a terminal (0 = none)")
+    command
+        ->add_option("--status-interval", options->status_interval,
+                     "Seconds between totals log lines when not on a terminal (0 = none)")
         ->default_val(kDefaultStatusInterval)
         ->check(CLI::Range(0, 86400));
   command->footer(std::string("Environment: ADB (adb binary, default adb), GNIREHTET_APK or "
@@ -232,25 +233,27 @@ void register_gnirehtet(CLI::App& app, CommandBody& body) {
   };
   {
     auto options = std::make_shared<Options>();
-    auto* command = add_command(app, "install", "Install the Gnirehtet app on the device",
-                                options, kSerial,
-                                "  rtether install\n  GNIREHTET_APK=~/gnirehtet.apk rtether install 0123456789ABCDEF");
+    auto* command = add_command(
+        app, "install", "Install the Gnirehtet app on the device", options, kSerial,
+        "  rtether install\n  GNIREHTET_APK=~/gnirehtet.apk rtether install 0123456789ABCDEF");
     on_selected(command, body, options, action([](App& a, const Options& o, std::string& e) {
                   return a.install(o.device(), e);
                 }));
   }
   {
     auto options = std::make_shared<Options>();
-    auto* command = add_command(app, "uninstall", "Uninstall the Gnirehtet app from the device",
-                                options, kSerial, "  rtether uninstall\n  rtether uninstall 0123456789ABCDEF");
+    auto* command =
+        add_command(app, "uninstall", "Uninstall the Gnirehtet app from the device", options,
+                    kSerial, "  rtether uninstall\n  rtether uninstall 0123456789ABCDEF");
     on_selected(command, body, options, action([](App& a, const Options& o, std::string& e) {
                   return a.uninstall(o.device(), e);
                 }));
   }
   {
     auto options = std::make_shared<Options>();
-    auto* command = add_command(app, "reinstall", "Uninstall, then install the Gnirehtet app",
-                                options, kSerial, "  rtether reinstall\n  rtether reinstall 0123456789ABCDEF");
+    auto* command =
+        add_command(app, "reinstall", "Uninstall, then install the Gnirehtet app", options, kSerial,
+                    "  rtether reinstall\n  rtether reinstall 0123456789ABCDEF");
     on_selected(command, body, options, action([](App& a, const Options& o, std::string& e) {
                   return a.reinstall(o.device(), e);
                 }));
@@ -261,7 +264,8 @@ void register_gnirehtet(CLI::App& app, CommandBody& body) {
         app, "start",
         "Start reverse tethering on the device (installs the app if needed; run a relay too)",
         options, kSerial | kStartValues | kPort,
-        "  rtether start\n  rtether start 0123456789ABCDEF -d 192.0.2.53 -r 10.0.0.0/8,192.168.0.0/16\n"
+        "  rtether start\n  rtether start 0123456789ABCDEF -d 192.0.2.53 -r "
+        "10.0.0.0/8,192.168.0.0/16\n"
         "  rtether start -p 31417");
     on_selected(command, body, options, action([](App& a, const Options& o, std::string& e) {
                   return a.start(o.device(), o.start_options(), e);
@@ -277,9 +281,10 @@ void register_gnirehtet(CLI::App& app, CommandBody& body) {
   }
   {
     auto options = std::make_shared<Options>();
-    auto* command = add_command(app, "restart", "Stop, then start reverse tethering on the device",
-                                options, kSerial | kStartValues | kPort,
-                                "  rtether restart\n  rtether restart 0123456789ABCDEF -d 192.0.2.53");
+    auto* command =
+        add_command(app, "restart", "Stop, then start reverse tethering on the device", options,
+                    kSerial | kStartValues | kPort,
+                    "  rtether restart\n  rtether restart 0123456789ABCDEF -d 192.0.2.53");
     on_selected(command, body, options, action([](App& a, const Options& o, std::string& e) {
                   return a.stop(o.device(), e) && a.start(o.device(), o.start_options(), e);
                 }));
@@ -287,8 +292,9 @@ void register_gnirehtet(CLI::App& app, CommandBody& body) {
   {
     auto options = std::make_shared<Options>();
     auto* command = add_command(
-        app, "tunnel", "Set up the reverse tunnel only (adb reverse localabstract:gnirehtet tcp:PORT)",
-        options, kSerial | kPort, "  rtether tunnel\n  rtether tunnel 0123456789ABCDEF -p 31417");
+        app, "tunnel",
+        "Set up the reverse tunnel only (adb reverse localabstract:gnirehtet tcp:PORT)", options,
+        kSerial | kPort, "  rtether tunnel\n  rtether tunnel 0123456789ABCDEF -p 31417");
     on_selected(command, body, options, action([](App& a, const Options& o, std::string& e) {
                   return a.tunnel(o.device(), o.port, e);
                 }));
@@ -296,26 +302,26 @@ void register_gnirehtet(CLI::App& app, CommandBody& body) {
   {
     auto options = std::make_shared<Options>();
     auto* command = add_command(
-        app, "run", "Start the device, relay in the foreground; Ctrl+C stops the device",
-        options, kSerial | kStartValues | kPort | kStatus,
+        app, "run", "Start the device, relay in the foreground; Ctrl+C stops the device", options,
+        kSerial | kStartValues | kPort | kStatus,
         "  rtether run\n  rtether run 0123456789ABCDEF -d 192.0.2.53 -r 0.0.0.0/0\n"
         "  rtether run -p 31417 > rtether.log   (plain log lines when not on a terminal)");
     on_selected(command, body, options, [](const Options& o) { return run_run(o); });
   }
   {
     auto options = std::make_shared<Options>();
-    auto* command = add_command(
-        app, "autostart", "Watch adb for devices and start each new one (no relay)", options,
-        kStartValues | kPort,
-        "  rtether autostart\n  ADB_SERVER_SOCKET=tcp:127.0.0.1:5038 rtether autostart -d 192.0.2.53");
+    auto* command =
+        add_command(app, "autostart", "Watch adb for devices and start each new one (no relay)",
+                    options, kStartValues | kPort,
+                    "  rtether autostart\n  ADB_SERVER_SOCKET=tcp:127.0.0.1:5038 rtether autostart "
+                    "-d 192.0.2.53");
     on_selected(command, body, options, [](const Options& o) { return run_watching(o, false); });
   }
   {
     auto options = std::make_shared<Options>();
     auto* command = add_command(
-        app, "autorun",
-        "Relay, and start every device adb sees (again when it is plugged back)", options,
-        kStartValues | kPort | kStatus,
+        app, "autorun", "Relay, and start every device adb sees (again when it is plugged back)",
+        options, kStartValues | kPort | kStatus,
         "  rtether autorun\n  rtether autorun -d 192.0.2.53 -r 0.0.0.0/0 -p 31417");
     on_selected(command, body, options, [](const Options& o) { return run_watching(o, true); });
   }

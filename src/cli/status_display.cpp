@@ -1,13 +1,12 @@
 // StatusDisplay; see status_display.hpp.
 #include "cli/status_display.hpp"
 
+#include <fmt/core.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-
-#include <fmt/core.h>
 
 #include "io/log.hpp"
 
@@ -54,16 +53,20 @@ std::string format_duration(std::chrono::seconds duration) {
 }
 
 std::string format_client_line(const ClientLine& line) {
-  return fmt::format("client {:<3} connected {}  flows {:<4} down {:>12}  up {:>12}  total down {:>9}  up {:>9}",
-                     line.stats.id, format_duration(line.connected_for), line.stats.open_flows,
-                     format_rate(line.down_bytes_per_second), format_rate(line.up_bytes_per_second),
-                     format_bytes(line.stats.bytes_to_device),
-                     format_bytes(line.stats.bytes_from_device));
+  return fmt::format(
+      "client {:<3} connected {}  flows {:<4} down {:>12}  up {:>12}  total down {:>9}  up {:>9}",
+      line.stats.id, format_duration(line.connected_for), line.stats.open_flows,
+      format_rate(line.down_bytes_per_second), format_rate(line.up_bytes_per_second),
+      format_bytes(line.stats.bytes_to_device), format_bytes(line.stats.bytes_from_device));
 }
 
 bool stdout_is_terminal() {
   const char* term = std::getenv("TERM");
-  return ::isatty(STDOUT_FILENO) == 1 && !(term != nullptr && std::strcmp(term, "dumb") == 0);
+  if (::isatty(STDOUT_FILENO) != 1 || (term != nullptr && std::strcmp(term, "dumb") == 0))
+    return false;
+  // Only the terminal's foreground job draws: not `rtether relay &`, nor the
+  // relay that `rtether shell` runs in a process group of its own.
+  return ::tcgetpgrp(STDOUT_FILENO) == ::getpgrp();
 }
 
 StatusDisplay::StatusDisplay(io::EventLoop& loop, const relay::Relay* relay,
@@ -157,12 +160,13 @@ void StatusDisplay::log_totals(double seconds) {
   for (const auto& [id, stats] : previous_) {
     auto before = at_last_log_.find(id);
     relay::ClientStats base = before != at_last_log_.end() ? before->second : relay::ClientStats{};
-    log::info("client {}: flows {}, down {} ({}), up {} ({})", id, stats.open_flows,
-              format_bytes(stats.bytes_to_device),
-              format_rate(static_cast<double>(stats.bytes_to_device - base.bytes_to_device) / seconds),
-              format_bytes(stats.bytes_from_device),
-              format_rate(static_cast<double>(stats.bytes_from_device - base.bytes_from_device) /
-                          seconds));
+    log::info(
+        "client {}: flows {}, down {} ({}), up {} ({})", id, stats.open_flows,
+        format_bytes(stats.bytes_to_device),
+        format_rate(static_cast<double>(stats.bytes_to_device - base.bytes_to_device) / seconds),
+        format_bytes(stats.bytes_from_device),
+        format_rate(static_cast<double>(stats.bytes_from_device - base.bytes_from_device) /
+                    seconds));
   }
   at_last_log_ = previous_;
 }

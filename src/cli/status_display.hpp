@@ -79,7 +79,8 @@ class StatusDisplay {
   std::uint64_t log_lines_at_draw_ = 0;
 };
 
-// True when stdout is a terminal (and TERM is not "dumb").
+// True when stdout is a terminal (TERM not "dumb") whose foreground
+// process group is ours.
 bool stdout_is_terminal();
 
 }  // namespace rtether::cli

@@ -4,11 +4,10 @@
 // back (start-server asked for, every ready device new again).
 #include "adb/device_watcher.hpp"
 
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <string>
 #include <vector>

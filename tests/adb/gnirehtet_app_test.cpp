@@ -3,10 +3,9 @@
 // version check, the install decision and every failure's one line.
 #include "adb/gnirehtet_app.hpp"
 
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <cerrno>
 #include <cstdlib>
@@ -17,9 +16,11 @@ namespace rtether::adb {
 namespace {
 
 const std::string kStart =
-    "shell am start -a com.genymobile.gnirehtet.START -n com.genymobile.gnirehtet/.GnirehtetActivity";
+    "shell am start -a com.genymobile.gnirehtet.START -n "
+    "com.genymobile.gnirehtet/.GnirehtetActivity";
 const std::string kStop =
-    "shell am start -a com.genymobile.gnirehtet.STOP -n com.genymobile.gnirehtet/.GnirehtetActivity";
+    "shell am start -a com.genymobile.gnirehtet.STOP -n "
+    "com.genymobile.gnirehtet/.GnirehtetActivity";
 const std::string kDumpsys = "shell dumpsys package com.genymobile.gnirehtet";
 
 class FakeAdb : public ::testing::Test {
@@ -41,7 +42,8 @@ class FakeAdb : public ::testing::Test {
   void set_failure(const std::string& stderr_text, int status) {
     std::ofstream script(adb_);
     script << "#!/bin/sh\necho \"$*\" >> '" << dir_ << "/calls'\n";
-    if (status != 0) script << "printf '%s\\n' '" << stderr_text << "' >&2\nexit " << status << "\n";
+    if (status != 0)
+      script << "printf '%s\\n' '" << stderr_text << "' >&2\nexit " << status << "\n";
     script << "case \"$*\" in *dumpsys*) cat '" << dir_ << "/dumpsys';; "
            << "*'am start'*) echo 'Starting: Intent { act=x }';; esac\nexit 0\n";
     script.close();
@@ -72,8 +74,8 @@ TEST(StartArguments, ExtrasOnlyWhenGiven) {
   options.routes = "10.0.0.0/8,203.0.113.7";
   auto full = start_arguments(options);
   std::vector<std::string> tail(full.begin() + 7, full.end());
-  EXPECT_EQ(tail, (std::vector<std::string>{"--esa", "dnsServers", "192.0.2.53", "--esa",
-                                            "routes", "10.0.0.0/8,203.0.113.7"}));
+  EXPECT_EQ(tail, (std::vector<std::string>{"--esa", "dnsServers", "192.0.2.53", "--esa", "routes",
+                                            "10.0.0.0/8,203.0.113.7"}));
   EXPECT_EQ(reverse_arguments(31416),
             (std::vector<std::string>{"reverse", "localabstract:gnirehtet", "tcp:31416"}));
 }
@@ -82,7 +84,8 @@ TEST(AdbRunnerCommandLine, SerialGoesRightAfterTheBinary) {
   AdbRunner adb("/opt/adb");
   EXPECT_EQ(adb.command_line(std::string("S1"), {"reverse", "x"}),
             (std::vector<std::string>{"/opt/adb", "-s", "S1", "reverse", "x"}));
-  EXPECT_EQ(adb.command_line(std::nullopt, {"stop"}), (std::vector<std::string>{"/opt/adb", "stop"}));
+  EXPECT_EQ(adb.command_line(std::nullopt, {"stop"}),
+            (std::vector<std::string>{"/opt/adb", "stop"}));
 }
 
 TEST_F(FakeAdb, StartInstallsWhenTheAppIsMissing) {
@@ -93,9 +96,10 @@ TEST_F(FakeAdb, StartInstallsWhenTheAppIsMissing) {
   options.dns = "192.0.2.53";
   options.port = 4000;
   ASSERT_TRUE(app.start(std::string("S1"), options, error)) << error;
-  EXPECT_EQ(calls(), (std::vector<std::string>{"-s S1 " + kDumpsys, "-s S1 install -r " + apk_,
-                                               "-s S1 reverse localabstract:gnirehtet tcp:4000",
-                                               "-s S1 " + kStart + " --esa dnsServers 192.0.2.53"}));
+  EXPECT_EQ(calls(),
+            (std::vector<std::string>{"-s S1 " + kDumpsys, "-s S1 install -r " + apk_,
+                                      "-s S1 reverse localabstract:gnirehtet tcp:4000",
+                                      "-s S1 " + kStart + " --esa dnsServers 192.0.2.53"}));
 }
 
 TEST_F(FakeAdb, StartSkipsInstallForVersionCode9Only) {
@@ -104,8 +108,8 @@ TEST_F(FakeAdb, StartSkipsInstallForVersionCode9Only) {
   std::string error;
   set_dumpsys("    versionCode=9 minSdk=21\n");
   ASSERT_TRUE(app.start(std::nullopt, StartOptions{}, error)) << error;
-  EXPECT_EQ(calls(), (std::vector<std::string>{kDumpsys, "reverse localabstract:gnirehtet tcp:31416",
-                                               kStart}));
+  EXPECT_EQ(calls(), (std::vector<std::string>{
+                         kDumpsys, "reverse localabstract:gnirehtet tcp:31416", kStart}));
   set_dumpsys("    versionCode=8 minSdk=21\n");
   ASSERT_TRUE(app.start(std::nullopt, StartOptions{}, error)) << error;
   EXPECT_EQ(calls().at(4), "install -r " + apk_);
@@ -118,10 +122,9 @@ TEST_F(FakeAdb, StopAndTunnelAndReinstall) {
   ASSERT_TRUE(app.stop(std::string("S1"), error));
   ASSERT_TRUE(app.tunnel(std::nullopt, 5000, error));
   ASSERT_TRUE(app.reinstall(std::nullopt, error));
-  EXPECT_EQ(calls(), (std::vector<std::string>{"-s S1 " + kStop,
-                                               "reverse localabstract:gnirehtet tcp:5000",
-                                               "uninstall com.genymobile.gnirehtet",
-                                               "install -r " + apk_}));
+  EXPECT_EQ(calls(),
+            (std::vector<std::string>{"-s S1 " + kStop, "reverse localabstract:gnirehtet tcp:5000",
+                                      "uninstall com.genymobile.gnirehtet", "install -r " + apk_}));
 }
 
 TEST_F(FakeAdb, AMissingApkIsNamedAndNothingIsInstalled) {

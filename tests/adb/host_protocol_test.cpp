@@ -104,8 +104,8 @@ TEST(HostReplyParser, GarbageStatusIsAnErrorNamingTheBytes) {
 TEST(HostReplyParser, BadLengthIsAnErrorAndStopsTheStream) {
   HostReplyParser parser;
   std::vector<std::string> messages;
-  EXPECT_FALSE(parser.feed("OKAY" + framed("A\tdevice\n") + "zz\x01\x02" + framed("B\tdevice\n"),
-                           messages));
+  EXPECT_FALSE(
+      parser.feed("OKAY" + framed("A\tdevice\n") + "zz\x01\x02" + framed("B\tdevice\n"), messages));
   EXPECT_EQ(messages, std::vector<std::string>{"A\tdevice\n"});
   EXPECT_NE(parser.error().find("bad length"), std::string::npos);
   EXPECT_NE(parser.error().find("\\x01"), std::string::npos);
@@ -126,7 +126,8 @@ TEST(ParseDeviceList, EmptyMessageMeansNoDevice) {
 }
 
 TEST(ParseDeviceList, LongFormFieldsAfterTheStateAreIgnored) {
-  auto list = parse_device_list("R58M\tdevice usb:1-1 product:a model:Pixel device:b\r\nX\toffline");
+  auto list =
+      parse_device_list("R58M\tdevice usb:1-1 product:a model:Pixel device:b\r\nX\toffline");
   EXPECT_EQ(list.devices, (std::vector<DeviceEntry>{{"R58M", "device"}, {"X", "offline"}}));
 }
 

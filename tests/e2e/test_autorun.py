@@ -7,11 +7,13 @@ bytes, the adb server going away (rtether runs `adb start-server`) and coming
 back, and the live status: plain log lines in a pipe, a redrawn block on a
 terminal."""
 
+import fcntl
 import os
 import pty
 import select
 import signal
 import sys
+import termios
 import time
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 
@@ -187,8 +189,15 @@ def t_terminal_status_block(rtether, world):
     master, slave = pty.openpty()
     env = world.env(TERM="xterm")
     import subprocess
+    def controlling_terminal():
+        # A session of its own with the pty as its terminal, rtether in the
+        # foreground: as when a user runs it in a terminal window.
+        os.setsid()
+        fcntl.ioctl(slave, termios.TIOCSCTTY, 0)
+
     popen = subprocess.Popen([rtether, "autorun", "-p", str(port)], stdin=subprocess.DEVNULL,
-                             stdout=slave, stderr=subprocess.DEVNULL, env=env)
+                             stdout=slave, stderr=subprocess.DEVNULL, env=env,
+                             preexec_fn=controlling_terminal)
     os.close(slave)
     try:
         wait_started(world, "AAA", 1)
@@ -217,6 +226,31 @@ def t_terminal_status_block(rtether, world):
     check(rc == 0, f"autorun on a terminal: exit {rc}")
 
 
+def t_background_job_draws_nothing(rtether, world):
+    """On a terminal but not its foreground job (`rtether relay &`, or the
+    relay `rtether shell` runs): no live block on the user's terminal."""
+    port = harness.free_tcp_port()
+    master, slave = pty.openpty()
+    import subprocess
+    popen = subprocess.Popen([rtether, "relay", "-p", str(port)], stdin=subprocess.DEVNULL,
+                             stdout=slave, stderr=subprocess.DEVNULL, env=world.env(TERM="xterm"),
+                             start_new_session=True)
+    os.close(slave)
+    try:
+        out = read_pty(master, 2.5)
+    finally:
+        popen.send_signal(signal.SIGINT)
+        try:
+            rc = popen.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            popen.kill()
+            popen.wait(5)
+            rc = "killed"
+        os.close(master)
+    check(out == b"", f"a relay without the terminal drew on it: {out!r}")
+    check(rc == 0, f"relay: exit {rc}")
+
+
 if __name__ == "__main__":
     harness.main([
         ("autorun: devices appear, disappear and reappear (tunnel again)",
@@ -232,4 +266,6 @@ if __name__ == "__main__":
         ("relay: plain status lines when not on a terminal", with_world(t_plain_status_lines)),
         ("autorun: a live status block on a terminal",
          with_world(t_terminal_status_block, devices={"AAA": "device"}, installed={"AAA": 9})),
+        ("relay: no live block when not the terminal's foreground job",
+         with_world(t_background_job_draws_nothing)),
     ])
