@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <memory>
 #include <optional>
+#include <set>
 
 #include "adb/adb_runner.hpp"
 #include "adb/device_watcher.hpp"
@@ -103,6 +104,17 @@ std::string waiting_state(const std::string& adb_state) {
   return adb_state + ": waiting until adb reports it ready";
 }
 
+// Devices adb lists but cannot use, and those no longer listed at all.
+void show_listed(DeviceBoard& board, const adb::DeviceList& list) {
+  std::set<std::string> listed;
+  for (const auto& device : list.devices) {
+    listed.insert(device.serial);
+    if (device.state != "device") board.set(device.serial, waiting_state(device.state));
+  }
+  for (const auto& [serial, state] : board.snapshot())
+    if (listed.count(serial) == 0 && state != "gone") board.set(serial, "gone");
+}
+
 std::chrono::seconds status_interval(const GnirehtetOptions& options) {
   return std::chrono::seconds(options.status_interval);
 }
@@ -162,11 +174,7 @@ int run_watching(const GnirehtetOptions& options, bool with_relay) {
                              adb::DeviceWatcher::Callbacks{
                                  [&](const std::string& serial) { worker.start_device(serial); },
                                  [&](const std::string& serial) { board.set(serial, "gone"); },
-                                 [&](const adb::DeviceList& list) {
-                                   for (const auto& device : list.devices)
-                                     if (device.state != "device")
-                                       board.set(device.serial, waiting_state(device.state));
-                                 },
+                                 [&](const adb::DeviceList& list) { show_listed(board, list); },
                                  [&](const std::string&) { worker.start_server(); },
                              });
   watcher.start();

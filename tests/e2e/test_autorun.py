@@ -50,6 +50,10 @@ def t_devices_appear_disappear_reappear(rtether, world):
     wait_started(world, "AAA", 1)
     check(harness._tcp_listening(port), "autorun's relay is not listening")
     check(reverse_count(world, "BBB") == 0, "BBB (unauthorized) was started")
+    deadline = time.monotonic() + 10
+    while not proc.log_lines("device BBB: unauthorized: accept the USB debugging prompt"):
+        check(time.monotonic() < deadline, f"BBB's state was not shown:\n{proc.log_text()}")
+        time.sleep(0.1)
     # A second device is authorized: it is started; AAA is not started again.
     world.server.set_devices({"AAA": "device", "BBB": "device"})
     wait_started(world, "BBB", 1)
