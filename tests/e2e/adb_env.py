@@ -70,12 +70,13 @@ class AdbWorld:
         self.apk_size = apk_size
         self.server = FakeAdbServer(devices, installed)
         self.procs = []
+        self.adb, self.adb_log = self.adb_wrapper()
 
     def env(self, **extra):
         env = dict(os.environ)
         env.pop("RTETHER_APK", None)
         env.pop("ANDROID_ADB_SERVER_PORT", None)
-        env.update(ADB_SERVER_SOCKET=self.server.address(), GNIREHTET_APK=self.apk, ADB="adb")
+        env.update(ADB_SERVER_SOCKET=self.server.address(), GNIREHTET_APK=self.apk, ADB=self.adb)
         env.update(extra)
         return env
 
@@ -90,18 +91,39 @@ class AdbWorld:
         return proc
 
     def adb_wrapper(self):
-        """An ADB that logs its arguments and answers `start-server` itself
-        (so no real adb server is ever started); anything else runs adb."""
-        path = os.path.join(self.tmp, "adb-wrapper")
-        log_path = os.path.join(self.tmp, "adb-wrapper.log")
+        """The ADB every test runs: Debian's real adb, behind a guard that
+        logs each command line, answers `start-server` itself, and refuses
+        to run adb while the fake server is down, so that the real client
+        never launches a real adb server of its own. Returns (path, log)."""
+        path = os.path.join(self.tmp, "adb-guard")
+        log_path = os.path.join(self.tmp, "adb-guard.log")
         real = shutil.which("adb")
         with open(path, "w") as f:
-            f.write("#!/bin/sh\n"
-                    f"echo \"$*\" >> '{log_path}'\n"
-                    "[ \"$1\" = start-server ] && exit 0\n"
-                    f"exec '{real}' \"$@\"\n")
+            f.write(f"""#!/usr/bin/env python3
+import os, socket, sys
+with open({log_path!r}, "a") as log:
+    log.write(" ".join(sys.argv[1:]) + "\\n")
+if sys.argv[1:] == ["start-server"]:
+    sys.exit(0)
+address = os.environ.get("ADB_SERVER_SOCKET", "")
+if address.startswith("tcp:127.0.0.1:"):
+    try:
+        socket.create_connection(("127.0.0.1", int(address.rsplit(":", 1)[1])), timeout=5).close()
+    except OSError:
+        sys.stderr.write("adb: cannot connect to daemon (the fake adb server is down)\\n")
+        sys.exit(1)
+os.execv({real!r}, [{real!r}] + sys.argv[1:])
+""")
         os.chmod(path, 0o755)
         return path, log_path
+
+    def adb_calls(self):
+        """The adb command lines run so far (arguments after the binary)."""
+        try:
+            with open(self.adb_log) as f:
+                return f.read().splitlines()
+        except OSError:
+            return []
 
     def close(self):
         for proc in self.procs:

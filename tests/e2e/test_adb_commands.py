@@ -55,6 +55,17 @@ def t_start_installs_when_missing(rtether, world):
                     "start on a device without the app")
     check(world.server.reverses == [(SERIAL, "localabstract:gnirehtet;tcp:31500")],
           f"reverse rules: {world.server.reverses}")
+    # Gnirehtet's adb argument lists, serial right after the binary.
+    expected_calls = [
+        f"-s {SERIAL} shell dumpsys package com.genymobile.gnirehtet",
+        f"-s {SERIAL} install -r {world.apk}",
+        f"-s {SERIAL} reverse localabstract:gnirehtet tcp:31500",
+        f"-s {SERIAL} shell am start -a com.genymobile.gnirehtet.START -n "
+        "com.genymobile.gnirehtet/.GnirehtetActivity --esa dnsServers 192.0.2.53,198.51.100.53 "
+        "--esa routes 10.0.0.0/8,203.0.113.7",
+    ]
+    check(world.adb_calls() == expected_calls,
+          f"adb command lines\n  got      {world.adb_calls()}\n  expected {expected_calls}")
 
 
 def t_start_skips_install_when_current(rtether, world):

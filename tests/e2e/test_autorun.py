@@ -105,9 +105,9 @@ def t_long_device_list(rtether, world):
 
 
 def t_server_goes_away_and_comes_back(rtether, world):
-    wrapper, wrapper_log = world.adb_wrapper()
+    wrapper_log = world.adb_log
     port = harness.free_tcp_port()
-    proc = world.spawn(rtether, "autorun", ["autorun", "-p", str(port)], ADB=wrapper)
+    proc = world.spawn(rtether, "autorun", ["autorun", "-p", str(port)])
     wait_started(world, "AAA", 1)
     server_port = world.server.port
     world.server.stop()
@@ -136,10 +136,10 @@ def t_server_goes_away_and_comes_back(rtether, world):
 
 
 def t_no_server_at_start_retries(rtether, world):
-    wrapper, wrapper_log = world.adb_wrapper()
+    wrapper_log = world.adb_log
     server_port = world.server.port
     world.server.stop()
-    proc = world.spawn(rtether, "autostart", ["autostart"], ADB=wrapper)
+    proc = world.spawn(rtether, "autostart", ["autostart"])
     time.sleep(2.5)
     with open(wrapper_log) as f:
         starts = f.read().split("\n").count("start-server")
