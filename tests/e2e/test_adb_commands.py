@@ -206,11 +206,14 @@ def t_run_port_in_use(rtether, world):
     blocker.listen()
     port = blocker.getsockname()[1]
     try:
-        mark = world.server.mark()
-        r = world.run(rtether, ["run", "-p", str(port)])
-        check(r.returncode == 1 and f"127.0.0.1:{port}" in r.stderr and "in use" in r.stderr,
-              f"run on a used port: {r.returncode} {r.stderr!r}")
-        check(world.server.requests_since(mark) == [], "run touched the device with its port in use")
+        for command in ("run", "autorun"):
+            mark = world.server.mark()
+            r = world.run(rtether, [command, "-p", str(port)])
+            check(r.returncode == 1 and f"127.0.0.1:{port}" in r.stderr and "in use" in r.stderr,
+                  f"{command} on a used port: {r.returncode} {r.stderr!r}")
+            check(len(r.stderr.strip().splitlines()) == 1, f"{command}: {r.stderr!r}")
+            check(world.server.requests_since(mark) == [],
+                  f"{command} touched adb with its port in use")
     finally:
         blocker.close()
 
@@ -238,7 +241,7 @@ if __name__ == "__main__":
          with_world(t_bad_option_values, devices=one)),
         ("run relays, logs, and stops the device on Ctrl+C",
          with_world(t_run_stops_device_on_ctrl_c, devices=one, installed={SERIAL: 9})),
-        ("run with its port in use fails before adb", with_world(t_run_port_in_use, devices=one)),
+        ("run and autorun with their port in use fail before adb", with_world(t_run_port_in_use, devices=one)),
         ("run without a device fails with one line",
          with_world(t_run_fails_cleanly_without_device, devices={})),
     ])
