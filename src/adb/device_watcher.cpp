@@ -121,7 +121,6 @@ void DeviceWatcher::handle_message(const std::string& message) {
   DeviceList list = parse_device_list(message);
   if (list.malformed_lines > 0)
     log::warn("adb server sent {} malformed device line(s); ignored", list.malformed_lines);
-  if (callbacks_.listed) callbacks_.listed(list);
   auto changes = tracker_.update(list);
   for (const auto& serial : changes.gone) {
     log::info("device {} gone", serial);
@@ -131,6 +130,8 @@ void DeviceWatcher::handle_message(const std::string& message) {
     log::info("device {} connected", serial);
     if (callbacks_.appeared) callbacks_.appeared(serial);
   }
+  // Last, so it can say more than "gone" (a device now offline, say).
+  if (callbacks_.listed) callbacks_.listed(list);
 }
 
 void DeviceWatcher::drop_connection(const std::string& reason) {

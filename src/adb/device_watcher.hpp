@@ -25,7 +25,8 @@ class DeviceWatcher : public io::Handler {
   struct Callbacks {
     std::function<void(const std::string& serial)> appeared;
     std::function<void(const std::string& serial)> gone;
-    std::function<void(const DeviceList& list)> listed;  // every message, optional
+    // Every message, after the appeared/gone calls it causes; optional.
+    std::function<void(const DeviceList& list)> listed;
     std::function<void(const std::string& reason)> server_unreachable;
   };
   static constexpr auto kFirstRetry = std::chrono::milliseconds(500);

@@ -126,6 +126,28 @@ TEST(DeviceWatcher, SendsTrackDevicesAndReportsChanges) {
   EXPECT_EQ(watcher.connections(), 1u);
 }
 
+TEST(DeviceWatcher, EveryListIsShownAfterTheChangesItCauses) {
+  io::EventLoop loop;
+  FakeServer server;
+  std::vector<std::string> events;
+  DeviceWatcher watcher(
+      loop, loopback(server.port()),
+      {[&](const std::string& s) { events.push_back("+" + s); },
+       [&](const std::string& s) { events.push_back("-" + s); },
+       [&](const DeviceList& list) {
+         std::string shown = "=";
+         for (const auto& device : list.devices) shown += device.serial + ":" + device.state + " ";
+         events.push_back(shown);
+       },
+       nullptr});
+  watcher.start();
+  ASSERT_TRUE(server.accept_from(loop));
+  server.read_request(loop);
+  server.send("OKAY" + framed("A\tdevice\n") + framed("A\toffline\n") + framed(""));
+  spin(loop);
+  EXPECT_EQ(events, (std::vector<std::string>{"+A", "=A:device ", "-A", "=A:offline ", "="}));
+}
+
 TEST(DeviceWatcher, AListSplitAcrossReadsAndLongerThan1024Bytes) {
   io::EventLoop loop;
   FakeServer server;
