@@ -61,12 +61,9 @@ AdbResult AdbRunner::run(const std::optional<std::string>& serial,
   log::debug("running: {}", joined(argv));
   ProcessResult process = run_process(argv, timeout, cancel_);
   AdbResult result;
-  result.output = std::move(process.out);
   result.ok = process.succeeded();
-  if (!result.ok) {
-    process.out = result.output;
-    result.error = explain_failure(adb_path_, argv, serial, process);
-  }
+  if (!result.ok) result.error = explain_failure(adb_path_, argv, serial, process);
+  result.output = std::move(process.out);
   return result;
 }
 

@@ -61,12 +61,9 @@ std::vector<std::string> stop_arguments() {
 bool GnirehtetApp::run(const Serial& serial, const std::vector<std::string>& args,
                        std::string& error, std::string* output, std::chrono::milliseconds timeout) {
   AdbResult result = adb_.run(serial, args, timeout);
-  if (!result.ok) {
-    error = result.error;
-    return false;
-  }
   if (output != nullptr) *output = std::move(result.output);
-  return true;
+  if (!result.ok) error = result.error;
+  return result.ok;
 }
 
 bool GnirehtetApp::install(const Serial& serial, std::string& error) {
@@ -80,13 +77,40 @@ bool GnirehtetApp::install(const Serial& serial, std::string& error) {
   return run(serial, {"install", "-r", apk_path_}, error, nullptr, kInstallTimeout);
 }
 
-bool GnirehtetApp::uninstall(const Serial& serial, std::string& error) {
+GnirehtetApp::Uninstall GnirehtetApp::remove(const Serial& serial, std::string& error) {
   log::info("uninstalling {}{}", kGnirehtetPackage, serial_suffix(serial));
-  return run(serial, {"uninstall", kGnirehtetPackage}, error);
+  std::string output;
+  bool ran = run(serial, {"uninstall", kGnirehtetPackage}, error, &output);
+  // The package manager's verdict is in the output ("Success" or
+  // "Failure [REASON]"), whatever adb's exit status (a v1 shell says 0).
+  std::size_t failure = output.find("Failure");
+  if (failure == std::string::npos) return ran ? Uninstall::Done : Uninstall::Failed;
+  if (output.find("DELETE_FAILED_INTERNAL_ERROR", failure) != std::string::npos ||
+      output.find("Unknown package", failure) != std::string::npos) {
+    error = std::string("the Gnirehtet app is not installed") + serial_suffix(serial);
+    return Uninstall::NotInstalled;
+  }
+  std::size_t end = output.find('\n', failure);
+  error = "uninstall refused: " +
+          output.substr(failure, end == std::string::npos ? std::string::npos : end - failure);
+  return Uninstall::Failed;
+}
+
+bool GnirehtetApp::uninstall(const Serial& serial, std::string& error) {
+  return remove(serial, error) == Uninstall::Done;
 }
 
 bool GnirehtetApp::reinstall(const Serial& serial, std::string& error) {
-  return uninstall(serial, error) && install(serial, error);
+  switch (remove(serial, error)) {
+    case Uninstall::Failed:
+      return false;
+    case Uninstall::NotInstalled:
+      log::info("{}; installing it", error);
+      break;
+    case Uninstall::Done:
+      break;
+  }
+  return install(serial, error);
 }
 
 bool GnirehtetApp::tunnel(const Serial& serial, std::uint16_t port, std::string& error) {

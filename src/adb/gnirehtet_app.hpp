@@ -44,7 +44,9 @@ class GnirehtetApp {
 
   using Serial = std::optional<std::string>;
   bool install(const Serial& serial, std::string& error);
+  // Fails, saying so, when the app is not installed.
   bool uninstall(const Serial& serial, std::string& error);
+  // Also installs when there was nothing to uninstall.
   bool reinstall(const Serial& serial, std::string& error);
   // Installs first when the app is missing or not versionCode 9.
   bool start(const Serial& serial, const StartOptions& options, std::string& error);
@@ -52,6 +54,8 @@ class GnirehtetApp {
   bool tunnel(const Serial& serial, std::uint16_t port, std::string& error);
 
  private:
+  enum class Uninstall { Done, NotInstalled, Failed };
+  Uninstall remove(const Serial& serial, std::string& error);
   bool run(const Serial& serial, const std::vector<std::string>& args, std::string& error,
            std::string* output = nullptr, std::chrono::milliseconds timeout = kAdbTimeout);
   bool am_start(const Serial& serial, const std::vector<std::string>& args, std::string& error);

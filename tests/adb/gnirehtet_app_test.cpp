@@ -127,6 +127,33 @@ TEST_F(FakeAdb, StopAndTunnelAndReinstall) {
                                       "uninstall com.genymobile.gnirehtet", "install -r " + apk_}));
 }
 
+TEST_F(FakeAdb, UninstallingWhatIsNotInstalledIsSaidAndReinstallStillInstalls) {
+  std::ofstream script(adb_);
+  script << "#!/bin/sh\necho \"$*\" >> '" << dir_ << "/calls'\n"
+         << "case \"$*\" in *uninstall*) echo 'Failure [DELETE_FAILED_INTERNAL_ERROR]';; esac\n";
+  script.close();
+  AdbRunner adb(adb_);
+  GnirehtetApp app(adb, apk_);
+  std::string error;
+  EXPECT_FALSE(app.uninstall(std::string("S1"), error));
+  EXPECT_EQ(error, "the Gnirehtet app is not installed on S1");
+  EXPECT_TRUE(app.reinstall(std::string("S1"), error)) << error;
+  EXPECT_EQ(calls().back(), "-s S1 install -r " + apk_);
+}
+
+TEST_F(FakeAdb, AnotherUninstallFailureStopsReinstall) {
+  std::ofstream script(adb_);
+  script << "#!/bin/sh\necho \"$*\" >> '" << dir_ << "/calls'\n"
+         << "echo 'Failure [DELETE_FAILED_DEVICE_POLICY_MANAGER]'; exit 1\n";
+  script.close();
+  AdbRunner adb(adb_);
+  GnirehtetApp app(adb, apk_);
+  std::string error;
+  EXPECT_FALSE(app.reinstall(std::nullopt, error));
+  EXPECT_EQ(error, "uninstall refused: Failure [DELETE_FAILED_DEVICE_POLICY_MANAGER]");
+  EXPECT_EQ(calls().size(), 1u);
+}
+
 TEST_F(FakeAdb, AMissingApkIsNamedAndNothingIsInstalled) {
   AdbRunner adb(adb_);
   GnirehtetApp app(adb, dir_ + "/missing.apk");

@@ -40,6 +40,11 @@ def t_install_uninstall_reinstall(rtether, world):
     mark, _ = run_ok(rtether, world, ["uninstall", SERIAL])
     expect_sequence(world, mark, adb_uninstall(SERIAL), "uninstall SERIAL")
     check(SERIAL not in world.server.installed, "uninstall left the app installed")
+    mark = world.server.mark()
+    r = world.run(rtether, ["uninstall", SERIAL])
+    check(r.returncode == 1 and f"the Gnirehtet app is not installed on {SERIAL}" in r.stderr,
+          f"uninstall of a missing app: {r.returncode} {r.stderr!r}")
+    expect_sequence(world, mark, adb_uninstall(SERIAL), "uninstall SERIAL (not installed)")
     mark, _ = run_ok(rtether, world, ["reinstall"])
     expect_sequence(world, mark, adb_uninstall(None) + adb_install(None, world.apk_size),
                     "reinstall (the only device)")
