@@ -2,6 +2,7 @@
 #include "cli/status_display.hpp"
 
 #include <fmt/core.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -53,11 +54,12 @@ std::string format_duration(std::chrono::seconds duration) {
 }
 
 std::string format_client_line(const ClientLine& line) {
+  // Fits 80 columns for everyday values: rate now, total so far in brackets.
   return fmt::format(
-      "client {:<3} connected {}  flows {:<4} down {:>12}  up {:>12}  total down {:>9}  up {:>9}",
-      line.stats.id, format_duration(line.connected_for), line.stats.open_flows,
-      format_rate(line.down_bytes_per_second), format_rate(line.up_bytes_per_second),
-      format_bytes(line.stats.bytes_to_device), format_bytes(line.stats.bytes_from_device));
+      "client {:<3} {}  flows {:<3} down {} ({})  up {} ({})", line.stats.id,
+      format_duration(line.connected_for), line.stats.open_flows,
+      format_rate(line.down_bytes_per_second), format_bytes(line.stats.bytes_to_device),
+      format_rate(line.up_bytes_per_second), format_bytes(line.stats.bytes_from_device));
 }
 
 bool stdout_is_terminal() {
@@ -137,7 +139,13 @@ void StatusDisplay::draw(const std::vector<std::string>& lines) {
   if (drawn_lines_ > 0 && log::lines_written() == log_lines_at_draw_)
     out += fmt::format("\x1b[{}F", drawn_lines_);
   out += "\x1b[J";
-  for (const auto& line : lines) out += line + "\x1b[K\n";
+  // A line wider than the terminal would wrap and break the count of lines
+  // to move up over: cut each to the width (the text is ASCII).
+  winsize size{};
+  std::size_t width = ::ioctl(STDOUT_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col > 1
+                          ? static_cast<std::size_t>(size.ws_col) - 1
+                          : std::string::npos;
+  for (const auto& line : lines) out += line.substr(0, width) + "\x1b[K\n";
   std::fwrite(out.data(), 1, out.size(), stdout);
   std::fflush(stdout);
   drawn_lines_ = lines.size();

@@ -1,6 +1,7 @@
 // Live status of `relay`, `run` and `autorun`. On a terminal: one line per
 // device (adb serial and what rtether did with it) and one per relay client
-// (id, time connected, open flows, current down/up rate, totals), redrawn in
+// (id, time connected, open flows, current down/up rate and totals), cut to
+// the terminal's width and redrawn in
 // place about once a second. Elsewhere (a pipe, a log file): plain log
 // lines: the relay already logs connects and disconnects; here each change
 // of a device's state, and a totals line per client every `log_interval`.

@@ -130,16 +130,16 @@ TEST(DeviceWatcher, EveryListIsShownAfterTheChangesItCauses) {
   io::EventLoop loop;
   FakeServer server;
   std::vector<std::string> events;
-  DeviceWatcher watcher(
-      loop, loopback(server.port()),
-      {[&](const std::string& s) { events.push_back("+" + s); },
-       [&](const std::string& s) { events.push_back("-" + s); },
-       [&](const DeviceList& list) {
-         std::string shown = "=";
-         for (const auto& device : list.devices) shown += device.serial + ":" + device.state + " ";
-         events.push_back(shown);
-       },
-       nullptr});
+  DeviceWatcher watcher(loop, loopback(server.port()),
+                        {[&](const std::string& s) { events.push_back("+" + s); },
+                         [&](const std::string& s) { events.push_back("-" + s); },
+                         [&](const DeviceList& list) {
+                           std::string shown = "=";
+                           for (const auto& device : list.devices)
+                             shown += device.serial + ":" + device.state + " ";
+                           events.push_back(shown);
+                         },
+                         nullptr});
   watcher.start();
   ASSERT_TRUE(server.accept_from(loop));
   server.read_request(loop);

@@ -11,7 +11,9 @@ import fcntl
 import os
 import pty
 import select
+import re
 import signal
+import struct
 import sys
 import termios
 import time
@@ -198,6 +200,7 @@ def t_terminal_status_block(rtether, world):
         # foreground: as when a user runs it in a terminal window.
         os.setsid()
         fcntl.ioctl(slave, termios.TIOCSCTTY, 0)
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
 
     popen = subprocess.Popen([rtether, "autorun", "-p", str(port)], stdin=subprocess.DEVNULL,
                              stdout=slave, stderr=subprocess.DEVNULL, env=env,
@@ -215,9 +218,11 @@ def t_terminal_status_block(rtether, world):
         out = read_pty(master, 3.5).decode(errors="replace")
         s.close()
         check("device AAA" in out and "started" in out, f"no device line on the terminal: {out!r}")
-        check("client 0" in out and "flows 0" in out and "total down" in out,
+        check("client 0" in out and "flows 0" in out and "down 0 bit/s (0 B)" in out,
               f"no client line on the terminal: {out!r}")
         check("\x1b[2F" in out, f"the status block was not redrawn in place: {out!r}")
+        widest = max(len(line) for line in re.sub(r"\x1b\[[0-9]*[A-Za-z]", "", out).splitlines())
+        check(widest < 80, f"a status line is wider than the 80-column terminal: {out!r}")
     finally:
         popen.send_signal(signal.SIGINT)
         try:
