@@ -142,6 +142,13 @@ int run_run(const GnirehtetOptions& options) {
   // once and the app is stopped below.
   host.loop.run();
   log::info("relay stopped: {}", host.relay.totals().summary());
+  // Stopping the app takes an adb round trip: a second Ctrl+C quits at once
+  // (adb runs in its own process group and still delivers the stop).
+  sigset_t interrupt;
+  sigemptyset(&interrupt);
+  sigaddset(&interrupt, SIGINT);
+  pthread_sigmask(SIG_UNBLOCK, &interrupt, nullptr);
+  log::info("stopping the device (Ctrl+C again to quit without waiting)");
   return app.stop(options.device(), error) ? 0 : fail(error);
 }
 

@@ -4,8 +4,10 @@ adb 29 sends to the server for each adb command rtether runs."""
 
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
+import time
 
 from fake_adb import FakeAdbServer, PACKAGE  # noqa: F401
 import harness
@@ -125,6 +127,38 @@ os.execv({real!r}, [{real!r}] + sys.argv[1:])
         except OSError:
             return []
 
+    def adb_processes(self):
+        """PIDs of adb clients still running against this world's server
+        (started by rtether through the guard; found by their environment)."""
+        marker = f"ADB_SERVER_SOCKET={self.server.address()}".encode()
+        pids = []
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as f:
+                    program = f.read().split(b"\0")[0]
+                if not program.endswith(b"adb") and b"adb-guard" not in program:
+                    continue
+                with open(f"/proc/{entry}/environ", "rb") as f:
+                    if marker in f.read().split(b"\0"):
+                        pids.append(int(entry))
+            except OSError:
+                continue
+        return pids
+
+    def check_no_adb_left(self, timeout=10):
+        deadline = time.monotonic() + timeout
+        while self.adb_processes() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        left = self.adb_processes()
+        for pid in left:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        harness.check(not left, f"adb processes left running: {left}")
+
     def close(self):
         for proc in self.procs:
             proc.close()
@@ -141,6 +175,9 @@ def with_world(fn, **world_kwargs):
         world = AdbWorld(**world_kwargs)
         try:
             fn(rtether, world)
+            for proc in world.procs:
+                proc.close()
+            world.check_no_adb_left()
         except BaseException:
             world.dump()
             raise

@@ -56,7 +56,8 @@ class FakeAdbServer:
         self.am_starts = []                         # (serial, command)
         self.installs = []                          # (serial, apk bytes)
         self.trackers = []
-        self.extra_dumpsys = {}
+        self.stop_delay = 0.0  # seconds `am start ...STOP` takes to answer
+        self.delayed_answers = 0
         self.port = port
         self.sock = None
         self.running = False
@@ -252,6 +253,9 @@ class FakeAdbServer:
         if command.startswith("am start"):
             with self.lock:
                 self.am_starts.append((serial, command))
+            if ".STOP" in command and self.stop_delay:
+                time.sleep(self.stop_delay)
+                self.delayed_answers += 1
             action = re.search(r"-a (\S+)", command)
             return (f"Starting: Intent {{ act={action.group(1) if action else '?'} "
                     f"cmp={PACKAGE}/.GnirehtetActivity }}\n")

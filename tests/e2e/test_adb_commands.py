@@ -5,6 +5,7 @@ against a fake adb server: the exact adb requests each command makes, the
 app version check, and one clear line with a non-zero exit for every adb
 failure a user meets."""
 
+import os
 import signal
 import socket
 import struct
@@ -205,6 +206,30 @@ def t_run_stops_device_on_ctrl_c(rtether, world):
     expect_sequence(world, mark, adb_shell(SERIAL, STOP), "run: Ctrl+C stops the device")
 
 
+def t_run_second_ctrl_c_quits_at_once(rtether, world):
+    world.server.stop_delay = 4.0
+    port = harness.free_tcp_port()
+    proc = world.spawn(rtether, "run", ["run", "-p", str(port)])
+    wait_started = lambda s: any(".START" in c for _, c in s.am_starts)  # noqa: E731
+    world.server.wait_for(wait_started, 20, "run to start the device")
+    deadline = time.monotonic() + 10
+    while not harness._tcp_listening(port):
+        check(proc.alive() and time.monotonic() < deadline, "run's relay is not listening")
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGINT)
+    world.server.wait_for(lambda s: any(".STOP" in c for _, c in s.requests), 10,
+                          "the stop request")
+    check(proc.alive(), "run exited before its stop request was answered")
+    t0 = time.monotonic()
+    rc, seconds, killed = proc.stop(signal.SIGINT, timeout=5)
+    check(not killed and rc == -signal.SIGINT,
+          f"a second Ctrl+C: exit {rc} after {seconds:.1f}s, killed={killed}\n{proc.log_text()}")
+    check(time.monotonic() - t0 < 3, "a second Ctrl+C did not quit at once")
+    check(proc.log_lines("Ctrl+C again"), "run did not say a second Ctrl+C quits")
+    # adb, in its own process group, still delivers the stop.
+    world.server.wait_for(lambda s: s.delayed_answers == 1, 15, "the delayed stop answer")
+
+
 def t_run_port_in_use(rtether, world):
     blocker = socket.socket()
     blocker.bind(("127.0.0.1", 0))
@@ -246,6 +271,8 @@ if __name__ == "__main__":
          with_world(t_bad_option_values, devices=one)),
         ("run relays, logs, and stops the device on Ctrl+C",
          with_world(t_run_stops_device_on_ctrl_c, devices=one, installed={SERIAL: 9})),
+        ("run: a second Ctrl+C quits without waiting for the stop",
+         with_world(t_run_second_ctrl_c_quits_at_once, devices=one, installed={SERIAL: 9})),
         ("run and autorun with their port in use fail before adb", with_world(t_run_port_in_use, devices=one)),
         ("run without a device fails with one line",
          with_world(t_run_fails_cleanly_without_device, devices={})),
