@@ -57,6 +57,7 @@ class FakeAdbServer:
         self.installs = []                          # (serial, apk bytes)
         self.trackers = []
         self.stop_delay = 0.0  # seconds `am start ...STOP` takes to answer
+        self.start_delay = 0.0  # seconds `am start ...START` takes to answer
         self.delayed_answers = 0
         self.port = port
         self.sock = None
@@ -253,8 +254,9 @@ class FakeAdbServer:
         if command.startswith("am start"):
             with self.lock:
                 self.am_starts.append((serial, command))
-            if ".STOP" in command and self.stop_delay:
-                time.sleep(self.stop_delay)
+            delay = self.stop_delay if ".STOP" in command else self.start_delay
+            if delay:
+                time.sleep(delay)
                 self.delayed_answers += 1
             action = re.search(r"-a (\S+)", command)
             return (f"Starting: Intent {{ act={action.group(1) if action else '?'} "

@@ -152,6 +152,18 @@ def t_no_server_at_start_retries(rtether, world):
     stop_ok(proc, "autostart")
 
 
+def t_ctrl_c_cancels_a_start_under_way(rtether, world):
+    world.server.start_delay = 30.0
+    proc = world.spawn(rtether, "autorun", ["autorun", "-p", str(harness.free_tcp_port())])
+    world.server.wait_for(lambda s: any(".START" in r for _, r in s.requests), 20,
+                          "the start request")
+    t0 = time.monotonic()
+    rc, seconds, killed = proc.stop(signal.SIGINT, timeout=10)
+    check(not killed and rc == 0, f"autorun after SIGINT: exit {rc}, killed={killed}")
+    check(time.monotonic() - t0 < 5, f"autorun waited {seconds:.1f}s for adb on SIGINT")
+    # with_world checks that the adb client under way was killed, not left.
+
+
 def t_plain_status_lines(rtether, world):
     port = harness.free_tcp_port()
     proc = world.spawn(rtether, "relay", ["relay", "-p", str(port), "--status-interval", "1"])
@@ -272,6 +284,9 @@ if __name__ == "__main__":
                     installed={"AAA": 9})),
         ("autostart: no adb server at first, retries with back-off",
          with_world(t_no_server_at_start_retries, devices={})),
+        ("autorun: Ctrl+C cancels a device start under way",
+         with_world(t_ctrl_c_cancels_a_start_under_way, devices={"AAA": "device"},
+                    installed={"AAA": 9})),
         ("relay: plain status lines when not on a terminal", with_world(t_plain_status_lines)),
         ("autorun: a live status block on a terminal",
          with_world(t_terminal_status_block, devices={"AAA": "device"}, installed={"AAA": 9})),
