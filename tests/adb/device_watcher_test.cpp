@@ -213,6 +213,33 @@ TEST(DeviceWatcher, ARefusalOrGarbageIsRetriedNotFatal) {
   EXPECT_EQ(recorder.unreachable, 2);
 }
 
+TEST(DeviceWatcher, ReachesAServerOnAnAbstractUnixSocket) {
+  io::EventLoop loop;
+  const std::string name = "@rtether-adb-test-" + std::to_string(::getpid());
+  io::Fd listener = io::listen_unix(name);
+  ServerAddress server;
+  server.kind = ServerAddress::Kind::Unix;
+  server.unix_path = name;
+  Recorder recorder;
+  DeviceWatcher watcher(loop, server, recorder.callbacks());
+  watcher.start();
+  int accepted = -1;
+  for (int i = 0; i < 250 && accepted < 0; ++i) {
+    loop.run_once(20ms);
+    accepted = ::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC);
+  }
+  ASSERT_GE(accepted, 0);
+  io::Fd connection(accepted);
+  char request[22];
+  ASSERT_EQ(::recv(connection.get(), request, sizeof request, MSG_WAITALL), 22);
+  EXPECT_EQ(std::string(request, 22), "0012host:track-devices");
+  std::string reply = "OKAY" + framed("U\tdevice\n");
+  ASSERT_EQ(::send(connection.get(), reply.data(), reply.size(), 0),
+            static_cast<ssize_t>(reply.size()));
+  spin(loop);
+  EXPECT_EQ(recorder.events, std::vector<std::string>{"+U"});
+}
+
 TEST(DeviceWatcher, NoServerAtAllKeepsRetrying) {
   io::EventLoop loop;
   std::uint16_t port;
