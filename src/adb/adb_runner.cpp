@@ -59,9 +59,11 @@ AdbResult AdbRunner::run(const std::optional<std::string>& serial,
                          std::chrono::milliseconds timeout) const {
   auto argv = command_line(serial, args);
   log::debug("running: {}", joined(argv));
-  ProcessResult process = run_process(argv, timeout, cancel_);
+  ProcessResult process = run_process(argv, timeout, cancel_, cancel_fd_);
   AdbResult result;
   result.ok = process.succeeded();
+  result.cancelled = process.cancelled;
+  result.started = process.started;
   if (!result.ok) result.error = explain_failure(adb_path_, argv, serial, process);
   result.output = std::move(process.out);
   return result;

@@ -22,6 +22,8 @@ struct AdbResult {
   bool ok = false;
   std::string output;  // adb's stdout
   std::string error;   // one line for the user when !ok
+  bool cancelled = false;  // stopped by the runner's cancel flag or fd
+  bool started = false;    // adb was spawned
 };
 
 class AdbRunner {
@@ -32,6 +34,9 @@ class AdbRunner {
   static std::string path_from_environment();
 
   const std::string& path() const { return adb_path_; }
+  // A fd (e.g. the SignalWatcher's signalfd) whose readability cancels the
+  // adb command under way (killed) and any later one; -1: none.
+  void set_cancel_fd(int fd) { cancel_fd_ = fd; }
   // The full argument list: adb, then -s SERIAL right after it, then args.
   std::vector<std::string> command_line(const std::optional<std::string>& serial,
                                         const std::vector<std::string>& args) const;
@@ -41,6 +46,7 @@ class AdbRunner {
  private:
   std::string adb_path_;
   const std::atomic<bool>* cancel_;
+  int cancel_fd_ = -1;
 };
 
 // The one line for a failed adb run (pure, so tests cover every case).

@@ -61,6 +61,8 @@ std::vector<std::string> stop_arguments() {
 bool GnirehtetApp::run(const Serial& serial, const std::vector<std::string>& args,
                        std::string& error, std::string* output, std::chrono::milliseconds timeout) {
   AdbResult result = adb_.run(serial, args, timeout);
+  if (result.cancelled) interrupted_ = true;
+  last_started_ = result.started;
   if (output != nullptr) *output = std::move(result.output);
   if (!result.ok) error = result.error;
   return result.ok;
@@ -134,6 +136,8 @@ bool GnirehtetApp::am_start(const Serial& serial, const std::vector<std::string>
 }
 
 bool GnirehtetApp::start(const Serial& serial, const StartOptions& options, std::string& error) {
+  interrupted_ = false;
+  start_sent_ = false;
   std::string dumpsys;
   if (!run(serial, {"shell", "dumpsys", "package", kGnirehtetPackage}, error, &dumpsys))
     return false;
@@ -150,7 +154,9 @@ bool GnirehtetApp::start(const Serial& serial, const StartOptions& options, std:
   }
   if (!tunnel(serial, options.port, error)) return false;
   log::info("starting the Gnirehtet app{}", serial_suffix(serial));
-  return am_start(serial, start_arguments(options), error);
+  bool started = am_start(serial, start_arguments(options), error);
+  start_sent_ = last_started_;
+  return started;
 }
 
 bool GnirehtetApp::stop(const Serial& serial, std::string& error) {

@@ -51,6 +51,11 @@ class GnirehtetApp {
   // Installs first when the app is missing or not versionCode 9.
   bool start(const Serial& serial, const StartOptions& options, std::string& error);
   bool stop(const Serial& serial, std::string& error);
+  // About the last start(): whether an adb command was cancelled (the
+  // runner's cancel), and whether `am start ...START` reached adb (so a
+  // cancelled start may have started the app: stop it).
+  bool interrupted() const { return interrupted_; }
+  bool start_sent() const { return start_sent_; }
   bool tunnel(const Serial& serial, std::uint16_t port, std::string& error);
 
  private:
@@ -62,6 +67,9 @@ class GnirehtetApp {
 
   const AdbRunner& adb_;
   std::string apk_path_;
+  bool interrupted_ = false;
+  bool start_sent_ = false;
+  bool last_started_ = false;  // the last adb command was spawned
 };
 
 }  // namespace rtether::adb

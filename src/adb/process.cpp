@@ -57,11 +57,21 @@ int decode_status(int status) {
 }
 }  // namespace
 
+bool fd_readable(int fd) {
+  if (fd < 0) return false;
+  pollfd probe{fd, POLLIN, 0};
+  return ::poll(&probe, 1, 0) > 0 && (probe.revents & POLLIN) != 0;
+}
+
 ProcessResult run_process(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
-                          const std::atomic<bool>* cancel) {
+                          const std::atomic<bool>* cancel, int cancel_fd) {
   ProcessResult result;
   if (argv.empty()) {
     result.spawn_error = EINVAL;
+    return result;
+  }
+  if ((cancel != nullptr && cancel->load()) || fd_readable(cancel_fd)) {
+    result.cancelled = true;
     return result;
   }
   Pipe out, err;
@@ -94,13 +104,14 @@ ProcessResult run_process(const std::vector<std::string>& argv, std::chrono::mil
     result.spawn_error = spawned;
     return result;
   }
+  result.started = true;
   ::close(out.write_end);
   out.write_end = -1;
   ::close(err.write_end);
   err.write_end = -1;
 
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  pollfd fds[2] = {{out.read_end, POLLIN, 0}, {err.read_end, POLLIN, 0}};
+  pollfd fds[3] = {{out.read_end, POLLIN, 0}, {err.read_end, POLLIN, 0}, {cancel_fd, POLLIN, 0}};
   std::string* sinks[2] = {&result.out, &result.err};
   int open_streams = 2;
   int status = 0;
@@ -109,7 +120,7 @@ ProcessResult run_process(const std::vector<std::string>& argv, std::chrono::mil
   for (;;) {
     auto now = std::chrono::steady_clock::now();
     if (exited && (open_streams == 0 || now - exited_at > kOutputGrace)) break;
-    if (!exited && cancel != nullptr && cancel->load()) {
+    if (!exited && ((cancel != nullptr && cancel->load()) || (fds[2].revents & POLLIN) != 0)) {
       result.cancelled = true;
       break;
     }
@@ -121,7 +132,10 @@ ProcessResult run_process(const std::vector<std::string>& argv, std::chrono::mil
     int wait_ms =
         static_cast<int>(std::clamp(left, std::chrono::milliseconds(1), kCancelCheck).count());
     if (exited) wait_ms = static_cast<int>(kOutputGrace.count());
-    int ready = ::poll(fds, 2, wait_ms);
+    // After the child's exit the cancel fd no longer matters (-1: ignored).
+    if (exited) fds[2].fd = -1;
+    fds[2].revents = 0;
+    int ready = ::poll(fds, 3, wait_ms);
     if (ready < 0 && errno != EINTR) break;
     for (int i = 0; ready > 0 && i < 2; ++i) {
       if (fds[i].fd < 0 || fds[i].revents == 0) continue;

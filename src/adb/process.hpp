@@ -17,6 +17,7 @@ struct ProcessResult {
   int exit_status = -1;  // exit code, or 128 + signal
   bool timed_out = false;
   bool cancelled = false;
+  bool started = false;  // the child was spawned (a cancel may come before)
   std::string out;
   std::string err;
 
@@ -26,9 +27,14 @@ struct ProcessResult {
 };
 
 // argv[0] is looked up in PATH unless it holds a '/'. Blocks until the child
-// ends, `timeout` passes or `*cancel` becomes true (checked every 100 ms);
-// then the child is killed (SIGKILL) and reaped.
+// ends, `timeout` passes, `*cancel` becomes true (checked every 100 ms) or
+// `cancel_fd` (e.g. a signalfd; never read here) becomes readable; then the
+// child is killed (SIGKILL) and reaped. A cancel already pending spawns
+// nothing.
 ProcessResult run_process(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
-                          const std::atomic<bool>* cancel = nullptr);
+                          const std::atomic<bool>* cancel = nullptr, int cancel_fd = -1);
+
+// True when `fd` (>= 0) is readable right now.
+bool fd_readable(int fd);
 
 }  // namespace rtether::adb

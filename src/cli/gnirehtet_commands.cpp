@@ -9,6 +9,7 @@
 //                                              start every device that appears
 // Environment: ADB (adb binary), GNIREHTET_APK (or RTETHER_APK) for the apk,
 // ADB_SERVER_SOCKET / ANDROID_ADB_SERVER_PORT for the adb server, as adb.
+#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -119,6 +120,25 @@ std::chrono::seconds status_interval(const GnirehtetOptions& options) {
   return std::chrono::seconds(options.status_interval);
 }
 
+// Stopping the app takes an adb round trip: a second Ctrl+C quits at once
+// (adb runs in its own process group and still delivers the stop).
+// `signal_fd`: the Ctrl+C still pending there is consumed first, lest
+// unblocking SIGINT deliver it.
+int stop_device(adb::AdbRunner& adb, adb::GnirehtetApp& app, const GnirehtetOptions& options,
+                int signal_fd) {
+  adb.set_cancel_fd(-1);
+  signalfd_siginfo pending;
+  while (::read(signal_fd, &pending, sizeof pending) == static_cast<ssize_t>(sizeof pending)) {
+  }
+  sigset_t interrupt;
+  sigemptyset(&interrupt);
+  sigaddset(&interrupt, SIGINT);
+  pthread_sigmask(SIG_UNBLOCK, &interrupt, nullptr);
+  log::info("stopping the device (Ctrl+C again to quit without waiting)");
+  std::string error;
+  return app.stop(options.device(), error) ? 0 : fail(error);
+}
+
 int run_run(const GnirehtetOptions& options) {
   std::signal(SIGPIPE, SIG_IGN);
   // Listen first: a used port fails before anything changes on the device,
@@ -128,28 +148,29 @@ int run_run(const GnirehtetOptions& options) {
     log::info("stopping ({})", signal == SIGINT ? "SIGINT" : "SIGTERM");
     host.loop.stop();
   });
+  // A Ctrl+C (pending on the signalfd) cancels the start: the adb command
+  // under way is killed and none follows.
   adb::AdbRunner adb(adb::AdbRunner::path_from_environment());
+  adb.set_cancel_fd(signals.fd());
   adb::GnirehtetApp app(adb, adb::apk_path_from_environment());
   DeviceBoard board;
   board.set(device_label(options), "starting");
   std::string error;
-  if (!app.start(options.device(), options.start_options(), error)) return fail(error);
+  if (!app.start(options.device(), options.start_options(), error)) {
+    if (!app.interrupted()) return fail(error);
+    log::error("interrupted while starting the device");
+    // `am start` may have reached the device: undo it.
+    if (app.start_sent()) stop_device(adb, app, options, signals.fd());
+    return 1;
+  }
+  adb.set_cancel_fd(-1);
   board.set(device_label(options),
             "started (reverse tunnel to tcp:" + std::to_string(options.port) + ")");
   StatusDisplay status(host.loop, &host.relay, &board, stdout_is_terminal(),
                        status_interval(options));
-  // A Ctrl+C during the start is pending on the signalfd: the loop stops at
-  // once and the app is stopped below.
   host.loop.run();
   log::info("relay stopped: {}", host.relay.totals().summary());
-  // Stopping the app takes an adb round trip: a second Ctrl+C quits at once
-  // (adb runs in its own process group and still delivers the stop).
-  sigset_t interrupt;
-  sigemptyset(&interrupt);
-  sigaddset(&interrupt, SIGINT);
-  pthread_sigmask(SIG_UNBLOCK, &interrupt, nullptr);
-  log::info("stopping the device (Ctrl+C again to quit without waiting)");
-  return app.stop(options.device(), error) ? 0 : fail(error);
+  return stop_device(adb, app, options, signals.fd());
 }
 
 int run_watching(const GnirehtetOptions& options, bool with_relay) {

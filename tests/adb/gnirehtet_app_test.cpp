@@ -222,5 +222,28 @@ TEST(ApkPath, RtetherApkOverridesGnirehtetApk) {
   ::unsetenv("GNIREHTET_APK");
 }
 
+// run's Ctrl+C: a readable cancel fd stops the start before any adb command
+// (nothing reached the device), and a start that got through says so.
+TEST_F(FakeAdb, ACancelledStartSaysSoAndWhetherAmStartRan) {
+  set_dumpsys("    versionCode=9 minSdk=21\n");
+  AdbRunner adb(adb_);
+  GnirehtetApp app(adb, apk_);
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  adb.set_cancel_fd(fds[0]);
+  std::string error;
+  EXPECT_TRUE(app.start(std::nullopt, StartOptions{}, error)) << error;
+  EXPECT_FALSE(app.interrupted());
+  EXPECT_TRUE(app.start_sent());
+  ASSERT_EQ(::write(fds[1], "x", 1), 1);
+  EXPECT_FALSE(app.start(std::nullopt, StartOptions{}, error));
+  EXPECT_TRUE(app.interrupted());
+  EXPECT_FALSE(app.start_sent());
+  EXPECT_NE(error.find("interrupted"), std::string::npos) << error;
+  EXPECT_EQ(calls().size(), 3u);  // the first start only
+  ::close(fds[0]);
+  ::close(fds[1]);
+}
+
 }  // namespace
 }  // namespace rtether::adb

@@ -4,7 +4,11 @@
 
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cerrno>
+#include <thread>
 
 namespace rtether::adb {
 namespace {
@@ -40,10 +44,65 @@ TEST(RunProcess, ATimeLimitKillsTheChild) {
 }
 
 TEST(RunProcess, CancellationKillsTheChild) {
+  std::atomic<bool> cancel{false};
+  auto start = std::chrono::steady_clock::now();
+  std::thread canceller([&] {
+    std::this_thread::sleep_for(200ms);
+    cancel = true;
+  });
+  auto result = run_process({"/bin/sleep", "30"}, 30s, &cancel);
+  canceller.join();
+  EXPECT_TRUE(result.cancelled);
+  EXPECT_TRUE(result.started);
+  EXPECT_EQ(result.exit_status, 128 + 9);
+  EXPECT_FALSE(result.succeeded());
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 10s);
+}
+
+TEST(RunProcess, APendingCancelSpawnsNothing) {
   std::atomic<bool> cancel{true};
   auto result = run_process({"/bin/sleep", "30"}, 30s, &cancel);
   EXPECT_TRUE(result.cancelled);
+  EXPECT_FALSE(result.started);
+  int fds[2];
+  ASSERT_EQ(::pipe2(fds, O_CLOEXEC), 0);
+  ASSERT_EQ(::write(fds[1], "x", 1), 1);
+  result = run_process({"/bin/sleep", "30"}, 30s, nullptr, fds[0]);
+  EXPECT_TRUE(result.cancelled);
+  EXPECT_FALSE(result.started);
+  ::close(fds[0]);
+  ::close(fds[1]);
+}
+
+// A readable cancel fd (run's signalfd on Ctrl+C) kills the child at once,
+// and is left unread for its owner.
+TEST(RunProcess, AReadableCancelFdKillsTheChild) {
+  int fds[2];
+  ASSERT_EQ(::pipe2(fds, O_CLOEXEC), 0);
+  auto start = std::chrono::steady_clock::now();
+  std::thread canceller([&] {
+    std::this_thread::sleep_for(200ms);
+    EXPECT_EQ(::write(fds[1], "x", 1), 1);
+  });
+  auto result = run_process({"/bin/sleep", "30"}, 30s, nullptr, fds[0]);
+  canceller.join();
+  EXPECT_TRUE(result.cancelled);
+  EXPECT_TRUE(result.started);
   EXPECT_FALSE(result.succeeded());
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 10s);
+  EXPECT_TRUE(fd_readable(fds[0]));
+  ::close(fds[0]);
+  ::close(fds[1]);
+}
+
+TEST(RunProcess, AnUnreadableCancelFdChangesNothing) {
+  int fds[2];
+  ASSERT_EQ(::pipe2(fds, O_CLOEXEC), 0);
+  auto result = run_process({"sh", "-c", "printf ok"}, 10s, nullptr, fds[0]);
+  EXPECT_TRUE(result.succeeded());
+  EXPECT_EQ(result.out, "ok");
+  ::close(fds[0]);
+  ::close(fds[1]);
 }
 
 TEST(RunProcess, ADaemonKeepingThePipesOpenDoesNotHoldTheCaller) {

@@ -58,6 +58,7 @@ class FakeAdbServer:
         self.trackers = []
         self.stop_delay = 0.0  # seconds `am start ...STOP` takes to answer
         self.start_delay = 0.0  # seconds `am start ...START` takes to answer
+        self.dumpsys_delay = 0.0  # seconds `dumpsys package` takes to answer
         self.delayed_answers = 0
         self.port = port
         self.sock = None
@@ -239,6 +240,8 @@ class FakeAdbServer:
 
     def _shell(self, serial, command):
         if command == f"dumpsys package {PACKAGE}":
+            if self.dumpsys_delay:
+                time.sleep(self.dumpsys_delay)
             with self.lock:
                 version = self.installed.get(serial)
             out = "Activity Resolver Table:\n  Non-Data Actions:\n\n"

@@ -230,6 +230,34 @@ def t_run_second_ctrl_c_quits_at_once(rtether, world):
     world.server.wait_for(lambda s: s.delayed_answers == 1, 15, "the delayed stop answer")
 
 
+def t_run_ctrl_c_during_version_check(rtether, world):
+    world.server.dumpsys_delay = 60.0
+    proc = world.spawn(rtether, "run", ["run", "-p", str(harness.free_tcp_port())])
+    world.server.wait_for(lambda s: any("dumpsys" in r for _, r in s.requests), 20,
+                          "run's version check")
+    rc, seconds, killed = proc.stop(signal.SIGINT, timeout=10)
+    check(not killed and rc == 1 and seconds < 5,
+          f"Ctrl+C during dumpsys: exit {rc} after {seconds:.1f}s, killed={killed}\n"
+          f"{proc.log_text()}")
+    check(proc.log_lines("interrupted"), f"run did not say interrupted:\n{proc.log_text()}")
+    check(not any("am start" in r for r in world.server.requests_since()),
+          "an interrupted version check went on to am start")
+
+
+def t_run_ctrl_c_during_am_start(rtether, world):
+    world.server.start_delay = 60.0
+    proc = world.spawn(rtether, "run", ["run", "-p", str(harness.free_tcp_port())])
+    world.server.wait_for(lambda s: any(".START" in c for _, c in s.am_starts), 20,
+                          "run's am start")
+    rc, seconds, killed = proc.stop(signal.SIGINT, timeout=20)
+    check(not killed and rc == 1,
+          f"Ctrl+C during am start: exit {rc} after {seconds:.1f}s, killed={killed}\n"
+          f"{proc.log_text()}")
+    check(proc.log_lines("interrupted"), f"run did not say interrupted:\n{proc.log_text()}")
+    check(any(".STOP" in c for _, c in world.server.am_starts),
+          "an interrupted am start was not undone with a stop")
+
+
 def t_run_port_in_use(rtether, world):
     blocker = socket.socket()
     blocker.bind(("127.0.0.1", 0))
@@ -273,6 +301,10 @@ if __name__ == "__main__":
          with_world(t_run_stops_device_on_ctrl_c, devices=one, installed={SERIAL: 9})),
         ("run: a second Ctrl+C quits without waiting for the stop",
          with_world(t_run_second_ctrl_c_quits_at_once, devices=one, installed={SERIAL: 9})),
+        ("run: Ctrl+C during the version check exits 1 at once, no am start",
+         with_world(t_run_ctrl_c_during_version_check, devices=one, installed={SERIAL: 9})),
+        ("run: Ctrl+C during am start exits 1 and stops the device",
+         with_world(t_run_ctrl_c_during_am_start, devices=one, installed={SERIAL: 9})),
         ("run and autorun with their port in use fail before adb", with_world(t_run_port_in_use, devices=one)),
         ("run without a device fails with one line",
          with_world(t_run_fails_cleanly_without_device, devices={})),
