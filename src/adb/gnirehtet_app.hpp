@@ -20,8 +20,8 @@ inline constexpr int kGnirehtetVersionCode = 9;  // Gnirehtet 2.5.1
 inline constexpr const char* kReverseSocket = "localabstract:gnirehtet";
 
 struct StartOptions {
-  std::string dns;     // "-d" as given (validated), empty = the app's default
-  std::string routes;  // "-r" as given (validated), empty = the app's default
+  std::string dns;     // "-d", canonical (cli/start_values.hpp); empty = the app's default
+  std::string routes;  // "-r", canonical; empty = the app's default
   std::uint16_t port = 31416;
 };
 

@@ -24,8 +24,8 @@
 #include "adb/server_address.hpp"
 #include "cli/app.hpp"
 #include "cli/device_worker.hpp"
+#include "cli/start_values.hpp"
 #include "cli/status_display.hpp"
-#include "device/ip_prefix.hpp"
 #include "io/event_loop.hpp"
 #include "io/log.hpp"
 #include "io/signal_watcher.hpp"
@@ -57,12 +57,16 @@ enum Features : unsigned {
   kStatus = 8,
 };
 
-template <typename Parse>
-CLI::Validator value_check(const char* name, Parse parse) {
+// Validates a list and rewrites it to the canonical text sent to the app.
+using Canonical = std::optional<std::string> (*)(std::string_view, std::string&);
+CLI::Validator canonical_list(const char* name, Canonical canonical) {
   return CLI::Validator(
-      [parse](std::string& text) {
+      [canonical](std::string& text) {
         std::string error;
-        return parse(text, error) ? std::string() : error;
+        auto list = canonical(text, error);
+        if (!list) return error;
+        text = *list;
+        return std::string();
       },
       "", name);
 }
@@ -227,15 +231,11 @@ CLI::App* add_command(CLI::App& app, const char* name, const char* description,
     command
         ->add_option("-d,--dns", options->dns,
                      "DNS servers for the device, comma-separated (default 8.8.8.8)")
-        ->check(value_check("DNS[,DNS...]", [](const std::string& text, std::string& error) {
-          return device::parse_address_list(text, error).has_value();
-        }));
+        ->transform(canonical_list("DNS[,DNS...]", canonical_dns_list));
     command
         ->add_option("-r,--routes", options->routes,
                      "Routes through the relay, CIDR, comma-separated (default 0.0.0.0/0)")
-        ->check(value_check("ROUTE[,ROUTE...]", [](const std::string& text, std::string& error) {
-          return device::parse_prefix_list(text, error).has_value();
-        }));
+        ->transform(canonical_list("ROUTE[,ROUTE...]", canonical_route_list));
   }
   if (features & kPort)
     command->add_option("-p,--port", options->port, "Relay TCP port (the reverse tunnel's target)")

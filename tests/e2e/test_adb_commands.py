@@ -53,11 +53,13 @@ def t_install_uninstall_reinstall(rtether, world):
 
 
 def t_start_installs_when_missing(rtether, world):
-    mark, _ = run_ok(rtether, world, ["start", SERIAL, "-d", "192.0.2.53,198.51.100.53",
-                                      "-r", "10.0.0.0/8,203.0.113.7", "-p", "31500"])
+    # Spaces after the commas are accepted and never sent (adb joins shell
+    # arguments with spaces); a bare address is sent as a host route.
+    mark, _ = run_ok(rtether, world, ["start", SERIAL, "-d", "192.0.2.53, 198.51.100.53",
+                                      "-r", "10.0.0.0/8 , 203.0.113.7", "-p", "31500"])
     expect_sequence(world, mark,
                     adb_start_sequence(SERIAL, 31500, world.apk_size, "192.0.2.53,198.51.100.53",
-                                       "10.0.0.0/8,203.0.113.7"),
+                                       "10.0.0.0/8,203.0.113.7/32"),
                     "start on a device without the app")
     check(world.server.reverses == [(SERIAL, "localabstract:gnirehtet;tcp:31500")],
           f"reverse rules: {world.server.reverses}")
@@ -68,7 +70,7 @@ def t_start_installs_when_missing(rtether, world):
         f"-s {SERIAL} reverse localabstract:gnirehtet tcp:31500",
         f"-s {SERIAL} shell am start -a com.genymobile.gnirehtet.START -n "
         "com.genymobile.gnirehtet/.GnirehtetActivity --esa dnsServers 192.0.2.53,198.51.100.53 "
-        "--esa routes 10.0.0.0/8,203.0.113.7",
+        "--esa routes 10.0.0.0/8,203.0.113.7/32",
     ]
     check(world.adb_calls() == expected_calls,
           f"adb command lines\n  got      {world.adb_calls()}\n  expected {expected_calls}")
