@@ -1,11 +1,9 @@
 // DeviceWatcher; see device_watcher.hpp.
 #include "adb/device_watcher.hpp"
 
-#include <fcntl.h>
 #include <sys/epoll.h>
 
 #include <cerrno>
-#include <system_error>
 
 #include "io/log.hpp"
 
@@ -20,7 +18,12 @@ DeviceWatcher::DeviceWatcher(io::EventLoop& loop, ServerAddress server, Callback
     : loop_(loop),
       server_(std::move(server)),
       callbacks_(std::move(callbacks)),
-      retry_timer_(loop, [this] { connect(); }) {}
+      retry_timer_(loop, [this] { connect(); }),
+      handshake_timer_(loop, [this] {
+        drop_connection("no answer to track-devices within " +
+                            std::to_string(handshake_timeout_.count()) + " ms",
+                        false);
+      }) {}
 
 DeviceWatcher::~DeviceWatcher() {
   if (fd_.valid()) loop_.remove(fd_.get());
@@ -30,27 +33,18 @@ void DeviceWatcher::start() { connect(); }
 
 void DeviceWatcher::connect() {
   parser_ = HostReplyParser{};
-  if (server_.kind == ServerAddress::Kind::Unix) {
-    try {
-      fd_ = io::connect_unix_blocking(server_.unix_path);
-    } catch (const std::system_error& e) {
-      drop_connection(e.code().message());
-      return;
-    }
-    ::fcntl(fd_.get(), F_SETFL, ::fcntl(fd_.get(), F_GETFL) | O_NONBLOCK);
-    phase_ = Phase::Connecting;
-    loop_.add(fd_.get(), EPOLLIN | EPOLLOUT | EPOLLRDHUP, this);
-    return;
-  }
   auto [fd, status] =
-      io::connect_nonblocking(SOCK_STREAM, io::Endpoint{server_.address, server_.port});
+      server_.kind == ServerAddress::Kind::Unix
+          ? io::connect_unix_nonblocking(server_.unix_path)
+          : io::connect_nonblocking(SOCK_STREAM, io::Endpoint{server_.address, server_.port});
   if (!fd.valid()) {
-    drop_connection(io::error_text(status));
+    drop_connection(io::error_text(status), true);
     return;
   }
   fd_ = std::move(fd);
   phase_ = Phase::Connecting;
   loop_.add(fd_.get(), EPOLLIN | EPOLLOUT | EPOLLRDHUP, this);
+  handshake_timer_.arm(loop_.now() + handshake_timeout_);
 }
 
 void DeviceWatcher::on_ready(std::uint32_t events) {
@@ -58,7 +52,7 @@ void DeviceWatcher::on_ready(std::uint32_t events) {
     if ((events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) == 0) return;
     int status = io::connect_result(fd_.get());
     if (status != 0) {
-      drop_connection(io::error_text(status));
+      drop_connection(io::error_text(status), true);
       return;
     }
     send_request();
@@ -75,7 +69,7 @@ void DeviceWatcher::send_request() {
       wire::Bytes(reinterpret_cast<const std::uint8_t*>(request.data()), request.size()));
   // A fresh socket's buffer always takes these 22 bytes at once.
   if (sent != static_cast<long>(request.size())) {
-    drop_connection(sent < 0 ? io::error_text(static_cast<int>(sent)) : "short write");
+    drop_connection(sent < 0 ? io::error_text(static_cast<int>(sent)) : "short write", true);
     return;
   }
   phase_ = Phase::Tracking;
@@ -93,7 +87,8 @@ void DeviceWatcher::read_stream() {
       // Messages complete before the end still count.
       for (const auto& message : messages) handle_message(message);
       drop_connection(got == 0 ? "the adb server closed the connection"
-                               : io::error_text(static_cast<int>(got)));
+                               : io::error_text(static_cast<int>(got)),
+                      true);
       return;
     }
     bool ok = parser_.feed(
@@ -103,7 +98,8 @@ void DeviceWatcher::read_stream() {
       for (const auto& message : messages) handle_message(message);
       drop_connection(parser_.state() == HostReplyParser::State::Failed
                           ? "the adb server refused track-devices: " + parser_.reason()
-                          : parser_.error());
+                          : parser_.error(),
+                      false);
       return;
     }
   }
@@ -114,6 +110,7 @@ void DeviceWatcher::handle_message(const std::string& message) {
   if (!listed_since_connect_) {
     log::info("watching devices through the adb server at {}", server_.to_string());
     listed_since_connect_ = true;
+    handshake_timer_.cancel();
     ++connections_;
     outage_reported_ = false;
     retry_delay_ = kFirstRetry;
@@ -134,7 +131,8 @@ void DeviceWatcher::handle_message(const std::string& message) {
   if (callbacks_.listed) callbacks_.listed(list);
 }
 
-void DeviceWatcher::drop_connection(const std::string& reason) {
+void DeviceWatcher::drop_connection(const std::string& reason, bool unreachable) {
+  handshake_timer_.cancel();
   if (fd_.valid()) {
     loop_.remove(fd_.get());
     fd_.reset();
@@ -147,13 +145,17 @@ void DeviceWatcher::drop_connection(const std::string& reason) {
   }
   tracker_.reset();
   if (!outage_reported_) {
-    log::warn("adb server at {} unreachable ({}); starting it and retrying", server_.to_string(),
-              reason);
+    if (unreachable) {
+      log::warn("adb server at {} unreachable ({}); starting it and retrying",
+                server_.to_string(), reason);
+    } else {
+      log::warn("adb server at {}: {}; retrying", server_.to_string(), reason);
+    }
     outage_reported_ = true;
   } else {
-    log::debug("adb server at {} still unreachable ({})", server_.to_string(), reason);
+    log::debug("adb server at {} still unusable ({})", server_.to_string(), reason);
   }
-  if (callbacks_.server_unreachable) callbacks_.server_unreachable(reason);
+  if (unreachable && callbacks_.server_unreachable) callbacks_.server_unreachable(reason);
   retry_timer_.arm(loop_.now() + retry_delay_);
   retry_delay_ = std::min<std::chrono::milliseconds>(retry_delay_ * 2, kMaxRetry);
 }

@@ -78,6 +78,11 @@ class FakeServer {
     if (client_ >= 0) ::close(client_);
     client_ = -1;
   }
+  // The watcher closed its end (read returns 0).
+  bool peer_closed() {
+    char byte;
+    return client_ >= 0 && ::recv(client_, &byte, 1, MSG_DONTWAIT | MSG_PEEK) == 0;
+  }
 
  private:
   int listener_ = -1;
@@ -203,14 +208,89 @@ TEST(DeviceWatcher, ARefusalOrGarbageIsRetriedNotFatal) {
   server.read_request(loop);
   server.send("FAIL" + framed("unknown host service"));
   spin(loop);
-  EXPECT_EQ(recorder.unreachable, 1);
+  // A server that answers is running: no start-server for FAIL or garbage.
+  EXPECT_EQ(recorder.unreachable, 0);
   server.drop_client();
   ASSERT_TRUE(server.accept_from(loop));
   server.read_request(loop);
   server.send("OKAY" + framed("A\tdevice\n") + "zzzz");
   spin(loop);
   EXPECT_EQ(recorder.events, (std::vector<std::string>{"+A", "-A"}));
-  EXPECT_EQ(recorder.unreachable, 2);
+  EXPECT_EQ(recorder.unreachable, 0);
+  // The end of the stream, though, asks for start-server.
+  server.drop_client();
+  ASSERT_TRUE(server.accept_from(loop));
+  server.read_request(loop);
+  server.drop_client();
+  spin(loop);
+  EXPECT_EQ(recorder.unreachable, 1);
+}
+
+// A server that accepts and then says nothing (no OKAY, or OKAY and no
+// list) is dropped after the handshake limit and tried again.
+TEST(DeviceWatcher, ASilentServerIsDroppedAfterTheHandshakeLimit) {
+  io::EventLoop loop;
+  FakeServer server;
+  Recorder recorder;
+  DeviceWatcher watcher(loop, loopback(server.port()), recorder.callbacks());
+  watcher.set_handshake_timeout(300ms);
+  watcher.start();
+  ASSERT_TRUE(server.accept_from(loop));
+  EXPECT_EQ(server.read_request(loop), "0012host:track-devices");
+  server.drop_client();  // nothing sent: the watcher sees EOF (start-server)
+  spin(loop);
+  EXPECT_EQ(recorder.unreachable, 1);
+  ASSERT_TRUE(server.accept_from(loop));
+  server.read_request(loop);
+  server.send("OKAY");  // and no list
+  auto limit = std::chrono::steady_clock::now() + 3s;
+  while (watcher.connections() == 0 && std::chrono::steady_clock::now() < limit &&
+         !server.peer_closed())
+    loop.run_once(20ms);
+  EXPECT_TRUE(server.peer_closed()) << "the watcher kept a silent connection";
+  EXPECT_EQ(recorder.unreachable, 1);  // no start-server for a silent server
+  server.drop_client();
+  ASSERT_TRUE(server.accept_from(loop));
+  server.read_request(loop);
+  server.send("OKAY" + framed("A\tdevice\n"));
+  spin(loop);
+  EXPECT_EQ(recorder.events, std::vector<std::string>{"+A"});
+  EXPECT_EQ(watcher.connections(), 1u);
+}
+
+// A UNIX listener whose backlog is full would block a blocking connect (and
+// the event loop with it): the watcher's connect fails at once and retries.
+TEST(DeviceWatcher, AUnixServerWithAFullBacklogDoesNotBlockTheLoop) {
+  io::EventLoop loop;
+  const std::string name = "@rtether-adb-backlog-" + std::to_string(::getpid());
+  io::Fd listener = io::listen_unix(name, 0);
+  io::Fd filler = io::connect_unix_blocking(name);  // fills the backlog of 0
+  ServerAddress server;
+  server.kind = ServerAddress::Kind::Unix;
+  server.unix_path = name;
+  Recorder recorder;
+  DeviceWatcher watcher(loop, server, recorder.callbacks());
+  auto before = std::chrono::steady_clock::now();
+  watcher.start();
+  EXPECT_LT(std::chrono::steady_clock::now() - before, 1s);
+  EXPECT_EQ(recorder.unreachable, 1);
+  // Room again: the retry connects.
+  io::Fd queued(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
+  ASSERT_TRUE(queued.valid());
+  int accepted = -1;
+  for (int i = 0; i < 250 && accepted < 0; ++i) {
+    loop.run_once(20ms);
+    accepted = ::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+  }
+  ASSERT_GE(accepted, 0);
+  io::Fd connection(accepted);
+  char request[22];
+  for (int i = 0; i < 100; ++i) {
+    loop.run_once(10ms);
+    if (::recv(connection.get(), request, sizeof request, MSG_PEEK | MSG_DONTWAIT) == 22) break;
+  }
+  ASSERT_EQ(::recv(connection.get(), request, sizeof request, MSG_DONTWAIT), 22);
+  EXPECT_EQ(std::string(request, 22), "0012host:track-devices");
 }
 
 TEST(DeviceWatcher, ReachesAServerOnAnAbstractUnixSocket) {
