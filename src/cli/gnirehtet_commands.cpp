@@ -36,6 +36,7 @@ namespace rtether::cli {
 namespace {
 constexpr std::uint16_t kDefaultPort = 31416;  // Gnirehtet's default
 constexpr int kDefaultStatusInterval = 10;     // seconds between totals log lines
+constexpr auto kAdbCheckTimeout = std::chrono::seconds(5);  // `adb version`
 
 struct GnirehtetOptions {
   std::string serial;
@@ -177,6 +178,21 @@ int run_run(const GnirehtetOptions& options) {
   return stop_device(adb, app, options, signals.fd());
 }
 
+// autostart/autorun would retry `adb start-server` forever without an adb
+// to run: say so once and give up. Other `adb version` failures are only
+// warned about (the watcher may still reach a server).
+bool adb_runnable() {
+  adb::AdbRunner adb(adb::AdbRunner::path_from_environment());
+  auto result = adb.run(std::nullopt, {"version"}, kAdbCheckTimeout);
+  if (result.ok) return true;
+  if (!result.started) {
+    log::error("{}", result.error);
+    return false;
+  }
+  log::warn("{}", result.error);
+  return true;
+}
+
 int run_watching(const GnirehtetOptions& options, bool with_relay) {
   std::signal(SIGPIPE, SIG_IGN);
   std::string error;
@@ -186,6 +202,7 @@ int run_watching(const GnirehtetOptions& options, bool with_relay) {
     log::error("{}", error);
     return 2;
   }
+  if (!adb_runnable()) return 1;
   std::optional<RelayHost> host_with_relay;
   std::optional<io::EventLoop> bare_loop;
   if (with_relay) {

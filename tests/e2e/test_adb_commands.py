@@ -133,6 +133,14 @@ def t_adb_errors(rtether, world):
         check(r.returncode == 1 and "adb not found" in r.stderr and "apt-get install adb" in r.stderr
               and "ADB" in r.stderr, f"ADB={adb}: {r.returncode} {r.stderr!r}")
         check(len(r.stderr.strip().splitlines()) == 1, f"ADB={adb}: more than one line: {r.stderr!r}")
+    # autostart/autorun do not retry forever without adb: one line, exit 1.
+    for command in ("autostart", "autorun"):
+        r = world.run(rtether, [command, "-p", str(harness.free_tcp_port())],
+                      ADB="/nonexistent/adb", timeout=20)
+        check(r.returncode == 1 and "adb not found" in r.stderr and "ADB" in r.stderr,
+              f"{command} without adb: {r.returncode} {r.stderr!r}")
+        check(len(r.stderr.strip().splitlines()) == 1,
+              f"{command} without adb: more than one line: {r.stderr!r}")
 
 
 def t_bad_option_values(rtether, world):
