@@ -59,7 +59,7 @@ AdbResult AdbRunner::run(const std::optional<std::string>& serial,
                          std::chrono::milliseconds timeout) const {
   auto argv = command_line(serial, args);
   log::debug("running: {}", joined(argv));
-  ProcessResult process = run_process(argv, timeout, cancel_, cancel_fd_);
+  ProcessResult process = run_process(argv, timeout, cancel_, cancel_fd_, own_process_group_);
   AdbResult result;
   result.ok = process.succeeded();
   result.cancelled = process.cancelled;

@@ -37,6 +37,10 @@ class AdbRunner {
   // A fd (e.g. the SignalWatcher's signalfd) whose readability cancels the
   // adb command under way (killed) and any later one; -1: none.
   void set_cancel_fd(int fd) { cancel_fd_ = fd; }
+  // adb in a process group of its own (run/autostart/autorun, which handle
+  // Ctrl+C themselves); by default it shares rtether's and the terminal's
+  // Ctrl+C ends both.
+  void set_own_process_group(bool own) { own_process_group_ = own; }
   // The full argument list: adb, then -s SERIAL right after it, then args.
   std::vector<std::string> command_line(const std::optional<std::string>& serial,
                                         const std::vector<std::string>& args) const;
@@ -47,6 +51,7 @@ class AdbRunner {
   std::string adb_path_;
   const std::atomic<bool>* cancel_;
   int cancel_fd_ = -1;
+  bool own_process_group_ = false;
 };
 
 // The one line for a failed adb run (pure, so tests cover every case).

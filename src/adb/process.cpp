@@ -64,7 +64,8 @@ bool fd_readable(int fd) {
 }
 
 ProcessResult run_process(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
-                          const std::atomic<bool>* cancel, int cancel_fd) {
+                          const std::atomic<bool>* cancel, int cancel_fd,
+                          bool own_process_group) {
   ProcessResult result;
   if (argv.empty()) {
     result.spawn_error = EINVAL;
@@ -90,9 +91,12 @@ ProcessResult run_process(const std::vector<std::string>& argv, std::chrono::mil
     sigaddset(&defaults, signal);
   posix_spawnattr_setsigmask(&setup.attributes_, &none);
   posix_spawnattr_setsigdefault(&setup.attributes_, &defaults);
-  posix_spawnattr_setpgroup(&setup.attributes_, 0);
-  posix_spawnattr_setflags(&setup.attributes_,
-                           POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
+  short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
+  if (own_process_group) {
+    posix_spawnattr_setpgroup(&setup.attributes_, 0);
+    flags |= POSIX_SPAWN_SETPGROUP;
+  }
+  posix_spawnattr_setflags(&setup.attributes_, flags);
 
   std::vector<char*> raw;
   for (const auto& arg : argv) raw.push_back(const_cast<char*>(arg.c_str()));

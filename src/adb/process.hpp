@@ -1,8 +1,10 @@
 // Running an external program (the adb client) with a time limit: its
 // stdout and stderr captured, signals reset to their defaults and unblocked
-// in the child (the caller may have blocked SIGINT for a signalfd), and the
-// child in its own process group so a terminal's Ctrl+C reaches rtether,
-// which then decides what to run (`run` stops the device on Ctrl+C).
+// in the child (the caller may have blocked SIGINT for a signalfd), and, on
+// request, the child in its own process group so a terminal's Ctrl+C
+// reaches rtether only, which then decides what to run (`run` stops the
+// device on Ctrl+C). Left in rtether's group (the one-shot commands), adb
+// gets the terminal's Ctrl+C with rtether and ends with it.
 #pragma once
 
 #include <atomic>
@@ -32,7 +34,8 @@ struct ProcessResult {
 // child is killed (SIGKILL) and reaped. A cancel already pending spawns
 // nothing.
 ProcessResult run_process(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
-                          const std::atomic<bool>* cancel = nullptr, int cancel_fd = -1);
+                          const std::atomic<bool>* cancel = nullptr, int cancel_fd = -1,
+                          bool own_process_group = false);
 
 // True when `fd` (>= 0) is readable right now.
 bool fd_readable(int fd);

@@ -11,7 +11,10 @@ DeviceWorker::DeviceWorker(std::string adb_path, std::string apk_path, adb::Star
       app_(adb_, std::move(apk_path)),
       options_(std::move(options)),
       board_(board),
-      thread_([this] { work(); }) {}
+      thread_([this] { work(); }) {
+  // Ctrl+C is the event loop's (signalfd); adb must not get it too.
+  adb_.set_own_process_group(true);
+}
 
 DeviceWorker::~DeviceWorker() { shutdown(); }
 

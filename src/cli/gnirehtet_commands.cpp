@@ -157,6 +157,7 @@ int run_run(const GnirehtetOptions& options) {
   // under way is killed and none follows.
   adb::AdbRunner adb(adb::AdbRunner::path_from_environment());
   adb.set_cancel_fd(signals.fd());
+  adb.set_own_process_group(true);  // the stop after Ctrl+C must survive it
   adb::GnirehtetApp app(adb, adb::apk_path_from_environment());
   DeviceBoard board;
   board.set(device_label(options), "starting");

@@ -114,6 +114,21 @@ TEST(RunProcess, ADaemonKeepingThePipesOpenDoesNotHoldTheCaller) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, 3s);
 }
 
+// One-shot commands leave adb in rtether's process group (the terminal's
+// Ctrl+C ends both); run/autorun put it in one of its own.
+TEST(RunProcess, OwnProcessGroupOnlyWhenAsked) {
+  const std::vector<std::string> show = {"/bin/sh", "-c",
+                                         "echo $$; cut -d' ' -f5 /proc/self/stat"};
+  auto shared = run_process(show, 10s);
+  ASSERT_TRUE(shared.succeeded());
+  auto pid_end = shared.out.find('\n');
+  EXPECT_EQ(std::stol(shared.out.substr(pid_end + 1)), static_cast<long>(::getpgrp()));
+  auto own = run_process(show, 10s, nullptr, -1, true);
+  ASSERT_TRUE(own.succeeded());
+  pid_end = own.out.find('\n');
+  EXPECT_EQ(std::stol(own.out.substr(pid_end + 1)), std::stol(own.out.substr(0, pid_end)));
+}
+
 TEST(RunProcess, TheChildHasNoBlockedSignals) {
   sigset_t blocked, previous;
   sigemptyset(&blocked);

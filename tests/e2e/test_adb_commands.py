@@ -9,6 +9,7 @@ import os
 import signal
 import socket
 import struct
+import subprocess
 import sys
 import time
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
@@ -268,6 +269,28 @@ def t_run_ctrl_c_during_am_start(rtether, world):
           "an interrupted am start was not undone with a stop")
 
 
+def t_one_shot_ctrl_c_ends_adb_too(rtether, world):
+    # A terminal's Ctrl+C goes to the foreground process group: rtether and,
+    # for a one-shot command, the adb it runs (no adb left behind).
+    world.server.dumpsys_delay = 60.0
+    proc = subprocess.Popen([rtether, "start"], env=world.env(), stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            start_new_session=True)
+    try:
+        world.server.wait_for(lambda s: any("dumpsys" in r for _, r in s.requests), 20,
+                              "start's version check")
+        check(world.adb_processes(), "no adb running during the version check")
+        os.killpg(proc.pid, signal.SIGINT)
+        rc = proc.wait(timeout=10)
+        check(rc == -signal.SIGINT, f"start after Ctrl+C: exit {rc}")
+        world.check_no_adb_left(timeout=3)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        proc.stderr.close()
+
+
 def t_run_port_in_use(rtether, world):
     blocker = socket.socket()
     blocker.bind(("127.0.0.1", 0))
@@ -315,6 +338,8 @@ if __name__ == "__main__":
          with_world(t_run_ctrl_c_during_version_check, devices=one, installed={SERIAL: 9})),
         ("run: Ctrl+C during am start exits 1 and stops the device",
          with_world(t_run_ctrl_c_during_am_start, devices=one, installed={SERIAL: 9})),
+        ("one-shot commands: Ctrl+C ends the adb under way too",
+         with_world(t_one_shot_ctrl_c_ends_adb_too, devices=one, installed={SERIAL: 9})),
         ("run and autorun with their port in use fail before adb", with_world(t_run_port_in_use, devices=one)),
         ("run without a device fails with one line",
          with_world(t_run_fails_cleanly_without_device, devices={})),
