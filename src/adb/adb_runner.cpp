@@ -14,18 +14,35 @@ bool contains(const std::string& text, const char* needle) {
   return text.find(needle) != std::string::npos;
 }
 
-// adb's last non-empty stderr (or stdout) line, without its "adb: error: " tag.
-std::string last_line(const ProcessResult& result) {
+// The line of adb's stderr (or stdout) that says what went wrong, without
+// its "adb: error: " tag: the first one tagged "adb: error:", "error:" or
+// "adb:" (adb may add a "See [http://...] for more information" after it),
+// else the last non-empty one.
+std::string detail_line(const ProcessResult& result) {
   const std::string& text =
       result.err.find_first_not_of(" \t\r\n") != std::string::npos ? result.err : result.out;
-  std::size_t end = text.find_last_not_of(" \t\r\n");
-  if (end == std::string::npos) return "";
-  std::size_t start = text.rfind('\n', end);
-  std::string line = text.substr(start == std::string::npos ? 0 : start + 1,
-                                 end - (start == std::string::npos ? 0 : start + 1) + 1);
-  for (const char* prefix : {"adb: error: ", "error: ", "adb: "})
-    if (line.starts_with(prefix)) line.erase(0, std::strlen(prefix));
-  return line;
+  std::vector<std::string> lines;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    std::size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    std::string line = text.substr(start, end - start);
+    std::size_t first = line.find_first_not_of(" \t\r");
+    std::size_t last = line.find_last_not_of(" \t\r");
+    if (first != std::string::npos) lines.push_back(line.substr(first, last - first + 1));
+    start = end + 1;
+  }
+  if (lines.empty()) return "";
+  constexpr const char* kTags[] = {"adb: error: ", "error: ", "adb: "};
+  auto untagged = [&](std::string line) {
+    for (const char* tag : kTags)
+      if (line.starts_with(tag)) return line.erase(0, std::strlen(tag));
+    return line;
+  };
+  for (const auto& line : lines)
+    for (const char* tag : kTags)
+      if (line.starts_with(tag)) return untagged(line);
+  return untagged(lines.back());
 }
 
 std::string joined(const std::vector<std::string>& argv) {
@@ -82,6 +99,11 @@ std::string explain_failure(const std::string& adb_path, const std::vector<std::
   if (result.cancelled) return "'" + what + "' interrupted";
   if (result.timed_out) return "'" + what + "' did not finish in time; adb or the device hangs";
   const std::string all = result.err + "\n" + result.out;
+  if (contains(all, "insufficient permissions") || contains(all, "no permissions"))
+    return "no permission to use the USB device" +
+           (serial ? " '" + *serial + "'" : std::string()) +
+           ": add a udev rule for it (Debian: apt-get install android-sdk-platform-tools-common) "
+           "and your user to the plugdev group, then replug it";
   if (contains(all, "no devices/emulators found") || contains(all, "no devices found"))
     return "no device connected: plug in a phone with USB debugging enabled "
            "('adb devices' lists none)";
@@ -97,8 +119,8 @@ std::string explain_failure(const std::string& adb_path, const std::vector<std::
   if (contains(all, "not found") && serial && contains(all, serial->c_str()))
     return "device '" + *serial + "' not found ('adb devices' lists the connected ones)";
   if (contains(all, "cannot connect to daemon") || contains(all, "failed to start daemon"))
-    return "cannot reach the adb server: " + last_line(result);
-  std::string detail = last_line(result);
+    return "cannot reach the adb server: " + detail_line(result);
+  std::string detail = detail_line(result);
   return "'" + what + "' failed (exit " + std::to_string(result.exit_status) + ")" +
          (detail.empty() ? "" : ": " + detail);
 }

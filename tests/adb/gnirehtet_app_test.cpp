@@ -189,6 +189,50 @@ TEST_F(FakeAdb, AdbFailuresBecomeOneActionableLine) {
   }
 }
 
+ProcessResult failed_with(const std::string& err, const std::string& out = "") {
+  ProcessResult result;
+  result.started = true;
+  result.exit_status = 1;
+  result.err = err;
+  result.out = out;
+  return result;
+}
+
+// adb's tagged line, not the "See [...] for more information" after it.
+TEST(ExplainFailure, KeepsTheFirstTaggedLineNotTheLast) {
+  const std::vector<std::string> argv{"adb", "reverse", "x", "y"};
+  auto error = explain_failure(
+      "adb", argv, std::nullopt,
+      failed_with("* daemon started *\nadb: error: cannot bind listener: no such thing\n"
+                  "See [http://developer.android.com/tools/device.html] for more information\n"));
+  EXPECT_NE(error.find("failed (exit 1): cannot bind listener: no such thing"), std::string::npos)
+      << error;
+  error = explain_failure("adb", argv, std::nullopt, failed_with("first\n  error: second  \nthird"));
+  EXPECT_NE(error.find(": second"), std::string::npos) << error;
+  EXPECT_EQ(error.find("third"), std::string::npos) << error;
+  // Untagged output: its last line; only stdout: stdout's.
+  error = explain_failure("adb", argv, std::nullopt, failed_with("one\ntwo\n\n"));
+  EXPECT_NE(error.find(": two"), std::string::npos) << error;
+  error = explain_failure("adb", argv, std::nullopt, failed_with("  \n", "from stdout\n"));
+  EXPECT_NE(error.find(": from stdout"), std::string::npos) << error;
+  error = explain_failure("adb", argv, std::nullopt, failed_with(""));
+  EXPECT_EQ(error, "'adb reverse x y' failed (exit 1)");
+}
+
+TEST(ExplainFailure, UsbPermissionsSayUdevAndPlugdev) {
+  const std::vector<std::string> argv{"adb", "-s", "S1", "reverse", "x", "y"};
+  for (const char* text :
+       {"adb: error: failed to get feature set: insufficient permissions for device: user in "
+        "plugdev group; are your udev rules wrong?\nSee [http://developer.android.com/tools/"
+        "device.html] for more information",
+        "error: no permissions (user in plugdev group; are your udev rules wrong?)"}) {
+    auto error = explain_failure("adb", argv, std::string("S1"), failed_with(text));
+    EXPECT_NE(error.find("no permission to use the USB device 'S1'"), std::string::npos) << error;
+    EXPECT_NE(error.find("udev rule"), std::string::npos) << error;
+    EXPECT_NE(error.find("plugdev"), std::string::npos) << error;
+  }
+}
+
 TEST_F(FakeAdb, AMissingAdbSaysHowToGetIt) {
   AdbRunner adb(dir_ + "/no-adb-here");
   GnirehtetApp app(adb, apk_);
