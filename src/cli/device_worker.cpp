@@ -20,9 +20,12 @@ DeviceWorker::~DeviceWorker() { shutdown(); }
 
 void DeviceWorker::start_device(const std::string& serial) {
   std::lock_guard lock(mutex_);
-  if (stopping_ || !queued_serials_.insert(serial).second) return;
-  jobs_.push_back(Job{serial});
+  if (stopping_) return;
+  // Queued already (gone and back meanwhile, say): one job, but the board
+  // says it is waiting again.
   board_.set(serial, "waiting to start");
+  if (!queued_serials_.insert(serial).second) return;
+  jobs_.push_back(Job{serial});
   wake_.notify_one();
 }
 
@@ -72,13 +75,15 @@ void DeviceWorker::run_job(const Job& job) {
     return;
   }
   const std::string& serial = *job.serial;
-  board_.set(serial, "starting");
+  // A device that went away meanwhile stays "gone" on the board.
+  board_.set_unless_gone(serial, "starting");
   std::string error;
   if (app_.start(serial, options_, error)) {
-    board_.set(serial, "started (reverse tunnel to tcp:" + std::to_string(options_.port) + ")");
+    board_.set_unless_gone(serial,
+                           "started (reverse tunnel to tcp:" + std::to_string(options_.port) + ")");
     log::info("device {} started", serial);
   } else if (!cancel_) {
-    board_.set(serial, "failed: " + error);
+    board_.set_unless_gone(serial, "failed: " + error);
     log::error("device {}: {}", serial, error);
   }
 }

@@ -118,7 +118,8 @@ void show_listed(DeviceBoard& board, const adb::DeviceList& list) {
     if (device.state != "device") board.set(device.serial, waiting_state(device.state));
   }
   for (const auto& [serial, state] : board.snapshot())
-    if (listed.count(serial) == 0 && state != "gone") board.set(serial, "gone");
+    if (listed.count(serial) == 0 && state != DeviceBoard::kGone)
+      board.set(serial, DeviceBoard::kGone);
 }
 
 std::chrono::seconds status_interval(const GnirehtetOptions& options) {
@@ -223,7 +224,7 @@ int run_watching(const GnirehtetOptions& options, bool with_relay) {
   adb::DeviceWatcher watcher(loop, *server,
                              adb::DeviceWatcher::Callbacks{
                                  [&](const std::string& serial) { worker.start_device(serial); },
-                                 [&](const std::string& serial) { board.set(serial, "gone"); },
+                                 [&](const std::string& serial) { board.set(serial, DeviceBoard::kGone); },
                                  [&](const adb::DeviceList& list) { show_listed(board, list); },
                                  [&](const std::string&) { worker.start_server(); },
                              });

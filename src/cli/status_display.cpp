@@ -3,8 +3,10 @@
 
 #include <fmt/core.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -15,12 +17,29 @@ namespace rtether::cli {
 
 void DeviceBoard::set(const std::string& serial, std::string state) {
   std::lock_guard lock(mutex_);
-  states_[serial] = std::move(state);
+  states_[serial] = Entry{std::move(state), Clock::now()};
+}
+
+bool DeviceBoard::set_unless_gone(const std::string& serial, std::string state) {
+  std::lock_guard lock(mutex_);
+  auto it = states_.find(serial);
+  if (it != states_.end() && it->second.state == kGone) return false;
+  states_[serial] = Entry{std::move(state), Clock::now()};
+  return true;
+}
+
+void DeviceBoard::expire_gone(Clock::time_point now, Clock::duration kept) {
+  std::lock_guard lock(mutex_);
+  std::erase_if(states_, [&](const auto& item) {
+    return item.second.state == kGone && now - item.second.since > kept;
+  });
 }
 
 std::map<std::string, std::string> DeviceBoard::snapshot() const {
   std::lock_guard lock(mutex_);
-  return states_;
+  std::map<std::string, std::string> states;
+  for (const auto& [serial, entry] : states_) states.emplace(serial, entry.state);
+  return states;
 }
 
 std::string format_bytes(std::uint64_t bytes) {
@@ -62,6 +81,37 @@ std::string format_client_line(const ClientLine& line) {
       format_rate(line.up_bytes_per_second), format_bytes(line.stats.bytes_from_device));
 }
 
+std::vector<std::string> fit_to_terminal(std::vector<std::string> lines, std::size_t columns,
+                                         std::size_t rows) {
+  if (rows > 1 && lines.size() > rows - 1) {
+    std::size_t kept = rows - 2;
+    std::size_t left_out = lines.size() - kept;
+    lines.resize(kept);
+    lines.push_back(fmt::format("... {} more line(s) (a taller terminal shows them)", left_out));
+  }
+  if (columns > 1)
+    for (auto& line : lines) line.resize(std::min(line.size(), columns - 1));
+  return lines;
+}
+
+std::size_t RedrawTracker::lines_to_move_up(std::uint64_t log_lines_now) const {
+  if (drawn_lines_ == 0) return 0;
+  if (logs_count_ && log_lines_now != log_lines_at_draw_) return 0;
+  return drawn_lines_;
+}
+
+void RedrawTracker::drawn(std::size_t lines, std::uint64_t log_lines_before_drawing) {
+  drawn_lines_ = lines;
+  log_lines_at_draw_ = log_lines_before_drawing;
+}
+
+bool stderr_is_stdout_terminal() {
+  struct stat out {}, err {};
+  return ::isatty(STDERR_FILENO) == 1 && ::fstat(STDOUT_FILENO, &out) == 0 &&
+         ::fstat(STDERR_FILENO, &err) == 0 && out.st_rdev == err.st_rdev &&
+         out.st_dev == err.st_dev;
+}
+
 bool stdout_is_terminal() {
   const char* term = std::getenv("TERM");
   if (::isatty(STDOUT_FILENO) != 1 || (term != nullptr && std::strcmp(term, "dumb") == 0))
@@ -72,14 +122,15 @@ bool stdout_is_terminal() {
 }
 
 StatusDisplay::StatusDisplay(io::EventLoop& loop, const relay::Relay* relay,
-                             const DeviceBoard* devices, bool terminal,
+                             DeviceBoard* devices, bool terminal,
                              std::chrono::seconds log_interval)
     : loop_(loop),
       relay_(relay),
       devices_(devices),
       terminal_(terminal),
       log_interval_(log_interval),
-      timer_(loop, [this] { tick(); }) {
+      timer_(loop, [this] { tick(); }),
+      redraw_(terminal && stderr_is_stdout_terminal()) {
   last_tick_ = last_log_ = loop_.refresh_now();
   timer_.arm(last_tick_ + kRefresh);
 }
@@ -91,6 +142,7 @@ void StatusDisplay::tick() {
   double seconds = std::chrono::duration<double>(now - last_tick_).count();
   last_tick_ = now;
   timer_.arm(now + kRefresh);
+  if (devices_ != nullptr) devices_->expire_gone(DeviceBoard::Clock::now());
   auto lines = render(seconds > 0 ? seconds : 1.0);
   if (terminal_) {
     draw(lines);
@@ -134,22 +186,20 @@ std::vector<std::string> StatusDisplay::render(double seconds) {
 }
 
 void StatusDisplay::draw(const std::vector<std::string>& lines) {
+  // Read before writing: a log line from another thread after this point
+  // makes the next picture start below it instead of over it.
+  const std::uint64_t log_lines = log::lines_written();
   std::string out;
-  // Redraw over the last picture unless a log line was printed below it.
-  if (drawn_lines_ > 0 && log::lines_written() == log_lines_at_draw_)
-    out += fmt::format("\x1b[{}F", drawn_lines_);
+  if (std::size_t up = redraw_.lines_to_move_up(log_lines); up > 0)
+    out += fmt::format("\x1b[{}F", up);
   out += "\x1b[J";
-  // A line wider than the terminal would wrap and break the count of lines
-  // to move up over: cut each to the width (the text is ASCII).
   winsize size{};
-  std::size_t width = ::ioctl(STDOUT_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col > 1
-                          ? static_cast<std::size_t>(size.ws_col) - 1
-                          : std::string::npos;
-  for (const auto& line : lines) out += line.substr(0, width) + "\x1b[K\n";
+  bool known = ::ioctl(STDOUT_FILENO, TIOCGWINSZ, &size) == 0;
+  auto fitted = fit_to_terminal(lines, known ? size.ws_col : 0, known ? size.ws_row : 0);
+  for (const auto& line : fitted) out += line + "\x1b[K\n";
   std::fwrite(out.data(), 1, out.size(), stdout);
   std::fflush(stdout);
-  drawn_lines_ = lines.size();
-  log_lines_at_draw_ = log::lines_written();
+  redraw_.drawn(fitted.size(), log_lines);
 }
 
 void StatusDisplay::log_device_changes() {
