@@ -34,8 +34,8 @@
 namespace rtether::cli {
 
 namespace {
-constexpr std::uint16_t kDefaultPort = 31416;  // Gnirehtet's default
-constexpr int kDefaultStatusInterval = 10;     // seconds between totals log lines
+constexpr std::uint16_t kDefaultPort = 31416;               // Gnirehtet's default
+constexpr int kDefaultStatusInterval = 10;                  // seconds between totals log lines
 constexpr auto kAdbCheckTimeout = std::chrono::seconds(5);  // `adb version`
 
 struct GnirehtetOptions {
@@ -221,13 +221,14 @@ int run_watching(const GnirehtetOptions& options, bool with_relay) {
   DeviceBoard board;
   DeviceWorker worker(adb::AdbRunner::path_from_environment(), adb::apk_path_from_environment(),
                       options.start_options(), board);
-  adb::DeviceWatcher watcher(loop, *server,
-                             adb::DeviceWatcher::Callbacks{
-                                 [&](const std::string& serial) { worker.start_device(serial); },
-                                 [&](const std::string& serial) { board.set(serial, DeviceBoard::kGone); },
-                                 [&](const adb::DeviceList& list) { show_listed(board, list); },
-                                 [&](const std::string&) { worker.start_server(); },
-                             });
+  adb::DeviceWatcher watcher(
+      loop, *server,
+      adb::DeviceWatcher::Callbacks{
+          [&](const std::string& serial) { worker.start_device(serial); },
+          [&](const std::string& serial) { board.set(serial, DeviceBoard::kGone); },
+          [&](const adb::DeviceList& list) { show_listed(board, list); },
+          [&](const std::string&) { worker.start_server(); },
+      });
   watcher.start();
   StatusDisplay status(loop, with_relay ? &host_with_relay->relay : nullptr, &board,
                        stdout_is_terminal(), status_interval(options));

@@ -126,7 +126,8 @@ std::pair<Fd, int> connect_unix_nonblocking(const std::string& path) {
   socklen_t length = to_sockaddr_un(path, address);
   Fd fd{::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)};
   if (!fd.valid()) return {Fd{}, -errno};
-  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&address), length) == 0) return {std::move(fd), 0};
+  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&address), length) == 0)
+    return {std::move(fd), 0};
   if (errno == EINPROGRESS) return {std::move(fd), -EINPROGRESS};
   return {Fd{}, -errno};
 }

@@ -207,7 +207,8 @@ TEST(ExplainFailure, KeepsTheFirstTaggedLineNotTheLast) {
                   "See [http://developer.android.com/tools/device.html] for more information\n"));
   EXPECT_NE(error.find("failed (exit 1): cannot bind listener: no such thing"), std::string::npos)
       << error;
-  error = explain_failure("adb", argv, std::nullopt, failed_with("first\n  error: second  \nthird"));
+  error =
+      explain_failure("adb", argv, std::nullopt, failed_with("first\n  error: second  \nthird"));
   EXPECT_NE(error.find(": second"), std::string::npos) << error;
   EXPECT_EQ(error.find("third"), std::string::npos) << error;
   // Untagged output: its last line; only stdout: stdout's.
