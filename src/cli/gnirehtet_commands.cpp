@@ -107,6 +107,10 @@ std::string waiting_state(const std::string& adb_state) {
   if (adb_state == "unauthorized")
     return "unauthorized: accept the USB debugging prompt on the device";
   if (adb_state == "offline") return "offline: waiting for it to come online";
+  // "no permissions (...)": the device list parser keeps the first word.
+  if (adb_state == "no" || adb_state.starts_with("no permissions"))
+    return "no permissions: add a udev rule for it (apt-get install "
+           "android-sdk-platform-tools-common) and your user to the plugdev group, then replug it";
   return adb_state + ": waiting until adb reports it ready";
 }
 

@@ -45,6 +45,17 @@ def stop_ok(proc, what):
     check(not killed and rc == 0, f"{what} after SIGINT: exit {rc}, killed={killed}\n{proc.log_text()}")
 
 
+def t_usb_permissions_hint(rtether, world):
+    proc = world.spawn(rtether, "autostart", ["autostart"])
+    deadline = time.monotonic() + 10
+    while not proc.log_lines("device CCC: no permissions: add a udev rule"):
+        check(time.monotonic() < deadline, f"CCC's state was not shown:\n{proc.log_text()}")
+        time.sleep(0.1)
+    check(proc.log_lines("plugdev group"), f"no plugdev hint:\n{proc.log_text()}")
+    check(not world.server.am_starts, "a device without permissions was started")
+    stop_ok(proc, "autostart")
+
+
 def t_devices_appear_disappear_reappear(rtether, world):
     port = harness.free_tcp_port()
     proc = world.spawn(rtether, "autorun", ["autorun", "-p", str(port), "-d", "192.0.2.53",
@@ -277,6 +288,10 @@ if __name__ == "__main__":
         ("autorun: devices appear, disappear and reappear (tunnel again)",
          with_world(t_devices_appear_disappear_reappear,
                     devices={"AAA": "device", "BBB": "unauthorized"}, installed={"AAA": 9, "BBB": 9})),
+        ("autostart: a device adb may not use says udev rule and plugdev",
+         with_world(t_usb_permissions_hint,
+                    devices={"CCC": "no permissions (user in plugdev group; are your udev rules "
+                                    "wrong?)"})),
         ("autostart: a device list of several KiB, split anyhow",
          with_world(t_long_device_list, devices={}, installed={"READY-AT-THE-END": 9})),
         ("autorun: adb server goes away (start-server) and comes back",
