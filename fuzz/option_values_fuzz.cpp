@@ -1,13 +1,15 @@
 // Fuzz target: the parsers behind command-line values (addresses, CIDR
 // routes, DNS lists, relay addresses). Every input either parses or yields
 // a one-line error; a parsed prefix re-formats to text that parses back to
-// the same prefix.
+// the same prefix; the canonical -d/-r lists sent to the Gnirehtet app hold
+// no whitespace and are their own canonical form.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <string>
 #include <string_view>
 
+#include "cli/start_values.hpp"
 #include "device/ip_prefix.hpp"
 #include "device/relay_link.hpp"
 #include "wire/ip_address.hpp"
@@ -36,6 +38,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   require(device::parse_prefix_list(text, error).has_value() || !error.empty());
   error.clear();
   require(device::parse_address_list(text, error).has_value() || !error.empty());
+  error.clear();
+  for (auto canonical : {rtether::cli::canonical_dns_list, rtether::cli::canonical_route_list}) {
+    error.clear();
+    auto list = canonical(text, error);
+    require(list.has_value() || !error.empty());
+    if (list) {
+      require(list->find_first_of(" \t\r\n") == std::string::npos);
+      std::string again_error;
+      auto again = canonical(*list, again_error);
+      require(again.has_value() && *again == *list);
+    }
+  }
   error.clear();
   auto relay = device::parse_relay_address(text, error);
   require(relay.has_value() || !error.empty());

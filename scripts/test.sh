@@ -32,7 +32,10 @@ for target in "${targets[@]}"; do
   [ -d "$seeds" ] && cp "$seeds"/* "$corpus"/
   # The framer must see inputs holding whole maximal (64 KiB) packets.
   extra=()
-  case "$name" in fuzz_stream_framer | fuzz_client_session) extra=(-max_len=140000) ;; esac
+  case "$name" in
+    fuzz_stream_framer | fuzz_client_session) extra=(-max_len=140000) ;;
+    fuzz_adb_host_protocol) extra=(-max_len=70000) ;; # messages up to 64 KiB
+  esac
   echo "-- $name for ${fuzz_seconds}s"
   "$target" -max_total_time="$fuzz_seconds" "${extra[@]}" "$corpus" 2>"build-fuzz/$name.log" ||
     { tail -50 "build-fuzz/$name.log"; rm -rf "$corpus"; exit 1; }

@@ -28,6 +28,7 @@ int run(int argc, char** argv) {
   register_client(app, body);
   register_shell(app, body, argv[0]);
   register_vpnservice(app, body);
+  register_gnirehtet(app, body);
 
   try {
     app.parse(argc, argv);

@@ -18,5 +18,8 @@ void register_relay(CLI::App& app, CommandBody& body);
 void register_client(CLI::App& app, CommandBody& body);
 void register_vpnservice(CLI::App& app, CommandBody& body);
 void register_shell(CLI::App& app, CommandBody& body, const char* self_path);
+// install, uninstall, reinstall, start, stop, restart, tunnel, run,
+// autostart, autorun: Gnirehtet's host commands (gnirehtet_commands.cpp).
+void register_gnirehtet(CLI::App& app, CommandBody& body);
 
 }  // namespace rtether::cli

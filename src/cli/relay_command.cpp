@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "cli/app.hpp"
+#include "cli/status_display.hpp"
 #include "io/event_loop.hpp"
 #include "io/log.hpp"
 #include "io/signal_watcher.hpp"
@@ -23,6 +24,7 @@ constexpr std::uint16_t kDefaultPort = 31416;  // Gnirehtet's default
 // host (measured: UDP p50 ~120 us -> ~55 us on a 2-vCPU VM), short enough
 // that it costs nothing measurable in connection rate (docs/BENCHMARKS.md).
 constexpr int kDefaultBusyPollMicroseconds = 25;
+constexpr int kDefaultStatusInterval = 10;  // seconds between totals log lines
 
 struct RelayOptions {
   std::uint16_t port = kDefaultPort;
@@ -30,6 +32,7 @@ struct RelayOptions {
   std::string unix_path;
   bool no_tcp = false;
   int busy_poll_us = kDefaultBusyPollMicroseconds;
+  int status_interval = kDefaultStatusInterval;
   std::vector<std::string> forwards;
 };
 
@@ -57,6 +60,8 @@ int run_relay(const RelayOptions& options) {
     loop.stop();
   });
   std::signal(SIGPIPE, SIG_IGN);
+  StatusDisplay status(loop, &relay, nullptr, stdout_is_terminal(),
+                       std::chrono::seconds(options.status_interval));
   loop.run();
   log::info("relay stopped: {}", relay.totals().summary());
   return 0;
@@ -78,6 +83,10 @@ void register_relay(CLI::App& app, CommandBody& body) {
                       "Poll this long for more work before sleeping (lower latency; 0 = never)")
       ->default_val(kDefaultBusyPollMicroseconds)
       ->check(CLI::Range(0, 1000));
+  command->add_option("--status-interval", options->status_interval,
+                      "Seconds between totals log lines when not on a terminal (0 = none)")
+      ->default_val(kDefaultStatusInterval)
+      ->check(CLI::Range(0, 86400));
   command
       ->add_option("--forward", options->forwards,
                    "Forward a host port into the device: tcp|udp:[BIND:]HOSTPORT:DEVICEPORT"

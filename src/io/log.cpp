@@ -9,6 +9,7 @@
 namespace rtether::log {
 namespace {
 std::atomic<int> g_level{static_cast<int>(Level::Info)};
+std::atomic<std::uint64_t> g_lines{0};
 constexpr const char* kLevelNames[] = {"debug", "info", "warn", "error", ""};
 }  // namespace
 
@@ -22,6 +23,9 @@ void write(Level level, fmt::string_view text) {
                                  (ms / 60000) % 60, (ms / 1000) % 60, ms % 1000,
                                  kLevelNames[static_cast<int>(level)], text);
   std::fwrite(line.data(), 1, line.size(), stderr);
+  g_lines.fetch_add(1, std::memory_order_relaxed);
 }
+
+std::uint64_t lines_written() { return g_lines.load(std::memory_order_relaxed); }
 
 }  // namespace rtether::log

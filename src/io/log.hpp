@@ -4,6 +4,7 @@
 
 #include <fmt/core.h>
 
+#include <cstdint>
 #include <cstdio>
 
 namespace rtether::log {
@@ -13,6 +14,9 @@ enum class Level : int { Debug = 0, Info = 1, Warn = 2, Error = 3, Silent = 4 };
 Level level();
 void set_level(Level level);
 void write(Level level, fmt::string_view text);
+// Lines written so far (a live status display redraws in place only when no
+// log line came in between).
+std::uint64_t lines_written();
 
 template <typename... Args>
 void debug(fmt::format_string<Args...> format, Args&&... args) {

@@ -22,6 +22,9 @@ class SignalWatcher : public Handler {
                 std::function<void(int signal)> callback);
   ~SignalWatcher() override;
   void on_ready(std::uint32_t events) override;
+  // The signalfd: readable while a watched signal is pending (a blocking
+  // call made outside the loop may poll it to stop early).
+  int fd() const { return fd_.get(); }
 
  private:
   EventLoop& loop_;

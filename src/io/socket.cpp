@@ -120,6 +120,18 @@ Fd connect_unix_blocking(const std::string& path) {
   return fd;
 }
 
+std::pair<Fd, int> connect_unix_nonblocking(const std::string& path) {
+  sockaddr_un address;
+  if (path.empty() || path.size() >= sizeof address.sun_path) return {Fd{}, -ENAMETOOLONG};
+  socklen_t length = to_sockaddr_un(path, address);
+  Fd fd{::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)};
+  if (!fd.valid()) return {Fd{}, -errno};
+  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&address), length) == 0)
+    return {std::move(fd), 0};
+  if (errno == EINPROGRESS) return {std::move(fd), -EINPROGRESS};
+  return {Fd{}, -errno};
+}
+
 Fd accept_nonblocking(int listen_fd, int* error) {
   int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
   *error = fd < 0 ? errno : 0;

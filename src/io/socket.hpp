@@ -59,6 +59,10 @@ Fd listen_tcp(const Endpoint& at, int backlog = 512);
 // path with a leading '@' is an abstract socket.
 Fd listen_unix(const std::string& path, int backlog = 512);
 Fd connect_unix_blocking(const std::string& path);  // throws on failure
+// Non-blocking connect to a UNIX stream socket ('@' first = abstract), as
+// connect_nonblocking: the fd and 0 or -EINPROGRESS, or an invalid fd and
+// -errno (-EAGAIN: the listener's backlog is full; -ENAMETOOLONG: bad path).
+std::pair<Fd, int> connect_unix_nonblocking(const std::string& path);
 
 // accept4 non-blocking; invalid Fd and errno in *error when nothing to accept.
 Fd accept_nonblocking(int listen_fd, int* error);

@@ -89,4 +89,16 @@ Counters Relay::totals() const {
   return totals;
 }
 
+std::vector<ClientStats> Relay::client_stats() const {
+  std::vector<ClientStats> stats;
+  stats.reserve(sessions_.size());
+  for (const auto& [id, session] : sessions_) {
+    const Counters& counters = session->counters();
+    stats.push_back(ClientStats{id, session->live_flow_count(), counters.bytes_from_device,
+                                counters.bytes_to_device, counters.packets_from_device,
+                                counters.packets_to_device});
+  }
+  return stats;
+}
+
 }  // namespace rtether::relay

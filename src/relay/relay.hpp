@@ -17,6 +17,16 @@
 
 namespace rtether::relay {
 
+// What a status display needs about one live client (a copy: read-only).
+struct ClientStats {
+  std::uint32_t id = 0;
+  std::size_t open_flows = 0;  // live flows (TIME-WAIT ones not counted)
+  std::uint64_t bytes_from_device = 0;
+  std::uint64_t bytes_to_device = 0;
+  std::uint64_t packets_from_device = 0;
+  std::uint64_t packets_to_device = 0;
+};
+
 class Relay {
  public:
   Relay(io::EventLoop& loop, RelayConfig config);
@@ -33,6 +43,7 @@ class Relay {
   std::size_t client_count() const { return sessions_.size(); }
   std::size_t flow_count() const;
   Counters totals() const;  // live clients plus those already gone
+  std::vector<ClientStats> client_stats() const;  // live clients, by id
 
  private:
   class Listener : public io::Handler {

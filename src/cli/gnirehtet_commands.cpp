@@ -1,0 +1,390 @@
+// Gnirehtet's host commands, with its options and adb argument lists, so a
+// Gnirehtet user keeps the same habits:
+//   install|uninstall|reinstall [SERIAL]       the app, through adb
+//   start|restart [SERIAL] [-d] [-r] [-p]      version check, install if
+//                                              needed, reverse tunnel, am start
+//   stop [SERIAL], tunnel [SERIAL] [-p]
+//   run [SERIAL] [-d] [-r] [-p]                start, relay; Ctrl+C stops the app
+//   autostart|autorun [-d] [-r] [-p]           watch adb (track-devices) and
+//                                              start every device that appears
+// Environment: ADB (adb binary), GNIREHTET_APK (or RTETHER_APK) for the apk,
+// ADB_SERVER_SOCKET / ANDROID_ADB_SERVER_PORT for the adb server, as adb.
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdlib>
+#include <memory>
+#include <optional>
+#include <set>
+
+#include "adb/adb_runner.hpp"
+#include "adb/device_watcher.hpp"
+#include "adb/gnirehtet_app.hpp"
+#include "adb/server_address.hpp"
+#include "cli/app.hpp"
+#include "cli/device_worker.hpp"
+#include "cli/start_values.hpp"
+#include "cli/status_display.hpp"
+#include "io/event_loop.hpp"
+#include "io/log.hpp"
+#include "io/signal_watcher.hpp"
+#include "relay/relay.hpp"
+
+namespace rtether::cli {
+
+namespace {
+constexpr std::uint16_t kDefaultPort = 31416;               // Gnirehtet's default
+constexpr int kDefaultStatusInterval = 10;                  // seconds between totals log lines
+constexpr auto kAdbCheckTimeout = std::chrono::seconds(5);  // `adb version`
+
+struct GnirehtetOptions {
+  std::string serial;
+  std::string dns;
+  std::string routes;
+  std::uint16_t port = kDefaultPort;
+  int status_interval = kDefaultStatusInterval;
+
+  std::optional<std::string> device() const {
+    return serial.empty() ? std::nullopt : std::optional<std::string>(serial);
+  }
+  adb::StartOptions start_options() const { return adb::StartOptions{dns, routes, port}; }
+};
+
+enum Features : unsigned {
+  kSerial = 1,
+  kStartValues = 2,  // -d, -r
+  kPort = 4,
+  kStatus = 8,
+};
+
+// Validates a list and rewrites it to the canonical text sent to the app.
+using Canonical = std::optional<std::string> (*)(std::string_view, std::string&);
+CLI::Validator canonical_list(const char* name, Canonical canonical) {
+  return CLI::Validator(
+      [canonical](std::string& text) {
+        std::string error;
+        auto list = canonical(text, error);
+        if (!list) return error;
+        text = *list;
+        return std::string();
+      },
+      "", name);
+}
+
+int fail(const std::string& error) {
+  log::error("{}", error);
+  return 1;
+}
+
+std::string device_label(const GnirehtetOptions& options) {
+  return options.serial.empty() ? "(the only device)" : options.serial;
+}
+
+// --- one-shot commands ------------------------------------------------------
+
+using AppAction = bool (*)(adb::GnirehtetApp&, const GnirehtetOptions&, std::string&);
+
+int run_app_action(const GnirehtetOptions& options, AppAction action) {
+  adb::AdbRunner adb(adb::AdbRunner::path_from_environment());
+  adb::GnirehtetApp app(adb, adb::apk_path_from_environment());
+  std::string error;
+  return action(app, options, error) ? 0 : fail(error);
+}
+
+// --- relay in the foreground (run, autorun) ----------------------------------
+
+struct RelayHost {
+  explicit RelayHost(const GnirehtetOptions& options) : relay(loop, relay::RelayConfig{}) {
+    relay.listen_tcp(io::Endpoint{wire::IpAddress::v4(0x7f000001), options.port});
+  }
+  io::EventLoop loop;
+  relay::Relay relay;
+};
+
+// What a device adb lists but cannot use needs from the user.
+std::string waiting_state(const std::string& adb_state) {
+  if (adb_state == "unauthorized")
+    return "unauthorized: accept the USB debugging prompt on the device";
+  if (adb_state == "offline") return "offline: waiting for it to come online";
+  // "no permissions (...)": the device list parser keeps the first word.
+  if (adb_state == "no" || adb_state.starts_with("no permissions"))
+    return "no permissions: add a udev rule for it (apt-get install "
+           "android-sdk-platform-tools-common) and your user to the plugdev group, then replug it";
+  return adb_state + ": waiting until adb reports it ready";
+}
+
+// Devices adb lists but cannot use, and those no longer listed at all.
+void show_listed(DeviceBoard& board, const adb::DeviceList& list) {
+  std::set<std::string> listed;
+  for (const auto& device : list.devices) {
+    listed.insert(device.serial);
+    if (device.state != "device") board.set(device.serial, waiting_state(device.state));
+  }
+  for (const auto& [serial, state] : board.snapshot())
+    if (listed.count(serial) == 0 && state != DeviceBoard::kGone)
+      board.set(serial, DeviceBoard::kGone);
+}
+
+std::chrono::seconds status_interval(const GnirehtetOptions& options) {
+  return std::chrono::seconds(options.status_interval);
+}
+
+// Stopping the app takes an adb round trip: a second Ctrl+C quits at once
+// (adb runs in its own process group and still delivers the stop).
+// `signal_fd`: the Ctrl+C still pending there is consumed first, lest
+// unblocking SIGINT deliver it.
+int stop_device(adb::AdbRunner& adb, adb::GnirehtetApp& app, const GnirehtetOptions& options,
+                int signal_fd) {
+  adb.set_cancel_fd(-1);
+  signalfd_siginfo pending;
+  while (::read(signal_fd, &pending, sizeof pending) == static_cast<ssize_t>(sizeof pending)) {
+  }
+  sigset_t interrupt;
+  sigemptyset(&interrupt);
+  sigaddset(&interrupt, SIGINT);
+  pthread_sigmask(SIG_UNBLOCK, &interrupt, nullptr);
+  log::info("stopping the device (Ctrl+C again to quit without waiting)");
+  std::string error;
+  return app.stop(options.device(), error) ? 0 : fail(error);
+}
+
+int run_run(const GnirehtetOptions& options) {
+  std::signal(SIGPIPE, SIG_IGN);
+  // Listen first: a used port fails before anything changes on the device,
+  // and the app's first connection attempt finds the relay.
+  RelayHost host(options);
+  io::SignalWatcher signals(host.loop, {SIGINT, SIGTERM}, [&](int signal) {
+    log::info("stopping ({})", signal == SIGINT ? "SIGINT" : "SIGTERM");
+    host.loop.stop();
+  });
+  // A Ctrl+C (pending on the signalfd) cancels the start: the adb command
+  // under way is killed and none follows.
+  adb::AdbRunner adb(adb::AdbRunner::path_from_environment());
+  adb.set_cancel_fd(signals.fd());
+  adb.set_own_process_group(true);  // the stop after Ctrl+C must survive it
+  adb::GnirehtetApp app(adb, adb::apk_path_from_environment());
+  DeviceBoard board;
+  board.set(device_label(options), "starting");
+  std::string error;
+  if (!app.start(options.device(), options.start_options(), error)) {
+    if (!app.interrupted()) return fail(error);
+    log::error("interrupted while starting the device");
+    // `am start` may have reached the device: undo it.
+    if (app.start_sent()) stop_device(adb, app, options, signals.fd());
+    return 1;
+  }
+  adb.set_cancel_fd(-1);
+  board.set(device_label(options),
+            "started (reverse tunnel to tcp:" + std::to_string(options.port) + ")");
+  StatusDisplay status(host.loop, &host.relay, &board, stdout_is_terminal(),
+                       status_interval(options));
+  host.loop.run();
+  log::info("relay stopped: {}", host.relay.totals().summary());
+  return stop_device(adb, app, options, signals.fd());
+}
+
+// autostart/autorun would retry `adb start-server` forever without an adb
+// to run: say so once and give up. Other `adb version` failures are only
+// warned about (the watcher may still reach a server).
+bool adb_runnable() {
+  adb::AdbRunner adb(adb::AdbRunner::path_from_environment());
+  auto result = adb.run(std::nullopt, {"version"}, kAdbCheckTimeout);
+  if (result.ok) return true;
+  if (!result.started) {
+    log::error("{}", result.error);
+    return false;
+  }
+  log::warn("{}", result.error);
+  return true;
+}
+
+int run_watching(const GnirehtetOptions& options, bool with_relay) {
+  std::signal(SIGPIPE, SIG_IGN);
+  std::string error;
+  auto server = adb::server_address_from_environment(std::getenv("ADB_SERVER_SOCKET"),
+                                                     std::getenv("ANDROID_ADB_SERVER_PORT"), error);
+  if (!server) {
+    log::error("{}", error);
+    return 2;
+  }
+  if (!adb_runnable()) return 1;
+  std::optional<RelayHost> host_with_relay;
+  std::optional<io::EventLoop> bare_loop;
+  if (with_relay) {
+    host_with_relay.emplace(options);
+  } else {
+    bare_loop.emplace();
+  }
+  io::EventLoop& loop = with_relay ? host_with_relay->loop : *bare_loop;
+  io::SignalWatcher signals(loop, {SIGINT, SIGTERM}, [&](int signal) {
+    log::info("stopping ({})", signal == SIGINT ? "SIGINT" : "SIGTERM");
+    loop.stop();
+  });
+  // Started after the signals are blocked: its thread inherits the mask.
+  DeviceBoard board;
+  DeviceWorker worker(adb::AdbRunner::path_from_environment(), adb::apk_path_from_environment(),
+                      options.start_options(), board);
+  adb::DeviceWatcher watcher(
+      loop, *server,
+      adb::DeviceWatcher::Callbacks{
+          [&](const std::string& serial) { worker.start_device(serial); },
+          [&](const std::string& serial) { board.set(serial, DeviceBoard::kGone); },
+          [&](const adb::DeviceList& list) { show_listed(board, list); },
+          [&](const std::string&) { worker.start_server(); },
+      });
+  watcher.start();
+  StatusDisplay status(loop, with_relay ? &host_with_relay->relay : nullptr, &board,
+                       stdout_is_terminal(), status_interval(options));
+  loop.run();
+  worker.shutdown();
+  if (with_relay) log::info("relay stopped: {}", host_with_relay->relay.totals().summary());
+  return 0;
+}
+
+// --- registration -------------------------------------------------------------
+
+CLI::App* add_command(CLI::App& app, const char* name, const char* description,
+                      const std::shared_ptr<GnirehtetOptions>& options, unsigned features,
+                      const char* examples) {
+  auto* command = app.add_subcommand(name, description);
+  if (features & kSerial)
+    command->add_option("serial", options->serial,
+                        "Device serial (as 'adb devices' lists it); needed with several devices");
+  if (features & kStartValues) {
+    command
+        ->add_option("-d,--dns", options->dns,
+                     "DNS servers for the device, comma-separated (default 8.8.8.8)")
+        ->transform(canonical_list("DNS[,DNS...]", canonical_dns_list));
+    command
+        ->add_option("-r,--routes", options->routes,
+                     "Routes through the relay, CIDR, comma-separated (default 0.0.0.0/0)")
+        ->transform(canonical_list("ROUTE[,ROUTE...]", canonical_route_list));
+  }
+  if (features & kPort)
+    command->add_option("-p,--port", options->port, "Relay TCP port (the reverse tunnel's target)")
+        ->default_val(kDefaultPort)
+        ->check(CLI::Range(1, 65535));
+  if (features & kStatus)
+    command
+        ->add_option("--status-interval", options->status_interval,
+                     "Seconds between totals log lines when not on a terminal (0 = none)")
+        ->default_val(kDefaultStatusInterval)
+        ->check(CLI::Range(0, 86400));
+  command->footer(std::string("Environment: ADB (adb binary, default adb), GNIREHTET_APK or "
+                              "RTETHER_APK (default gnirehtet.apk),\nADB_SERVER_SOCKET (adb "
+                              "server, default tcp:127.0.0.1:5037).\n\nExamples:\n") +
+                  examples);
+  return command;
+}
+
+template <typename Run>
+void on_selected(CLI::App* command, CommandBody& body,
+                 const std::shared_ptr<GnirehtetOptions>& options, Run run) {
+  command->callback([options, &body, run] { body = [options, run] { return run(*options); }; });
+}
+}  // namespace
+
+void register_gnirehtet(CLI::App& app, CommandBody& body) {
+  using App = adb::GnirehtetApp;
+  using Options = GnirehtetOptions;
+  auto action = [](AppAction act) {
+    return [act](const Options& options) { return run_app_action(options, act); };
+  };
+  {
+    auto options = std::make_shared<Options>();
+    auto* command = add_command(
+        app, "install", "Install the Gnirehtet app on the device", options, kSerial,
+        "  rtether install\n  GNIREHTET_APK=~/gnirehtet.apk rtether install 0123456789ABCDEF");
+    on_selected(command, body, options, action([](App& a, const Options& o, std::string& e) {
+                  return a.install(o.device(), e);
+                }));
+  }
+  {
+    auto options = std::make_shared<Options>();
+    auto* command =
+        add_command(app, "uninstall", "Uninstall the Gnirehtet app from the device", options,
+                    kSerial, "  rtether uninstall\n  rtether uninstall 0123456789ABCDEF");
+    on_selected(command, body, options, action([](App& a, const Options& o, std::string& e) {
+                  return a.uninstall(o.device(), e);
+                }));
+  }
+  {
+    auto options = std::make_shared<Options>();
+    auto* command =
+        add_command(app, "reinstall", "Uninstall, then install the Gnirehtet app", options, kSerial,
+                    "  rtether reinstall\n  rtether reinstall 0123456789ABCDEF");
+    on_selected(command, body, options, action([](App& a, const Options& o, std::string& e) {
+                  return a.reinstall(o.device(), e);
+                }));
+  }
+  {
+    auto options = std::make_shared<Options>();
+    auto* command = add_command(
+        app, "start",
+        "Start reverse tethering on the device (installs the app if needed; run a relay too)",
+        options, kSerial | kStartValues | kPort,
+        "  rtether start\n  rtether start 0123456789ABCDEF -d 192.0.2.53 -r "
+        "10.0.0.0/8,192.168.0.0/16\n"
+        "  rtether start -p 31417");
+    on_selected(command, body, options, action([](App& a, const Options& o, std::string& e) {
+                  return a.start(o.device(), o.start_options(), e);
+                }));
+  }
+  {
+    auto options = std::make_shared<Options>();
+    auto* command = add_command(app, "stop", "Stop reverse tethering on the device", options,
+                                kSerial, "  rtether stop\n  rtether stop 0123456789ABCDEF");
+    on_selected(command, body, options, action([](App& a, const Options& o, std::string& e) {
+                  return a.stop(o.device(), e);
+                }));
+  }
+  {
+    auto options = std::make_shared<Options>();
+    auto* command =
+        add_command(app, "restart", "Stop, then start reverse tethering on the device", options,
+                    kSerial | kStartValues | kPort,
+                    "  rtether restart\n  rtether restart 0123456789ABCDEF -d 192.0.2.53");
+    on_selected(command, body, options, action([](App& a, const Options& o, std::string& e) {
+                  return a.stop(o.device(), e) && a.start(o.device(), o.start_options(), e);
+                }));
+  }
+  {
+    auto options = std::make_shared<Options>();
+    auto* command = add_command(
+        app, "tunnel",
+        "Set up the reverse tunnel only (adb reverse localabstract:gnirehtet tcp:PORT)", options,
+        kSerial | kPort, "  rtether tunnel\n  rtether tunnel 0123456789ABCDEF -p 31417");
+    on_selected(command, body, options, action([](App& a, const Options& o, std::string& e) {
+                  return a.tunnel(o.device(), o.port, e);
+                }));
+  }
+  {
+    auto options = std::make_shared<Options>();
+    auto* command = add_command(
+        app, "run", "Start the device, relay in the foreground; Ctrl+C stops the device", options,
+        kSerial | kStartValues | kPort | kStatus,
+        "  rtether run\n  rtether run 0123456789ABCDEF -d 192.0.2.53 -r 0.0.0.0/0\n"
+        "  rtether run -p 31417 > rtether.log   (plain log lines when not on a terminal)");
+    on_selected(command, body, options, [](const Options& o) { return run_run(o); });
+  }
+  {
+    auto options = std::make_shared<Options>();
+    auto* command =
+        add_command(app, "autostart", "Watch adb for devices and start each new one (no relay)",
+                    options, kStartValues | kPort,
+                    "  rtether autostart\n  ADB_SERVER_SOCKET=tcp:127.0.0.1:5038 rtether autostart "
+                    "-d 192.0.2.53");
+    on_selected(command, body, options, [](const Options& o) { return run_watching(o, false); });
+  }
+  {
+    auto options = std::make_shared<Options>();
+    auto* command = add_command(
+        app, "autorun", "Relay, and start every device adb sees (again when it is plugged back)",
+        options, kStartValues | kPort | kStatus,
+        "  rtether autorun\n  rtether autorun -d 192.0.2.53 -r 0.0.0.0/0 -p 31417");
+    on_selected(command, body, options, [](const Options& o) { return run_watching(o, true); });
+  }
+}
+
+}  // namespace rtether::cli

@@ -1,0 +1,310 @@
+#!/usr/bin/env python3
+"""`autorun` and `autostart` watching adb through the adb server's
+track-devices stream (from a fake adb server, Debian's real adb client for
+the commands): devices appearing, disappearing and reappearing (each
+reappearance gets its reverse tunnel again), a device list longer than 1024
+bytes, the adb server going away (rtether runs `adb start-server`) and coming
+back, and the live status: plain log lines in a pipe, a redrawn block on a
+terminal."""
+
+import fcntl
+import os
+import pty
+import select
+import re
+import signal
+import struct
+import sys
+import termios
+import time
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+
+import harness  # noqa: E402
+from harness import check  # noqa: E402
+from adb_env import adb_start_sequence, with_world  # noqa: E402
+from fake_adb import FakeAdbServer  # noqa: E402
+
+
+def reverse_count(world, serial):
+    return sum(1 for s, _ in world.server.reverses if s == serial)
+
+
+def wait_reverses(world, serial, count, timeout=30):
+    world.server.wait_for(lambda s: sum(1 for x, _ in s.reverses if x == serial) >= count, timeout,
+                          f"{count} reverse tunnel(s) for {serial}")
+
+
+def wait_started(world, serial, count, timeout=30):
+    world.server.wait_for(
+        lambda s: sum(1 for x, c in s.am_starts if x == serial and ".START" in c) >= count,
+        timeout, f"{count} am start(s) of {serial}")
+
+
+def stop_ok(proc, what):
+    rc, seconds, killed = proc.stop(signal.SIGINT, timeout=20)
+    check(not killed and rc == 0, f"{what} after SIGINT: exit {rc}, killed={killed}\n{proc.log_text()}")
+
+
+def t_usb_permissions_hint(rtether, world):
+    proc = world.spawn(rtether, "autostart", ["autostart"])
+    deadline = time.monotonic() + 10
+    while not proc.log_lines("device CCC: no permissions: add a udev rule"):
+        check(time.monotonic() < deadline, f"CCC's state was not shown:\n{proc.log_text()}")
+        time.sleep(0.1)
+    check(proc.log_lines("plugdev group"), f"no plugdev hint:\n{proc.log_text()}")
+    check(not world.server.am_starts, "a device without permissions was started")
+    stop_ok(proc, "autostart")
+
+
+def t_devices_appear_disappear_reappear(rtether, world):
+    port = harness.free_tcp_port()
+    proc = world.spawn(rtether, "autorun", ["autorun", "-p", str(port), "-d", "192.0.2.53",
+                                            "--status-interval", "1"])
+    wait_started(world, "AAA", 1)
+    check(harness._tcp_listening(port), "autorun's relay is not listening")
+    check(reverse_count(world, "BBB") == 0, "BBB (unauthorized) was started")
+    deadline = time.monotonic() + 10
+    while not proc.log_lines("device BBB: unauthorized: accept the USB debugging prompt"):
+        check(time.monotonic() < deadline, f"BBB's state was not shown:\n{proc.log_text()}")
+        time.sleep(0.1)
+    # A second device is authorized: it is started; AAA is not started again.
+    world.server.set_devices({"AAA": "device", "BBB": "device"})
+    wait_started(world, "BBB", 1)
+    # AAA unplugged, then plugged back: its reverse tunnel is set up again.
+    world.server.set_devices({"BBB": "device"})
+    deadline = time.monotonic() + 10
+    while not proc.log_lines("device AAA gone"):
+        check(time.monotonic() < deadline, "AAA's departure was not noticed")
+        time.sleep(0.05)
+    mark = world.server.mark()
+    world.server.set_devices({"BBB": "device", "AAA": "device"})
+    wait_started(world, "AAA", 2)
+    check(reverse_count(world, "AAA") == 2 and reverse_count(world, "BBB") == 1,
+          f"reverse tunnels: {world.server.reverses}")
+    got = [r for r in world.server.requests_since(mark) if r != "host:version"]
+    expected = [r for r in adb_start_sequence("AAA", port, dns="192.0.2.53") if r != "host:version"]
+    check(got == expected, f"re-plugged AAA: requests\n  got      {got}\n  expected {expected}")
+    # An offline device is not started; states are logged as they change.
+    world.server.set_devices({"BBB": "device", "AAA": "device", "CCC": "offline"})
+    time.sleep(1.5)
+    check(reverse_count(world, "CCC") == 0, "an offline device was started")
+    check(proc.log_lines("device BBB: started"), f"no state line for BBB:\n{proc.log_text()}")
+    check(proc.alive(), "autorun died")
+    stop_ok(proc, "autorun")
+
+
+def t_long_device_list(rtether, world):
+    # 60 offline devices with long serials before the one ready device: one
+    # message of several KiB, which a 1024-byte buffer would cut.
+    devices = {f"emulator-offline-device-with-a-long-serial-{i:03}": "offline" for i in range(60)}
+    devices["READY-AT-THE-END"] = "device"
+    message = "".join(f"{s}\t{st}\n" for s, st in devices.items())
+    check(len(message) > 1024 * 2, f"message only {len(message)} bytes")
+    proc = world.spawn(rtether, "autostart", ["autostart"])
+    world.server.wait_for(lambda s: len(s.trackers) == 1, 10, "autostart to track devices")
+    world.server.set_devices(devices)
+    wait_started(world, "READY-AT-THE-END", 1)
+    # The same list again, split in odd pieces, changes nothing.
+    from fake_adb import frame
+    data = frame(message)
+    for i in range(0, len(data), 333):
+        world.server.send_raw_to_trackers(data[i:i + 333])
+        time.sleep(0.01)
+    time.sleep(1)
+    check(reverse_count(world, "READY-AT-THE-END") == 1, "a repeated list restarted a device")
+    check(not proc.log_lines("malformed"), "a long list was seen as malformed")
+    check(not proc.log_lines("relay listening"), "autostart started a relay")
+    stop_ok(proc, "autostart")
+
+
+def t_server_goes_away_and_comes_back(rtether, world):
+    wrapper_log = world.adb_log
+    port = harness.free_tcp_port()
+    proc = world.spawn(rtether, "autorun", ["autorun", "-p", str(port)])
+    wait_started(world, "AAA", 1)
+    server_port = world.server.port
+    world.server.stop()
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            with open(wrapper_log) as f:
+                if "start-server" in f.read().split("\n"):
+                    break
+        except OSError:
+            pass
+        check(time.monotonic() < deadline, f"no 'adb start-server' after the server went away:\n"
+                                           f"{proc.log_text()}")
+        time.sleep(0.05)
+    check(proc.log_lines("unreachable"), "the outage was not logged")
+    # The server comes back (on the same port) with the device: started again,
+    # since a restarted adb server has lost its reverse tunnels.
+    old = world.server
+    world.server = FakeAdbServer({"AAA": "device"}, {"AAA": 9}, port=server_port)
+    world.server.installed = dict(old.installed)
+    wait_started(world, "AAA", 1, timeout=30)
+    wait_reverses(world, "AAA", 1)
+    check(len(proc.log_lines("watching devices through the adb server")) >= 2,
+          "the reconnection was not logged")
+    stop_ok(proc, "autorun")
+
+
+def t_no_server_at_start_retries(rtether, world):
+    wrapper_log = world.adb_log
+    server_port = world.server.port
+    world.server.stop()
+    proc = world.spawn(rtether, "autostart", ["autostart"])
+    time.sleep(2.5)
+    with open(wrapper_log) as f:
+        starts = f.read().split("\n").count("start-server")
+    check(1 <= starts <= 6, f"{starts} start-server runs in 2.5 s (expected retries with back-off)")
+    check(proc.alive(), "autostart gave up without a server")
+    world.server = FakeAdbServer({"ZZZ": "device"}, {"ZZZ": 9}, port=server_port)
+    wait_started(world, "ZZZ", 1, timeout=20)
+    stop_ok(proc, "autostart")
+
+
+def t_ctrl_c_cancels_a_start_under_way(rtether, world):
+    world.server.start_delay = 30.0
+    proc = world.spawn(rtether, "autorun", ["autorun", "-p", str(harness.free_tcp_port())])
+    world.server.wait_for(lambda s: any(".START" in r for _, r in s.requests), 20,
+                          "the start request")
+    t0 = time.monotonic()
+    rc, seconds, killed = proc.stop(signal.SIGINT, timeout=10)
+    check(not killed and rc == 0, f"autorun after SIGINT: exit {rc}, killed={killed}")
+    check(time.monotonic() - t0 < 5, f"autorun waited {seconds:.1f}s for adb on SIGINT")
+    # with_world checks that the adb client under way was killed, not left.
+
+
+def t_plain_status_lines(rtether, world):
+    port = harness.free_tcp_port()
+    proc = world.spawn(rtether, "relay", ["relay", "-p", str(port), "--status-interval", "1"])
+    deadline = time.monotonic() + 10
+    while not harness._tcp_listening(port):
+        check(time.monotonic() < deadline, "relay not listening")
+        time.sleep(0.05)
+    import socket
+    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    try:
+        check(len(s.recv(4)) == 4, "no client id")
+        deadline = time.monotonic() + 10
+        while not proc.log_lines("client 0: flows 0, down 0 B"):
+            check(time.monotonic() < deadline, f"no totals line:\n{proc.log_text()}")
+            time.sleep(0.1)
+    finally:
+        s.close()
+    text = open(proc.log_path, "rb").read()
+    check(b"\x1b[" not in text, "escape sequences in a log that is not a terminal")
+    stop_ok(proc, "relay")
+
+
+def read_pty(fd, seconds):
+    out = b""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.1)
+        if ready:
+            try:
+                chunk = os.read(fd, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            out += chunk
+    return out
+
+
+def t_terminal_status_block(rtether, world):
+    port = harness.free_tcp_port()
+    master, slave = pty.openpty()
+    env = world.env(TERM="xterm")
+    import subprocess
+    def controlling_terminal():
+        # A session of its own with the pty as its terminal, rtether in the
+        # foreground: as when a user runs it in a terminal window.
+        os.setsid()
+        fcntl.ioctl(slave, termios.TIOCSCTTY, 0)
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+
+    popen = subprocess.Popen([rtether, "autorun", "-p", str(port)], stdin=subprocess.DEVNULL,
+                             stdout=slave, stderr=subprocess.DEVNULL, env=env,
+                             preexec_fn=controlling_terminal)
+    os.close(slave)
+    try:
+        wait_started(world, "AAA", 1)
+        deadline = time.monotonic() + 10
+        while not harness._tcp_listening(port):
+            check(time.monotonic() < deadline, "relay not listening")
+            time.sleep(0.05)
+        import socket
+        s = socket.create_connection(("127.0.0.1", port), timeout=5)
+        s.recv(4)
+        out = read_pty(master, 3.5).decode(errors="replace")
+        s.close()
+        check("device AAA" in out and "started" in out, f"no device line on the terminal: {out!r}")
+        check("client 0" in out and "flows 0" in out and "down 0 bit/s (0 B)" in out,
+              f"no client line on the terminal: {out!r}")
+        check("\x1b[2F" in out, f"the status block was not redrawn in place: {out!r}")
+        widest = max(len(line) for line in re.sub(r"\x1b\[[0-9]*[A-Za-z]", "", out).splitlines())
+        check(widest < 80, f"a status line is wider than the 80-column terminal: {out!r}")
+    finally:
+        popen.send_signal(signal.SIGINT)
+        try:
+            rc = popen.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            popen.kill()
+            popen.wait(5)
+            rc = "killed"
+        os.close(master)
+    check(rc == 0, f"autorun on a terminal: exit {rc}")
+
+
+def t_background_job_draws_nothing(rtether, world):
+    """On a terminal but not its foreground job (`rtether relay &`, or the
+    relay `rtether shell` runs): no live block on the user's terminal."""
+    port = harness.free_tcp_port()
+    master, slave = pty.openpty()
+    import subprocess
+    popen = subprocess.Popen([rtether, "relay", "-p", str(port)], stdin=subprocess.DEVNULL,
+                             stdout=slave, stderr=subprocess.DEVNULL, env=world.env(TERM="xterm"),
+                             start_new_session=True)
+    os.close(slave)
+    try:
+        out = read_pty(master, 2.5)
+    finally:
+        popen.send_signal(signal.SIGINT)
+        try:
+            rc = popen.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            popen.kill()
+            popen.wait(5)
+            rc = "killed"
+        os.close(master)
+    check(out == b"", f"a relay without the terminal drew on it: {out!r}")
+    check(rc == 0, f"relay: exit {rc}")
+
+
+if __name__ == "__main__":
+    harness.main([
+        ("autorun: devices appear, disappear and reappear (tunnel again)",
+         with_world(t_devices_appear_disappear_reappear,
+                    devices={"AAA": "device", "BBB": "unauthorized"}, installed={"AAA": 9, "BBB": 9})),
+        ("autostart: a device adb may not use says udev rule and plugdev",
+         with_world(t_usb_permissions_hint,
+                    devices={"CCC": "no permissions (user in plugdev group; are your udev rules "
+                                    "wrong?)"})),
+        ("autostart: a device list of several KiB, split anyhow",
+         with_world(t_long_device_list, devices={}, installed={"READY-AT-THE-END": 9})),
+        ("autorun: adb server goes away (start-server) and comes back",
+         with_world(t_server_goes_away_and_comes_back, devices={"AAA": "device"},
+                    installed={"AAA": 9})),
+        ("autostart: no adb server at first, retries with back-off",
+         with_world(t_no_server_at_start_retries, devices={})),
+        ("autorun: Ctrl+C cancels a device start under way",
+         with_world(t_ctrl_c_cancels_a_start_under_way, devices={"AAA": "device"},
+                    installed={"AAA": 9})),
+        ("relay: plain status lines when not on a terminal", with_world(t_plain_status_lines)),
+        ("autorun: a live status block on a terminal",
+         with_world(t_terminal_status_block, devices={"AAA": "device"}, installed={"AAA": 9})),
+        ("relay: no live block when not the terminal's foreground job",
+         with_world(t_background_job_draws_nothing)),
+    ])
