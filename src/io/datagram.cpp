@@ -14,26 +14,6 @@ namespace rtether::io {
 
 namespace {
 
-socklen_t to_sockaddr(const Endpoint& endpoint, sockaddr_storage& storage) {
-  std::memset(&storage, 0, sizeof storage);
-  if (endpoint.address.version == wire::IpVersion::V4) {
-    auto* sin = reinterpret_cast<sockaddr_in*>(&storage);
-    sin->sin_family = AF_INET;
-    sin->sin_port = htons(endpoint.port);
-    std::memcpy(&sin->sin_addr, endpoint.address.bytes.data(), 4);
-    return sizeof(sockaddr_in);
-  }
-  auto* sin6 = reinterpret_cast<sockaddr_in6*>(&storage);
-  sin6->sin6_family = AF_INET6;
-  sin6->sin6_port = htons(endpoint.port);
-  std::memcpy(&sin6->sin6_addr, endpoint.address.bytes.data(), 16);
-  return sizeof(sockaddr_in6);
-}
-
-// A non-blocking UDP socket bound to `at` with SO_REUSEPORT: 0 or -errno.
-// SO_REUSEPORT, not SO_REUSEADDR: for UDP the latter lets a process of any
-// user bind the same address and port (and take datagrams), while Linux
-// shares a SO_REUSEPORT port only among sockets of the same effective uid.
 int open_bound(const Endpoint& at, Fd& fd) {
   const int family = at.address.version == wire::IpVersion::V4 ? AF_INET : AF_INET6;
   fd = Fd{::socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)};

@@ -22,8 +22,6 @@ void Fd::reset() {
   fd_ = -1;
 }
 
-namespace {
-
 socklen_t to_sockaddr(const Endpoint& endpoint, sockaddr_storage& storage) {
   std::memset(&storage, 0, sizeof storage);
   if (endpoint.address.version == wire::IpVersion::V4) {
@@ -39,6 +37,8 @@ socklen_t to_sockaddr(const Endpoint& endpoint, sockaddr_storage& storage) {
   std::memcpy(&sin6->sin6_addr, endpoint.address.bytes.data(), 16);
   return sizeof(sockaddr_in6);
 }
+
+namespace {
 
 socklen_t to_sockaddr_un(const std::string& path, sockaddr_un& address) {
   std::memset(&address, 0, sizeof address);

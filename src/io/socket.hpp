@@ -46,6 +46,10 @@ struct Endpoint {
   std::uint16_t port = 0;
 };
 
+// Fills `storage` with the sockaddr_in/sockaddr_in6 for `endpoint` and
+// returns its length.
+socklen_t to_sockaddr(const Endpoint& endpoint, sockaddr_storage& storage);
+
 // Non-blocking stream/datagram socket connecting to `to`. Returns the fd and
 // 0, or -EINPROGRESS for a connect still under way (wait for writability,
 // then connect_result()), or an invalid fd and -errno.
