@@ -18,9 +18,7 @@ constexpr std::size_t kMaxIcmpMessage = 65515;
 }  // namespace
 
 IcmpFlow::IcmpFlow(ClientSession& session, const FlowKey& key)
-    : Flow(session, key), timer_(session.loop(), [this] { on_timer(); }) {
-  last_activity_ = session.now();
-}
+    : DatagramFlow(session, key, session.config().icmp_idle_timeout) {}
 
 int IcmpFlow::open() {
   io::Endpoint target{host_destination(key_.destination), 0};
@@ -28,8 +26,7 @@ int IcmpFlow::open() {
   auto [fd, result] = opener ? opener(target) : io::open_ping_socket(target);
   if (result != 0) return result;
   socket_ = std::move(fd);
-  session_.loop().add(socket_.get(), EPOLLIN, this);
-  timer_.arm(last_activity_ + session_.config().icmp_idle_timeout);
+  watch_socket(EPOLLIN);
   return 0;
 }
 
@@ -40,7 +37,7 @@ void IcmpFlow::on_device_packet(const wire::IpPacket& packet) {
     ++session_.mutable_counters().drop_bad_transport;
     return;
   }
-  last_activity_ = session_.now();
+  touch();
   quote_.remember(packet);
   // The kernel sets the identifier and the checksum itself.
   long sent = io::send_some(socket_.get(), icmp->bytes());
@@ -84,7 +81,7 @@ void IcmpFlow::pump() {
       ++session_.mutable_counters().drop_icmp_reply;
       continue;
     }
-    last_activity_ = session_.now();
+    touch();
     wire::IcmpMessageHeader header;
     header.source = key_.destination;
     header.destination = key_.source;
@@ -93,23 +90,6 @@ void IcmpFlow::pump() {
     header.rest = (std::uint32_t{key_.source_port} << 16) | message->echo_sequence();
     session_.commit(wire::write_icmp_headers(room, header, message->payload().size()));
   }
-}
-
-void IcmpFlow::on_timer() {
-  if (retired_) return;
-  auto expiry = last_activity_ + session_.config().icmp_idle_timeout;
-  if (session_.now() < expiry) return timer_.arm(expiry);
-  ++session_.mutable_counters().flows_expired;
-  finish();
-}
-
-void IcmpFlow::shut_down() { finish(); }
-
-void IcmpFlow::finish() {
-  if (retired_) return;
-  timer_.cancel();
-  session_.retire(this);
-  socket_.reset();
 }
 
 }  // namespace rtether::relay

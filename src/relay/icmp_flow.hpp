@@ -11,15 +11,12 @@
 // for UDP). Expires after config.icmp_idle_timeout without traffic.
 #pragma once
 
-#include "io/event_loop.hpp"
-#include "io/socket.hpp"
-#include "relay/error_quote.hpp"
-#include "relay/flow.hpp"
+#include "relay/datagram_flow.hpp"
 #include "wire/packet_builder.hpp"
 
 namespace rtether::relay {
 
-class IcmpFlow final : public Flow {
+class IcmpFlow final : public DatagramFlow {
  public:
   IcmpFlow(ClientSession& session, const FlowKey& key);
 
@@ -29,17 +26,6 @@ class IcmpFlow final : public Flow {
   void on_device_packet(const wire::IpPacket& packet) override;
   void on_ready(std::uint32_t events) override;
   void pump() override;
-  void shut_down() override;
-
- private:
-  void on_timer();
-  void finish();
-
-  io::Fd socket_;
-  io::Timer timer_;
-  ErrorQuote quote_;
-  io::Time last_activity_;
-  bool readable_ = false;
 };
 
 }  // namespace rtether::relay

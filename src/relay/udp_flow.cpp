@@ -22,12 +22,11 @@ std::size_t max_udp_payload(wire::IpVersion version) {
 }  // namespace
 
 UdpFlow::UdpFlow(ClientSession& session, const FlowKey& key)
-    : Flow(session, key), timer_(session.loop(), [this] { on_timer(); }) {
+    : DatagramFlow(session, key, session.config().udp_idle_timeout) {
   header_.source = key.destination;
   header_.destination = key.source;
   header_.source_port = key.destination_port;
   header_.destination_port = key.source_port;
-  last_activity_ = session.now();
 }
 
 int UdpFlow::open() {
@@ -57,8 +56,7 @@ void UdpFlow::start() {
   // The host socket's own family: a forward bound to an IPv6 address
   // carries an IPv4 device's datagrams.
   io::enable_error_queue(socket_.get());
-  session_.loop().add(socket_.get(), EPOLLIN, this);
-  timer_.arm(last_activity_ + session_.config().udp_idle_timeout);
+  watch_socket(EPOLLIN);
 }
 
 void UdpFlow::on_device_packet(const wire::IpPacket& packet) {
@@ -68,7 +66,7 @@ void UdpFlow::on_device_packet(const wire::IpPacket& packet) {
     ++session_.mutable_counters().drop_bad_transport;
     return;
   }
-  last_activity_ = session_.now();
+  touch();
   quote_.remember(packet);
   long sent = io::send_some(socket_.get(), udp->payload());
   if (sent < 0) {
@@ -109,7 +107,7 @@ void UdpFlow::pump() {
       report_host_errors(session_, socket_.get(), key_, quote_);
       continue;
     }
-    last_activity_ = session_.now();
+    touch();
     if (static_cast<std::size_t>(got) > max_payload) {
       // Too big for one device-side packet (say an IPv6 host peer's toward
       // an IPv4 device): the read cut it; dropped whole, not delivered short.
@@ -132,30 +130,13 @@ void UdpFlow::send_to_device(wire::Bytes payload) {
     ++session_.mutable_counters().drop_output_full;
     return;
   }
-  last_activity_ = session_.now();
+  touch();
   const std::size_t length = wire::build_udp(room, header_, payload);
   if (length == 0) {
     ++session_.mutable_counters().drop_udp_too_big;
     return;
   }
   session_.commit(length);
-}
-
-void UdpFlow::on_timer() {
-  if (retired_) return;
-  auto expiry = last_activity_ + session_.config().udp_idle_timeout;
-  if (session_.now() < expiry) return timer_.arm(expiry);
-  ++session_.mutable_counters().flows_expired;
-  finish();
-}
-
-void UdpFlow::shut_down() { finish(); }
-
-void UdpFlow::finish() {
-  if (retired_) return;
-  timer_.cancel();
-  session_.retire(this);
-  socket_.reset();
 }
 
 }  // namespace rtether::relay

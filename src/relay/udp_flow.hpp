@@ -12,15 +12,12 @@
 
 #include <optional>
 
-#include "io/event_loop.hpp"
-#include "io/socket.hpp"
-#include "relay/error_quote.hpp"
-#include "relay/flow.hpp"
+#include "relay/datagram_flow.hpp"
 #include "wire/packet_builder.hpp"
 
 namespace rtether::relay {
 
-class UdpFlow final : public Flow {
+class UdpFlow final : public DatagramFlow {
  public:
   UdpFlow(ClientSession& session, const FlowKey& key);
 
@@ -38,20 +35,12 @@ class UdpFlow final : public Flow {
   void on_device_packet(const wire::IpPacket& packet) override;
   void on_ready(std::uint32_t events) override;
   void pump() override;
-  void shut_down() override;
 
  private:
-  void on_timer();
-  void finish();
   void start();
 
-  io::Fd socket_;
   std::optional<io::Endpoint> forward_peer_;  // set by adopt()
-  io::Timer timer_;
   wire::UdpDatagramHeader header_;  // toward the device
-  ErrorQuote quote_;                // start of the device's last datagram
-  io::Time last_activity_;
-  bool readable_ = false;
 };
 
 }  // namespace rtether::relay
