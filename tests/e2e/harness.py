@@ -512,10 +512,13 @@ class HttpServer:
 
 
 class UdpEchoServer:
-    def __init__(self):
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    """Echoes every datagram back to its sender, on `host` (127.0.0.1 or ::1)."""
+
+    def __init__(self, host="127.0.0.1"):
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self.sock = socket.socket(family, socket.SOCK_DGRAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
-        self.sock.bind(("127.0.0.1", 0))
+        self.sock.bind((host, 0))
         self.port = self.sock.getsockname()[1]
         self.received = []  # sizes
         self.stopping = False
@@ -678,17 +681,16 @@ def main(tests, file_timeout=280):
     sys.exit(0 if failed == 0 else 1)
 
 
-def with_env(fn, **env_kwargs):
-    """Wraps fn(env) into fn(rtether): fresh Env, logs on failure, teardown
-    problems (client/relay exit codes on SIGTERM, leftovers) fail the test."""
+def with_env(fn, env_class=None, **env_kwargs):
+    """Wraps fn(env) into fn(rtether): a fresh Env (or env_class, a subclass),
+    logs on failure, teardown problems (client/relay exit codes on SIGTERM,
+    leftovers) fail the test."""
 
     def wrapper(rtether):
-        env = Env(rtether, **env_kwargs)
-        ok = False
+        env = (env_class or Env)(rtether, **env_kwargs)
         try:
             with env:
                 fn(env)
-                ok = True
         except KnownLimitation:
             env.cleanup_tmp()
             if env.teardown_problems:

@@ -118,21 +118,4 @@ class HostNsEnv(harness.Env):
 
 def with_host_env(fn, **kwargs):
     """As harness.with_env, with a HostNsEnv."""
-
-    def wrapper(rtether):
-        env = HostNsEnv(rtether, **kwargs)
-        try:
-            with env:
-                fn(env)
-        except BaseException:
-            env.dump_logs()
-            env.cleanup_tmp()
-            raise
-        if env.teardown_problems:
-            env.dump_logs()
-            env.cleanup_tmp()
-            raise TestFailure("teardown: " + "; ".join(env.teardown_problems))
-        env.cleanup_tmp()
-
-    wrapper.__name__ = getattr(fn, "__name__", "test")
-    return wrapper
+    return harness.with_env(fn, env_class=HostNsEnv, **kwargs)

@@ -58,36 +58,6 @@ class TcpServerV6:
         self.sock.close()
 
 
-class UdpEchoV6:
-    def __init__(self):
-        self.sock = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
-        self.sock.bind(("::1", 0))
-        self.port = self.sock.getsockname()[1]
-        self.stopping = False
-        self.thread = threading.Thread(target=self._loop, daemon=True)
-        self.thread.start()
-
-    def _loop(self):
-        self.sock.settimeout(0.2)
-        while not self.stopping:
-            try:
-                data, peer = self.sock.recvfrom(65535)
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            try:
-                self.sock.sendto(data, peer)
-            except OSError:
-                pass
-
-    def close(self):
-        self.stopping = True
-        self.thread.join(2)
-        self.sock.close()
-
-
 DOWNLOAD = r'''
 import hashlib, json, socket, sys, time
 host, port = sys.argv[1], int(sys.argv[2])
@@ -172,7 +142,7 @@ def t_download(env):
 
 
 def t_udp(env):
-    server = env.add_server(UdpEchoV6())
+    server = env.add_server(harness.UdpEchoServer(host="::1"))
     out = env.ns_python_json(UDP, [HOST_ALIAS_V6, server.port], timeout=60)
     log(f"udp: {out}")
     check(all(v == "ok" for v in out.values()), f"UDP over IPv6 not echoed exactly: {out}")
