@@ -6,7 +6,8 @@ set -euo pipefail
 packages=(
   cmake ninja-build g++ clang pkg-config
   libgtest-dev libgmock-dev libfmt-dev libcli11-dev libmnl-dev
-  iproute2 procps curl python3 iperf3 passt slirp4netns iputils-ping adb
+  iproute2 procps curl python3 python3-pytest python3-pytest-timeout
+  iperf3 passt slirp4netns iputils-ping adb
 )
 
 missing=()

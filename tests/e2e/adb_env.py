@@ -165,24 +165,7 @@ os.execv({real!r}, [{real!r}] + sys.argv[1:])
         self.server.stop()
         shutil.rmtree(self.tmp, ignore_errors=True)
 
-    def dump(self):
-        for proc in self.procs:
-            print(f"----- {proc.name} log -----\n{proc.log_text()}", flush=True)
+    def log_report(self):
+        """The log of every rtether process started, as text."""
+        return "\n".join(f"----- {proc.name} log -----\n{proc.log_text()}" for proc in self.procs)
 
-
-def with_world(fn, **world_kwargs):
-    def wrapper(rtether):
-        world = AdbWorld(**world_kwargs)
-        try:
-            fn(rtether, world)
-            for proc in world.procs:
-                proc.close()
-            world.check_no_adb_left()
-        except BaseException:
-            world.dump()
-            raise
-        finally:
-            world.close()
-
-    wrapper.__name__ = fn.__name__
-    return wrapper

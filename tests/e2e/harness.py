@@ -1,12 +1,10 @@
-"""Shared helpers for rtether end-to-end tests (Python 3 stdlib only).
-
-Each tests/e2e/test_*.py is run by ctest as `python3 test_X.py /path/to/rtether`
-as root. A test file lists subtests (functions taking an `Env`); `main()` runs
-each one in a fresh environment: a network namespace of its own (name includes
-the PID), a relay on a free loopback port or an abstract UNIX socket, and an
-`rtether client` that puts the tun into the namespace. Everything the test made
-(namespace, /etc/netns/NAME, processes, temp files) is removed in `finally`,
-even on failure. Relay and client logs are printed when a subtest fails.
+"""Shared helpers for rtether end-to-end tests: the `Env` (a network
+namespace of its own, whose name includes the PID, a relay on a free loopback
+port or an abstract UNIX socket, and an `rtether client` that puts the tun
+into the namespace), the processes it starts and the host servers (threads in
+the test process). conftest.py turns them into pytest fixtures, which remove
+everything they made (namespace, /etc/netns/NAME, processes, temp files) even
+on failure and show relay and client logs when a test fails.
 
 Only loopback (host servers on 127.0.0.1, reached from the namespace through
 10.0.2.2) and namespaces created here are ever touched.
@@ -30,23 +28,16 @@ import sys
 import tempfile
 import threading
 import time
-import traceback
 
 TUN = "rtether0"
 DEVICE_ADDRESS = "10.0.0.2"
 HOST_ALIAS = "10.0.2.2"  # the relay dials 127.0.0.1 instead
 
 _counter = 0
-_live_envs = []
 
 
 class TestFailure(AssertionError):
     pass
-
-
-class KnownLimitation(Exception):
-    """Raised by a subtest probing behaviour that is known (and reported) not
-    to work yet: shown as KNOWN, not counted as a failure."""
 
 
 def check(condition, message):
@@ -212,12 +203,10 @@ class Env:
         self.unix_name = None
         self.ns_created = False
         self.teardown_problems = []
-        self.servers = []
         self.verbose = os.environ.get("RTETHER_E2E_VERBOSE") == "1"
 
     # --- lifecycle -------------------------------------------------------
     def __enter__(self):
-        _live_envs.append(self)
         try:
             self.setup()
         except BaseException:
@@ -330,13 +319,24 @@ class Env:
     def stop_relay(self, expect_rc=0):
         return self._stop(self.relay, "relay", expect_rc)
 
+    def session_counters(self, timeout=10):
+        """Stops the client and returns the relay's counters of its session
+        as {name: value}, from the line the relay logs when a client leaves:
+        "client N closed (REASON): name=value ..." (non-zero ones only)."""
+        self.stop_client()
+        deadline = time.monotonic() + timeout
+        while True:
+            closed = [line for line in self.relay.log_lines("client ") if " closed (" in line]
+            if closed:
+                break
+            check(time.monotonic() < deadline, f"the relay logged no closed session within "
+                                               f"{timeout} s of the client's exit")
+            time.sleep(0.05)
+        summary = closed[-1].split("): ", 1)[1]
+        pairs = [field.split("=", 1) for field in summary.split() if "=" in field]
+        return {name: int(value) for name, value in pairs}
+
     def teardown(self):
-        for server in self.servers:
-            try:
-                server.close()
-            except Exception as e:  # noqa: BLE001
-                self.teardown_problems.append(f"server close: {e}")
-        self.servers = []
         # Client first (it owns the tun and /etc/netns/NS/resolv.conf), then relay.
         if self.client is not None and self.client.alive():
             self.stop_client()
@@ -356,18 +356,16 @@ class Env:
             run(["ip", "netns", "del", self.ns], check_rc=False)
             self.ns_created = False
         shutil.rmtree(f"/etc/netns/{self.ns}", ignore_errors=True)
-        if self in _live_envs:
-            _live_envs.remove(self)
 
-    def dump_logs(self):
-        for problem in self.teardown_problems:
-            print(f"teardown problem: {problem}")
+    def log_report(self):
+        """Teardown problems and the log of every process started, as text."""
+        parts = [f"teardown problem: {problem}" for problem in self.teardown_problems]
         for p in self.procs:
             rc = p.returncode()
-            print(f"----- {p.name} log ({' '.join(p.args)}; "
-                  f"{'running' if rc is None else f'exit {rc}'}) -----")
-            print(p.log_text())
-        print("----- end of logs -----", flush=True)
+            parts.append(f"----- {p.name} log ({' '.join(p.args)}; "
+                         f"{'running' if rc is None else f'exit {rc}'}) -----")
+            parts.append(p.log_text())
+        return "\n".join(parts)
 
     def cleanup_tmp(self):
         if os.environ.get("RTETHER_E2E_KEEP") == "1":
@@ -401,10 +399,6 @@ class Env:
     def curl(self, args, timeout=120, check_rc=True):
         cmd = ["curl", "--noproxy", "*", "-sS", "--max-time", str(timeout - 5)] + list(args)
         return self.ns_run(cmd, timeout=timeout, check_rc=check_rc)
-
-    def add_server(self, server):
-        self.servers.append(server)
-        return server
 
     def assert_alive(self):
         if self.relay is not None:
@@ -547,15 +541,16 @@ class UdpEchoServer:
 
 
 class TcpServer:
-    """Accept loop on 127.0.0.1; `handler(conn, addr)` runs in a thread per
-    connection (conn is closed after it returns). Results and exceptions of
-    handlers are collected in `results` / `errors`."""
+    """Accept loop on `host` (127.0.0.1 or ::1); `handler(conn, addr)` runs in
+    a thread per connection (conn is closed after it returns). Results and
+    exceptions of handlers are collected in `results` / `errors`."""
 
-    def __init__(self, handler, backlog=1024):
+    def __init__(self, handler, host="127.0.0.1", backlog=1024):
         self.handler = handler
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self.sock = socket.socket(family, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
+        self.sock.bind((host, 0))
         self.sock.listen(backlog)
         self.port = self.sock.getsockname()[1]
         self.results = []
@@ -621,91 +616,3 @@ def echo_handler(conn, addr):
         conn.sendall(data)
         total += len(data)
     return total
-
-
-# --- runner ----------------------------------------------------------------
-
-class _Timeout(BaseException):
-    pass
-
-
-def _on_alarm(signum, frame):
-    raise _Timeout("test file time limit reached")
-
-
-def main(tests, file_timeout=280):
-    """tests: list of (name, fn(rtether) -> None). Exit 0 iff all passed."""
-    if len(sys.argv) < 2:
-        print(f"usage: {sys.argv[0]} /path/to/rtether", file=sys.stderr)
-        sys.exit(2)
-    rtether = os.path.abspath(sys.argv[1])
-    if not os.access(rtether, os.X_OK):
-        print(f"FAIL: {rtether} is not an executable", file=sys.stderr)
-        sys.exit(2)
-    if os.geteuid() != 0:
-        print("FAIL: end-to-end tests need root (network namespaces)", file=sys.stderr)
-        sys.exit(2)
-    signal.signal(signal.SIGALRM, _on_alarm)
-    signal.alarm(file_timeout)
-    passed, failed = 0, 0
-    failures = []
-    known = []
-    try:
-        for name, fn in tests:
-            log(f"=== {name}")
-            t0 = time.monotonic()
-            try:
-                fn(rtether)
-            except KnownLimitation as e:
-                known.append(name)
-                log(f"KNOWN {name} ({time.monotonic() - t0:.1f}s): {e}")
-            except (Exception, _Timeout) as e:  # noqa: BLE001
-                failed += 1
-                failures.append(name)
-                log(f"FAIL {name} ({time.monotonic() - t0:.1f}s): {type(e).__name__}: {e}")
-                if not isinstance(e, TestFailure):
-                    traceback.print_exc()
-                if isinstance(e, _Timeout):
-                    break
-            else:
-                passed += 1
-                log(f"PASS {name} ({time.monotonic() - t0:.1f}s)")
-    finally:
-        signal.alarm(0)
-        for env in list(_live_envs):
-            env.teardown()
-    if failures:
-        print("failed: " + ", ".join(failures))
-    extra = f" ({len(known)} known limitation: {', '.join(known)})" if known else ""
-    print(f"{passed} passed, {failed} failed{extra}", flush=True)
-    sys.exit(0 if failed == 0 else 1)
-
-
-def with_env(fn, env_class=None, **env_kwargs):
-    """Wraps fn(env) into fn(rtether): a fresh Env (or env_class, a subclass),
-    logs on failure, teardown problems (client/relay exit codes on SIGTERM,
-    leftovers) fail the test."""
-
-    def wrapper(rtether):
-        env = (env_class or Env)(rtether, **env_kwargs)
-        try:
-            with env:
-                fn(env)
-        except KnownLimitation:
-            env.cleanup_tmp()
-            if env.teardown_problems:
-                env.dump_logs()
-                raise TestFailure("teardown: " + "; ".join(env.teardown_problems))
-            raise
-        except BaseException:
-            env.dump_logs()
-            env.cleanup_tmp()
-            raise
-        if env.teardown_problems:
-            env.dump_logs()
-            env.cleanup_tmp()
-            raise TestFailure("teardown: " + "; ".join(env.teardown_problems))
-        env.cleanup_tmp()
-
-    wrapper.__name__ = getattr(fn, "__name__", "test")
-    return wrapper

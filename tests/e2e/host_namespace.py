@@ -1,6 +1,6 @@
 """A "host" of the test's own for relay features that touch more than
 loopback: ping sockets (net.ipv4.ping_group_range is per network namespace)
-and routed test hosts. Imported by test_*.py files; not a test itself.
+and routed test hosts. conftest.py's `host_env` fixture makes one.
 
 Topology (every namespace created here, unique names, removed at the end):
 
@@ -115,7 +115,3 @@ class HostNsEnv(harness.Env):
                 run(["ip", "netns", "del", name], check_rc=False)
             self.extra_ns = []
 
-
-def with_host_env(fn, **kwargs):
-    """As harness.with_env, with a HostNsEnv."""
-    return harness.with_env(fn, env_class=HostNsEnv, **kwargs)

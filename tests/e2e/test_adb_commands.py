@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Gnirehtet's one-shot host commands (install, uninstall, reinstall, start,
 stop, restart, tunnel) and `run`, driven through Debian's real adb client
 against a fake adb server: the exact adb requests each command makes, the
@@ -10,16 +9,17 @@ import signal
 import socket
 import struct
 import subprocess
-import sys
 import time
-sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 
-import harness  # noqa: E402
-from harness import check  # noqa: E402
-from adb_env import (DUMPSYS, STOP, AdbWorld, adb_install, adb_reverse,  # noqa: E402
-                     adb_shell, adb_start_sequence, adb_uninstall, with_world)
+import pytest
+
+import harness
+from harness import check
+from adb_env import (DUMPSYS, STOP, AdbWorld, adb_install, adb_reverse,
+                     adb_shell, adb_start_sequence, adb_uninstall)
 
 SERIAL = "0123456789ABCDEF"
+ONE_DEVICE = {SERIAL: "device"}
 
 
 def expect_sequence(world, mark, expected, what):
@@ -34,7 +34,8 @@ def run_ok(rtether, world, args):
     return mark, r
 
 
-def t_install_uninstall_reinstall(rtether, world):
+@pytest.mark.world(devices=ONE_DEVICE)
+def test_install_uninstall_reinstall(rtether, world):
     mark, _ = run_ok(rtether, world, ["install", SERIAL])
     expect_sequence(world, mark, adb_install(SERIAL, world.apk_size), "install SERIAL")
     check(world.server.installs == [(SERIAL, open(world.apk, "rb").read())],
@@ -53,7 +54,8 @@ def t_install_uninstall_reinstall(rtether, world):
     check(world.server.installed.get(SERIAL) == 9, "reinstall did not install")
 
 
-def t_start_installs_when_missing(rtether, world):
+@pytest.mark.world(devices=ONE_DEVICE)
+def test_start_installs_when_missing(rtether, world):
     # Spaces after the commas are accepted and never sent (adb joins shell
     # arguments with spaces); a bare address is sent as a host route.
     mark, _ = run_ok(rtether, world, ["start", SERIAL, "-d", "192.0.2.53, 198.51.100.53",
@@ -77,19 +79,22 @@ def t_start_installs_when_missing(rtether, world):
           f"adb command lines\n  got      {world.adb_calls()}\n  expected {expected_calls}")
 
 
-def t_start_skips_install_when_current(rtether, world):
+@pytest.mark.world(devices=ONE_DEVICE, installed={SERIAL: 9})
+def test_start_skips_install_when_current(rtether, world):
     mark, _ = run_ok(rtether, world, ["start"])
     expect_sequence(world, mark, adb_start_sequence(None), "start with versionCode 9 installed")
     check(not world.server.installs, "installed although versionCode 9 was there")
 
 
-def t_start_upgrades_old_version(rtether, world):
+@pytest.mark.world(devices=ONE_DEVICE, installed={SERIAL: 8})
+def test_start_upgrades_old_version(rtether, world):
     mark, _ = run_ok(rtether, world, ["start", SERIAL])
     expect_sequence(world, mark, adb_start_sequence(SERIAL, install_size=world.apk_size),
                     "start with versionCode 8 installed")
 
 
-def t_stop_restart_tunnel(rtether, world):
+@pytest.mark.world(devices=ONE_DEVICE, installed={SERIAL: 9})
+def test_stop_restart_tunnel(rtether, world):
     mark, _ = run_ok(rtether, world, ["stop", SERIAL])
     expect_sequence(world, mark, adb_shell(SERIAL, STOP), "stop SERIAL")
     mark, _ = run_ok(rtether, world, ["restart", SERIAL, "-p", "4000"])
@@ -99,7 +104,8 @@ def t_stop_restart_tunnel(rtether, world):
     expect_sequence(world, mark, adb_reverse(None, 4001), "tunnel -p 4001")
 
 
-def t_adb_errors(rtether, world):
+@pytest.mark.world(devices={})
+def test_adb_errors(rtether, world):
     cases = [
         ({}, ["stop"], "no device connected"),
         ({"A1": "device", "B2": "device"}, ["start"], "several devices connected"),
@@ -144,7 +150,8 @@ def t_adb_errors(rtether, world):
               f"{command} without adb: more than one line: {r.stderr!r}")
 
 
-def t_bad_option_values(rtether, world):
+@pytest.mark.world(devices=ONE_DEVICE)
+def test_bad_option_values(rtether, world):
     cases = [
         (["start", "-p", "abc"], "--port"),
         (["run", "-p", "0"], "--port"),
@@ -185,7 +192,8 @@ def connect_client(port, timeout=10):
     return s, struct.unpack(">I", data)[0]
 
 
-def t_run_stops_device_on_ctrl_c(rtether, world):
+@pytest.mark.world(devices=ONE_DEVICE, installed={SERIAL: 9})
+def test_run_stops_device_on_ctrl_c(rtether, world):
     port = harness.free_tcp_port()
     mark = world.server.mark()
     proc = world.spawn(rtether, "run", ["run", SERIAL, "-p", str(port), "-d", "192.0.2.53",
@@ -217,7 +225,8 @@ def t_run_stops_device_on_ctrl_c(rtether, world):
     expect_sequence(world, mark, adb_shell(SERIAL, STOP), "run: Ctrl+C stops the device")
 
 
-def t_run_second_ctrl_c_quits_at_once(rtether, world):
+@pytest.mark.world(devices=ONE_DEVICE, installed={SERIAL: 9})
+def test_run_second_ctrl_c_quits_at_once(rtether, world):
     world.server.stop_delay = 4.0
     port = harness.free_tcp_port()
     proc = world.spawn(rtether, "run", ["run", "-p", str(port)])
@@ -241,7 +250,8 @@ def t_run_second_ctrl_c_quits_at_once(rtether, world):
     world.server.wait_for(lambda s: s.delayed_answers == 1, 15, "the delayed stop answer")
 
 
-def t_run_ctrl_c_during_version_check(rtether, world):
+@pytest.mark.world(devices=ONE_DEVICE, installed={SERIAL: 9})
+def test_run_ctrl_c_during_version_check(rtether, world):
     world.server.dumpsys_delay = 60.0
     proc = world.spawn(rtether, "run", ["run", "-p", str(harness.free_tcp_port())])
     world.server.wait_for(lambda s: any("dumpsys" in r for _, r in s.requests), 20,
@@ -255,7 +265,8 @@ def t_run_ctrl_c_during_version_check(rtether, world):
           "an interrupted version check went on to am start")
 
 
-def t_run_ctrl_c_during_am_start(rtether, world):
+@pytest.mark.world(devices=ONE_DEVICE, installed={SERIAL: 9})
+def test_run_ctrl_c_during_am_start(rtether, world):
     world.server.start_delay = 60.0
     proc = world.spawn(rtether, "run", ["run", "-p", str(harness.free_tcp_port())])
     world.server.wait_for(lambda s: any(".START" in c for _, c in s.am_starts), 20,
@@ -269,7 +280,8 @@ def t_run_ctrl_c_during_am_start(rtether, world):
           "an interrupted am start was not undone with a stop")
 
 
-def t_one_shot_ctrl_c_ends_adb_too(rtether, world):
+@pytest.mark.world(devices=ONE_DEVICE, installed={SERIAL: 9})
+def test_one_shot_ctrl_c_ends_adb_too(rtether, world):
     # A terminal's Ctrl+C goes to the foreground process group: rtether and,
     # for a one-shot command, the adb it runs (no adb left behind).
     world.server.dumpsys_delay = 60.0
@@ -291,7 +303,8 @@ def t_one_shot_ctrl_c_ends_adb_too(rtether, world):
         proc.stderr.close()
 
 
-def t_run_port_in_use(rtether, world):
+@pytest.mark.world(devices=ONE_DEVICE)
+def test_run_port_in_use(rtether, world):
     blocker = socket.socket()
     blocker.bind(("127.0.0.1", 0))
     blocker.listen()
@@ -309,38 +322,7 @@ def t_run_port_in_use(rtether, world):
         blocker.close()
 
 
-def t_run_fails_cleanly_without_device(rtether, world):
+@pytest.mark.world(devices={})
+def test_run_fails_cleanly_without_device(rtether, world):
     r = world.run(rtether, ["run", "-p", str(harness.free_tcp_port())])
     check(r.returncode == 1 and "no device connected" in r.stderr, f"{r.returncode} {r.stderr!r}")
-
-
-if __name__ == "__main__":
-    one = {SERIAL: "device"}
-    harness.main([
-        ("install, uninstall, reinstall: adb requests",
-         with_world(t_install_uninstall_reinstall, devices=one)),
-        ("start installs a missing app, then reverse and am start with extras",
-         with_world(t_start_installs_when_missing, devices=one)),
-        ("start with versionCode 9 installed does not install",
-         with_world(t_start_skips_install_when_current, devices=one, installed={SERIAL: 9})),
-        ("start upgrades versionCode 8",
-         with_world(t_start_upgrades_old_version, devices=one, installed={SERIAL: 8})),
-        ("stop, restart, tunnel: adb requests",
-         with_world(t_stop_restart_tunnel, devices=one, installed={SERIAL: 9})),
-        ("adb failures: one clear line, exit 1", with_world(t_adb_errors, devices={})),
-        ("bad option values exit 2 before adb; --help everywhere",
-         with_world(t_bad_option_values, devices=one)),
-        ("run relays, logs, and stops the device on Ctrl+C",
-         with_world(t_run_stops_device_on_ctrl_c, devices=one, installed={SERIAL: 9})),
-        ("run: a second Ctrl+C quits without waiting for the stop",
-         with_world(t_run_second_ctrl_c_quits_at_once, devices=one, installed={SERIAL: 9})),
-        ("run: Ctrl+C during the version check exits 1 at once, no am start",
-         with_world(t_run_ctrl_c_during_version_check, devices=one, installed={SERIAL: 9})),
-        ("run: Ctrl+C during am start exits 1 and stops the device",
-         with_world(t_run_ctrl_c_during_am_start, devices=one, installed={SERIAL: 9})),
-        ("one-shot commands: Ctrl+C ends the adb under way too",
-         with_world(t_one_shot_ctrl_c_ends_adb_too, devices=one, installed={SERIAL: 9})),
-        ("run and autorun with their port in use fail before adb", with_world(t_run_port_in_use, devices=one)),
-        ("run without a device fails with one line",
-         with_world(t_run_fails_cleanly_without_device, devices={})),
-    ])

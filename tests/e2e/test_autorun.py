@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """`autorun` and `autostart` watching adb through the adb server's
 track-devices stream (from a fake adb server, Debian's real adb client for
 the commands): devices appearing, disappearing and reappearing (each
@@ -14,15 +13,15 @@ import select
 import re
 import signal
 import struct
-import sys
 import termios
 import time
-sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 
-import harness  # noqa: E402
-from harness import check  # noqa: E402
-from adb_env import adb_start_sequence, with_world  # noqa: E402
-from fake_adb import FakeAdbServer  # noqa: E402
+import pytest
+
+import harness
+from harness import check
+from adb_env import adb_start_sequence
+from fake_adb import FakeAdbServer
 
 
 def reverse_count(world, serial):
@@ -45,7 +44,9 @@ def stop_ok(proc, what):
     check(not killed and rc == 0, f"{what} after SIGINT: exit {rc}, killed={killed}\n{proc.log_text()}")
 
 
-def t_usb_permissions_hint(rtether, world):
+@pytest.mark.world(devices={"CCC": "no permissions (user in plugdev group; are your udev rules "
+                                    "wrong?)"})
+def test_usb_permissions_hint(rtether, world):
     proc = world.spawn(rtether, "autostart", ["autostart"])
     deadline = time.monotonic() + 10
     while not proc.log_lines("device CCC: no permissions: add a udev rule"):
@@ -56,7 +57,9 @@ def t_usb_permissions_hint(rtether, world):
     stop_ok(proc, "autostart")
 
 
-def t_devices_appear_disappear_reappear(rtether, world):
+@pytest.mark.world(devices={"AAA": "device", "BBB": "unauthorized"},
+                   installed={"AAA": 9, "BBB": 9})
+def test_devices_appear_disappear_reappear(rtether, world):
     port = harness.free_tcp_port()
     proc = world.spawn(rtether, "autorun", ["autorun", "-p", str(port), "-d", "192.0.2.53",
                                             "--status-interval", "1"])
@@ -93,7 +96,8 @@ def t_devices_appear_disappear_reappear(rtether, world):
     stop_ok(proc, "autorun")
 
 
-def t_long_device_list(rtether, world):
+@pytest.mark.world(devices={}, installed={"READY-AT-THE-END": 9})
+def test_long_device_list(rtether, world):
     # 60 offline devices with long serials before the one ready device: one
     # message of several KiB, which a 1024-byte buffer would cut.
     devices = {f"emulator-offline-device-with-a-long-serial-{i:03}": "offline" for i in range(60)}
@@ -117,7 +121,8 @@ def t_long_device_list(rtether, world):
     stop_ok(proc, "autostart")
 
 
-def t_server_goes_away_and_comes_back(rtether, world):
+@pytest.mark.world(devices={"AAA": "device"}, installed={"AAA": 9})
+def test_server_goes_away_and_comes_back(rtether, world):
     wrapper_log = world.adb_log
     port = harness.free_tcp_port()
     proc = world.spawn(rtether, "autorun", ["autorun", "-p", str(port)])
@@ -148,7 +153,8 @@ def t_server_goes_away_and_comes_back(rtether, world):
     stop_ok(proc, "autorun")
 
 
-def t_no_server_at_start_retries(rtether, world):
+@pytest.mark.world(devices={})
+def test_no_server_at_start_retries(rtether, world):
     wrapper_log = world.adb_log
     server_port = world.server.port
     world.server.stop()
@@ -163,7 +169,8 @@ def t_no_server_at_start_retries(rtether, world):
     stop_ok(proc, "autostart")
 
 
-def t_ctrl_c_cancels_a_start_under_way(rtether, world):
+@pytest.mark.world(devices={"AAA": "device"}, installed={"AAA": 9})
+def test_ctrl_c_cancels_a_start_under_way(rtether, world):
     world.server.start_delay = 30.0
     proc = world.spawn(rtether, "autorun", ["autorun", "-p", str(harness.free_tcp_port())])
     world.server.wait_for(lambda s: any(".START" in r for _, r in s.requests), 20,
@@ -175,7 +182,7 @@ def t_ctrl_c_cancels_a_start_under_way(rtether, world):
     # with_world checks that the adb client under way was killed, not left.
 
 
-def t_plain_status_lines(rtether, world):
+def test_plain_status_lines(rtether, world):
     port = harness.free_tcp_port()
     proc = world.spawn(rtether, "relay", ["relay", "-p", str(port), "--status-interval", "1"])
     deadline = time.monotonic() + 10
@@ -213,7 +220,8 @@ def read_pty(fd, seconds):
     return out
 
 
-def t_terminal_status_block(rtether, world):
+@pytest.mark.world(devices={"AAA": "device"}, installed={"AAA": 9})
+def test_terminal_status_block(rtether, world):
     port = harness.free_tcp_port()
     master, slave = pty.openpty()
     env = world.env(TERM="xterm")
@@ -258,7 +266,7 @@ def t_terminal_status_block(rtether, world):
     check(rc == 0, f"autorun on a terminal: exit {rc}")
 
 
-def t_background_job_draws_nothing(rtether, world):
+def test_background_job_draws_nothing(rtether, world):
     """On a terminal but not its foreground job (`rtether relay &`, or the
     relay `rtether shell` runs): no live block on the user's terminal."""
     port = harness.free_tcp_port()
@@ -281,30 +289,3 @@ def t_background_job_draws_nothing(rtether, world):
         os.close(master)
     check(out == b"", f"a relay without the terminal drew on it: {out!r}")
     check(rc == 0, f"relay: exit {rc}")
-
-
-if __name__ == "__main__":
-    harness.main([
-        ("autorun: devices appear, disappear and reappear (tunnel again)",
-         with_world(t_devices_appear_disappear_reappear,
-                    devices={"AAA": "device", "BBB": "unauthorized"}, installed={"AAA": 9, "BBB": 9})),
-        ("autostart: a device adb may not use says udev rule and plugdev",
-         with_world(t_usb_permissions_hint,
-                    devices={"CCC": "no permissions (user in plugdev group; are your udev rules "
-                                    "wrong?)"})),
-        ("autostart: a device list of several KiB, split anyhow",
-         with_world(t_long_device_list, devices={}, installed={"READY-AT-THE-END": 9})),
-        ("autorun: adb server goes away (start-server) and comes back",
-         with_world(t_server_goes_away_and_comes_back, devices={"AAA": "device"},
-                    installed={"AAA": 9})),
-        ("autostart: no adb server at first, retries with back-off",
-         with_world(t_no_server_at_start_retries, devices={})),
-        ("autorun: Ctrl+C cancels a device start under way",
-         with_world(t_ctrl_c_cancels_a_start_under_way, devices={"AAA": "device"},
-                    installed={"AAA": 9})),
-        ("relay: plain status lines when not on a terminal", with_world(t_plain_status_lines)),
-        ("autorun: a live status block on a terminal",
-         with_world(t_terminal_status_block, devices={"AAA": "device"}, installed={"AAA": 9})),
-        ("relay: no live block when not the terminal's foreground job",
-         with_world(t_background_job_draws_nothing)),
-    ])

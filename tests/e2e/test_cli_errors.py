@@ -1,16 +1,17 @@
-#!/usr/bin/env python3
 """Bad command lines: every bad option value, unknown command or unusable
 resource ends with one clear line on stderr and exit status 2 (or 1 for a
 failure at start-up), never a crash or a stack trace; --help and --version
 exit 0."""
 
+import os
 import socket
 import subprocess
-import sys
-sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import tempfile
 
-import harness  # noqa: E402
-from harness import check  # noqa: E402
+import pytest
+
+import harness
+from harness import check
 
 BAD_VALUES = [
     (["relay", "-p", "abc"], "--port"),
@@ -36,18 +37,19 @@ def run(rtether, args):
     return subprocess.run([rtether] + args, capture_output=True, text=True, timeout=20)
 
 
-def t_bad_values(rtether):
-    for args, expected in BAD_VALUES:
-        r = run(rtether, args)
-        check(r.returncode == 2, f"rtether {' '.join(args)}: exit {r.returncode}, expected 2 "
-                                 f"(stderr {r.stderr.strip()!r})")
-        check(expected in r.stderr, f"rtether {' '.join(args)}: stderr {r.stderr.strip()!r} "
-                                    f"does not mention {expected!r}")
-        check("Traceback" not in r.stderr and "terminate called" not in r.stderr,
-              f"rtether {' '.join(args)} crashed: {r.stderr!r}")
+@pytest.mark.parametrize("args, expected", BAD_VALUES,
+                         ids=[" ".join(args) or "no-arguments" for args, _ in BAD_VALUES])
+def test_bad_option_value_exits_2_with_one_clear_line(rtether, args, expected):
+    r = run(rtether, args)
+    check(r.returncode == 2, f"rtether {' '.join(args)}: exit {r.returncode}, expected 2 "
+                             f"(stderr {r.stderr.strip()!r})")
+    check(expected in r.stderr, f"rtether {' '.join(args)}: stderr {r.stderr.strip()!r} "
+                                f"does not mention {expected!r}")
+    check("Traceback" not in r.stderr and "terminate called" not in r.stderr,
+          f"rtether {' '.join(args)} crashed: {r.stderr!r}")
 
 
-def t_port_in_use(rtether):
+def test_a_port_in_use_is_reported_with_exit_1(rtether):
     blocker = socket.socket()
     blocker.bind(("127.0.0.1", 0))
     blocker.listen()
@@ -61,11 +63,9 @@ def t_port_in_use(rtether):
         blocker.close()
 
 
-def t_management_path_in_use(rtether):
+def test_a_management_socket_in_use_is_refused_with_exit_1(rtether):
     # A management socket a live process listens on is refused (exit 1), not
     # unlinked and taken over; both the daemon and the UI side.
-    import os
-    import tempfile
     path = os.path.join(tempfile.gettempdir(), harness.unique_name("rtmgmt") + ".sock")
     blocker = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     blocker.bind(path)
@@ -88,26 +88,20 @@ def t_management_path_in_use(rtether):
             os.unlink(path)
 
 
-def t_missing_namespace(rtether):
+def test_a_missing_namespace_is_reported_with_exit_1(rtether):
     r = run(rtether, ["client", "--netns", harness.unique_name("rtmissing")])
     check(r.returncode == 1, f"client with a missing namespace: exit {r.returncode}")
     check("does not exist" in r.stderr, f"client with a missing namespace said {r.stderr!r}")
 
 
-def t_help_and_version(rtether):
-    for args in (["--help"], ["relay", "--help"], ["client", "--help"], ["shell", "--help"],
-                 ["vpnservice", "--help"]):
-        r = run(rtether, args)
-        check(r.returncode == 0 and "Usage" in r.stdout, f"rtether {' '.join(args)}: {r}")
+@pytest.mark.parametrize("args", [["--help"], ["relay", "--help"], ["client", "--help"],
+                                  ["shell", "--help"], ["vpnservice", "--help"]],
+                         ids=lambda args: " ".join(args))
+def test_help_exits_0(rtether, args):
+    r = run(rtether, args)
+    check(r.returncode == 0 and "Usage" in r.stdout, f"rtether {' '.join(args)}: {r}")
+
+
+def test_version_exits_0(rtether):
     r = run(rtether, ["--version"])
     check(r.returncode == 0 and r.stdout.startswith("rtether "), f"--version: {r}")
-
-
-if __name__ == "__main__":
-    harness.main([
-        ("bad option values exit 2 with one clear line", t_bad_values),
-        ("a port in use is reported, exit 1", t_port_in_use),
-        ("a management socket in use is refused, exit 1", t_management_path_in_use),
-        ("a missing namespace is reported, exit 1", t_missing_namespace),
-        ("--help and --version exit 0", t_help_and_version),
-    ])

@@ -1,14 +1,12 @@
-#!/usr/bin/env python3
 """Connecting from the namespace to 10.0.2.2:<closed port> fails with
 ECONNREFUSED (the relay answers the SYN with a RST) well under 1 s."""
 
 import socket
 
-import sys
-sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import pytest
 
-import harness  # noqa: E402
-from harness import check, log  # noqa: E402
+import harness
+from harness import check, log
 
 LIMIT_SECS = 0.5
 ATTEMPTS = 5
@@ -43,7 +41,9 @@ def closed_port():
         return s.getsockname()[1]
 
 
-def t_refused(env):
+@pytest.mark.parametrize("env", [{"transport": "tcp"}, {"transport": "unix"}], indirect=True,
+                         ids=["tcp-link", "unix-link"])
+def test_connect_to_a_closed_port_is_refused_at_once(env):
     port = closed_port()
     out = env.ns_python_json(CLIENT, [harness.HOST_ALIAS, port, ATTEMPTS], timeout=60)
     log("attempts: " + ", ".join(f"{r} in {1000 * t:.1f} ms" for r, t in out))
@@ -54,12 +54,12 @@ def t_refused(env):
     env.assert_alive()
 
 
-def t_refused_then_open(env):
+def test_refused_then_a_listening_server_works_and_curl_exits_7(env, http_server):
     # After a refusal, the same 5-tuple space must still work once a server listens.
     port = closed_port()
     out = env.ns_python_json(CLIENT, [harness.HOST_ALIAS, port, 1], timeout=30)
     check(out[0][0] == "ECONNREFUSED", f"first connect gave {out[0]}")
-    server = env.add_server(harness.HttpServer(b"open now\n"))
+    server = http_server(b"open now\n")
     r = env.curl([f"http://{harness.HOST_ALIAS}:{server.port}/"], timeout=30)
     check(r.stdout == "open now\n", f"curl after refusal got {r.stdout!r}")
     # curl's own view of a refusal: exit code 7 quickly.
@@ -67,12 +67,3 @@ def t_refused_then_open(env):
     check(r.returncode == 7, f"curl to closed port exit {r.returncode} ({r.stderr.strip()}), "
                              f"expected 7 (couldn't connect)")
     env.assert_alive()
-
-
-if __name__ == "__main__":
-    harness.main([
-        ("ECONNREFUSED fast (tcp link)", harness.with_env(t_refused)),
-        ("ECONNREFUSED fast (unix link)", harness.with_env(t_refused, transport="unix")),
-        ("refused, then a listening server works; curl exit 7",
-         harness.with_env(t_refused_then_open)),
-    ])

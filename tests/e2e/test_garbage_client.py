@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """While a real client downloads through the relay, other connections to the
 relay port write garbage (bad version nibble, random bytes, an IPv4 header
 with an impossible length, a truncated packet, nothing at all). The relay must
@@ -11,11 +10,10 @@ import struct
 import subprocess
 import time
 
-import sys
-sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import pytest
 
-import harness  # noqa: E402
-from harness import check, log  # noqa: E402
+import harness
+from harness import check, log
 
 BODY_SIZE = 30 * 1024 * 1024
 CLOSE_LIMIT = 5.0
@@ -131,9 +129,11 @@ def finish_download(popen, out, body, label):
     log(f"{label}: {len(got)} bytes byte-exact")
 
 
-def t_garbage(env):
+@pytest.mark.parametrize("env", [{"transport": "tcp"}, {"transport": "unix"}], indirect=True,
+                         ids=["tcp-link", "unix-link"])
+def test_garbage_clients_beside_a_working_one(env, http_server):
     body = harness.deterministic_bytes(BODY_SIZE, seed=77)
-    server = env.add_server(harness.HttpServer(body))
+    server = http_server(body)
     out = os.path.join(env.tmp, "during.bin")
     # 30 MiB at 20 MB/s: ~1.5 s or more of transfer while the garbage goes in.
     popen = start_download(env, server, out)
@@ -189,11 +189,3 @@ def t_garbage(env):
                   f"http://{harness.HOST_ALIAS}:{server.port}/"], timeout=60)
     check(r.stdout == "200", f"final GET status {r.stdout!r}")
     env.assert_alive()
-
-
-if __name__ == "__main__":
-    harness.main([
-        ("garbage clients beside a working one (tcp link)", harness.with_env(t_garbage)),
-        ("garbage clients beside a working one (unix link)",
-         harness.with_env(t_garbage, transport="unix")),
-    ])

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """curl inside the namespace downloads 50 MiB from a host HTTP server at
 10.0.2.2 (SHA-256 must match) and uploads 20 MiB (the server's SHA-256 of
 what it received must match)."""
@@ -6,14 +5,17 @@ what it received must match)."""
 import os
 import time
 
-import sys
-sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import pytest
 
-import harness  # noqa: E402
-from harness import check, log  # noqa: E402
+import harness
+from harness import check, log
 
 DOWNLOAD_SIZE = 50 * 1024 * 1024
 UPLOAD_SIZE = 20 * 1024 * 1024
+
+# Each transfer is bounded by curl's own limit (120 s), longer than the
+# default timeout.
+pytestmark = pytest.mark.timeout(150)
 
 
 def download(env, server, out_name="download.bin"):
@@ -76,29 +78,29 @@ def body():
     return BODY
 
 
-def t_download(env):
-    server = env.add_server(harness.HttpServer(body()))
+def test_download_50_mib(env, http_server):
+    server = http_server(body())
     download(env, server)
     env.assert_alive()
 
 
-def t_upload_put(env):
-    server = env.add_server(harness.HttpServer(b"x"))
+def test_upload_20_mib_put(env, http_server):
+    server = http_server(b"x")
     upload(env, server, "PUT")
     env.assert_alive()
 
 
-def t_upload_post(env):
-    server = env.add_server(harness.HttpServer(b"x"))
+def test_upload_20_mib_post(env, http_server):
+    server = http_server(b"x")
     upload(env, server, "POST")
     env.assert_alive()
 
 
-def t_repeated_uploads(env):
+def test_five_uploads_of_20_mib_each_under_2_s(env, http_server):
     # Five 20 MiB PUTs in a row, each must finish within 2 s (typical: ~0.15 s
     # on loopback). A slower one means the relay dropped device data it had
     # window for and waited for the device's retransmission timeout.
-    server = env.add_server(harness.HttpServer(b"x"))
+    server = http_server(b"x")
     times = []
     for _ in range(5):
         t0 = time.monotonic()
@@ -110,11 +112,11 @@ def t_repeated_uploads(env):
     env.assert_alive()
 
 
-def t_slow_reader(env):
+def test_slow_reader_on_the_device(env, http_server):
     # The device reads slowly (curl --limit-rate): the relay must hold back
     # (pull, not push) and lose nothing; 16 MiB at 8 MB/s = ~2 s.
     data = harness.deterministic_bytes(16 * 1024 * 1024, seed=16)
-    server = env.add_server(harness.HttpServer(data))
+    server = http_server(data)
     out = os.path.join(env.tmp, "slow.bin")
     t0 = time.monotonic()
     r = env.curl(["--limit-rate", "8M", "-o", out, f"http://{harness.HOST_ALIAS}:{server.port}/"],
@@ -128,31 +130,19 @@ def t_slow_reader(env):
     env.assert_alive()
 
 
-def t_slow_server(env):
+def test_slow_host_server_reading_an_upload(env, http_server):
     # The host server reads the upload slowly: the relay must push back on the
     # device (window), not buffer without bound, and lose nothing.
-    server = env.add_server(harness.HttpServer(b"x", read_delay=0.01))
+    server = http_server(b"x", read_delay=0.01)
     upload(env, server, "PUT")
     env.assert_alive()
 
 
-def t_gnirehtet_mtu(env):
+@pytest.mark.parametrize("env", [{"mtu": 16384}, {"mtu": 1500, "transport": "unix"}],
+                         indirect=True, ids=["mtu-16384", "mtu-1500-unix-link"])
+def test_download_and_upload(env, http_server):
     # The MTU Gnirehtet's app uses; both directions again.
-    server = env.add_server(harness.HttpServer(body()))
+    server = http_server(body())
     download(env, server)
     upload(env, server, "PUT")
     env.assert_alive()
-
-
-if __name__ == "__main__":
-    harness.main([
-        ("download 50 MiB (default MTU)", harness.with_env(t_download)),
-        ("upload 20 MiB PUT (default MTU)", harness.with_env(t_upload_put)),
-        ("upload 20 MiB POST (default MTU)", harness.with_env(t_upload_post)),
-        ("download+upload with --mtu 16384", harness.with_env(t_gnirehtet_mtu, mtu=16384)),
-        ("5 uploads of 20 MiB, each < 2 s", harness.with_env(t_repeated_uploads)),
-        ("slow reader on the device (16 MiB at 8 MB/s)", harness.with_env(t_slow_reader)),
-        ("slow host server reading a 20 MiB upload", harness.with_env(t_slow_server)),
-        ("download+upload with --mtu 1500 over unix socket",
-         harness.with_env(t_gnirehtet_mtu, mtu=1500, transport="unix")),
-    ])

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """ICMP through the relay, end to end, with the relay in a host namespace of
 the test's own (tests/e2e/host_namespace.py) so that ping sockets can be
 allowed or forbidden there (net.ipv4.ping_group_range) and test hosts can
@@ -16,12 +15,11 @@ be routed. Checked:
   link) makes the device learn the path MTU: "fragmentation needed" /
   "packet too big" reaches it, as IP_MTU / IPV6_MTU shows."""
 
-import sys
-sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import pytest
 
-import harness  # noqa: E402
-import host_namespace as hn  # noqa: E402
-from harness import check, log  # noqa: E402
+import harness
+import host_namespace as hn
+from harness import check, log
 
 ROUTES = ["-r", "0.0.0.0/0,::/0"]
 
@@ -43,30 +41,36 @@ def expect_all_replies(env, target, v6=False, size=None):
           f"ping {target} failed (rc {r.returncode}):\n{r.stdout}\n{r.stderr}")
 
 
-def t_ping(env):
-    expect_all_replies(env, harness.HOST_ALIAS)
-    expect_all_replies(env, harness.HOST_ALIAS, size=8000)
-    expect_all_replies(env, "fd00::2:2", v6=True)
-    expect_all_replies(env, hn.ROUTER_V4)
-    expect_all_replies(env, hn.ROUTER_V6, v6=True)
-    expect_all_replies(env, hn.FAR_V4)
-    expect_all_replies(env, hn.FAR_V6, v6=True)
-    env.assert_alive()
+@pytest.mark.parametrize("target, v6, size", [
+    (harness.HOST_ALIAS, False, None),
+    (harness.HOST_ALIAS, False, 8000),
+    ("fd00::2:2", True, None),
+    (hn.ROUTER_V4, False, None),
+    (hn.ROUTER_V6, True, None),
+    (hn.FAR_V4, False, None),
+    (hn.FAR_V6, True, None),
+], ids=["host-alias", "host-alias-8000-bytes", "host-alias-v6", "router", "router-v6", "far",
+        "far-v6"])
+@pytest.mark.env(client_args=ROUTES)
+def test_ping_gets_every_reply(host_env, target, v6, size):
+    expect_all_replies(host_env, target, v6=v6, size=size)
+    host_env.assert_alive()
 
 
-def t_ping_forbidden(env):
+@pytest.mark.env(ping_allowed=False, client_args=ROUTES)
+def test_ping_forbidden_by_ping_group_range_is_prohibited_and_logged_once(host_env):
     for target, v6, words in ((harness.HOST_ALIAS, False, "Packet filtered"),
                               (hn.ROUTER_V4, False, "Packet filtered"),
                               ("fd00::2:2", True, "Administratively prohibited")):
-        r = ping(env, target, count=2, v6=v6)
+        r = ping(host_env, target, count=2, v6=v6)
         log(f"ping {target} (forbidden): rc {r.returncode}: "
             f"{[l for l in r.stdout.splitlines() if 'icmp' in l.lower() or 'From' in l][:2]}")
         check(r.returncode != 0, f"ping {target} succeeded with ping sockets forbidden")
         check(words.lower() in r.stdout.lower(),
               f"ping {target} did not report {words!r}:\n{r.stdout}\n{r.stderr}")
-    notes = env.relay.log_lines("ping_group_range")
+    notes = host_env.relay.log_lines("ping_group_range")
     check(len(notes) == 1, f"expected one log line naming ping_group_range, got {notes}")
-    env.assert_alive()
+    host_env.assert_alive()
 
 
 UDP_CLOSED = r'''
@@ -97,15 +101,17 @@ print(json.dumps(out))
 '''
 
 
-def t_udp_port_unreachable(env):
-    out = env.ns_python_json(UDP_CLOSED, [hn.UNROUTED_V4, harness.HOST_ALIAS, "fd00::2:2", hn.ROUTER_V4,
-                                          hn.ROUTER_V6, hn.UNROUTED_V4], timeout=60)
+@pytest.mark.env(client_args=ROUTES)
+def test_udp_to_a_closed_port_or_no_route_fails_on_the_device(host_env):
+    out = host_env.ns_python_json(UDP_CLOSED, [hn.UNROUTED_V4, harness.HOST_ALIAS, "fd00::2:2",
+                                               hn.ROUTER_V4, hn.ROUTER_V6, hn.UNROUTED_V4],
+                                  timeout=60)
     log(f"udp to closed ports: {out}")
     for host, (result, secs) in out.items():
         expected = "ENETUNREACH" if host == hn.UNROUTED_V4 else "ECONNREFUSED"
         check(result == expected, f"UDP to {host}:9 gave {result}, expected {expected}")
         check(secs < 1.5, f"{expected} from {host} took {secs:.2f}s")
-    env.assert_alive()
+    host_env.assert_alive()
 
 
 TCP_UNREACHABLE = r'''
@@ -128,8 +134,9 @@ print(json.dumps(out))
 '''
 
 
-def t_tcp_unreachable(env):
-    out = env.ns_python_json(TCP_UNREACHABLE, [hn.UNROUTED_V4, hn.MISSING_V4], timeout=60)
+@pytest.mark.env(client_args=ROUTES)
+def test_tcp_to_unrouted_or_silent_hosts_fails_at_once(host_env):
+    out = host_env.ns_python_json(TCP_UNREACHABLE, [hn.UNROUTED_V4, hn.MISSING_V4], timeout=60)
     log(f"tcp connects: {out}")
     result, secs = out[hn.UNROUTED_V4]
     check(result == "ENETUNREACH", f"connect to unrouted {hn.UNROUTED_V4}: {result}")
@@ -138,7 +145,7 @@ def t_tcp_unreachable(env):
     # The host gives up on ARP after about 3 s; then the device must hear of it.
     check(result == "EHOSTUNREACH", f"connect to silent {hn.MISSING_V4}: {result}")
     check(secs < 10, f"EHOSTUNREACH took {secs:.2f}s")
-    env.assert_alive()
+    host_env.assert_alive()
 
 
 PATH_MTU = r'''
@@ -170,27 +177,14 @@ print(json.dumps(out))
 '''
 
 
-def t_packet_too_big(env):
-    out = env.ns_python_json(PATH_MTU, [hn.FAR_V4, hn.FAR_V6], timeout=60)
+@pytest.mark.env(client_args=ROUTES)
+def test_datagram_over_the_path_mtu_teaches_the_device_1280(host_env):
+    out = host_env.ns_python_json(PATH_MTU, [hn.FAR_V4, hn.FAR_V6], timeout=60)
     log(f"path MTU seen by the device: {out}")
     for host, seen in out.items():
         check(seen["after"] == 1280, f"{host}: device path MTU {seen['after']} "
                                      f"(before {seen['before']}), expected 1280")
         check(seen["send_errno"] == 90, f"{host}: a 1400-byte send with DF never failed "
                                         f"with EMSGSIZE: {seen}")
-    env.assert_alive()
+    host_env.assert_alive()
 
-
-if __name__ == "__main__":
-    harness.main([
-        ("ping and ping -6: host alias and test hosts",
-         hn.with_host_env(t_ping, client_args=ROUTES)),
-        ("ping forbidden by ping_group_range: prohibited, logged once",
-         hn.with_host_env(t_ping_forbidden, ping_allowed=False, client_args=ROUTES)),
-        ("UDP to a closed port / no route: ECONNREFUSED / ENETUNREACH on the device",
-         hn.with_host_env(t_udp_port_unreachable, client_args=ROUTES)),
-        ("TCP to unrouted / silent hosts: ENETUNREACH / EHOSTUNREACH",
-         hn.with_host_env(t_tcp_unreachable, client_args=ROUTES)),
-        ("datagram over the path MTU: the device learns 1280",
-         hn.with_host_env(t_packet_too_big, client_args=ROUTES)),
-    ])

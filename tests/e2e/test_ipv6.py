@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """IPv6 through the relay, end to end. The client is given an IPv6 route
 (-r 0.0.0.0/0,::/0), so the namespace gets fd00::2/128 and ::/0 on the tun;
 fd00::2:2 is the host's IPv6 loopback (the relay dials ::1), as 10.0.2.2 is
@@ -8,54 +7,25 @@ beside IPv6 in the same session."""
 
 import hashlib
 import socket
-import threading
 
-import sys
-sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import pytest
 
-import harness  # noqa: E402
-from harness import check, log  # noqa: E402
+import harness
+from harness import check, log
 
 HOST_ALIAS_V6 = "fd00::2:2"
 ROUTES = ["-r", "0.0.0.0/0,::/0"]
 DOWNLOAD_BYTES = 8 << 20
 
 
-class TcpServerV6:
-    """Serves `body` to every connection on [::1]:port, then closes."""
+def sender_of(body):
+    """A TcpServer handler: sends `body`, then closes; returns the peer's address."""
 
-    def __init__(self, body):
-        self.body = body
-        self.sock = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("::1", 0))
-        self.sock.listen(16)
-        self.port = self.sock.getsockname()[1]
-        self.peers = []
-        self.stopping = False
-        self.thread = threading.Thread(target=self._loop, daemon=True)
-        self.thread.start()
+    def send(conn, addr):
+        conn.sendall(body)
+        return addr[0]
 
-    def _loop(self):
-        self.sock.settimeout(0.2)
-        while not self.stopping:
-            try:
-                conn, peer = self.sock.accept()
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            self.peers.append(peer[0])
-            try:
-                conn.sendall(self.body)
-            except OSError:
-                pass
-            conn.close()
-
-    def close(self):
-        self.stopping = True
-        self.thread.join(2)
-        self.sock.close()
+    return send
 
 
 DOWNLOAD = r'''
@@ -127,29 +97,39 @@ def closed_port_v6():
         return s.getsockname()[1]
 
 
-def t_download(env):
+@pytest.mark.parametrize("env", [{"transport": "tcp", "client_args": ROUTES},
+                                 {"transport": "unix", "client_args": ROUTES}],
+                         indirect=True, ids=["tcp-link", "unix-link"])
+def test_ipv6_download_8_mib_byte_exact(env, tcp_server):
     body = harness.deterministic_bytes(DOWNLOAD_BYTES, 6)
-    server = env.add_server(TcpServerV6(body))
+    server = tcp_server(sender_of(body), host="::1")
     out = env.ns_python_json(DOWNLOAD, [HOST_ALIAS_V6, server.port], timeout=90)
+    check(server.wait_results(1, 10), "the host server's connection did not end")
     log(f"download: {out['bytes']} bytes in {out['secs']:.2f}s from {out['local']}; "
-        f"host saw peers {server.peers}")
+        f"host saw peers {server.results}")
     check(out["bytes"] == len(body), f"got {out['bytes']} bytes, expected {len(body)}")
     check(out["sha256"] == hashlib.sha256(body).hexdigest(), "download content differs")
     check(out["local"] == "fd00::2", f"device address {out['local']}, expected fd00::2")
-    check(server.peers and all(p == "::1" for p in server.peers),
-          f"host server saw {server.peers}, expected the relay from ::1")
+    check(not server.errors, f"host server errors: {server.errors}")
+    check(server.results and all(p == "::1" for p in server.results),
+          f"host server saw {server.results}, expected the relay from ::1")
     env.assert_alive()
 
 
-def t_udp(env):
-    server = env.add_server(harness.UdpEchoServer(host="::1"))
+def udp_echo(env, server):
     out = env.ns_python_json(UDP, [HOST_ALIAS_V6, server.port], timeout=60)
     log(f"udp: {out}")
     check(all(v == "ok" for v in out.values()), f"UDP over IPv6 not echoed exactly: {out}")
     env.assert_alive()
 
 
-def t_refused(env):
+@pytest.mark.env(client_args=ROUTES)
+def test_ipv6_udp_echo_up_to_60000_bytes(env, udp_echo_server):
+    udp_echo(env, udp_echo_server(host="::1"))
+
+
+@pytest.mark.env(client_args=ROUTES)
+def test_ipv6_connection_refused_at_once(env):
     out = env.ns_python_json(REFUSED, [HOST_ALIAS_V6, closed_port_v6()], timeout=30)
     log("attempts: " + ", ".join(f"{r} in {1000 * t:.1f} ms" for r, t in out))
     for result, secs in out:
@@ -158,27 +138,16 @@ def t_refused(env):
     env.assert_alive()
 
 
-def t_ipv4_beside_ipv6(env):
+@pytest.mark.env(client_args=ROUTES)
+def test_ipv4_beside_ipv6_in_one_session(env, http_server, udp_echo_server):
     # The same session carries both versions: IPv4 download through 10.0.2.2
     # while IPv6 works too.
     body = harness.deterministic_bytes(1 << 20, 4)
-    server = env.add_server(harness.HttpServer(body))
+    server = http_server(body)
     path = f"{env.tmp}/v4.bin"
     env.curl([f"http://{harness.HOST_ALIAS}:{server.port}/", "-o", path], timeout=60)
     with open(path, "rb") as f:
         got = f.read()
     check(hashlib.sha256(got).hexdigest() == hashlib.sha256(body).hexdigest(),
           f"IPv4 download beside IPv6: {len(got)} bytes, content differs or short")
-    t_udp(env)
-
-
-if __name__ == "__main__":
-    harness.main([
-        ("IPv6 download 8 MiB byte-exact via fd00::2:2 (tcp link)",
-         harness.with_env(t_download, client_args=ROUTES)),
-        ("IPv6 download 8 MiB byte-exact via fd00::2:2 (unix link)",
-         harness.with_env(t_download, transport="unix", client_args=ROUTES)),
-        ("IPv6 UDP echo 1..60000 bytes", harness.with_env(t_udp, client_args=ROUTES)),
-        ("IPv6 ECONNREFUSED at once", harness.with_env(t_refused, client_args=ROUTES)),
-        ("IPv4 and IPv6 in one session", harness.with_env(t_ipv4_beside_ipv6, client_args=ROUTES)),
-    ])
+    udp_echo(env, udp_echo_server(host="::1"))

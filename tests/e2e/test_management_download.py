@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """`rtether relay` + `rtether client --management ...` + `rtether vpnservice`
 bring up a namespace whose curl download from a host server at 10.0.2.2 is
 byte-exact: with the daemon listening (vpnservice connects), and with the
@@ -8,14 +7,13 @@ stops reading its socket does not slow the data path."""
 
 import os
 import signal
-import sys
 import time
 
-sys.dont_write_bytecode = True
+import pytest
 
-import harness  # noqa: E402
-from harness import check, log  # noqa: E402
-from mgmt_ui import TestUi  # noqa: E402
+import harness
+from harness import check, log
+from mgmt_ui import TestUi
 
 SIZE = 16 * 1024 * 1024
 
@@ -67,8 +65,8 @@ def finish(env, vpnservice, client):
           "vpnservice did not show EXITING")
 
 
-def run_download(env, daemon_args, ui_args):
-    server = env.add_server(harness.HttpServer(harness.deterministic_bytes(SIZE, seed=3)))
+def run_download(env, http_server, daemon_args, ui_args):
+    server = http_server(harness.deterministic_bytes(SIZE, seed=3))
     path = os.path.join(env.tmp, "mgmt.sock")
     if "--listen" in ui_args:
         vpnservice = start(env, "vpnservice", ["vpnservice", "--management", path,
@@ -89,8 +87,9 @@ def run_download(env, daemon_args, ui_args):
     return client, vpnservice, server
 
 
-def t_vpnservice_connects_to_listening_daemon(env):
-    client, vpnservice, server = run_download(env, ["--management-hold"], [])
+@pytest.mark.env(client=False)
+def test_vpnservice_connects_to_listening_daemon(env, http_server):
+    client, vpnservice, server = run_download(env, http_server, ["--management-hold"], [])
     # Pause and resume as ics-openvpn: SIGUSR1, then SIGCONT; same tun after.
     index = tun_index(env)
     vpnservice.popen.send_signal(signal.SIGUSR1)
@@ -108,15 +107,17 @@ def t_vpnservice_connects_to_listening_daemon(env):
     finish(env, vpnservice, client)
 
 
-def t_daemon_connects_to_listening_vpnservice(env):
-    client, vpnservice, _ = run_download(env, ["--management-client"], ["--listen"])
+@pytest.mark.env(client=False)
+def test_daemon_connects_to_listening_vpnservice(env, http_server):
+    client, vpnservice, _ = run_download(env, http_server, ["--management-client"], ["--listen"])
     finish(env, vpnservice, client)
 
 
-def t_silent_ui_does_not_stall_the_data_path(env):
+@pytest.mark.env(client=False)
+def test_silent_ui_does_not_stall_the_data_path(env, http_server):
     """The UI answers the set-up, asks for a BYTECOUNT every second, then
     never reads again: the daemon's output piles up, the download must not."""
-    server = env.add_server(harness.HttpServer(harness.deterministic_bytes(SIZE, seed=4)))
+    server = http_server(harness.deterministic_bytes(SIZE, seed=4))
     path = os.path.join(env.tmp, "mgmt.sock")
     client = start(env, "client", ["client", "--relay", env.relay_address(), "--management",
                                    path, "unix"])
@@ -152,12 +153,13 @@ def t_silent_ui_does_not_stall_the_data_path(env):
     check(client.popen.wait(timeout=15) == 0, "daemon exit status")
 
 
-def t_new_ui_takes_over_with_a_new_tun(env):
+@pytest.mark.env(client=False)
+def test_new_ui_takes_over_with_a_new_tun(env, http_server):
     """The UI crashes: the daemon (listen mode) keeps forwarding. A new
     vpnservice connects; on the next restart it has no tun of its own, so it
     answers OPEN_BEFORE_CLOSE: the new tun takes the routes over and the
     daemon's old one goes."""
-    client, vpnservice, server = run_download(env, ["--management-hold"], [])
+    client, vpnservice, server = run_download(env, http_server, ["--management-hold"], [])
     vpnservice.stop(signal.SIGKILL)
     download(env, server, "download with the UI gone")
     path = os.path.join(env.tmp, "mgmt.sock")
@@ -173,7 +175,8 @@ def t_new_ui_takes_over_with_a_new_tun(env):
     finish(env, second, client)
 
 
-def t_in_process_ui_applies_ipv6_and_dns(env):
+@pytest.mark.env(client_args=["--dns-domain", "corp.test", "-d", "192.0.2.53,2001:db8::53"])
+def test_in_process_ui_applies_ipv6_and_dns(env, http_server):
     """No --management: the in-process UI gets the same NEED-OKs, including
     IFCONFIG6/ROUTE6/DNS6SERVER (IPv6 on by default) and DNSDOMAIN."""
     addresses = harness.run(["ip", "-n", env.ns, "addr", "show", "dev", "rtether0"]).stdout
@@ -185,31 +188,14 @@ def t_in_process_ui_applies_ipv6_and_dns(env):
         text = f.read()
     for line in ("nameserver 192.0.2.53", "nameserver 2001:db8::53", "search corp.test"):
         check(line in text, f"resolv.conf lacks {line!r}: {text!r}")
-    server = env.add_server(harness.HttpServer(harness.deterministic_bytes(SIZE, seed=5)))
+    server = http_server(harness.deterministic_bytes(SIZE, seed=5))
     download(env, server, "in-process download")
 
 
-def t_no_ipv6(env):
+@pytest.mark.env(client_args=["--no-ipv6"])
+def test_no_ipv6(env):
     addresses = harness.run(["ip", "-n", env.ns, "addr", "show", "dev", "rtether0"]).stdout
     check("fd00::2" not in addresses, f"--no-ipv6 still has an IPv6 address: {addresses}")
     routes6 = harness.run(["ip", "-n", env.ns, "-6", "route", "show"]).stdout
     check("default dev rtether0" not in routes6 and "::/1" not in routes6,
           f"--no-ipv6 still routes IPv6: {routes6}")
-
-
-if __name__ == "__main__":
-    harness.main([
-        ("vpnservice_connects_to_listening_daemon",
-         harness.with_env(t_vpnservice_connects_to_listening_daemon, client=False)),
-        ("daemon_connects_to_listening_vpnservice",
-         harness.with_env(t_daemon_connects_to_listening_vpnservice, client=False)),
-        ("silent_ui_does_not_stall_the_data_path",
-         harness.with_env(t_silent_ui_does_not_stall_the_data_path, client=False)),
-        ("new_ui_takes_over_with_a_new_tun",
-         harness.with_env(t_new_ui_takes_over_with_a_new_tun, client=False)),
-        ("in_process_ui_applies_ipv6_and_dns",
-         harness.with_env(t_in_process_ui_applies_ipv6_and_dns,
-                          client_args=["--dns-domain", "corp.test", "-d",
-                                       "192.0.2.53,2001:db8::53"])),
-        ("no_ipv6", harness.with_env(t_no_ipv6, client_args=["--no-ipv6"])),
-    ])

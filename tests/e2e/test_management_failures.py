@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Failure paths of `rtether client --management`: OPENTUN cancelled or
 confirmed without a descriptor, a bad PERSIST_TUN_ACTION, malformed and
 overlong lines, unknown commands, a wrong needok type, the UI going away
@@ -10,14 +9,16 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 
-sys.dont_write_bytecode = True
+import pytest
 
-import harness  # noqa: E402
-from harness import check  # noqa: E402
-from mgmt_ui import TestUi  # noqa: E402
+import harness
+from harness import check
+from mgmt_ui import TestUi
+
+# Each test starts the daemon (`rtether client --management`) itself.
+pytestmark = pytest.mark.env(client=False)
 
 
 def start_daemon(env, extra=()):
@@ -50,7 +51,7 @@ def expect_fatal(ui, proc, text):
     check(rc == 1, f"daemon exit status {rc} after FATAL (expected 1)")
 
 
-def t_opentun_cancelled(env):
+def test_opentun_cancelled(env):
     proc, path = start_daemon(env)
     ui = released(path, env)
     until_needok(ui, "OPENTUN")
@@ -60,7 +61,7 @@ def t_opentun_cancelled(env):
     ui.close()
 
 
-def t_opentun_without_descriptor(env):
+def test_opentun_without_descriptor(env):
     proc, path = start_daemon(env)
     ui = released(path, env)
     until_needok(ui, "OPENTUN")
@@ -69,7 +70,7 @@ def t_opentun_without_descriptor(env):
     ui.close()
 
 
-def t_unknown_persist_action(env):
+def test_unknown_persist_action(env):
     proc, path = start_daemon(env)
     ui = released(path, env)
     until_needok(ui, "PERSIST_TUN_ACTION")
@@ -78,7 +79,7 @@ def t_unknown_persist_action(env):
     ui.close()
 
 
-def t_malformed_lines_get_openvpn_errors(env):
+def test_malformed_lines_get_openvpn_errors(env):
     proc, path = start_daemon(env)
     ui = TestUi.connect(path, ns=env.ns)
     ui.greeting()
@@ -123,7 +124,7 @@ def t_malformed_lines_get_openvpn_errors(env):
     ui.close()
 
 
-def t_ui_gone_in_listen_mode_is_asked_again(env):
+def test_ui_gone_in_listen_mode_is_asked_again(env):
     proc, path = start_daemon(env)
     ui = released(path, env)
     question = until_needok(ui, "ROUTE6")
@@ -140,7 +141,7 @@ def t_ui_gone_in_listen_mode_is_asked_again(env):
     ui.close()
 
 
-def t_ui_gone_in_client_mode_ends_the_daemon(env):
+def test_ui_gone_in_client_mode_ends_the_daemon(env):
     path = os.path.join(env.tmp, "ui.sock")
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path)
@@ -166,7 +167,7 @@ def t_ui_gone_in_client_mode_ends_the_daemon(env):
           f"{r.stderr.strip()}")
 
 
-def t_second_ui_waits_for_the_first(env):
+def test_second_ui_waits_for_the_first(env):
     proc, path = start_daemon(env)
     first = TestUi.connect(path, ns=env.ns)
     first.greeting()
@@ -183,7 +184,7 @@ def t_second_ui_waits_for_the_first(env):
     second.close()
 
 
-def t_other_uid_is_refused(env):
+def test_other_uid_is_refused(env):
     os.chmod(env.tmp, 0o711)  # the other user may reach the socket file
     proc, path = start_daemon(env)
     deadline = time.monotonic() + 10
@@ -215,11 +216,3 @@ def t_other_uid_is_refused(env):
     r = subprocess.run(["python3", "-c", code, path], capture_output=True, text=True, timeout=20,
                        preexec_fn=as_nobody)
     check("Management Interface" in r.stdout, f"allowed uid was refused: {r.stdout.strip()}")
-
-
-if __name__ == "__main__":
-    tests = [t_opentun_cancelled, t_opentun_without_descriptor, t_unknown_persist_action,
-             t_malformed_lines_get_openvpn_errors, t_ui_gone_in_listen_mode_is_asked_again,
-             t_ui_gone_in_client_mode_ends_the_daemon, t_second_ui_waits_for_the_first,
-             t_other_uid_is_refused]
-    harness.main([(t.__name__[2:], harness.with_env(t, client=False)) for t in tests])

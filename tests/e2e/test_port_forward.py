@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Host -> device port forwarding: `rtether relay --forward tcp:HOSTPORT:DEVPORT`
 and `udp:...`. Echo servers run inside the test's namespace (the device);
 the test connects from the host to 127.0.0.1:HOSTPORT. Checked: many
@@ -16,11 +15,10 @@ import socket
 import subprocess
 import time
 
-import sys
-sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import pytest
 
-import harness  # noqa: E402
-from harness import check, log  # noqa: E402
+import harness
+from harness import check, log
 
 DEVICE_TCP_PORT = 8000
 DEVICE_UDP_PORT = 9000
@@ -88,6 +86,36 @@ class DeviceServers:
         self.popen.stdout.close()
 
 
+@pytest.fixture
+def env(request, make_env):
+    """Here, an env whose relay forwards a TCP and a UDP host port (on the host
+    address given as the fixture's parameter, 127.0.0.1 by default) to the
+    device servers, and one TCP port to client id 7 (never connected)."""
+    host = getattr(request, "param", "127.0.0.1")
+    tcp_port = harness.free_tcp_port()
+    udp_port = free_udp_port()
+    missing_port = harness.free_tcp_port()
+    while missing_port == tcp_port:
+        missing_port = harness.free_tcp_port()
+    bind = "[::1]:" if host == "::1" else ""
+    args = ["--forward", f"tcp:{bind}{tcp_port}:{DEVICE_TCP_PORT}@0",
+            "--forward", f"udp:{bind or '127.0.0.1:'}{udp_port}:{DEVICE_UDP_PORT}",
+            "--forward", f"tcp:{missing_port}:{DEVICE_TCP_PORT}@7"]
+    env = make_env(relay_args=args)
+    env.forward_host = host
+    env.forward_tcp = tcp_port
+    env.forward_udp = udp_port
+    env.forward_missing = missing_port
+    return env
+
+
+@pytest.fixture
+def device_servers(env):
+    servers = DeviceServers(env)
+    yield servers
+    servers.close()
+
+
 def echo_once(port, index, host="127.0.0.1"):
     data = harness.deterministic_bytes(BYTES_PER_CONNECTION, 1000 + index)
     with socket.create_connection((host, port), timeout=30) as s:
@@ -108,22 +136,19 @@ def echo_once(port, index, host="127.0.0.1"):
     return hashlib.sha256(bytes(received)).hexdigest() == hashlib.sha256(data).hexdigest()
 
 
-def t_tcp_many(env):
-    servers = DeviceServers(env)
-    try:
-        t0 = time.monotonic()
-        with concurrent.futures.ThreadPoolExecutor(CONNECTIONS) as pool:
-            results = list(pool.map(lambda i: echo_once(env.forward_tcp, i, env.forward_host),
-                                    range(CONNECTIONS)))
-        secs = time.monotonic() - t0
-        log(f"{CONNECTIONS} concurrent connections x {BYTES_PER_CONNECTION} bytes echoed "
-            f"in {secs:.2f}s; exact: {sum(results)}")
-        check(all(results), f"{results.count(False)} of {CONNECTIONS} echoes differ")
-        # A second round on the same forward: relay-side ports are reused cleanly.
-        results = [echo_once(env.forward_tcp, 500 + i, env.forward_host) for i in range(8)]
-        check(all(results), "sequential echoes after the concurrent round differ")
-    finally:
-        servers.close()
+@pytest.mark.parametrize("env", ["127.0.0.1", "::1"], indirect=True, ids=["ipv4", "ipv6"])
+def test_forwarded_tcp_echoes_concurrently_byte_exact(env, device_servers):
+    t0 = time.monotonic()
+    with concurrent.futures.ThreadPoolExecutor(CONNECTIONS) as pool:
+        results = list(pool.map(lambda i: echo_once(env.forward_tcp, i, env.forward_host),
+                                range(CONNECTIONS)))
+    secs = time.monotonic() - t0
+    log(f"{CONNECTIONS} concurrent connections x {BYTES_PER_CONNECTION} bytes echoed "
+        f"in {secs:.2f}s; exact: {sum(results)}")
+    check(all(results), f"{results.count(False)} of {CONNECTIONS} echoes differ")
+    # A second round on the same forward: relay-side ports are reused cleanly.
+    results = [echo_once(env.forward_tcp, 500 + i, env.forward_host) for i in range(8)]
+    check(all(results), "sequential echoes after the concurrent round differ")
     env.assert_alive()
 
 
@@ -146,7 +171,7 @@ conn.close()
 '''
 
 
-def t_tcp_large(env):
+def test_forwarded_tcp_carries_16_mib_with_a_half_close_and_an_answer(env):
     # 16 MiB host -> device with a half-close, then the device's answer back.
     p = subprocess.Popen(["ip", "netns", "exec", env.ns, "python3", "-c", UPLOAD_SERVER,
                           str(DEVICE_TCP_PORT)], stdout=subprocess.PIPE, text=True)
@@ -200,16 +225,13 @@ def udp_peer(port, index, host="127.0.0.1"):
     return all(outcome)
 
 
-def t_udp(env):
-    servers = DeviceServers(env)
-    try:
-        with concurrent.futures.ThreadPoolExecutor(UDP_PEERS) as pool:
-            results = list(pool.map(lambda i: udp_peer(env.forward_udp, i, env.forward_host),
-                                    range(UDP_PEERS)))
-        log(f"{UDP_PEERS} UDP peers, sizes {UDP_SIZES}: exact for {sum(results)}")
-        check(all(results), f"{results.count(False)} of {UDP_PEERS} UDP peers got wrong echoes")
-    finally:
-        servers.close()
+@pytest.mark.parametrize("env", ["127.0.0.1", "::1"], indirect=True, ids=["ipv4", "ipv6"])
+def test_forwarded_udp_from_many_host_peers_is_echoed_exactly(env, device_servers):
+    with concurrent.futures.ThreadPoolExecutor(UDP_PEERS) as pool:
+        results = list(pool.map(lambda i: udp_peer(env.forward_udp, i, env.forward_host),
+                                range(UDP_PEERS)))
+    log(f"{UDP_PEERS} UDP peers, sizes {UDP_SIZES}: exact for {sum(results)}")
+    check(all(results), f"{results.count(False)} of {UDP_PEERS} UDP peers got wrong echoes")
     env.assert_alive()
 
 
@@ -231,14 +253,14 @@ def expect_reset(port, label):
     check(secs < 5, f"{label}: took {secs:.2f}s")
 
 
-def t_closed_device_port(env):
+def test_forward_to_a_closed_device_port_resets(env):
     # Nothing listens on the device port: the device answers our SYN with a
     # reset, and the host connection is reset in turn.
     expect_reset(env.forward_tcp, "closed device port")
     env.assert_alive()
 
 
-def t_unknown_client(env):
+def test_forward_to_a_client_id_not_connected_resets(env):
     expect_reset(env.forward_missing, "forward to client id 7 (not connected)")
     env.assert_alive()
 
@@ -252,67 +274,30 @@ BAD_FORWARDS = [
 ]
 
 
-def t_bad_forwards(rtether):
-    for value, expected in BAD_FORWARDS:
-        r = subprocess.run([rtether, "relay", "-p", str(harness.free_tcp_port()),
-                            "--forward", value], capture_output=True, text=True, timeout=20)
-        check(r.returncode == 2, f"--forward {value}: exit {r.returncode}, expected 2 "
-                                 f"({r.stderr.strip()!r})")
-        check("--forward" in r.stderr and expected in r.stderr,
-              f"--forward {value}: stderr {r.stderr.strip()!r} does not say {expected!r}")
-    # A forward port already in use is a start-up failure naming it (exit 1).
-    for kind, proto in ((socket.SOCK_STREAM, "tcp"), (socket.SOCK_DGRAM, "udp")):
-        blocker = socket.socket(socket.AF_INET, kind)
-        blocker.bind(("127.0.0.1", 0))
-        if kind == socket.SOCK_STREAM:
-            blocker.listen()
-        port = blocker.getsockname()[1]
-        try:
-            r = subprocess.run([rtether, "relay", "-p", str(harness.free_tcp_port()), "--forward",
-                                f"{proto}:{port}:80"], capture_output=True, text=True, timeout=20)
-        finally:
-            blocker.close()
-        check(r.returncode == 1, f"{proto} forward on a used port: exit {r.returncode}")
-        check(f"127.0.0.1:{port}" in r.stderr and "in use" in r.stderr,
-              f"{proto} forward on a used port said {r.stderr.strip()!r}")
+@pytest.mark.parametrize("value, expected", BAD_FORWARDS, ids=[v for v, _ in BAD_FORWARDS])
+def test_bad_forward_value_exits_2(rtether, value, expected):
+    r = subprocess.run([rtether, "relay", "-p", str(harness.free_tcp_port()),
+                        "--forward", value], capture_output=True, text=True, timeout=20)
+    check(r.returncode == 2, f"--forward {value}: exit {r.returncode}, expected 2 "
+                             f"({r.stderr.strip()!r})")
+    check("--forward" in r.stderr and expected in r.stderr,
+          f"--forward {value}: stderr {r.stderr.strip()!r} does not say {expected!r}")
 
 
-def with_forwards(fn, v6=False):
-    """Runs fn(env) with a relay forwarding a TCP and a UDP host port to the
-    device servers (on ::1 when v6), and one TCP port to client id 7."""
-
-    def wrapper(rtether):
-        tcp_port = harness.free_tcp_port()
-        udp_port = free_udp_port()
-        missing_port = harness.free_tcp_port()
-        while missing_port == tcp_port:
-            missing_port = harness.free_tcp_port()
-        bind = "[::1]:" if v6 else ""
-        args = ["--forward", f"tcp:{bind}{tcp_port}:{DEVICE_TCP_PORT}@0",
-                "--forward", f"udp:{bind or '127.0.0.1:'}{udp_port}:{DEVICE_UDP_PORT}",
-                "--forward", f"tcp:{missing_port}:{DEVICE_TCP_PORT}@7"]
-
-        def run(env):
-            env.forward_host = "::1" if v6 else "127.0.0.1"
-            env.forward_tcp = tcp_port
-            env.forward_udp = udp_port
-            env.forward_missing = missing_port
-            fn(env)
-
-        run.__name__ = fn.__name__
-        harness.with_env(run, relay_args=args)(rtether)
-
-    return wrapper
-
-
-if __name__ == "__main__":
-    harness.main([
-        (f"forward tcp: {CONNECTIONS} concurrent echoes byte-exact", with_forwards(t_tcp_many)),
-        ("forward tcp: 16 MiB host -> device, half-close, answer back", with_forwards(t_tcp_large)),
-        (f"forward udp: {UDP_PEERS} host peers, datagrams exact", with_forwards(t_udp)),
-        ("forward tcp on [::1]: concurrent echoes byte-exact", with_forwards(t_tcp_many, v6=True)),
-        ("forward udp on [::1]: datagrams exact", with_forwards(t_udp, v6=True)),
-        ("forward tcp to a closed device port resets", with_forwards(t_closed_device_port)),
-        ("forward to a client id not connected resets", with_forwards(t_unknown_client)),
-        ("bad --forward values exit 2; a used port exits 1", t_bad_forwards),
-    ])
+@pytest.mark.parametrize("kind, proto", [(socket.SOCK_STREAM, "tcp"), (socket.SOCK_DGRAM, "udp")],
+                         ids=["tcp", "udp"])
+def test_forward_port_in_use_is_a_start_up_failure(rtether, kind, proto):
+    # Exit 1, naming the port.
+    blocker = socket.socket(socket.AF_INET, kind)
+    blocker.bind(("127.0.0.1", 0))
+    if kind == socket.SOCK_STREAM:
+        blocker.listen()
+    port = blocker.getsockname()[1]
+    try:
+        r = subprocess.run([rtether, "relay", "-p", str(harness.free_tcp_port()), "--forward",
+                            f"{proto}:{port}:80"], capture_output=True, text=True, timeout=20)
+    finally:
+        blocker.close()
+    check(r.returncode == 1, f"{proto} forward on a used port: exit {r.returncode}")
+    check(f"127.0.0.1:{port}" in r.stderr and "in use" in r.stderr,
+          f"{proto} forward on a used port said {r.stderr.strip()!r}")

@@ -1,25 +1,22 @@
-#!/usr/bin/env python3
 """The relay goes away (SIGTERM by PID) and comes back on the same port/socket:
 the client keeps its tun, reconnects by itself, and a new connection from the
 namespace works again within ~15 s."""
 
 import json
+import os
 import signal
 import subprocess
 import time
 
-import sys
-sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import pytest
 
-import harness  # noqa: E402
-from harness import check, log  # noqa: E402
+import harness
+from harness import check, log
 
 RECOVERY_LIMIT = 15.0
 
 
-def t_restart(env, cycles=2, down_secs=0.0):
-    body = harness.deterministic_bytes(256 * 1024, seed=3)
-    server = env.add_server(harness.HttpServer(body))
+def restart_and_fetch(env, server, body, cycles, down_secs=0.0):
     out = f"{env.tmp}/page.bin"
 
     def fetch_ok(timeout=5):
@@ -67,6 +64,24 @@ def t_restart(env, cycles=2, down_secs=0.0):
     env.assert_alive()
 
 
+@pytest.fixture
+def page(http_server):
+    """A 256 KiB page on a host HTTP server: (server, body)."""
+    body = harness.deterministic_bytes(256 * 1024, seed=3)
+    return http_server(body), body
+
+
+@pytest.mark.parametrize("env", [{"transport": "tcp"}, {"transport": "unix"}], indirect=True,
+                         ids=["tcp-link", "unix-link"])
+def test_relay_restarts_twice_on_the_same_port_or_socket(env, page):
+    restart_and_fetch(env, *page, cycles=2)
+
+
+def test_relay_away_3_s_then_back(env, page):
+    # The client's backoff has grown meanwhile; it must still come back in time.
+    restart_and_fetch(env, *page, cycles=1, down_secs=3.0)
+
+
 STALE = r'''
 import json, socket, sys, time
 host, port = sys.argv[1], int(sys.argv[2])
@@ -90,12 +105,12 @@ print(json.dumps({"result": res, "secs": time.monotonic() - t0}), flush=True)
 '''
 
 
-def t_stale_connection(env):
+def test_connection_open_across_a_restart_gets_rst(env, tcp_server):
     # A connection open across a relay restart belongs to no flow in the new
     # relay: its next segment must be answered with RST (the app sees
     # ECONNRESET quickly) instead of being silently dropped until the
     # device's TCP gives up minutes later.
-    server = env.add_server(harness.TcpServer(harness.echo_handler))
+    server = tcp_server(harness.echo_handler)
     cmd = ["ip", "netns", "exec", env.ns, "python3", "-c", STALE, harness.HOST_ALIAS,
            str(server.port)]
     p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -134,10 +149,10 @@ def t_stale_connection(env):
     env.assert_alive()
 
 
-def t_relay_killed(env):
+def test_relay_sigkilled_then_back(env, http_server):
     # SIGKILL: no goodbye on the link at all; the client must notice the EOF/RST.
     body = b"after kill\n"
-    server = env.add_server(harness.HttpServer(body))
+    server = http_server(body)
     r = env.curl([f"http://{harness.HOST_ALIAS}:{server.port}/"], timeout=20)
     check(r.stdout == "after kill\n", f"first fetch {r.stdout!r}")
     rc, secs, killed = env.relay.stop(signal.SIGKILL)
@@ -157,60 +172,31 @@ def t_relay_killed(env):
     env.assert_alive()
 
 
-def t_client_before_relay(rtether):
+@pytest.mark.env(client=False, relay=False)
+def test_client_started_before_the_relay(env, http_server):
     # The client is started while no relay listens; it keeps retrying and
     # brings the tun up once the relay appears.
-    env = harness.Env(rtether, client=False, relay=False)
-    try:
-        with env:
-            env.port = harness.free_tcp_port()
-            env.start_client()
-            time.sleep(2.5)
-            check(env.client.alive(), f"client exited ({env.client.returncode()}) with no relay")
-            env.start_relay()
-            t0 = time.monotonic()
-            env.wait_tun(timeout=RECOVERY_LIMIT)
-            log(f"tun up {time.monotonic() - t0:.2f}s after the relay started")
-            server = env.add_server(harness.HttpServer(b"late relay\n"))
-            r = env.curl([f"http://{harness.HOST_ALIAS}:{server.port}/"], timeout=20)
-            check(r.stdout == "late relay\n", f"fetch {r.stdout!r}")
-            env.assert_alive()
-    except BaseException:
-        env.dump_logs()
-        env.cleanup_tmp()
-        raise
-    if env.teardown_problems:
-        env.dump_logs()
-        env.cleanup_tmp()
-        raise harness.TestFailure("teardown: " + "; ".join(env.teardown_problems))
-    env.cleanup_tmp()
+    env.port = harness.free_tcp_port()
+    env.start_client()
+    time.sleep(2.5)
+    check(env.client.alive(), f"client exited ({env.client.returncode()}) with no relay")
+    env.start_relay()
+    t0 = time.monotonic()
+    env.wait_tun(timeout=RECOVERY_LIMIT)
+    log(f"tun up {time.monotonic() - t0:.2f}s after the relay started")
+    server = http_server(b"late relay\n")
+    r = env.curl([f"http://{harness.HOST_ALIAS}:{server.port}/"], timeout=20)
+    check(r.stdout == "late relay\n", f"fetch {r.stdout!r}")
+    env.assert_alive()
 
 
-def t_client_sigint(env):
+def test_client_sigint_exits_0_and_removes_tun_and_resolv_conf(env):
     # SIGINT (Ctrl+C) stops the client cleanly: exit 0, tun and resolv.conf gone.
     rc, secs, killed = env.client.stop(signal.SIGINT)
     log(f"client SIGINT: exit {rc} in {secs:.2f}s")
     check(not killed and rc == 0, f"client on SIGINT: rc {rc}, killed {killed}")
     r = harness.run(["ip", "-n", env.ns, "link", "show", harness.TUN], check_rc=False)
     check(r.returncode != 0, f"tun still present after client exit: {r.stdout}")
-    check(not harness.os.path.exists(f"/etc/netns/{env.ns}/resolv.conf"),
+    check(not os.path.exists(f"/etc/netns/{env.ns}/resolv.conf"),
           "resolv.conf left behind after client exit")
     check(env.relay.alive(), "relay died when its client left")
-
-
-def t_restart_after_pause(env):
-    # Relay away for 3 s: the client's backoff has grown; it must still come back in time.
-    t_restart(env, cycles=1, down_secs=3.0)
-
-
-if __name__ == "__main__":
-    harness.main([
-        ("relay restart x2 on same TCP port", harness.with_env(t_restart)),
-        ("relay restart on same abstract unix socket",
-         harness.with_env(t_restart, transport="unix")),
-        ("relay away 3 s, then back", harness.with_env(t_restart_after_pause)),
-        ("connection open across a restart gets RST", harness.with_env(t_stale_connection)),
-        ("relay SIGKILLed, then back", harness.with_env(t_relay_killed)),
-        ("client started before the relay", t_client_before_relay),
-        ("client SIGINT: exit 0, tun and resolv.conf removed", harness.with_env(t_client_sigint)),
-    ])

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """`rtether shell -- CMD`: creates a namespace, runs relay + client, runs CMD
 inside, returns CMD's exit status and leaves no namespace behind."""
 
@@ -7,11 +6,8 @@ import subprocess
 import threading
 import time
 
-import sys
-sys.dont_write_bytecode = True  # no __pycache__ in the source tree
-
-import harness  # noqa: E402
-from harness import check, log  # noqa: E402
+import harness
+from harness import check, log
 
 SHELL_TIMEOUT = 60
 
@@ -35,10 +31,10 @@ def describe(r):
 
 
 def _other_process(name):
-    """A namespace another e2e run on this machine made (rte2e-PID-N with a
+    """A namespace another e2e run on this machine made (rte2e*-PID-N with a
     PID not ours): tests run in parallel by other checkouts come and go."""
     parts = name.split("-")
-    return (len(parts) == 3 and parts[0] == "rte2e" and parts[1].isdigit()
+    return (len(parts) == 3 and parts[0].startswith("rte2e") and parts[1].isdigit()
             and int(parts[1]) != os.getpid())
 
 
@@ -59,7 +55,7 @@ class Leftovers:
         check(not new_etc, f"{what}: /etc/netns entries left behind: {sorted(new_etc)}")
 
 
-def t_exit_status(rtether):
+def test_shell_returns_the_command_exit_status_and_leaves_no_namespace(rtether):
     before = Leftovers()
     r, secs = run_shell(rtether, ["sh", "-c", "exit 7"])
     log(f"shell -- sh -c 'exit 7': rc {r.returncode} in {secs:.2f}s")
@@ -70,22 +66,19 @@ def t_exit_status(rtether):
     before.check("after true")
 
 
-def t_curl(rtether):
+def test_shell_curl_reaches_a_host_server_via_10_0_2_2(rtether, http_server):
     before = Leftovers()
-    server = harness.HttpServer(b"hello from the host via rtether shell\n")
-    try:
-        r, secs = run_shell(rtether, ["curl", "--noproxy", "*", "-s", "--max-time", "20",
-                                      f"http://{harness.HOST_ALIAS}:{server.port}/"])
-        log(f"shell -- curl: rc {r.returncode} in {secs:.2f}s, stdout {r.stdout!r}")
-        check(r.returncode == 0, f"curl inside shell failed: {describe(r)}")
-        check(r.stdout == server.body, f"stdout {r.stdout!r}, expected {server.body!r}; "
-                                       f"{describe(r)}")
-    finally:
-        server.close()
+    server = http_server(b"hello from the host via rtether shell\n")
+    r, secs = run_shell(rtether, ["curl", "--noproxy", "*", "-s", "--max-time", "20",
+                                  f"http://{harness.HOST_ALIAS}:{server.port}/"])
+    log(f"shell -- curl: rc {r.returncode} in {secs:.2f}s, stdout {r.stdout!r}")
+    check(r.returncode == 0, f"curl inside shell failed: {describe(r)}")
+    check(r.stdout == server.body, f"stdout {r.stdout!r}, expected {server.body!r}; "
+                                   f"{describe(r)}")
     before.check("after curl")
 
 
-def t_inside_view(rtether):
+def test_shell_command_sees_tun_mtu_route_own_namespace_and_resolv_conf(rtether):
     # What the command sees: the tun with 10.0.0.2 and the asked MTU, a default
     # route, its own network namespace, the namespace's resolv.conf.
     before = Leftovers()
@@ -102,7 +95,7 @@ def t_inside_view(rtether):
     before.check("after inside view")
 
 
-def t_sysfs_view(rtether):
+def test_shell_sys_class_net_shows_the_namespace(rtether):
     # `ip netns exec` remounts /sys so /sys/class/net shows the namespace's
     # links; a command under `rtether shell` should see the same.
     before = Leftovers()
@@ -114,10 +107,10 @@ def t_sysfs_view(rtether):
     before.check("after sysfs view")
 
 
-def t_parallel(rtether):
+def test_two_shells_in_parallel(rtether, http_server):
     # Two shells at once must not collide (namespace, tun, relay port/socket).
     before = Leftovers()
-    server = harness.HttpServer(b"parallel\n")
+    server = http_server(b"parallel\n")
     results = [None, None]
 
     def one(i):
@@ -127,14 +120,11 @@ def t_parallel(rtether):
         except Exception as e:  # noqa: BLE001
             results[i] = e
 
-    try:
-        threads = [threading.Thread(target=one, args=(i,)) for i in range(2)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(SHELL_TIMEOUT + 10)
-    finally:
-        server.close()
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(SHELL_TIMEOUT + 10)
     for i, res in enumerate(results):
         check(not isinstance(res, Exception) and res is not None, f"shell {i}: {res}")
         r, secs = res
@@ -142,7 +132,7 @@ def t_parallel(rtether):
     before.check("after two parallel shells")
 
 
-def t_signal_status(rtether):
+def test_shell_reports_a_signal_as_128_plus_n_and_a_missing_command_as_127(rtether):
     # A command killed by a signal: the shell reports it as 128+N like sh does.
     before = Leftovers()
     r, secs = run_shell(rtether, ["sh", "-c", "kill -TERM $$"])
@@ -152,14 +142,3 @@ def t_signal_status(rtether):
     log(f"shell -- /nonexistent/command: rc {r.returncode}")
     check(r.returncode in (126, 127), f"expected 127 for a missing command; {describe(r)}")
     before.check("after signal/missing command")
-
-
-if __name__ == "__main__":
-    harness.main([
-        ("shell returns the command's exit status, no namespace left", t_exit_status),
-        ("shell -- curl reaches a host server via 10.0.2.2", t_curl),
-        ("shell: tun, --mtu, route, own namespace, resolv.conf", t_inside_view),
-        ("shell: /sys/class/net shows the namespace (as ip netns exec)", t_sysfs_view),
-        ("two shells in parallel", t_parallel),
-        ("shell: signal -> 128+N, missing command -> 127", t_signal_status),
-    ])

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """TCP half-close through the relay, both ways.
 
 A: the device (namespace) sends data then shutdown(SHUT_WR); the host server
@@ -11,11 +10,10 @@ import socket
 import struct
 import time
 
-import sys
-sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import pytest
 
-import harness  # noqa: E402
-from harness import check, log  # noqa: E402
+import harness
+from harness import check, log
 
 REQUEST_SIZE = 300 * 1024
 REPLY_SIZE = 1024 * 1024
@@ -61,8 +59,10 @@ print(json.dumps({"sent_sha": hashlib.sha256(data).hexdigest(), "reply_len": tot
 '''
 
 
-def t_device_closes_first(env):
-    server = env.add_server(harness.TcpServer(server_a))
+@pytest.mark.parametrize("env", [{}, {"transport": "unix", "mtu": 1500}], indirect=True,
+                         ids=["tcp-link", "unix-link-mtu-1500"])
+def test_device_shuts_down_first_and_the_host_replies_after_eof(env, tcp_server):
+    server = tcp_server(server_a)
     out = env.ns_python_json(CLIENT_A, [harness.HOST_ALIAS, server.port, REQUEST_SIZE],
                              timeout=60)
     check(server.wait_results(1, 10), "server handler did not finish")
@@ -127,8 +127,10 @@ print(json.dumps({"greeting_len": total, "greeting_sha": h.hexdigest(),
 '''
 
 
-def t_host_closes_first(env):
-    server = env.add_server(harness.TcpServer(server_b))
+@pytest.mark.parametrize("env", [{}, {"transport": "unix", "mtu": 1500}], indirect=True,
+                         ids=["tcp-link", "unix-link-mtu-1500"])
+def test_host_shuts_down_first_and_the_device_still_sends(env, tcp_server):
+    server = tcp_server(server_b)
     out = env.ns_python_json(CLIENT_B, [harness.HOST_ALIAS, server.port, REQUEST_SIZE],
                              timeout=60)
     check(server.wait_results(1, 15), "server handler did not finish")
@@ -200,10 +202,12 @@ def server_duplex(conn, addr):
     return {"received": total, "sha": h.hexdigest()}
 
 
-def t_full_duplex(env):
+@pytest.mark.parametrize("env", [{}, {"mtu": 1500}, {"mtu": 1500}, {"mtu": 1500}], indirect=True,
+                         ids=["default-mtu", "mtu-1500-run-1", "mtu-1500-run-2", "mtu-1500-run-3"])
+def test_full_duplex_20_mib_each_way(env, tcp_server):
     global DUPLEX_REPLY
     DUPLEX_REPLY = harness.deterministic_bytes(DUPLEX_SIZE, seed=22)
-    server = env.add_server(harness.TcpServer(server_duplex))
+    server = tcp_server(server_duplex)
     out = env.ns_python_json(CLIENT_DUPLEX, [harness.HOST_ALIAS, server.port, DUPLEX_SIZE],
                              timeout=90)
     check(server.wait_results(1, 10),
@@ -249,8 +253,8 @@ print(json.dumps({"result": res, "secs": time.monotonic() - t0}))
 '''
 
 
-def t_host_resets(env):
-    server = env.add_server(harness.TcpServer(server_rst))
+def test_host_reset_reaches_the_device(env, tcp_server):
+    server = tcp_server(server_rst)
     out = env.ns_python_json(CLIENT_GETS_RST, [harness.HOST_ALIAS, server.port], timeout=30)
     log(f"host RST -> device: {out}")
     check(out["result"] == "ConnectionResetError",
@@ -285,8 +289,8 @@ print("{}")
 '''
 
 
-def t_device_resets(env):
-    server = env.add_server(harness.TcpServer(server_sees_reset))
+def test_device_reset_reaches_the_host(env, tcp_server):
+    server = tcp_server(server_sees_reset)
     env.ns_python_json(CLIENT_SENDS_RST, [harness.HOST_ALIAS, server.port], timeout=30)
     check(server.wait_results(1, 15), "server handler did not finish")
     check(not server.errors, f"server errors: {server.errors}")
@@ -298,20 +302,3 @@ def t_device_resets(env):
           f"the connection (expected ConnectionResetError: the relay should abort with RST, "
           f"SO_LINGER 0)")
     env.assert_alive()
-
-
-if __name__ == "__main__":
-    harness.main([
-        ("device SHUT_WR first, host replies after EOF", harness.with_env(t_device_closes_first)),
-        ("host SHUT_WR first, device still sends", harness.with_env(t_host_closes_first)),
-        ("device SHUT_WR first (unix link, --mtu 1500)",
-         harness.with_env(t_device_closes_first, transport="unix", mtu=1500)),
-        ("host SHUT_WR first (unix link, --mtu 1500)",
-         harness.with_env(t_host_closes_first, transport="unix", mtu=1500)),
-        ("full duplex 20 MiB each way at once", harness.with_env(t_full_duplex)),
-        ("full duplex 20 MiB each way (--mtu 1500) #1", harness.with_env(t_full_duplex, mtu=1500)),
-        ("full duplex 20 MiB each way (--mtu 1500) #2", harness.with_env(t_full_duplex, mtu=1500)),
-        ("full duplex 20 MiB each way (--mtu 1500) #3", harness.with_env(t_full_duplex, mtu=1500)),
-        ("host RST reaches the device", harness.with_env(t_host_resets)),
-        ("device RST reaches the host", harness.with_env(t_device_resets)),
-    ])
