@@ -10,13 +10,10 @@ import os
 import select
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 
-sys.dont_write_bytecode = True
-
-from harness import TestFailure, check, log  # noqa: E402
+from harness import TestFailure, check
 
 # Runs inside the namespace: creates the tun, configures it with ip(8), sends
 # the fd to the UNIX socket argv[1], exits (the tun lives on in the fd).

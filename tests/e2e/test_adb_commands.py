@@ -15,8 +15,8 @@ import pytest
 
 import harness
 from harness import check
-from adb_env import (DUMPSYS, STOP, AdbWorld, adb_install, adb_reverse,
-                     adb_shell, adb_start_sequence, adb_uninstall)
+from adb_env import (DUMPSYS, STOP, adb_install, adb_reverse, adb_shell, adb_start_sequence,
+                     adb_uninstall)
 
 SERIAL = "0123456789ABCDEF"
 ONE_DEVICE = {SERIAL: "device"}
