@@ -25,13 +25,11 @@ import subprocess
 import sys
 import tempfile
 
-sys.dont_write_bytecode = True  # no __pycache__ in the source tree
-
-from rtether_bench import processes, report  # noqa: E402
-from rtether_bench.load_generators import helper_command, raise_nofile, run_helper  # noqa: E402
-from rtether_bench.measurement import measure_translator  # noqa: E402
-from rtether_bench.processes import free_port, log, stop  # noqa: E402
-from rtether_bench.translators import TRANSLATORS, DirectLoopback  # noqa: E402
+from rtether_bench import processes, report
+from rtether_bench.load_generators import helper_command, raise_nofile, run_helper
+from rtether_bench.measurement import measure_translator
+from rtether_bench.processes import free_port, log, stop
+from rtether_bench.translators import TRANSLATORS, DirectLoopback
 
 
 def parse_options():
