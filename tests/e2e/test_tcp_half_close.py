@@ -202,8 +202,12 @@ def server_duplex(conn, addr):
     return {"received": total, "sha": h.hexdigest()}
 
 
-@pytest.mark.parametrize("env", [{}, {"mtu": 1500}, {"mtu": 1500}, {"mtu": 1500}], indirect=True,
-                         ids=["default-mtu", "mtu-1500-run-1", "mtu-1500-run-2", "mtu-1500-run-3"])
+# Three runs at MTU 1500 (many small segments each way): an intermittent
+# stall must not pass by luck.
+@pytest.mark.parametrize("env", [{}, {"mtu": 1500}, {"mtu": 1500}, {"mtu": 1500}],
+                         indirect=True,
+                         ids=["default-mtu", "mtu-1500-run-1", "mtu-1500-run-2",
+                              "mtu-1500-run-3"])
 def test_full_duplex_20_mib_each_way(env, tcp_server):
     global DUPLEX_REPLY
     DUPLEX_REPLY = harness.deterministic_bytes(DUPLEX_SIZE, seed=22)
