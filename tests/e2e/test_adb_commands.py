@@ -104,23 +104,28 @@ def test_stop_restart_tunnel(rtether, world):
     expect_sequence(world, mark, adb_reverse(None, 4001), "tunnel -p 4001")
 
 
-@pytest.mark.world(devices={})
-def test_adb_errors(rtether, world):
-    cases = [
-        ({}, ["stop"], "no device connected"),
-        ({"A1": "device", "B2": "device"}, ["start"], "several devices connected"),
-        ({"A1": "device", "B2": "device"}, ["stop", "C3"], "device 'C3' not found"),
-        ({"A1": "unauthorized"}, ["start"], "unauthorized"),
-        ({"A1": "offline"}, ["tunnel", "A1"], "offline"),
-    ]
-    for devices, args, expected in cases:
-        world.server.set_devices(devices)
-        r = world.run(rtether, args)
-        errors = [l for l in r.stderr.splitlines() if " error: " in l]
-        check(r.returncode == 1, f"{args} with {devices}: exit {r.returncode}: {r.stderr}")
-        check(len(errors) == 1 and expected in errors[0],
-              f"{args} with {devices}: expected one error line with {expected!r}: {r.stderr!r}")
-    world.server.set_devices({SERIAL: "device"})
+DEVICE_ERRORS = [
+    ({}, ["stop"], "no device connected"),
+    ({"A1": "device", "B2": "device"}, ["start"], "several devices connected"),
+    ({"A1": "device", "B2": "device"}, ["stop", "C3"], "device 'C3' not found"),
+    ({"A1": "unauthorized"}, ["start"], "unauthorized"),
+    ({"A1": "offline"}, ["tunnel", "A1"], "offline"),
+]
+
+
+@pytest.mark.parametrize("devices, args, expected", DEVICE_ERRORS,
+                         ids=[expected for _, _, expected in DEVICE_ERRORS])
+def test_device_error_is_one_line_and_exit_1(rtether, world, devices, args, expected):
+    world.server.set_devices(devices)
+    r = world.run(rtether, args)
+    errors = [l for l in r.stderr.splitlines() if " error: " in l]
+    check(r.returncode == 1, f"{args} with {devices}: exit {r.returncode}: {r.stderr}")
+    check(len(errors) == 1 and expected in errors[0],
+          f"{args} with {devices}: expected one error line with {expected!r}: {r.stderr!r}")
+
+
+@pytest.mark.world(devices=ONE_DEVICE)
+def test_missing_apk_is_reported_and_rtether_apk_overrides(rtether, world):
     r = world.run(rtether, ["install"], GNIREHTET_APK="/nonexistent/gnirehtet.apk")
     check(r.returncode == 1 and "APK not found: '/nonexistent/gnirehtet.apk'" in r.stderr
           and "GNIREHTET_APK" in r.stderr, f"missing apk: {r.returncode} {r.stderr!r}")
@@ -135,48 +140,68 @@ def test_adb_errors(rtether, world):
                   RTETHER_APK=world.apk)
     check(r.returncode == 0, f"RTETHER_APK not used: {r.stderr!r}")
     expect_sequence(world, mark, adb_install(None, world.apk_size), "install with RTETHER_APK")
-    for adb in ("/nonexistent/adb", "no-such-adb-binary"):
-        r = world.run(rtether, ["start"], ADB=adb)
-        check(r.returncode == 1 and "adb not found" in r.stderr and "apt-get install adb" in r.stderr
-              and "ADB" in r.stderr, f"ADB={adb}: {r.returncode} {r.stderr!r}")
-        check(len(r.stderr.strip().splitlines()) == 1, f"ADB={adb}: more than one line: {r.stderr!r}")
-    # autostart/autorun do not retry forever without adb: one line, exit 1.
-    for command in ("autostart", "autorun"):
-        r = world.run(rtether, [command, "-p", str(harness.free_tcp_port())],
-                      ADB="/nonexistent/adb", timeout=20)
-        check(r.returncode == 1 and "adb not found" in r.stderr and "ADB" in r.stderr,
-              f"{command} without adb: {r.returncode} {r.stderr!r}")
-        check(len(r.stderr.strip().splitlines()) == 1,
-              f"{command} without adb: more than one line: {r.stderr!r}")
+
+
+@pytest.mark.parametrize("adb", ["/nonexistent/adb", "no-such-adb-binary"])
+@pytest.mark.world(devices=ONE_DEVICE)
+def test_missing_adb_is_one_line_and_exit_1(rtether, world, adb):
+    r = world.run(rtether, ["start"], ADB=adb)
+    check(r.returncode == 1 and "adb not found" in r.stderr and "apt-get install adb" in r.stderr
+          and "ADB" in r.stderr, f"ADB={adb}: {r.returncode} {r.stderr!r}")
+    check(len(r.stderr.strip().splitlines()) == 1, f"ADB={adb}: more than one line: {r.stderr!r}")
+
+
+@pytest.mark.parametrize("command", ["autostart", "autorun"])
+@pytest.mark.world(devices=ONE_DEVICE)
+def test_watching_without_adb_does_not_retry_forever(rtether, world, command):
+    # One line, exit 1.
+    r = world.run(rtether, [command, "-p", str(harness.free_tcp_port())],
+                  ADB="/nonexistent/adb", timeout=20)
+    check(r.returncode == 1 and "adb not found" in r.stderr and "ADB" in r.stderr,
+          f"{command} without adb: {r.returncode} {r.stderr!r}")
+    check(len(r.stderr.strip().splitlines()) == 1,
+          f"{command} without adb: more than one line: {r.stderr!r}")
+
+
+BAD_OPTION_VALUES = [
+    (["start", "-p", "abc"], "--port"),
+    (["run", "-p", "0"], "--port"),
+    (["autorun", "-p", "65536"], "--port"),
+    (["start", "-r", "10.0.0.0/33"], "prefix length"),
+    (["run", "-r", "not-a-cidr"], "--routes"),
+    (["autostart", "-d", "8.8.8.8,nonsense"], "--dns"),
+    (["restart", "-d", "300.1.1.1"], "--dns"),
+    (["install", "A", "B"], "B"),
+    (["tunnel", "-d", "8.8.8.8"], "-d"),
+    (["run", "--status-interval", "-1"], "--status-interval"),
+]
+
+
+@pytest.mark.parametrize("args, expected", BAD_OPTION_VALUES,
+                         ids=[" ".join(args) for args, _ in BAD_OPTION_VALUES])
+@pytest.mark.world(devices=ONE_DEVICE)
+def test_bad_option_value_exits_2_before_adb(rtether, world, args, expected):
+    mark = world.server.mark()
+    r = world.run(rtether, args)
+    check(r.returncode == 2, f"rtether {' '.join(args)}: exit {r.returncode} ({r.stderr!r})")
+    check(expected in r.stderr, f"rtether {' '.join(args)}: {r.stderr!r} lacks {expected!r}")
+    check("Traceback" not in r.stderr and "terminate called" not in r.stderr, r.stderr)
+    check(world.server.requests_since(mark) == [], "a bad option still reached adb")
 
 
 @pytest.mark.world(devices=ONE_DEVICE)
-def test_bad_option_values(rtether, world):
-    cases = [
-        (["start", "-p", "abc"], "--port"),
-        (["run", "-p", "0"], "--port"),
-        (["autorun", "-p", "65536"], "--port"),
-        (["start", "-r", "10.0.0.0/33"], "prefix length"),
-        (["run", "-r", "not-a-cidr"], "--routes"),
-        (["autostart", "-d", "8.8.8.8,nonsense"], "--dns"),
-        (["restart", "-d", "300.1.1.1"], "--dns"),
-        (["install", "A", "B"], "B"),
-        (["tunnel", "-d", "8.8.8.8"], "-d"),
-        (["run", "--status-interval", "-1"], "--status-interval"),
-    ]
-    mark = world.server.mark()
-    for args, expected in cases:
-        r = world.run(rtether, args)
-        check(r.returncode == 2, f"rtether {' '.join(args)}: exit {r.returncode} ({r.stderr!r})")
-        check(expected in r.stderr, f"rtether {' '.join(args)}: {r.stderr!r} lacks {expected!r}")
-        check("Traceback" not in r.stderr and "terminate called" not in r.stderr, r.stderr)
-    check(world.server.requests_since(mark) == [], "a bad option still reached adb")
+def test_bad_adb_server_socket_exits_2(rtether, world):
     r = world.run(rtether, ["autorun"], ADB_SERVER_SOCKET="udp:1234")
-    check(r.returncode == 2 and "ADB_SERVER_SOCKET" in r.stderr, f"bad ADB_SERVER_SOCKET: {r.stderr!r}")
-    for command in ("install", "uninstall", "reinstall", "start", "stop", "restart", "tunnel",
-                    "run", "autostart", "autorun", "relay"):
-        r = world.run(rtether, [command, "--help"])
-        check(r.returncode == 0 and "Examples:" in r.stdout, f"{command} --help: {r.stdout!r}")
+    check(r.returncode == 2 and "ADB_SERVER_SOCKET" in r.stderr,
+          f"bad ADB_SERVER_SOCKET: {r.stderr!r}")
+
+
+@pytest.mark.parametrize("command", ["install", "uninstall", "reinstall", "start", "stop",
+                                     "restart", "tunnel", "run", "autostart", "autorun", "relay"])
+@pytest.mark.world(devices=ONE_DEVICE)
+def test_help_shows_examples(rtether, world, command):
+    r = world.run(rtether, [command, "--help"])
+    check(r.returncode == 0 and "Examples:" in r.stdout, f"{command} --help: {r.stdout!r}")
 
 
 def connect_client(port, timeout=10):
