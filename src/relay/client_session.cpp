@@ -48,7 +48,15 @@ ClientSession::ClientSession(io::EventLoop& loop, io::Fd socket, std::uint32_t i
       config_(config),
       on_closed_(std::move(on_closed)),
       output_(config.output_capacity, ByteQueue::WhenEmpty::Keep),
-      random_(std::random_device{}()) {
+      random_(std::random_device{}()),
+      flows_(loop, config.max_flows_per_client),
+      flush_task_(loop, [this] { flush(); }),
+      read_task_(loop, [this] { read_client(); }),
+      wake_task_(loop, [this] {
+        if (closed_) return;
+        flush();
+        if (!output_blocked_) wake_waiting();
+      }) {
   // Forwarded flows start at a random relay-side port (of the 16384 in
   // 49152..65535): after a reconnect the device may still hold the previous
   // session's connections on the first ports.
@@ -56,7 +64,7 @@ ClientSession::ClientSession(io::EventLoop& loop, io::Fd socket, std::uint32_t i
 }
 
 ClientSession::~ClientSession() {
-  *alive_ = false;
+  on_closed_ = nullptr;  // whoever destroys the session knows
   close("session destroyed");
 }
 
@@ -108,14 +116,7 @@ void ClientSession::read_client() {
   }
   // Budget used up with data left: come back after other handlers ran
   // (edge-triggered, so no new event would tell us).
-  if (!read_scheduled_) {
-    read_scheduled_ = true;
-    loop_.defer([this, alive = alive_] {
-      if (!*alive) return;
-      read_scheduled_ = false;
-      read_client();
-    });
-  }
+  read_task_.schedule();
 }
 
 void ClientSession::handle_packet(wire::Bytes bytes) {
@@ -172,12 +173,10 @@ void ClientSession::handle_tcp(const wire::IpPacket& packet) {
   std::uint8_t flags = tcp->flags();
   bool bare_syn = (flags & (wire::tcp_flag::kSyn | wire::tcp_flag::kAck | wire::tcp_flag::kRst)) ==
                   wire::tcp_flag::kSyn;
-  auto found = flows_.find(key);
-  if (found != flows_.end()) {
-    if (!bare_syn || !found->second->replaceable_by_syn())
-      return found->second->on_device_packet(packet);
+  if (Flow* found = flows_.find(key)) {
+    if (!bare_syn || !found->replaceable_by_syn()) return found->on_device_packet(packet);
     // The device reuses the 5-tuple of a connection in TIME-WAIT.
-    found->second->shut_down();
+    found->shut_down();
   }
 
   // RFC 9293 3.10.7.1: only a bare SYN opens a connection; anything else for
@@ -187,16 +186,15 @@ void ClientSession::handle_tcp(const wire::IpPacket& packet) {
     if (!(flags & wire::tcp_flag::kRst)) send_stateless_reset(packet);
     return;
   }
-  if (live_flow_count() >= config_.max_flows_per_client) {
+  if (!flows_.has_room()) {
     ++counters_.drop_flow_limit;
     send_stateless_reset(packet);
     return;
   }
-  auto flow = std::make_unique<TcpFlow>(*this, key, tcp::Segment::from(*tcp));
-  auto* raw = flow.get();
-  flows_.emplace(key, std::move(flow));
+  auto& flow = static_cast<TcpFlow&>(
+      flows_.insert(std::make_unique<TcpFlow>(*this, key, tcp::Segment::from(*tcp))));
   ++counters_.tcp_flows_opened;
-  raw->connect();
+  flow.connect();
 }
 
 void ClientSession::handle_udp(const wire::IpPacket& packet) {
@@ -207,9 +205,9 @@ void ClientSession::handle_udp(const wire::IpPacket& packet) {
   }
   FlowKey key{packet.source, packet.destination, udp->source_port(), udp->destination_port(),
               wire::ip_protocol::kUdp};
-  auto found = flows_.find(key);
-  if (found == flows_.end()) {
-    if (live_flow_count() >= config_.max_flows_per_client) {
+  Flow* found = flows_.find(key);
+  if (!found) {
+    if (!flows_.has_room()) {
       ++counters_.drop_flow_limit;
       return;
     }
@@ -229,9 +227,9 @@ void ClientSession::handle_udp(const wire::IpPacket& packet) {
       return;
     }
     ++counters_.udp_flows_opened;
-    found = flows_.emplace(key, std::move(flow)).first;
+    found = &flows_.insert(std::move(flow));
   }
-  found->second->on_device_packet(packet);
+  found->on_device_packet(packet);
 }
 
 void ClientSession::send_stateless_reset(const wire::IpPacket& packet) {
@@ -276,17 +274,7 @@ void ClientSession::commit(std::size_t bytes) {
   if (output_.size() >= kEagerFlushBytes)
     flush();
   else
-    schedule_flush();
-}
-
-void ClientSession::schedule_flush() {
-  if (flush_scheduled_) return;
-  flush_scheduled_ = true;
-  loop_.defer([this, alive = alive_] {
-    if (!*alive) return;
-    flush_scheduled_ = false;
-    flush();
-  });
+    flush_task_.schedule();
 }
 
 void ClientSession::flush() {
@@ -301,77 +289,15 @@ void ClientSession::flush() {
   }
 }
 
-void ClientSession::wait_for_output(Flow* flow) {
-  if (flow->waiting_) return;
-  flow->waiting_ = true;
-  flow->waiting_prev_ = waiting_tail_;
-  flow->waiting_next_ = nullptr;
-  if (waiting_tail_)
-    waiting_tail_->waiting_next_ = flow;
-  else
-    waiting_head_ = flow;
-  waiting_tail_ = flow;
+void ClientSession::wait_for_output(Flow& flow) {
+  flows_.park(flow);
   // If the queue is not blocked on the socket, room comes back with the
   // next flush; make sure one happens.
-  if (!output_blocked_) {
-    loop_.defer([this, alive = alive_] {
-      if (!*alive || closed_) return;
-      flush();
-      if (!output_blocked_) wake_waiting();
-    });
-  }
+  if (!output_blocked_) wake_task_.schedule();
 }
 
 void ClientSession::wake_waiting() {
-  // Each woken flow either fills the queue again (and re-parks) or is done.
-  // Only flows parked before this call run now, so a flow that re-parks
-  // cannot spin here.
-  Flow* last = waiting_tail_;
-  while (waiting_head_ && !output_blocked_ && !closed_) {
-    Flow* flow = waiting_head_;
-    waiting_head_ = flow->waiting_next_;
-    if (waiting_head_)
-      waiting_head_->waiting_prev_ = nullptr;
-    else
-      waiting_tail_ = nullptr;
-    flow->waiting_ = false;
-    flow->waiting_next_ = flow->waiting_prev_ = nullptr;
-    if (!flow->retired()) flow->pump();
-    if (flow == last) break;
-  }
-}
-
-void ClientSession::retire(Flow* flow) {
-  if (flow->retired_) return;
-  flow->retired_ = true;
-  if (flow->waiting_) {
-    if (flow->waiting_prev_)
-      flow->waiting_prev_->waiting_next_ = flow->waiting_next_;
-    else
-      waiting_head_ = flow->waiting_next_;
-    if (flow->waiting_next_)
-      flow->waiting_next_->waiting_prev_ = flow->waiting_prev_;
-    else
-      waiting_tail_ = flow->waiting_prev_;
-    flow->waiting_ = false;
-  }
-  auto found = flows_.find(flow->key());
-  if (found != flows_.end()) {
-    retired_.push_back(std::move(found->second));
-    flows_.erase(found);
-  }
-  if (!reap_scheduled_) {
-    reap_scheduled_ = true;
-    loop_.defer([this, alive = alive_] {
-      if (!*alive) return;
-      reap();
-    });
-  }
-}
-
-void ClientSession::reap() {
-  reap_scheduled_ = false;
-  retired_.clear();
+  flows_.wake_parked([this] { return !output_blocked_ && !closed_; });
 }
 
 wire::MutableBytes ClientSession::peek_scratch(std::size_t bytes) {
@@ -390,13 +316,9 @@ void ClientSession::close(const char* reason) {
   closed_ = true;
   log::info("client {} closed ({}): {}", id_, reason, counters_.summary());
   loop_.remove(socket_.get());
-  // Flows retire themselves from shut_down(); iterate over a snapshot.
-  std::vector<Flow*> flows;
-  flows.reserve(flows_.size());
-  for (auto& [key, flow] : flows_) flows.push_back(flow.get());
-  for (Flow* flow : flows) flow->shut_down();
+  flows_.close();
   socket_.reset();
-  if (on_closed_ && *alive_) {
+  if (on_closed_) {
     auto callback = on_closed_;
     auto id = id_;
     loop_.defer([callback, id] { callback(id); });

@@ -16,15 +16,16 @@
 #include <memory>
 #include <optional>
 #include <random>
-#include <unordered_map>
 
 #include "io/event_loop.hpp"
 #include "io/socket.hpp"
 #include "relay/byte_queue.hpp"
 #include "relay/config.hpp"
 #include "relay/counters.hpp"
+#include "relay/deferred_task.hpp"
 #include "relay/flow.hpp"
 #include "relay/flow_key.hpp"
+#include "relay/flow_table.hpp"
 #include "wire/icmp_error.hpp"
 #include "wire/stream_framer.hpp"
 
@@ -45,6 +46,7 @@ class ClientSession : public io::Handler {
 
   std::uint32_t id() const { return id_; }
   std::size_t flow_count() const { return flows_.size(); }
+  std::size_t live_flow_count() const { return flows_.live_count(); }
   const Counters& counters() const { return counters_; }
 
   // --- for flows ---
@@ -52,23 +54,17 @@ class ClientSession : public io::Handler {
   io::Time now() const { return loop_.now(); }
   const RelayConfig& config() const { return config_; }
   Counters& mutable_counters() { return counters_; }
+  FlowTable& flows() { return flows_; }
   // Room for one packet of `bytes`, or empty: data packets leave
   // config.control_reserve free for control packets.
   wire::MutableBytes reserve(std::size_t bytes, bool control);
   void commit(std::size_t bytes);
-  void wait_for_output(Flow* flow);
-  // The flow is done: unlinked now, destroyed after the current batch. Its
-  // owner closes the host socket right after, which also drops the fd from
-  // epoll (no other process or descriptor shares it), so no epoll_ctl call.
-  void retire(Flow* flow);
+  // Parks the flow until the output has room again.
+  void wait_for_output(Flow& flow);
   std::uint32_t random_iss() { return static_cast<std::uint32_t>(random_()); }
   // Device bytes buffered by flows, against config.client_buffer_budget.
   std::size_t buffer_budget_left() const;
   void add_buffered(long delta) { buffered_bytes_ += delta; }
-  // Flows kept only to absorb retransmitted FINs (TIME-WAIT); they hold no
-  // socket and do not count against max_flows_per_client.
-  void add_lingering(long delta) { lingering_flows_ += delta; }
-  std::size_t live_flow_count() const { return flows_.size() - lingering_flows_; }
   // Scratch space for peeking past in-flight bytes on kernels without
   // SO_PEEK_OFF; allocated on first use.
   wire::MutableBytes peek_scratch(std::size_t bytes);
@@ -116,9 +112,7 @@ class ClientSession : public io::Handler {
   // One ICMP error may go out now under the rate limit (taken if so).
   bool take_icmp_error_slot();
   void flush();
-  void schedule_flush();
   void wake_waiting();
-  void reap();
 
   io::EventLoop& loop_;
   io::Fd socket_;
@@ -127,14 +121,9 @@ class ClientSession : public io::Handler {
   ClosedCallback on_closed_;
   wire::StreamFramer framer_;
   ByteQueue output_;
-  std::unordered_map<FlowKey, std::unique_ptr<Flow>, FlowKeyHash> flows_;
-  std::vector<std::unique_ptr<Flow>> retired_;
-  Flow* waiting_head_ = nullptr;
-  Flow* waiting_tail_ = nullptr;
   Counters counters_;
   std::mt19937 random_;
   std::size_t buffered_bytes_ = 0;
-  std::size_t lingering_flows_ = 0;
   std::vector<std::uint8_t> peek_scratch_;
   std::optional<wire::IpAddress> device_v4_;
   std::optional<wire::IpAddress> device_v6_;
@@ -144,13 +133,13 @@ class ClientSession : public io::Handler {
   // now are allowed.
   io::Time icmp_error_due_{};
   bool closed_ = false;
-  bool flush_scheduled_ = false;
-  bool read_scheduled_ = false;
-  bool reap_scheduled_ = false;
   bool output_blocked_ = false;
   bool client_hung_up_ = false;  // EPOLLRDHUP/HUP seen: read to the end
-  // Shared by deferred callbacks: they check it before touching the session.
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  // After the flows' budget and counters (their destructors use them).
+  FlowTable flows_;
+  DeferredTask flush_task_;       // one send of all packets queued this batch
+  DeferredTask read_task_;        // read on after the read budget ran out
+  DeferredTask wake_task_;        // flush, then pump the parked flows
 };
 
 }  // namespace rtether::relay

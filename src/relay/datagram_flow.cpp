@@ -30,7 +30,7 @@ void DatagramFlow::on_timer() {
 void DatagramFlow::finish() {
   if (retired_) return;
   timer_.cancel();
-  session_.retire(this);
+  session_.flows().retire(*this);
   socket_.reset();
 }
 

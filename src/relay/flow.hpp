@@ -2,12 +2,8 @@
 // client, owning its host socket. The session dispatches device packets to
 // it by FlowKey; the event loop dispatches host socket readiness to it.
 //
-// Lifecycle: created by the session on the first packet, retire()d when done
-// (fd unregistered and closed at once, object destroyed after the current
-// event batch, so events already fetched for it are ignored safely).
-// A flow that has host data to deliver but no room in the client's output
-// queue parks itself on the session's waiting list; the session calls pump()
-// when room returns (pull, never push: nothing read is ever dropped).
+// Lifecycle (opening, live, parked, lingering, retired): see flow_table.hpp;
+// the FlowTable owns every transition, the flow asks for them.
 #pragma once
 
 #include "io/event_loop.hpp"
@@ -27,10 +23,11 @@ class Flow : public io::Handler {
 
   const FlowKey& key() const { return key_; }
   bool retired() const { return retired_; }
+  bool lingering() const { return lingering_; }
 
   // A device packet for this flow (transport header not yet parsed).
   virtual void on_device_packet(const wire::IpPacket& packet) = 0;
-  // Room in the output queue returned.
+  // Room in the output queue returned (the flow was parked).
   virtual void pump() = 0;
   // The client is gone: release the host side now.
   virtual void shut_down() = 0;
@@ -44,10 +41,11 @@ class Flow : public io::Handler {
   bool retired_ = false;
 
  private:
-  friend class ClientSession;
+  friend class FlowTable;
   Flow* waiting_next_ = nullptr;
   Flow* waiting_prev_ = nullptr;
   bool waiting_ = false;
+  bool lingering_ = false;
 };
 
 }  // namespace rtether::relay

@@ -63,7 +63,7 @@ void IcmpFlow::pump() {
   while (readable_) {
     auto room = session_.reserve(ip_size + kMaxIcmpMessage, false);
     if (room.empty()) {
-      session_.wait_for_output(this);
+      session_.wait_for_output(*this);
       return;
     }
     long got = io::recv_some(socket_.get(), room.subspan(ip_size, kMaxIcmpMessage));

@@ -39,7 +39,7 @@ std::optional<FlowKey> ClientSession::forward_key(std::uint16_t device_port, std
   for (int attempt = 0; attempt < kForwardPortAttempts; ++attempt) {
     key.destination_port = static_cast<std::uint16_t>(kForwardPortFirst + next_forward_port_);
     next_forward_port_ = static_cast<std::uint16_t>((next_forward_port_ + 1) % kForwardPortCount);
-    if (flows_.find(key) == flows_.end()) return key;
+    if (!flows_.find(key)) return key;
   }
   ++counters_.drop_forward_no_port;
   return std::nullopt;
@@ -51,45 +51,42 @@ bool ClientSession::open_forwarded_tcp(io::Fd accepted, std::uint16_t device_por
     io::set_linger_reset(accepted.get());
     return false;
   };
-  if (closed_) return refuse();
-  if (live_flow_count() >= config_.max_flows_per_client) {
+  if (flows_.closed()) return refuse();
+  if (!flows_.has_room()) {
     ++counters_.drop_flow_limit;
     return refuse();
   }
   auto key = forward_key(device_port, wire::ip_protocol::kTcp);
   if (!key) return refuse();
-  auto flow = std::make_unique<TcpFlow>(*this, *key, std::move(accepted));
-  auto* raw = flow.get();
-  flows_.emplace(*key, std::move(flow));
+  auto& flow =
+      static_cast<TcpFlow&>(flows_.insert(std::make_unique<TcpFlow>(*this, *key, std::move(accepted))));
   ++counters_.forward_tcp_opened;
-  raw->start_forwarded();
+  flow.start_forwarded();
   return true;
 }
 
 std::optional<FlowKey> ClientSession::open_forwarded_udp(io::Fd socket, const io::Endpoint& peer,
                                                          std::uint16_t device_port,
                                                          wire::Bytes datagram) {
-  if (closed_) return std::nullopt;
-  if (live_flow_count() >= config_.max_flows_per_client) {
+  if (flows_.closed()) return std::nullopt;
+  if (!flows_.has_room()) {
     ++counters_.drop_flow_limit;
     return std::nullopt;
   }
   auto key = forward_key(device_port, wire::ip_protocol::kUdp);
   if (!key) return std::nullopt;
-  auto flow = std::make_unique<UdpFlow>(*this, *key);
-  auto* raw = flow.get();
-  flows_.emplace(*key, std::move(flow));
+  auto& flow = static_cast<UdpFlow&>(flows_.insert(std::make_unique<UdpFlow>(*this, *key)));
   ++counters_.forward_udp_opened;
-  raw->adopt(std::move(socket), peer);
-  raw->send_to_device(datagram);
+  flow.adopt(std::move(socket), peer);
+  flow.send_to_device(datagram);
   return key;
 }
 
 bool ClientSession::forward_udp_datagram(const FlowKey& key, const io::Endpoint& peer,
                                          wire::Bytes datagram) {
-  auto found = flows_.find(key);
-  if (found == flows_.end() || key.protocol != wire::ip_protocol::kUdp) return false;
-  auto* flow = static_cast<UdpFlow*>(found->second.get());
+  Flow* found = flows_.find(key);
+  if (!found || key.protocol != wire::ip_protocol::kUdp) return false;
+  auto* flow = static_cast<UdpFlow*>(found);
   if (!flow->serves_forward_peer(peer)) return false;
   flow->send_to_device(datagram);
   return true;

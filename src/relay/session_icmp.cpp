@@ -33,18 +33,18 @@ void ClientSession::handle_icmp(const wire::IpPacket& packet) {
     return;
   }
   FlowKey key{packet.source, packet.destination, icmp->echo_identifier(), 0, packet.protocol};
-  auto found = flows_.find(key);
-  if (found == flows_.end()) {
-    if (live_flow_count() >= config_.max_flows_per_client) {
+  Flow* found = flows_.find(key);
+  if (!found) {
+    if (!flows_.has_room()) {
       ++counters_.drop_flow_limit;
       return;
     }
     auto flow = std::make_unique<IcmpFlow>(*this, key);
     if (int error = flow->open(); error != 0) return refuse_icmp_echo(packet, error);
     ++counters_.icmp_flows_opened;
-    found = flows_.emplace(key, std::move(flow)).first;
+    found = &flows_.insert(std::move(flow));
   }
-  found->second->on_device_packet(packet);
+  found->on_device_packet(packet);
 }
 
 void ClientSession::refuse_icmp_echo(const wire::IpPacket& packet, int error) {

@@ -268,7 +268,7 @@ void TcpFlow::send_host_data() {
     std::size_t header_size = wire::tcp_header_size(header_);
     auto room = session_.reserve(header_size + want, false);
     if (room.empty()) {
-      session_.wait_for_output(this);
+      session_.wait_for_output(*this);
       return;
     }
     auto payload = room.subspan(header_size, want);
@@ -376,7 +376,7 @@ void TcpFlow::after_activity() {
     if (!timer_.armed() || timer_.deadline() != drain_deadline_) timer_.arm(drain_deadline_);
     return;
   }
-  if (endpoint_.state() == tcp::State::TimeWait && !lingering_ && !owed) enter_lingering();
+  if (endpoint_.state() == tcp::State::TimeWait && !lingering() && !owed) enter_lingering();
   auto deadline = std::min(endpoint_.deadline(), drain_deadline_);
   if (deadline == tcp::Time::max())
     timer_.cancel();
@@ -394,16 +394,14 @@ void TcpFlow::shut_down() {
 void TcpFlow::enter_lingering() {
   // Both directions are finished: the host socket has nothing left to do.
   // Only the endpoint stays, to re-acknowledge a retransmitted FIN.
-  lingering_ = true;
-  session_.add_lingering(1);
+  session_.flows().set_lingering(*this);
   socket_.reset();  // closing also leaves epoll
 }
 
 void TcpFlow::finish() {
   if (retired_) return;
-  if (lingering_) session_.add_lingering(-1);
   timer_.cancel();
-  session_.retire(this);
+  session_.flows().retire(*this);
   socket_.reset();
 }
 

@@ -88,7 +88,6 @@ class TcpFlow final : public Flow {
   tcp::Time drain_deadline_ = tcp::Time::max();
   bool host_fin_seen_ = false;    // EPOLLRDHUP: the host will send no more
   bool peek_offset_ = true;       // SO_PEEK_OFF works on this kernel
-  bool lingering_ = false;        // in TIME-WAIT: host socket closed, not counted as live
 };
 
 }  // namespace rtether::relay

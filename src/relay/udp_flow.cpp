@@ -93,7 +93,7 @@ void UdpFlow::pump() {
   while (readable_) {
     auto room = session_.reserve(header_size + max_payload, false);
     if (room.empty()) {
-      session_.wait_for_output(this);
+      session_.wait_for_output(*this);
       return;
     }
     long got = io::recv_datagram(socket_.get(), room.subspan(header_size, max_payload));
