@@ -3,10 +3,11 @@
 
 #include <sys/epoll.h>
 
-#include <algorithm>
+#include <cerrno>
 
 #include "io/log.hpp"
 #include "relay/error_quote.hpp"
+#include "relay/icmp_flow.hpp"
 #include "relay/tcp_flow.hpp"
 #include "relay/udp_flow.hpp"
 #include "wire/icmp_error.hpp"
@@ -21,23 +22,8 @@ namespace {
 constexpr std::size_t kEagerFlushBytes = 128 * 1024;
 constexpr int kClientSocketBuffer = 4 * 1024 * 1024;  // as the Linux client asks on its side
 
-// A source address that can be the device's own (where forwarded flows go):
-// unicast and specified, not loopback nor link-local. 0.0.0.0 or :: (a DHCP
-// or DAD probe), a spoofed multicast source or fe80:: say nothing about it.
-bool is_device_unicast(const wire::IpAddress& address) {
-  if (wire::is_broadcast_or_multicast(address)) return false;
-  const auto& b = address.bytes;
-  if (address.version == wire::IpVersion::V4) {
-    if (b[0] == 0 || b[0] == 127) return false;  // "this network", loopback
-    if (b[0] == 169 && b[1] == 254) return false;  // link-local
-    return (b[0] >> 4) != 0xF;                      // 240.0.0.0/4 reserved
-  }
-  if (b[0] == 0xFE && (b[1] & 0xC0) == 0x80) return false;  // fe80::/10 link-local
-  // ::/96 (::, ::1, deprecated v4-compatible) and ::ffff:0:0/96 (v4-mapped).
-  bool low_zero = true;
-  for (int i = 0; i < 10; ++i) low_zero = low_zero && b[i] == 0;
-  return !low_zero;
-}
+// Said once per process: every ping would repeat it.
+bool ping_forbidden_logged = false;
 }  // namespace
 
 ClientSession::ClientSession(io::EventLoop& loop, io::Fd socket, std::uint32_t id,
@@ -49,6 +35,10 @@ ClientSession::ClientSession(io::EventLoop& loop, io::Fd socket, std::uint32_t i
       on_closed_(std::move(on_closed)),
       output_(config.output_capacity, ByteQueue::WhenEmpty::Keep),
       random_(std::random_device{}()),
+      icmp_errors_(*this),
+      // Forwarded flows start at a random relay-side port (of the 16384 in
+      // 49152..65535).
+      forwards_(*this, static_cast<std::uint16_t>(random_() % 16384)),
       flows_(loop, config.max_flows_per_client),
       flush_task_(loop, [this] { flush(); }),
       read_task_(loop, [this] { read_client(); }),
@@ -56,12 +46,7 @@ ClientSession::ClientSession(io::EventLoop& loop, io::Fd socket, std::uint32_t i
         if (closed_) return;
         flush();
         if (!output_blocked_) wake_waiting();
-      }) {
-  // Forwarded flows start at a random relay-side port (of the 16384 in
-  // 49152..65535): after a reconnect the device may still hold the previous
-  // session's connections on the first ports.
-  next_forward_port_ = static_cast<std::uint16_t>(random_() % 16384);
-}
+      }) {}
 
 ClientSession::~ClientSession() {
   on_closed_ = nullptr;  // whoever destroys the session knows
@@ -135,8 +120,7 @@ void ClientSession::handle_packet(wire::Bytes bytes) {
   }
   // The device's address for forwarded flows: the source of its packets,
   // once one has passed validation and is a unicast address of its own.
-  if (is_device_unicast(packet.source))
-    (packet.version == wire::IpVersion::V4 ? device_v4_ : device_v6_) = packet.source;
+  forwards_.learn_device_source(packet.source);
   switch (packet.protocol) {
     case wire::ip_protocol::kTcp:
       return handle_tcp(packet);
@@ -192,7 +176,7 @@ void ClientSession::handle_tcp(const wire::IpPacket& packet) {
     return;
   }
   auto& flow = static_cast<TcpFlow&>(
-      flows_.insert(std::make_unique<TcpFlow>(*this, key, tcp::Segment::from(*tcp))));
+      flows_.insert(std::make_unique<TcpFlow>(context(), key, tcp::Segment::from(*tcp))));
   ++counters_.tcp_flows_opened;
   flow.connect();
 }
@@ -211,25 +195,67 @@ void ClientSession::handle_udp(const wire::IpPacket& packet) {
       ++counters_.drop_flow_limit;
       return;
     }
-    auto flow = std::make_unique<UdpFlow>(*this, key);
+    auto flow = std::make_unique<UdpFlow>(context(), key);
     if (int error = flow->open(); error != 0) {
       // No route (connect() of a datagram socket routes): tell the device
       // as a router would; the datagram is lost either way.
       ++counters_.drop_udp_send;
       auto kind = icmp_error_for(error);
-      if (!kind || *kind == wire::IcmpErrorKind::PacketTooBig) return;
-      if (!wire::may_report_error_for(packet.destination, *kind)) {
-        ++counters_.drop_icmp_error_not_unicast;  // e.g. EACCES for 255.255.255.255
-        return;
-      }
-      if (wire::may_answer_with_error(packet, *kind))
-        send_icmp_error(*kind, 0, packet.destination, packet.source, packet.packet);
+      if (kind && *kind != wire::IcmpErrorKind::PacketTooBig) icmp_errors_.answer(packet, *kind);
       return;
     }
     ++counters_.udp_flows_opened;
     found = &flows_.insert(std::move(flow));
   }
   found->on_device_packet(packet);
+}
+
+void ClientSession::handle_icmp(const wire::IpPacket& packet) {
+  auto icmp = wire::IcmpView::parse(packet.payload);
+  if (!icmp) {
+    ++counters_.drop_bad_transport;
+    return;
+  }
+  const std::uint8_t request = packet.version == wire::IpVersion::V4
+                                   ? wire::icmp_type::kEchoRequest
+                                   : wire::icmp_type::kV6EchoRequest;
+  // Echo replies, errors about relay packets, neighbour discovery, ...: the
+  // relay has no use for them.
+  if (icmp->type() != request || icmp->code() != 0) {
+    ++counters_.drop_icmp_unsupported;
+    return;
+  }
+  FlowKey key{packet.source, packet.destination, icmp->echo_identifier(), 0, packet.protocol};
+  Flow* found = flows_.find(key);
+  if (!found) {
+    if (!flows_.has_room()) {
+      ++counters_.drop_flow_limit;
+      return;
+    }
+    auto flow = std::make_unique<IcmpFlow>(context(), key);
+    if (int error = flow->open(); error != 0) return refuse_icmp_echo(packet, error);
+    ++counters_.icmp_flows_opened;
+    found = &flows_.insert(std::move(flow));
+  }
+  found->on_device_packet(packet);
+}
+
+void ClientSession::refuse_icmp_echo(const wire::IpPacket& packet, int error) {
+  auto kind = icmp_error_for(error);
+  if (error == -EACCES) {
+    ++counters_.drop_icmp_forbidden;
+    if (!ping_forbidden_logged) {
+      ping_forbidden_logged = true;
+      log::warn("ping from devices is answered with \"administratively prohibited\": this host "
+                "forbids unprivileged ICMP sockets; allow the relay's group with "
+                "sysctl net.ipv4.ping_group_range");
+    }
+  } else {
+    ++counters_.drop_icmp_send;
+    log::debug("client {}: no ping socket to {}: {}", id_, packet.destination.to_string(),
+               io::error_text(error));
+  }
+  if (kind) icmp_errors_.answer(packet, *kind);
 }
 
 void ClientSession::send_stateless_reset(const wire::IpPacket& packet) {

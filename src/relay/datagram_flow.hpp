@@ -18,7 +18,7 @@ class DatagramFlow : public Flow {
   void shut_down() override { finish(); }
 
  protected:
-  DatagramFlow(ClientSession& session, const FlowKey& key, std::chrono::seconds idle_timeout);
+  DatagramFlow(FlowContext& context, const FlowKey& key, std::chrono::seconds idle_timeout);
 
   void touch();
   // Registers socket_ for readability and arms the idle timer.

@@ -1,6 +1,7 @@
-// Flow: one relayed conversation (TCP connection or UDP association) of one
-// client, owning its host socket. The session dispatches device packets to
-// it by FlowKey; the event loop dispatches host socket readiness to it.
+// Flow: one relayed conversation (TCP connection, UDP association or ICMP
+// echo identifier) of one client, owning its host socket. The session
+// dispatches device packets to it by FlowKey; the event loop dispatches host
+// socket readiness to it. All it may ask of the session is its FlowContext.
 //
 // Lifecycle (opening, live, parked, lingering, retired): see flow_table.hpp;
 // the FlowTable owns every transition, the flow asks for them.
@@ -12,11 +13,11 @@
 
 namespace rtether::relay {
 
-class ClientSession;
+class FlowContext;
 
 class Flow : public io::Handler {
  public:
-  Flow(ClientSession& session, const FlowKey& key) : session_(session), key_(key) {}
+  Flow(FlowContext& context, const FlowKey& key) : context_(context), key_(key) {}
   ~Flow() override = default;
   Flow(const Flow&) = delete;
   Flow& operator=(const Flow&) = delete;
@@ -36,7 +37,7 @@ class Flow : public io::Handler {
   virtual bool replaceable_by_syn() const { return false; }
 
  protected:
-  ClientSession& session_;
+  FlowContext& context_;
   FlowKey key_;
   bool retired_ = false;
 

@@ -18,7 +18,7 @@ namespace rtether::relay {
 
 class IcmpFlow final : public DatagramFlow {
  public:
-  IcmpFlow(ClientSession& session, const FlowKey& key);
+  IcmpFlow(FlowContext& context, const FlowKey& key);
 
   // Opens the ping socket: 0, or -errno (nothing registered then).
   int open();

@@ -8,7 +8,9 @@
 
 #include "io/log.hpp"
 #include "relay/address_map.hpp"
-#include "relay/client_session.hpp"
+#include "relay/flow_context.hpp"
+#include "relay/flow_table.hpp"
+#include "relay/icmp_error_sender.hpp"
 #include "relay/error_quote.hpp"
 
 namespace rtether::relay {
@@ -27,23 +29,23 @@ constexpr std::size_t kWindowRoundingSlack = 64 * 1024;
 constexpr std::chrono::seconds kDrainTimeout{60};
 }  // namespace
 
-TcpFlow::TcpFlow(ClientSession& session, const FlowKey& key, const tcp::Segment& syn)
-    : Flow(session, key),
-      endpoint_(syn, session.config().tcp, session.random_iss(), session.now()),
-      timer_(session.loop(), [this] { on_timer(); }),
-      to_host_(session.config().tcp_flow_buffer + kWindowRoundingSlack) {
+TcpFlow::TcpFlow(FlowContext& context, const FlowKey& key, const tcp::Segment& syn)
+    : Flow(context, key),
+      endpoint_(syn, context.config().tcp, context.random_iss(), context.now()),
+      timer_(context.loop(), [this] { on_timer(); }),
+      to_host_(context.config().tcp_flow_buffer + kWindowRoundingSlack) {
   header_.source = key.destination;
   header_.destination = key.source;
   header_.source_port = key.destination_port;
   header_.destination_port = key.source_port;
 }
 
-TcpFlow::TcpFlow(ClientSession& session, const FlowKey& key, io::Fd accepted)
-    : Flow(session, key),
-      endpoint_(tcp::Endpoint::active(session.config().tcp, session.random_iss(), session.now())),
+TcpFlow::TcpFlow(FlowContext& context, const FlowKey& key, io::Fd accepted)
+    : Flow(context, key),
+      endpoint_(tcp::Endpoint::active(context.config().tcp, context.random_iss(), context.now())),
       socket_(std::move(accepted)),
-      timer_(session.loop(), [this] { on_timer(); }),
-      to_host_(session.config().tcp_flow_buffer + kWindowRoundingSlack) {
+      timer_(context.loop(), [this] { on_timer(); }),
+      to_host_(context.config().tcp_flow_buffer + kWindowRoundingSlack) {
   header_.source = key.destination;
   header_.destination = key.source;
   header_.source_port = key.destination_port;
@@ -51,14 +53,14 @@ TcpFlow::TcpFlow(ClientSession& session, const FlowKey& key, io::Fd accepted)
 }
 
 void TcpFlow::start_forwarded() {
-  session_.loop().add(socket_.get(), EPOLLIN | EPOLLOUT | EPOLLRDHUP, this);
+  context_.loop().add(socket_.get(), EPOLLIN | EPOLLOUT | EPOLLRDHUP, this);
   prepare_host_socket();
   update_receive_space();
   emit_control();
   after_activity();
 }
 
-TcpFlow::~TcpFlow() { session_.add_buffered(-static_cast<long>(to_host_.size())); }
+TcpFlow::~TcpFlow() { context_.add_buffered(-static_cast<long>(to_host_.size())); }
 
 void TcpFlow::connect() {
   io::Endpoint target{host_destination(key_.destination), key_.destination_port};
@@ -68,7 +70,7 @@ void TcpFlow::connect() {
     return on_connect_done(result);
   }
   socket_ = std::move(fd);
-  session_.loop().add(socket_.get(), EPOLLIN | EPOLLOUT | EPOLLRDHUP, this);
+  context_.loop().add(socket_.get(), EPOLLIN | EPOLLOUT | EPOLLRDHUP, this);
   if (result == 0) return on_connect_done(0);
   connecting_ = true;
   after_activity();
@@ -76,9 +78,9 @@ void TcpFlow::connect() {
 
 void TcpFlow::on_connect_done(int result) {
   connecting_ = false;
-  auto now = session_.now();
+  auto now = context_.now();
   if (result != 0) {
-    ++session_.mutable_counters().tcp_connect_failed;
+    ++context_.counters().tcp_connect_failed;
     endpoint_.on_connect_failed(now);
     // A refused connection is a reset, as the host would send; no route
     // is an ICMP error, as a router would send (the RST then stays unsent).
@@ -110,13 +112,13 @@ bool TcpFlow::answer_with_icmp(int result) {
   std::size_t length = wire::build_tcp(wire::MutableBytes{quote, sizeof quote}, syn, {});
   if (length == 0) return false;
   // Not sent (withheld or no room): the caller's reset tells the device.
-  return session_.send_icmp_error(*kind, 0, key_.destination, key_.source,
+  return context_.icmp_errors().send(*kind, 0, key_.destination, key_.source,
                                   wire::Bytes{quote, length});
 }
 
 void TcpFlow::prepare_host_socket() {
   io::set_no_delay(socket_.get());
-  if (!session_.config().use_peek_offset) {
+  if (!context_.config().use_peek_offset) {
     peek_offset_ = false;
   } else if (io::set_peek_offset(socket_.get(), 0) != 0) {
     // Linux < 6.9 has no SO_PEEK_OFF for TCP: peek past the in-flight bytes
@@ -152,11 +154,11 @@ void TcpFlow::on_device_packet(const wire::IpPacket& packet) {
   if (retired_) return;
   auto view = wire::TcpView::parse(packet.payload);
   if (!view) {
-    ++session_.mutable_counters().drop_bad_transport;
+    ++context_.counters().drop_bad_transport;
     return;
   }
   auto segment = tcp::Segment::from(*view);
-  auto now = session_.now();
+  auto now = context_.now();
   auto input = endpoint_.on_segment(segment, now);
   if (input.reset) {
     // The device aborted: abort the host side too (RST, not FIN).
@@ -165,7 +167,7 @@ void TcpFlow::on_device_packet(const wire::IpPacket& packet) {
   }
   if (input.acked > 0 && socket_.valid()) io::discard(socket_.get(), input.acked);
   if (input.rewind) rewind();
-  if (input.out_of_order) ++session_.mutable_counters().tcp_out_of_order;
+  if (input.out_of_order) ++context_.counters().tcp_out_of_order;
   if (!input.data.empty() || (segment.flags & wire::tcp_flag::kFin)) take_device_data(input.data);
   pump();
 }
@@ -173,7 +175,7 @@ void TcpFlow::on_device_packet(const wire::IpPacket& packet) {
 void TcpFlow::take_device_data(wire::Bytes data) {
   // In-order data first, then whatever held out-of-order data it joined up
   // with, for as long as everything offered is taken.
-  auto now = session_.now();
+  auto now = context_.now();
   while (true) {
     std::size_t taken = deliver_to_host(data);
     // The device's FIN counts only once all data before it was taken.
@@ -197,7 +199,7 @@ std::size_t TcpFlow::deliver_to_host(wire::Bytes data) {
     } else if (sent < 0) {
       // The host closed or reset: abort toward the device.
       host_write_failed_ = true;
-      endpoint_.host_reset(session_.now());
+      endpoint_.host_reset(context_.now());
       return 0;
     } else {
       taken = static_cast<std::size_t>(sent);
@@ -207,7 +209,7 @@ std::size_t TcpFlow::deliver_to_host(wire::Bytes data) {
   // Everything the endpoint delivers lies inside the window it advertised,
   // which the queue's slack always covers: take it all.
   std::size_t queued = to_host_.append(data.subspan(taken));
-  session_.add_buffered(static_cast<long>(queued));
+  context_.add_buffered(static_cast<long>(queued));
   return taken + queued;
 }
 
@@ -222,12 +224,12 @@ void TcpFlow::write_pending_to_host() {
     }
     if (sent < 0) {
       host_write_failed_ = true;
-      endpoint_.host_reset(session_.now());
+      endpoint_.host_reset(context_.now());
       break;
     }
     to_host_.consume(static_cast<std::size_t>(sent));
   }
-  session_.add_buffered(static_cast<long>(to_host_.size()) - static_cast<long>(before));
+  context_.add_buffered(static_cast<long>(to_host_.size()) - static_cast<long>(before));
   if (device_fin_ && to_host_.empty() && !host_write_shut_) {
     host_write_shut_ = true;
     io::shutdown_write(socket_.get());
@@ -236,11 +238,11 @@ void TcpFlow::write_pending_to_host() {
 }
 
 void TcpFlow::update_receive_space() {
-  std::size_t limit = session_.config().tcp_flow_buffer;
+  std::size_t limit = context_.config().tcp_flow_buffer;
   std::size_t free = to_host_.size() >= limit ? 0 : limit - to_host_.size();
-  std::size_t budget = session_.buffer_budget_left();
+  std::size_t budget = context_.buffer_budget_left();
   // The per-client budget binds: devices are slowed rather than buffered for.
-  if (budget < free) ++session_.mutable_counters().window_limited_by_budget;
+  if (budget < free) ++context_.counters().window_limited_by_budget;
   std::size_t space = std::min(free, budget);
   endpoint_.set_receive_space(static_cast<std::uint32_t>(space));
 }
@@ -254,7 +256,7 @@ void TcpFlow::pump() {
 }
 
 void TcpFlow::send_host_data() {
-  auto now = session_.now();
+  auto now = context_.now();
   while (host_readable_ && !host_eof_ && socket_.valid() && !connecting_) {
     std::uint32_t allowance = endpoint_.send_allowance();
     std::uint32_t in_flight = endpoint_.in_flight();
@@ -266,14 +268,14 @@ void TcpFlow::send_host_data() {
     if (allowance == 0) return;
     std::size_t want = std::min<std::size_t>(allowance, endpoint_.max_segment());
     std::size_t header_size = wire::tcp_header_size(header_);
-    auto room = session_.reserve(header_size + want, false);
+    auto room = context_.reserve(header_size + want, false);
     if (room.empty()) {
-      session_.wait_for_output(*this);
+      context_.wait_for_output(*this);
       return;
     }
     auto payload = room.subspan(header_size, want);
     long got = peek_offset_ ? io::peek_some(socket_.get(), payload)
-                            : io::peek_after(socket_.get(), session_.peek_scratch(in_flight),
+                            : io::peek_after(socket_.get(), context_.peek_scratch(in_flight),
                                              payload);
     if (got == -EAGAIN || (!peek_offset_ && got == 0 && !host_fin_seen_)) {
       host_readable_ = false;
@@ -304,11 +306,11 @@ void TcpFlow::send_host_data() {
 }
 
 void TcpFlow::emit_control() {
-  auto now = session_.now();
+  auto now = context_.now();
   while (auto segment = endpoint_.poll(now)) {
     header_.mss = segment->mss;
     header_.window_scale = segment->window_scale;
-    auto room = session_.reserve(wire::tcp_header_size(header_), true);
+    auto room = context_.reserve(wire::tcp_header_size(header_), true);
     header_.mss.reset();
     header_.window_scale.reset();
     if (room.empty()) continue;  // counted by reserve(); TCP recovers by retransmission
@@ -327,7 +329,7 @@ void TcpFlow::send_segment(const tcp::OutSegment& segment, std::size_t payload_l
   std::size_t length = wire::write_tcp_headers(room, header_, payload_length);
   header_.mss.reset();
   header_.window_scale.reset();
-  session_.commit(length);
+  context_.commit(length);
 }
 
 void TcpFlow::rewind() {
@@ -344,14 +346,14 @@ void TcpFlow::on_timer() {
   if (endpoint_.closed()) return pump();
   bool time_wait = endpoint_.state() == tcp::State::TimeWait;
   bool syn_sent = endpoint_.state() == tcp::State::SynSent;
-  auto result = endpoint_.on_timer(session_.now());
+  auto result = endpoint_.on_timer(context_.now());
   if (result.rewind) rewind();
   // A forwarded connection the device never answered: the host application
   // sees a reset, as for a refused one.
   if (syn_sent && endpoint_.closed() && socket_.valid()) io::set_linger_reset(socket_.get());
   // The end of TIME-WAIT is a normal close; anything else closing on a timer
   // (connect, idle, closing timeouts, SYN-ACK retries) is an expiry.
-  if (endpoint_.closed() && !time_wait) ++session_.mutable_counters().flows_expired;
+  if (endpoint_.closed() && !time_wait) ++context_.counters().flows_expired;
   pump();
 }
 
@@ -360,11 +362,11 @@ void TcpFlow::after_activity() {
   bool owed = owes_host();
   if (owed && (endpoint_.closed() || endpoint_.state() == tcp::State::TimeWait) &&
       drain_deadline_ == tcp::Time::max())
-    drain_deadline_ = session_.now() + kDrainTimeout;
-  if (owed && session_.now() >= drain_deadline_) {
+    drain_deadline_ = context_.now() + kDrainTimeout;
+  if (owed && context_.now() >= drain_deadline_) {
     // The host has not read what the device sent for a whole drain timeout:
     // abort it (RST) rather than let it take the stream for complete.
-    ++session_.mutable_counters().tcp_host_drain_expired;
+    ++context_.counters().tcp_host_drain_expired;
     io::set_linger_reset(socket_.get());
     emit_control();
     return finish();
@@ -394,14 +396,14 @@ void TcpFlow::shut_down() {
 void TcpFlow::enter_lingering() {
   // Both directions are finished: the host socket has nothing left to do.
   // Only the endpoint stays, to re-acknowledge a retransmitted FIN.
-  session_.flows().set_lingering(*this);
+  context_.flows().set_lingering(*this);
   socket_.reset();  // closing also leaves epoll
 }
 
 void TcpFlow::finish() {
   if (retired_) return;
   timer_.cancel();
-  session_.flows().retire(*this);
+  context_.flows().retire(*this);
   socket_.reset();
 }
 

@@ -30,10 +30,10 @@ namespace rtether::relay {
 
 class TcpFlow final : public Flow {
  public:
-  TcpFlow(ClientSession& session, const FlowKey& key, const tcp::Segment& syn);
+  TcpFlow(FlowContext& context, const FlowKey& key, const tcp::Segment& syn);
   // Port forwarding: `accepted` is the host connection; key.source is the
   // device's address and server port.
-  TcpFlow(ClientSession& session, const FlowKey& key, io::Fd accepted);
+  TcpFlow(FlowContext& context, const FlowKey& key, io::Fd accepted);
   ~TcpFlow() override;
 
   // Starts the non-blocking host connect (called once after insertion).

@@ -19,7 +19,7 @@ namespace rtether::relay {
 
 class UdpFlow final : public DatagramFlow {
  public:
-  UdpFlow(ClientSession& session, const FlowKey& key);
+  UdpFlow(FlowContext& context, const FlowKey& key);
 
   // Creates and connects the host socket: 0, or -errno (nothing registered).
   int open();
