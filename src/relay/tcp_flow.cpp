@@ -72,12 +72,12 @@ void TcpFlow::connect() {
   socket_ = std::move(fd);
   context_.loop().add(socket_.get(), EPOLLIN | EPOLLOUT | EPOLLRDHUP, this);
   if (result == 0) return on_connect_done(0);
-  connecting_ = true;
+  events_.set(HostEvent::Connecting);
   after_activity();
 }
 
 void TcpFlow::on_connect_done(int result) {
-  connecting_ = false;
+  events_.clear(HostEvent::Connecting);
   auto now = context_.now();
   if (result != 0) {
     ++context_.counters().tcp_connect_failed;
@@ -113,17 +113,17 @@ bool TcpFlow::answer_with_icmp(int result) {
   if (length == 0) return false;
   // Not sent (withheld or no room): the caller's reset tells the device.
   return context_.icmp_errors().send(*kind, 0, key_.destination, key_.source,
-                                  wire::Bytes{quote, length});
+                                     wire::Bytes{quote, length});
 }
 
 void TcpFlow::prepare_host_socket() {
   io::set_no_delay(socket_.get());
   if (!context_.config().use_peek_offset) {
-    peek_offset_ = false;
+    events_.set(HostEvent::PeekAfter);
   } else if (io::set_peek_offset(socket_.get(), 0) != 0) {
     // Linux < 6.9 has no SO_PEEK_OFF for TCP: peek past the in-flight bytes
     // instead, which copies them again, so in-flight data is capped.
-    peek_offset_ = false;
+    events_.set(HostEvent::PeekAfter);
     static bool warned = false;
     if (!warned) {
       warned = true;
@@ -135,18 +135,19 @@ void TcpFlow::prepare_host_socket() {
 
 void TcpFlow::on_ready(std::uint32_t events) {
   if (retired_) return;
-  if (connecting_) {
+  if (has(HostEvent::Connecting)) {
     if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) return;
     // Writable without an error means connected; only an error needs SO_ERROR.
     on_connect_done((events & (EPOLLERR | EPOLLHUP)) ? io::connect_result(socket_.get()) : 0);
-    if (retired_ || connecting_) return;
+    if (retired_ || has(HostEvent::Connecting)) return;
   }
   if (events & EPOLLOUT) {
-    host_write_blocked_ = false;
+    events_.clear(HostEvent::HostWriteBlocked);
     write_pending_to_host();
   }
-  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) host_readable_ = true;
-  if (events & (EPOLLRDHUP | EPOLLHUP)) host_fin_seen_ = true;
+  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+    events_.set(HostEvent::HostReadable);
+  if (events & (EPOLLRDHUP | EPOLLHUP)) events_.set(HostEvent::HostFinSeen);
   pump();
 }
 
@@ -179,7 +180,7 @@ void TcpFlow::take_device_data(wire::Bytes data) {
   while (true) {
     std::size_t taken = deliver_to_host(data);
     // The device's FIN counts only once all data before it was taken.
-    if (endpoint_.accept(taken, now)) device_fin_ = true;
+    if (endpoint_.accept(taken, now)) events_.set(HostEvent::DeviceFin);
     if (taken < data.size()) break;
     auto more = endpoint_.take_reassembled();
     if (!more) break;
@@ -190,20 +191,20 @@ void TcpFlow::take_device_data(wire::Bytes data) {
 }
 
 std::size_t TcpFlow::deliver_to_host(wire::Bytes data) {
-  if (data.empty() || !socket_.valid() || host_write_shut_) return 0;
+  if (data.empty() || !socket_.valid() || has(HostEvent::HostWriteShut)) return 0;
   std::size_t taken = 0;
-  if (to_host_.empty() && !host_write_blocked_) {
+  if (to_host_.empty() && !has(HostEvent::HostWriteBlocked)) {
     long sent = io::send_some(socket_.get(), data);
     if (sent == -EAGAIN) {
-      host_write_blocked_ = true;
+      events_.set(HostEvent::HostWriteBlocked);
     } else if (sent < 0) {
       // The host closed or reset: abort toward the device.
-      host_write_failed_ = true;
+      events_.set(HostEvent::HostWriteFailed);
       endpoint_.host_reset(context_.now());
       return 0;
     } else {
       taken = static_cast<std::size_t>(sent);
-      if (taken < data.size()) host_write_blocked_ = true;
+      if (taken < data.size()) events_.set(HostEvent::HostWriteBlocked);
     }
   }
   // Everything the endpoint delivers lies inside the window it advertised,
@@ -216,22 +217,22 @@ std::size_t TcpFlow::deliver_to_host(wire::Bytes data) {
 void TcpFlow::write_pending_to_host() {
   if (!socket_.valid()) return;
   std::size_t before = to_host_.size();
-  while (!to_host_.empty() && !host_write_blocked_) {
+  while (!to_host_.empty() && !has(HostEvent::HostWriteBlocked)) {
     long sent = io::send_some(socket_.get(), to_host_.front());
     if (sent == -EAGAIN) {
-      host_write_blocked_ = true;
+      events_.set(HostEvent::HostWriteBlocked);
       break;
     }
     if (sent < 0) {
-      host_write_failed_ = true;
+      events_.set(HostEvent::HostWriteFailed);
       endpoint_.host_reset(context_.now());
       break;
     }
     to_host_.consume(static_cast<std::size_t>(sent));
   }
   context_.add_buffered(static_cast<long>(to_host_.size()) - static_cast<long>(before));
-  if (device_fin_ && to_host_.empty() && !host_write_shut_) {
-    host_write_shut_ = true;
+  if (has(HostEvent::DeviceFin) && to_host_.empty() && !has(HostEvent::HostWriteShut)) {
+    events_.set(HostEvent::HostWriteShut);
     io::shutdown_write(socket_.get());
   }
   if (before != to_host_.size()) update_receive_space();
@@ -257,10 +258,11 @@ void TcpFlow::pump() {
 
 void TcpFlow::send_host_data() {
   auto now = context_.now();
-  while (host_readable_ && !host_eof_ && socket_.valid() && !connecting_) {
+  while (has(HostEvent::HostReadable) && !has(HostEvent::HostEof) && socket_.valid() &&
+         !has(HostEvent::Connecting)) {
     std::uint32_t allowance = endpoint_.send_allowance();
     std::uint32_t in_flight = endpoint_.in_flight();
-    if (!peek_offset_)
+    if (has(HostEvent::PeekAfter))
       allowance = std::min<std::uint32_t>(
           allowance, in_flight >= kMaxInFlightWithoutPeekOffset
                          ? 0
@@ -274,15 +276,16 @@ void TcpFlow::send_host_data() {
       return;
     }
     auto payload = room.subspan(header_size, want);
-    long got = peek_offset_ ? io::peek_some(socket_.get(), payload)
-                            : io::peek_after(socket_.get(), context_.peek_scratch(in_flight),
-                                             payload);
-    if (got == -EAGAIN || (!peek_offset_ && got == 0 && !host_fin_seen_)) {
-      host_readable_ = false;
+    long got = !has(HostEvent::PeekAfter)
+                   ? io::peek_some(socket_.get(), payload)
+                   : io::peek_after(socket_.get(), context_.peek_scratch(in_flight), payload);
+    if (got == -EAGAIN ||
+        (has(HostEvent::PeekAfter) && got == 0 && !has(HostEvent::HostFinSeen))) {
+      events_.clear(HostEvent::HostReadable);
       return;
     }
     if (got == 0) {
-      host_eof_ = true;
+      events_.set(HostEvent::HostEof);
       endpoint_.host_closed(now);
       return;
     }
@@ -292,16 +295,16 @@ void TcpFlow::send_host_data() {
     }
     // The host's FIN is already queued (EPOLLRDHUP) and the peek took less
     // than asked: these are its last bytes, and the FIN can go with them.
-    bool last = host_fin_seen_ && static_cast<std::size_t>(got) < want;
+    bool last = has(HostEvent::HostFinSeen) && static_cast<std::size_t>(got) < want;
     auto segment = endpoint_.send_data(static_cast<std::uint32_t>(got), now, last);
     send_segment(segment, static_cast<std::size_t>(got), room);
     if (last) {
-      host_eof_ = true;
+      events_.set(HostEvent::HostEof);
       return;
     }
     // A short peek drained the socket; new data brings a new edge
     // (EPOLLET), so peeking again now would only return EAGAIN.
-    if (static_cast<std::size_t>(got) < want) host_readable_ = false;
+    if (static_cast<std::size_t>(got) < want) events_.clear(HostEvent::HostReadable);
   }
 }
 
@@ -334,10 +337,10 @@ void TcpFlow::send_segment(const tcp::OutSegment& segment, std::size_t payload_l
 
 void TcpFlow::rewind() {
   if (!socket_.valid()) return;
-  if (peek_offset_) io::set_peek_offset(socket_.get(), 0);
+  if (!has(HostEvent::PeekAfter)) io::set_peek_offset(socket_.get(), 0);
   // Everything not acknowledged is sent again, up to and including EOF.
-  host_readable_ = true;
-  host_eof_ = false;
+  events_.set(HostEvent::HostReadable);
+  events_.clear(HostEvent::HostEof);
 }
 
 void TcpFlow::on_timer() {
