@@ -18,7 +18,8 @@ constexpr std::size_t kMaxIcmpMessage = 65515;
 }  // namespace
 
 IcmpFlow::IcmpFlow(FlowContext& context, const FlowKey& key)
-    : DatagramFlow(context, key, context.config().icmp_idle_timeout) {}
+    : DatagramFlow(context, key, context.config().icmp_idle_timeout,
+                   wire::ip_header_size(key.source.version), kMaxIcmpMessage) {}
 
 int IcmpFlow::open() {
   io::Endpoint target{host_destination(key_.destination), 0};
@@ -54,42 +55,25 @@ void IcmpFlow::on_ready(std::uint32_t events) {
   pump();
 }
 
-void IcmpFlow::pump() {
-  if (retired_) return;
+long IcmpFlow::receive(wire::MutableBytes into) { return io::recv_some(socket_.get(), into); }
+
+std::size_t IcmpFlow::frame(wire::MutableBytes room, std::size_t length) {
   const wire::IpVersion version = key_.source.version;
   const std::uint8_t reply_type =
       version == wire::IpVersion::V4 ? wire::icmp_type::kEchoReply : wire::icmp_type::kV6EchoReply;
   const std::size_t ip_size = wire::ip_header_size(version);
-  while (readable_) {
-    auto room = context_.reserve(ip_size + kMaxIcmpMessage, false);
-    if (room.empty()) {
-      context_.wait_for_output(*this);
-      return;
-    }
-    long got = io::recv_some(socket_.get(), room.subspan(ip_size, kMaxIcmpMessage));
-    if (got == -EAGAIN) {
-      readable_ = false;
-      return;
-    }
-    if (got < 0) {
-      // A pending socket error; its details are in the error queue.
-      report_host_errors(context_, socket_.get(), key_, quote_);
-      continue;
-    }
-    auto message = wire::IcmpView::parse(room.subspan(ip_size, static_cast<std::size_t>(got)));
-    if (!message || message->type() != reply_type) {
-      ++context_.counters().drop_icmp_reply;
-      continue;
-    }
-    touch();
-    wire::IcmpMessageHeader header;
-    header.source = key_.destination;
-    header.destination = key_.source;
-    header.type = reply_type;
-    header.code = message->code();
-    header.rest = (std::uint32_t{key_.source_port} << 16) | message->echo_sequence();
-    context_.commit(wire::write_icmp_headers(room, header, message->payload().size()));
+  auto message = wire::IcmpView::parse(room.subspan(ip_size, length));
+  if (!message || message->type() != reply_type) {
+    ++context_.counters().drop_icmp_reply;
+    return 0;
   }
+  wire::IcmpMessageHeader header;
+  header.source = key_.destination;
+  header.destination = key_.source;
+  header.type = reply_type;
+  header.code = message->code();
+  header.rest = (std::uint32_t{key_.source_port} << 16) | message->echo_sequence();
+  return wire::write_icmp_headers(room, header, message->payload().size());
 }
 
 }  // namespace rtether::relay

@@ -25,7 +25,10 @@ class IcmpFlow final : public DatagramFlow {
 
   void on_device_packet(const wire::IpPacket& packet) override;
   void on_ready(std::uint32_t events) override;
-  void pump() override;
+
+ private:
+  long receive(wire::MutableBytes into) override;
+  std::size_t frame(wire::MutableBytes room, std::size_t length) override;
 };
 
 }  // namespace rtether::relay

@@ -22,7 +22,9 @@ std::size_t max_udp_payload(wire::IpVersion version) {
 }  // namespace
 
 UdpFlow::UdpFlow(FlowContext& context, const FlowKey& key)
-    : DatagramFlow(context, key, context.config().udp_idle_timeout) {
+    : DatagramFlow(context, key, context.config().udp_idle_timeout,
+                   wire::udp_header_size(key.destination.version),
+                   max_udp_payload(key.destination.version)) {
   header_.source = key.destination;
   header_.destination = key.source;
   header_.source_port = key.destination_port;
@@ -86,41 +88,21 @@ void UdpFlow::on_ready(std::uint32_t events) {
   pump();
 }
 
-void UdpFlow::pump() {
-  if (retired_) return;
-  const std::size_t header_size = wire::udp_header_size(header_.source.version);
-  const std::size_t max_payload = max_udp_payload(header_.source.version);
-  while (readable_) {
-    auto room = context_.reserve(header_size + max_payload, false);
-    if (room.empty()) {
-      context_.wait_for_output(*this);
-      return;
-    }
-    long got = io::recv_datagram(socket_.get(), room.subspan(header_size, max_payload));
-    if (got == -EAGAIN) {
-      readable_ = false;
-      return;
-    }
-    if (got < 0) {
-      // A pending ICMP error (ECONNREFUSED, ...): its details wait in the
-      // error queue; the next read goes on.
-      report_host_errors(context_, socket_.get(), key_, quote_);
-      continue;
-    }
-    touch();
-    if (static_cast<std::size_t>(got) > max_payload) {
-      // Too big for one device-side packet (say an IPv6 host peer's toward
-      // an IPv4 device): the read cut it; dropped whole, not delivered short.
-      ++context_.counters().drop_udp_too_big;
-      continue;
-    }
-    context_.commit(wire::write_udp_headers(room, header_, static_cast<std::size_t>(got)));
+long UdpFlow::receive(wire::MutableBytes into) { return io::recv_datagram(socket_.get(), into); }
+
+std::size_t UdpFlow::frame(wire::MutableBytes room, std::size_t length) {
+  if (length > max_datagram_) {
+    // Too big for one device-side packet (say an IPv6 host peer's toward
+    // an IPv4 device): the read cut it; dropped whole, not delivered short.
+    ++context_.counters().drop_udp_too_big;
+    return 0;
   }
+  return wire::write_udp_headers(room, header_, length);
 }
 
 void UdpFlow::send_to_device(wire::Bytes payload) {
   if (retired_) return;
-  if (payload.size() > max_udp_payload(header_.source.version)) {
+  if (payload.size() > max_datagram_) {
     ++context_.counters().drop_udp_too_big;
     return;
   }
