@@ -1,4 +1,4 @@
-// ClientSession: framing, dispatch and the output queue; see the header.
+// ClientSession: framing and dispatch; see the header.
 #include "relay/client_session.hpp"
 
 #include <sys/epoll.h>
@@ -17,9 +17,6 @@
 namespace rtether::relay {
 
 namespace {
-// Above this many queued bytes a flow's commit sends at once instead of
-// waiting for the end of the loop iteration: keeps the pipe to the client full.
-constexpr std::size_t kEagerFlushBytes = 128 * 1024;
 constexpr int kClientSocketBuffer = 4 * 1024 * 1024;  // as the Linux client asks on its side
 
 // Said once per process: every ping would repeat it.
@@ -33,20 +30,15 @@ ClientSession::ClientSession(io::EventLoop& loop, io::Fd socket, std::uint32_t i
       id_(id),
       config_(config),
       on_closed_(std::move(on_closed)),
-      output_(config.output_capacity, ByteQueue::WhenEmpty::Keep),
       random_(std::random_device{}()),
       icmp_errors_(*this),
       // Forwarded flows start at a random relay-side port (of the 16384 in
       // 49152..65535).
       forwards_(*this, static_cast<std::uint16_t>(random_() % 16384)),
       flows_(loop, config.max_flows_per_client),
-      flush_task_(loop, [this] { flush(); }),
-      read_task_(loop, [this] { read_client(); }),
-      wake_task_(loop, [this] {
-        if (closed_) return;
-        flush();
-        if (!output_blocked_) wake_waiting();
-      }) {}
+      output_(loop, socket_.get(), config, counters_, flows_,
+              [this] { close("client socket error"); }),
+      read_task_(loop, [this] { read_client(); }) {}
 
 ClientSession::~ClientSession() {
   on_closed_ = nullptr;  // whoever destroys the session knows
@@ -68,11 +60,7 @@ void ClientSession::start() {
 
 void ClientSession::on_ready(std::uint32_t events) {
   if (closed_) return;
-  if (events & EPOLLOUT) {
-    output_blocked_ = false;
-    flush();
-    wake_waiting();
-  }
+  if (events & EPOLLOUT) output_.on_writable();
   if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) client_hung_up_ = true;
   if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) read_client();
 }
@@ -282,50 +270,6 @@ void ClientSession::send_stateless_reset(const wire::IpPacket& packet) {
   commit(wire::write_tcp_headers(room, header, 0));
 }
 
-wire::MutableBytes ClientSession::reserve(std::size_t bytes, bool control) {
-  if (closed_) return {};
-  std::size_t limit = control ? 0 : config_.control_reserve;
-  if (output_.free_space() < bytes + limit && !output_.empty()) flush();
-  if (output_.free_space() < bytes + limit) {
-    if (control) ++counters_.drop_output_full;
-    return {};
-  }
-  return output_.reserve(bytes);
-}
-
-void ClientSession::commit(std::size_t bytes) {
-  output_.commit(bytes);
-  ++counters_.packets_to_device;
-  counters_.bytes_to_device += bytes;
-  if (output_.size() >= kEagerFlushBytes)
-    flush();
-  else
-    flush_task_.schedule();
-}
-
-void ClientSession::flush() {
-  while (!output_.empty() && !output_blocked_ && !closed_) {
-    long sent = io::send_some(socket_.get(), output_.front());
-    if (sent == -EAGAIN) {
-      output_blocked_ = true;  // EPOLLOUT (edge) will resume
-      return;
-    }
-    if (sent < 0) return close("client socket error");
-    output_.consume(static_cast<std::size_t>(sent));
-  }
-}
-
-void ClientSession::wait_for_output(Flow& flow) {
-  flows_.park(flow);
-  // If the queue is not blocked on the socket, room comes back with the
-  // next flush; make sure one happens.
-  if (!output_blocked_) wake_task_.schedule();
-}
-
-void ClientSession::wake_waiting() {
-  flows_.wake_parked([this] { return !output_blocked_ && !closed_; });
-}
-
 wire::MutableBytes ClientSession::peek_scratch(std::size_t bytes) {
   if (peek_scratch_.size() < bytes) peek_scratch_.resize(bytes);
   return {peek_scratch_.data(), bytes};
@@ -342,6 +286,7 @@ void ClientSession::close(const char* reason) {
   closed_ = true;
   log::info("client {} closed ({}): {}", id_, reason, counters_.summary());
   loop_.remove(socket_.get());
+  output_.close();
   flows_.close();
   socket_.reset();
   if (on_closed_) {

@@ -1,16 +1,14 @@
-// ClientSession: one connected device. Reads the client stream, frames it
-// into IP packets, dispatches them to flows by FlowKey, and owns the single
-// output queue toward the device. It is the FlowContext of its flows (they
-// see only that), and it holds their FlowTable, the ICMP-error port and the
-// forwarded (host -> device) side.
+// ClientSession: one connected device: framing and dispatch. Reads the
+// client stream, frames it into IP packets and dispatches them to flows by
+// FlowKey, opening flows for first packets and answering what belongs to no
+// flow (a stateless reset, an ICMP error, a counted drop). It is the
+// FlowContext of its flows (they see only that) and holds what that context
+// is made of: the FlowTable, the DeviceOutput queue, the ICMP-error port,
+// the budget, and the forwarded (host -> device) side.
 //
 // Data flow:
 //   client socket -> StreamFramer -> parse_ip -> FlowTable lookup -> Flow
-//   Flow -> reserve()/commit() packet in the output queue -> send() to client
-// Output is flushed once per event-loop iteration (all flows' packets in one
-// send) or as soon as a flow needs room. When the client socket is full, the
-// queue stops accepting data packets and flows park; EPOLLOUT drains it and
-// wakes them in order.
+//   Flow -> reserve()/commit() packet in the DeviceOutput -> send() to client
 #pragma once
 
 #include <cstdint>
@@ -21,10 +19,10 @@
 
 #include "io/event_loop.hpp"
 #include "io/socket.hpp"
-#include "relay/byte_queue.hpp"
 #include "relay/config.hpp"
 #include "relay/counters.hpp"
 #include "relay/deferred_task.hpp"
+#include "relay/device_output.hpp"
 #include "relay/flow_context.hpp"
 #include "relay/flow_table.hpp"
 #include "relay/forwarded_flows.hpp"
@@ -61,9 +59,11 @@ class ClientSession : public io::Handler, private FlowContext {
   io::Time now() const override { return loop_.now(); }
   const RelayConfig& config() const override { return config_; }
   FlowTable& flows() override { return flows_; }
-  wire::MutableBytes reserve(std::size_t bytes, bool control) override;
-  void commit(std::size_t bytes) override;
-  void wait_for_output(Flow& flow) override;
+  wire::MutableBytes reserve(std::size_t bytes, bool control) override {
+    return output_.reserve(bytes, control);
+  }
+  void commit(std::size_t bytes) override { output_.commit(bytes); }
+  void wait_for_output(Flow& flow) override { output_.wait_for_output(flow); }
   void add_buffered(long delta) override { buffered_bytes_ += delta; }
   IcmpErrorSender& icmp_errors() override { return icmp_errors_; }
   std::uint32_t random_iss() override { return static_cast<std::uint32_t>(random_()); }
@@ -77,8 +77,6 @@ class ClientSession : public io::Handler, private FlowContext {
   void handle_icmp(const wire::IpPacket& packet);
   void refuse_icmp_echo(const wire::IpPacket& packet, int error);
   void send_stateless_reset(const wire::IpPacket& packet);
-  void flush();
-  void wake_waiting();
 
   io::EventLoop& loop_;
   io::Fd socket_;
@@ -86,7 +84,6 @@ class ClientSession : public io::Handler, private FlowContext {
   const RelayConfig& config_;
   ClosedCallback on_closed_;
   wire::StreamFramer framer_;
-  ByteQueue output_;
   Counters counters_;
   std::mt19937 random_;
   std::size_t buffered_bytes_ = 0;
@@ -94,13 +91,11 @@ class ClientSession : public io::Handler, private FlowContext {
   IcmpErrorSender icmp_errors_;
   ForwardedFlows forwards_;
   bool closed_ = false;
-  bool output_blocked_ = false;
   bool client_hung_up_ = false;  // EPOLLRDHUP/HUP seen: read to the end
   // After everything the flows use from their destructors (budget, counters).
   FlowTable flows_;
-  DeferredTask flush_task_;  // one send of all packets queued this batch
-  DeferredTask read_task_;   // read on after the read budget ran out
-  DeferredTask wake_task_;   // flush, then pump the parked flows
+  DeviceOutput output_;
+  DeferredTask read_task_;  // read on after the read budget ran out
 };
 
 }  // namespace rtether::relay
