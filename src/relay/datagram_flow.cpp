@@ -44,7 +44,6 @@ void DatagramFlow::pump() {
       report_host_errors(context_, socket_.get(), key_, quote_);
       continue;
     }
-    touch();
     std::size_t length = frame(room, static_cast<std::size_t>(got));
     if (length > 0) context_.commit(length);
   }

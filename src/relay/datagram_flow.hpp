@@ -1,8 +1,8 @@
 // DatagramFlow: what UdpFlow and IcmpFlow share. One host datagram socket,
 // the start of the device's last packet (quoted by ICMP errors), an idle
 // timer (the flow ends after `idle_timeout` without traffic either way: the
-// subclass calls touch() on each device packet, the read loop on each host
-// datagram), and the read loop toward the device.
+// subclass calls touch() on each device packet and each host datagram it
+// counts as traffic), and the read loop toward the device.
 //
 // The read loop (pump) pulls: a host datagram is read only when the output
 // queue has room for a whole packet, straight into that room after space for
@@ -37,7 +37,7 @@ class DatagramFlow : public Flow {
   virtual long receive(wire::MutableBytes into) = 0;
   // The packet to the device for the `length` bytes just read into `room`
   // after header_room: writes its headers and returns its size, or 0 when
-  // the datagram is dropped (counted).
+  // the datagram is dropped (counted). Calls touch() for traffic.
   virtual std::size_t frame(wire::MutableBytes room, std::size_t length) = 0;
 
   void touch();

@@ -67,6 +67,7 @@ std::size_t IcmpFlow::frame(wire::MutableBytes room, std::size_t length) {
     ++context_.counters().drop_icmp_reply;
     return 0;
   }
+  touch();
   wire::IcmpMessageHeader header;
   header.source = key_.destination;
   header.destination = key_.source;

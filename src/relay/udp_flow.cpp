@@ -91,6 +91,7 @@ void UdpFlow::on_ready(std::uint32_t events) {
 long UdpFlow::receive(wire::MutableBytes into) { return io::recv_datagram(socket_.get(), into); }
 
 std::size_t UdpFlow::frame(wire::MutableBytes room, std::size_t length) {
+  touch();  // any datagram from the peer, even one too big to carry
   if (length > max_datagram_) {
     // Too big for one device-side packet (say an IPv6 host peer's toward
     // an IPv4 device): the read cut it; dropped whole, not delivered short.
