@@ -35,21 +35,25 @@ namespace rtether::relay {
 // are used to determine state and actions"). The device side's state is the
 // endpoint's (tcp::State); the flow's own lifecycle is the FlowTable's.
 //
-//   event             set when                              cleared when
-//   Connecting        connect() is in progress (EINPROGRESS) the connect completed
-//   HostReadable      EPOLLIN/RDHUP/HUP/ERR; rewind()        a peek met EAGAIN or came
-//                                                             back short (edge-triggered)
-//   HostFinSeen       EPOLLRDHUP/HUP: the host sends no more never
-//   HostEof           every host byte and the FIN were       rewind() (all unacknowledged
-//                     peeked and sent                        data goes again)
-//   HostWriteBlocked  a send to the host was short/EAGAIN    EPOLLOUT
-//   HostWriteFailed   a send to the host failed (closed or   never: queued data is lost
-//                     reset by the host)
-//   HostWriteShut     shutdown(SHUT_WR) sent to the host     never
-//   DeviceFin         the device's FIN was consumed (all     never
-//                     data before it taken)
-//   PeekAfter         no SO_PEEK_OFF on this socket: peek    never
-//                     past the in-flight bytes instead
+//   event             set by: when                          cleared by: when
+//   Connecting        connect(): EINPROGRESS                 on_connect_done()
+//   HostReadable      on_ready(): EPOLLIN/RDHUP/HUP/ERR;     send_host_data(): a peek met
+//                     rewind()                               EAGAIN or came back short
+//   HostFinSeen       on_ready(): EPOLLRDHUP/HUP, the host   -
+//                     sends no more
+//   HostEof           send_host_data(): every host byte and  rewind(): all unacknowledged
+//                     the FIN were peeked and sent           data goes again
+//   HostWriteBlocked  deliver_to_host() and                  on_ready(): EPOLLOUT
+//                     write_pending_to_host(): a send was
+//                     short or met EAGAIN
+//   HostWriteFailed   the same: a send failed (the host      - (queued data is lost)
+//                     closed or reset)
+//   HostWriteShut     write_pending_to_host(): shutdown      -
+//                     (SHUT_WR) after the device FIN's data
+//   DeviceFin         take_device_data(): the device's FIN   -
+//                     was consumed (all data before it)
+//   PeekAfter         prepare_host_socket(): no SO_PEEK_OFF, -
+//                     peek past the in-flight bytes instead
 enum class HostEvent : std::uint16_t {
   Connecting = 1 << 0,
   HostReadable = 1 << 1,
