@@ -289,6 +289,8 @@ void ClientSession::close(const char* reason) {
   output_.close();
   flows_.close();
   socket_.reset();
+  // A plain deferred callback, not a DeferredTask: it destroys the session
+  // and needs nothing of it.
   if (on_closed_) {
     auto callback = on_closed_;
     auto id = id_;
