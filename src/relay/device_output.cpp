@@ -54,7 +54,7 @@ void DeviceOutput::flush() {
   while (!queue_.empty() && !blocked_ && !closed_) {
     long sent = io::send_some(fd_, queue_.front());
     if (sent == -EAGAIN) {
-      blocked_ = true;  // EPOLLOUT (edge) will resume
+      blocked_ = true;  // the next writable edge resumes (on_writable)
       return;
     }
     if (sent < 0) return on_send_error_();

@@ -37,13 +37,13 @@ namespace rtether::relay {
 //
 //   event             set by: when                          cleared by: when
 //   Connecting        connect(): EINPROGRESS                 on_connect_done()
-//   HostReadable      on_ready(): EPOLLIN/RDHUP/HUP/ERR;     send_host_data(): a peek met
-//                     rewind()                               EAGAIN or came back short
-//   HostFinSeen       on_ready(): EPOLLRDHUP/HUP, the host   -
+//   HostReadable      on_ready(): readable, hang-up or       send_host_data(): a peek met
+//                     error; rewind()                        EAGAIN or came back short
+//   HostFinSeen       on_ready(): the peer hung up, the host -
 //                     sends no more
 //   HostEof           send_host_data(): every host byte and  rewind(): all unacknowledged
 //                     the FIN were peeked and sent           data goes again
-//   HostWriteBlocked  deliver_to_host() and                  on_ready(): EPOLLOUT
+//   HostWriteBlocked  deliver_to_host() and                  on_ready(): writable
 //                     write_pending_to_host(): a send was
 //                     short or met EAGAIN
 //   HostWriteFailed   the same: a send failed (the host      - (queued data is lost)
