@@ -1,12 +1,13 @@
-// ClientSession: framing, dispatch and the output queue; see the header.
+// ClientSession: framing and dispatch; see the header.
 #include "relay/client_session.hpp"
 
 #include <sys/epoll.h>
 
-#include <algorithm>
+#include <cerrno>
 
 #include "io/log.hpp"
 #include "relay/error_quote.hpp"
+#include "relay/icmp_flow.hpp"
 #include "relay/tcp_flow.hpp"
 #include "relay/udp_flow.hpp"
 #include "wire/icmp_error.hpp"
@@ -16,28 +17,10 @@
 namespace rtether::relay {
 
 namespace {
-// Above this many queued bytes a flow's commit sends at once instead of
-// waiting for the end of the loop iteration: keeps the pipe to the client full.
-constexpr std::size_t kEagerFlushBytes = 128 * 1024;
 constexpr int kClientSocketBuffer = 4 * 1024 * 1024;  // as the Linux client asks on its side
 
-// A source address that can be the device's own (where forwarded flows go):
-// unicast and specified, not loopback nor link-local. 0.0.0.0 or :: (a DHCP
-// or DAD probe), a spoofed multicast source or fe80:: say nothing about it.
-bool is_device_unicast(const wire::IpAddress& address) {
-  if (wire::is_broadcast_or_multicast(address)) return false;
-  const auto& b = address.bytes;
-  if (address.version == wire::IpVersion::V4) {
-    if (b[0] == 0 || b[0] == 127) return false;  // "this network", loopback
-    if (b[0] == 169 && b[1] == 254) return false;  // link-local
-    return (b[0] >> 4) != 0xF;                      // 240.0.0.0/4 reserved
-  }
-  if (b[0] == 0xFE && (b[1] & 0xC0) == 0x80) return false;  // fe80::/10 link-local
-  // ::/96 (::, ::1, deprecated v4-compatible) and ::ffff:0:0/96 (v4-mapped).
-  bool low_zero = true;
-  for (int i = 0; i < 10; ++i) low_zero = low_zero && b[i] == 0;
-  return !low_zero;
-}
+// Said once per process: every ping would repeat it.
+bool ping_forbidden_logged = false;
 }  // namespace
 
 ClientSession::ClientSession(io::EventLoop& loop, io::Fd socket, std::uint32_t id,
@@ -47,16 +30,18 @@ ClientSession::ClientSession(io::EventLoop& loop, io::Fd socket, std::uint32_t i
       id_(id),
       config_(config),
       on_closed_(std::move(on_closed)),
-      output_(config.output_capacity, ByteQueue::WhenEmpty::Keep),
-      random_(std::random_device{}()) {
-  // Forwarded flows start at a random relay-side port (of the 16384 in
-  // 49152..65535): after a reconnect the device may still hold the previous
-  // session's connections on the first ports.
-  next_forward_port_ = static_cast<std::uint16_t>(random_() % 16384);
-}
+      random_(std::random_device{}()),
+      icmp_errors_(*this),
+      // Forwarded flows start at a random relay-side port (of the 16384 in
+      // 49152..65535).
+      forwards_(*this, static_cast<std::uint16_t>(random_() % 16384)),
+      flows_(loop, config.max_flows_per_client),
+      output_(loop, socket_.get(), config, counters_, flows_,
+              [this] { close("client socket error"); }),
+      read_task_(loop, [this] { read_client(); }) {}
 
 ClientSession::~ClientSession() {
-  *alive_ = false;
+  on_closed_ = nullptr;  // whoever destroys the session knows
   close("session destroyed");
 }
 
@@ -75,11 +60,7 @@ void ClientSession::start() {
 
 void ClientSession::on_ready(std::uint32_t events) {
   if (closed_) return;
-  if (events & EPOLLOUT) {
-    output_blocked_ = false;
-    flush();
-    wake_waiting();
-  }
+  if (events & EPOLLOUT) output_.on_writable();
   if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) client_hung_up_ = true;
   if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) read_client();
 }
@@ -108,14 +89,7 @@ void ClientSession::read_client() {
   }
   // Budget used up with data left: come back after other handlers ran
   // (edge-triggered, so no new event would tell us).
-  if (!read_scheduled_) {
-    read_scheduled_ = true;
-    loop_.defer([this, alive = alive_] {
-      if (!*alive) return;
-      read_scheduled_ = false;
-      read_client();
-    });
-  }
+  read_task_.schedule();
 }
 
 void ClientSession::handle_packet(wire::Bytes bytes) {
@@ -134,8 +108,7 @@ void ClientSession::handle_packet(wire::Bytes bytes) {
   }
   // The device's address for forwarded flows: the source of its packets,
   // once one has passed validation and is a unicast address of its own.
-  if (is_device_unicast(packet.source))
-    (packet.version == wire::IpVersion::V4 ? device_v4_ : device_v6_) = packet.source;
+  forwards_.learn_device_source(packet.source);
   switch (packet.protocol) {
     case wire::ip_protocol::kTcp:
       return handle_tcp(packet);
@@ -172,12 +145,10 @@ void ClientSession::handle_tcp(const wire::IpPacket& packet) {
   std::uint8_t flags = tcp->flags();
   bool bare_syn = (flags & (wire::tcp_flag::kSyn | wire::tcp_flag::kAck | wire::tcp_flag::kRst)) ==
                   wire::tcp_flag::kSyn;
-  auto found = flows_.find(key);
-  if (found != flows_.end()) {
-    if (!bare_syn || !found->second->replaceable_by_syn())
-      return found->second->on_device_packet(packet);
+  if (Flow* found = flows_.find(key)) {
+    if (!bare_syn || !found->replaceable_by_syn()) return found->on_device_packet(packet);
     // The device reuses the 5-tuple of a connection in TIME-WAIT.
-    found->second->shut_down();
+    found->shut_down();
   }
 
   // RFC 9293 3.10.7.1: only a bare SYN opens a connection; anything else for
@@ -187,16 +158,15 @@ void ClientSession::handle_tcp(const wire::IpPacket& packet) {
     if (!(flags & wire::tcp_flag::kRst)) send_stateless_reset(packet);
     return;
   }
-  if (live_flow_count() >= config_.max_flows_per_client) {
+  if (!flows_.has_room()) {
     ++counters_.drop_flow_limit;
     send_stateless_reset(packet);
     return;
   }
-  auto flow = std::make_unique<TcpFlow>(*this, key, tcp::Segment::from(*tcp));
-  auto* raw = flow.get();
-  flows_.emplace(key, std::move(flow));
+  auto& flow = static_cast<TcpFlow&>(
+      flows_.insert(std::make_unique<TcpFlow>(context(), key, tcp::Segment::from(*tcp))));
   ++counters_.tcp_flows_opened;
-  raw->connect();
+  flow.connect();
 }
 
 void ClientSession::handle_udp(const wire::IpPacket& packet) {
@@ -207,31 +177,73 @@ void ClientSession::handle_udp(const wire::IpPacket& packet) {
   }
   FlowKey key{packet.source, packet.destination, udp->source_port(), udp->destination_port(),
               wire::ip_protocol::kUdp};
-  auto found = flows_.find(key);
-  if (found == flows_.end()) {
-    if (live_flow_count() >= config_.max_flows_per_client) {
+  Flow* found = flows_.find(key);
+  if (!found) {
+    if (!flows_.has_room()) {
       ++counters_.drop_flow_limit;
       return;
     }
-    auto flow = std::make_unique<UdpFlow>(*this, key);
+    auto flow = std::make_unique<UdpFlow>(context(), key);
     if (int error = flow->open(); error != 0) {
       // No route (connect() of a datagram socket routes): tell the device
       // as a router would; the datagram is lost either way.
       ++counters_.drop_udp_send;
       auto kind = icmp_error_for(error);
-      if (!kind || *kind == wire::IcmpErrorKind::PacketTooBig) return;
-      if (!wire::may_report_error_for(packet.destination, *kind)) {
-        ++counters_.drop_icmp_error_not_unicast;  // e.g. EACCES for 255.255.255.255
-        return;
-      }
-      if (wire::may_answer_with_error(packet, *kind))
-        send_icmp_error(*kind, 0, packet.destination, packet.source, packet.packet);
+      if (kind && *kind != wire::IcmpErrorKind::PacketTooBig) icmp_errors_.answer(packet, *kind);
       return;
     }
     ++counters_.udp_flows_opened;
-    found = flows_.emplace(key, std::move(flow)).first;
+    found = &flows_.insert(std::move(flow));
   }
-  found->second->on_device_packet(packet);
+  found->on_device_packet(packet);
+}
+
+void ClientSession::handle_icmp(const wire::IpPacket& packet) {
+  auto icmp = wire::IcmpView::parse(packet.payload);
+  if (!icmp) {
+    ++counters_.drop_bad_transport;
+    return;
+  }
+  const std::uint8_t request = packet.version == wire::IpVersion::V4
+                                   ? wire::icmp_type::kEchoRequest
+                                   : wire::icmp_type::kV6EchoRequest;
+  // Echo replies, errors about relay packets, neighbour discovery, ...: the
+  // relay has no use for them.
+  if (icmp->type() != request || icmp->code() != 0) {
+    ++counters_.drop_icmp_unsupported;
+    return;
+  }
+  FlowKey key{packet.source, packet.destination, icmp->echo_identifier(), 0, packet.protocol};
+  Flow* found = flows_.find(key);
+  if (!found) {
+    if (!flows_.has_room()) {
+      ++counters_.drop_flow_limit;
+      return;
+    }
+    auto flow = std::make_unique<IcmpFlow>(context(), key);
+    if (int error = flow->open(); error != 0) return refuse_icmp_echo(packet, error);
+    ++counters_.icmp_flows_opened;
+    found = &flows_.insert(std::move(flow));
+  }
+  found->on_device_packet(packet);
+}
+
+void ClientSession::refuse_icmp_echo(const wire::IpPacket& packet, int error) {
+  auto kind = icmp_error_for(error);
+  if (error == -EACCES) {
+    ++counters_.drop_icmp_forbidden;
+    if (!ping_forbidden_logged) {
+      ping_forbidden_logged = true;
+      log::warn("ping from devices is answered with \"administratively prohibited\": this host "
+                "forbids unprivileged ICMP sockets; allow the relay's group with "
+                "sysctl net.ipv4.ping_group_range");
+    }
+  } else {
+    ++counters_.drop_icmp_send;
+    log::debug("client {}: no ping socket to {}: {}", id_, packet.destination.to_string(),
+               io::error_text(error));
+  }
+  if (kind) icmp_errors_.answer(packet, *kind);
 }
 
 void ClientSession::send_stateless_reset(const wire::IpPacket& packet) {
@@ -258,122 +270,6 @@ void ClientSession::send_stateless_reset(const wire::IpPacket& packet) {
   commit(wire::write_tcp_headers(room, header, 0));
 }
 
-wire::MutableBytes ClientSession::reserve(std::size_t bytes, bool control) {
-  if (closed_) return {};
-  std::size_t limit = control ? 0 : config_.control_reserve;
-  if (output_.free_space() < bytes + limit && !output_.empty()) flush();
-  if (output_.free_space() < bytes + limit) {
-    if (control) ++counters_.drop_output_full;
-    return {};
-  }
-  return output_.reserve(bytes);
-}
-
-void ClientSession::commit(std::size_t bytes) {
-  output_.commit(bytes);
-  ++counters_.packets_to_device;
-  counters_.bytes_to_device += bytes;
-  if (output_.size() >= kEagerFlushBytes)
-    flush();
-  else
-    schedule_flush();
-}
-
-void ClientSession::schedule_flush() {
-  if (flush_scheduled_) return;
-  flush_scheduled_ = true;
-  loop_.defer([this, alive = alive_] {
-    if (!*alive) return;
-    flush_scheduled_ = false;
-    flush();
-  });
-}
-
-void ClientSession::flush() {
-  while (!output_.empty() && !output_blocked_ && !closed_) {
-    long sent = io::send_some(socket_.get(), output_.front());
-    if (sent == -EAGAIN) {
-      output_blocked_ = true;  // EPOLLOUT (edge) will resume
-      return;
-    }
-    if (sent < 0) return close("client socket error");
-    output_.consume(static_cast<std::size_t>(sent));
-  }
-}
-
-void ClientSession::wait_for_output(Flow* flow) {
-  if (flow->waiting_) return;
-  flow->waiting_ = true;
-  flow->waiting_prev_ = waiting_tail_;
-  flow->waiting_next_ = nullptr;
-  if (waiting_tail_)
-    waiting_tail_->waiting_next_ = flow;
-  else
-    waiting_head_ = flow;
-  waiting_tail_ = flow;
-  // If the queue is not blocked on the socket, room comes back with the
-  // next flush; make sure one happens.
-  if (!output_blocked_) {
-    loop_.defer([this, alive = alive_] {
-      if (!*alive || closed_) return;
-      flush();
-      if (!output_blocked_) wake_waiting();
-    });
-  }
-}
-
-void ClientSession::wake_waiting() {
-  // Each woken flow either fills the queue again (and re-parks) or is done.
-  // Only flows parked before this call run now, so a flow that re-parks
-  // cannot spin here.
-  Flow* last = waiting_tail_;
-  while (waiting_head_ && !output_blocked_ && !closed_) {
-    Flow* flow = waiting_head_;
-    waiting_head_ = flow->waiting_next_;
-    if (waiting_head_)
-      waiting_head_->waiting_prev_ = nullptr;
-    else
-      waiting_tail_ = nullptr;
-    flow->waiting_ = false;
-    flow->waiting_next_ = flow->waiting_prev_ = nullptr;
-    if (!flow->retired()) flow->pump();
-    if (flow == last) break;
-  }
-}
-
-void ClientSession::retire(Flow* flow) {
-  if (flow->retired_) return;
-  flow->retired_ = true;
-  if (flow->waiting_) {
-    if (flow->waiting_prev_)
-      flow->waiting_prev_->waiting_next_ = flow->waiting_next_;
-    else
-      waiting_head_ = flow->waiting_next_;
-    if (flow->waiting_next_)
-      flow->waiting_next_->waiting_prev_ = flow->waiting_prev_;
-    else
-      waiting_tail_ = flow->waiting_prev_;
-    flow->waiting_ = false;
-  }
-  auto found = flows_.find(flow->key());
-  if (found != flows_.end()) {
-    retired_.push_back(std::move(found->second));
-    flows_.erase(found);
-  }
-  if (!reap_scheduled_) {
-    reap_scheduled_ = true;
-    loop_.defer([this, alive = alive_] {
-      if (!*alive) return;
-      reap();
-    });
-  }
-}
-
-void ClientSession::reap() {
-  reap_scheduled_ = false;
-  retired_.clear();
-}
-
 wire::MutableBytes ClientSession::peek_scratch(std::size_t bytes) {
   if (peek_scratch_.size() < bytes) peek_scratch_.resize(bytes);
   return {peek_scratch_.data(), bytes};
@@ -390,13 +286,12 @@ void ClientSession::close(const char* reason) {
   closed_ = true;
   log::info("client {} closed ({}): {}", id_, reason, counters_.summary());
   loop_.remove(socket_.get());
-  // Flows retire themselves from shut_down(); iterate over a snapshot.
-  std::vector<Flow*> flows;
-  flows.reserve(flows_.size());
-  for (auto& [key, flow] : flows_) flows.push_back(flow.get());
-  for (Flow* flow : flows) flow->shut_down();
+  output_.close();
+  flows_.close();
   socket_.reset();
-  if (on_closed_ && *alive_) {
+  // A plain deferred callback, not a DeferredTask: it destroys the session
+  // and needs nothing of it.
+  if (on_closed_) {
     auto callback = on_closed_;
     auto id = id_;
     loop_.defer([callback, id] { callback(id); });

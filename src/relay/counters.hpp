@@ -1,5 +1,9 @@
 // Counters: every packet the relay drops, and every limit it hits, has a
 // named counter here (per client session; the relay sums them for status).
+//
+// The table below is the only list: one line per counter, its name and
+// what it counts. The struct's fields, the sum and the log summary are all
+// generated from it, so a new counter is one line.
 #pragma once
 
 #include <cstdint>
@@ -7,53 +11,65 @@
 
 namespace rtether::relay {
 
+// X(name, meaning)
+#define RTETHER_RELAY_COUNTERS(X)                                                                 \
+  /* Device -> relay. */                                                                          \
+  X(packets_from_device, "IP packets framed from the client stream")                              \
+  X(bytes_from_device, "bytes of those packets")                                                  \
+  X(drop_bad_ip, "IP header failed validation")                                                   \
+  X(drop_fragment, "fragments are not reassembled")                                               \
+  X(drop_bad_transport, "truncated TCP/UDP/ICMP header")                                          \
+  X(drop_unknown_protocol, "neither TCP, UDP nor handled ICMP")                                   \
+  X(drop_no_flow, "TCP segment for no flow (answered with RST)")                                  \
+  X(drop_flow_limit, "new flow refused: per-client limit")                                        \
+  X(window_limited_by_budget, "a TCP window cut by the per-client buffer budget")                 \
+  X(drop_udp_send, "host UDP send failed")                                                        \
+  X(drop_udp_too_big, "host datagram larger than a device-side packet can carry")                 \
+  /* Relay -> device. */                                                                          \
+  X(packets_to_device, "IP packets queued toward the client")                                     \
+  X(bytes_to_device, "bytes of those packets")                                                    \
+  X(drop_output_full, "control segment lost: output queue full")                                  \
+  /* Flows. */                                                                                    \
+  X(tcp_flows_opened, "device TCP connections accepted")                                          \
+  X(tcp_connect_failed, "host connect refused or failed")                                         \
+  X(tcp_host_drain_expired, "host never took data the device had sent")                           \
+  X(tcp_out_of_order, "device segments held after a hole")                                        \
+  X(udp_flows_opened, "device UDP associations opened")                                           \
+  X(flows_expired, "flows ended by an idle or retry timeout")                                     \
+  /* ICMP (echo through ping sockets, errors toward the device). */                               \
+  X(icmp_flows_opened, "device echo identifiers given a ping socket")                             \
+  X(drop_icmp_forbidden,                                                                          \
+    "ping socket refused (ping_group_range): answered \"administratively prohibited\"")          \
+  X(drop_icmp_unsupported, "device ICMP other than an echo request")                              \
+  X(drop_icmp_send, "host ping socket send failed")                                               \
+  X(drop_icmp_reply, "host ICMP message that is no echo reply")                                   \
+  X(icmp_errors_to_device, "unreachable / too big sent to the device")                            \
+  X(host_errors_unreported, "host socket error with no ICMP equivalent")                          \
+  X(drop_icmp_error_not_unicast,                                                                  \
+    "error withheld: the device's packet went to a broadcast/multicast address (RFC 1122 3.2.2)") \
+  X(drop_icmp_error_rate, "error withheld by the per-session rate limit")                         \
+  X(drop_tcp_not_unicast, "TCP to a broadcast/multicast address (RFC 1122 4.2.3.10): dropped")    \
+  /* Port forwarding (host -> device). */                                                         \
+  X(forward_tcp_opened, "host connections forwarded to the device")                               \
+  X(forward_udp_opened, "host UDP peers forwarded to the device")                                 \
+  X(drop_forward_no_client, "forwarded connection/datagram, no device")                           \
+  X(drop_forward_no_port, "no free relay-side port for a forward")
+
 struct Counters {
-  // Device -> relay.
-  std::uint64_t packets_from_device = 0;
-  std::uint64_t bytes_from_device = 0;
-  std::uint64_t drop_bad_ip = 0;            // IP header failed validation
-  std::uint64_t drop_fragment = 0;          // fragments are not reassembled
-  std::uint64_t drop_bad_transport = 0;     // truncated TCP/UDP header
-  std::uint64_t drop_unknown_protocol = 0;  // neither TCP, UDP nor handled ICMP
-  std::uint64_t drop_no_flow = 0;           // TCP segment for no flow (answered with RST)
-  std::uint64_t drop_flow_limit = 0;        // new flow refused: per-client limit
-  std::uint64_t window_limited_by_budget = 0;  // a TCP window cut by the per-client buffer budget
-  std::uint64_t drop_udp_send = 0;          // host UDP send failed
-  std::uint64_t drop_udp_too_big = 0;       // host datagram larger than a device-side packet
-                                            // can carry (an IPv6 peer's, toward IPv4)
-  // Relay -> device.
-  std::uint64_t packets_to_device = 0;
-  std::uint64_t bytes_to_device = 0;
-  std::uint64_t drop_output_full = 0;       // control segment lost: output queue full
-  // Flows.
-  std::uint64_t tcp_flows_opened = 0;
-  std::uint64_t tcp_connect_failed = 0;
-  std::uint64_t tcp_host_drain_expired = 0;  // host never took data the device had sent
-  std::uint64_t tcp_out_of_order = 0;       // device segments held after a hole
-  std::uint64_t udp_flows_opened = 0;
-  std::uint64_t flows_expired = 0;
-  // ICMP (echo through ping sockets, errors toward the device).
-  std::uint64_t icmp_flows_opened = 0;
-  std::uint64_t drop_icmp_forbidden = 0;    // ping socket refused (ping_group_range): answered
-                                            // with "administratively prohibited"
-  std::uint64_t drop_icmp_unsupported = 0;  // device ICMP other than an echo request
-  std::uint64_t drop_icmp_send = 0;         // host ping socket send failed
-  std::uint64_t drop_icmp_reply = 0;        // host ICMP message that is no echo reply
-  std::uint64_t icmp_errors_to_device = 0;  // unreachable / too big sent to the device
-  std::uint64_t host_errors_unreported = 0; // host socket error with no ICMP equivalent
-  std::uint64_t drop_icmp_error_not_unicast = 0;  // error withheld: the device's packet went to
-                                                  // a broadcast/multicast address (RFC 1122 3.2.2)
-  std::uint64_t drop_icmp_error_rate = 0;   // error withheld by the per-session rate limit
-  std::uint64_t drop_tcp_not_unicast = 0;   // TCP to a broadcast/multicast address (RFC 1122
-                                            // 4.2.3.10): dropped silently
-  // Port forwarding (host -> device).
-  std::uint64_t forward_tcp_opened = 0;
-  std::uint64_t forward_udp_opened = 0;
-  std::uint64_t drop_forward_no_client = 0;  // forwarded connection/datagram, no device
-  std::uint64_t drop_forward_no_port = 0;    // no free relay-side port for a forward
+#define RTETHER_COUNTER_FIELD(name, meaning) std::uint64_t name = 0;
+  RTETHER_RELAY_COUNTERS(RTETHER_COUNTER_FIELD)
+#undef RTETHER_COUNTER_FIELD
 
   Counters& operator+=(const Counters& other);
   std::string summary() const;  // "name=value ..." for non-zero counters
+
+  // visit(name, meaning, value) for every counter, in table order.
+  template <typename Visit>
+  void for_each(Visit&& visit) const {
+#define RTETHER_COUNTER_VISIT(name, meaning) visit(#name, meaning, name);
+    RTETHER_RELAY_COUNTERS(RTETHER_COUNTER_VISIT)
+#undef RTETHER_COUNTER_VISIT
+  }
 };
 
 }  // namespace rtether::relay

@@ -1,10 +1,18 @@
 // DatagramFlow: what UdpFlow and IcmpFlow share. One host datagram socket,
-// the start of the device's last packet (quoted by ICMP errors), and an idle
-// timer: the flow ends after `idle_timeout` without traffic either way
-// (the subclass calls touch() on each datagram).
+// the start of the device's last packet (quoted by ICMP errors), an idle
+// timer (the flow ends after `idle_timeout` without traffic either way: the
+// subclass calls touch() on each device packet and each host datagram it
+// counts as traffic), and the read loop toward the device.
+//
+// The read loop (pump) pulls: a host datagram is read only when the output
+// queue has room for a whole packet, straight into that room after space for
+// its headers; otherwise the flow parks until room returns. A read error is
+// a pending ICMP error, reported from the error queue, and reading goes on.
+// Each subclass says how a datagram is read and how its packet is framed.
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 
 #include "io/event_loop.hpp"
 #include "io/socket.hpp"
@@ -16,9 +24,21 @@ namespace rtether::relay {
 class DatagramFlow : public Flow {
  public:
   void shut_down() override { finish(); }
+  void pump() final;
 
  protected:
-  DatagramFlow(ClientSession& session, const FlowKey& key, std::chrono::seconds idle_timeout);
+  // header_room: bytes before the datagram in its packet to the device;
+  // max_datagram: the most the packet can carry after them.
+  DatagramFlow(FlowContext& context, const FlowKey& key, std::chrono::seconds idle_timeout,
+               std::size_t header_room, std::size_t max_datagram);
+
+  // Reads one host datagram into `into`: its length (more than into.size()
+  // when cut), or -errno.
+  virtual long receive(wire::MutableBytes into) = 0;
+  // The packet to the device for the `length` bytes just read into `room`
+  // after header_room: writes its headers and returns its size, or 0 when
+  // the datagram is dropped (counted). Calls touch() for traffic.
+  virtual std::size_t frame(wire::MutableBytes room, std::size_t length) = 0;
 
   void touch();
   // Registers socket_ for readability and arms the idle timer.
@@ -28,6 +48,7 @@ class DatagramFlow : public Flow {
   io::Fd socket_;
   ErrorQuote quote_;
   bool readable_ = false;
+  const std::size_t max_datagram_;
 
  private:
   void on_timer();
@@ -35,6 +56,7 @@ class DatagramFlow : public Flow {
   io::Timer timer_;
   io::Time last_activity_;
   std::chrono::seconds idle_timeout_;
+  std::size_t header_room_;
 };
 
 }  // namespace rtether::relay

@@ -4,7 +4,8 @@
 #include <cerrno>
 
 #include "io/log.hpp"
-#include "relay/client_session.hpp"
+#include "relay/flow_context.hpp"
+#include "relay/icmp_error_sender.hpp"
 
 namespace rtether::relay {
 
@@ -44,8 +45,8 @@ std::uint32_t device_path_mtu(std::uint32_t host_mtu, wire::IpVersion host,
   return host_mtu + kHeaderDifference;
 }
 
-int report_host_errors(ClientSession& session, int fd, const FlowKey& key, const ErrorQuote& quote) {
-  auto& counters = session.mutable_counters();
+int report_host_errors(FlowContext& context, int fd, const FlowKey& key, const ErrorQuote& quote) {
+  auto& counters = context.counters();
   int reported = 0;
   for (int count = 0; count < kMaxErrorsPerCall; ++count) {
     auto error = io::read_error_queue(fd);
@@ -66,24 +67,24 @@ int report_host_errors(ClientSession& session, int fd, const FlowKey& key, const
     const std::uint32_t mtu = summary->kind == wire::IcmpErrorKind::PacketTooBig
                                   ? device_mtu(summary->mtu, fd, key.source.version)
                                   : 0;
-    session.send_icmp_error(summary->kind, mtu, key.destination, key.source, quote.bytes());
+    context.icmp_errors().send(summary->kind, mtu, key.destination, key.source, quote.bytes());
     ++reported;
   }
   return reported;
 }
 
-void report_send_failure(ClientSession& session, int fd, const FlowKey& key,
+void report_send_failure(FlowContext& context, int fd, const FlowKey& key,
                          const ErrorQuote& quote, int negative_errno) {
-  if (report_host_errors(session, fd, key, quote) > 0 || quote.empty()) return;
+  if (report_host_errors(context, fd, key, quote) > 0 || quote.empty()) return;
   auto kind = icmp_error_for(negative_errno);
   if (!kind) {
-    ++session.mutable_counters().host_errors_unreported;
+    ++context.counters().host_errors_unreported;
     return;
   }
   const std::uint32_t mtu =
       *kind == wire::IcmpErrorKind::PacketTooBig ? device_mtu(io::path_mtu(fd), fd, key.source.version)
                                                  : 0;
-  session.send_icmp_error(*kind, mtu, key.destination, key.source, quote.bytes());
+  context.icmp_errors().send(*kind, mtu, key.destination, key.source, quote.bytes());
 }
 
 }  // namespace rtether::relay

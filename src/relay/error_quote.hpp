@@ -21,7 +21,7 @@
 
 namespace rtether::relay {
 
-class ClientSession;
+class FlowContext;
 
 class ErrorQuote {
  public:
@@ -46,7 +46,7 @@ class ErrorQuote {
 // entry that maps to one (others are counted), quoting `quote`. The error
 // comes from the address the device sent to (key.destination). Returns how
 // many errors were sent.
-int report_host_errors(ClientSession& session, int fd, const FlowKey& key, const ErrorQuote& quote);
+int report_host_errors(FlowContext& context, int fd, const FlowKey& key, const ErrorQuote& quote);
 
 // The ICMP error for a failed send() or connect() (-errno), if one fits:
 // ECONNREFUSED -> port unreachable, EHOSTUNREACH -> host unreachable,
@@ -63,7 +63,7 @@ std::uint32_t device_path_mtu(std::uint32_t host_mtu, wire::IpVersion host,
 // After a failed send (-errno) on a datagram socket: reports the queued
 // errors, or, when the kernel queued none (a routing failure, say), the
 // error the send itself returned. The MTU comes from the socket (IP_MTU).
-void report_send_failure(ClientSession& session, int fd, const FlowKey& key,
+void report_send_failure(FlowContext& context, int fd, const FlowKey& key,
                          const ErrorQuote& quote, int negative_errno);
 
 }  // namespace rtether::relay

@@ -1,13 +1,10 @@
-// Flow: one relayed conversation (TCP connection or UDP association) of one
-// client, owning its host socket. The session dispatches device packets to
-// it by FlowKey; the event loop dispatches host socket readiness to it.
+// Flow: one relayed conversation (TCP connection, UDP association or ICMP
+// echo identifier) of one client, owning its host socket. The session
+// dispatches device packets to it by FlowKey; the event loop dispatches host
+// socket readiness to it. All it may ask of the session is its FlowContext.
 //
-// Lifecycle: created by the session on the first packet, retire()d when done
-// (fd unregistered and closed at once, object destroyed after the current
-// event batch, so events already fetched for it are ignored safely).
-// A flow that has host data to deliver but no room in the client's output
-// queue parks itself on the session's waiting list; the session calls pump()
-// when room returns (pull, never push: nothing read is ever dropped).
+// Lifecycle (opening, live, parked, lingering, retired): see flow_table.hpp;
+// the FlowTable owns every transition, the flow asks for them.
 #pragma once
 
 #include "io/event_loop.hpp"
@@ -16,21 +13,22 @@
 
 namespace rtether::relay {
 
-class ClientSession;
+class FlowContext;
 
 class Flow : public io::Handler {
  public:
-  Flow(ClientSession& session, const FlowKey& key) : session_(session), key_(key) {}
+  Flow(FlowContext& context, const FlowKey& key) : context_(context), key_(key) {}
   ~Flow() override = default;
   Flow(const Flow&) = delete;
   Flow& operator=(const Flow&) = delete;
 
   const FlowKey& key() const { return key_; }
   bool retired() const { return retired_; }
+  bool lingering() const { return lingering_; }
 
   // A device packet for this flow (transport header not yet parsed).
   virtual void on_device_packet(const wire::IpPacket& packet) = 0;
-  // Room in the output queue returned.
+  // Room in the output queue returned (the flow was parked).
   virtual void pump() = 0;
   // The client is gone: release the host side now.
   virtual void shut_down() = 0;
@@ -39,15 +37,16 @@ class Flow : public io::Handler {
   virtual bool replaceable_by_syn() const { return false; }
 
  protected:
-  ClientSession& session_;
+  FlowContext& context_;
   FlowKey key_;
   bool retired_ = false;
 
  private:
-  friend class ClientSession;
+  friend class FlowTable;
   Flow* waiting_next_ = nullptr;
   Flow* waiting_prev_ = nullptr;
   bool waiting_ = false;
+  bool lingering_ = false;
 };
 
 }  // namespace rtether::relay

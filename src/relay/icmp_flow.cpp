@@ -6,7 +6,7 @@
 #include "io/log.hpp"
 #include "io/socket_errors.hpp"
 #include "relay/address_map.hpp"
-#include "relay/client_session.hpp"
+#include "relay/flow_context.hpp"
 #include "wire/transport.hpp"
 
 namespace rtether::relay {
@@ -17,12 +17,13 @@ namespace {
 constexpr std::size_t kMaxIcmpMessage = 65515;
 }  // namespace
 
-IcmpFlow::IcmpFlow(ClientSession& session, const FlowKey& key)
-    : DatagramFlow(session, key, session.config().icmp_idle_timeout) {}
+IcmpFlow::IcmpFlow(FlowContext& context, const FlowKey& key)
+    : DatagramFlow(context, key, context.config().icmp_idle_timeout,
+                   wire::ip_header_size(key.source.version), kMaxIcmpMessage) {}
 
 int IcmpFlow::open() {
   io::Endpoint target{host_destination(key_.destination), 0};
-  const auto& opener = session_.config().open_ping_socket;
+  const auto& opener = context_.config().open_ping_socket;
   auto [fd, result] = opener ? opener(target) : io::open_ping_socket(target);
   if (result != 0) return result;
   socket_ = std::move(fd);
@@ -34,7 +35,7 @@ void IcmpFlow::on_device_packet(const wire::IpPacket& packet) {
   if (retired_) return;
   auto icmp = wire::IcmpView::parse(packet.payload);
   if (!icmp) {
-    ++session_.mutable_counters().drop_bad_transport;
+    ++context_.counters().drop_bad_transport;
     return;
   }
   touch();
@@ -42,54 +43,38 @@ void IcmpFlow::on_device_packet(const wire::IpPacket& packet) {
   // The kernel sets the identifier and the checksum itself.
   long sent = io::send_some(socket_.get(), icmp->bytes());
   if (sent >= 0) return;
-  ++session_.mutable_counters().drop_icmp_send;
+  ++context_.counters().drop_icmp_send;
   log::debug("{}: echo send failed: {}", key_.to_string(), io::error_text(static_cast<int>(sent)));
-  report_send_failure(session_, socket_.get(), key_, quote_, static_cast<int>(sent));
+  report_send_failure(context_, socket_.get(), key_, quote_, static_cast<int>(sent));
 }
 
 void IcmpFlow::on_ready(std::uint32_t events) {
   if (retired_) return;
-  if (events & EPOLLERR) report_host_errors(session_, socket_.get(), key_, quote_);
+  if (events & EPOLLERR) report_host_errors(context_, socket_.get(), key_, quote_);
   if (events & EPOLLIN) readable_ = true;
   pump();
 }
 
-void IcmpFlow::pump() {
-  if (retired_) return;
+long IcmpFlow::receive(wire::MutableBytes into) { return io::recv_some(socket_.get(), into); }
+
+std::size_t IcmpFlow::frame(wire::MutableBytes room, std::size_t length) {
   const wire::IpVersion version = key_.source.version;
   const std::uint8_t reply_type =
       version == wire::IpVersion::V4 ? wire::icmp_type::kEchoReply : wire::icmp_type::kV6EchoReply;
   const std::size_t ip_size = wire::ip_header_size(version);
-  while (readable_) {
-    auto room = session_.reserve(ip_size + kMaxIcmpMessage, false);
-    if (room.empty()) {
-      session_.wait_for_output(this);
-      return;
-    }
-    long got = io::recv_some(socket_.get(), room.subspan(ip_size, kMaxIcmpMessage));
-    if (got == -EAGAIN) {
-      readable_ = false;
-      return;
-    }
-    if (got < 0) {
-      // A pending socket error; its details are in the error queue.
-      report_host_errors(session_, socket_.get(), key_, quote_);
-      continue;
-    }
-    auto message = wire::IcmpView::parse(room.subspan(ip_size, static_cast<std::size_t>(got)));
-    if (!message || message->type() != reply_type) {
-      ++session_.mutable_counters().drop_icmp_reply;
-      continue;
-    }
-    touch();
-    wire::IcmpMessageHeader header;
-    header.source = key_.destination;
-    header.destination = key_.source;
-    header.type = reply_type;
-    header.code = message->code();
-    header.rest = (std::uint32_t{key_.source_port} << 16) | message->echo_sequence();
-    session_.commit(wire::write_icmp_headers(room, header, message->payload().size()));
+  auto message = wire::IcmpView::parse(room.subspan(ip_size, length));
+  if (!message || message->type() != reply_type) {
+    ++context_.counters().drop_icmp_reply;
+    return 0;
   }
+  touch();
+  wire::IcmpMessageHeader header;
+  header.source = key_.destination;
+  header.destination = key_.source;
+  header.type = reply_type;
+  header.code = message->code();
+  header.rest = (std::uint32_t{key_.source_port} << 16) | message->echo_sequence();
+  return wire::write_icmp_headers(room, header, message->payload().size());
 }
 
 }  // namespace rtether::relay

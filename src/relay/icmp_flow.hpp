@@ -18,14 +18,17 @@ namespace rtether::relay {
 
 class IcmpFlow final : public DatagramFlow {
  public:
-  IcmpFlow(ClientSession& session, const FlowKey& key);
+  IcmpFlow(FlowContext& context, const FlowKey& key);
 
   // Opens the ping socket: 0, or -errno (nothing registered then).
   int open();
 
   void on_device_packet(const wire::IpPacket& packet) override;
   void on_ready(std::uint32_t events) override;
-  void pump() override;
+
+ private:
+  long receive(wire::MutableBytes into) override;
+  std::size_t frame(wire::MutableBytes room, std::size_t length) override;
 };
 
 }  // namespace rtether::relay

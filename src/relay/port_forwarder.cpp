@@ -76,7 +76,7 @@ class PortForwarder::TcpListener final : public Listener {
         io::set_linger_reset(accepted.get());
         continue;
       }
-      target->open_forwarded_tcp(std::move(accepted), rule_.device_port);
+      target->forwards().open_tcp(std::move(accepted), rule_.device_port);
     }
   }
 };
@@ -115,17 +115,17 @@ class PortForwarder::UdpListener final : public Listener {
     if (!target) return;
     auto known = peers_.find(peer);
     if (known != peers_.end() && known->second.client == target->id() &&
-        target->forward_udp_datagram(known->second.key, peer, datagram))
+        target->forwards().deliver_udp(known->second.key, peer, datagram))
       return;
     auto [socket, result] = io::open_udp_peer(rule_.listen, peer);
     if (result != 0) {
-      ++target->mutable_counters().drop_udp_send;
+      ++target->counters().drop_udp_send;
       log::debug("forward {}: no socket for peer {}:{}: {}", rule_.to_string(),
                  peer.address.to_string(), peer.port, io::error_text(result));
       return;
     }
     take_strays(socket.get(), *target);
-    auto key = target->open_forwarded_udp(std::move(socket), peer, rule_.device_port, datagram);
+    auto key = target->forwards().open_udp(std::move(socket), peer, rule_.device_port, datagram);
     if (!key) return;
     if (peers_.size() >= kMaxRememberedPeers) peers_.clear();
     peers_[peer] = Peer{target->id(), *key};
@@ -143,7 +143,7 @@ class PortForwarder::UdpListener final : public Listener {
       long got = io::recv_from(fd, wire::MutableBytes{scratch_.data(), scratch_.size()}, from);
       if (got < 0) return;
       if (strays_.size() >= kMaxStrays) {
-        ++target.mutable_counters().drop_udp_send;
+        ++target.counters().drop_udp_send;
         continue;
       }
       strays_.push_back(Stray{from, {scratch_.begin(), scratch_.begin() + got}});

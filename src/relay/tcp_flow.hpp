@@ -17,6 +17,7 @@
 // host connection and open the device side actively (the relay sends the SYN).
 #pragma once
 
+#include <cstdint>
 #include <optional>
 
 #include "io/event_loop.hpp"
@@ -28,12 +29,60 @@
 
 namespace rtether::relay {
 
+// Host-side connection events: what has happened on the host socket and on
+// the way to it, one bit each. Together with the endpoint's TCP state they
+// determine what the flow does next (as in passt's tcp.c: "connection events
+// are used to determine state and actions"). The device side's state is the
+// endpoint's (tcp::State); the flow's own lifecycle is the FlowTable's.
+//
+//   event             set by: when                          cleared by: when
+//   Connecting        connect(): EINPROGRESS                 on_connect_done()
+//   HostReadable      on_ready(): readable, hang-up or       send_host_data(): a peek met
+//                     error; rewind()                        EAGAIN or came back short
+//   HostFinSeen       on_ready(): the peer hung up, the host -
+//                     sends no more
+//   HostEof           send_host_data(): every host byte and  rewind(): all unacknowledged
+//                     the FIN were peeked and sent           data goes again
+//   HostWriteBlocked  deliver_to_host() and                  on_ready(): writable
+//                     write_pending_to_host(): a send was
+//                     short or met EAGAIN
+//   HostWriteFailed   the same: a send failed (the host      - (queued data is lost)
+//                     closed or reset)
+//   HostWriteShut     write_pending_to_host(): shutdown      -
+//                     (SHUT_WR) after the device FIN's data
+//   DeviceFin         take_device_data(): the device's FIN   -
+//                     was consumed (all data before it)
+//   PeekAfter         prepare_host_socket(): no SO_PEEK_OFF, -
+//                     peek past the in-flight bytes instead
+enum class HostEvent : std::uint16_t {
+  Connecting = 1 << 0,
+  HostReadable = 1 << 1,
+  HostFinSeen = 1 << 2,
+  HostEof = 1 << 3,
+  HostWriteBlocked = 1 << 4,
+  HostWriteFailed = 1 << 5,
+  HostWriteShut = 1 << 6,
+  DeviceFin = 1 << 7,
+  PeekAfter = 1 << 8,
+};
+
+class HostEvents {
+ public:
+  bool has(HostEvent event) const { return (bits_ & bit(event)) != 0; }
+  void set(HostEvent event) { bits_ |= bit(event); }
+  void clear(HostEvent event) { bits_ &= static_cast<std::uint16_t>(~bit(event)); }
+
+ private:
+  static std::uint16_t bit(HostEvent event) { return static_cast<std::uint16_t>(event); }
+  std::uint16_t bits_ = 0;
+};
+
 class TcpFlow final : public Flow {
  public:
-  TcpFlow(ClientSession& session, const FlowKey& key, const tcp::Segment& syn);
+  TcpFlow(FlowContext& context, const FlowKey& key, const tcp::Segment& syn);
   // Port forwarding: `accepted` is the host connection; key.source is the
   // device's address and server port.
-  TcpFlow(ClientSession& session, const FlowKey& key, io::Fd accepted);
+  TcpFlow(FlowContext& context, const FlowKey& key, io::Fd accepted);
   ~TcpFlow() override;
 
   // Starts the non-blocking host connect (called once after insertion).
@@ -66,11 +115,13 @@ class TcpFlow final : public Flow {
   void rewind();
   void enter_lingering();
   void finish();
+  bool has(HostEvent event) const { return events_.has(event); }
   // Device data acknowledged before the device's FIN and not yet written to
   // the host: the flow keeps its socket until it is, whatever the endpoint's
   // state (TIME-WAIT, or CLOSED after LAST-ACK), up to kDrainTimeout.
   bool owes_host() const {
-    return device_fin_ && !to_host_.empty() && socket_.valid() && !host_write_failed_;
+    return has(HostEvent::DeviceFin) && !to_host_.empty() && socket_.valid() &&
+           !has(HostEvent::HostWriteFailed);
   }
 
   tcp::Endpoint endpoint_;
@@ -78,17 +129,8 @@ class TcpFlow final : public Flow {
   io::Timer timer_;
   ByteQueue to_host_;
   wire::TcpSegmentHeader header_;  // addresses and ports toward the device
-  bool connecting_ = false;
-  bool host_readable_ = false;
-  bool host_eof_ = false;         // host sent FIN and every byte was peeked
-  bool device_fin_ = false;       // device FIN consumed; shutdown pending data
-  bool host_write_shut_ = false;
-  bool host_write_blocked_ = false;
-  bool host_write_failed_ = false;  // the host closed or reset: queued data is lost
+  HostEvents events_;
   tcp::Time drain_deadline_ = tcp::Time::max();
-  bool host_fin_seen_ = false;    // EPOLLRDHUP: the host will send no more
-  bool peek_offset_ = true;       // SO_PEEK_OFF works on this kernel
-  bool lingering_ = false;        // in TIME-WAIT: host socket closed, not counted as live
 };
 
 }  // namespace rtether::relay

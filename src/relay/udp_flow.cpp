@@ -6,7 +6,7 @@
 
 #include "io/log.hpp"
 #include "relay/address_map.hpp"
-#include "relay/client_session.hpp"
+#include "relay/flow_context.hpp"
 #include "wire/transport.hpp"
 
 namespace rtether::relay {
@@ -21,8 +21,10 @@ std::size_t max_udp_payload(wire::IpVersion version) {
 }
 }  // namespace
 
-UdpFlow::UdpFlow(ClientSession& session, const FlowKey& key)
-    : DatagramFlow(session, key, session.config().udp_idle_timeout) {
+UdpFlow::UdpFlow(FlowContext& context, const FlowKey& key)
+    : DatagramFlow(context, key, context.config().udp_idle_timeout,
+                   wire::udp_header_size(key.destination.version),
+                   max_udp_payload(key.destination.version)) {
   header_.source = key.destination;
   header_.destination = key.source;
   header_.source_port = key.destination_port;
@@ -63,7 +65,7 @@ void UdpFlow::on_device_packet(const wire::IpPacket& packet) {
   if (retired_) return;
   auto udp = wire::UdpView::parse(packet.payload);
   if (!udp) {
-    ++session_.mutable_counters().drop_bad_transport;
+    ++context_.counters().drop_bad_transport;
     return;
   }
   touch();
@@ -72,71 +74,52 @@ void UdpFlow::on_device_packet(const wire::IpPacket& packet) {
   if (sent < 0) {
     // ECONNREFUSED reports an earlier ICMP port unreachable (already sent
     // on to the device); the datagram is not retried (UDP semantics).
-    ++session_.mutable_counters().drop_udp_send;
+    ++context_.counters().drop_udp_send;
     log::debug("{}: send failed: {}", key_.to_string(), io::error_text(static_cast<int>(sent)));
     if (sent != -ECONNREFUSED)
-      report_send_failure(session_, socket_.get(), key_, quote_, static_cast<int>(sent));
+      report_send_failure(context_, socket_.get(), key_, quote_, static_cast<int>(sent));
   }
 }
 
 void UdpFlow::on_ready(std::uint32_t events) {
   if (retired_) return;
-  if (events & EPOLLERR) report_host_errors(session_, socket_.get(), key_, quote_);
+  if (events & EPOLLERR) report_host_errors(context_, socket_.get(), key_, quote_);
   if (events & (EPOLLIN | EPOLLERR)) readable_ = true;
   pump();
 }
 
-void UdpFlow::pump() {
-  if (retired_) return;
-  const std::size_t header_size = wire::udp_header_size(header_.source.version);
-  const std::size_t max_payload = max_udp_payload(header_.source.version);
-  while (readable_) {
-    auto room = session_.reserve(header_size + max_payload, false);
-    if (room.empty()) {
-      session_.wait_for_output(this);
-      return;
-    }
-    long got = io::recv_datagram(socket_.get(), room.subspan(header_size, max_payload));
-    if (got == -EAGAIN) {
-      readable_ = false;
-      return;
-    }
-    if (got < 0) {
-      // A pending ICMP error (ECONNREFUSED, ...): its details wait in the
-      // error queue; the next read goes on.
-      report_host_errors(session_, socket_.get(), key_, quote_);
-      continue;
-    }
-    touch();
-    if (static_cast<std::size_t>(got) > max_payload) {
-      // Too big for one device-side packet (say an IPv6 host peer's toward
-      // an IPv4 device): the read cut it; dropped whole, not delivered short.
-      ++session_.mutable_counters().drop_udp_too_big;
-      continue;
-    }
-    session_.commit(wire::write_udp_headers(room, header_, static_cast<std::size_t>(got)));
+long UdpFlow::receive(wire::MutableBytes into) { return io::recv_datagram(socket_.get(), into); }
+
+std::size_t UdpFlow::frame(wire::MutableBytes room, std::size_t length) {
+  touch();  // any datagram from the peer, even one too big to carry
+  if (length > max_datagram_) {
+    // Too big for one device-side packet (say an IPv6 host peer's toward
+    // an IPv4 device): the read cut it; dropped whole, not delivered short.
+    ++context_.counters().drop_udp_too_big;
+    return 0;
   }
+  return wire::write_udp_headers(room, header_, length);
 }
 
 void UdpFlow::send_to_device(wire::Bytes payload) {
   if (retired_) return;
-  if (payload.size() > max_udp_payload(header_.source.version)) {
-    ++session_.mutable_counters().drop_udp_too_big;
+  if (payload.size() > max_datagram_) {
+    ++context_.counters().drop_udp_too_big;
     return;
   }
   std::size_t header_size = wire::udp_header_size(header_.source.version);
-  auto room = session_.reserve(header_size + payload.size(), false);
+  auto room = context_.reserve(header_size + payload.size(), false);
   if (room.empty()) {
-    ++session_.mutable_counters().drop_output_full;
+    ++context_.counters().drop_output_full;
     return;
   }
   touch();
   const std::size_t length = wire::build_udp(room, header_, payload);
   if (length == 0) {
-    ++session_.mutable_counters().drop_udp_too_big;
+    ++context_.counters().drop_udp_too_big;
     return;
   }
-  session_.commit(length);
+  context_.commit(length);
 }
 
 }  // namespace rtether::relay

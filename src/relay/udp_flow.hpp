@@ -19,7 +19,7 @@ namespace rtether::relay {
 
 class UdpFlow final : public DatagramFlow {
  public:
-  UdpFlow(ClientSession& session, const FlowKey& key);
+  UdpFlow(FlowContext& context, const FlowKey& key);
 
   // Creates and connects the host socket: 0, or -errno (nothing registered).
   int open();
@@ -34,9 +34,10 @@ class UdpFlow final : public DatagramFlow {
 
   void on_device_packet(const wire::IpPacket& packet) override;
   void on_ready(std::uint32_t events) override;
-  void pump() override;
 
  private:
+  long receive(wire::MutableBytes into) override;
+  std::size_t frame(wire::MutableBytes room, std::size_t length) override;
   void start();
 
   std::optional<io::Endpoint> forward_peer_;  // set by adopt()

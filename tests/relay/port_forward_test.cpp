@@ -71,7 +71,7 @@ class PortForwardTest : public ::testing::Test {
 
 TEST_F(PortForwardTest, TcpOpensTheDeviceSideAndBridgesBothWays) {
   io::Fd peer;
-  ASSERT_TRUE(session_->open_forwarded_tcp(host_connection(peer), 8080));
+  ASSERT_TRUE(session_->forwards().open_tcp(host_connection(peer), 8080));
   auto syn = device_.next_tcp();
   ASSERT_TRUE(syn);
   EXPECT_EQ(syn->flags(), flag::kSyn);
@@ -132,7 +132,7 @@ TEST_F(PortForwardTest, TcpOpensTheDeviceSideAndBridgesBothWays) {
 
 TEST_F(PortForwardTest, TcpRefusedByTheDeviceResetsTheHostConnection) {
   io::Fd peer;
-  ASSERT_TRUE(session_->open_forwarded_tcp(host_connection(peer), 9));
+  ASSERT_TRUE(session_->forwards().open_tcp(host_connection(peer), 9));
   auto syn = device_.next_tcp();
   ASSERT_TRUE(syn);
   wire::TcpSegmentHeader refuse;
@@ -163,7 +163,7 @@ TEST_F(PortForwardTest, TcpToASilentDeviceResendsTheSynThenResetsTheHost) {
   session.start();
   io::Fd peer;
   io::Fd accepted = host_connection(peer);
-  ASSERT_TRUE(session.open_forwarded_tcp(std::move(accepted), 8080));
+  ASSERT_TRUE(session.forwards().open_tcp(std::move(accepted), 8080));
   auto first = device.next_tcp();
   auto again = device.next_tcp();
   ASSERT_TRUE(first && again);
@@ -187,7 +187,7 @@ TEST_F(PortForwardTest, TcpToASilentDeviceResendsTheSynThenResetsTheHost) {
 TEST_F(PortForwardTest, TcpStaleDeviceConnectionIsResetAndTheOpenGoesOn) {
   config_.tcp.syn_ack_timeout = std::chrono::milliseconds(50);
   io::Fd peer;
-  ASSERT_TRUE(session_->open_forwarded_tcp(host_connection(peer), 8080));
+  ASSERT_TRUE(session_->forwards().open_tcp(host_connection(peer), 8080));
   auto syn = device_.next_tcp();
   ASSERT_TRUE(syn);
   const std::uint16_t relay_port = syn->source_port();
@@ -239,7 +239,7 @@ TEST_F(PortForwardTest, ForwardedPortsStartAtARandomOffsetPerSession) {
       accepted = listener.accept_one();
       return accepted.valid();
     });
-    ASSERT_TRUE(session.open_forwarded_tcp(std::move(accepted), 80));
+    ASSERT_TRUE(session.forwards().open_tcp(std::move(accepted), 80));
     auto syn = device.next_tcp();
     ASSERT_TRUE(syn);
     EXPECT_GE(syn->source_port(), 49152);
@@ -263,10 +263,10 @@ TEST_F(PortForwardTest, ForwardsGoToTheAddressTheDeviceSendsFrom) {
   hello.destination_port = ntohs(bound.sin_port);
   device_.send_udp(hello, bytes_of("x"));
   device_.run_until([&] { return session_->counters().packets_from_device > 0; });
-  EXPECT_EQ(session_->device_address(wire::IpVersion::V4), address("10.0.0.9"));
-  EXPECT_EQ(session_->device_address(wire::IpVersion::V6), address("fd00::2"));
+  EXPECT_EQ(session_->forwards().device_address(wire::IpVersion::V4), address("10.0.0.9"));
+  EXPECT_EQ(session_->forwards().device_address(wire::IpVersion::V6), address("fd00::2"));
   io::Fd peer;
-  ASSERT_TRUE(session_->open_forwarded_tcp(host_connection(peer), 80));
+  ASSERT_TRUE(session_->forwards().open_tcp(host_connection(peer), 80));
   auto syn = device_.next_tcp_skipping_pure_acks();
   ASSERT_TRUE(syn);
   auto ip = wire::parse_ip(device_.packets().back());
@@ -309,8 +309,8 @@ TEST_F(PortForwardTest, OnlyUnicastSourcesOfValidPacketsTeachTheDeviceAddress) {
   device_.run_until(
       [&] { return session_->counters().packets_from_device >= static_cast<unsigned>(sent); });
   EXPECT_EQ(session_->counters().drop_fragment, 1u);
-  EXPECT_EQ(session_->device_address(wire::IpVersion::V4), address("10.0.0.9"));
-  EXPECT_EQ(session_->device_address(wire::IpVersion::V6), address("fd00::9"));
+  EXPECT_EQ(session_->forwards().device_address(wire::IpVersion::V4), address("10.0.0.9"));
+  EXPECT_EQ(session_->forwards().device_address(wire::IpVersion::V6), address("fd00::9"));
 }
 
 TEST_F(PortForwardTest, UdpCarriesDatagramsBothWays) {
@@ -327,7 +327,7 @@ TEST_F(PortForwardTest, UdpCarriesDatagramsBothWays) {
 
   auto [socket, result] = io::open_udp_peer(forward, peer_endpoint);
   ASSERT_EQ(result, 0);
-  auto key = session_->open_forwarded_udp(std::move(socket), peer_endpoint, 5353, bytes_of("query"));
+  auto key = session_->forwards().open_udp(std::move(socket), peer_endpoint, 5353, bytes_of("query"));
   ASSERT_TRUE(key);
   auto packet = device_.next_packet();
   ASSERT_TRUE(packet);
@@ -339,14 +339,14 @@ TEST_F(PortForwardTest, UdpCarriesDatagramsBothWays) {
   EXPECT_EQ(std::string(udp->payload().begin(), udp->payload().end()), "query");
 
   // A later datagram that still reached the listening socket.
-  EXPECT_TRUE(session_->forward_udp_datagram(*key, peer_endpoint, bytes_of("again")));
+  EXPECT_TRUE(session_->forwards().deliver_udp(*key, peer_endpoint, bytes_of("again")));
   auto second = device_.next_packet();
   ASSERT_TRUE(second);
   // Another host peer never reaches this association, even with its key
   // (a stale key whose port now belongs to someone else's flow).
   io::Endpoint other_peer{address("127.0.0.1"), static_cast<std::uint16_t>(peer_endpoint.port ^ 1)};
   const auto packets_before = session_->counters().packets_to_device;
-  EXPECT_FALSE(session_->forward_udp_datagram(*key, other_peer, bytes_of("injected")));
+  EXPECT_FALSE(session_->forwards().deliver_udp(*key, other_peer, bytes_of("injected")));
   EXPECT_EQ(session_->counters().packets_to_device, packets_before);
 
   // The device answers; the peer gets it from the forward's port.
@@ -387,7 +387,7 @@ TEST_F(PortForwardTest, UdpForwardOnIpv6ReportsHostErrorsToTheDevice) {
   }  // closed: the peer's port is unreachable from now on
   auto [socket, result] = io::open_udp_peer(forward, peer_endpoint);
   ASSERT_EQ(result, 0);
-  auto key = session_->open_forwarded_udp(std::move(socket), peer_endpoint, 5353, bytes_of("query"));
+  auto key = session_->forwards().open_udp(std::move(socket), peer_endpoint, 5353, bytes_of("query"));
   ASSERT_TRUE(key);
   auto packet = device_.next_packet();
   ASSERT_TRUE(packet);
@@ -434,11 +434,11 @@ TEST_F(PortForwardTest, UdpTooBigForTheDeviceIsDroppedAndCounted) {
   auto [socket, result] = io::open_udp_peer(forward, peer_endpoint);
   ASSERT_EQ(result, 0);
   const std::string big(65508, 'x');  // one byte over IPv4's 65507
-  auto key = session_->open_forwarded_udp(std::move(socket), peer_endpoint, 5353, bytes_of(big));
+  auto key = session_->forwards().open_udp(std::move(socket), peer_endpoint, 5353, bytes_of(big));
   ASSERT_TRUE(key);
   EXPECT_EQ(session_->counters().drop_udp_too_big, 1u);
   EXPECT_EQ(session_->counters().packets_to_device, 0u);
-  EXPECT_TRUE(session_->forward_udp_datagram(*key, peer_endpoint, bytes_of(big)));
+  EXPECT_TRUE(session_->forwards().deliver_udp(*key, peer_endpoint, bytes_of(big)));
   EXPECT_EQ(session_->counters().drop_udp_too_big, 2u);
 
   // Through the association's socket: the big one is dropped, the small

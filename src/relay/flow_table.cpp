@@ -1,0 +1,90 @@
+// FlowTable: see flow_table.hpp for the lifecycle.
+#include "relay/flow_table.hpp"
+
+namespace rtether::relay {
+
+FlowTable::FlowTable(io::EventLoop& loop, std::size_t max_live_flows)
+    : max_live_flows_(max_live_flows), reap_task_(loop, [this] { reap(); }) {}
+
+FlowTable::~FlowTable() = default;
+
+Flow* FlowTable::find(const FlowKey& key) const {
+  auto found = flows_.find(key);
+  return found == flows_.end() ? nullptr : found->second.get();
+}
+
+Flow& FlowTable::insert(std::unique_ptr<Flow> flow) {
+  const FlowKey key = flow->key();
+  return *flows_.emplace(key, std::move(flow)).first->second;
+}
+
+void FlowTable::set_lingering(Flow& flow) {
+  if (flow.lingering_ || flow.retired_) return;
+  flow.lingering_ = true;
+  ++lingering_count_;
+}
+
+void FlowTable::park(Flow& flow) {
+  if (flow.waiting_ || flow.retired_) return;
+  flow.waiting_ = true;
+  flow.waiting_prev_ = waiting_tail_;
+  flow.waiting_next_ = nullptr;
+  if (waiting_tail_)
+    waiting_tail_->waiting_next_ = &flow;
+  else
+    waiting_head_ = &flow;
+  waiting_tail_ = &flow;
+}
+
+void FlowTable::unlink_waiting(Flow& flow) {
+  if (!flow.waiting_) return;
+  if (flow.waiting_prev_)
+    flow.waiting_prev_->waiting_next_ = flow.waiting_next_;
+  else
+    waiting_head_ = flow.waiting_next_;
+  if (flow.waiting_next_)
+    flow.waiting_next_->waiting_prev_ = flow.waiting_prev_;
+  else
+    waiting_tail_ = flow.waiting_prev_;
+  flow.waiting_ = false;
+  flow.waiting_next_ = flow.waiting_prev_ = nullptr;
+}
+
+void FlowTable::wake_parked(const std::function<bool()>& room_left) {
+  Flow* last = waiting_tail_;
+  while (waiting_head_ && room_left()) {
+    Flow* flow = waiting_head_;
+    unlink_waiting(*flow);
+    flow->pump();
+    if (flow == last) break;
+  }
+}
+
+void FlowTable::retire(Flow& flow) {
+  if (flow.retired_) return;
+  flow.retired_ = true;
+  unlink_waiting(flow);
+  if (flow.lingering_) {
+    flow.lingering_ = false;
+    --lingering_count_;
+  }
+  auto found = flows_.find(flow.key());
+  if (found != flows_.end() && found->second.get() == &flow) {
+    retired_.push_back(std::move(found->second));
+    flows_.erase(found);
+  }
+  reap_task_.schedule();
+}
+
+void FlowTable::close() {
+  closed_ = true;
+  // Flows retire themselves from shut_down(); iterate over a snapshot.
+  std::vector<Flow*> flows;
+  flows.reserve(flows_.size());
+  for (auto& [key, flow] : flows_) flows.push_back(flow.get());
+  for (Flow* flow : flows) flow->shut_down();
+}
+
+void FlowTable::reap() { retired_.clear(); }
+
+}  // namespace rtether::relay

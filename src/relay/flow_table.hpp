@@ -1,0 +1,97 @@
+// FlowTable: the flows of one client session, by FlowKey, and everything
+// about their lifecycle: lookup, the per-client flow limit, the waiting list
+// of flows that wait for room in the output queue, and retiring flows now
+// while destroying them only after the current batch of events.
+//
+// Flow lifecycle (one flow, one FlowKey):
+//
+//   OPENING    constructed by the session or a forward, not yet in the
+//              table; a failed open (no route, no ping socket) destroys it
+//              here and nothing else ever saw it
+//      | insert()
+//      v
+//   LIVE       in the table: device packets reach it by key, host socket
+//              readiness by the loop; counts against max_flows_per_client
+//      | park() <-> wake_parked()
+//   PARKED     LIVE, with host data to deliver and no room for it: on the
+//              waiting list (FIFO, each flow at most once), pumped in order
+//              when room returns (pull: nothing read is ever dropped)
+//      | set_lingering()
+//      v
+//   LINGERING  TIME-WAIT: the host socket is closed, only the TCP endpoint
+//              stays to re-acknowledge a retransmitted FIN (RFC 9293
+//              3.10.7.4); still found by key, not counted against the limit
+//      | retire()               (from any state above)
+//      v
+//   RETIRED    out of the table and the waiting list, timers cancelled, host
+//              socket closed (which also leaves epoll); destroyed when the
+//              batch ends, so events already fetched for it find a live
+//              object that ignores them
+//
+// Invariants: a key names at most one flow in the table; a retired flow is
+// never on the waiting list; live_count() + lingering flows == size();
+// close() retires every flow and the table takes no new one after it.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include "io/event_loop.hpp"
+#include "relay/deferred_task.hpp"
+#include "relay/flow.hpp"
+#include "relay/flow_key.hpp"
+
+namespace rtether::relay {
+
+class FlowTable {
+ public:
+  FlowTable(io::EventLoop& loop, std::size_t max_live_flows);
+  ~FlowTable();
+  FlowTable(const FlowTable&) = delete;
+  FlowTable& operator=(const FlowTable&) = delete;
+
+  // The flow of this key (live or lingering), or null.
+  Flow* find(const FlowKey& key) const;
+  // A new flow is within the per-client limit (TIME-WAIT flows not
+  // counted). Refusals are the caller's to count: each has its own answer.
+  bool has_room() const { return live_count() < max_live_flows_; }
+  // Takes a new flow whose key is free; returns it.
+  Flow& insert(std::unique_ptr<Flow> flow);
+  std::size_t size() const { return flows_.size(); }
+  std::size_t live_count() const { return flows_.size() - lingering_count_; }
+
+  // LIVE -> LINGERING (idempotent); retire() undoes the accounting.
+  void set_lingering(Flow& flow);
+
+  // LIVE -> PARKED (idempotent): the flow waits for output room.
+  void park(Flow& flow);
+  bool has_parked() const { return waiting_head_ != nullptr; }
+  // Unparks and pumps the flows parked before this call, in order, for as
+  // long as `room_left` says the output has room; a flow that fills it
+  // again parks itself at the end (so it cannot spin here).
+  void wake_parked(const std::function<bool()>& room_left);
+
+  // Any state -> RETIRED (idempotent).
+  void retire(Flow& flow);
+  // Shuts every flow down (each retires itself) and refuses new ones.
+  void close();
+  bool closed() const { return closed_; }
+
+ private:
+  void unlink_waiting(Flow& flow);
+  void reap();
+
+  std::size_t max_live_flows_;
+  std::unordered_map<FlowKey, std::unique_ptr<Flow>, FlowKeyHash> flows_;
+  std::vector<std::unique_ptr<Flow>> retired_;
+  Flow* waiting_head_ = nullptr;
+  Flow* waiting_tail_ = nullptr;
+  std::size_t lingering_count_ = 0;
+  bool closed_ = false;
+  DeferredTask reap_task_;
+};
+
+}  // namespace rtether::relay

@@ -1,0 +1,124 @@
+// ForwardedFlows: see forwarded_flows.hpp.
+#include "relay/forwarded_flows.hpp"
+
+#include <array>
+
+#include "relay/address_map.hpp"
+#include "relay/flow_context.hpp"
+#include "relay/flow_table.hpp"
+#include "relay/tcp_flow.hpp"
+#include "relay/udp_flow.hpp"
+
+namespace rtether::relay {
+
+namespace {
+// Relay-side ports of forwarded flows: the IANA dynamic range (RFC 6335 6).
+constexpr std::uint16_t kForwardPortFirst = 49152;
+constexpr std::uint32_t kForwardPortCount = 65536 - kForwardPortFirst;
+// Ports tried per new forwarded flow before giving up (counted).
+constexpr int kForwardPortAttempts = 64;
+// The device's addresses until it sends a packet: what Gnirehtet's app and
+// the Linux client configure.
+constexpr std::uint32_t kDefaultDeviceV4 = 0x0A000002;  // 10.0.0.2
+constexpr std::array<std::uint8_t, 16> kDefaultDeviceV6 = {0xfd, 0, 0, 0, 0, 0, 0, 0,
+                                                           0,    0, 0, 0, 0, 0, 0, 2};
+
+// A source address that can be the device's own (where forwarded flows go):
+// unicast and specified, not loopback nor link-local. 0.0.0.0 or :: (a DHCP
+// or DAD probe), a spoofed multicast source or fe80:: say nothing about it.
+bool is_device_unicast(const wire::IpAddress& address) {
+  if (wire::is_broadcast_or_multicast(address)) return false;
+  const auto& b = address.bytes;
+  if (address.version == wire::IpVersion::V4) {
+    if (b[0] == 0 || b[0] == 127) return false;  // "this network", loopback
+    if (b[0] == 169 && b[1] == 254) return false;  // link-local
+    return (b[0] >> 4) != 0xF;                      // 240.0.0.0/4 reserved
+  }
+  if (b[0] == 0xFE && (b[1] & 0xC0) == 0x80) return false;  // fe80::/10 link-local
+  // ::/96 (::, ::1, deprecated v4-compatible) and ::ffff:0:0/96 (v4-mapped).
+  bool low_zero = true;
+  for (int i = 0; i < 10; ++i) low_zero = low_zero && b[i] == 0;
+  return !low_zero;
+}
+}  // namespace
+
+ForwardedFlows::ForwardedFlows(FlowContext& context, std::uint16_t first_port)
+    : context_(context), next_port_(static_cast<std::uint16_t>(first_port % kForwardPortCount)) {}
+
+void ForwardedFlows::learn_device_source(const wire::IpAddress& source) {
+  if (is_device_unicast(source))
+    (source.version == wire::IpVersion::V4 ? device_v4_ : device_v6_) = source;
+}
+
+wire::IpAddress ForwardedFlows::device_address(wire::IpVersion version) const {
+  if (version == wire::IpVersion::V4)
+    return device_v4_.value_or(wire::IpAddress::v4(kDefaultDeviceV4));
+  return device_v6_.value_or(wire::IpAddress::v6_from(kDefaultDeviceV6.data()));
+}
+
+std::optional<FlowKey> ForwardedFlows::free_key(std::uint16_t device_port, std::uint8_t protocol) {
+  // Forwarded flows reach the device over IPv4, which every device has
+  // (Gnirehtet's app configures no IPv6), from the host alias.
+  FlowKey key;
+  key.source = device_address(wire::IpVersion::V4);
+  key.destination = wire::IpAddress::v4(kHostLoopbackAliasV4);
+  key.source_port = device_port;
+  key.protocol = protocol;
+  for (int attempt = 0; attempt < kForwardPortAttempts; ++attempt) {
+    key.destination_port = static_cast<std::uint16_t>(kForwardPortFirst + next_port_);
+    next_port_ = static_cast<std::uint16_t>((next_port_ + 1) % kForwardPortCount);
+    if (!context_.flows().find(key)) return key;
+  }
+  ++context_.counters().drop_forward_no_port;
+  return std::nullopt;
+}
+
+bool ForwardedFlows::open_tcp(io::Fd accepted, std::uint16_t device_port) {
+  // Refused: the host application sees a reset, not a clean end.
+  auto refuse = [&accepted] {
+    io::set_linger_reset(accepted.get());
+    return false;
+  };
+  FlowTable& flows = context_.flows();
+  if (flows.closed()) return refuse();
+  if (!flows.has_room()) {
+    ++context_.counters().drop_flow_limit;
+    return refuse();
+  }
+  auto key = free_key(device_port, wire::ip_protocol::kTcp);
+  if (!key) return refuse();
+  auto& flow = static_cast<TcpFlow&>(
+      flows.insert(std::make_unique<TcpFlow>(context_, *key, std::move(accepted))));
+  ++context_.counters().forward_tcp_opened;
+  flow.start_forwarded();
+  return true;
+}
+
+std::optional<FlowKey> ForwardedFlows::open_udp(io::Fd socket, const io::Endpoint& peer,
+                                                std::uint16_t device_port, wire::Bytes datagram) {
+  FlowTable& flows = context_.flows();
+  if (flows.closed()) return std::nullopt;
+  if (!flows.has_room()) {
+    ++context_.counters().drop_flow_limit;
+    return std::nullopt;
+  }
+  auto key = free_key(device_port, wire::ip_protocol::kUdp);
+  if (!key) return std::nullopt;
+  auto& flow = static_cast<UdpFlow&>(flows.insert(std::make_unique<UdpFlow>(context_, *key)));
+  ++context_.counters().forward_udp_opened;
+  flow.adopt(std::move(socket), peer);
+  flow.send_to_device(datagram);
+  return key;
+}
+
+bool ForwardedFlows::deliver_udp(const FlowKey& key, const io::Endpoint& peer,
+                                 wire::Bytes datagram) {
+  Flow* found = context_.flows().find(key);
+  if (!found || key.protocol != wire::ip_protocol::kUdp) return false;
+  auto* flow = static_cast<UdpFlow*>(found);
+  if (!flow->serves_forward_peer(peer)) return false;
+  flow->send_to_device(datagram);
+  return true;
+}
+
+}  // namespace rtether::relay
