@@ -35,7 +35,7 @@
 
 #include "cli/app.hpp"
 #include "cli/linux_vpn_service.hpp"
-#include "device/ip_prefix.hpp"
+#include "wire/ip_prefix.hpp"
 #include "device/netns.hpp"
 #include "device/relay_link.hpp"
 #include "device/tun_device.hpp"
@@ -109,8 +109,8 @@ std::string netmask_text(int length) {
 struct TunPlan {
   int mtu = kDefaultMtu;
   bool ipv6 = false;
-  std::vector<device::IpPrefix> routes4;
-  std::vector<device::IpPrefix> routes6;
+  std::vector<wire::IpPrefix> routes4;
+  std::vector<wire::IpPrefix> routes6;
   std::vector<wire::IpAddress> dns4;
   std::vector<wire::IpAddress> dns6;
   std::string dns_domain;
@@ -224,7 +224,7 @@ Daemon::Step Daemon::set_up_tun() {
   for (const auto& route : plan_.routes4) {
     auto network = route.network();
     if (!confirmed("ROUTE",
-                   fmt::format("{} {} {}", device::format_address(network.address),
+                   fmt::format("{} {} {}", network.address.to_string(),
                                netmask_text(network.length), kRouteGateway),
                    answer)) {
       return on_signal();
@@ -237,10 +237,10 @@ Daemon::Step Daemon::set_up_tun() {
     }
   }
   for (const auto& server : plan_.dns6) {
-    if (!confirmed("DNS6SERVER", device::format_address(server), answer)) return on_signal();
+    if (!confirmed("DNS6SERVER", server.to_string(), answer)) return on_signal();
   }
   for (const auto& server : plan_.dns4) {
-    if (!confirmed("DNSSERVER", device::format_address(server), answer)) return on_signal();
+    if (!confirmed("DNSSERVER", server.to_string(), answer)) return on_signal();
   }
   if (!plan_.dns_domain.empty() && !confirmed("DNSDOMAIN", plan_.dns_domain, answer)) {
     return on_signal();
@@ -405,8 +405,8 @@ int run_client(ClientOptions options) {
   signal(SIGPIPE, SIG_IGN);
   std::string error;
   auto relay = device::parse_relay_address(options.relay, error);
-  auto routes = device::parse_prefix_list(options.routes, error);
-  auto dns = device::parse_address_list(options.dns, error);
+  auto routes = wire::parse_prefix_list(options.routes, error);
+  auto dns = wire::parse_address_list(options.dns, error);
   if (!relay || !routes || !dns) throw std::logic_error("validated option failed to parse");
   if (!options.netns.empty() && !device::netns_exists(options.netns)) {
     throw std::runtime_error("network namespace '" + options.netns + "' does not exist");
@@ -438,7 +438,7 @@ int run_client(ClientOptions options) {
   }
   if (plan.ipv6 && plan.routes6.empty()) {
     std::string unused;
-    plan.routes6.push_back(*device::parse_prefix("::/0", unused));
+    plan.routes6.push_back(*wire::parse_prefix("::/0", unused));
   }
   for (const auto& server : *dns) {
     if (server.version == wire::IpVersion::V4) {
@@ -524,14 +524,14 @@ void register_client(CLI::App& app, CommandBody& body) {
       ->capture_default_str()
       ->type_name("DNS[,DNS...]")
       ->check(list_validator("DNS[,DNS...]", [](const std::string& text, std::string& error) {
-        return device::parse_address_list(text, error).has_value();
+        return wire::parse_address_list(text, error).has_value();
       }));
   command->add_option("-r,--routes", options->routes,
                       "Routes through the tun, comma-separated CIDR (bare address = host route)")
       ->capture_default_str()
       ->type_name("ROUTE[,ROUTE...]")
       ->check(list_validator("ROUTE[,ROUTE...]", [](const std::string& text, std::string& error) {
-        return device::parse_prefix_list(text, error).has_value();
+        return wire::parse_prefix_list(text, error).has_value();
       }));
   command->add_option("--dns-domain", options->dns_domain,
                       "DNS search domain (resolv.conf's \"search\" line)")

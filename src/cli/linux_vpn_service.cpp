@@ -3,7 +3,7 @@
 
 #include <stdexcept>
 
-#include "device/ip_prefix.hpp"
+#include "wire/ip_prefix.hpp"
 #include "device/protect.hpp"
 #include "io/log.hpp"
 
@@ -15,11 +15,11 @@ LinuxVpnService::LinuxVpnService(std::string tun_name, std::string netns)
 LinuxVpnService::~LinuxVpnService() = default;
 
 io::Fd LinuxVpnService::open_tun(const mgmt::TunConfig& config, std::string& error) {
-  std::vector<device::IpPrefix> addresses;
-  std::vector<device::IpPrefix> routes;
+  std::vector<wire::IpPrefix> addresses;
+  std::vector<wire::IpPrefix> routes;
   std::vector<wire::IpAddress> dns;
-  auto add_prefix = [&](std::vector<device::IpPrefix>& into, const std::string& text) {
-    auto prefix = device::parse_prefix(text, error);
+  auto add_prefix = [&](std::vector<wire::IpPrefix>& into, const std::string& text) {
+    auto prefix = wire::parse_prefix(text, error);
     if (prefix) into.push_back(*prefix);
     return prefix.has_value();
   };
@@ -35,7 +35,7 @@ io::Fd LinuxVpnService::open_tun(const mgmt::TunConfig& config, std::string& err
     if (!add_prefix(routes, route)) return {};
   }
   for (const auto& server : config.dns) {
-    auto address = device::parse_address(server, error);
+    auto address = wire::parse_address(server, error);
     if (!address) return {};
     dns.push_back(*address);
   }
