@@ -1,8 +1,6 @@
 // The ics-openvpn-like UI logic; see ui_session.hpp.
 #include "mgmt/ui_session.hpp"
 
-#include <arpa/inet.h>
-
 #include <bit>
 #include <sstream>
 
@@ -23,13 +21,28 @@ std::vector<std::string> words(std::string_view text) {
 
 // "255.255.255.0" -> 24; nullopt unless a contiguous IPv4 netmask.
 std::optional<int> netmask_length(const std::string& mask) {
-  in_addr address{};
-  if (inet_pton(AF_INET, mask.c_str(), &address) != 1) return std::nullopt;
-  std::uint32_t bits = ntohl(address.s_addr);
+  wire::IpAddress address;
+  if (!wire::IpAddress::parse(mask, address) || address.version != wire::IpVersion::V4) {
+    return std::nullopt;
+  }
+  std::uint32_t bits = address.v4_host_order();
   int length = std::popcount(bits);
   if (length != 32 && (bits << length) != 0) return std::nullopt;
   if (length > 0 && (bits >> (32 - length)) != (0xffffffffu >> (32 - length))) return std::nullopt;
   return length;
+}
+
+std::optional<wire::IpAddress> address_of(const std::string& text, wire::IpVersion version) {
+  wire::IpAddress address;
+  if (!wire::IpAddress::parse(text, address) || address.version != version) return std::nullopt;
+  return address;
+}
+
+// "NET/BITS" (the slash is required: OpenVPN always sends it).
+std::optional<wire::IpPrefix> prefix_of(const std::string& text) {
+  if (text.find('/') == std::string::npos) return std::nullopt;
+  std::string error;
+  return wire::parse_prefix(text, error);
 }
 
 bool parse_int(const std::string& text, int& out) {
@@ -161,53 +174,57 @@ std::vector<UiCommand> UiSession::answer_need_ok(const NeedOkRequest& request, i
   if (type == "IFCONFIG") {
     // LOCAL REMOTE_OR_NETMASK MTU TOPOLOGY; the first of a new configuration.
     pending_ = TunConfig{};
-    if (parts.size() < 3 || !parse_int(parts[2], pending_.mtu)) {
+    auto local = parts.size() >= 3 ? address_of(parts[0], wire::IpVersion::V4) : std::nullopt;
+    if (!local || !parse_int(parts[2], pending_.mtu)) {
       refuse("bad payload");
       return out;
     }
-    pending_.ipv4_address = parts[0];
-    pending_.ipv4_prefix = 32;
+    wire::IpPrefix address{*local, 32};
     if (parts.size() > 3 && parts[3] == "subnet") {
       auto length = netmask_length(parts[1]);
       if (!length) {
         refuse("bad netmask");
         return out;
       }
-      pending_.ipv4_prefix = *length;
+      address.length = *length;
     }
+    pending_.ipv4 = address;
     reply("ok");
   } else if (type == "IFCONFIG6") {
     // ADDR/BITS MTU
-    auto slash = parts.empty() ? std::string::npos : parts[0].find('/');
-    if (slash == std::string::npos || !parse_int(parts[0].substr(slash + 1), pending_.ipv6_prefix)) {
+    auto address = parts.empty() ? std::nullopt : prefix_of(parts[0]);
+    if (!address || address->address.version != wire::IpVersion::V6) {
       refuse("bad payload");
       return out;
     }
-    pending_.ipv6_address = parts[0].substr(0, slash);
+    pending_.ipv6 = address;
     reply("ok");
   } else if (type == "ROUTE") {
     // NET MASK GW [dev IFACE]
-    std::optional<int> length = parts.size() >= 2 ? netmask_length(parts[1]) : std::nullopt;
+    auto network = parts.size() >= 2 ? address_of(parts[0], wire::IpVersion::V4) : std::nullopt;
+    std::optional<int> length = network ? netmask_length(parts[1]) : std::nullopt;
     if (!length) {
       refuse("bad payload");
       return out;
     }
-    pending_.routes.push_back(fmt::format("{}/{}", parts[0], *length));
+    pending_.routes.push_back(wire::IpPrefix{*network, *length});
     reply("ok");
   } else if (type == "ROUTE6") {
     // NET/BITS DEVICE
-    if (parts.empty() || parts[0].find('/') == std::string::npos) {
+    auto route = parts.empty() ? std::nullopt : prefix_of(parts[0]);
+    if (!route) {
       refuse("bad payload");
       return out;
     }
-    pending_.routes.push_back(parts[0]);
+    pending_.routes.push_back(*route);
     reply("ok");
   } else if (type == "DNSSERVER" || type == "DNS6SERVER") {
-    if (parts.size() != 1) {
+    wire::IpAddress server;
+    if (parts.size() != 1 || !wire::IpAddress::parse(parts[0], server)) {
       refuse("bad payload");
       return out;
     }
-    pending_.dns.push_back(parts[0]);
+    pending_.dns.push_back(server);
     reply("ok");
   } else if (type == "DNSDOMAIN") {
     pending_.domain = request.payload;
