@@ -78,9 +78,9 @@ Daemon::Step Daemon::set_up_tun() {
   if (!answer) return on_signal();
   std::string name = answer->fd.valid() ? forwarding_.tun_name(answer->fd.get()) : "";
   if (answer->action != "ok" || name.empty()) {
-    management_.log("F", answer->action != "ok"  ? "OPENTUN cancelled by the UI"
-                         : !answer->fd.valid()   ? "OPENTUN confirmed without a descriptor"
-                                                 : "OPENTUN descriptor is not a tun");
+    management_.log("F", answer->action != "ok" ? "OPENTUN cancelled by the UI"
+                         : !answer->fd.valid()  ? "OPENTUN confirmed without a descriptor"
+                                                : "OPENTUN descriptor is not a tun");
     management_.fatal("ERROR: Cannot open TUN");
     return Step::Fatal;
   }
@@ -98,8 +98,7 @@ Daemon::Step Daemon::connect_and_forward() {
   bool link_protected = false;
   // Called for every address tried; the last call is the socket that
   // connected, so its decision is also the one network-change needs.
-  auto protect = [&](int fd, const std::optional<wire::IpAddress>& destination,
-                     std::string& why) {
+  auto protect = [&](int fd, const std::optional<wire::IpAddress>& destination, std::string& why) {
     link_protected = needs_protection(destination);
     if (!link_protected) return true;
     if (!management_.need_ok("PROTECTFD", "protect_fd_nonlocal", fd)) {

@@ -11,8 +11,8 @@ namespace rtether::daemon {
 class LinuxForwardingPort final : public ForwardingPort {
  public:
   // `interrupt_fd` (borrowed) is readable while a signal is pending.
-  LinuxForwardingPort(device::RelayAddress relay, int interrupt_fd,
-                      device::TunForwarder& forwarder, ReadyFd& ready);
+  LinuxForwardingPort(device::RelayAddress relay, int interrupt_fd, device::TunForwarder& forwarder,
+                      ReadyFd& ready);
 
   std::optional<device::RelayConnection> connect(const device::BeforeConnect& before_connect,
                                                  std::string& error) override;

@@ -9,6 +9,7 @@ namespace rtether::daemon {
 namespace {
 
 constexpr std::uint8_t kIpv6Loopback[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+// ::ffff:127.0.0.0
 constexpr std::uint8_t kMappedIpv4Loopback[16] = {0, 0, 0, 0, 0, 0, 0, 0,
                                                   0, 0, 0xff, 0xff, 127, 0, 0, 0};
 

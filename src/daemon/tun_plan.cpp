@@ -62,8 +62,8 @@ TunPlan TunPlan::make(int mtu, bool ipv6, const std::vector<wire::IpPrefix>& rou
 std::vector<mgmt::NeedOkRequest> TunPlan::address_requests() const {
   std::vector<mgmt::NeedOkRequest> requests;
   // LOCAL NETMASK MTU TOPOLOGY: a /32 in subnet topology, the address alone.
-  requests.push_back({"IFCONFIG", fmt::format("{} 255.255.255.255 {} subnet",
-                                              kDeviceAddress.to_string(), mtu)});
+  requests.push_back(
+      {"IFCONFIG", fmt::format("{} 255.255.255.255 {} subnet", kDeviceAddress.to_string(), mtu)});
   if (ipv6) {
     requests.push_back({"IFCONFIG6", fmt::format("{}/{} {}", kDeviceAddressV6.to_string(),
                                                  kDeviceAddressV6Length, mtu)});
@@ -79,7 +79,8 @@ std::vector<mgmt::NeedOkRequest> TunPlan::route_and_dns_requests() const {
                                              netmask_text(network.length), kRouteGateway)});
   }
   for (const auto& route : routes6) {
-    requests.push_back({"ROUTE6", fmt::format("{} {}", route.network().to_string(), kRoute6Device)});
+    requests.push_back(
+        {"ROUTE6", fmt::format("{} {}", route.network().to_string(), kRoute6Device)});
   }
   for (const auto& server : dns6) requests.push_back({"DNS6SERVER", server.to_string()});
   for (const auto& server : dns4) requests.push_back({"DNSSERVER", server.to_string()});

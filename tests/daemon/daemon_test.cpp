@@ -42,7 +42,8 @@ class DaemonTest : public ::testing::Test {
   }
   std::vector<std::string> need_ok_types() const {
     std::vector<std::string> types;
-    for (const auto& line : log.with_prefix("needok ")) types.push_back(line.substr(0, line.find(' ')));
+    for (const auto& line : log.with_prefix("needok "))
+      types.push_back(line.substr(0, line.find(' ')));
     return types;
   }
   std::vector<std::string> states() const { return log.with_prefix("state "); }
@@ -55,15 +56,15 @@ class DaemonTest : public ::testing::Test {
 TEST_F(DaemonTest, AsksForEveryTunItemInTheRecordedOrderThenConnects) {
   forwarding.attempts.push_back({{address("192.0.2.1")}, true});
   forwarding.sessions.push_back({1s, Reason::Cancelled, mgmt::Signal::Term});
-  EXPECT_EQ(run(plan(true, "192.0.2.0/24,2001:db8::/32", "192.0.2.53,2001:db8::53", "example.test")),
-            0);
+  EXPECT_EQ(
+      run(plan(true, "192.0.2.0/24,2001:db8::/32", "192.0.2.53,2001:db8::53", "example.test")), 0);
   EXPECT_EQ(need_ok_types(),
             (std::vector<std::string>{"IFCONFIG", "IFCONFIG6", "ROUTE", "ROUTE6", "DNS6SERVER",
                                       "DNSSERVER", "DNSDOMAIN", "PERSIST_TUN_ACTION", "OPENTUN",
                                       "PROTECTFD"}));
-  EXPECT_EQ(states(), (std::vector<std::string>{"CONNECTING", "ASSIGN_IP", "ADD_ROUTES",
-                                                "TCP_CONNECT", "WAIT", "CONNECTED,SUCCESS",
-                                                "EXITING,SIGTERM"}));
+  EXPECT_EQ(states(),
+            (std::vector<std::string>{"CONNECTING", "ASSIGN_IP", "ADD_ROUTES", "TCP_CONNECT",
+                                      "WAIT", "CONNECTED,SUCCESS", "EXITING,SIGTERM"}));
   const auto& connected = management.states[5];
   EXPECT_EQ(connected.tun_ipv4, "10.0.0.2");
   EXPECT_EQ(connected.tun_ipv6, "fd00::2");
@@ -150,8 +151,8 @@ TEST_F(DaemonTest, SignalRestartsAtOnceUnderItsNameAndResetsTheBackOff) {
   management.interruptions.push_back({"needok IFCONFIG ", 4, mgmt::Signal::Usr1});
   run(plan(false));
   EXPECT_EQ(log.with_prefix("state RECONNECTING,"),
-            (std::vector<std::string>{"connection-failed", "connection-failed", "SIGHUP",
-                                      "SIGUSR1", "connection-failed"}));
+            (std::vector<std::string>{"connection-failed", "connection-failed", "SIGHUP", "SIGUSR1",
+                                      "connection-failed"}));
   // 1 s after the second failure; after the signals the sequence starts over.
   EXPECT_EQ(log.with_prefix("sleep "), (std::vector<std::string>{"1000"}));
 }

@@ -103,9 +103,13 @@ class FakeManagement final : public ManagementPort {
     return !interrupted("sleep " + std::to_string(delay.count()));
   }
   std::optional<mgmt::Signal> pending_signal() override { return pending_; }
-  std::optional<mgmt::Signal> take_signal() override { return std::exchange(pending_, std::nullopt); }
+  std::optional<mgmt::Signal> take_signal() override {
+    return std::exchange(pending_, std::nullopt);
+  }
   void set_link(int fd, bool protectable) override {
-    log_.lines.push_back(fd < 0 ? "link none" : protectable ? "link protected" : "link unprotected");
+    log_.lines.push_back(fd < 0        ? "link none"
+                         : protectable ? "link protected"
+                                       : "link unprotected");
   }
 
   std::vector<mgmt::StateEntry> states;

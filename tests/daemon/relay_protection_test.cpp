@@ -16,7 +16,9 @@ bool needs(const char* text) {
   return needs_protection(address);
 }
 
-TEST(RelayProtection, UnixSocketsAreNeverProtected) { EXPECT_FALSE(needs_protection(std::nullopt)); }
+TEST(RelayProtection, UnixSocketsAreNeverProtected) {
+  EXPECT_FALSE(needs_protection(std::nullopt));
+}
 
 TEST(RelayProtection, LoopbackOfEitherFamilyIsNotProtected) {
   EXPECT_FALSE(needs("127.0.0.1"));

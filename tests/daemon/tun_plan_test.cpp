@@ -28,11 +28,10 @@ TEST(TunPlan, DescribesTheTunInOpenVpnsLayoutAndOrder) {
             (std::vector<std::string>{"IFCONFIG 10.0.0.2 255.255.255.255 1400 subnet",
                                       "IFCONFIG6 fd00::2/128 1400"}));
   EXPECT_EQ(lines(plan.route_and_dns_requests()),
-            (std::vector<std::string>{"ROUTE 192.0.2.0 255.255.255.0 10.0.0.1",
-                                      "ROUTE 0.0.0.0 0.0.0.0 10.0.0.1",
-                                      "ROUTE6 2001:db8:f000::/36 vpnservice-tun",
-                                      "DNS6SERVER 2001:db8::53", "DNSSERVER 192.0.2.53",
-                                      "DNSDOMAIN example.test"}));
+            (std::vector<std::string>{
+                "ROUTE 192.0.2.0 255.255.255.0 10.0.0.1", "ROUTE 0.0.0.0 0.0.0.0 10.0.0.1",
+                "ROUTE6 2001:db8:f000::/36 vpnservice-tun", "DNS6SERVER 2001:db8::53",
+                "DNSSERVER 192.0.2.53", "DNSDOMAIN example.test"}));
   EXPECT_EQ(plan.tun_ipv4(), "10.0.0.2");
   EXPECT_EQ(plan.tun_ipv6(), "fd00::2");
 }
