@@ -1,6 +1,8 @@
 // The daemon's session loop; see daemon.hpp.
 #include "daemon/daemon.hpp"
 
+#include <chrono>
+
 #include <fmt/core.h>
 
 #include "daemon/relay_protection.hpp"

@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <stdexcept>
 
-#include <fmt/core.h>
+#include "mgmt/tun_payloads.hpp"
 
 namespace rtether::daemon {
 namespace {
@@ -18,14 +18,9 @@ const wire::IpAddress kDeviceAddressV6 = wire::IpAddress::v6_from(kDeviceAddress
 constexpr int kDeviceAddressV6Length = 128;
 // The ROUTE payload's gateway field: the tun is point-to-point, so any
 // address does; this one is the peer of 10.0.0.2 in Gnirehtet's /30 habit.
-constexpr const char* kRouteGateway = "10.0.0.1";
+const wire::IpAddress kRouteGateway = wire::IpAddress::v4(0x0a000001);  // 10.0.0.1
 // ics-openvpn treats a ROUTE6 device named like this as the VPN's own.
 constexpr const char* kRoute6Device = "vpnservice-tun";
-
-std::string netmask_text(int length) {
-  std::uint32_t mask = length == 0 ? 0 : 0xffffffffu << (32 - length);
-  return wire::IpAddress::v4(mask).to_string();
-}
 
 }  // namespace
 
@@ -61,12 +56,12 @@ TunPlan TunPlan::make(int mtu, bool ipv6, const std::vector<wire::IpPrefix>& rou
 
 std::vector<mgmt::NeedOkRequest> TunPlan::address_requests() const {
   std::vector<mgmt::NeedOkRequest> requests;
-  // LOCAL NETMASK MTU TOPOLOGY: a /32 in subnet topology, the address alone.
-  requests.push_back(
-      {"IFCONFIG", fmt::format("{} 255.255.255.255 {} subnet", kDeviceAddress.to_string(), mtu)});
+  // A /32 in subnet topology: the address alone, no peer.
+  mgmt::IfconfigPayload ifconfig{kDeviceAddress, mgmt::netmask_of(32), mtu, "subnet"};
+  requests.push_back({"IFCONFIG", mgmt::format_payload(ifconfig)});
   if (ipv6) {
-    requests.push_back({"IFCONFIG6", fmt::format("{}/{} {}", kDeviceAddressV6.to_string(),
-                                                 kDeviceAddressV6Length, mtu)});
+    mgmt::Ifconfig6Payload ifconfig6{{kDeviceAddressV6, kDeviceAddressV6Length}, mtu};
+    requests.push_back({"IFCONFIG6", mgmt::format_payload(ifconfig6)});
   }
   return requests;
 }
@@ -74,13 +69,12 @@ std::vector<mgmt::NeedOkRequest> TunPlan::address_requests() const {
 std::vector<mgmt::NeedOkRequest> TunPlan::route_and_dns_requests() const {
   std::vector<mgmt::NeedOkRequest> requests;
   for (const auto& route : routes4) {
-    auto network = route.network();
-    requests.push_back({"ROUTE", fmt::format("{} {} {}", network.address.to_string(),
-                                             netmask_text(network.length), kRouteGateway)});
+    mgmt::RoutePayload payload{route.network(), kRouteGateway, ""};
+    requests.push_back({"ROUTE", mgmt::format_payload(payload)});
   }
   for (const auto& route : routes6) {
-    requests.push_back(
-        {"ROUTE6", fmt::format("{} {}", route.network().to_string(), kRoute6Device)});
+    mgmt::Route6Payload payload{route.network(), kRoute6Device};
+    requests.push_back({"ROUTE6", mgmt::format_payload(payload)});
   }
   for (const auto& server : dns6) requests.push_back({"DNS6SERVER", server.to_string()});
   for (const auto& server : dns4) requests.push_back({"DNSSERVER", server.to_string()});

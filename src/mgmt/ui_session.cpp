@@ -1,61 +1,12 @@
 // The ics-openvpn-like UI logic; see ui_session.hpp.
 #include "mgmt/ui_session.hpp"
 
-#include <bit>
-#include <sstream>
-
 #include <fmt/core.h>
 
 #include "mgmt/line_reader.hpp"
+#include "mgmt/tun_payloads.hpp"
 
 namespace rtether::mgmt {
-namespace {
-
-std::vector<std::string> words(std::string_view text) {
-  std::vector<std::string> out;
-  std::istringstream stream{std::string(text)};
-  std::string word;
-  while (stream >> word) out.push_back(word);
-  return out;
-}
-
-// "255.255.255.0" -> 24; nullopt unless a contiguous IPv4 netmask.
-std::optional<int> netmask_length(const std::string& mask) {
-  wire::IpAddress address;
-  if (!wire::IpAddress::parse(mask, address) || address.version != wire::IpVersion::V4) {
-    return std::nullopt;
-  }
-  std::uint32_t bits = address.v4_host_order();
-  int length = std::popcount(bits);
-  if (length != 32 && (bits << length) != 0) return std::nullopt;
-  if (length > 0 && (bits >> (32 - length)) != (0xffffffffu >> (32 - length))) return std::nullopt;
-  return length;
-}
-
-std::optional<wire::IpAddress> address_of(const std::string& text, wire::IpVersion version) {
-  wire::IpAddress address;
-  if (!wire::IpAddress::parse(text, address) || address.version != version) return std::nullopt;
-  return address;
-}
-
-// "NET/BITS" (the slash is required: OpenVPN always sends it).
-std::optional<wire::IpPrefix> prefix_of(const std::string& text) {
-  if (text.find('/') == std::string::npos) return std::nullopt;
-  std::string error;
-  return wire::parse_prefix(text, error);
-}
-
-bool parse_int(const std::string& text, int& out) {
-  try {
-    std::size_t used = 0;
-    out = std::stoi(text, &used);
-    return used == text.size();
-  } catch (const std::exception&) {
-    return false;
-  }
-}
-
-}  // namespace
 
 UiSession::UiSession(UiDevice& device, std::function<void(const UiEvent&)> show)
     : device_(device), show_(std::move(show)) {
@@ -166,65 +117,57 @@ std::vector<UiCommand> UiSession::answer_need_ok(const NeedOkRequest& request, i
   auto reply = [&](const std::string& action, io::Fd with = {}) {
     out.push_back(command(fmt::format("needok {} {}", quote_argument(type), action), std::move(with)));
   };
-  auto parts = words(request.payload);
   auto refuse = [&](const char* why) {
     show_({UiEvent::Kind::Info, fmt::format("refusing {} '{}': {}", type, request.payload, why)});
     reply("cancel");
   };
   if (type == "IFCONFIG") {
-    // LOCAL REMOTE_OR_NETMASK MTU TOPOLOGY; the first of a new configuration.
+    // The first of a new configuration.
     pending_ = TunConfig{};
-    auto local = parts.size() >= 3 ? address_of(parts[0], wire::IpVersion::V4) : std::nullopt;
-    if (!local || !parse_int(parts[2], pending_.mtu)) {
+    auto payload = parse_ifconfig(request.payload);
+    if (!payload) {
       refuse("bad payload");
       return out;
     }
-    wire::IpPrefix address{*local, 32};
-    if (parts.size() > 3 && parts[3] == "subnet") {
-      auto length = netmask_length(parts[1]);
-      if (!length) {
-        refuse("bad netmask");
-        return out;
-      }
-      address.length = *length;
+    auto address = payload->address();
+    if (!address) {
+      refuse("bad netmask");
+      return out;
     }
     pending_.ipv4 = address;
+    pending_.mtu = payload->mtu;
     reply("ok");
   } else if (type == "IFCONFIG6") {
-    // ADDR/BITS MTU
-    auto address = parts.empty() ? std::nullopt : prefix_of(parts[0]);
-    if (!address || address->address.version != wire::IpVersion::V6) {
+    auto payload = parse_ifconfig6(request.payload);
+    if (!payload) {
       refuse("bad payload");
       return out;
     }
-    pending_.ipv6 = address;
+    pending_.ipv6 = payload->address;
     reply("ok");
   } else if (type == "ROUTE") {
-    // NET MASK GW [dev IFACE]
-    auto network = parts.size() >= 2 ? address_of(parts[0], wire::IpVersion::V4) : std::nullopt;
-    std::optional<int> length = network ? netmask_length(parts[1]) : std::nullopt;
-    if (!length) {
+    auto payload = parse_route(request.payload);
+    if (!payload) {
       refuse("bad payload");
       return out;
     }
-    pending_.routes.push_back(wire::IpPrefix{*network, *length});
+    pending_.routes.push_back(payload->network);
     reply("ok");
   } else if (type == "ROUTE6") {
-    // NET/BITS DEVICE
-    auto route = parts.empty() ? std::nullopt : prefix_of(parts[0]);
-    if (!route) {
+    auto payload = parse_route6(request.payload);
+    if (!payload) {
       refuse("bad payload");
       return out;
     }
-    pending_.routes.push_back(*route);
+    pending_.routes.push_back(payload->network);
     reply("ok");
   } else if (type == "DNSSERVER" || type == "DNS6SERVER") {
-    wire::IpAddress server;
-    if (parts.size() != 1 || !wire::IpAddress::parse(parts[0], server)) {
+    auto server = parse_dns_server(request.payload);
+    if (!server) {
       refuse("bad payload");
       return out;
     }
-    pending_.dns.push_back(server);
+    pending_.dns.push_back(*server);
     reply("ok");
   } else if (type == "DNSDOMAIN") {
     pending_.domain = request.payload;
