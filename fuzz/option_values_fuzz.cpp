@@ -24,6 +24,7 @@ void require(bool condition) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   namespace device = rtether::device;
+  namespace wire = rtether::wire;
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   std::string error;
 
@@ -55,10 +56,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   require(relay.has_value() || !error.empty());
   if (relay) require(!relay->to_string().empty());
 
-  rtether::wire::IpAddress address;
-  if (rtether::wire::IpAddress::parse(std::string(text), address)) {
-    rtether::wire::IpAddress back;
-    require(rtether::wire::IpAddress::parse(address.to_string(), back) && back == address);
+  wire::IpAddress address;
+  if (wire::IpAddress::parse(std::string(text), address)) {
+    wire::IpAddress back;
+    require(wire::IpAddress::parse(address.to_string(), back) && back == address);
   }
   return 0;
 }
