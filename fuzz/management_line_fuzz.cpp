@@ -4,7 +4,9 @@
 // so needok, hold, signal, state... all run). As a UI: the same lines go to
 // the real-time parsers and a UiSession whose device fails every request.
 // Invariants: no line longer than the limit, splitting is stable through
-// quote_argument, every reply ends in "\r\n", nothing crashes or hangs.
+// quote_argument, every reply ends in "\r\n", a tun payload that parses
+// formats to text that parses back to the same text, nothing crashes or
+// hangs.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -14,12 +16,22 @@
 #include "mgmt/line_reader.hpp"
 #include "mgmt/management_core.hpp"
 #include "mgmt/messages.hpp"
+#include "mgmt/tun_payloads.hpp"
 #include "mgmt/ui_session.hpp"
 
 namespace {
 
 void require(bool condition) {
   if (!condition) std::abort();
+}
+
+template <typename Parse>
+void require_stable(Parse parse, std::string_view payload) {
+  auto parsed = parse(payload);
+  if (!parsed) return;
+  std::string text = rtether::mgmt::format_payload(*parsed);
+  auto again = parse(text);
+  require(again && rtether::mgmt::format_payload(*again) == text);
 }
 
 class RefusingDevice final : public rtether::mgmt::UiDevice {
@@ -80,6 +92,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       mgmt::parse_bytecount(realtime->body);
       if (auto request = mgmt::parse_need_ok(realtime->body)) {
         require(!request->type.empty());
+        require_stable(mgmt::parse_ifconfig, request->payload);
+        require_stable(mgmt::parse_ifconfig6, request->payload);
+        require_stable(mgmt::parse_route, request->payload);
+        require_stable(mgmt::parse_route6, request->payload);
       }
     }
   }

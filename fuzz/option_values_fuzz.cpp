@@ -10,7 +10,7 @@
 #include <string_view>
 
 #include "cli/start_values.hpp"
-#include "device/ip_prefix.hpp"
+#include "wire/ip_prefix.hpp"
 #include "device/relay_link.hpp"
 #include "wire/ip_address.hpp"
 
@@ -24,20 +24,21 @@ void require(bool condition) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   namespace device = rtether::device;
+  namespace wire = rtether::wire;
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   std::string error;
 
-  auto prefix = device::parse_prefix(text, error);
+  auto prefix = wire::parse_prefix(text, error);
   require(prefix.has_value() || !error.empty());
   if (prefix) {
     std::string again_error;
-    auto again = device::parse_prefix(prefix->to_string(), again_error);
+    auto again = wire::parse_prefix(prefix->to_string(), again_error);
     require(again.has_value() && again->address == prefix->address && again->length == prefix->length);
   }
   error.clear();
-  require(device::parse_prefix_list(text, error).has_value() || !error.empty());
+  require(wire::parse_prefix_list(text, error).has_value() || !error.empty());
   error.clear();
-  require(device::parse_address_list(text, error).has_value() || !error.empty());
+  require(wire::parse_address_list(text, error).has_value() || !error.empty());
   error.clear();
   for (auto canonical : {rtether::cli::canonical_dns_list, rtether::cli::canonical_route_list}) {
     error.clear();
@@ -55,10 +56,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   require(relay.has_value() || !error.empty());
   if (relay) require(!relay->to_string().empty());
 
-  rtether::wire::IpAddress address;
-  if (rtether::wire::IpAddress::parse(std::string(text), address)) {
-    rtether::wire::IpAddress back;
-    require(rtether::wire::IpAddress::parse(address.to_string(), back) && back == address);
+  wire::IpAddress address;
+  if (wire::IpAddress::parse(std::string(text), address)) {
+    wire::IpAddress back;
+    require(wire::IpAddress::parse(address.to_string(), back) && back == address);
   }
   return 0;
 }

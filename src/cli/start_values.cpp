@@ -1,23 +1,23 @@
 // Canonical -d/-r lists; see start_values.hpp.
 #include "cli/start_values.hpp"
 
-#include "device/ip_prefix.hpp"
+#include "wire/ip_prefix.hpp"
 
 namespace rtether::cli {
 
 std::optional<std::string> canonical_dns_list(std::string_view text, std::string& error) {
-  auto addresses = device::parse_address_list(text, error);
+  auto addresses = wire::parse_address_list(text, error);
   if (!addresses) return std::nullopt;
   std::string list;
   for (const auto& address : *addresses) {
     if (!list.empty()) list += ',';
-    list += device::format_address(address);
+    list += address.to_string();
   }
   return list;
 }
 
 std::optional<std::string> canonical_route_list(std::string_view text, std::string& error) {
-  auto prefixes = device::parse_prefix_list(text, error);
+  auto prefixes = wire::parse_prefix_list(text, error);
   if (!prefixes) return std::nullopt;
   std::string list;
   for (const auto& prefix : *prefixes) {

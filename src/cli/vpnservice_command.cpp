@@ -19,7 +19,7 @@
 #include <string>
 
 #include "cli/app.hpp"
-#include "cli/linux_vpn_service.hpp"
+#include "daemon/linux_vpn_service.hpp"
 #include "device/netns.hpp"
 #include "device/resolv_conf.hpp"
 #include "io/log.hpp"
@@ -139,7 +139,7 @@ int run_vpnservice(const VpnServiceOptions& options) {
     }
     listener.reset();
   }
-  LinuxVpnService service(options.tun, options.netns);
+  daemon::LinuxVpnService service(options.tun, options.netns);
   mgmt::UiSession session(service, show);
   mgmt::UiClient client(std::move(socket), session);
   bool stopping = false;

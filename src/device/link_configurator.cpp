@@ -118,13 +118,13 @@ void LinkConfigurator::add_address(int ifindex, const wire::IpAddress& address,
   // A point-to-point tun has no neighbours to collide with: skip duplicate
   // address detection so an IPv6 address is usable at once, not tentative.
   if (address.version == wire::IpVersion::V6) mnl_attr_put_u32(message, IFA_FLAGS, IFA_F_NODAD);
-  request(message, "add address " + IpPrefix{address, prefix_length}.to_string() + " to " +
+  request(message, "add address " + wire::IpPrefix{address, prefix_length}.to_string() + " to " +
                        interface_label(ifindex));
 }
 
 void LinkConfigurator::add_route(int ifindex, const wire::IpAddress& destination,
                                  int prefix_length, bool replace) {
-  IpPrefix prefix = IpPrefix{destination, prefix_length}.network();
+  wire::IpPrefix prefix = wire::IpPrefix{destination, prefix_length}.network();
   alignas(nlmsghdr) char buffer[kMessageSize];
   nlmsghdr* message = mnl_nlmsg_put_header(buffer);
   message->nlmsg_type = RTM_NEWROUTE;

@@ -8,7 +8,7 @@
 // (see NetnsGuard). Requests are synchronous (each waits for its ACK).
 #pragma once
 
-#include "device/ip_prefix.hpp"
+#include "wire/ip_prefix.hpp"
 #include "io/socket.hpp"
 #include "wire/ip_address.hpp"
 

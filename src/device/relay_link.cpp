@@ -77,19 +77,17 @@ bool wait_for(int fd, short events, int cancel_fd, Clock::time_point deadline,
   }
 }
 
-// One connect attempt to one socket address.
-bool leaves_host(const sockaddr* address) {
+// The IP address a socket address names; nullopt for AF_UNIX.
+std::optional<wire::IpAddress> destination_of(const sockaddr* address) {
   if (address->sa_family == AF_INET) {
     auto* in = reinterpret_cast<const sockaddr_in*>(address);
-    return (ntohl(in->sin_addr.s_addr) >> 24) != 127;
+    return wire::IpAddress::v4_from(reinterpret_cast<const std::uint8_t*>(&in->sin_addr));
   }
   if (address->sa_family == AF_INET6) {
     auto* in6 = reinterpret_cast<const sockaddr_in6*>(address);
-    if (IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr)) return false;
-    if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) return in6->sin6_addr.s6_addr[12] != 127;
-    return true;
+    return wire::IpAddress::v6_from(in6->sin6_addr.s6_addr);
   }
-  return false;  // AF_UNIX
+  return std::nullopt;
 }
 
 void numeric_name(const sockaddr_storage& address, socklen_t length, std::string& host,
@@ -103,6 +101,7 @@ void numeric_name(const sockaddr_storage& address, socklen_t length, std::string
   }
 }
 
+// One connect attempt to one socket address.
 io::Fd connect_one(const sockaddr* address, socklen_t length, bool tcp, int cancel_fd,
                      Clock::time_point& deadline, std::string& error,
                      const BeforeConnect& before_connect) {
@@ -116,7 +115,7 @@ io::Fd connect_one(const sockaddr* address, socklen_t length, bool tcp, int canc
     // The callback waits for the UI (PROTECTFD): that time is not the
     // relay's, so it does not count against the connect timeout.
     auto asked = Clock::now();
-    bool go_on = before_connect(fd.get(), leaves_host(address), error);
+    bool go_on = before_connect(fd.get(), destination_of(address), error);
     deadline += Clock::now() - asked;
     if (!go_on) return {};
   }

@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "io/socket.hpp"
+#include "wire/ip_address.hpp"
 
 namespace rtether::device {
 
@@ -42,11 +43,12 @@ struct RelayConnection {
   std::string remote_address, remote_port, local_address, local_port;
 };
 
-// Called with each new socket before it connects, with whether the socket
-// would leave the machine (TCP to a non-loopback address): the place to
-// protect it from the VPN's routes (VpnService.protect). Returning false
-// abandons the connection with `error` set.
-using BeforeConnect = std::function<bool(int fd, bool leaves_host, std::string& error)>;
+// Called with each new socket before it connects, with the address it will
+// connect to (nullopt for a UNIX socket): the place to protect it from the
+// VPN's routes (VpnService.protect; the daemon decides which sockets need
+// it). Returning false abandons the connection with `error` set.
+using BeforeConnect = std::function<bool(
+    int fd, const std::optional<wire::IpAddress>& destination, std::string& error)>;
 
 // Connects and reads the client id, giving up after `timeout_ms` or as soon
 // as `cancel_fd` becomes readable (pass -1 for none). Failure is an expected

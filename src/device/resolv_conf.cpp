@@ -9,7 +9,7 @@
 #include <fstream>
 #include <stdexcept>
 
-#include "device/ip_prefix.hpp"
+#include "wire/ip_prefix.hpp"
 #include "device/netns.hpp"
 #include "io/log.hpp"
 
@@ -32,7 +32,7 @@ ResolvConf::ResolvConf(const std::string& netns, const std::vector<wire::IpAddre
                        const std::string& search_domain)
     : netns_(netns) {
   std::string listed;
-  for (const auto& server : servers) listed.append(" ").append(format_address(server));
+  for (const auto& server : servers) listed.append(" ").append(server.to_string());
   if (servers.empty()) return;
   if (netns_.empty()) {
     log::info("default namespace: /etc/resolv.conf left as is; DNS servers to use:{}", listed);
@@ -46,7 +46,7 @@ ResolvConf::ResolvConf(const std::string& netns, const std::vector<wire::IpAddre
   {
     std::ofstream out(temporary, std::ios::trunc);
     out << "# written by rtether client, removed when it exits\n";
-    for (const auto& server : servers) out << "nameserver " << format_address(server) << "\n";
+    for (const auto& server : servers) out << "nameserver " << server.to_string() << "\n";
     if (!search_domain.empty()) out << "search " << search_domain << "\n";
     out.flush();
     if (!out) throw std::runtime_error("cannot write " + temporary);

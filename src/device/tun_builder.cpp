@@ -1,5 +1,4 @@
-// LinuxTunBuilder: tun + rtnetlink + resolv.conf behind the VpnService-shaped
-// TunBuilder; see tun_builder.hpp.
+// LinuxTunBuilder: tun + rtnetlink + resolv.conf; see tun_builder.hpp.
 #include "device/tun_builder.hpp"
 
 #include <stdexcept>

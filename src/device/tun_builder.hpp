@@ -1,20 +1,8 @@
-// device/: the device side of rtether on Linux. How it fits together:
-//
-//   TunBuilder (VpnService.Builder shape)   <- client command, later a
-//     LinuxTunBuilder: NetnsGuard (enter)      management interface
-//       -> TunDevice::open (IFF_TUN|IFF_NO_PI)
-//       -> LinkConfigurator (rtnetlink: MTU, up, addresses, routes)
-//       -> ResolvConf (/etc/netns/NAME/resolv.conf)
-//   relay_link: connect to the relay, read the 4-byte client id
-//   TunForwarder: tun <-> relay stream, one session per connection
-//
-// Everything OS-specific about the device (tun, netlink, namespaces) stays
-// in this folder; the relay never sees it.
-//
-// TunBuilder collects the configuration, then establish() creates the tun,
-// applies it and returns the fd to read and write packets on, as Android's
-// VpnService.Builder does, so the same caller can drive a real Android-like
-// builder or this Linux one.
+// LinuxTunBuilder: builds one configured tun, in the shape of Android's
+// VpnService.Builder (setters, then establish() hands over the packet fd).
+// It is the Linux mechanism behind the one seam a UI has to the system,
+// mgmt::UiDevice (daemon/linux_vpn_service.hpp): there is no second,
+// abstract builder interface beside it.
 #pragma once
 
 #include <memory>
@@ -22,43 +10,32 @@
 #include <string>
 #include <vector>
 
-#include "device/ip_prefix.hpp"
 #include "device/resolv_conf.hpp"
 #include "device/tun_device.hpp"
 #include "wire/ip_address.hpp"
+#include "wire/ip_prefix.hpp"
 
 namespace rtether::device {
-
-class TunBuilder {
- public:
-  virtual ~TunBuilder() = default;
-  virtual void set_mtu(int mtu) = 0;
-  virtual void add_address(const IpPrefix& address) = 0;
-  virtual void add_route(const IpPrefix& route) = 0;
-  virtual void add_dns(const wire::IpAddress& server) = 0;
-  virtual void add_search_domain(const std::string& domain) = 0;
-  // Creates and configures the tun; returns its packet fd, which stays owned
-  // by the builder (valid until the builder is destroyed). Throws
-  // std::runtime_error with the reason if the system refuses.
-  virtual int establish() = 0;
-};
 
 // Builds a tun named `tun_name` inside the named network namespace `netns`
 // (empty: the namespace of the calling thread, where a default route is
 // added as 0.0.0.0/1 + 128.0.0.0/1 so it neither clashes with nor replaces
 // the host's). Only the thread calling establish() switches namespace, and
 // only for the duration of the call.
-class LinuxTunBuilder final : public TunBuilder {
+class LinuxTunBuilder {
  public:
   LinuxTunBuilder(std::string tun_name, std::string netns);
 
-  void set_mtu(int mtu) override { mtu_ = mtu; }
-  void add_address(const IpPrefix& address) override { addresses_.push_back(address); }
-  void add_route(const IpPrefix& route) override { routes_.push_back(route); }
-  void add_dns(const wire::IpAddress& server) override { dns_servers_.push_back(server); }
+  void set_mtu(int mtu) { mtu_ = mtu; }
+  void add_address(const wire::IpPrefix& address) { addresses_.push_back(address); }
+  void add_route(const wire::IpPrefix& route) { routes_.push_back(route); }
+  void add_dns(const wire::IpAddress& server) { dns_servers_.push_back(server); }
   // One search domain (resolv.conf's "search"); a later call replaces it.
-  void add_search_domain(const std::string& domain) override { search_domain_ = domain; }
-  int establish() override;
+  void add_search_domain(const std::string& domain) { search_domain_ = domain; }
+  // Creates and configures the tun; returns its packet fd, which stays owned
+  // by the builder until release_tun(). Throws std::runtime_error with the
+  // reason if the system refuses.
+  int establish();
   // Routes that exist already are taken over rather than refused: for a
   // tun that replaces one of ours still holding them (OPEN_BEFORE_CLOSE);
   // they then stay when the old tun goes.
@@ -74,8 +51,8 @@ class LinuxTunBuilder final : public TunBuilder {
   std::string tun_name_;
   std::string netns_;
   int mtu_ = 1500;
-  std::vector<IpPrefix> addresses_;
-  std::vector<IpPrefix> routes_;
+  std::vector<wire::IpPrefix> addresses_;
+  std::vector<wire::IpPrefix> routes_;
   std::vector<wire::IpAddress> dns_servers_;
   std::string search_domain_;
   bool take_over_routes_ = false;

@@ -383,6 +383,11 @@ void ManagementServer::flush() {
   changed_.wait_for(lock, kFlushTimeout, [this] { return !ui_.valid() || core_.output().empty(); });
 }
 
+bool ManagementServer::wait_for_signal(std::chrono::milliseconds delay) {
+  std::unique_lock lock(mutex_);
+  return changed_.wait_for(lock, delay, [this] { return pending_.has_value(); });
+}
+
 std::optional<Signal> ManagementServer::pending_signal() {
   std::lock_guard lock(mutex_);
   return pending_;

@@ -21,6 +21,7 @@
 
 #include <cstddef>
 
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <optional>
@@ -75,6 +76,8 @@ class ManagementServer {
   // Waits (bounded) until everything queued has been written.
   void flush();
 
+  // Waits up to `delay` for a signal; true if one is pending (it stays so).
+  bool wait_for_signal(std::chrono::milliseconds delay);
   // A pending signal: peek or take (take clears interrupt_fd()).
   std::optional<Signal> pending_signal();
   std::optional<Signal> take_signal();

@@ -1,48 +1,12 @@
 // The ics-openvpn-like UI logic; see ui_session.hpp.
 #include "mgmt/ui_session.hpp"
 
-#include <arpa/inet.h>
-
-#include <bit>
-#include <sstream>
-
 #include <fmt/core.h>
 
 #include "mgmt/line_reader.hpp"
+#include "mgmt/tun_payloads.hpp"
 
 namespace rtether::mgmt {
-namespace {
-
-std::vector<std::string> words(std::string_view text) {
-  std::vector<std::string> out;
-  std::istringstream stream{std::string(text)};
-  std::string word;
-  while (stream >> word) out.push_back(word);
-  return out;
-}
-
-// "255.255.255.0" -> 24; nullopt unless a contiguous IPv4 netmask.
-std::optional<int> netmask_length(const std::string& mask) {
-  in_addr address{};
-  if (inet_pton(AF_INET, mask.c_str(), &address) != 1) return std::nullopt;
-  std::uint32_t bits = ntohl(address.s_addr);
-  int length = std::popcount(bits);
-  if (length != 32 && (bits << length) != 0) return std::nullopt;
-  if (length > 0 && (bits >> (32 - length)) != (0xffffffffu >> (32 - length))) return std::nullopt;
-  return length;
-}
-
-bool parse_int(const std::string& text, int& out) {
-  try {
-    std::size_t used = 0;
-    out = std::stoi(text, &used);
-    return used == text.size();
-  } catch (const std::exception&) {
-    return false;
-  }
-}
-
-}  // namespace
 
 UiSession::UiSession(UiDevice& device, std::function<void(const UiEvent&)> show)
     : device_(device), show_(std::move(show)) {
@@ -153,61 +117,57 @@ std::vector<UiCommand> UiSession::answer_need_ok(const NeedOkRequest& request, i
   auto reply = [&](const std::string& action, io::Fd with = {}) {
     out.push_back(command(fmt::format("needok {} {}", quote_argument(type), action), std::move(with)));
   };
-  auto parts = words(request.payload);
   auto refuse = [&](const char* why) {
     show_({UiEvent::Kind::Info, fmt::format("refusing {} '{}': {}", type, request.payload, why)});
     reply("cancel");
   };
   if (type == "IFCONFIG") {
-    // LOCAL REMOTE_OR_NETMASK MTU TOPOLOGY; the first of a new configuration.
+    // The first of a new configuration.
     pending_ = TunConfig{};
-    if (parts.size() < 3 || !parse_int(parts[2], pending_.mtu)) {
+    auto payload = parse_ifconfig(request.payload);
+    if (!payload) {
       refuse("bad payload");
       return out;
     }
-    pending_.ipv4_address = parts[0];
-    pending_.ipv4_prefix = 32;
-    if (parts.size() > 3 && parts[3] == "subnet") {
-      auto length = netmask_length(parts[1]);
-      if (!length) {
-        refuse("bad netmask");
-        return out;
-      }
-      pending_.ipv4_prefix = *length;
+    auto address = payload->address();
+    if (!address) {
+      refuse("bad netmask");
+      return out;
     }
+    pending_.ipv4 = address;
+    pending_.mtu = payload->mtu;
     reply("ok");
   } else if (type == "IFCONFIG6") {
-    // ADDR/BITS MTU
-    auto slash = parts.empty() ? std::string::npos : parts[0].find('/');
-    if (slash == std::string::npos || !parse_int(parts[0].substr(slash + 1), pending_.ipv6_prefix)) {
+    auto payload = parse_ifconfig6(request.payload);
+    if (!payload) {
       refuse("bad payload");
       return out;
     }
-    pending_.ipv6_address = parts[0].substr(0, slash);
+    pending_.ipv6 = payload->address;
     reply("ok");
   } else if (type == "ROUTE") {
-    // NET MASK GW [dev IFACE]
-    std::optional<int> length = parts.size() >= 2 ? netmask_length(parts[1]) : std::nullopt;
-    if (!length) {
+    auto payload = parse_route(request.payload);
+    if (!payload) {
       refuse("bad payload");
       return out;
     }
-    pending_.routes.push_back(fmt::format("{}/{}", parts[0], *length));
+    pending_.routes.push_back(payload->network);
     reply("ok");
   } else if (type == "ROUTE6") {
-    // NET/BITS DEVICE
-    if (parts.empty() || parts[0].find('/') == std::string::npos) {
+    auto payload = parse_route6(request.payload);
+    if (!payload) {
       refuse("bad payload");
       return out;
     }
-    pending_.routes.push_back(parts[0]);
+    pending_.routes.push_back(payload->network);
     reply("ok");
   } else if (type == "DNSSERVER" || type == "DNS6SERVER") {
-    if (parts.size() != 1) {
+    auto server = parse_dns_server(request.payload);
+    if (!server) {
       refuse("bad payload");
       return out;
     }
-    pending_.dns.push_back(parts[0]);
+    pending_.dns.push_back(*server);
     reply("ok");
   } else if (type == "DNSDOMAIN") {
     pending_.domain = request.payload;

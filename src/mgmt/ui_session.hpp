@@ -19,17 +19,22 @@
 
 #include "io/socket.hpp"
 #include "mgmt/messages.hpp"
+#include "wire/ip_address.hpp"
+#include "wire/ip_prefix.hpp"
 
 namespace rtether::mgmt {
 
+// The tun a daemon described, as typed values: an IFCONFIG's local address
+// with its prefix length (32 unless the topology is subnet, where the
+// netmask counts), IFCONFIG6's ADDR/BITS, every ROUTE (NET + MASK) and
+// ROUTE6 (NET/BITS) as a prefix (host bits kept as sent), every DNSSERVER
+// and DNS6SERVER in the order asked.
 struct TunConfig {
-  std::string ipv4_address;  // empty: none
-  int ipv4_prefix = 32;
-  std::string ipv6_address;  // empty: none
-  int ipv6_prefix = 128;
+  std::optional<wire::IpPrefix> ipv4;
+  std::optional<wire::IpPrefix> ipv6;
   int mtu = 1500;
-  std::vector<std::string> routes;  // CIDR, IPv4 and IPv6
-  std::vector<std::string> dns;
+  std::vector<wire::IpPrefix> routes;  // IPv4 and IPv6
+  std::vector<wire::IpAddress> dns;
   std::string domain;
   friend bool operator==(const TunConfig&, const TunConfig&) = default;
 };

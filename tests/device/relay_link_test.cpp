@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstring>
 #include <thread>
+#include <vector>
 
 namespace rtether::device {
 namespace {
@@ -149,8 +150,9 @@ TEST(ConnectRelay, TimeSpentInTheBeforeConnectCallbackIsNotTheRelays) {
   });
   std::string error;
   int calls = 0;
-  auto slow_ui = [&](int, bool, std::string&) {
+  auto slow_ui = [&](int, const std::optional<wire::IpAddress>& destination, std::string&) {
     ++calls;
+    EXPECT_FALSE(destination);  // a UNIX socket
     std::this_thread::sleep_for(std::chrono::milliseconds(400));
     return true;
   };
@@ -177,10 +179,16 @@ TEST(ConnectRelay, ConnectsOverTcpLoopback) {
   });
   std::string error;
   RelayAddress relay_address{RelayAddress::Kind::Tcp, "127.0.0.1", ntohs(address.sin_port), ""};
-  auto connection = connect_relay(relay_address, -1, 2000, error);
+  std::vector<std::string> destinations;
+  auto note = [&](int, const std::optional<wire::IpAddress>& destination, std::string&) {
+    destinations.push_back(destination ? destination->to_string() : "none");
+    return true;
+  };
+  auto connection = connect_relay(relay_address, -1, 2000, error, note);
   relay.join();
   ASSERT_TRUE(connection) << error;
   EXPECT_EQ(connection->client_id, 7u);
+  EXPECT_EQ(destinations, std::vector<std::string>{"127.0.0.1"});
 }
 
 }  // namespace

@@ -12,9 +12,9 @@
 namespace rtether::device {
 namespace {
 
-IpPrefix prefix(const char* text) {
+wire::IpPrefix prefix(const char* text) {
   std::string error;
-  auto parsed = parse_prefix(text, error);
+  auto parsed = wire::parse_prefix(text, error);
   EXPECT_TRUE(parsed) << error;
   return *parsed;
 }

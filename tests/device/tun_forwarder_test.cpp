@@ -56,8 +56,8 @@ class TunForwarderTest : public ::testing::Test {
   void SetUp() override {
     std::string error;
     builder_.set_mtu(65520);
-    builder_.add_address(*parse_prefix("10.0.0.2/32", error));
-    builder_.add_route(*parse_prefix("0.0.0.0/0", error));
+    builder_.add_address(*wire::parse_prefix("10.0.0.2/32", error));
+    builder_.add_route(*wire::parse_prefix("0.0.0.0/0", error));
     tun_fd_ = builder_.establish();
     int pair[2];
     ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair), 0);

@@ -116,6 +116,19 @@ TEST_F(ManagementServerTest, SignalInterruptsAWaitAndRaisesTheInterruptFd) {
   EXPECT_EQ(read_line(), "SUCCESS: signal SIGUSR1 thrown");
 }
 
+TEST_F(ManagementServerTest, WaitForSignalTimesOutOrEndsAtTheSignal) {
+  EXPECT_EQ(read_line(), info_greeting());
+  auto started = std::chrono::steady_clock::now();
+  EXPECT_FALSE(server_->wait_for_signal(std::chrono::milliseconds(50)));
+  EXPECT_GE(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(50));
+  auto waited = std::async(std::launch::async,
+                           [&] { return server_->wait_for_signal(std::chrono::seconds(30)); });
+  send("signal SIGHUP");
+  EXPECT_TRUE(waited.get());
+  EXPECT_EQ(server_->pending_signal(), Signal::Hup);  // still pending: the daemon takes it
+  EXPECT_EQ(server_->take_signal(), Signal::Hup);
+}
+
 TEST_F(ManagementServerTest, HoldWaitsForReleaseAndUiGoneStopsTheDaemon) {
   EXPECT_EQ(read_line(), info_greeting());
   auto released = std::async(std::launch::async, [&] { return server_->wait_hold_release(3); });

@@ -39,6 +39,13 @@ std::vector<std::string> lines_of(const std::vector<UiCommand>& commands) {
   return lines;
 }
 
+template <typename Value>
+std::vector<std::string> texts(const std::vector<Value>& values) {
+  std::vector<std::string> out;
+  for (const auto& value : values) out.push_back(value.to_string());
+  return out;
+}
+
 // Feeds every daemon line of a transcript and collects the UI's needok
 // answers; compares them with the recorded ones.
 void replay_needoks(const std::string& name, FakeDevice& device) {
@@ -74,14 +81,14 @@ TEST(UiSessionTranscript, AnswersThePersistSessionAsIcsOpenvpnDid) {
   replay_needoks("transcript-android-persist.txt", device);
   ASSERT_EQ(device.configs.size(), 1u);
   const auto& config = device.configs[0];
-  EXPECT_EQ(config.ipv4_address, "10.8.0.2");
-  EXPECT_EQ(config.ipv4_prefix, 32);  // net30: the local address alone
-  EXPECT_EQ(config.ipv6_address, "fd00::2");
-  EXPECT_EQ(config.ipv6_prefix, 64);
+  ASSERT_TRUE(config.ipv4);
+  EXPECT_EQ(config.ipv4->to_string(), "10.8.0.2/32");  // net30: the local address alone
+  ASSERT_TRUE(config.ipv6);
+  EXPECT_EQ(config.ipv6->to_string(), "fd00::2/64");
   EXPECT_EQ(config.mtu, 1400);
-  EXPECT_EQ(config.routes,
+  EXPECT_EQ(texts(config.routes),
             (std::vector<std::string>{"192.168.77.0/24", "10.99.0.0/16", "fd01::/64"}));
-  EXPECT_EQ(config.dns, (std::vector<std::string>{"fd00::53", "10.8.0.53"}));
+  EXPECT_EQ(texts(config.dns), (std::vector<std::string>{"fd00::53", "10.8.0.53"}));
   EXPECT_EQ(config.domain, "example.test");
   EXPECT_EQ(device.protected_fds.size(), 2u);
 }
@@ -105,8 +112,9 @@ TEST(UiSessionTranscript, AnswersThePullSessionAsIcsOpenvpnDid) {
   // OPEN_BEFORE_CLOSE): the UI still builds the same configuration.
   ASSERT_EQ(device.configs.size(), 2u);
   EXPECT_EQ(device.configs[0], device.configs[1]);
-  EXPECT_EQ(device.configs[0].ipv4_prefix, 24);  // subnet topology: the netmask counts
-  EXPECT_EQ(device.configs[0].routes,
+  ASSERT_TRUE(device.configs[0].ipv4);
+  EXPECT_EQ(device.configs[0].ipv4->length, 24);  // subnet topology: the netmask counts
+  EXPECT_EQ(texts(device.configs[0].routes),
             (std::vector<std::string>{"0.0.0.0/1", "128.0.0.0/1", "192.168.88.0/24", "fd10::/64"}));
   EXPECT_EQ(persist_noaction, 1);
 }
@@ -133,6 +141,13 @@ TEST(UiSession, RefusesWhatItCannotUse) {
   EXPECT_EQ(lines_of(session.on_line(
                 ">NEED-OK:Need 'ROUTE' confirmation MSG:10.0.0.0 255.0.255.0 10.0.0.1", {})),
             (std::vector<std::string>{"needok 'ROUTE' cancel"}));
+  EXPECT_EQ(lines_of(session.on_line(
+                ">NEED-OK:Need 'IFCONFIG' confirmation MSG:10.0.0.999 10.0.0.1 1500 net30", {})),
+            (std::vector<std::string>{"needok 'IFCONFIG' cancel"}));
+  EXPECT_EQ(lines_of(session.on_line(">NEED-OK:Need 'ROUTE6' confirmation MSG:fd01:: dev", {})),
+            (std::vector<std::string>{"needok 'ROUTE6' cancel"}));
+  EXPECT_EQ(lines_of(session.on_line(">NEED-OK:Need 'DNSSERVER' confirmation MSG:dns.example", {})),
+            (std::vector<std::string>{"needok 'DNSSERVER' cancel"}));
   EXPECT_EQ(lines_of(session.on_line(">NEED-OK:Need 'FROB' confirmation MSG:x", {})),
             (std::vector<std::string>{"needok 'FROB' cancel"}));
   EXPECT_EQ(lines_of(session.on_line(">NEED-OK:Need 'OPENTUN' confirmation MSG:tun", {})),

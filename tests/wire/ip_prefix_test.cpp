@@ -1,17 +1,17 @@
 // Tests for the client's address options: CIDR prefixes, DNS lists, and the
 // one-line reasons given for bad values.
-#include "device/ip_prefix.hpp"
+#include "wire/ip_prefix.hpp"
 
 #include <gtest/gtest.h>
 
-namespace rtether::device {
+namespace rtether::wire {
 namespace {
 
 TEST(ParsePrefix, ReadsIpv4Cidr) {
   std::string error;
   auto prefix = parse_prefix("192.0.2.0/24", error);
   ASSERT_TRUE(prefix) << error;
-  EXPECT_EQ(prefix->address.version, wire::IpVersion::V4);
+  EXPECT_EQ(prefix->address.version, IpVersion::V4);
   EXPECT_EQ(prefix->length, 24);
   EXPECT_EQ(prefix->to_string(), "192.0.2.0/24");
 }
@@ -27,7 +27,7 @@ TEST(ParsePrefix, ReadsIpv6CidrAndBareAddress) {
   std::string error;
   auto prefix = parse_prefix("2001:db8::/32", error);
   ASSERT_TRUE(prefix) << error;
-  EXPECT_EQ(prefix->address.version, wire::IpVersion::V6);
+  EXPECT_EQ(prefix->address.version, IpVersion::V6);
   EXPECT_EQ(prefix->length, 32);
   EXPECT_EQ(parse_prefix("::1", error)->length, 128);
 }
@@ -69,6 +69,18 @@ TEST(IpPrefixNetwork, ClearsHostBits) {
   EXPECT_EQ(parse_prefix("10.1.2.3/0", error)->network().to_string(), "0.0.0.0/0");
 }
 
+TEST(IpPrefixContains, HoldsAddressesOfItsVersionUnderItsBits) {
+  std::string error;
+  auto loopback = *parse_prefix("127.0.0.0/8", error);
+  EXPECT_TRUE(loopback.contains(*parse_address("127.1.2.3", error)));
+  EXPECT_FALSE(loopback.contains(*parse_address("128.0.0.1", error)));
+  EXPECT_FALSE(loopback.contains(*parse_address("::1", error)));
+  auto mapped = *parse_prefix("::ffff:127.0.0.0/104", error);
+  EXPECT_TRUE(mapped.contains(*parse_address("::ffff:127.0.0.1", error)));
+  EXPECT_FALSE(mapped.contains(*parse_address("::ffff:192.0.2.1", error)));
+  EXPECT_TRUE(parse_prefix("0.0.0.0/0", error)->contains(*parse_address("192.0.2.1", error)));
+}
+
 TEST(ParsePrefixList, ReadsCommaSeparatedPrefixesWithSpaces) {
   std::string error;
   auto prefixes = parse_prefix_list("0.0.0.0/0, 192.0.2.1 ,::/0", error);
@@ -93,8 +105,8 @@ TEST(ParseAddressList, ReadsDnsServersOfBothFamilies) {
   auto servers = parse_address_list("8.8.8.8,2001:db8::53", error);
   ASSERT_TRUE(servers) << error;
   ASSERT_EQ(servers->size(), 2u);
-  EXPECT_EQ(format_address((*servers)[0]), "8.8.8.8");
-  EXPECT_EQ(format_address((*servers)[1]), "2001:db8::53");
+  EXPECT_EQ((*servers)[0].to_string(), "8.8.8.8");
+  EXPECT_EQ((*servers)[1].to_string(), "2001:db8::53");
 }
 
 TEST(ParseAddressList, RejectsPrefixesAndNames) {
@@ -105,4 +117,4 @@ TEST(ParseAddressList, RejectsPrefixesAndNames) {
 }
 
 }  // namespace
-}  // namespace rtether::device
+}  // namespace rtether::wire

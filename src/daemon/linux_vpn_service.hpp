@@ -2,7 +2,10 @@
 // for Android's VpnService: builds the tun a daemon asked for (in a named
 // network namespace, configured over netlink by LinuxTunBuilder) and
 // protects the daemon's relay socket (device/protect.hpp). Used by
-// `rtether vpnservice` and by `rtether client`'s in-process UI.
+// `rtether vpnservice` and by `rtether client`'s in-process UI. It lives in
+// daemon/ because it is the first layer that sees both the protocol's seam
+// (mgmt::UiDevice) and the Linux mechanisms (device/); device/ stays free of
+// the management protocol.
 #pragma once
 
 #include <memory>
@@ -11,7 +14,7 @@
 #include "device/tun_builder.hpp"
 #include "mgmt/ui_session.hpp"
 
-namespace rtether::cli {
+namespace rtether::daemon {
 
 class LinuxVpnService final : public mgmt::UiDevice {
  public:
@@ -33,4 +36,4 @@ class LinuxVpnService final : public mgmt::UiDevice {
   std::unique_ptr<device::LinuxTunBuilder> builder_;
 };
 
-}  // namespace rtether::cli
+}  // namespace rtether::daemon

@@ -1,13 +1,11 @@
-// Address and prefix parsing for the client options; see ip_prefix.hpp.
-// inet_pton does the address syntax so we accept exactly what the C library
-// and iproute2 accept (no octal or shortened IPv4 forms).
-#include "device/ip_prefix.hpp"
-
-#include <arpa/inet.h>
+// IpPrefix and the address option parsers; see ip_prefix.hpp. The address
+// syntax is IpAddress::parse's, so exactly what the C library and iproute2
+// accept (no octal or shortened IPv4 forms).
+#include "wire/ip_prefix.hpp"
 
 #include <charconv>
 
-namespace rtether::device {
+namespace rtether::wire {
 namespace {
 
 std::string_view trim(std::string_view text) {
@@ -16,7 +14,6 @@ std::string_view trim(std::string_view text) {
   return text;
 }
 
-// Splits on commas; an empty item (",," or a trailing comma) is an error.
 std::optional<std::vector<std::string_view>> split_list(std::string_view text,
                                                         std::string& error) {
   std::vector<std::string_view> items;
@@ -33,16 +30,28 @@ std::optional<std::vector<std::string_view>> split_list(std::string_view text,
   }
 }
 
+template <typename Item, typename Parse>
+std::optional<std::vector<Item>> parse_list(std::string_view text, std::string& error,
+                                            Parse parse) {
+  auto items = split_list(text, error);
+  if (!items) return std::nullopt;
+  std::vector<Item> parsed;
+  for (auto item : *items) {
+    auto value = parse(item, error);
+    if (!value) return std::nullopt;
+    parsed.push_back(*value);
+  }
+  return parsed;
+}
+
 }  // namespace
 
-std::optional<wire::IpAddress> parse_address(std::string_view text, std::string& error) {
+int max_prefix_length(IpVersion version) { return version == IpVersion::V4 ? 32 : 128; }
+
+std::optional<IpAddress> parse_address(std::string_view text, std::string& error) {
   std::string copy(trim(text));
-  wire::IpAddress address;
-  if (inet_pton(AF_INET, copy.c_str(), address.bytes.data()) == 1) return address;
-  if (inet_pton(AF_INET6, copy.c_str(), address.bytes.data()) == 1) {
-    address.version = wire::IpVersion::V6;
-    return address;
-  }
+  IpAddress address;
+  if (IpAddress::parse(copy, address)) return address;
   error = "'" + copy + "' is not an IPv4 or IPv6 address";
   return std::nullopt;
 }
@@ -52,7 +61,7 @@ std::optional<IpPrefix> parse_prefix(std::string_view text, std::string& error) 
   auto slash = text.find('/');
   auto address = parse_address(text.substr(0, slash), error);
   if (!address) return std::nullopt;
-  int max_length = address->version == wire::IpVersion::V4 ? 32 : 128;
+  int max_length = max_prefix_length(address->version);
   if (slash == std::string_view::npos) return IpPrefix{*address, max_length};
   auto digits = text.substr(slash + 1);
   int length = -1;
@@ -68,28 +77,12 @@ std::optional<IpPrefix> parse_prefix(std::string_view text, std::string& error) 
 
 std::optional<std::vector<IpPrefix>> parse_prefix_list(std::string_view text,
                                                        std::string& error) {
-  auto items = split_list(text, error);
-  if (!items) return std::nullopt;
-  std::vector<IpPrefix> prefixes;
-  for (auto item : *items) {
-    auto prefix = parse_prefix(item, error);
-    if (!prefix) return std::nullopt;
-    prefixes.push_back(*prefix);
-  }
-  return prefixes;
+  return parse_list<IpPrefix>(text, error, parse_prefix);
 }
 
-std::optional<std::vector<wire::IpAddress>> parse_address_list(std::string_view text,
-                                                               std::string& error) {
-  auto items = split_list(text, error);
-  if (!items) return std::nullopt;
-  std::vector<wire::IpAddress> addresses;
-  for (auto item : *items) {
-    auto address = parse_address(item, error);
-    if (!address) return std::nullopt;
-    addresses.push_back(*address);
-  }
-  return addresses;
+std::optional<std::vector<IpAddress>> parse_address_list(std::string_view text,
+                                                         std::string& error) {
+  return parse_list<IpAddress>(text, error, parse_address);
 }
 
 IpPrefix IpPrefix::network() const {
@@ -101,15 +94,13 @@ IpPrefix IpPrefix::network() const {
   return masked;
 }
 
+bool IpPrefix::contains(const IpAddress& other) const {
+  if (other.version != address.version) return false;
+  return IpPrefix{other, length}.network() == network();
+}
+
 std::string IpPrefix::to_string() const {
-  return format_address(address) + "/" + std::to_string(length);
+  return address.to_string() + "/" + std::to_string(length);
 }
 
-std::string format_address(const wire::IpAddress& address) {
-  char text[INET6_ADDRSTRLEN] = {};
-  int family = address.version == wire::IpVersion::V4 ? AF_INET : AF_INET6;
-  inet_ntop(family, address.bytes.data(), text, sizeof text);
-  return text;
-}
-
-}  // namespace rtether::device
+}  // namespace rtether::wire

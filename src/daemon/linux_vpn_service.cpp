@@ -1,13 +1,12 @@
 // LinuxVpnService; see linux_vpn_service.hpp.
-#include "cli/linux_vpn_service.hpp"
+#include "daemon/linux_vpn_service.hpp"
 
 #include <stdexcept>
 
-#include "device/ip_prefix.hpp"
 #include "device/protect.hpp"
 #include "io/log.hpp"
 
-namespace rtether::cli {
+namespace rtether::daemon {
 
 LinuxVpnService::LinuxVpnService(std::string tun_name, std::string netns)
     : tun_name_(std::move(tun_name)), netns_(std::move(netns)) {}
@@ -15,30 +14,6 @@ LinuxVpnService::LinuxVpnService(std::string tun_name, std::string netns)
 LinuxVpnService::~LinuxVpnService() = default;
 
 io::Fd LinuxVpnService::open_tun(const mgmt::TunConfig& config, std::string& error) {
-  std::vector<device::IpPrefix> addresses;
-  std::vector<device::IpPrefix> routes;
-  std::vector<wire::IpAddress> dns;
-  auto add_prefix = [&](std::vector<device::IpPrefix>& into, const std::string& text) {
-    auto prefix = device::parse_prefix(text, error);
-    if (prefix) into.push_back(*prefix);
-    return prefix.has_value();
-  };
-  if (!config.ipv4_address.empty() &&
-      !add_prefix(addresses, config.ipv4_address + "/" + std::to_string(config.ipv4_prefix))) {
-    return {};
-  }
-  if (!config.ipv6_address.empty() &&
-      !add_prefix(addresses, config.ipv6_address + "/" + std::to_string(config.ipv6_prefix))) {
-    return {};
-  }
-  for (const auto& route : config.routes) {
-    if (!add_prefix(routes, route)) return {};
-  }
-  for (const auto& server : config.dns) {
-    auto address = device::parse_address(server, error);
-    if (!address) return {};
-    dns.push_back(*address);
-  }
   if (config.mtu < 68 || config.mtu > 65535) {
     error = "MTU " + std::to_string(config.mtu) + " out of range";
     return {};
@@ -59,9 +34,10 @@ io::Fd LinuxVpnService::open_tun(const mgmt::TunConfig& config, std::string& err
     auto builder = std::make_unique<device::LinuxTunBuilder>(name, netns_);
     if (take_over) builder->take_over_routes();
     builder->set_mtu(config.mtu);
-    for (const auto& address : addresses) builder->add_address(address);
-    for (const auto& route : routes) builder->add_route(route);
-    for (const auto& server : dns) builder->add_dns(server);
+    if (config.ipv4) builder->add_address(*config.ipv4);
+    if (config.ipv6) builder->add_address(*config.ipv6);
+    for (const auto& route : config.routes) builder->add_route(route);
+    for (const auto& server : config.dns) builder->add_dns(server);
     if (!config.domain.empty()) builder->add_search_domain(config.domain);
     try {
       builder->establish();
@@ -83,4 +59,4 @@ bool LinuxVpnService::protect(int fd, std::string& detail) {
   return result.ok;
 }
 
-}  // namespace rtether::cli
+}  // namespace rtether::daemon
