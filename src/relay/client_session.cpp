@@ -1,8 +1,6 @@
 // ClientSession: framing, dispatch and the output queue; see the header.
 #include "relay/client_session.hpp"
 
-#include <sys/epoll.h>
-
 #include <algorithm>
 
 #include "io/log.hpp"
@@ -63,36 +61,36 @@ ClientSession::~ClientSession() {
 void ClientSession::start() {
   io::set_no_delay(socket_.get());
   // Room for several maximal packets in the kernel too, so a flush rarely
-  // meets EAGAIN and the relay rarely waits for EPOLLOUT (capped by
+  // would block and the relay rarely waits for writability (capped by
   // net.core.wmem_max/rmem_max; kernel memory, used only while full).
   io::set_buffer_sizes(socket_.get(), kClientSocketBuffer, kClientSocketBuffer);
   std::uint8_t id_bytes[4];
   wire::store_be32(id_bytes, id_);
   // The socket is fresh: its send buffer takes 4 bytes at once.
   io::send_some(socket_.get(), wire::Bytes{id_bytes, 4});
-  loop_.add(socket_.get(), EPOLLIN | EPOLLOUT | EPOLLRDHUP, this);
+  loop_.add(socket_.get(), io::Interest::ReadWrite, io::Trigger::Edge, this);
 }
 
-void ClientSession::on_ready(std::uint32_t events) {
+void ClientSession::on_ready(io::Readiness readiness) {
   if (closed_) return;
-  if (events & EPOLLOUT) {
+  if (readiness.writable) {
     output_blocked_ = false;
     flush();
     wake_waiting();
   }
-  if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) client_hung_up_ = true;
-  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) read_client();
+  if (readiness.peer_done() || readiness.error) client_hung_up_ = true;
+  if (readiness.readable_or_closed()) read_client();
 }
 
 void ClientSession::read_client() {
   for (int reads = 0; reads < config_.client_read_budget; ++reads) {
     if (closed_) return;
     auto room = framer_.writable();
-    long got = io::recv_some(socket_.get(), room);
-    if (got == -EAGAIN) return;
-    if (got == 0) return close("client disconnected");
-    if (got < 0) return close("client socket error");
-    framer_.commit(static_cast<std::size_t>(got));
+    auto got = io::recv_some(socket_.get(), room);
+    if (got.would_block()) return;
+    if (!got) return close("client socket error");
+    if (*got == 0) return close("client disconnected");
+    framer_.commit(*got);
     while (auto packet = framer_.next()) {
       handle_packet(*packet);
       if (closed_) return;
@@ -104,7 +102,7 @@ void ClientSession::read_client() {
     }
     // A short read drained the socket; more data brings a new edge. After a
     // hang-up no edge follows, so read on to the end of the stream.
-    if (static_cast<std::size_t>(got) < room.size() && !client_hung_up_) return;
+    if (*got < room.size() && !client_hung_up_) return;
   }
   // Budget used up with data left: come back after other handlers ran
   // (edge-triggered, so no new event would tell us).
@@ -214,14 +212,14 @@ void ClientSession::handle_udp(const wire::IpPacket& packet) {
       return;
     }
     auto flow = std::make_unique<UdpFlow>(*this, key);
-    if (int error = flow->open(); error != 0) {
+    if (auto error = flow->open()) {
       // No route (connect() of a datagram socket routes): tell the device
       // as a router would; the datagram is lost either way.
       ++counters_.drop_udp_send;
       auto kind = icmp_error_for(error);
       if (!kind || *kind == wire::IcmpErrorKind::PacketTooBig) return;
       if (!wire::may_report_error_for(packet.destination, *kind)) {
-        ++counters_.drop_icmp_error_not_unicast;  // e.g. EACCES for 255.255.255.255
+        ++counters_.drop_icmp_error_not_unicast;  // e.g. permission denied for 255.255.255.255
         return;
       }
       if (wire::may_answer_with_error(packet, *kind))
@@ -291,13 +289,13 @@ void ClientSession::schedule_flush() {
 
 void ClientSession::flush() {
   while (!output_.empty() && !output_blocked_ && !closed_) {
-    long sent = io::send_some(socket_.get(), output_.front());
-    if (sent == -EAGAIN) {
-      output_blocked_ = true;  // EPOLLOUT (edge) will resume
+    auto sent = io::send_some(socket_.get(), output_.front());
+    if (sent.would_block()) {
+      output_blocked_ = true;  // writability (edge-triggered) will resume
       return;
     }
-    if (sent < 0) return close("client socket error");
-    output_.consume(static_cast<std::size_t>(sent));
+    if (!sent) return close("client socket error");
+    output_.consume(*sent);
   }
 }
 

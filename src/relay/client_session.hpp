@@ -7,7 +7,7 @@
 //   Flow -> reserve()/commit() packet in the output queue -> send() to client
 // Output is flushed once per event-loop iteration (all flows' packets in one
 // send) or as soon as a flow needs room. When the client socket is full, the
-// queue stops accepting data packets and flows wait; EPOLLOUT drains it and
+// queue stops accepting data packets and flows wait; writability drains it and
 // wakes them in order.
 #pragma once
 
@@ -39,7 +39,7 @@ class ClientSession : public io::Handler {
 
   // Registers with the loop and writes the 4-byte client id.
   void start();
-  void on_ready(std::uint32_t events) override;
+  void on_ready(io::Readiness readiness) override;
   // Closes every flow and the client socket (idempotent).
   void close(const char* reason);
 
@@ -108,7 +108,7 @@ class ClientSession : public io::Handler {
   void handle_tcp(const wire::IpPacket& packet);
   void handle_udp(const wire::IpPacket& packet);
   void handle_icmp(const wire::IpPacket& packet);
-  void refuse_icmp_echo(const wire::IpPacket& packet, int error);
+  void refuse_icmp_echo(const wire::IpPacket& packet, const std::error_code& error);
   // A relay-side endpoint (10.0.2.2 / fd00::2:2 and a free port) for a
   // forwarded flow to device_port; nullopt when none is free.
   std::optional<FlowKey> forward_key(std::uint16_t device_port, std::uint8_t protocol);
@@ -148,7 +148,7 @@ class ClientSession : public io::Handler {
   bool read_scheduled_ = false;
   bool reap_scheduled_ = false;
   bool output_blocked_ = false;
-  bool client_hung_up_ = false;  // EPOLLRDHUP/HUP seen: read to the end
+  bool client_hung_up_ = false;  // peer closed, hang-up or error seen: read to the end
   // Shared by deferred callbacks: they check it before touching the session.
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

@@ -14,8 +14,8 @@ DatagramFlow::DatagramFlow(ClientSession& session, const FlowKey& key,
 
 void DatagramFlow::touch() { last_activity_ = session_.now(); }
 
-void DatagramFlow::watch_socket(std::uint32_t events) {
-  session_.loop().add(socket_.get(), events, this);
+void DatagramFlow::watch_socket() {
+  session_.loop().add(socket_.get(), io::Interest::Read, io::Trigger::Edge, this);
   timer_.arm(last_activity_ + idle_timeout_);
 }
 

@@ -22,7 +22,7 @@ class DatagramFlow : public Flow {
 
   void touch();
   // Registers socket_ for readability and arms the idle timer.
-  void watch_socket(std::uint32_t events);
+  void watch_socket();
   void finish();
 
   io::Fd socket_;

@@ -1,8 +1,6 @@
 // IcmpFlow: see icmp_flow.hpp.
 #include "relay/icmp_flow.hpp"
 
-#include <sys/epoll.h>
-
 #include "io/log.hpp"
 #include "io/socket_errors.hpp"
 #include "relay/address_map.hpp"
@@ -20,14 +18,14 @@ constexpr std::size_t kMaxIcmpMessage = 65515;
 IcmpFlow::IcmpFlow(ClientSession& session, const FlowKey& key)
     : DatagramFlow(session, key, session.config().icmp_idle_timeout) {}
 
-int IcmpFlow::open() {
+std::error_code IcmpFlow::open() {
   io::Endpoint target{host_destination(key_.destination), 0};
   const auto& opener = session_.config().open_ping_socket;
-  auto [fd, result] = opener ? opener(target) : io::open_ping_socket(target);
-  if (result != 0) return result;
-  socket_ = std::move(fd);
-  watch_socket(EPOLLIN);
-  return 0;
+  auto socket = opener ? opener(target) : io::open_ping_socket(target);
+  if (!socket) return socket.error();
+  socket_ = std::move(*socket);
+  watch_socket();
+  return {};
 }
 
 void IcmpFlow::on_device_packet(const wire::IpPacket& packet) {
@@ -40,17 +38,17 @@ void IcmpFlow::on_device_packet(const wire::IpPacket& packet) {
   touch();
   quote_.remember(packet);
   // The kernel sets the identifier and the checksum itself.
-  long sent = io::send_some(socket_.get(), icmp->bytes());
-  if (sent >= 0) return;
+  auto sent = io::send_some(socket_.get(), icmp->bytes());
+  if (sent) return;
   ++session_.mutable_counters().drop_icmp_send;
-  log::debug("{}: echo send failed: {}", key_.to_string(), io::error_text(static_cast<int>(sent)));
-  report_send_failure(session_, socket_.get(), key_, quote_, static_cast<int>(sent));
+  log::debug("{}: echo send failed: {}", key_.to_string(), sent.error().message());
+  report_send_failure(session_, socket_.get(), key_, quote_, sent.error());
 }
 
-void IcmpFlow::on_ready(std::uint32_t events) {
+void IcmpFlow::on_ready(io::Readiness readiness) {
   if (retired_) return;
-  if (events & EPOLLERR) report_host_errors(session_, socket_.get(), key_, quote_);
-  if (events & EPOLLIN) readable_ = true;
+  if (readiness.error) report_host_errors(session_, socket_.get(), key_, quote_);
+  if (readiness.readable) readable_ = true;
   pump();
 }
 
@@ -66,17 +64,17 @@ void IcmpFlow::pump() {
       session_.wait_for_output(this);
       return;
     }
-    long got = io::recv_some(socket_.get(), room.subspan(ip_size, kMaxIcmpMessage));
-    if (got == -EAGAIN) {
+    auto got = io::recv_some(socket_.get(), room.subspan(ip_size, kMaxIcmpMessage));
+    if (got.would_block()) {
       readable_ = false;
       return;
     }
-    if (got < 0) {
+    if (!got) {
       // A pending socket error; its details are in the error queue.
       report_host_errors(session_, socket_.get(), key_, quote_);
       continue;
     }
-    auto message = wire::IcmpView::parse(room.subspan(ip_size, static_cast<std::size_t>(got)));
+    auto message = wire::IcmpView::parse(room.subspan(ip_size, *got));
     if (!message || message->type() != reply_type) {
       ++session_.mutable_counters().drop_icmp_reply;
       continue;

@@ -20,11 +20,11 @@ class IcmpFlow final : public DatagramFlow {
  public:
   IcmpFlow(ClientSession& session, const FlowKey& key);
 
-  // Opens the ping socket: 0, or -errno (nothing registered then).
-  int open();
+  // Opens the ping socket; on an error nothing is registered.
+  std::error_code open();
 
   void on_device_packet(const wire::IpPacket& packet) override;
-  void on_ready(std::uint32_t events) override;
+  void on_ready(io::Readiness readiness) override;
   void pump() override;
 };
 

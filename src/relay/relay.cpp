@@ -1,10 +1,6 @@
 // Relay: listeners and the client session table; see relay.hpp.
 #include "relay/relay.hpp"
 
-#include <sys/epoll.h>
-
-#include <cerrno>
-
 #include "io/log.hpp"
 
 namespace rtether::relay {
@@ -26,14 +22,14 @@ Relay::~Relay() {
 
 void Relay::listen_tcp(const io::Endpoint& at) {
   auto listener = std::make_unique<Listener>(*this, io::listen_tcp(at));
-  loop_.add(listener->fd(), EPOLLIN, listener.get(), true);
+  loop_.add(listener->fd(), io::Interest::Read, io::Trigger::Level, listener.get());
   log::info("relay listening on {}:{}", at.address.to_string(), at.port);
   listeners_.push_back(std::move(listener));
 }
 
 void Relay::listen_unix(const std::string& path) {
   auto listener = std::make_unique<Listener>(*this, io::listen_unix(path));
-  loop_.add(listener->fd(), EPOLLIN, listener.get(), true);
+  loop_.add(listener->fd(), io::Interest::Read, io::Trigger::Level, listener.get());
   log::info("relay listening on unix:{}", path);
   listeners_.push_back(std::move(listener));
 }
@@ -48,17 +44,17 @@ ClientSession* Relay::session_for(std::optional<std::uint32_t> client_id) {
   return sessions_.empty() ? nullptr : sessions_.rbegin()->second.get();
 }
 
-void Relay::Listener::on_ready(std::uint32_t) { relay_.accept_from(fd_.get()); }
+void Relay::Listener::on_ready(io::Readiness) { relay_.accept_from(fd_.get()); }
 
 void Relay::accept_from(int listen_fd) {
   for (int i = 0; i < kAcceptBudget; ++i) {
-    int error = 0;
-    io::Fd fd = io::accept_nonblocking(listen_fd, &error);
-    if (!fd.valid()) {
-      if (error != EAGAIN && error != EWOULDBLOCK && error != EINTR)
-        log::warn("accept failed: {}", io::error_text(-error));
+    auto accepted = io::accept_nonblocking(listen_fd);
+    if (!accepted) {
+      if (!accepted.would_block() && accepted.error() != std::errc::interrupted)
+        log::warn("accept failed: {}", accepted.error().message());
       return;
     }
+    io::Fd fd = std::move(*accepted);
     std::uint32_t id = next_id_++;
     auto session = std::make_unique<ClientSession>(
         loop_, std::move(fd), id, config_, [this](std::uint32_t closed) { on_session_closed(closed); });

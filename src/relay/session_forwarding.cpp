@@ -48,7 +48,7 @@ std::optional<FlowKey> ClientSession::forward_key(std::uint16_t device_port, std
 bool ClientSession::open_forwarded_tcp(io::Fd accepted, std::uint16_t device_port) {
   // Refused: the host application sees a reset, not a clean end.
   auto refuse = [&accepted] {
-    io::set_linger_reset(accepted.get());
+    io::set_abort_on_close(accepted.get());
     return false;
   };
   if (closed_) return refuse();

@@ -2,7 +2,6 @@
 // sockets are forbidden, "administratively prohibited" at once) and ICMP
 // errors toward the device. See client_session.hpp and icmp_flow.hpp.
 #include <algorithm>
-#include <cerrno>
 
 #include "io/log.hpp"
 #include "relay/client_session.hpp"
@@ -40,16 +39,17 @@ void ClientSession::handle_icmp(const wire::IpPacket& packet) {
       return;
     }
     auto flow = std::make_unique<IcmpFlow>(*this, key);
-    if (int error = flow->open(); error != 0) return refuse_icmp_echo(packet, error);
+    if (auto error = flow->open()) return refuse_icmp_echo(packet, error);
     ++counters_.icmp_flows_opened;
     found = flows_.emplace(key, std::move(flow)).first;
   }
   found->second->on_device_packet(packet);
 }
 
-void ClientSession::refuse_icmp_echo(const wire::IpPacket& packet, int error) {
+void ClientSession::refuse_icmp_echo(const wire::IpPacket& packet, const std::error_code& error) {
   auto kind = icmp_error_for(error);
-  if (error == -EACCES) {
+  // Permission denied is ping_group_range (io::open_ping_socket).
+  if (error == std::errc::permission_denied) {
     ++counters_.drop_icmp_forbidden;
     if (!ping_forbidden_logged) {
       ping_forbidden_logged = true;
@@ -60,7 +60,7 @@ void ClientSession::refuse_icmp_echo(const wire::IpPacket& packet, int error) {
   } else {
     ++counters_.drop_icmp_send;
     log::debug("client {}: no ping socket to {}: {}", id_, packet.destination.to_string(),
-               io::error_text(error));
+               error.message());
   }
   if (!kind) return;
   if (!wire::may_report_error_for(packet.destination, *kind)) {

@@ -1,9 +1,6 @@
 // TcpFlow: see tcp_flow.hpp for the model.
 #include "relay/tcp_flow.hpp"
 
-#include <sys/epoll.h>
-#include <sys/socket.h>
-
 #include <algorithm>
 
 #include "io/log.hpp"
@@ -14,7 +11,7 @@
 namespace rtether::relay {
 
 namespace {
-// Without SO_PEEK_OFF every peek copies the in-flight bytes again; this cap
+// Without a peek offset every peek copies the in-flight bytes again; this cap
 // bounds that cost (and the session's scratch buffer).
 constexpr std::uint32_t kMaxInFlightWithoutPeekOffset = 256 * 1024;
 // Room past the advertised buffer: a scaled window is rounded up to the
@@ -51,7 +48,7 @@ TcpFlow::TcpFlow(ClientSession& session, const FlowKey& key, io::Fd accepted)
 }
 
 void TcpFlow::start_forwarded() {
-  session_.loop().add(socket_.get(), EPOLLIN | EPOLLOUT | EPOLLRDHUP, this);
+  session_.loop().add(socket_.get(), io::Interest::ReadWrite, io::Trigger::Edge, this);
   prepare_host_socket();
   update_receive_space();
   emit_control();
@@ -62,27 +59,27 @@ TcpFlow::~TcpFlow() { session_.add_buffered(-static_cast<long>(to_host_.size()))
 
 void TcpFlow::connect() {
   io::Endpoint target{host_destination(key_.destination), key_.destination_port};
-  auto [fd, result] = io::connect_nonblocking(SOCK_STREAM, target);
-  if (result != 0 && result != -EINPROGRESS) {
-    log::debug("{}: connect failed: {}", key_.to_string(), io::error_text(result));
-    return on_connect_done(result);
+  auto connection = io::connect_nonblocking(io::Transport::Tcp, target);
+  if (!connection) {
+    log::debug("{}: connect failed: {}", key_.to_string(), connection.error().message());
+    return on_connect_done(connection.error());
   }
-  socket_ = std::move(fd);
-  session_.loop().add(socket_.get(), EPOLLIN | EPOLLOUT | EPOLLRDHUP, this);
-  if (result == 0) return on_connect_done(0);
+  socket_ = std::move(connection->fd);
+  session_.loop().add(socket_.get(), io::Interest::ReadWrite, io::Trigger::Edge, this);
+  if (!connection->in_progress) return on_connect_done({});
   connecting_ = true;
   after_activity();
 }
 
-void TcpFlow::on_connect_done(int result) {
+void TcpFlow::on_connect_done(const std::error_code& error) {
   connecting_ = false;
   auto now = session_.now();
-  if (result != 0) {
+  if (error) {
     ++session_.mutable_counters().tcp_connect_failed;
     endpoint_.on_connect_failed(now);
     // A refused connection is a reset, as the host would send; no route
     // is an ICMP error, as a router would send (the RST then stays unsent).
-    if (!answer_with_icmp(result)) emit_control();
+    if (!answer_with_icmp(error)) emit_control();
     return finish();
   }
   prepare_host_socket();
@@ -92,8 +89,8 @@ void TcpFlow::on_connect_done(int result) {
   after_activity();
 }
 
-bool TcpFlow::answer_with_icmp(int result) {
-  auto kind = icmp_error_for(result);
+bool TcpFlow::answer_with_icmp(const std::error_code& error) {
+  auto kind = icmp_error_for(error);
   if (!kind || *kind == wire::IcmpErrorKind::PortUnreachable ||
       *kind == wire::IcmpErrorKind::PacketTooBig)
     return false;
@@ -116,35 +113,27 @@ bool TcpFlow::answer_with_icmp(int result) {
 
 void TcpFlow::prepare_host_socket() {
   io::set_no_delay(socket_.get());
-  if (!session_.config().use_peek_offset) {
-    peek_offset_ = false;
-  } else if (io::set_peek_offset(socket_.get(), 0) != 0) {
-    // Linux < 6.9 has no SO_PEEK_OFF for TCP: peek past the in-flight bytes
-    // instead, which copies them again, so in-flight data is capped.
-    peek_offset_ = false;
-    static bool warned = false;
-    if (!warned) {
-      warned = true;
-      log::warn("kernel lacks SO_PEEK_OFF for TCP (Linux >= 6.9 has it): "
-                "host-to-device TCP uses a slower path");
-    }
-  }
+  // Without a peek offset (config.use_peek_offset, probed once at start;
+  // Linux < 6.9) the flow peeks past the in-flight bytes instead, which
+  // copies them again, so in-flight data is capped.
+  peek_offset_ = session_.config().use_peek_offset && !io::set_peek_offset(socket_.get(), 0);
 }
 
-void TcpFlow::on_ready(std::uint32_t events) {
+void TcpFlow::on_ready(io::Readiness readiness) {
   if (retired_) return;
   if (connecting_) {
-    if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) return;
-    // Writable without an error means connected; only an error needs SO_ERROR.
-    on_connect_done((events & (EPOLLERR | EPOLLHUP)) ? io::connect_result(socket_.get()) : 0);
+    if (!readiness.writable && !readiness.error && !readiness.hangup) return;
+    // Writable without an error means connected; only an error needs asking.
+    const bool failed = readiness.error || readiness.hangup;
+    on_connect_done(failed ? io::connect_result(socket_.get()) : std::error_code{});
     if (retired_ || connecting_) return;
   }
-  if (events & EPOLLOUT) {
+  if (readiness.writable) {
     host_write_blocked_ = false;
     write_pending_to_host();
   }
-  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) host_readable_ = true;
-  if (events & (EPOLLRDHUP | EPOLLHUP)) host_fin_seen_ = true;
+  if (readiness.readable_or_closed()) host_readable_ = true;
+  if (readiness.peer_done()) host_fin_seen_ = true;
   pump();
 }
 
@@ -160,7 +149,7 @@ void TcpFlow::on_device_packet(const wire::IpPacket& packet) {
   auto input = endpoint_.on_segment(segment, now);
   if (input.reset) {
     // The device aborted: abort the host side too (RST, not FIN).
-    if (socket_.valid()) io::set_linger_reset(socket_.get());
+    if (socket_.valid()) io::set_abort_on_close(socket_.get());
     return finish();
   }
   if (input.acked > 0 && socket_.valid()) io::discard(socket_.get(), input.acked);
@@ -191,16 +180,16 @@ std::size_t TcpFlow::deliver_to_host(wire::Bytes data) {
   if (data.empty() || !socket_.valid() || host_write_shut_) return 0;
   std::size_t taken = 0;
   if (to_host_.empty() && !host_write_blocked_) {
-    long sent = io::send_some(socket_.get(), data);
-    if (sent == -EAGAIN) {
+    auto sent = io::send_some(socket_.get(), data);
+    if (sent.would_block()) {
       host_write_blocked_ = true;
-    } else if (sent < 0) {
+    } else if (!sent) {
       // The host closed or reset: abort toward the device.
       host_write_failed_ = true;
       endpoint_.host_reset(session_.now());
       return 0;
     } else {
-      taken = static_cast<std::size_t>(sent);
+      taken = *sent;
       if (taken < data.size()) host_write_blocked_ = true;
     }
   }
@@ -215,17 +204,17 @@ void TcpFlow::write_pending_to_host() {
   if (!socket_.valid()) return;
   std::size_t before = to_host_.size();
   while (!to_host_.empty() && !host_write_blocked_) {
-    long sent = io::send_some(socket_.get(), to_host_.front());
-    if (sent == -EAGAIN) {
+    auto sent = io::send_some(socket_.get(), to_host_.front());
+    if (sent.would_block()) {
       host_write_blocked_ = true;
       break;
     }
-    if (sent < 0) {
+    if (!sent) {
       host_write_failed_ = true;
       endpoint_.host_reset(session_.now());
       break;
     }
-    to_host_.consume(static_cast<std::size_t>(sent));
+    to_host_.consume(*sent);
   }
   session_.add_buffered(static_cast<long>(to_host_.size()) - static_cast<long>(before));
   if (device_fin_ && to_host_.empty() && !host_write_shut_) {
@@ -272,34 +261,35 @@ void TcpFlow::send_host_data() {
       return;
     }
     auto payload = room.subspan(header_size, want);
-    long got = peek_offset_ ? io::peek_some(socket_.get(), payload)
-                            : io::peek_after(socket_.get(), session_.peek_scratch(in_flight),
-                                             payload);
-    if (got == -EAGAIN || (!peek_offset_ && got == 0 && !host_fin_seen_)) {
+    auto peeked = peek_offset_ ? io::peek_some(socket_.get(), payload)
+                               : io::peek_after(socket_.get(), session_.peek_scratch(in_flight),
+                                                payload);
+    if (peeked.would_block() || (!peek_offset_ && peeked && *peeked == 0 && !host_fin_seen_)) {
       host_readable_ = false;
       return;
     }
+    if (!peeked) {
+      endpoint_.host_reset(now);
+      return;
+    }
+    const std::size_t got = *peeked;
     if (got == 0) {
       host_eof_ = true;
       endpoint_.host_closed(now);
       return;
     }
-    if (got < 0) {
-      endpoint_.host_reset(now);
-      return;
-    }
-    // The host's FIN is already queued (EPOLLRDHUP) and the peek took less
+    // The host's FIN is already queued (peer closed) and the peek took less
     // than asked: these are its last bytes, and the FIN can go with them.
-    bool last = host_fin_seen_ && static_cast<std::size_t>(got) < want;
+    bool last = host_fin_seen_ && got < want;
     auto segment = endpoint_.send_data(static_cast<std::uint32_t>(got), now, last);
-    send_segment(segment, static_cast<std::size_t>(got), room);
+    send_segment(segment, got, room);
     if (last) {
       host_eof_ = true;
       return;
     }
     // A short peek drained the socket; new data brings a new edge
-    // (EPOLLET), so peeking again now would only return EAGAIN.
-    if (static_cast<std::size_t>(got) < want) host_readable_ = false;
+    // (edge-triggered), so peeking again now would only block.
+    if (got < want) host_readable_ = false;
   }
 }
 
@@ -348,7 +338,7 @@ void TcpFlow::on_timer() {
   if (result.rewind) rewind();
   // A forwarded connection the device never answered: the host application
   // sees a reset, as for a refused one.
-  if (syn_sent && endpoint_.closed() && socket_.valid()) io::set_linger_reset(socket_.get());
+  if (syn_sent && endpoint_.closed() && socket_.valid()) io::set_abort_on_close(socket_.get());
   // The end of TIME-WAIT is a normal close; anything else closing on a timer
   // (connect, idle, closing timeouts, SYN-ACK retries) is an expiry.
   if (endpoint_.closed() && !time_wait) ++session_.mutable_counters().flows_expired;
@@ -365,14 +355,14 @@ void TcpFlow::after_activity() {
     // The host has not read what the device sent for a whole drain timeout:
     // abort it (RST) rather than let it take the stream for complete.
     ++session_.mutable_counters().tcp_host_drain_expired;
-    io::set_linger_reset(socket_.get());
+    io::set_abort_on_close(socket_.get());
     emit_control();
     return finish();
   }
   if (endpoint_.closed()) {
     emit_control();
     if (!owed) return finish();
-    // Only the host side is left: wait for EPOLLOUT (or the drain deadline).
+    // Only the host side is left: wait for writability (or the drain deadline).
     if (!timer_.armed() || timer_.deadline() != drain_deadline_) timer_.arm(drain_deadline_);
     return;
   }
@@ -387,7 +377,7 @@ void TcpFlow::after_activity() {
 void TcpFlow::shut_down() {
   if (retired_) return;
   // The client is gone: nobody will read more, so abort the host side.
-  if (socket_.valid()) io::set_linger_reset(socket_.get());
+  if (socket_.valid()) io::set_abort_on_close(socket_.get());
   finish();
 }
 

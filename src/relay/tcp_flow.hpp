@@ -8,7 +8,7 @@
 // device ACKs it: the host socket's receive queue is the retransmission
 // buffer, and a host socket is read only when the device window and the
 // client output queue both have room.
-// Half-close: device FIN -> shutdown(SHUT_WR) once queued data is written
+// Half-close: device FIN -> shutdown of the host write side once queued data is written
 // (the flow outlives its endpoint until then: that data was ACKed);
 // host EOF -> FIN to the device after the data. Resets go both ways.
 // A connect that fails with "no route" (or is prohibited) answers the device
@@ -42,7 +42,7 @@ class TcpFlow final : public Flow {
   void start_forwarded();
 
   void on_device_packet(const wire::IpPacket& packet) override;
-  void on_ready(std::uint32_t events) override;
+  void on_ready(io::Readiness readiness) override;
   void pump() override;
   void shut_down() override;
   bool replaceable_by_syn() const override {
@@ -50,9 +50,9 @@ class TcpFlow final : public Flow {
   }
 
  private:
-  void on_connect_done(int result);
+  void on_connect_done(const std::error_code& error);
   void prepare_host_socket();
-  bool answer_with_icmp(int result);
+  bool answer_with_icmp(const std::error_code& error);
   void take_device_data(wire::Bytes data);
   std::size_t deliver_to_host(wire::Bytes data);
   void write_pending_to_host();
@@ -86,8 +86,8 @@ class TcpFlow final : public Flow {
   bool host_write_blocked_ = false;
   bool host_write_failed_ = false;  // the host closed or reset: queued data is lost
   tcp::Time drain_deadline_ = tcp::Time::max();
-  bool host_fin_seen_ = false;    // EPOLLRDHUP: the host will send no more
-  bool peek_offset_ = true;       // SO_PEEK_OFF works on this kernel
+  bool host_fin_seen_ = false;    // peer closed: the host will send no more
+  bool peek_offset_ = true;       // the host socket keeps a peek offset
   bool lingering_ = false;        // in TIME-WAIT: host socket closed, not counted as live
 };
 
