@@ -1,6 +1,7 @@
 // Socket helpers: thin wrappers over the BSD socket calls; see socket.hpp.
 #include "io/socket.hpp"
 
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/uio.h>
@@ -139,6 +140,21 @@ Result<Fd> accept_nonblocking(int listen_fd) {
   return Fd{fd};
 }
 
+std::error_code accept_pending(int listen_fd, const std::function<void(Fd)>& accepted,
+                               int budget) {
+  for (int count = 0; count < budget; ++count) {
+    auto connection = accept_nonblocking(listen_fd);
+    if (!connection) {
+      // A signal that interrupted accept4 left the queue as it was: the
+      // level-triggered listener wakes again.
+      if (connection.would_block() || connection.error() == std::errc::interrupted) return {};
+      return connection.error();
+    }
+    accepted(std::move(*connection));
+  }
+  return {};
+}
+
 Result<std::size_t> recv_some(int fd, wire::MutableBytes into) {
   return transferred(::recv(fd, into.data(), into.size(), MSG_DONTWAIT));
 }
@@ -185,12 +201,28 @@ bool tcp_peek_offset_supported() {
   return supported;
 }
 
+std::error_code set_nonblocking(int fd, bool nonblocking) {
+  const int flags = ::fcntl(fd, F_GETFL);
+  if (flags < 0) return last_error();
+  const int wanted = nonblocking ? flags | O_NONBLOCK : flags & ~O_NONBLOCK;
+  if (wanted != flags && ::fcntl(fd, F_SETFL, wanted) < 0) return last_error();
+  return {};
+}
+
 std::error_code set_no_delay(int fd) { return set_option(fd, IPPROTO_TCP, TCP_NODELAY, 1); }
 
 std::error_code set_buffer_sizes(int fd, int send_bytes, int receive_bytes) {
   if (send_bytes > 0)
     if (auto error = set_option(fd, SOL_SOCKET, SO_SNDBUF, send_bytes)) return error;
   if (receive_bytes > 0)
+    if (auto error = set_option(fd, SOL_SOCKET, SO_RCVBUF, receive_bytes)) return error;
+  return {};
+}
+
+std::error_code set_buffer_sizes_past_caps(int fd, int send_bytes, int receive_bytes) {
+  if (send_bytes > 0 && set_option(fd, SOL_SOCKET, SO_SNDBUFFORCE, send_bytes))
+    if (auto error = set_option(fd, SOL_SOCKET, SO_SNDBUF, send_bytes)) return error;
+  if (receive_bytes > 0 && set_option(fd, SOL_SOCKET, SO_RCVBUFFORCE, receive_bytes))
     if (auto error = set_option(fd, SOL_SOCKET, SO_RCVBUF, receive_bytes)) return error;
   return {};
 }

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <system_error>
 #include <utility>
@@ -85,6 +86,13 @@ Result<Connection> connect_unix_nonblocking(const std::string& path);
 
 // accept4, non-blocking and close-on-exec; would_block() when none waits.
 Result<Fd> accept_nonblocking(int listen_fd);
+// The accept loop of a level-triggered listener: hands each waiting
+// connection to `accepted`, at most `budget` per call, so a connection storm
+// cannot starve other work (the rest wake the loop again). Returns the error
+// that stopped it early, none when the queue ran empty or the budget out.
+inline constexpr int kAcceptBudget = 64;
+std::error_code accept_pending(int listen_fd, const std::function<void(Fd)>& accepted,
+                               int budget = kAcceptBudget);
 
 // Transfers: bytes moved (0 from a receive: end of stream), or the error
 // (would_block() when the call would block). Never block, never raise
@@ -112,10 +120,16 @@ std::error_code set_peek_offset(int fd, int offset);
 // Whether this kernel keeps a peek offset on TCP sockets (Linux >= 6.9).
 // Probed once per process; the first call logs a warning when it does not.
 bool tcp_peek_offset_supported();
+// Socket tuning, in one place for every layer.
+std::error_code set_nonblocking(int fd, bool nonblocking);
+// Small writes leave at once (no Nagle): packets are whole messages.
 std::error_code set_no_delay(int fd);
 // 0 leaves a size as it is. The kernel caps each at net.core.wmem_max /
 // rmem_max.
 std::error_code set_buffer_sizes(int fd, int send_bytes, int receive_bytes);
+// The same past those caps where the process may (CAP_NET_ADMIN, as root),
+// capped otherwise.
+std::error_code set_buffer_sizes_past_caps(int fd, int send_bytes, int receive_bytes);
 // Closing the socket then resets the connection (RST) instead of a FIN
 // (SO_LINGER with a zero timeout).
 std::error_code set_abort_on_close(int fd);

@@ -1,7 +1,6 @@
 // The daemon's management socket thread; see management_server.hpp.
 #include "mgmt/management_server.hpp"
 
-#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/eventfd.h>
@@ -114,8 +113,7 @@ ManagementServer::ManagementServer(ServerOptions options, ManagementCore::Hooks 
       break;
   }
   if (ui_.valid()) {
-    int flags = fcntl(ui_.get(), F_GETFL);
-    fcntl(ui_.get(), F_SETFL, flags | O_NONBLOCK);
+    io::set_nonblocking(ui_.get(), true);
     core_.on_connect();
     write_ui_locked();
   }

@@ -1,7 +1,6 @@
 // The UI's socket loop; see ui_client.hpp.
 #include "mgmt/ui_client.hpp"
 
-#include <fcntl.h>
 #include <poll.h>
 
 #include <cerrno>
@@ -12,8 +11,7 @@ namespace rtether::mgmt {
 
 UiClient::UiClient(io::Fd socket, UiSession& session)
     : socket_(std::move(socket)), session_(session) {
-  int flags = fcntl(socket_.get(), F_GETFL);
-  fcntl(socket_.get(), F_SETFL, flags | O_NONBLOCK);
+  io::set_nonblocking(socket_.get(), true);
 }
 
 void UiClient::send(std::vector<UiCommand> commands) {

@@ -14,8 +14,8 @@
 namespace rtether::relay {
 
 namespace {
-// Accepts / datagrams per wake-up, so a storm cannot starve packet work.
-constexpr int kEventBudget = 64;
+// Datagrams per wake-up, so a storm cannot starve packet work.
+constexpr int kDatagramBudget = 64;
 // Host peers remembered per UDP forward (for datagrams that reach the
 // listening socket before the peer's own socket exists); cleared when full.
 constexpr std::size_t kMaxRememberedPeers = 4096;
@@ -59,22 +59,16 @@ class PortForwarder::TcpListener final : public Listener {
  public:
   using Listener::Listener;
   void on_ready(io::Readiness) override {
-    for (int i = 0; i < kEventBudget; ++i) {
-      auto result = io::accept_nonblocking(fd_.get());
-      if (!result) {
-        if (!result.would_block() && result.error() != std::errc::interrupted)
-          log::warn("forward {}: accept failed: {}", rule_.to_string(), result.error().message());
-        return;
-      }
-      io::Fd accepted = std::move(*result);
+    auto error = io::accept_pending(fd_.get(), [this](io::Fd accepted) {
       ClientSession* target = session();
       if (!target) {
         log::debug("forward {}: no device connected, connection closed", rule_.to_string());
         io::set_abort_on_close(accepted.get());
-        continue;
+        return;
       }
       target->open_forwarded_tcp(std::move(accepted), rule_.device_port);
-    }
+    });
+    if (error) log::warn("forward {}: accept failed: {}", rule_.to_string(), error.message());
   }
 };
 
@@ -83,7 +77,7 @@ class PortForwarder::UdpListener final : public Listener {
   using Listener::Listener;
   void on_ready(io::Readiness) override {
     if (buffer_.empty()) buffer_.resize(kMaxDatagram);
-    for (int i = 0; i < kEventBudget; ++i) {
+    for (int i = 0; i < kDatagramBudget; ++i) {
       auto got = io::recv_from(fd_.get(), wire::MutableBytes{buffer_.data(), buffer_.size()});
       if (!got) return;  // nothing queued, or an error of an earlier send
       handle(got->from, wire::Bytes{buffer_.data(), got->size});

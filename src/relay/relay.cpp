@@ -5,11 +5,6 @@
 
 namespace rtether::relay {
 
-namespace {
-// Accepts per wake-up, so a connection storm cannot starve packet work.
-constexpr int kAcceptBudget = 64;
-}  // namespace
-
 Relay::Relay(io::EventLoop& loop, RelayConfig config)
     : loop_(loop),
       config_(std::move(config)),
@@ -47,14 +42,7 @@ ClientSession* Relay::session_for(std::optional<std::uint32_t> client_id) {
 void Relay::Listener::on_ready(io::Readiness) { relay_.accept_from(fd_.get()); }
 
 void Relay::accept_from(int listen_fd) {
-  for (int i = 0; i < kAcceptBudget; ++i) {
-    auto accepted = io::accept_nonblocking(listen_fd);
-    if (!accepted) {
-      if (!accepted.would_block() && accepted.error() != std::errc::interrupted)
-        log::warn("accept failed: {}", accepted.error().message());
-      return;
-    }
-    io::Fd fd = std::move(*accepted);
+  auto error = io::accept_pending(listen_fd, [this](io::Fd fd) {
     std::uint32_t id = next_id_++;
     auto session = std::make_unique<ClientSession>(
         loop_, std::move(fd), id, config_, [this](std::uint32_t closed) { on_session_closed(closed); });
@@ -62,7 +50,8 @@ void Relay::accept_from(int listen_fd) {
     sessions_.emplace(id, std::move(session));
     log::info("client {} connected", id);
     raw->start();
-  }
+  });
+  if (error) log::warn("accept failed: {}", error.message());
 }
 
 void Relay::on_session_closed(std::uint32_t id) {
