@@ -1,10 +1,6 @@
 // DeviceWatcher; see device_watcher.hpp.
 #include "adb/device_watcher.hpp"
 
-#include <sys/epoll.h>
-
-#include <cerrno>
-
 #include "io/log.hpp"
 
 namespace rtether::adb {
@@ -33,67 +29,61 @@ void DeviceWatcher::start() { connect(); }
 
 void DeviceWatcher::connect() {
   parser_ = HostReplyParser{};
-  auto [fd, status] =
-      server_.kind == ServerAddress::Kind::Unix
-          ? io::connect_unix_nonblocking(server_.unix_path)
-          : io::connect_nonblocking(SOCK_STREAM, io::Endpoint{server_.address, server_.port});
-  if (!fd.valid()) {
-    drop_connection(io::error_text(status), true);
+  auto connection = server_.kind == ServerAddress::Kind::Unix
+                        ? io::connect_unix_nonblocking(server_.unix_path)
+                        : io::connect_nonblocking(io::Transport::Tcp,
+                                                  io::Endpoint{server_.address, server_.port});
+  if (!connection) {
+    drop_connection(connection.error().message(), true);
     return;
   }
-  fd_ = std::move(fd);
+  fd_ = std::move(connection->fd);
   phase_ = Phase::Connecting;
-  loop_.add(fd_.get(), EPOLLIN | EPOLLOUT | EPOLLRDHUP, this);
+  loop_.add(fd_.get(), io::Interest::ReadWrite, io::Trigger::Edge, this);
   handshake_timer_.arm(loop_.now() + handshake_timeout_);
 }
 
-void DeviceWatcher::on_ready(std::uint32_t events) {
+void DeviceWatcher::on_ready(io::Readiness readiness) {
   if (phase_ == Phase::Connecting) {
-    if ((events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) == 0) return;
-    int status = io::connect_result(fd_.get());
-    if (status != 0) {
-      drop_connection(io::error_text(status), true);
+    if (!readiness.writable && !readiness.error && !readiness.hangup) return;
+    if (auto error = io::connect_result(fd_.get())) {
+      drop_connection(error.message(), true);
       return;
     }
     send_request();
     if (phase_ != Phase::Tracking) return;
   }
-  if (phase_ == Phase::Tracking && (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
-    read_stream();
+  if (phase_ == Phase::Tracking && readiness.readable_or_closed()) read_stream();
 }
 
 void DeviceWatcher::send_request() {
   const std::string request = *frame_request(kTrackDevices);
-  long sent = io::send_some(
+  auto sent = io::send_some(
       fd_.get(),
       wire::Bytes(reinterpret_cast<const std::uint8_t*>(request.data()), request.size()));
   // A fresh socket's buffer always takes these 22 bytes at once.
-  if (sent != static_cast<long>(request.size())) {
-    drop_connection(sent < 0 ? io::error_text(static_cast<int>(sent)) : "short write", true);
+  if (!sent || *sent != request.size()) {
+    drop_connection(!sent ? sent.error().message() : "short write", true);
     return;
   }
   phase_ = Phase::Tracking;
-  loop_.modify(fd_.get(), EPOLLIN | EPOLLRDHUP, this);
+  loop_.modify(fd_.get(), io::Interest::Read, io::Trigger::Edge, this);
 }
 
 void DeviceWatcher::read_stream() {
   std::vector<std::string> messages;
   std::uint8_t buffer[kReadChunk];
   for (;;) {
-    long got = io::recv_some(fd_.get(), wire::MutableBytes(buffer, sizeof buffer));
-    if (got == -EAGAIN || got == -EWOULDBLOCK) break;
-    if (got == -EINTR) continue;
-    if (got <= 0) {
+    auto got = io::recv_some(fd_.get(), wire::MutableBytes(buffer, sizeof buffer));
+    if (got.would_block()) break;
+    if (got.error() == std::errc::interrupted) continue;
+    if (!got || *got == 0) {
       // Messages complete before the end still count.
       for (const auto& message : messages) handle_message(message);
-      drop_connection(got == 0 ? "the adb server closed the connection"
-                               : io::error_text(static_cast<int>(got)),
-                      true);
+      drop_connection(got ? "the adb server closed the connection" : got.error().message(), true);
       return;
     }
-    bool ok = parser_.feed(
-        std::string_view(reinterpret_cast<const char*>(buffer), static_cast<std::size_t>(got)),
-        messages);
+    bool ok = parser_.feed(std::string_view(reinterpret_cast<const char*>(buffer), *got), messages);
     if (!ok) {
       for (const auto& message : messages) handle_message(message);
       drop_connection(parser_.state() == HostReplyParser::State::Failed

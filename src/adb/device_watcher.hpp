@@ -41,7 +41,7 @@ class DeviceWatcher : public io::Handler {
   ~DeviceWatcher() override;
 
   void start();
-  void on_ready(std::uint32_t events) override;
+  void on_ready(io::Readiness readiness) override;
 
   std::size_t connections() const { return connections_; }  // successful ones
   // For tests: a shorter handshake time limit (default kHandshakeTimeout).

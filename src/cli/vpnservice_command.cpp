@@ -132,9 +132,11 @@ int run_vpnservice(const VpnServiceOptions& options) {
       if (poll(fds, 2, -1) < 0 && errno != EINTR) throw std::runtime_error("poll failed");
       if (fds[1].revents) return 0;
       if (fds[0].revents) {
-        int error = 0;
-        socket = io::accept_nonblocking(listener.get(), &error);
-        if (socket.valid()) break;
+        auto accepted = io::accept_nonblocking(listener.get());
+        if (accepted) {
+          socket = std::move(*accepted);
+          break;
+        }
       }
     }
     listener.reset();

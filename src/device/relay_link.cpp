@@ -5,10 +5,8 @@
 #include "device/relay_link.hpp"
 
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -23,30 +21,23 @@
 
 #include <fmt/core.h>
 
+#include "io/sockaddr.hpp"
+#include "io/socket.hpp"
 #include "wire/bytes.hpp"
 
 namespace rtether::device {
 namespace {
 
 // Large buffers let one side run ahead of the other by several 64 KiB
-// packets. The *FORCE variants pass the rmem_max/wmem_max caps when root.
+// packets, past the rmem_max/wmem_max caps when root.
 constexpr int kSocketBuffer = 4 * 1024 * 1024;
 
 using Clock = std::chrono::steady_clock;
 
 void tune_socket(int fd, bool tcp) {
-  int size = kSocketBuffer;
-  if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof size) < 0) {
-    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
-  }
-  if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size) < 0) {
-    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
-  }
-  if (tcp) {
-    // Packets are whole messages: never hold a small one back (Nagle).
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  }
+  io::set_buffer_sizes_past_caps(fd, kSocketBuffer, kSocketBuffer);
+  // Packets are whole messages: never hold a small one back (Nagle).
+  if (tcp) io::set_no_delay(fd);
 }
 
 int remaining_ms(Clock::time_point deadline) {
@@ -138,19 +129,13 @@ io::Fd connect_one(const sockaddr* address, socklen_t length, bool tcp, int canc
 
 io::Fd connect_unix(const std::string& path, int cancel_fd, Clock::time_point& deadline,
                       std::string& error, const BeforeConnect& before_connect) {
-  sockaddr_un address{};
-  address.sun_family = AF_UNIX;
-  if (path.size() >= sizeof address.sun_path) {
+  sockaddr_un address;
+  auto length = io::to_sockaddr_un(path, address);
+  if (!length) {
     error = "socket path too long";
     return {};
   }
-  std::memcpy(address.sun_path, path.data(), path.size());
-  // Abstract names have no terminating NUL: the length says where they end.
-  bool abstract = path.front() == '@';
-  if (abstract) address.sun_path[0] = '\0';
-  auto length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + path.size() +
-                                       (abstract ? 0 : 1));
-  return connect_one(reinterpret_cast<sockaddr*>(&address), length, false, cancel_fd, deadline,
+  return connect_one(reinterpret_cast<sockaddr*>(&address), *length, false, cancel_fd, deadline,
                      error, before_connect);
 }
 
@@ -269,8 +254,7 @@ std::optional<RelayConnection> connect_relay(const RelayAddress& address, int ca
     }
     received += static_cast<std::size_t>(n);
   }
-  int flags = fcntl(fd.get(), F_GETFL);
-  fcntl(fd.get(), F_SETFL, flags & ~O_NONBLOCK);
+  io::set_nonblocking(fd.get(), false);
   RelayConnection connection{std::move(fd), wire::load_be32(id), {}, {}, {}, {}};
   if (address.kind == RelayAddress::Kind::Tcp) {
     sockaddr_storage name{};

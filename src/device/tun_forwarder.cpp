@@ -1,7 +1,6 @@
 // Packet pump between the tun and the relay stream; see tun_forwarder.hpp.
 #include "device/tun_forwarder.hpp"
 
-#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sys/eventfd.h>
@@ -66,10 +65,8 @@ TunForwarder::TunForwarder(int tun_fd)
 }
 
 void TunForwarder::set_tun(int tun_fd) {
-  int flags = fcntl(tun_fd, F_GETFL);
-  if (flags < 0 || fcntl(tun_fd, F_SETFL, flags & ~O_NONBLOCK) < 0) {
-    throw std::runtime_error(std::string("tun: cannot make blocking: ") + std::strerror(errno));
-  }
+  if (auto error = io::set_nonblocking(tun_fd, false))
+    throw std::runtime_error("tun: cannot make blocking: " + error.message());
   tun_fd_ = tun_fd;
 }
 

@@ -1,69 +1,65 @@
 // UDP forwarding sockets; see datagram.hpp.
 #include "io/datagram.hpp"
 
-#include <arpa/inet.h>
 #include <netinet/in.h>
 
 #include <cerrno>
-#include <cstring>
 #include <system_error>
 
 #include <fmt/core.h>
+
+#include "io/sockaddr.hpp"
 
 namespace rtether::io {
 
 namespace {
 
-int open_bound(const Endpoint& at, Fd& fd) {
-  const int family = at.address.version == wire::IpVersion::V4 ? AF_INET : AF_INET6;
+std::error_code last_error() { return {errno, std::generic_category()}; }
+
+std::error_code open_bound(const Endpoint& at, Fd& fd) {
+  const int family = address_family(at.address.version);
   fd = Fd{::socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)};
-  if (!fd.valid()) return -errno;
+  if (!fd.valid()) return last_error();
   int on = 1;
-  if (::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) < 0) return -errno;
+  if (::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) < 0) return last_error();
   if (family == AF_INET6 &&
       ::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on) < 0)
-    return -errno;
+    return last_error();
   sockaddr_storage storage;
   const socklen_t length = to_sockaddr(at, storage);
-  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&storage), length) < 0) return -errno;
-  return 0;
+  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&storage), length) < 0) return last_error();
+  return {};
 }
 
 }  // namespace
 
 Fd bind_udp(const Endpoint& at) {
   Fd fd;
-  if (int result = open_bound(at, fd); result != 0)
-    throw std::system_error(-result, std::generic_category(),
+  if (auto error = open_bound(at, fd))
+    throw std::system_error(error,
                             fmt::format("cannot bind UDP {}:{}", at.address.to_string(), at.port));
   return fd;
 }
 
-std::pair<Fd, int> open_udp_peer(const Endpoint& local, const Endpoint& peer) {
+Result<Fd> open_udp_peer(const Endpoint& local, const Endpoint& peer) {
   Fd fd;
-  if (int result = open_bound(local, fd); result != 0) return {Fd{}, result};
+  if (auto error = open_bound(local, fd)) return error;
   sockaddr_storage storage;
   const socklen_t length = to_sockaddr(peer, storage);
-  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&storage), length) < 0) return {Fd{}, -errno};
-  return {std::move(fd), 0};
+  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&storage), length) < 0) return last_error();
+  return fd;
 }
 
-long recv_from(int fd, wire::MutableBytes into, Endpoint& peer) {
+Result<Datagram> recv_from(int fd, wire::MutableBytes into) {
   sockaddr_storage storage{};
   socklen_t length = sizeof storage;
   const long got = ::recvfrom(fd, into.data(), into.size(), MSG_DONTWAIT,
                               reinterpret_cast<sockaddr*>(&storage), &length);
-  if (got < 0) return -errno;
-  if (storage.ss_family == AF_INET) {
-    const auto* sin = reinterpret_cast<const sockaddr_in*>(&storage);
-    peer.address = wire::IpAddress::v4_from(reinterpret_cast<const std::uint8_t*>(&sin->sin_addr));
-    peer.port = ntohs(sin->sin_port);
-  } else {
-    const auto* sin6 = reinterpret_cast<const sockaddr_in6*>(&storage);
-    peer.address = wire::IpAddress::v6_from(reinterpret_cast<const std::uint8_t*>(&sin6->sin6_addr));
-    peer.port = ntohs(sin6->sin6_port);
-  }
-  return got;
+  if (got < 0) return last_error();
+  Datagram datagram;
+  datagram.size = static_cast<std::size_t>(got);
+  if (auto from = from_sockaddr(storage)) datagram.from = *from;
+  return datagram;
 }
 
 }  // namespace rtether::io

@@ -6,18 +6,21 @@
 // everything else to the unconnected listener).
 #pragma once
 
-#include <utility>
-
 #include "io/socket.hpp"
 
 namespace rtether::io {
 
 // Bound, non-blocking; throws std::system_error naming the address.
 Fd bind_udp(const Endpoint& at);
-// Bound to `local` (shared with the listener), connected to `peer`: fd and 0,
-// or an invalid fd and -errno.
-std::pair<Fd, int> open_udp_peer(const Endpoint& local, const Endpoint& peer);
-// recvfrom: bytes and the sender, or -errno (-EAGAIN when empty).
-long recv_from(int fd, wire::MutableBytes into, Endpoint& peer);
+// Bound to `local` (shared with the listener), connected to `peer`.
+Result<Fd> open_udp_peer(const Endpoint& local, const Endpoint& peer);
+
+// One datagram and its sender.
+struct Datagram {
+  std::size_t size = 0;
+  Endpoint from;
+};
+// recvfrom; would_block() when none is queued.
+Result<Datagram> recv_from(int fd, wire::MutableBytes into);
 
 }  // namespace rtether::io

@@ -1,19 +1,11 @@
-// epoll loop with an intrusive timer heap; see event_loop.hpp for the model.
+// The portable loop: timer heap, deferred callbacks, busy-poll policy; see
+// event_loop.hpp for the model. Waiting is the Poller's.
 #include "io/event_loop.hpp"
 
-#include <sys/epoll.h>
-#include <sched.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
-#include <system_error>
+#include <thread>
 
 namespace rtether::io {
-
-namespace {
-constexpr int kMaxEventsPerWait = 256;
-}  // namespace
 
 Timer::Timer(EventLoop& loop, std::function<void()> callback)
     : loop_(loop), callback_(std::move(callback)) {}
@@ -39,33 +31,11 @@ void Timer::cancel() {
   if (armed()) loop_.heap_remove(this);
 }
 
-EventLoop::EventLoop() : now_(Clock::now()) {
-  epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
-  if (epoll_fd_ < 0) throw std::system_error(errno, std::generic_category(), "epoll_create1");
-}
+EventLoop::EventLoop() : poller_(make_poller()), now_(Clock::now()) {}
 
 EventLoop::~EventLoop() {
   for (Timer* timer : heap_) timer->heap_index_ = Timer::kNotArmed;
-  ::close(epoll_fd_);
 }
-
-void EventLoop::add(int fd, std::uint32_t events, Handler* handler, bool level_triggered) {
-  epoll_event event{};
-  event.events = events | (level_triggered ? 0u : static_cast<std::uint32_t>(EPOLLET));
-  event.data.ptr = handler;
-  if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &event) < 0)
-    throw std::system_error(errno, std::generic_category(), "epoll_ctl(ADD)");
-}
-
-void EventLoop::modify(int fd, std::uint32_t events, Handler* handler, bool level_triggered) {
-  epoll_event event{};
-  event.events = events | (level_triggered ? 0u : static_cast<std::uint32_t>(EPOLLET));
-  event.data.ptr = handler;
-  if (::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &event) < 0)
-    throw std::system_error(errno, std::generic_category(), "epoll_ctl(MOD)");
-}
-
-void EventLoop::remove(int fd) { ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr); }
 
 void EventLoop::defer(std::function<void()> callback) { deferred_.push_back(std::move(callback)); }
 
@@ -80,33 +50,30 @@ void EventLoop::run() {
 }
 
 void EventLoop::run_once(std::chrono::milliseconds max_wait) {
-  int timeout_ms = static_cast<int>(max_wait.count());
+  std::chrono::milliseconds timeout = max_wait;
   if (!deferred_.empty()) {
-    timeout_ms = 0;
+    timeout = std::chrono::milliseconds(0);
   } else if (!heap_.empty()) {
     auto until = heap_.front()->deadline_ - Clock::now();
     // Round up so a timer is never polled a millisecond early and spins.
-    auto ms = std::chrono::ceil<std::chrono::milliseconds>(until).count();
-    timeout_ms = static_cast<int>(std::clamp<long long>(ms, 0, timeout_ms));
+    auto ms = std::chrono::ceil<std::chrono::milliseconds>(until);
+    timeout = std::clamp(ms, std::chrono::milliseconds(0), max_wait);
   }
-  epoll_event events[kMaxEventsPerWait];
-  int count = 0;
-  if (busy_poll_.count() > 0 && timeout_ms != 0) {
+  std::span<const ReadyHandler> ready;
+  if (busy_poll_.count() > 0 && timeout.count() != 0) {
     // Bounded busy poll before sleeping: waking a thread whose CPU went idle
     // costs tens of microseconds on a VM, more than a request/response
-    // round trip takes to come back. sched_yield() hands the CPU to any
-    // runnable task meanwhile, so the spin only uses time nobody wants.
+    // round trip takes to come back. Yielding hands the CPU to any runnable
+    // task meanwhile, so the spin only uses time nobody wants.
     auto until = Clock::now() + busy_poll_;
     do {
-      count = ::epoll_wait(epoll_fd_, events, kMaxEventsPerWait, 0);
-      if (count == 0) sched_yield();
-    } while (count == 0 && Clock::now() < until);
+      ready = poller_->wait(std::chrono::milliseconds(0));
+      if (ready.empty()) std::this_thread::yield();
+    } while (ready.empty() && Clock::now() < until);
   }
-  if (count == 0) count = ::epoll_wait(epoll_fd_, events, kMaxEventsPerWait, timeout_ms);
-  if (count < 0 && errno != EINTR)
-    throw std::system_error(errno, std::generic_category(), "epoll_wait");
+  if (ready.empty()) ready = poller_->wait(timeout);
   refresh_now();
-  for (int i = 0; i < count; ++i) static_cast<Handler*>(events[i].data.ptr)->on_ready(events[i].events);
+  for (const ReadyHandler& entry : ready) entry.handler->on_ready(entry.readiness);
   run_deferred();
   run_timers();
   run_deferred();

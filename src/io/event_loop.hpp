@@ -1,10 +1,12 @@
-// io::EventLoop: one epoll loop per thread, timers, and deferred callbacks.
+// io::EventLoop: one loop per thread, timers, and deferred callbacks. The
+// OS part, watching fds, is the Poller backend (poller.hpp); everything
+// here is portable.
 //
-// Every registered fd carries a Handler pointer in epoll_data; the loop
-// dispatches readiness to handler->on_ready(events) (the fd's kind is the
-// handler's type). Handlers never block. Registration is edge-triggered
-// unless asked otherwise: a handler reads/writes until EAGAIN (within its
-// own budget) and remembers readiness it did not use.
+// Every registered fd carries a Handler; the loop dispatches readiness to
+// handler->on_ready(readiness) (the fd's kind is the handler's type).
+// Handlers never block. Each registration names its Interest and Trigger:
+// edge-triggered handlers read/write until the call would block (within
+// their own budget) and remember readiness they did not use.
 //
 // Timers are intrusive entries in a binary min-heap keyed by deadline: arm,
 // re-arm and cancel are O(log n) with no allocation once the heap has grown.
@@ -18,19 +20,16 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <vector>
+
+#include "io/poller.hpp"
+#include "io/readiness.hpp"
 
 namespace rtether::io {
 
 using Clock = std::chrono::steady_clock;
 using Time = Clock::time_point;
-
-class Handler {
- public:
-  virtual ~Handler() = default;
-  // events: EPOLLIN/EPOLLOUT/EPOLLERR/EPOLLHUP/EPOLLRDHUP bits.
-  virtual void on_ready(std::uint32_t events) = 0;
-};
 
 class EventLoop;
 
@@ -57,15 +56,19 @@ class Timer {
 
 class EventLoop {
  public:
-  EventLoop();  // throws std::system_error if epoll cannot be created
+  EventLoop();  // throws std::system_error if the poller cannot be created
   ~EventLoop();
   EventLoop(const EventLoop&) = delete;
   EventLoop& operator=(const EventLoop&) = delete;
 
-  // events: EPOLLIN/EPOLLOUT/...; EPOLLET is added unless level_triggered.
-  void add(int fd, std::uint32_t events, Handler* handler, bool level_triggered = false);
-  void modify(int fd, std::uint32_t events, Handler* handler, bool level_triggered = false);
-  void remove(int fd);
+  // Throw std::system_error (a bad fd is a bug, not an event).
+  void add(int fd, Interest interest, Trigger trigger, Handler* handler) {
+    poller_->add(fd, interest, trigger, handler);
+  }
+  void modify(int fd, Interest interest, Trigger trigger, Handler* handler) {
+    poller_->modify(fd, interest, trigger, handler);
+  }
+  void remove(int fd) { poller_->remove(fd); }
 
   // Runs until stop(); returns after the current iteration.
   void run();
@@ -92,7 +95,7 @@ class EventLoop {
   void run_timers();
   void run_deferred();
 
-  int epoll_fd_ = -1;
+  std::unique_ptr<Poller> poller_;
   bool running_ = false;
   std::chrono::microseconds busy_poll_{0};
   Time now_;

@@ -1,7 +1,6 @@
 // SignalWatcher: signalfd-based signal delivery; see the header.
 #include "io/signal_watcher.hpp"
 
-#include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -25,12 +24,12 @@ Fd block_into_signal_fd(std::initializer_list<int> signals) {
 SignalWatcher::SignalWatcher(EventLoop& loop, std::initializer_list<int> signals,
                              std::function<void(int)> callback)
     : loop_(loop), fd_(block_into_signal_fd(signals)), callback_(std::move(callback)) {
-  loop_.add(fd_.get(), EPOLLIN, this, true);
+  loop_.add(fd_.get(), Interest::Read, Trigger::Level, this);
 }
 
 SignalWatcher::~SignalWatcher() { loop_.remove(fd_.get()); }
 
-void SignalWatcher::on_ready(std::uint32_t) {
+void SignalWatcher::on_ready(Readiness) {
   signalfd_siginfo info;
   while (::read(fd_.get(), &info, sizeof info) == static_cast<ssize_t>(sizeof info))
     callback_(static_cast<int>(info.ssi_signo));

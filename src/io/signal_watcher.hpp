@@ -21,7 +21,7 @@ class SignalWatcher : public Handler {
   SignalWatcher(EventLoop& loop, std::initializer_list<int> signals,
                 std::function<void(int signal)> callback);
   ~SignalWatcher() override;
-  void on_ready(std::uint32_t events) override;
+  void on_ready(Readiness readiness) override;
   // The signalfd: readable while a watched signal is pending (a blocking
   // call made outside the loop may poll it to stop early).
   int fd() const { return fd_.get(); }

@@ -1,12 +1,10 @@
-// Socket helpers: thin wrappers over the BSD socket calls used by the relay.
+// Socket helpers: thin wrappers over the BSD socket calls; see socket.hpp.
 #include "io/socket.hpp"
 
-#include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/uio.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -15,6 +13,9 @@
 
 #include <fmt/core.h>
 
+#include "io/log.hpp"
+#include "io/sockaddr.hpp"
+
 namespace rtether::io {
 
 void Fd::reset() {
@@ -22,73 +23,74 @@ void Fd::reset() {
   fd_ = -1;
 }
 
-socklen_t to_sockaddr(const Endpoint& endpoint, sockaddr_storage& storage) {
-  std::memset(&storage, 0, sizeof storage);
-  if (endpoint.address.version == wire::IpVersion::V4) {
-    auto* sin = reinterpret_cast<sockaddr_in*>(&storage);
-    sin->sin_family = AF_INET;
-    sin->sin_port = htons(endpoint.port);
-    std::memcpy(&sin->sin_addr, endpoint.address.bytes.data(), 4);
-    return sizeof(sockaddr_in);
-  }
-  auto* sin6 = reinterpret_cast<sockaddr_in6*>(&storage);
-  sin6->sin6_family = AF_INET6;
-  sin6->sin6_port = htons(endpoint.port);
-  std::memcpy(&sin6->sin6_addr, endpoint.address.bytes.data(), 16);
-  return sizeof(sockaddr_in6);
-}
-
 namespace {
 
-socklen_t to_sockaddr_un(const std::string& path, sockaddr_un& address) {
-  std::memset(&address, 0, sizeof address);
-  address.sun_family = AF_UNIX;
-  if (path.empty() || path.size() >= sizeof address.sun_path)
-    throw std::system_error(ENAMETOOLONG, std::generic_category(),
-                            fmt::format("bad UNIX socket path '{}'", path));
-  std::memcpy(address.sun_path, path.data(), path.size());
-  // An abstract name is '@' then the name; the kernel wants a NUL first and
-  // counts the exact length (no trailing NUL).
-  if (path[0] == '@') address.sun_path[0] = '\0';
-  return static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + path.size() +
-                                (path[0] == '@' ? 0 : 1));
+std::error_code last_error() { return {errno, std::generic_category()}; }
+
+Result<std::size_t> transferred(long value) {
+  if (value < 0) return last_error();
+  return static_cast<std::size_t>(value);
 }
 
-long result(long value) { return value < 0 ? -errno : value; }
+std::error_code set_option(int fd, int level, int name, int value) {
+  if (::setsockopt(fd, level, name, &value, sizeof value) < 0) return last_error();
+  return {};
+}
+
+// The socket path in a system_error's message, for start-up failures.
+sockaddr_un unix_address_or_throw(const std::string& path, socklen_t& length) {
+  sockaddr_un address;
+  auto built = to_sockaddr_un(path, address);
+  if (!built)
+    throw std::system_error(ENAMETOOLONG, std::generic_category(),
+                            fmt::format("bad UNIX socket path '{}'", path));
+  length = *built;
+  return address;
+}
 
 }  // namespace
 
-std::pair<Fd, int> connect_nonblocking(int type, const Endpoint& to) {
-  int family = to.address.version == wire::IpVersion::V4 ? AF_INET : AF_INET6;
-  Fd fd{::socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)};
-  if (!fd.valid()) return {Fd{}, -errno};
-  sockaddr_storage storage;
-  socklen_t length = to_sockaddr(to, storage);
-  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&storage), length) < 0) {
-    int error = errno;
-    if (error == EINPROGRESS) return {std::move(fd), -EINPROGRESS};
-    return {Fd{}, -error};
-  }
-  return {std::move(fd), 0};
+bool is_host_down(const std::error_code& error) {
+  return error.category() == std::generic_category() && error.value() == EHOSTDOWN;
 }
 
-int connect_result(int fd) {
+Result<Connection> connect_nonblocking(Transport transport, const Endpoint& to) {
+  Fd fd{::socket(address_family(to.address.version),
+                 socket_type(transport) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)};
+  if (!fd.valid()) return last_error();
+  sockaddr_storage storage;
+  socklen_t length = to_sockaddr(to, storage);
+  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&storage), length) == 0)
+    return Connection{std::move(fd), false};
+  if (errno == EINPROGRESS) return Connection{std::move(fd), true};
+  return last_error();
+}
+
+std::error_code connect_result(int fd) {
   int error = 0;
   socklen_t length = sizeof error;
-  if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length) < 0) return -errno;
-  return -error;
+  if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length) < 0) return last_error();
+  return {error, std::generic_category()};
+}
+
+Result<Endpoint> local_endpoint(int fd) {
+  sockaddr_storage storage{};
+  socklen_t length = sizeof storage;
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&storage), &length) < 0) return last_error();
+  auto endpoint = from_sockaddr(storage);
+  if (!endpoint) return std::make_error_code(std::errc::address_family_not_supported);
+  return *endpoint;
 }
 
 Fd listen_tcp(const Endpoint& at, int backlog) {
-  int family = at.address.version == wire::IpVersion::V4 ? AF_INET : AF_INET6;
-  Fd fd{::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)};
+  Fd fd{::socket(address_family(at.address.version), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+                 0)};
   auto fail = [&](const char* what) {
     throw std::system_error(errno, std::generic_category(),
                             fmt::format("cannot {} {}:{}", what, at.address.to_string(), at.port));
   };
   if (!fd.valid()) fail("create a socket for");
-  int one = 1;
-  ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  set_option(fd.get(), SOL_SOCKET, SO_REUSEADDR, 1);
   sockaddr_storage storage;
   socklen_t length = to_sockaddr(at, storage);
   if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&storage), length) < 0) fail("listen on");
@@ -97,8 +99,8 @@ Fd listen_tcp(const Endpoint& at, int backlog) {
 }
 
 Fd listen_unix(const std::string& path, int backlog) {
-  sockaddr_un address;
-  socklen_t length = to_sockaddr_un(path, address);
+  socklen_t length;
+  sockaddr_un address = unix_address_or_throw(path, length);
   Fd fd{::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)};
   auto fail = [&](const char* what) {
     throw std::system_error(errno, std::generic_category(),
@@ -111,8 +113,8 @@ Fd listen_unix(const std::string& path, int backlog) {
 }
 
 Fd connect_unix_blocking(const std::string& path) {
-  sockaddr_un address;
-  socklen_t length = to_sockaddr_un(path, address);
+  socklen_t length;
+  sockaddr_un address = unix_address_or_throw(path, length);
   Fd fd{::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)};
   if (!fd.valid() || ::connect(fd.get(), reinterpret_cast<sockaddr*>(&address), length) < 0)
     throw std::system_error(errno, std::generic_category(),
@@ -120,75 +122,118 @@ Fd connect_unix_blocking(const std::string& path) {
   return fd;
 }
 
-std::pair<Fd, int> connect_unix_nonblocking(const std::string& path) {
+Result<Connection> connect_unix_nonblocking(const std::string& path) {
   sockaddr_un address;
-  if (path.empty() || path.size() >= sizeof address.sun_path) return {Fd{}, -ENAMETOOLONG};
-  socklen_t length = to_sockaddr_un(path, address);
+  auto length = to_sockaddr_un(path, address);
+  if (!length) return std::make_error_code(std::errc::filename_too_long);
   Fd fd{::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)};
-  if (!fd.valid()) return {Fd{}, -errno};
-  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&address), length) == 0)
-    return {std::move(fd), 0};
-  if (errno == EINPROGRESS) return {std::move(fd), -EINPROGRESS};
-  return {Fd{}, -errno};
+  if (!fd.valid()) return last_error();
+  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&address), *length) == 0)
+    return Connection{std::move(fd), false};
+  if (errno == EINPROGRESS) return Connection{std::move(fd), true};
+  return last_error();
 }
 
-Fd accept_nonblocking(int listen_fd, int* error) {
+Result<Fd> accept_nonblocking(int listen_fd) {
   int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-  *error = fd < 0 ? errno : 0;
+  if (fd < 0) return last_error();
   return Fd{fd};
 }
 
-long recv_some(int fd, wire::MutableBytes into) {
-  return result(::recv(fd, into.data(), into.size(), MSG_DONTWAIT));
+std::error_code accept_pending(int listen_fd, const std::function<void(Fd)>& accepted,
+                               int budget) {
+  for (int count = 0; count < budget; ++count) {
+    auto connection = accept_nonblocking(listen_fd);
+    if (!connection) {
+      // A signal that interrupted accept4 left the queue as it was: the
+      // level-triggered listener wakes again.
+      if (connection.would_block() || connection.error() == std::errc::interrupted) return {};
+      return connection.error();
+    }
+    accepted(std::move(*connection));
+  }
+  return {};
 }
-long recv_datagram(int fd, wire::MutableBytes into) {
-  return result(::recv(fd, into.data(), into.size(), MSG_DONTWAIT | MSG_TRUNC));
+
+Result<std::size_t> recv_some(int fd, wire::MutableBytes into) {
+  return transferred(::recv(fd, into.data(), into.size(), MSG_DONTWAIT));
 }
-long peek_some(int fd, wire::MutableBytes into) {
-  return result(::recv(fd, into.data(), into.size(), MSG_DONTWAIT | MSG_PEEK));
+Result<std::size_t> recv_datagram(int fd, wire::MutableBytes into) {
+  return transferred(::recv(fd, into.data(), into.size(), MSG_DONTWAIT | MSG_TRUNC));
 }
-long peek_after(int fd, wire::MutableBytes skip, wire::MutableBytes into) {
+Result<std::size_t> peek_some(int fd, wire::MutableBytes into) {
+  return transferred(::recv(fd, into.data(), into.size(), MSG_DONTWAIT | MSG_PEEK));
+}
+Result<std::size_t> peek_after(int fd, wire::MutableBytes skip, wire::MutableBytes into) {
   iovec parts[2] = {{skip.data(), skip.size()}, {into.data(), into.size()}};
   msghdr message{};
   message.msg_iov = parts;
   message.msg_iovlen = 2;
-  long got = result(::recvmsg(fd, &message, MSG_DONTWAIT | MSG_PEEK));
-  if (got < 0) return got;
-  return got > static_cast<long>(skip.size()) ? got - static_cast<long>(skip.size()) : 0;
+  auto got = transferred(::recvmsg(fd, &message, MSG_DONTWAIT | MSG_PEEK));
+  if (!got) return got;
+  return *got > skip.size() ? *got - skip.size() : 0;
 }
 
-long discard(int fd, std::size_t bytes) {
+Result<std::size_t> discard(int fd, std::size_t bytes) {
   // TCP honours MSG_TRUNC on receive: the bytes are dropped without a copy.
-  return result(::recv(fd, nullptr, bytes, MSG_DONTWAIT | MSG_TRUNC));
+  return transferred(::recv(fd, nullptr, bytes, MSG_DONTWAIT | MSG_TRUNC));
 }
-long send_some(int fd, wire::Bytes data) {
-  return result(::send(fd, data.data(), data.size(), MSG_DONTWAIT | MSG_NOSIGNAL));
+Result<std::size_t> send_some(int fd, wire::Bytes data) {
+  return transferred(::send(fd, data.data(), data.size(), MSG_DONTWAIT | MSG_NOSIGNAL));
 }
-int shutdown_write(int fd) { return ::shutdown(fd, SHUT_WR) < 0 ? -errno : 0; }
+std::error_code shutdown_write(int fd) {
+  return ::shutdown(fd, SHUT_WR) < 0 ? last_error() : std::error_code{};
+}
 
-int set_peek_offset(int fd, int offset) {
-  return ::setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &offset, sizeof offset) < 0 ? -errno : 0;
+std::error_code set_peek_offset(int fd, int offset) {
+  return set_option(fd, SOL_SOCKET, SO_PEEK_OFF, offset);
 }
-int set_no_delay(int fd) {
-  int one = 1;
-  return ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) < 0 ? -errno : 0;
+
+bool tcp_peek_offset_supported() {
+  static const bool supported = [] {
+    Fd probe{::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)};
+    bool works = probe.valid() && !set_peek_offset(probe.get(), 0);
+    if (!works)
+      log::warn("kernel lacks SO_PEEK_OFF for TCP (Linux >= 6.9 has it): "
+                "host-to-device TCP uses a slower path");
+    return works;
+  }();
+  return supported;
 }
-int set_buffer_sizes(int fd, int send_bytes, int receive_bytes) {
-  if (send_bytes > 0 && ::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &send_bytes, sizeof send_bytes) < 0)
-    return -errno;
-  if (receive_bytes > 0 &&
-      ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &receive_bytes, sizeof receive_bytes) < 0)
-    return -errno;
-  return 0;
+
+std::error_code set_nonblocking(int fd, bool nonblocking) {
+  const int flags = ::fcntl(fd, F_GETFL);
+  if (flags < 0) return last_error();
+  const int wanted = nonblocking ? flags | O_NONBLOCK : flags & ~O_NONBLOCK;
+  if (wanted != flags && ::fcntl(fd, F_SETFL, wanted) < 0) return last_error();
+  return {};
 }
-int set_linger_reset(int fd) {
+
+std::error_code set_no_delay(int fd) { return set_option(fd, IPPROTO_TCP, TCP_NODELAY, 1); }
+
+std::error_code set_buffer_sizes(int fd, int send_bytes, int receive_bytes) {
+  if (send_bytes > 0)
+    if (auto error = set_option(fd, SOL_SOCKET, SO_SNDBUF, send_bytes)) return error;
+  if (receive_bytes > 0)
+    if (auto error = set_option(fd, SOL_SOCKET, SO_RCVBUF, receive_bytes)) return error;
+  return {};
+}
+
+std::error_code set_buffer_sizes_past_caps(int fd, int send_bytes, int receive_bytes) {
+  if (send_bytes > 0 && set_option(fd, SOL_SOCKET, SO_SNDBUFFORCE, send_bytes))
+    if (auto error = set_option(fd, SOL_SOCKET, SO_SNDBUF, send_bytes)) return error;
+  if (receive_bytes > 0 && set_option(fd, SOL_SOCKET, SO_RCVBUFFORCE, receive_bytes))
+    if (auto error = set_option(fd, SOL_SOCKET, SO_RCVBUF, receive_bytes)) return error;
+  return {};
+}
+
+std::error_code set_abort_on_close(int fd) {
   linger value{1, 0};
-  return ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &value, sizeof value) < 0 ? -errno : 0;
+  if (::setsockopt(fd, SOL_SOCKET, SO_LINGER, &value, sizeof value) < 0) return last_error();
+  return {};
 }
 
-std::string error_text(int negative_errno) { return std::strerror(-negative_errno); }
-
-long send_with_fd(int socket_fd, wire::Bytes data, int fd) {
+Result<std::size_t> send_with_fd(int socket_fd, wire::Bytes data, int fd) {
   iovec part{const_cast<std::uint8_t*>(data.data()), data.size()};
   msghdr message{};
   message.msg_iov = &part;
@@ -203,10 +248,10 @@ long send_with_fd(int socket_fd, wire::Bytes data, int fd) {
     header->cmsg_len = CMSG_LEN(sizeof(int));
     std::memcpy(CMSG_DATA(header), &fd, sizeof fd);
   }
-  return result(::sendmsg(socket_fd, &message, MSG_DONTWAIT | MSG_NOSIGNAL));
+  return transferred(::sendmsg(socket_fd, &message, MSG_DONTWAIT | MSG_NOSIGNAL));
 }
 
-long receive_with_fds(int socket_fd, wire::MutableBytes into, std::vector<Fd>& fds) {
+Result<std::size_t> receive_with_fds(int socket_fd, wire::MutableBytes into, std::vector<Fd>& fds) {
   iovec part{into.data(), into.size()};
   msghdr message{};
   message.msg_iov = &part;
@@ -214,8 +259,8 @@ long receive_with_fds(int socket_fd, wire::MutableBytes into, std::vector<Fd>& f
   alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxReceivedFds)];
   message.msg_control = control;
   message.msg_controllen = sizeof control;
-  long got = result(::recvmsg(socket_fd, &message, MSG_DONTWAIT | MSG_CMSG_CLOEXEC));
-  if (got < 0) return got;
+  auto got = transferred(::recvmsg(socket_fd, &message, MSG_DONTWAIT | MSG_CMSG_CLOEXEC));
+  if (!got) return got;
   for (cmsghdr* header = CMSG_FIRSTHDR(&message); header != nullptr;
        header = CMSG_NXTHDR(&message, header)) {
     if (header->cmsg_level != SOL_SOCKET || header->cmsg_type != SCM_RIGHTS) continue;
@@ -226,7 +271,8 @@ long receive_with_fds(int socket_fd, wire::MutableBytes into, std::vector<Fd>& f
       fds.emplace_back(fd);
     }
   }
-  if (got == 0 && (message.msg_flags & MSG_CTRUNC) != 0) return -EMSGSIZE;
+  if (*got == 0 && (message.msg_flags & MSG_CTRUNC) != 0)
+    return std::make_error_code(std::errc::message_size);
   return got;
 }
 

@@ -9,36 +9,27 @@
 #include <cerrno>
 #include <cstring>
 
+#include "io/sockaddr.hpp"
+
 namespace rtether::io {
 
-std::pair<Fd, int> open_ping_socket(const Endpoint& to) {
+Result<Fd> open_ping_socket(const Endpoint& to) {
   const bool v4 = to.address.version == wire::IpVersion::V4;
-  Fd fd{::socket(v4 ? AF_INET : AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+  Fd fd{::socket(address_family(to.address.version), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
                  v4 ? int{IPPROTO_ICMP} : int{IPPROTO_ICMPV6})};
-  if (!fd.valid()) return {Fd{}, -errno};
+  if (!fd.valid()) return std::error_code{errno, std::generic_category()};
   enable_error_queue(fd.get());
   // Connected: replies from other hosts never reach it, and the kernel
   // routes once.
-  sockaddr_storage storage{};
-  socklen_t length;
-  if (v4) {
-    auto* sin = reinterpret_cast<sockaddr_in*>(&storage);
-    sin->sin_family = AF_INET;
-    std::memcpy(&sin->sin_addr, to.address.bytes.data(), 4);
-    length = sizeof(sockaddr_in);
-  } else {
-    auto* sin6 = reinterpret_cast<sockaddr_in6*>(&storage);
-    sin6->sin6_family = AF_INET6;
-    std::memcpy(&sin6->sin6_addr, to.address.bytes.data(), 16);
-    length = sizeof(sockaddr_in6);
-  }
+  sockaddr_storage storage;
+  const socklen_t length = to_sockaddr(Endpoint{to.address, 0}, storage);
   if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&storage), length) < 0) {
     // connect() says EACCES for a broadcast destination: keep that apart
     // from socket()'s EACCES (ping_group_range).
     const int error = errno;
-    return {Fd{}, error == EACCES ? -EPERM : -error};
+    return std::error_code{error == EACCES ? EPERM : error, std::generic_category()};
   }
-  return {std::move(fd), 0};
+  return fd;
 }
 
 std::optional<wire::IpVersion> socket_version(int fd) {
@@ -50,14 +41,14 @@ std::optional<wire::IpVersion> socket_version(int fd) {
   return std::nullopt;
 }
 
-int enable_error_queue(int fd) {
+std::error_code enable_error_queue(int fd) {
   const auto version = socket_version(fd);
-  if (!version) return -EAFNOSUPPORT;
+  if (!version) return std::make_error_code(std::errc::address_family_not_supported);
   int on = 1;
   const int result = *version == wire::IpVersion::V4
                          ? ::setsockopt(fd, IPPROTO_IP, IP_RECVERR, &on, sizeof on)
                          : ::setsockopt(fd, IPPROTO_IPV6, IPV6_RECVERR, &on, sizeof on);
-  return result < 0 ? -errno : 0;
+  return result < 0 ? std::error_code{errno, std::generic_category()} : std::error_code{};
 }
 
 std::optional<SocketError> read_error_queue(int fd) {
@@ -79,7 +70,7 @@ std::optional<SocketError> read_error_queue(int fd) {
     sock_extended_err extended;
     std::memcpy(&extended, CMSG_DATA(c), sizeof extended);
     SocketError error;
-    error.error = static_cast<int>(extended.ee_errno);
+    error.error = std::error_code{static_cast<int>(extended.ee_errno), std::generic_category()};
     error.from_icmp =
         extended.ee_origin == SO_EE_ORIGIN_ICMP || extended.ee_origin == SO_EE_ORIGIN_ICMP6;
     error.icmp_v6 = extended.ee_origin == SO_EE_ORIGIN_ICMP6;

@@ -5,7 +5,7 @@
 
 #include <cstdint>
 #include <optional>
-#include <utility>
+#include <system_error>
 
 #include "io/socket.hpp"
 
@@ -13,21 +13,21 @@ namespace rtether::io {
 
 // socket(SOCK_DGRAM, IPPROTO_ICMP or IPPROTO_ICMPV6), non-blocking, with the
 // error queue on, connected to `to` (port ignored). The kernel fills in the
-// echo identifier and checksum. Returns the fd and 0, or an invalid fd and
-// -errno: -EACCES when net.ipv4.ping_group_range excludes our group, -EPERM
-// for a broadcast destination.
-std::pair<Fd, int> open_ping_socket(const Endpoint& to);
+// echo identifier and checksum. Errors: permission_denied when
+// net.ipv4.ping_group_range excludes our group, operation_not_permitted for
+// a broadcast destination.
+Result<Fd> open_ping_socket(const Endpoint& to);
 
 // The IP version of a socket (its SO_DOMAIN), nullopt when neither.
 std::optional<wire::IpVersion> socket_version(int fd);
 
 // IP_RECVERR or IPV6_RECVERR, after the socket's own family, on a datagram
-// socket; 0 or -errno.
-int enable_error_queue(int fd);
+// socket.
+std::error_code enable_error_queue(int fd);
 
 // One entry of the error queue (struct sock_extended_err).
 struct SocketError {
-  int error = 0;            // errno value (positive), e.g. ECONNREFUSED, EMSGSIZE
+  std::error_code error;    // e.g. connection_refused, message_size
   bool from_icmp = false;   // an ICMP/ICMPv6 message caused it (type/code valid)
   bool icmp_v6 = false;
   std::uint8_t type = 0;

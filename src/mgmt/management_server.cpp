@@ -1,7 +1,6 @@
 // The daemon's management socket thread; see management_server.hpp.
 #include "mgmt/management_server.hpp"
 
-#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/eventfd.h>
@@ -114,8 +113,7 @@ ManagementServer::ManagementServer(ServerOptions options, ManagementCore::Hooks 
       break;
   }
   if (ui_.valid()) {
-    int flags = fcntl(ui_.get(), F_GETFL);
-    fcntl(ui_.get(), F_SETFL, flags | O_NONBLOCK);
+    io::set_nonblocking(ui_.get(), true);
     core_.on_connect();
     write_ui_locked();
   }
@@ -193,9 +191,9 @@ void ManagementServer::run() {
 }
 
 void ManagementServer::accept_ui() {
-  int error = 0;
-  io::Fd peer = io::accept_nonblocking(listener_.get(), &error);
-  if (!peer.valid()) return;
+  auto accepted = io::accept_nonblocking(listener_.get());
+  if (!accepted) return;
+  io::Fd peer = std::move(*accepted);
   long uid = io::peer_uid(peer.get());
   bool allowed = uid == static_cast<long>(geteuid()) ||
                  (options_.allowed_uid && uid == static_cast<long>(*options_.allowed_uid));
@@ -219,16 +217,16 @@ void ManagementServer::read_ui() {
   // reading the replies neither holds the mutex nor grows the queue for ever.
   for (int reads = 0; reads < kReadsPerWakeup; ++reads) {
     std::vector<io::Fd> fds;
-    long got = io::receive_with_fds(
+    auto got = io::receive_with_fds(
         ui_.get(), {reinterpret_cast<std::uint8_t*>(buffer.data()), buffer.size()}, fds);
-    if (got == -EAGAIN || got == -EINTR) break;
-    if (got <= 0) {
-      drop_ui_locked(got == 0 ? "closed the connection" : "connection error");
+    if (got.would_block() || got.error() == std::errc::interrupted) break;
+    if (!got || *got == 0) {
+      drop_ui_locked(got ? "closed the connection" : "connection error");
       return;
     }
     for (auto& fd : fds) core_.add_received_fd(std::move(fd));
     auto discarded = reader_.discarded_lines();
-    for (const auto& line : reader_.feed(std::string_view(buffer.data(), static_cast<std::size_t>(got)))) {
+    for (const auto& line : reader_.feed(std::string_view(buffer.data(), *got))) {
       core_.handle_line(line);
       if (auto signal = core_.take_signal()) raise_locked(*signal);
     }
@@ -261,16 +259,16 @@ void ManagementServer::write_ui_locked() {
   }
   while (ui_.valid() && !output.empty()) {
     auto& chunk = output.front();
-    long sent = io::send_with_fd(
+    auto sent = io::send_with_fd(
         ui_.get(), {reinterpret_cast<const std::uint8_t*>(chunk.text.data()), chunk.text.size()},
         chunk.fd);
-    if (sent == -EAGAIN || sent == -EINTR) return;  // POLLOUT resumes
-    if (sent < 0) {
+    if (sent.would_block() || sent.error() == std::errc::interrupted) return;  // POLLOUT resumes
+    if (!sent) {
       drop_ui_locked("connection error");
       return;
     }
     chunk.fd = -1;  // went with the first byte
-    chunk.text.erase(0, static_cast<std::size_t>(sent));
+    chunk.text.erase(0, *sent);
     if (chunk.text.empty()) output.pop_front();
   }
 }

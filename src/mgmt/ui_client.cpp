@@ -1,7 +1,6 @@
 // The UI's socket loop; see ui_client.hpp.
 #include "mgmt/ui_client.hpp"
 
-#include <fcntl.h>
 #include <poll.h>
 
 #include <cerrno>
@@ -12,8 +11,7 @@ namespace rtether::mgmt {
 
 UiClient::UiClient(io::Fd socket, UiSession& session)
     : socket_(std::move(socket)), session_(session) {
-  int flags = fcntl(socket_.get(), F_GETFL);
-  fcntl(socket_.get(), F_SETFL, flags | O_NONBLOCK);
+  io::set_nonblocking(socket_.get(), true);
 }
 
 void UiClient::send(std::vector<UiCommand> commands) {
@@ -43,15 +41,15 @@ bool UiClient::read_daemon() {
   char buffer[4096];
   for (;;) {
     std::vector<io::Fd> fds;
-    long got = io::receive_with_fds(
+    auto got = io::receive_with_fds(
         socket_.get(), {reinterpret_cast<std::uint8_t*>(buffer), sizeof buffer}, fds);
-    if (got == -EAGAIN || got == -EINTR) return true;
-    if (got <= 0) return false;  // the daemon closed the session
+    if (got.would_block() || got.error() == std::errc::interrupted) return true;
+    if (!got || *got == 0) return false;  // the daemon closed the session
     // A descriptor rides on the first byte of the line it belongs to, and
     // that line may complete only in a later read (a partial write, or a
     // full read buffer): keep it until a line that takes one is complete.
     for (auto& fd : fds) received_fds_.push_back(std::move(fd));
-    auto lines = reader_.feed(std::string_view(buffer, static_cast<std::size_t>(got)));
+    auto lines = reader_.feed(std::string_view(buffer, *got));
     for (auto& line : lines) {
       io::Fd fd;
       bool wants_fd = line.rfind(">NEED-OK:Need 'PROTECTFD'", 0) == 0 || line.rfind("PROTECTFD:", 0) == 0;
@@ -73,12 +71,12 @@ bool UiClient::flush() {
   while (!outbox_.empty()) {
     auto& command = outbox_.front();
     std::string_view rest = std::string_view(command.line).substr(outbox_sent_);
-    long sent = io::send_with_fd(
+    auto sent = io::send_with_fd(
         socket_.get(), {reinterpret_cast<const std::uint8_t*>(rest.data()), rest.size()},
         outbox_sent_ == 0 ? command.fd.get() : -1);
-    if (sent == -EAGAIN || sent == -EINTR) return true;
-    if (sent < 0) return false;
-    outbox_sent_ += static_cast<std::size_t>(sent);
+    if (sent.would_block() || sent.error() == std::errc::interrupted) return true;
+    if (!sent) return false;
+    outbox_sent_ += *sent;
     if (outbox_sent_ == command.line.size()) {
       outbox_.erase(outbox_.begin());  // closes our copy of a sent descriptor
       outbox_sent_ = 0;

@@ -1,9 +1,7 @@
 // ClientSession: framing and dispatch; see the header.
 #include "relay/client_session.hpp"
 
-#include <sys/epoll.h>
-
-#include <cerrno>
+#include <algorithm>
 
 #include "io/log.hpp"
 #include "relay/error_quote.hpp"
@@ -48,32 +46,32 @@ ClientSession::~ClientSession() {
 void ClientSession::start() {
   io::set_no_delay(socket_.get());
   // Room for several maximal packets in the kernel too, so a flush rarely
-  // meets EAGAIN and the relay rarely waits for EPOLLOUT (capped by
+  // would block and the relay rarely waits for writability (capped by
   // net.core.wmem_max/rmem_max; kernel memory, used only while full).
   io::set_buffer_sizes(socket_.get(), kClientSocketBuffer, kClientSocketBuffer);
   std::uint8_t id_bytes[4];
   wire::store_be32(id_bytes, id_);
   // The socket is fresh: its send buffer takes 4 bytes at once.
   io::send_some(socket_.get(), wire::Bytes{id_bytes, 4});
-  loop_.add(socket_.get(), EPOLLIN | EPOLLOUT | EPOLLRDHUP, this);
+  loop_.add(socket_.get(), io::Interest::ReadWrite, io::Trigger::Edge, this);
 }
 
-void ClientSession::on_ready(std::uint32_t events) {
+void ClientSession::on_ready(io::Readiness readiness) {
   if (closed_) return;
-  if (events & EPOLLOUT) output_.on_writable();
-  if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) client_hung_up_ = true;
-  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) read_client();
+  if (readiness.writable) output_.on_writable();
+  if (readiness.peer_done() || readiness.error) client_hung_up_ = true;
+  if (readiness.readable_or_closed()) read_client();
 }
 
 void ClientSession::read_client() {
   for (int reads = 0; reads < config_.client_read_budget; ++reads) {
     if (closed_) return;
     auto room = framer_.writable();
-    long got = io::recv_some(socket_.get(), room);
-    if (got == -EAGAIN) return;
-    if (got == 0) return close("client disconnected");
-    if (got < 0) return close("client socket error");
-    framer_.commit(static_cast<std::size_t>(got));
+    auto got = io::recv_some(socket_.get(), room);
+    if (got.would_block()) return;
+    if (!got) return close("client socket error");
+    if (*got == 0) return close("client disconnected");
+    framer_.commit(*got);
     while (auto packet = framer_.next()) {
       handle_packet(*packet);
       if (closed_) return;
@@ -85,7 +83,7 @@ void ClientSession::read_client() {
     }
     // A short read drained the socket; more data brings a new edge. After a
     // hang-up no edge follows, so read on to the end of the stream.
-    if (static_cast<std::size_t>(got) < room.size() && !client_hung_up_) return;
+    if (*got < room.size() && !client_hung_up_) return;
   }
   // Budget used up with data left: come back after other handlers ran
   // (edge-triggered, so no new event would tell us).
@@ -184,7 +182,7 @@ void ClientSession::handle_udp(const wire::IpPacket& packet) {
       return;
     }
     auto flow = std::make_unique<UdpFlow>(context(), key);
-    if (int error = flow->open(); error != 0) {
+    if (auto error = flow->open()) {
       // No route (connect() of a datagram socket routes): tell the device
       // as a router would; the datagram is lost either way.
       ++counters_.drop_udp_send;
@@ -221,16 +219,17 @@ void ClientSession::handle_icmp(const wire::IpPacket& packet) {
       return;
     }
     auto flow = std::make_unique<IcmpFlow>(context(), key);
-    if (int error = flow->open(); error != 0) return refuse_icmp_echo(packet, error);
+    if (auto error = flow->open()) return refuse_icmp_echo(packet, error);
     ++counters_.icmp_flows_opened;
     found = &flows_.insert(std::move(flow));
   }
   found->on_device_packet(packet);
 }
 
-void ClientSession::refuse_icmp_echo(const wire::IpPacket& packet, int error) {
+void ClientSession::refuse_icmp_echo(const wire::IpPacket& packet, const std::error_code& error) {
   auto kind = icmp_error_for(error);
-  if (error == -EACCES) {
+  // Permission denied is ping_group_range (io::open_ping_socket).
+  if (error == std::errc::permission_denied) {
     ++counters_.drop_icmp_forbidden;
     if (!ping_forbidden_logged) {
       ping_forbidden_logged = true;
@@ -241,7 +240,7 @@ void ClientSession::refuse_icmp_echo(const wire::IpPacket& packet, int error) {
   } else {
     ++counters_.drop_icmp_send;
     log::debug("client {}: no ping socket to {}: {}", id_, packet.destination.to_string(),
-               io::error_text(error));
+               error.message());
   }
   if (kind) icmp_errors_.answer(packet, *kind);
 }

@@ -40,7 +40,7 @@ class ClientSession : public io::Handler, private FlowContext {
 
   // Registers with the loop and writes the 4-byte client id.
   void start();
-  void on_ready(std::uint32_t events) override;
+  void on_ready(io::Readiness readiness) override;
   // Closes every flow and the client socket (idempotent).
   void close(const char* reason);
 
@@ -75,7 +75,7 @@ class ClientSession : public io::Handler, private FlowContext {
   void handle_tcp(const wire::IpPacket& packet);
   void handle_udp(const wire::IpPacket& packet);
   void handle_icmp(const wire::IpPacket& packet);
-  void refuse_icmp_echo(const wire::IpPacket& packet, int error);
+  void refuse_icmp_echo(const wire::IpPacket& packet, const std::error_code& error);
   void send_stateless_reset(const wire::IpPacket& packet);
 
   io::EventLoop& loop_;
@@ -91,7 +91,7 @@ class ClientSession : public io::Handler, private FlowContext {
   IcmpErrorSender icmp_errors_;
   ForwardedFlows forwards_;
   bool closed_ = false;
-  bool client_hung_up_ = false;  // EPOLLRDHUP/HUP seen: read to the end
+  bool client_hung_up_ = false;  // peer closed, hang-up or error seen: read to the end
   // After everything the flows use from their destructors (budget, counters).
   FlowTable flows_;
   DeviceOutput output_;

@@ -4,7 +4,6 @@
 #include <chrono>
 #include <cstddef>
 #include <functional>
-#include <utility>
 
 #include "io/socket.hpp"
 
@@ -51,19 +50,19 @@ struct RelayConfig {
   // An echo "flow" (device, destination, identifier) ends after this long
   // without a request or reply; ping sends one per second by default.
   std::chrono::seconds icmp_idle_timeout = 60s;
-  // Opens the host ICMP echo socket for a destination (fd and 0, or -errno);
-  // empty means io::open_ping_socket. Tests inject a fake here to reach the
-  // "forbidden by ping_group_range" path and to drive replies.
-  std::function<std::pair<io::Fd, int>(const io::Endpoint&)> open_ping_socket;
+  // Opens the host ICMP echo socket for a destination; empty means
+  // io::open_ping_socket. Tests inject a fake here to reach the "forbidden
+  // by ping_group_range" path and to drive replies.
+  std::function<io::Result<io::Fd>(const io::Endpoint&)> open_ping_socket;
   // ICMP errors toward one device are rate-limited (RFC 4443 2.4 (f), RFC
   // 1812 4.3.2.8): one per interval on average, bursts of up to this many.
   // The rest are counted (drop_icmp_error_rate) and not sent.
   std::chrono::microseconds icmp_error_interval{10000};  // 100 per second
   int icmp_error_burst = 10;
-  // Keep unacknowledged host data in the socket with SO_PEEK_OFF. Kernels
-  // without it (Linux < 6.9) fall back by themselves; false forces the
+  // Keep unacknowledged host data in the socket with a peek offset, where
+  // the kernel has one for TCP (probed once per process); false forces the
   // fallback (tests).
-  bool use_peek_offset = true;
+  bool use_peek_offset = io::tcp_peek_offset_supported();
   tcp::Config tcp = default_tcp_config();
 };
 

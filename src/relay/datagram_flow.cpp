@@ -1,8 +1,6 @@
 // DatagramFlow: see datagram_flow.hpp.
 #include "relay/datagram_flow.hpp"
 
-#include <cerrno>
-
 #include "relay/flow_context.hpp"
 #include "relay/flow_table.hpp"
 
@@ -20,8 +18,8 @@ DatagramFlow::DatagramFlow(FlowContext& context, const FlowKey& key,
 
 void DatagramFlow::touch() { last_activity_ = context_.now(); }
 
-void DatagramFlow::watch_socket(std::uint32_t events) {
-  context_.loop().add(socket_.get(), events, this);
+void DatagramFlow::watch_socket() {
+  context_.loop().add(socket_.get(), io::Interest::Read, io::Trigger::Edge, this);
   timer_.arm(last_activity_ + idle_timeout_);
 }
 
@@ -33,18 +31,18 @@ void DatagramFlow::pump() {
       context_.wait_for_output(*this);
       return;
     }
-    long got = receive(room.subspan(header_room_, max_datagram_));
-    if (got == -EAGAIN) {
+    auto got = receive(room.subspan(header_room_, max_datagram_));
+    if (got.would_block()) {
       readable_ = false;
       return;
     }
-    if (got < 0) {
-      // A pending ICMP error (ECONNREFUSED, ...): its details wait in the
-      // error queue; the next read goes on.
+    if (!got) {
+      // A pending ICMP error (connection refused, ...): its details wait in
+      // the error queue; the next read goes on.
       report_host_errors(context_, socket_.get(), key_, quote_);
       continue;
     }
-    std::size_t length = frame(room, static_cast<std::size_t>(got));
+    std::size_t length = frame(room, *got);
     if (length > 0) context_.commit(length);
   }
 }

@@ -33,8 +33,8 @@ class DatagramFlow : public Flow {
                std::size_t header_room, std::size_t max_datagram);
 
   // Reads one host datagram into `into`: its length (more than into.size()
-  // when cut), or -errno.
-  virtual long receive(wire::MutableBytes into) = 0;
+  // when cut), or the error (would_block() when none waits).
+  virtual io::Result<std::size_t> receive(wire::MutableBytes into) = 0;
   // The packet to the device for the `length` bytes just read into `room`
   // after header_room: writes its headers and returns its size, or 0 when
   // the datagram is dropped (counted). Calls touch() for traffic.
@@ -42,7 +42,7 @@ class DatagramFlow : public Flow {
 
   void touch();
   // Registers socket_ for readability and arms the idle timer.
-  void watch_socket(std::uint32_t events);
+  void watch_socket();
   void finish();
 
   io::Fd socket_;

@@ -1,7 +1,6 @@
 // DeviceOutput: see device_output.hpp.
 #include "relay/device_output.hpp"
 
-#include <cerrno>
 
 #include "io/socket.hpp"
 
@@ -52,13 +51,13 @@ void DeviceOutput::commit(std::size_t bytes) {
 
 void DeviceOutput::flush() {
   while (!queue_.empty() && !blocked_ && !closed_) {
-    long sent = io::send_some(fd_, queue_.front());
-    if (sent == -EAGAIN) {
+    auto sent = io::send_some(fd_, queue_.front());
+    if (sent.would_block()) {
       blocked_ = true;  // the next writable edge resumes (on_writable)
       return;
     }
-    if (sent < 0) return on_send_error_();
-    queue_.consume(static_cast<std::size_t>(sent));
+    if (!sent) return on_send_error_();
+    queue_.consume(*sent);
   }
 }
 

@@ -5,7 +5,7 @@
 // no room. Data packets leave config.control_reserve free, so ACKs, resets
 // and ICMP errors always find room while data waits.
 //
-// When the client socket is full (EAGAIN), the queue is blocked until the
+// When the client socket is full (a send would block), the queue is blocked until the
 // socket is writable again (on_writable, from the session's readiness); flows that found no
 // room park on the FlowTable's waiting list and are pumped, in order, when
 // room returns (pull: a flow reads its host socket only into room it has).
@@ -51,7 +51,7 @@ class DeviceOutput {
   FlowTable& flows_;
   std::function<void()> on_send_error_;
   ByteQueue queue_;
-  bool blocked_ = false;  // the socket said EAGAIN; the next writable edge resumes
+  bool blocked_ = false;  // a send would block; the next writable edge resumes
   bool closed_ = false;
   DeferredTask flush_task_;  // one send of all packets queued this batch
   DeferredTask wake_task_;   // flush, then pump the parked flows

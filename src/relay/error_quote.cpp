@@ -1,8 +1,6 @@
 // Host socket errors to ICMP errors toward the device; see error_quote.hpp.
 #include "relay/error_quote.hpp"
 
-#include <cerrno>
-
 #include "io/log.hpp"
 #include "relay/flow_context.hpp"
 #include "relay/icmp_error_sender.hpp"
@@ -22,18 +20,17 @@ std::uint32_t device_mtu(std::uint32_t host_mtu, int fd, wire::IpVersion device)
 }
 }  // namespace
 
-std::optional<wire::IcmpErrorKind> icmp_error_for(int negative_errno) {
-  switch (-negative_errno) {
-    case ECONNREFUSED: return wire::IcmpErrorKind::PortUnreachable;
-    case EHOSTUNREACH:
-    case EHOSTDOWN: return wire::IcmpErrorKind::HostUnreachable;
-    case ENETUNREACH:
-    case ENETDOWN: return wire::IcmpErrorKind::NetUnreachable;
-    case EACCES:
-    case EPERM: return wire::IcmpErrorKind::AdminProhibited;
-    case EMSGSIZE: return wire::IcmpErrorKind::PacketTooBig;
-    default: return std::nullopt;
-  }
+std::optional<wire::IcmpErrorKind> icmp_error_for(const std::error_code& error) {
+  using std::errc;
+  if (error == errc::connection_refused) return wire::IcmpErrorKind::PortUnreachable;
+  if (error == errc::host_unreachable || io::is_host_down(error))
+    return wire::IcmpErrorKind::HostUnreachable;
+  if (error == errc::network_unreachable || error == errc::network_down)
+    return wire::IcmpErrorKind::NetUnreachable;
+  if (error == errc::permission_denied || error == errc::operation_not_permitted)
+    return wire::IcmpErrorKind::AdminProhibited;
+  if (error == errc::message_size) return wire::IcmpErrorKind::PacketTooBig;
+  return std::nullopt;
 }
 
 std::uint32_t device_path_mtu(std::uint32_t host_mtu, wire::IpVersion host,
@@ -56,7 +53,7 @@ int report_host_errors(FlowContext& context, int fd, const FlowKey& key, const E
       summary = wire::classify_icmp_error(
           error->icmp_v6 ? wire::IpVersion::V6 : wire::IpVersion::V4, error->type, error->code,
           error->info);
-    } else if (auto kind = icmp_error_for(-error->error)) {
+    } else if (auto kind = icmp_error_for(error->error)) {
       summary = wire::IcmpErrorSummary{*kind, error->info};
     }
     if (!summary || quote.empty()) {
@@ -74,9 +71,9 @@ int report_host_errors(FlowContext& context, int fd, const FlowKey& key, const E
 }
 
 void report_send_failure(FlowContext& context, int fd, const FlowKey& key,
-                         const ErrorQuote& quote, int negative_errno) {
+                         const ErrorQuote& quote, const std::error_code& error) {
   if (report_host_errors(context, fd, key, quote) > 0 || quote.empty()) return;
-  auto kind = icmp_error_for(negative_errno);
+  auto kind = icmp_error_for(error);
   if (!kind) {
     ++context.counters().host_errors_unreported;
     return;

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <cstring>
 #include <optional>
+#include <system_error>
 
 #include "io/socket_errors.hpp"
 #include "relay/flow_key.hpp"
@@ -48,11 +49,12 @@ class ErrorQuote {
 // many errors were sent.
 int report_host_errors(FlowContext& context, int fd, const FlowKey& key, const ErrorQuote& quote);
 
-// The ICMP error for a failed send() or connect() (-errno), if one fits:
-// ECONNREFUSED -> port unreachable, EHOSTUNREACH -> host unreachable,
-// ENETUNREACH -> net unreachable, EACCES/EPERM -> administratively
-// prohibited, EMSGSIZE -> packet too big.
-std::optional<wire::IcmpErrorKind> icmp_error_for(int negative_errno);
+// The ICMP error for a failed send or connect, if one fits: connection
+// refused -> port unreachable, host unreachable (or down) -> host
+// unreachable, network unreachable (or down) -> net unreachable, permission
+// denied / not permitted -> administratively prohibited, message too long
+// -> packet too big.
+std::optional<wire::IcmpErrorKind> icmp_error_for(const std::error_code& error);
 
 // A path MTU the host reports for a socket of IP version `host`, as the
 // device's packets of version `device` see it (an IPv6 header is 20 bytes
@@ -60,10 +62,10 @@ std::optional<wire::IcmpErrorKind> icmp_error_for(int negative_errno);
 std::uint32_t device_path_mtu(std::uint32_t host_mtu, wire::IpVersion host,
                               wire::IpVersion device);
 
-// After a failed send (-errno) on a datagram socket: reports the queued
-// errors, or, when the kernel queued none (a routing failure, say), the
-// error the send itself returned. The MTU comes from the socket (IP_MTU).
+// After a failed send on a datagram socket: reports the queued errors, or,
+// when the kernel queued none (a routing failure, say), the error the send
+// itself returned. The MTU comes from the socket (io::path_mtu).
 void report_send_failure(FlowContext& context, int fd, const FlowKey& key,
-                         const ErrorQuote& quote, int negative_errno);
+                         const ErrorQuote& quote, const std::error_code& error);
 
 }  // namespace rtether::relay

@@ -76,7 +76,7 @@ std::optional<FlowKey> ForwardedFlows::free_key(std::uint16_t device_port, std::
 bool ForwardedFlows::open_tcp(io::Fd accepted, std::uint16_t device_port) {
   // Refused: the host application sees a reset, not a clean end.
   auto refuse = [&accepted] {
-    io::set_linger_reset(accepted.get());
+    io::set_abort_on_close(accepted.get());
     return false;
   };
   FlowTable& flows = context_.flows();

@@ -1,8 +1,6 @@
 // IcmpFlow: see icmp_flow.hpp.
 #include "relay/icmp_flow.hpp"
 
-#include <sys/epoll.h>
-
 #include "io/log.hpp"
 #include "io/socket_errors.hpp"
 #include "relay/address_map.hpp"
@@ -21,14 +19,14 @@ IcmpFlow::IcmpFlow(FlowContext& context, const FlowKey& key)
     : DatagramFlow(context, key, context.config().icmp_idle_timeout,
                    wire::ip_header_size(key.source.version), kMaxIcmpMessage) {}
 
-int IcmpFlow::open() {
+std::error_code IcmpFlow::open() {
   io::Endpoint target{host_destination(key_.destination), 0};
   const auto& opener = context_.config().open_ping_socket;
-  auto [fd, result] = opener ? opener(target) : io::open_ping_socket(target);
-  if (result != 0) return result;
-  socket_ = std::move(fd);
-  watch_socket(EPOLLIN);
-  return 0;
+  auto socket = opener ? opener(target) : io::open_ping_socket(target);
+  if (!socket) return socket.error();
+  socket_ = std::move(*socket);
+  watch_socket();
+  return {};
 }
 
 void IcmpFlow::on_device_packet(const wire::IpPacket& packet) {
@@ -41,21 +39,23 @@ void IcmpFlow::on_device_packet(const wire::IpPacket& packet) {
   touch();
   quote_.remember(packet);
   // The kernel sets the identifier and the checksum itself.
-  long sent = io::send_some(socket_.get(), icmp->bytes());
-  if (sent >= 0) return;
+  auto sent = io::send_some(socket_.get(), icmp->bytes());
+  if (sent) return;
   ++context_.counters().drop_icmp_send;
-  log::debug("{}: echo send failed: {}", key_.to_string(), io::error_text(static_cast<int>(sent)));
-  report_send_failure(context_, socket_.get(), key_, quote_, static_cast<int>(sent));
+  log::debug("{}: echo send failed: {}", key_.to_string(), sent.error().message());
+  report_send_failure(context_, socket_.get(), key_, quote_, sent.error());
 }
 
-void IcmpFlow::on_ready(std::uint32_t events) {
+void IcmpFlow::on_ready(io::Readiness readiness) {
   if (retired_) return;
-  if (events & EPOLLERR) report_host_errors(context_, socket_.get(), key_, quote_);
-  if (events & EPOLLIN) readable_ = true;
+  if (readiness.error) report_host_errors(context_, socket_.get(), key_, quote_);
+  if (readiness.readable) readable_ = true;
   pump();
 }
 
-long IcmpFlow::receive(wire::MutableBytes into) { return io::recv_some(socket_.get(), into); }
+io::Result<std::size_t> IcmpFlow::receive(wire::MutableBytes into) {
+  return io::recv_some(socket_.get(), into);
+}
 
 std::size_t IcmpFlow::frame(wire::MutableBytes room, std::size_t length) {
   const wire::IpVersion version = key_.source.version;

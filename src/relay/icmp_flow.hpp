@@ -20,14 +20,14 @@ class IcmpFlow final : public DatagramFlow {
  public:
   IcmpFlow(FlowContext& context, const FlowKey& key);
 
-  // Opens the ping socket: 0, or -errno (nothing registered then).
-  int open();
+  // Opens the ping socket; on an error nothing is registered.
+  std::error_code open();
 
   void on_device_packet(const wire::IpPacket& packet) override;
-  void on_ready(std::uint32_t events) override;
+  void on_ready(io::Readiness readiness) override;
 
  private:
-  long receive(wire::MutableBytes into) override;
+  io::Result<std::size_t> receive(wire::MutableBytes into) override;
   std::size_t frame(wire::MutableBytes room, std::size_t length) override;
 };
 

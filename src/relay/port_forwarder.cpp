@@ -1,9 +1,6 @@
 // PortForwarder: listeners for --forward rules; see port_forwarder.hpp.
 #include "relay/port_forwarder.hpp"
 
-#include <sys/epoll.h>
-
-#include <cerrno>
 #include <deque>
 #include <vector>
 
@@ -17,8 +14,8 @@
 namespace rtether::relay {
 
 namespace {
-// Accepts / datagrams per wake-up, so a storm cannot starve packet work.
-constexpr int kEventBudget = 64;
+// Datagrams per wake-up, so a storm cannot starve packet work.
+constexpr int kDatagramBudget = 64;
 // Host peers remembered per UDP forward (for datagrams that reach the
 // listening socket before the peer's own socket exists); cleared when full.
 constexpr std::size_t kMaxRememberedPeers = 4096;
@@ -61,36 +58,29 @@ class PortForwarder::Listener : public io::Handler {
 class PortForwarder::TcpListener final : public Listener {
  public:
   using Listener::Listener;
-  void on_ready(std::uint32_t) override {
-    for (int i = 0; i < kEventBudget; ++i) {
-      int error = 0;
-      io::Fd accepted = io::accept_nonblocking(fd_.get(), &error);
-      if (!accepted.valid()) {
-        if (error != EAGAIN && error != EWOULDBLOCK && error != EINTR)
-          log::warn("forward {}: accept failed: {}", rule_.to_string(), io::error_text(-error));
-        return;
-      }
+  void on_ready(io::Readiness) override {
+    auto error = io::accept_pending(fd_.get(), [this](io::Fd accepted) {
       ClientSession* target = session();
       if (!target) {
         log::debug("forward {}: no device connected, connection closed", rule_.to_string());
-        io::set_linger_reset(accepted.get());
-        continue;
+        io::set_abort_on_close(accepted.get());
+        return;
       }
       target->forwards().open_tcp(std::move(accepted), rule_.device_port);
-    }
+    });
+    if (error) log::warn("forward {}: accept failed: {}", rule_.to_string(), error.message());
   }
 };
 
 class PortForwarder::UdpListener final : public Listener {
  public:
   using Listener::Listener;
-  void on_ready(std::uint32_t) override {
+  void on_ready(io::Readiness) override {
     if (buffer_.empty()) buffer_.resize(kMaxDatagram);
-    for (int i = 0; i < kEventBudget; ++i) {
-      io::Endpoint peer;
-      long got = io::recv_from(fd_.get(), wire::MutableBytes{buffer_.data(), buffer_.size()}, peer);
-      if (got < 0) return;  // EAGAIN, or an error of an earlier send: nothing queued
-      handle(peer, wire::Bytes{buffer_.data(), static_cast<std::size_t>(got)});
+    for (int i = 0; i < kDatagramBudget; ++i) {
+      auto got = io::recv_from(fd_.get(), wire::MutableBytes{buffer_.data(), buffer_.size()});
+      if (!got) return;  // nothing queued, or an error of an earlier send
+      handle(got->from, wire::Bytes{buffer_.data(), got->size});
       // Datagrams a new peer socket caught before it was connected.
       while (!strays_.empty()) {
         Stray stray = std::move(strays_.front());
@@ -117,15 +107,15 @@ class PortForwarder::UdpListener final : public Listener {
     if (known != peers_.end() && known->second.client == target->id() &&
         target->forwards().deliver_udp(known->second.key, peer, datagram))
       return;
-    auto [socket, result] = io::open_udp_peer(rule_.listen, peer);
-    if (result != 0) {
+    auto socket = io::open_udp_peer(rule_.listen, peer);
+    if (!socket) {
       ++target->counters().drop_udp_send;
       log::debug("forward {}: no socket for peer {}:{}: {}", rule_.to_string(),
-                 peer.address.to_string(), peer.port, io::error_text(result));
+                 peer.address.to_string(), peer.port, socket.error().message());
       return;
     }
-    take_strays(socket.get(), *target);
-    auto key = target->forwards().open_udp(std::move(socket), peer, rule_.device_port, datagram);
+    take_strays(socket->get(), *target);
+    auto key = target->forwards().open_udp(std::move(*socket), peer, rule_.device_port, datagram);
     if (!key) return;
     if (peers_.size() >= kMaxRememberedPeers) peers_.clear();
     peers_[peer] = Peer{target->id(), *key};
@@ -139,14 +129,14 @@ class PortForwarder::UdpListener final : public Listener {
   void take_strays(int fd, ClientSession& target) {
     if (scratch_.empty()) scratch_.resize(kMaxDatagram);
     for (;;) {
-      io::Endpoint from;
-      long got = io::recv_from(fd, wire::MutableBytes{scratch_.data(), scratch_.size()}, from);
-      if (got < 0) return;
+      auto got = io::recv_from(fd, wire::MutableBytes{scratch_.data(), scratch_.size()});
+      if (!got) return;
       if (strays_.size() >= kMaxStrays) {
         ++target.counters().drop_udp_send;
         continue;
       }
-      strays_.push_back(Stray{from, {scratch_.begin(), scratch_.begin() + got}});
+      strays_.push_back(
+          Stray{got->from, {scratch_.begin(), scratch_.begin() + static_cast<long>(got->size)}});
     }
   }
 
@@ -169,7 +159,7 @@ void PortForwarder::add(const ForwardRule& rule) {
     listener = std::make_unique<TcpListener>(*this, rule, io::listen_tcp(rule.listen));
   else
     listener = std::make_unique<UdpListener>(*this, rule, io::bind_udp(rule.listen));
-  loop_.add(listener->fd(), EPOLLIN, listener.get(), true);
+  loop_.add(listener->fd(), io::Interest::Read, io::Trigger::Level, listener.get());
   log::info("forwarding {} (host {}:{} -> device port {}{})", rule.to_string(),
             rule.listen.address.to_string(), rule.listen.port, rule.device_port,
             rule.client_id ? fmt::format(" of client {}", *rule.client_id) : std::string{});

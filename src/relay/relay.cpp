@@ -1,18 +1,9 @@
 // Relay: listeners and the client session table; see relay.hpp.
 #include "relay/relay.hpp"
 
-#include <sys/epoll.h>
-
-#include <cerrno>
-
 #include "io/log.hpp"
 
 namespace rtether::relay {
-
-namespace {
-// Accepts per wake-up, so a connection storm cannot starve packet work.
-constexpr int kAcceptBudget = 64;
-}  // namespace
 
 Relay::Relay(io::EventLoop& loop, RelayConfig config)
     : loop_(loop),
@@ -26,14 +17,14 @@ Relay::~Relay() {
 
 void Relay::listen_tcp(const io::Endpoint& at) {
   auto listener = std::make_unique<Listener>(*this, io::listen_tcp(at));
-  loop_.add(listener->fd(), EPOLLIN, listener.get(), true);
+  loop_.add(listener->fd(), io::Interest::Read, io::Trigger::Level, listener.get());
   log::info("relay listening on {}:{}", at.address.to_string(), at.port);
   listeners_.push_back(std::move(listener));
 }
 
 void Relay::listen_unix(const std::string& path) {
   auto listener = std::make_unique<Listener>(*this, io::listen_unix(path));
-  loop_.add(listener->fd(), EPOLLIN, listener.get(), true);
+  loop_.add(listener->fd(), io::Interest::Read, io::Trigger::Level, listener.get());
   log::info("relay listening on unix:{}", path);
   listeners_.push_back(std::move(listener));
 }
@@ -48,17 +39,10 @@ ClientSession* Relay::session_for(std::optional<std::uint32_t> client_id) {
   return sessions_.empty() ? nullptr : sessions_.rbegin()->second.get();
 }
 
-void Relay::Listener::on_ready(std::uint32_t) { relay_.accept_from(fd_.get()); }
+void Relay::Listener::on_ready(io::Readiness) { relay_.accept_from(fd_.get()); }
 
 void Relay::accept_from(int listen_fd) {
-  for (int i = 0; i < kAcceptBudget; ++i) {
-    int error = 0;
-    io::Fd fd = io::accept_nonblocking(listen_fd, &error);
-    if (!fd.valid()) {
-      if (error != EAGAIN && error != EWOULDBLOCK && error != EINTR)
-        log::warn("accept failed: {}", io::error_text(-error));
-      return;
-    }
+  auto error = io::accept_pending(listen_fd, [this](io::Fd fd) {
     std::uint32_t id = next_id_++;
     auto session = std::make_unique<ClientSession>(
         loop_, std::move(fd), id, config_, [this](std::uint32_t closed) { on_session_closed(closed); });
@@ -66,7 +50,8 @@ void Relay::accept_from(int listen_fd) {
     sessions_.emplace(id, std::move(session));
     log::info("client {} connected", id);
     raw->start();
-  }
+  });
+  if (error) log::warn("accept failed: {}", error.message());
 }
 
 void Relay::on_session_closed(std::uint32_t id) {

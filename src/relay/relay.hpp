@@ -49,7 +49,7 @@ class Relay {
   class Listener : public io::Handler {
    public:
     Listener(Relay& relay, io::Fd fd) : relay_(relay), fd_(std::move(fd)) {}
-    void on_ready(std::uint32_t events) override;
+    void on_ready(io::Readiness readiness) override;
     int fd() const { return fd_.get(); }
 
    private:

@@ -1,9 +1,6 @@
 // TcpFlow: see tcp_flow.hpp for the model.
 #include "relay/tcp_flow.hpp"
 
-#include <sys/epoll.h>
-#include <sys/socket.h>
-
 #include <algorithm>
 
 #include "io/log.hpp"
@@ -16,7 +13,7 @@
 namespace rtether::relay {
 
 namespace {
-// Without SO_PEEK_OFF every peek copies the in-flight bytes again; this cap
+// Without a peek offset every peek copies the in-flight bytes again; this cap
 // bounds that cost (and the session's scratch buffer).
 constexpr std::uint32_t kMaxInFlightWithoutPeekOffset = 256 * 1024;
 // Room past the advertised buffer: a scaled window is rounded up to the
@@ -53,7 +50,7 @@ TcpFlow::TcpFlow(FlowContext& context, const FlowKey& key, io::Fd accepted)
 }
 
 void TcpFlow::start_forwarded() {
-  context_.loop().add(socket_.get(), EPOLLIN | EPOLLOUT | EPOLLRDHUP, this);
+  context_.loop().add(socket_.get(), io::Interest::ReadWrite, io::Trigger::Edge, this);
   prepare_host_socket();
   update_receive_space();
   emit_control();
@@ -64,27 +61,27 @@ TcpFlow::~TcpFlow() { context_.add_buffered(-static_cast<long>(to_host_.size()))
 
 void TcpFlow::connect() {
   io::Endpoint target{host_destination(key_.destination), key_.destination_port};
-  auto [fd, result] = io::connect_nonblocking(SOCK_STREAM, target);
-  if (result != 0 && result != -EINPROGRESS) {
-    log::debug("{}: connect failed: {}", key_.to_string(), io::error_text(result));
-    return on_connect_done(result);
+  auto connection = io::connect_nonblocking(io::Transport::Tcp, target);
+  if (!connection) {
+    log::debug("{}: connect failed: {}", key_.to_string(), connection.error().message());
+    return on_connect_done(connection.error());
   }
-  socket_ = std::move(fd);
-  context_.loop().add(socket_.get(), EPOLLIN | EPOLLOUT | EPOLLRDHUP, this);
-  if (result == 0) return on_connect_done(0);
+  socket_ = std::move(connection->fd);
+  context_.loop().add(socket_.get(), io::Interest::ReadWrite, io::Trigger::Edge, this);
+  if (!connection->in_progress) return on_connect_done({});
   events_.set(HostEvent::Connecting);
   after_activity();
 }
 
-void TcpFlow::on_connect_done(int result) {
+void TcpFlow::on_connect_done(const std::error_code& error) {
   events_.clear(HostEvent::Connecting);
   auto now = context_.now();
-  if (result != 0) {
+  if (error) {
     ++context_.counters().tcp_connect_failed;
     endpoint_.on_connect_failed(now);
     // A refused connection is a reset, as the host would send; no route
     // is an ICMP error, as a router would send (the RST then stays unsent).
-    if (!answer_with_icmp(result)) emit_control();
+    if (!answer_with_icmp(error)) emit_control();
     return finish();
   }
   prepare_host_socket();
@@ -94,8 +91,8 @@ void TcpFlow::on_connect_done(int result) {
   after_activity();
 }
 
-bool TcpFlow::answer_with_icmp(int result) {
-  auto kind = icmp_error_for(result);
+bool TcpFlow::answer_with_icmp(const std::error_code& error) {
+  auto kind = icmp_error_for(error);
   if (!kind || *kind == wire::IcmpErrorKind::PortUnreachable ||
       *kind == wire::IcmpErrorKind::PacketTooBig)
     return false;
@@ -118,36 +115,28 @@ bool TcpFlow::answer_with_icmp(int result) {
 
 void TcpFlow::prepare_host_socket() {
   io::set_no_delay(socket_.get());
-  if (!context_.config().use_peek_offset) {
+  // Without a peek offset (config.use_peek_offset, probed once at start;
+  // Linux < 6.9) the flow peeks past the in-flight bytes instead, which
+  // copies them again, so in-flight data is capped.
+  if (!context_.config().use_peek_offset || io::set_peek_offset(socket_.get(), 0))
     events_.set(HostEvent::PeekAfter);
-  } else if (io::set_peek_offset(socket_.get(), 0) != 0) {
-    // Linux < 6.9 has no SO_PEEK_OFF for TCP: peek past the in-flight bytes
-    // instead, which copies them again, so in-flight data is capped.
-    events_.set(HostEvent::PeekAfter);
-    static bool warned = false;
-    if (!warned) {
-      warned = true;
-      log::warn("kernel lacks SO_PEEK_OFF for TCP (Linux >= 6.9 has it): "
-                "host-to-device TCP uses a slower path");
-    }
-  }
 }
 
-void TcpFlow::on_ready(std::uint32_t events) {
+void TcpFlow::on_ready(io::Readiness readiness) {
   if (retired_) return;
   if (has(HostEvent::Connecting)) {
-    if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) return;
-    // Writable without an error means connected; only an error needs SO_ERROR.
-    on_connect_done((events & (EPOLLERR | EPOLLHUP)) ? io::connect_result(socket_.get()) : 0);
+    if (!readiness.writable && !readiness.error && !readiness.hangup) return;
+    // Writable without an error means connected; only an error needs asking.
+    const bool failed = readiness.error || readiness.hangup;
+    on_connect_done(failed ? io::connect_result(socket_.get()) : std::error_code{});
     if (retired_ || has(HostEvent::Connecting)) return;
   }
-  if (events & EPOLLOUT) {
+  if (readiness.writable) {
     events_.clear(HostEvent::HostWriteBlocked);
     write_pending_to_host();
   }
-  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
-    events_.set(HostEvent::HostReadable);
-  if (events & (EPOLLRDHUP | EPOLLHUP)) events_.set(HostEvent::HostFinSeen);
+  if (readiness.readable_or_closed()) events_.set(HostEvent::HostReadable);
+  if (readiness.peer_done()) events_.set(HostEvent::HostFinSeen);
   pump();
 }
 
@@ -163,7 +152,7 @@ void TcpFlow::on_device_packet(const wire::IpPacket& packet) {
   auto input = endpoint_.on_segment(segment, now);
   if (input.reset) {
     // The device aborted: abort the host side too (RST, not FIN).
-    if (socket_.valid()) io::set_linger_reset(socket_.get());
+    if (socket_.valid()) io::set_abort_on_close(socket_.get());
     return finish();
   }
   if (input.acked > 0 && socket_.valid()) io::discard(socket_.get(), input.acked);
@@ -194,16 +183,16 @@ std::size_t TcpFlow::deliver_to_host(wire::Bytes data) {
   if (data.empty() || !socket_.valid() || has(HostEvent::HostWriteShut)) return 0;
   std::size_t taken = 0;
   if (to_host_.empty() && !has(HostEvent::HostWriteBlocked)) {
-    long sent = io::send_some(socket_.get(), data);
-    if (sent == -EAGAIN) {
+    auto sent = io::send_some(socket_.get(), data);
+    if (sent.would_block()) {
       events_.set(HostEvent::HostWriteBlocked);
-    } else if (sent < 0) {
+    } else if (!sent) {
       // The host closed or reset: abort toward the device.
       events_.set(HostEvent::HostWriteFailed);
       endpoint_.host_reset(context_.now());
       return 0;
     } else {
-      taken = static_cast<std::size_t>(sent);
+      taken = *sent;
       if (taken < data.size()) events_.set(HostEvent::HostWriteBlocked);
     }
   }
@@ -218,17 +207,17 @@ void TcpFlow::write_pending_to_host() {
   if (!socket_.valid()) return;
   std::size_t before = to_host_.size();
   while (!to_host_.empty() && !has(HostEvent::HostWriteBlocked)) {
-    long sent = io::send_some(socket_.get(), to_host_.front());
-    if (sent == -EAGAIN) {
+    auto sent = io::send_some(socket_.get(), to_host_.front());
+    if (sent.would_block()) {
       events_.set(HostEvent::HostWriteBlocked);
       break;
     }
-    if (sent < 0) {
+    if (!sent) {
       events_.set(HostEvent::HostWriteFailed);
       endpoint_.host_reset(context_.now());
       break;
     }
-    to_host_.consume(static_cast<std::size_t>(sent));
+    to_host_.consume(*sent);
   }
   context_.add_buffered(static_cast<long>(to_host_.size()) - static_cast<long>(before));
   if (has(HostEvent::DeviceFin) && to_host_.empty() && !has(HostEvent::HostWriteShut)) {
@@ -276,35 +265,37 @@ void TcpFlow::send_host_data() {
       return;
     }
     auto payload = room.subspan(header_size, want);
-    long got = !has(HostEvent::PeekAfter)
-                   ? io::peek_some(socket_.get(), payload)
-                   : io::peek_after(socket_.get(), context_.peek_scratch(in_flight), payload);
-    if (got == -EAGAIN ||
-        (has(HostEvent::PeekAfter) && got == 0 && !has(HostEvent::HostFinSeen))) {
+    const bool peek_after = has(HostEvent::PeekAfter);
+    auto peeked = !peek_after ? io::peek_some(socket_.get(), payload)
+                              : io::peek_after(socket_.get(), context_.peek_scratch(in_flight),
+                                               payload);
+    if (peeked.would_block() ||
+        (peek_after && peeked && *peeked == 0 && !has(HostEvent::HostFinSeen))) {
       events_.clear(HostEvent::HostReadable);
       return;
     }
+    if (!peeked) {
+      endpoint_.host_reset(now);
+      return;
+    }
+    const std::size_t got = *peeked;
     if (got == 0) {
       events_.set(HostEvent::HostEof);
       endpoint_.host_closed(now);
       return;
     }
-    if (got < 0) {
-      endpoint_.host_reset(now);
-      return;
-    }
-    // The host's FIN is already queued (EPOLLRDHUP) and the peek took less
+    // The host's FIN is already queued (peer closed) and the peek took less
     // than asked: these are its last bytes, and the FIN can go with them.
-    bool last = has(HostEvent::HostFinSeen) && static_cast<std::size_t>(got) < want;
+    bool last = has(HostEvent::HostFinSeen) && got < want;
     auto segment = endpoint_.send_data(static_cast<std::uint32_t>(got), now, last);
-    send_segment(segment, static_cast<std::size_t>(got), room);
+    send_segment(segment, got, room);
     if (last) {
       events_.set(HostEvent::HostEof);
       return;
     }
     // A short peek drained the socket; new data brings a new edge
-    // (EPOLLET), so peeking again now would only return EAGAIN.
-    if (static_cast<std::size_t>(got) < want) events_.clear(HostEvent::HostReadable);
+    // (edge-triggered), so peeking again now would only block.
+    if (got < want) events_.clear(HostEvent::HostReadable);
   }
 }
 
@@ -353,7 +344,7 @@ void TcpFlow::on_timer() {
   if (result.rewind) rewind();
   // A forwarded connection the device never answered: the host application
   // sees a reset, as for a refused one.
-  if (syn_sent && endpoint_.closed() && socket_.valid()) io::set_linger_reset(socket_.get());
+  if (syn_sent && endpoint_.closed() && socket_.valid()) io::set_abort_on_close(socket_.get());
   // The end of TIME-WAIT is a normal close; anything else closing on a timer
   // (connect, idle, closing timeouts, SYN-ACK retries) is an expiry.
   if (endpoint_.closed() && !time_wait) ++context_.counters().flows_expired;
@@ -370,14 +361,14 @@ void TcpFlow::after_activity() {
     // The host has not read what the device sent for a whole drain timeout:
     // abort it (RST) rather than let it take the stream for complete.
     ++context_.counters().tcp_host_drain_expired;
-    io::set_linger_reset(socket_.get());
+    io::set_abort_on_close(socket_.get());
     emit_control();
     return finish();
   }
   if (endpoint_.closed()) {
     emit_control();
     if (!owed) return finish();
-    // Only the host side is left: wait for EPOLLOUT (or the drain deadline).
+    // Only the host side is left: wait for writability (or the drain deadline).
     if (!timer_.armed() || timer_.deadline() != drain_deadline_) timer_.arm(drain_deadline_);
     return;
   }
@@ -392,7 +383,7 @@ void TcpFlow::after_activity() {
 void TcpFlow::shut_down() {
   if (retired_) return;
   // The client is gone: nobody will read more, so abort the host side.
-  if (socket_.valid()) io::set_linger_reset(socket_.get());
+  if (socket_.valid()) io::set_abort_on_close(socket_.get());
   finish();
 }
 

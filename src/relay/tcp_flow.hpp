@@ -8,7 +8,7 @@
 // device ACKs it: the host socket's receive queue is the retransmission
 // buffer, and a host socket is read only when the device window and the
 // client output queue both have room.
-// Half-close: device FIN -> shutdown(SHUT_WR) once queued data is written
+// Half-close: device FIN -> shutdown of the host write side once queued data is written
 // (the flow outlives its endpoint until then: that data was ACKed);
 // host EOF -> FIN to the device after the data. Resets go both ways.
 // A connect that fails with "no route" (or is prohibited) answers the device
@@ -36,16 +36,16 @@ namespace rtether::relay {
 // endpoint's (tcp::State); the flow's own lifecycle is the FlowTable's.
 //
 //   event             set by: when                          cleared by: when
-//   Connecting        connect(): EINPROGRESS                 on_connect_done()
+//   Connecting        connect(): in progress                 on_connect_done()
 //   HostReadable      on_ready(): readable, hang-up or       send_host_data(): a peek met
-//                     error; rewind()                        EAGAIN or came back short
+//                     error; rewind()                        "would block" or came back short
 //   HostFinSeen       on_ready(): the peer hung up, the host -
 //                     sends no more
 //   HostEof           send_host_data(): every host byte and  rewind(): all unacknowledged
 //                     the FIN were peeked and sent           data goes again
 //   HostWriteBlocked  deliver_to_host() and                  on_ready(): writable
 //                     write_pending_to_host(): a send was
-//                     short or met EAGAIN
+//                     short or would block
 //   HostWriteFailed   the same: a send failed (the host      - (queued data is lost)
 //                     closed or reset)
 //   HostWriteShut     write_pending_to_host(): shutdown      -
@@ -91,7 +91,7 @@ class TcpFlow final : public Flow {
   void start_forwarded();
 
   void on_device_packet(const wire::IpPacket& packet) override;
-  void on_ready(std::uint32_t events) override;
+  void on_ready(io::Readiness readiness) override;
   void pump() override;
   void shut_down() override;
   bool replaceable_by_syn() const override {
@@ -99,9 +99,9 @@ class TcpFlow final : public Flow {
   }
 
  private:
-  void on_connect_done(int result);
+  void on_connect_done(const std::error_code& error);
   void prepare_host_socket();
-  bool answer_with_icmp(int result);
+  bool answer_with_icmp(const std::error_code& error);
   void take_device_data(wire::Bytes data);
   std::size_t deliver_to_host(wire::Bytes data);
   void write_pending_to_host();

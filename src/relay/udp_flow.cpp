@@ -1,9 +1,6 @@
 // UdpFlow: see udp_flow.hpp.
 #include "relay/udp_flow.hpp"
 
-#include <sys/epoll.h>
-#include <sys/socket.h>
-
 #include "io/log.hpp"
 #include "relay/address_map.hpp"
 #include "relay/flow_context.hpp"
@@ -31,16 +28,16 @@ UdpFlow::UdpFlow(FlowContext& context, const FlowKey& key)
   header_.destination_port = key.source_port;
 }
 
-int UdpFlow::open() {
+std::error_code UdpFlow::open() {
   io::Endpoint target{host_destination(key_.destination), key_.destination_port};
-  auto [fd, result] = io::connect_nonblocking(SOCK_DGRAM, target);
-  if (result != 0) {
-    log::debug("{}: cannot open: {}", key_.to_string(), io::error_text(result));
-    return result;
+  auto connection = io::connect_nonblocking(io::Transport::Udp, target);
+  if (!connection) {
+    log::debug("{}: cannot open: {}", key_.to_string(), connection.error().message());
+    return connection.error();
   }
-  socket_ = std::move(fd);
+  socket_ = std::move(connection->fd);
   start();
-  return 0;
+  return {};
 }
 
 void UdpFlow::adopt(io::Fd socket, const io::Endpoint& peer) {
@@ -58,7 +55,7 @@ void UdpFlow::start() {
   // The host socket's own family: a forward bound to an IPv6 address
   // carries an IPv4 device's datagrams.
   io::enable_error_queue(socket_.get());
-  watch_socket(EPOLLIN);
+  watch_socket();
 }
 
 void UdpFlow::on_device_packet(const wire::IpPacket& packet) {
@@ -70,25 +67,27 @@ void UdpFlow::on_device_packet(const wire::IpPacket& packet) {
   }
   touch();
   quote_.remember(packet);
-  long sent = io::send_some(socket_.get(), udp->payload());
-  if (sent < 0) {
-    // ECONNREFUSED reports an earlier ICMP port unreachable (already sent
-    // on to the device); the datagram is not retried (UDP semantics).
+  auto sent = io::send_some(socket_.get(), udp->payload());
+  if (!sent) {
+    // "Connection refused" reports an earlier ICMP port unreachable (already
+    // sent on to the device); the datagram is not retried (UDP semantics).
     ++context_.counters().drop_udp_send;
-    log::debug("{}: send failed: {}", key_.to_string(), io::error_text(static_cast<int>(sent)));
-    if (sent != -ECONNREFUSED)
-      report_send_failure(context_, socket_.get(), key_, quote_, static_cast<int>(sent));
+    log::debug("{}: send failed: {}", key_.to_string(), sent.error().message());
+    if (sent.error() != std::errc::connection_refused)
+      report_send_failure(context_, socket_.get(), key_, quote_, sent.error());
   }
 }
 
-void UdpFlow::on_ready(std::uint32_t events) {
+void UdpFlow::on_ready(io::Readiness readiness) {
   if (retired_) return;
-  if (events & EPOLLERR) report_host_errors(context_, socket_.get(), key_, quote_);
-  if (events & (EPOLLIN | EPOLLERR)) readable_ = true;
+  if (readiness.error) report_host_errors(context_, socket_.get(), key_, quote_);
+  if (readiness.readable || readiness.error) readable_ = true;
   pump();
 }
 
-long UdpFlow::receive(wire::MutableBytes into) { return io::recv_datagram(socket_.get(), into); }
+io::Result<std::size_t> UdpFlow::receive(wire::MutableBytes into) {
+  return io::recv_datagram(socket_.get(), into);
+}
 
 std::size_t UdpFlow::frame(wire::MutableBytes room, std::size_t length) {
   touch();  // any datagram from the peer, even one too big to carry

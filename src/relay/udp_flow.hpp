@@ -21,8 +21,8 @@ class UdpFlow final : public DatagramFlow {
  public:
   UdpFlow(FlowContext& context, const FlowKey& key);
 
-  // Creates and connects the host socket: 0, or -errno (nothing registered).
-  int open();
+  // Creates and connects the host socket; on an error nothing is registered.
+  std::error_code open();
   // Takes an already bound and connected socket (port forwarding) whose
   // host peer is `peer`.
   void adopt(io::Fd socket, const io::Endpoint& peer);
@@ -33,10 +33,10 @@ class UdpFlow final : public DatagramFlow {
   void send_to_device(wire::Bytes payload);
 
   void on_device_packet(const wire::IpPacket& packet) override;
-  void on_ready(std::uint32_t events) override;
+  void on_ready(io::Readiness readiness) override;
 
  private:
-  long receive(wire::MutableBytes into) override;
+  io::Result<std::size_t> receive(wire::MutableBytes into) override;
   std::size_t frame(wire::MutableBytes room, std::size_t length) override;
   void start();
 

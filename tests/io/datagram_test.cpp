@@ -25,10 +25,9 @@ wire::IpAddress loopback() {
 }
 
 std::uint16_t local_port(int fd) {
-  sockaddr_in bound{};
-  socklen_t length = sizeof bound;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &length);
-  return ntohs(bound.sin_port);
+  auto bound = local_endpoint(fd);
+  EXPECT_TRUE(bound);
+  return bound->port;
 }
 
 // Reads one datagram, waiting up to 2 s; "" when none came.
@@ -56,8 +55,9 @@ TEST(ForwardDatagramSockets, PeerSocketGetsItsPeerAndTheListenerTheRest) {
   const std::uint16_t port = local_port(listener.get());
   Fd peer_a = bind_udp({loopback(), 0});
   Fd peer_b = bind_udp({loopback(), 0});
-  auto [connected, result] = open_udp_peer({loopback(), port}, {loopback(), local_port(peer_a.get())});
-  ASSERT_EQ(result, 0);
+  auto opened = open_udp_peer({loopback(), port}, {loopback(), local_port(peer_a.get())});
+  ASSERT_TRUE(opened);
+  const Fd& connected = *opened;
   for (int i = 0; i < 3; ++i) {
     send_to(peer_a.get(), port, "from a");
     EXPECT_EQ(receive(connected.get()), "from a");

@@ -1,7 +1,6 @@
 // EventLoop: fd dispatch, timer ordering/re-arm/cancel, deferred callbacks.
 #include "io/event_loop.hpp"
 
-#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -18,10 +17,10 @@ using namespace std::chrono_literals;
 
 struct CountingHandler : Handler {
   int calls = 0;
-  std::uint32_t last_events = 0;
-  void on_ready(std::uint32_t events) override {
+  Readiness last;
+  void on_ready(Readiness readiness) override {
     ++calls;
-    last_events = events;
+    last = readiness;
   }
 };
 
@@ -29,12 +28,13 @@ TEST(EventLoop, DispatchesReadinessToTheRegisteredHandler) {
   EventLoop loop;
   Fd event{::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)};
   CountingHandler handler;
-  loop.add(event.get(), EPOLLIN, &handler);
+  loop.add(event.get(), Interest::Read, Trigger::Edge, &handler);
   std::uint64_t one = 1;
   ASSERT_EQ(::write(event.get(), &one, sizeof one), 8);
   loop.run_once(100ms);
   EXPECT_EQ(handler.calls, 1);
-  EXPECT_TRUE(handler.last_events & EPOLLIN);
+  EXPECT_TRUE(handler.last.readable);
+  EXPECT_FALSE(handler.last.writable) << "no write interest was declared";
   loop.remove(event.get());
 }
 
@@ -42,7 +42,7 @@ TEST(EventLoop, EdgeTriggeredRegistrationFiresOncePerEdge) {
   EventLoop loop;
   Fd event{::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)};
   CountingHandler handler;
-  loop.add(event.get(), EPOLLIN, &handler);
+  loop.add(event.get(), Interest::Read, Trigger::Edge, &handler);
   std::uint64_t one = 1;
   ASSERT_EQ(::write(event.get(), &one, sizeof one), 8);
   loop.run_once(50ms);
@@ -122,9 +122,9 @@ TEST(EventLoopBusyPoll, EventArrivingDuringTheSpinIsDispatched) {
   Fd event{::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)};
   struct Counter : Handler {
     int calls = 0;
-    void on_ready(std::uint32_t) override { ++calls; }
+    void on_ready(Readiness) override { ++calls; }
   } handler;
-  loop.add(event.get(), EPOLLIN, &handler);
+  loop.add(event.get(), Interest::Read, Trigger::Edge, &handler);
   std::uint64_t one = 1;
   ASSERT_EQ(::write(event.get(), &one, sizeof one), 8);
   loop.run_once(1000ms);

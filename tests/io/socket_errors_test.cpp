@@ -26,11 +26,13 @@ int option(int fd, int level, int name) {
 TEST(SocketErrors, FollowTheSocketsOwnFamily) {
   for (const char* text : {"127.0.0.1", "::1"}) {
     // Connected to the discard port: connect() of a datagram socket only routes.
-    auto [fd, result] = connect_nonblocking(SOCK_DGRAM, {parse(text), 9});
-    ASSERT_EQ(result, 0) << text;
+    auto connection = connect_nonblocking(Transport::Udp, {parse(text), 9});
+    ASSERT_TRUE(connection) << text;
+    ASSERT_FALSE(connection->in_progress) << text;
+    const Fd& fd = connection->fd;
     const bool v6 = parse(text).version == wire::IpVersion::V6;
     ASSERT_EQ(socket_version(fd.get()), v6 ? wire::IpVersion::V6 : wire::IpVersion::V4);
-    ASSERT_EQ(enable_error_queue(fd.get()), 0);
+    ASSERT_FALSE(enable_error_queue(fd.get()));
     if (v6) {
       EXPECT_EQ(option(fd.get(), IPPROTO_IPV6, IPV6_RECVERR), 1);
       EXPECT_EQ(path_mtu(fd.get()), static_cast<std::uint32_t>(option(fd.get(), IPPROTO_IPV6, IPV6_MTU)));
@@ -48,7 +50,7 @@ TEST(SocketErrors, NonIpSocketsAreRefused) {
   Fd a{pair[0]};
   Fd b{pair[1]};
   EXPECT_FALSE(socket_version(a.get()));
-  EXPECT_EQ(enable_error_queue(a.get()), -EAFNOSUPPORT);
+  EXPECT_EQ(enable_error_queue(a.get()), std::errc::address_family_not_supported);
   EXPECT_EQ(path_mtu(a.get()), 0u);
 }
 

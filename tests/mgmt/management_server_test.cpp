@@ -53,10 +53,10 @@ class ManagementServerTest : public ::testing::Test {
       if (poll(&ready, 1, 5000) != 1) return "<timeout>";
       char buffer[4096];
       std::vector<io::Fd> fds;
-      long got = io::receive_with_fds(
+      auto got = io::receive_with_fds(
           ui_.get(), {reinterpret_cast<std::uint8_t*>(buffer), sizeof buffer}, fds);
-      if (got <= 0) return "<eof>";
-      for (auto& line : reader_.feed(std::string_view(buffer, static_cast<std::size_t>(got)))) {
+      if (!got || *got == 0) return "<eof>";
+      for (auto& line : reader_.feed(std::string_view(buffer, *got))) {
         lines_.push_back(line);
       }
       if (fd && !fds.empty()) *fd = std::move(fds.back());
@@ -65,7 +65,9 @@ class ManagementServerTest : public ::testing::Test {
   void send(const std::string& line, int fd = -1) {
     std::string data = line + "\n";
     wire::Bytes bytes(reinterpret_cast<const std::uint8_t*>(data.data()), data.size());
-    ASSERT_EQ(io::send_with_fd(ui_.get(), bytes, fd), static_cast<long>(data.size()));
+    auto sent = io::send_with_fd(ui_.get(), bytes, fd);
+    ASSERT_TRUE(sent);
+    ASSERT_EQ(*sent, data.size());
   }
 
   io::Fd ui_;

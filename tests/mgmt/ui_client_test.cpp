@@ -48,7 +48,9 @@ class UiClientTest : public ::testing::Test {
 
   void send_part(const std::string& text, int fd = -1) {
     wire::Bytes bytes(reinterpret_cast<const std::uint8_t*>(text.data()), text.size());
-    ASSERT_EQ(io::send_with_fd(daemon_.get(), bytes, fd), static_cast<long>(text.size()));
+    auto sent = io::send_with_fd(daemon_.get(), bytes, fd);
+    ASSERT_TRUE(sent);
+    ASSERT_EQ(*sent, text.size());
   }
 
   // Reads what the UI sends until `line` (or a timeout).

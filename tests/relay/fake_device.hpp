@@ -54,14 +54,11 @@ struct HostListener {
   std::uint16_t port = 0;
   HostListener() {
     fd = io::listen_tcp(io::Endpoint{address("127.0.0.1"), 0});
-    sockaddr_in bound{};
-    socklen_t length = sizeof bound;
-    ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&bound), &length);
-    port = ntohs(bound.sin_port);
+    port = io::local_endpoint(fd.get())->port;
   }
   io::Fd accept_one() {
-    int error = 0;
-    return io::accept_nonblocking(fd.get(), &error);
+    auto accepted = io::accept_nonblocking(fd.get());
+    return accepted ? std::move(*accepted) : io::Fd{};
   }
 };
 

@@ -36,6 +36,9 @@ std::vector<std::uint8_t> echo_request(const char* from, const char* to, std::ui
   return out;
 }
 
+// What a ping-socket opener returns when the OS says no.
+io::Result<io::Fd> refused(std::errc error) { return std::make_error_code(error); }
+
 class IcmpTest : public ::testing::Test {
  protected:
   void start() {
@@ -68,7 +71,7 @@ TEST_F(IcmpTest, ForbiddenPingIsAnsweredAdministrativelyProhibited) {
   int opened = 0;
   config_.open_ping_socket = [&](const io::Endpoint&) {
     ++opened;
-    return std::pair<io::Fd, int>{io::Fd{}, -EACCES};
+    return refused(std::errc::permission_denied);
   };
   start();
   auto request = echo_request("10.0.0.2", "192.0.2.1", 77, 1, "are you there");
@@ -93,7 +96,7 @@ TEST_F(IcmpTest, ForbiddenPingIsAnsweredAdministrativelyProhibited) {
 
 TEST_F(IcmpTest, ForbiddenPing6IsAnsweredAdministrativelyProhibited) {
   config_.open_ping_socket = [](const io::Endpoint&) {
-    return std::pair<io::Fd, int>{io::Fd{}, -EACCES};
+    return refused(std::errc::permission_denied);
   };
   start();
   device_.send_bytes(echo_request("fd00::2", "2001:db8::1", 5, 1, "v6"));
@@ -113,7 +116,7 @@ TEST_F(IcmpTest, RepliesGetTheDeviceIdentifierBack) {
     int fds[2];
     EXPECT_EQ(::socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0, fds), 0);
     kernel_end = io::Fd{fds[1]};
-    return std::pair<io::Fd, int>{io::Fd{fds[0]}, 0};
+    return io::Result<io::Fd>{io::Fd{fds[0]}};
   };
   start();
   device_.send_bytes(echo_request("10.0.0.2", "10.0.2.2", 0x1234, 9, "payload!"));
@@ -156,7 +159,7 @@ TEST_F(IcmpTest, RepliesGetTheDeviceIdentifierBack) {
 TEST_F(IcmpTest, OtherDeviceIcmpIsCountedNotForwarded) {
   config_.open_ping_socket = [](const io::Endpoint&) {
     ADD_FAILURE() << "no socket for a non-echo message";
-    return std::pair<io::Fd, int>{io::Fd{}, -EACCES};
+    return refused(std::errc::permission_denied);
   };
   start();
   wire::IcmpMessageHeader header;
@@ -213,7 +216,7 @@ TEST_F(IcmpTest, UdpToAClosedHostPortGivesTheDevicePortUnreachable) {
 TEST_F(IcmpTest, PacketsToBroadcastOrMulticastGetNoErrorAndNoReset) {
   // What open_ping_socket reports for a connect to a broadcast address.
   config_.open_ping_socket = [](const io::Endpoint&) {
-    return std::pair<io::Fd, int>{io::Fd{}, -EPERM};
+    return refused(std::errc::operation_not_permitted);
   };
   start();
   device_.send_bytes(echo_request("10.0.0.2", "255.255.255.255", 9, 1, "anyone?"));
@@ -256,7 +259,7 @@ TEST_F(IcmpTest, PacketsToBroadcastOrMulticastGetNoErrorAndNoReset) {
 // session (a burst, then one per interval); the rest are counted.
 TEST_F(IcmpTest, ErrorsTowardTheDeviceAreRateLimited) {
   config_.open_ping_socket = [](const io::Endpoint&) {
-    return std::pair<io::Fd, int>{io::Fd{}, -EACCES};  // each answered "prohibited"
+    return refused(std::errc::permission_denied);  // each answered "prohibited"
   };
   config_.icmp_error_burst = 10;
   config_.icmp_error_interval = std::chrono::seconds(30);  // no refill within the test
@@ -273,7 +276,7 @@ TEST_F(IcmpTest, ErrorsTowardTheDeviceAreRateLimited) {
 // After the burst, the limit lets errors through again as time passes.
 TEST_F(IcmpTest, ErrorRateLimitRefillsWithTime) {
   config_.open_ping_socket = [](const io::Endpoint&) {
-    return std::pair<io::Fd, int>{io::Fd{}, -EACCES};
+    return refused(std::errc::permission_denied);
   };
   config_.icmp_error_burst = 2;
   config_.icmp_error_interval = std::chrono::milliseconds(50);

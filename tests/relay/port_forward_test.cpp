@@ -41,9 +41,10 @@ class PortForwardTest : public ::testing::Test {
   // fd the relay's accepted end.
   io::Fd host_connection(io::Fd& peer) {
     HostListener listener;
-    auto [fd, result] = io::connect_nonblocking(SOCK_STREAM, {address("127.0.0.1"), listener.port});
-    EXPECT_TRUE(result == 0 || result == -EINPROGRESS);
-    peer = std::move(fd);
+    auto connection =
+        io::connect_nonblocking(io::Transport::Tcp, {address("127.0.0.1"), listener.port});
+    EXPECT_TRUE(connection);
+    peer = std::move(connection->fd);
     io::Fd accepted;
     device_.run_until([&] {
       accepted = listener.accept_one();
@@ -232,8 +233,9 @@ TEST_F(PortForwardTest, ForwardedPortsStartAtARandomOffsetPerSession) {
     session.start();
     io::Fd peer;
     HostListener listener;
-    auto [fd, result] = io::connect_nonblocking(SOCK_STREAM, {address("127.0.0.1"), listener.port});
-    ASSERT_TRUE(result == 0 || result == -EINPROGRESS);
+    auto connection =
+        io::connect_nonblocking(io::Transport::Tcp, {address("127.0.0.1"), listener.port});
+    ASSERT_TRUE(connection);
     io::Fd accepted;
     device.run_until([&] {
       accepted = listener.accept_one();
@@ -316,18 +318,14 @@ TEST_F(PortForwardTest, OnlyUnicastSourcesOfValidPacketsTeachTheDeviceAddress) {
 TEST_F(PortForwardTest, UdpCarriesDatagramsBothWays) {
   // The forward's port and a host peer.
   io::Fd listener = io::bind_udp({address("127.0.0.1"), 0});
-  sockaddr_in bound{};
-  socklen_t length = sizeof bound;
-  ::getsockname(listener.get(), reinterpret_cast<sockaddr*>(&bound), &length);
-  io::Endpoint forward{address("127.0.0.1"), ntohs(bound.sin_port)};
+  io::Endpoint forward = *io::local_endpoint(listener.get());
   io::Fd peer = io::bind_udp({address("127.0.0.1"), 0});
-  length = sizeof bound;
-  ::getsockname(peer.get(), reinterpret_cast<sockaddr*>(&bound), &length);
-  io::Endpoint peer_endpoint{address("127.0.0.1"), ntohs(bound.sin_port)};
+  io::Endpoint peer_endpoint = *io::local_endpoint(peer.get());
 
-  auto [socket, result] = io::open_udp_peer(forward, peer_endpoint);
-  ASSERT_EQ(result, 0);
-  auto key = session_->forwards().open_udp(std::move(socket), peer_endpoint, 5353, bytes_of("query"));
+  auto socket = io::open_udp_peer(forward, peer_endpoint);
+  ASSERT_TRUE(socket);
+  auto key =
+      session_->forwards().open_udp(std::move(*socket), peer_endpoint, 5353, bytes_of("query"));
   ASSERT_TRUE(key);
   auto packet = device_.next_packet();
   ASSERT_TRUE(packet);
@@ -360,8 +358,11 @@ TEST_F(PortForwardTest, UdpCarriesDatagramsBothWays) {
   io::Endpoint from;
   device_.run_until([&] {
     std::uint8_t buffer[100];
-    long got = io::recv_from(peer.get(), wire::MutableBytes{buffer, sizeof buffer}, from);
-    if (got > 0) text.assign(reinterpret_cast<char*>(buffer), static_cast<std::size_t>(got));
+    auto got = io::recv_from(peer.get(), wire::MutableBytes{buffer, sizeof buffer});
+    if (got && got->size > 0) {
+      text.assign(reinterpret_cast<char*>(buffer), got->size);
+      from = got->from;
+    }
     return !text.empty();
   });
   EXPECT_EQ(text, "answer");
@@ -374,20 +375,16 @@ TEST_F(PortForwardTest, UdpCarriesDatagramsBothWays) {
 // port unreachable from the host peer reaches the device as ICMPv4.
 TEST_F(PortForwardTest, UdpForwardOnIpv6ReportsHostErrorsToTheDevice) {
   io::Fd listener = io::bind_udp({address("::1"), 0});
-  sockaddr_in6 bound{};
-  socklen_t length = sizeof bound;
-  ::getsockname(listener.get(), reinterpret_cast<sockaddr*>(&bound), &length);
-  io::Endpoint forward{address("::1"), ntohs(bound.sin6_port)};
+  io::Endpoint forward = *io::local_endpoint(listener.get());
   io::Endpoint peer_endpoint;
   {
     io::Fd peer = io::bind_udp({address("::1"), 0});
-    length = sizeof bound;
-    ::getsockname(peer.get(), reinterpret_cast<sockaddr*>(&bound), &length);
-    peer_endpoint = {address("::1"), ntohs(bound.sin6_port)};
+    peer_endpoint = *io::local_endpoint(peer.get());
   }  // closed: the peer's port is unreachable from now on
-  auto [socket, result] = io::open_udp_peer(forward, peer_endpoint);
-  ASSERT_EQ(result, 0);
-  auto key = session_->forwards().open_udp(std::move(socket), peer_endpoint, 5353, bytes_of("query"));
+  auto socket = io::open_udp_peer(forward, peer_endpoint);
+  ASSERT_TRUE(socket);
+  auto key =
+      session_->forwards().open_udp(std::move(*socket), peer_endpoint, 5353, bytes_of("query"));
   ASSERT_TRUE(key);
   auto packet = device_.next_packet();
   ASSERT_TRUE(packet);
@@ -423,18 +420,13 @@ TEST_F(PortForwardTest, UdpForwardOnIpv6ReportsHostErrorsToTheDevice) {
 // or the association's own socket.
 TEST_F(PortForwardTest, UdpTooBigForTheDeviceIsDroppedAndCounted) {
   io::Fd listener = io::bind_udp({address("::1"), 0});
-  sockaddr_in6 bound{};
-  socklen_t length = sizeof bound;
-  ::getsockname(listener.get(), reinterpret_cast<sockaddr*>(&bound), &length);
-  io::Endpoint forward{address("::1"), ntohs(bound.sin6_port)};
+  io::Endpoint forward = *io::local_endpoint(listener.get());
   io::Fd peer = io::bind_udp({address("::1"), 0});
-  length = sizeof bound;
-  ::getsockname(peer.get(), reinterpret_cast<sockaddr*>(&bound), &length);
-  io::Endpoint peer_endpoint{address("::1"), ntohs(bound.sin6_port)};
-  auto [socket, result] = io::open_udp_peer(forward, peer_endpoint);
-  ASSERT_EQ(result, 0);
+  io::Endpoint peer_endpoint = *io::local_endpoint(peer.get());
+  auto socket = io::open_udp_peer(forward, peer_endpoint);
+  ASSERT_TRUE(socket);
   const std::string big(65508, 'x');  // one byte over IPv4's 65507
-  auto key = session_->forwards().open_udp(std::move(socket), peer_endpoint, 5353, bytes_of(big));
+  auto key = session_->forwards().open_udp(std::move(*socket), peer_endpoint, 5353, bytes_of(big));
   ASSERT_TRUE(key);
   EXPECT_EQ(session_->counters().drop_udp_too_big, 1u);
   EXPECT_EQ(session_->counters().packets_to_device, 0u);

@@ -92,9 +92,9 @@ class RelayForwardTest : public ::testing::Test {
   }
 
   io::Fd connect_host(const ForwardRule& rule) {
-    auto [fd, result] = io::connect_nonblocking(SOCK_STREAM, rule.listen);
-    EXPECT_TRUE(result == 0 || result == -EINPROGRESS);
-    return std::move(fd);
+    auto connection = io::connect_nonblocking(io::Transport::Tcp, rule.listen);
+    EXPECT_TRUE(connection);
+    return std::move(connection->fd);
   }
 
   std::optional<wire::TcpView> syn_at(UnixDevice& device) {
