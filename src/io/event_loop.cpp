@@ -31,7 +31,7 @@ void Timer::cancel() {
   if (armed()) loop_.heap_remove(this);
 }
 
-EventLoop::EventLoop() : poller_(make_poller()), now_(Clock::now()) {}
+EventLoop::EventLoop(Clock& clock) : clock_(clock), poller_(make_poller()), now_(clock.now()) {}
 
 EventLoop::~EventLoop() {
   for (Timer* timer : heap_) timer->heap_index_ = Timer::kNotArmed;
@@ -40,7 +40,7 @@ EventLoop::~EventLoop() {
 void EventLoop::defer(std::function<void()> callback) { deferred_.push_back(std::move(callback)); }
 
 Time EventLoop::refresh_now() {
-  now_ = Clock::now();
+  now_ = clock_.now();
   return now_;
 }
 
@@ -54,7 +54,7 @@ void EventLoop::run_once(std::chrono::milliseconds max_wait) {
   if (!deferred_.empty()) {
     timeout = std::chrono::milliseconds(0);
   } else if (!heap_.empty()) {
-    auto until = heap_.front()->deadline_ - Clock::now();
+    auto until = heap_.front()->deadline_ - clock_.now();
     // Round up so a timer is never polled a millisecond early and spins.
     auto ms = std::chrono::ceil<std::chrono::milliseconds>(until);
     timeout = std::clamp(ms, std::chrono::milliseconds(0), max_wait);
@@ -64,12 +64,13 @@ void EventLoop::run_once(std::chrono::milliseconds max_wait) {
     // Bounded busy poll before sleeping: waking a thread whose CPU went idle
     // costs tens of microseconds on a VM, more than a request/response
     // round trip takes to come back. Yielding hands the CPU to any runnable
-    // task meanwhile, so the spin only uses time nobody wants.
-    auto until = Clock::now() + busy_poll_;
+    // task meanwhile, so the spin only uses time nobody wants. The spin is
+    // CPU time, so it is measured on the steady clock whatever the loop's.
+    auto until = std::chrono::steady_clock::now() + busy_poll_;
     do {
       ready = poller_->wait(std::chrono::milliseconds(0));
       if (ready.empty()) std::this_thread::yield();
-    } while (ready.empty() && Clock::now() < until);
+    } while (ready.empty() && std::chrono::steady_clock::now() < until);
   }
   if (ready.empty()) ready = poller_->wait(timeout);
   refresh_now();

@@ -23,13 +23,11 @@
 #include <memory>
 #include <vector>
 
+#include "io/clock.hpp"
 #include "io/poller.hpp"
 #include "io/readiness.hpp"
 
 namespace rtether::io {
-
-using Clock = std::chrono::steady_clock;
-using Time = Clock::time_point;
 
 class EventLoop;
 
@@ -56,7 +54,9 @@ class Timer {
 
 class EventLoop {
  public:
-  EventLoop();  // throws std::system_error if the poller cannot be created
+  // Reads the time from `clock` (the steady clock unless a test brings a
+  // ManualClock). Throws std::system_error if the poller cannot be created.
+  explicit EventLoop(Clock& clock = SteadyClock::instance());
   ~EventLoop();
   EventLoop(const EventLoop&) = delete;
   EventLoop& operator=(const EventLoop&) = delete;
@@ -82,7 +82,7 @@ class EventLoop {
   // (yielding the CPU between polls). 0, the default, never spins.
   void set_busy_poll(std::chrono::microseconds duration) { busy_poll_ = duration; }
 
-  // Cached at each wake-up; cheap to call per packet.
+  // The clock's time, cached at each wake-up; cheap to call per packet.
   Time now() const { return now_; }
   Time refresh_now();
 
@@ -95,6 +95,7 @@ class EventLoop {
   void run_timers();
   void run_deferred();
 
+  Clock& clock_;
   std::unique_ptr<Poller> poller_;
   bool running_ = false;
   std::chrono::microseconds busy_poll_{0};

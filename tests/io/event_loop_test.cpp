@@ -146,3 +146,39 @@ TEST(EventLoopBusyPoll, IdleLoopStillSleepsUntilItsTimer) {
 
 }  // namespace
 }  // namespace rtether::io
+
+namespace rtether::io {
+namespace {
+
+using namespace std::chrono_literals;
+
+TEST(EventLoopManualClock, TimersFireOnlyWhenTheClockIsAdvancedPastThem) {
+  ManualClock clock;
+  EventLoop loop(clock);
+  int fired = 0;
+  Timer timer(loop, [&] { ++fired; });
+  timer.arm(loop.now() + 1h);
+  const auto started = std::chrono::steady_clock::now();
+  loop.run_once(1ms);
+  EXPECT_EQ(fired, 0);
+  clock.advance(1h - 1ms);
+  loop.run_once(1ms);
+  EXPECT_EQ(fired, 0) << "a millisecond early";
+  clock.advance(1ms);
+  loop.run_once(1000ms);  // due: the wait does not block
+  EXPECT_EQ(fired, 1);
+  EXPECT_EQ(loop.now(), clock.now());
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 500ms) << "an hour took no real time";
+}
+
+TEST(EventLoopManualClock, BusyPollIsBoundedInRealTimeWhileTheClockStandsStill) {
+  ManualClock clock;
+  EventLoop loop(clock);
+  loop.set_busy_poll(std::chrono::microseconds(2000));
+  const auto started = std::chrono::steady_clock::now();
+  loop.run_once(5ms);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 1000ms);
+}
+
+}  // namespace
+}  // namespace rtether::io

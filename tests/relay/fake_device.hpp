@@ -15,6 +15,7 @@
 #include <functional>
 #include <optional>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "io/event_loop.hpp"
@@ -46,6 +47,21 @@ inline wire::TcpSegmentHeader device_tcp(std::uint16_t source_port, std::uint16_
   header.flags = flags;
   header.window = window;
   return header;
+}
+
+// An ICMP or ICMPv6 echo request (after the addresses' version).
+inline std::vector<std::uint8_t> echo_request(const char* from, const char* to, std::uint16_t id,
+                                              std::uint16_t seq, const std::string& text) {
+  wire::IcmpMessageHeader header;
+  header.source = address(from);
+  header.destination = address(to);
+  header.type = header.source.version == wire::IpVersion::V4 ? wire::icmp_type::kEchoRequest
+                                                             : wire::icmp_type::kV6EchoRequest;
+  header.rest = (std::uint32_t{id} << 16) | seq;
+  std::vector<std::uint8_t> out(2000);
+  out.resize(wire::build_icmp(
+      out, header, wire::Bytes{reinterpret_cast<const std::uint8_t*>(text.data()), text.size()}));
+  return out;
 }
 
 // A host TCP listener on 127.0.0.1 with an ephemeral port.
@@ -97,13 +113,25 @@ class FakeDevice {
     send_bytes({packet.data(), length});
   }
 
-  // Turns the loop until `done` holds or the time bound passes.
+  // Called before each loop turn of run_until: a test on an io::ManualClock
+  // moves it a little there, so that short timers (the delayed ACK) fire
+  // while it waits for packets.
+  void on_each_turn(std::function<void()> hook) { each_turn_ = std::move(hook); }
+
+  // One loop iteration (waiting at most `wait` for an event), then whatever
+  // the relay sent.
+  void turn(std::chrono::milliseconds wait = std::chrono::milliseconds(0)) {
+    loop_.run_once(wait);
+    read_available();
+  }
+
+  // Turns the loop until `done` holds or the (real) time bound passes.
   bool run_until(const std::function<bool()>& done,
                  std::chrono::milliseconds bound = std::chrono::milliseconds(3000)) {
     auto deadline = std::chrono::steady_clock::now() + bound;
     while (std::chrono::steady_clock::now() < deadline) {
-      loop_.run_once(std::chrono::milliseconds(5));
-      read_available();
+      if (each_turn_) each_turn_();
+      turn(std::chrono::milliseconds(5));
       if (done()) return true;
     }
     return done();
@@ -167,6 +195,7 @@ class FakeDevice {
   }
 
   io::EventLoop& loop_;
+  std::function<void()> each_turn_;
   io::Fd relay_end_;
   io::Fd device_end_;
   wire::StreamFramer framer_;

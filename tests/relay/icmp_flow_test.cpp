@@ -20,21 +20,9 @@ namespace rtether::relay {
 namespace {
 
 using testing::address;
+using testing::echo_request;
 using testing::FakeDevice;
 
-std::vector<std::uint8_t> echo_request(const char* from, const char* to, std::uint16_t id,
-                                       std::uint16_t seq, const std::string& text) {
-  wire::IcmpMessageHeader header;
-  header.source = address(from);
-  header.destination = address(to);
-  header.type = header.source.version == wire::IpVersion::V4 ? wire::icmp_type::kEchoRequest
-                                                             : wire::icmp_type::kV6EchoRequest;
-  header.rest = (std::uint32_t{id} << 16) | seq;
-  std::vector<std::uint8_t> out(2000);
-  out.resize(wire::build_icmp(
-      out, header, wire::Bytes{reinterpret_cast<const std::uint8_t*>(text.data()), text.size()}));
-  return out;
-}
 
 // What a ping-socket opener returns when the OS says no.
 io::Result<io::Fd> refused(std::errc error) { return std::make_error_code(error); }
