@@ -1,7 +1,6 @@
 // DeviceOutput: see device_output.hpp.
 #include "relay/device_output.hpp"
 
-
 #include "io/socket.hpp"
 
 namespace rtether::relay {

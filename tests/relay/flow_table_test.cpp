@@ -54,7 +54,7 @@ class FakeFlow final : public Flow {
                    wire::ip_protocol::kTcp};
   }
   void on_device_packet(const wire::IpPacket&) override {}
-  void on_ready(std::uint32_t) override {}
+  void on_ready(io::Readiness) override {}
   void pump() override {
     pumped_.push_back(key_.source_port);
     if (park_again_) context_.wait_for_output(*this);
