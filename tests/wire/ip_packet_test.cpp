@@ -1,5 +1,5 @@
 // parse_ip and ip_packet_length against IPv4/IPv6 fixtures, valid and
-// malformed, plus IpAddress text conversion.
+// malformed.
 #include "wire/ip_packet.hpp"
 
 #include <gtest/gtest.h>
@@ -302,29 +302,6 @@ TEST(IpError, HasADistinctDescriptionForEachValue) {
     seen.insert(to_string(error));
   }
   EXPECT_EQ(seen.size(), 6u);
-}
-
-TEST(IpAddress, RoundTripsIpv4Text) {
-  IpAddress parsed;
-  ASSERT_TRUE(IpAddress::parse("203.0.113.9", parsed));
-  EXPECT_EQ(parsed.version, IpVersion::V4);
-  EXPECT_EQ(parsed, IpAddress::v4(0xCB007109));
-  EXPECT_EQ(parsed.to_string(), "203.0.113.9");
-}
-
-TEST(IpAddress, RoundTripsIpv6TextInCanonicalForm) {
-  IpAddress parsed;
-  ASSERT_TRUE(IpAddress::parse("2001:0db8:0000:0000:0000:0000:0000:0001", parsed));
-  EXPECT_EQ(parsed.version, IpVersion::V6);
-  EXPECT_EQ(parsed.to_string(), "2001:db8::1");
-}
-
-TEST(IpAddress, RejectsMalformedText) {
-  IpAddress parsed = IpAddress::v4(1);
-  for (const char* text : {"", "1.2.3", "256.1.1.1", "2001:db8:::1", "example.org", "1.2.3.4 "}) {
-    EXPECT_FALSE(IpAddress::parse(text, parsed)) << text;
-  }
-  EXPECT_EQ(parsed, IpAddress::v4(1));
 }
 
 }  // namespace
