@@ -79,6 +79,12 @@ std::size_t icmp_error_quote_offset(IpVersion version) {
   return ip_header_size(version) + icmp_field::kErrorQuote;
 }
 
+// Bytes of the offending packet an error of this version quotes.
+std::size_t icmp_error_quote_limit(IpVersion version) {
+  return (version == IpVersion::V4 ? kIcmpV4ErrorMax : kIcmpV6ErrorMax) -
+         icmp_error_quote_offset(version);
+}
+
 bool is_unspecified(const IpAddress& address) {
   return std::all_of(address.bytes.begin(), address.bytes.begin() + address.size(),
                      [](std::uint8_t b) { return b == 0; });
@@ -114,13 +120,9 @@ const char* to_string(IcmpErrorKind kind) {
   return "unknown";
 }
 
-std::size_t icmp_error_quote_limit(IpVersion version) {
-  return (version == IpVersion::V4 ? kIcmpV4ErrorMax : kIcmpV6ErrorMax) -
-         icmp_error_quote_offset(version);
-}
-
 std::size_t icmp_error_size(IpVersion version, std::size_t offending_size) {
-  return icmp_error_quote_offset(version) + std::min(offending_size, icmp_error_quote_limit(version));
+  return icmp_error_quote_offset(version) +
+         std::min(offending_size, icmp_error_quote_limit(version));
 }
 
 std::size_t build_icmp_error(MutableBytes out, const IcmpErrorHeader& header, Bytes offending) {

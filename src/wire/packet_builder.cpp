@@ -23,8 +23,8 @@ constexpr std::uint8_t kV4VersionIhl =
     (kIpv4MinHeader / ipv4_field::kIhlUnit);
 
 // IPv6 header (RFC 8200 section 3): version 6, traffic class 0, flow label 0.
-constexpr std::uint32_t kV6VersionClassFlow = std::uint32_t{static_cast<std::uint8_t>(IpVersion::V6)}
-                                              << ipv6_field::kVersionShift;
+constexpr std::uint32_t kV6VersionClassFlow =
+    std::uint32_t{static_cast<std::uint8_t>(IpVersion::V6)} << ipv6_field::kVersionShift;
 
 // TCP options (RFC 9293 section 3.2, RFC 7323 section 2.2, RFC 2018 section
 // 2). Every option is written as one 4-byte word, NOPs in front, so the

@@ -5,7 +5,7 @@ namespace rtether::wire {
 
 std::optional<TcpView> TcpView::parse(Bytes data) {
   if (data.size() < kTcpMinHeader) return std::nullopt;
-  const std::size_t header_length = TcpView::header_length(data.data());
+  const std::size_t header_length = TcpView::header_length_of(data.data());
   if (header_length < kTcpMinHeader || header_length > data.size()) return std::nullopt;
   return TcpView(data);
 }

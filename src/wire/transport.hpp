@@ -19,7 +19,6 @@ constexpr std::uint8_t kSyn = 0x02;
 constexpr std::uint8_t kRst = 0x04;
 constexpr std::uint8_t kPsh = 0x08;
 constexpr std::uint8_t kAck = 0x10;
-constexpr std::uint8_t kUrg = 0x20;
 }  // namespace tcp_flag
 
 // TCP options the relay understands (RFC 9293 3.2, RFC 7323, RFC 2018).
@@ -40,19 +39,19 @@ class TcpView {
   std::uint16_t destination_port() const { return load(data_.data(), tcp_field::kDestinationPort); }
   std::uint32_t seq() const { return load(data_.data(), tcp_field::kSeq); }
   std::uint32_t ack() const { return load(data_.data(), tcp_field::kAck); }
-  std::size_t header_length() const { return header_length(data_.data()); }
+  std::size_t header_length() const { return header_length_of(data_.data()); }
   std::uint8_t flags() const { return load(data_.data(), tcp_field::kFlags); }
   std::uint16_t window() const { return load(data_.data(), tcp_field::kWindow); }
-  std::uint16_t checksum() const { return load(data_.data(), tcp_field::kChecksum); }
-  Bytes options_bytes() const { return data_.subspan(kTcpMinHeader, header_length() - kTcpMinHeader); }
+  Bytes options_bytes() const {
+    return data_.subspan(kTcpMinHeader, header_length() - kTcpMinHeader);
+  }
   // Parses the option list; malformed options end the walk (what was read so far is kept).
   TcpOptions options() const;
   Bytes payload() const { return data_.subspan(header_length()); }
-  Bytes bytes() const { return data_; }
 
  private:
   explicit TcpView(Bytes data) : data_(data) {}
-  static std::size_t header_length(const std::uint8_t* header) {
+  static std::size_t header_length_of(const std::uint8_t* header) {
     return (load(header, tcp_field::kDataOffset) >> tcp_field::kDataOffsetShift) *
            tcp_field::kDataOffsetUnit;
   }
@@ -68,7 +67,6 @@ class UdpView {
   std::uint16_t source_port() const { return load(data_.data(), udp_field::kSourcePort); }
   std::uint16_t destination_port() const { return load(data_.data(), udp_field::kDestinationPort); }
   std::uint16_t length() const { return load(data_.data(), udp_field::kLength); }
-  std::uint16_t checksum() const { return load(data_.data(), udp_field::kChecksum); }
   Bytes payload() const { return data_.subspan(kUdpHeader, length() - kUdpHeader); }
 
  private:
@@ -102,7 +100,6 @@ class IcmpView {
 
   std::uint8_t type() const { return load(data_.data(), icmp_field::kType); }
   std::uint8_t code() const { return load(data_.data(), icmp_field::kCode); }
-  std::uint16_t checksum() const { return load(data_.data(), icmp_field::kChecksum); }
   std::uint16_t echo_identifier() const { return load(data_.data(), icmp_field::kEchoIdentifier); }
   std::uint16_t echo_sequence() const { return load(data_.data(), icmp_field::kEchoSequence); }
   Bytes payload() const { return data_.subspan(kIcmpHeader); }

@@ -125,7 +125,8 @@ TEST(IpAddressRfc5952, GivesEverySection2VariantOneForm) {
   }
   for (const char* text : {"2001:db8:aaaa:bbbb:cccc:dddd:eeee:0001",
                            "2001:db8:aaaa:bbbb:cccc:dddd:eeee:001",
-                           "2001:db8:aaaa:bbbb:cccc:dddd:eeee:01", "2001:db8:aaaa:bbbb:cccc:dddd:eeee:1"}) {
+                           "2001:db8:aaaa:bbbb:cccc:dddd:eeee:01",
+                           "2001:db8:aaaa:bbbb:cccc:dddd:eeee:1"}) {
     EXPECT_EQ(canonical(text), "2001:db8:aaaa:bbbb:cccc:dddd:eeee:1") << text;
   }
   for (const char* text : {"2001:db8::1", "2001:db8:0:0:0::1", "2001:db8:0:0::1", "2001:db8:0::1",
