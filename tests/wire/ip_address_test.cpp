@@ -1,10 +1,15 @@
 // IpAddress text: parsing as inet_pton accepts it (RFC 4291 section 2.2) and
-// formatting per RFC 5952, with every example of its section 4.
+// formatting per RFC 5952, with every example of its section 4, and both
+// against libc's inet_pton/inet_ntop on generated text as the reference.
 #include "wire/ip_address.hpp"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
+#include <cstring>
+#include <random>
 #include <string>
 
 namespace rtether::wire {
@@ -142,6 +147,55 @@ TEST(IpAddressRfc5952, WritesIpv4MappedAddressesWithADottedQuad) {
   // Neither the deprecated IPv4-compatible form nor a near miss is mapped.
   EXPECT_EQ(v6({0, 0, 0, 0, 0, 0, 0xc000, 0x0280}).to_string(), "::c000:280");
   EXPECT_EQ(v6({0, 0, 0, 0, 1, 0xffff, 0xc000, 0x0280}).to_string(), "::1:ffff:c000:280");
+}
+
+// Random addresses (zero groups likely, sometimes IPv4-mapped), formatted
+// by libc, then mutated by up to two character edits: parsing must agree
+// with inet_pton on every text, and formatting with inet_ntop, except for
+// the deprecated IPv4-compatible ::a.b.c.d that glibc still writes dotted.
+TEST(IpAddress, AgreesWithInetPtonAndInetNtop) {
+  std::mt19937 generator(5952);
+  const std::string alphabet = "0123456789abcdefABCDEF:.";
+  int accepted = 0;
+  for (int round = 0; round < 50000; ++round) {
+    std::uint8_t bytes[16];
+    for (std::size_t group = 0; group < 8; ++group) {
+      const auto value = static_cast<std::uint16_t>(generator() % 2 ? generator() : 0);
+      store_be16(bytes + 2 * group, value);
+    }
+    if (generator() % 8 == 0) {
+      std::fill_n(bytes, 10, 0);
+      store_be16(bytes + 10, 0xFFFF);
+    }
+    char reference[INET6_ADDRSTRLEN];
+    ASSERT_NE(inet_ntop(AF_INET6, bytes, reference, sizeof reference), nullptr);
+    const IpAddress address = IpAddress::v6_from(bytes);
+    const bool compatible = std::all_of(bytes, bytes + 12, [](std::uint8_t b) { return b == 0; });
+    if (!compatible) {
+      EXPECT_EQ(address.to_string(), reference);
+    }
+
+    std::string text = round % 4 == 0 ? address.to_string() : reference;
+    for (std::uint32_t edits = generator() % 3; edits > 0 && !text.empty(); --edits) {
+      const std::size_t at = generator() % text.size();
+      const char c = alphabet[generator() % alphabet.size()];
+      switch (generator() % 3) {
+        case 0: text.erase(at, 1); break;
+        case 1: text.insert(at, 1, c); break;
+        default: text[at] = c; break;
+      }
+    }
+    std::uint8_t parsed_reference[16] = {};
+    const bool v4 = inet_pton(AF_INET, text.c_str(), parsed_reference) == 1;
+    const bool v6 = !v4 && inet_pton(AF_INET6, text.c_str(), parsed_reference) == 1;
+    IpAddress parsed;
+    ASSERT_EQ(IpAddress::parse(text, parsed), v4 || v6) << text;
+    if (!v4 && !v6) continue;
+    ++accepted;
+    EXPECT_EQ(parsed.version, v4 ? IpVersion::V4 : IpVersion::V6) << text;
+    EXPECT_EQ(std::memcmp(parsed.bytes.data(), parsed_reference, parsed.size()), 0) << text;
+  }
+  EXPECT_GT(accepted, 10000);
 }
 
 }  // namespace
