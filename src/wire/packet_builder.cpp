@@ -85,11 +85,11 @@ std::size_t write_ip_header(std::uint8_t* out, const IpAddress& source,
   return kIpv6Header;
 }
 
-// One option word at `word`: `nops` NOPs, then kind and length; returns
-// where the option's value goes.
-std::uint8_t* write_option_word(std::uint8_t* word, std::size_t nops, std::uint8_t kind,
-                                std::uint8_t length) {
-  assert(nops + length == kTcpOptionWord);
+// One option word at `word`: NOPs, then the option's kind and length at the
+// end of the word; returns where the option's value goes.
+std::uint8_t* write_option_word(std::uint8_t* word, std::uint8_t kind, std::uint8_t length) {
+  assert(length <= kTcpOptionWord);
+  const std::size_t nops = kTcpOptionWord - length;
   std::memset(word, tcp_option::kNop, nops);
   std::uint8_t* option = word + nops;
   store(option, tcp_option::kKind, kind);
@@ -153,19 +153,18 @@ std::size_t write_tcp_headers(MutableBytes out, const TcpSegmentHeader& header,
 
   std::uint8_t* word = tcp + kTcpMinHeader;
   if (header.mss) {
-    std::uint8_t* option =
-        write_option_word(word, 0, tcp_option::kMss, tcp_option::kMssLength);
+    std::uint8_t* option = write_option_word(word, tcp_option::kMss, tcp_option::kMssLength);
     store(option, tcp_option::kMssValue, *header.mss);
     word += kTcpOptionWord;
   }
   if (header.window_scale) {
     std::uint8_t* option =
-        write_option_word(word, 1, tcp_option::kWindowScale, tcp_option::kWindowScaleLength);
+        write_option_word(word, tcp_option::kWindowScale, tcp_option::kWindowScaleLength);
     store(option, tcp_option::kWindowScaleValue, *header.window_scale);
     word += kTcpOptionWord;
   }
   if (header.sack_permitted) {
-    write_option_word(word, 2, tcp_option::kSackPermitted, tcp_option::kSackPermittedLength);
+    write_option_word(word, tcp_option::kSackPermitted, tcp_option::kSackPermittedLength);
   }
 
   store(tcp, tcp_field::kChecksum,

@@ -249,6 +249,16 @@ TEST(PacketBuilder, WritesAnIpv6HeaderWithZeroTrafficClassAndFlowLabel) {
   EXPECT_EQ(out[7], 63);
 }
 
+TEST(PacketBuilder, WritesEachSynOptionAsOneWordWithNopsInFront) {
+  const auto header = syn_header(IpVersion::V4);
+  ByteVector out(100);
+  const std::size_t length = build_tcp(out, header, {});
+  ASSERT_EQ(length, 20u + 32u);
+  const ByteVector options(out.begin() + 40, out.begin() + 52);
+  // MSS 1460; NOP, window scale 7; NOP, NOP, SACK permitted.
+  EXPECT_EQ(options, (ByteVector{2, 4, 0x05, 0xB4, 1, 3, 3, 7, 1, 1, 4, 2}));
+}
+
 TEST(PacketBuilder, SizesTcpOptionsInWholeWords) {
   TcpSegmentHeader header = syn_header(IpVersion::V4);
   EXPECT_EQ(tcp_header_size(header), 20u + 20u + 12u);
