@@ -1,6 +1,8 @@
 // Fuzz target: parse_ip, the transport views and the TCP option walk on
 // arbitrary bytes. Every span handed out must lie inside the input and agree
-// with the length fields it came from; ASan catches any read past them.
+// with the length fields it came from; ASan catches any read past them. The
+// fragment data must agree with the header bytes, and the addresses must
+// survive a round trip through their text form.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -50,6 +52,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     require(packet.header.size() >= wire::kIpv6Header);
   }
   touch(packet.packet);
+  if (packet.fragment) {
+    require(packet.fragment->offset % 8 == 0);
+    if (packet.version == wire::IpVersion::V4) {
+      const std::uint16_t flags_offset = wire::load(data, wire::ipv4_field::kFlagsFragmentOffset);
+      require(packet.fragment->more_fragments ==
+              ((flags_offset & wire::ipv4_field::kMoreFragments) != 0));
+      require(packet.fragment->offset ==
+              (flags_offset & wire::ipv4_field::kFragmentOffsetMask) * 8u);
+    }
+  }
+  for (const wire::IpAddress& address : {packet.source, packet.destination}) {
+    wire::IpAddress parsed;
+    require(wire::IpAddress::parse(address.to_string(), parsed) && parsed == address);
+  }
 
   const Bytes payload = packet.payload;
   if (const auto tcp = wire::TcpView::parse(payload)) {

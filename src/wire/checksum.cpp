@@ -1,4 +1,4 @@
-// Internet checksum (RFC 1071) and its incremental update (RFC 1624).
+// Internet checksum (RFC 1071).
 //
 // The fast sum relies on two properties from RFC 1071 section 2:
 //  (B) byte-order independence: summing native-endian words and swapping the
@@ -123,24 +123,6 @@ std::uint16_t internet_checksum_reference(Bytes data) {
     sum = (sum & 0xFFFFu) + (sum >> 16);
   }
   return static_cast<std::uint16_t>(~sum);
-}
-
-std::uint16_t checksum_update16(std::uint16_t checksum, std::uint16_t old_value,
-                                std::uint16_t new_value) {
-  // RFC 1624 eqn. 3; eqn. 2 (HC - m - m') can produce -0 where the full
-  // computation never would, which is why section 3 recommends eqn. 3.
-  const std::uint32_t sum = static_cast<std::uint16_t>(~checksum) +
-                            static_cast<std::uint32_t>(static_cast<std::uint16_t>(~old_value)) +
-                            new_value;
-  return static_cast<std::uint16_t>(~fold16(sum));
-}
-
-std::uint16_t checksum_update32(std::uint16_t checksum, std::uint32_t old_value,
-                                std::uint32_t new_value) {
-  const auto high = checksum_update16(checksum, static_cast<std::uint16_t>(old_value >> 16),
-                                      static_cast<std::uint16_t>(new_value >> 16));
-  return checksum_update16(high, static_cast<std::uint16_t>(old_value),
-                           static_cast<std::uint16_t>(new_value));
 }
 
 }  // namespace rtether::wire

@@ -1,4 +1,4 @@
-// Internet checksum (RFC 1071) with incremental update (RFC 1624).
+// Internet checksum (RFC 1071).
 //
 // The fast path sums 64 bits at a time and folds once at the end; the
 // reference implementation is the textbook 16-bit loop, kept for tests and
@@ -26,14 +26,5 @@ std::uint16_t internet_checksum(Bytes data);
 
 // Slow, obviously-correct reference: 16 bits at a time, fold per step.
 std::uint16_t internet_checksum_reference(Bytes data);
-
-// RFC 1624 eqn. 3: new checksum after one 16-bit field changes from
-// old_value to new_value, HC' = ~(~HC + ~m + m').
-std::uint16_t checksum_update16(std::uint16_t checksum, std::uint16_t old_value,
-                                std::uint16_t new_value);
-
-// Same for a 32-bit field (two 16-bit words).
-std::uint16_t checksum_update32(std::uint16_t checksum, std::uint32_t old_value,
-                                std::uint32_t new_value);
 
 }  // namespace rtether::wire

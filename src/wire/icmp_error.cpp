@@ -32,10 +32,18 @@ constexpr std::uint8_t kPolicyFailed = 5;
 constexpr std::uint8_t kRejectRoute = 6;
 }  // namespace v6_code
 
+// RFC 1191 section 4: the ICMPv4 next-hop MTU is a 16-bit field in the low
+// half of the rest of the header (the high half is unused, zero).
+constexpr std::uint32_t kMaxNextHopMtu = 0xFFFF;
+static_assert(icmp_field::kNextHopMtu.end() == icmp_field::kRestOfHeader.end());
+// RFC 4443 3.2: the ICMPv6 MTU is the whole rest of the header.
+static_assert(icmp_field::kMtu.offset == icmp_field::kRestOfHeader.offset &&
+              icmp_field::kMtu.end() == icmp_field::kRestOfHeader.end());
+
 struct TypeCode {
   std::uint8_t type;
   std::uint8_t code;
-  std::uint32_t rest;
+  std::uint32_t rest;  // the rest-of-header field
 };
 
 TypeCode type_code(IpVersion version, IcmpErrorKind kind, std::uint32_t mtu) {
@@ -47,8 +55,7 @@ TypeCode type_code(IpVersion version, IcmpErrorKind kind, std::uint32_t mtu) {
       case IcmpErrorKind::AdminProhibited:
         return {icmp_type::kDestUnreachable, v4_code::kAdminProhibited, 0};
       case IcmpErrorKind::PacketTooBig: {
-        // RFC 1191 4: the next-hop MTU sits in the low 16 bits.
-        const std::uint32_t value = std::clamp<std::uint32_t>(mtu, kMinMtuV4, 0xFFFF);
+        const std::uint32_t value = std::clamp<std::uint32_t>(mtu, kMinMtuV4, kMaxNextHopMtu);
         return {icmp_type::kDestUnreachable, v4_code::kFragmentationNeeded, value};
       }
     }
@@ -67,18 +74,34 @@ TypeCode type_code(IpVersion version, IcmpErrorKind kind, std::uint32_t mtu) {
   return {0, 0, 0};
 }
 
+// Where the quoted packet starts in an error of this version.
+std::size_t icmp_error_quote_offset(IpVersion version) {
+  return ip_header_size(version) + icmp_field::kErrorQuote;
+}
+
+// Bytes of the offending packet an error of this version quotes.
+std::size_t icmp_error_quote_limit(IpVersion version) {
+  return (version == IpVersion::V4 ? kIcmpV4ErrorMax : kIcmpV6ErrorMax) -
+         icmp_error_quote_offset(version);
+}
+
+bool is_unspecified(const IpAddress& address) {
+  return std::all_of(address.bytes.begin(), address.bytes.begin() + address.size(),
+                     [](std::uint8_t b) { return b == 0; });
+}
+
 bool is_error_type(IpVersion version, std::uint8_t type) {
-  if (version == IpVersion::V6) return type < 128;  // RFC 4443 2.1: errors are 0..127
+  if (version == IpVersion::V6) return type < icmp_type::kV6FirstInformational;
   // RFC 792 / RFC 1122 3.2.2: the error messages (and unknown types, which
   // must not be answered either); only echo, timestamp and information
   // queries and replies are not errors.
   switch (type) {
     case icmp_type::kEchoReply:
     case icmp_type::kEchoRequest:
-    case 13:  // timestamp
-    case 14:  // timestamp reply
-    case 15:  // information request
-    case 16:  // information reply
+    case icmp_type::kTimestamp:
+    case icmp_type::kTimestampReply:
+    case icmp_type::kInformationRequest:
+    case icmp_type::kInformationReply:
       return false;
     default: return true;
   }
@@ -97,21 +120,18 @@ const char* to_string(IcmpErrorKind kind) {
   return "unknown";
 }
 
-std::size_t icmp_error_quote_limit(IpVersion version) {
-  return (version == IpVersion::V4 ? kIcmpV4ErrorMax : kIcmpV6ErrorMax) - icmp_header_size(version);
-}
-
 std::size_t icmp_error_size(IpVersion version, std::size_t offending_size) {
-  return icmp_header_size(version) + std::min(offending_size, icmp_error_quote_limit(version));
+  return icmp_error_quote_offset(version) +
+         std::min(offending_size, icmp_error_quote_limit(version));
 }
 
 std::size_t build_icmp_error(MutableBytes out, const IcmpErrorHeader& header, Bytes offending) {
   const IpVersion version = header.source.version;
   if (header.destination.version != version) return 0;
   const Bytes quote = offending.first(std::min(offending.size(), icmp_error_quote_limit(version)));
-  const std::size_t header_size = icmp_header_size(version);
-  if (out.size() < header_size + quote.size()) return 0;
-  if (!quote.empty()) std::memmove(out.data() + header_size, quote.data(), quote.size());
+  const std::size_t quote_offset = icmp_error_quote_offset(version);
+  if (out.size() < quote_offset + quote.size()) return 0;
+  if (!quote.empty()) std::memmove(out.data() + quote_offset, quote.data(), quote.size());
   const TypeCode tc = type_code(version, header.kind, header.mtu);
   IcmpMessageHeader message;
   message.source = header.source;
@@ -138,26 +158,12 @@ bool may_report_error_for(const IpAddress& destination, IcmpErrorKind kind) {
 
 bool may_answer_with_error(const IpPacket& packet, IcmpErrorKind kind) {
   if (!may_report_error_for(packet.destination, kind)) return false;
-  if (packet.fragment) {
-    // Only the first fragment carries the transport header worth quoting.
-    // IPv4: fragment offset (13 low bits of bytes 6-7) must be 0.
-    if (packet.version == IpVersion::V6) return false;
-    if (packet.header.size() < kIpv4MinHeader) return false;
-    if ((load_be16(packet.header.data() + 6) & 0x1FFF) != 0) return false;
-  }
-  const auto& source = packet.source.bytes;
-  if (packet.version == IpVersion::V4) {
-    const std::uint32_t address = packet.source.v4_host_order();
-    if (address == 0 || address == 0xFFFFFFFF) return false;   // unspecified, limited broadcast
-    if ((address >> 28) == 0xE) return false;                  // 224.0.0.0/4 multicast
-  } else {
-    if (source[0] == 0xFF) return false;  // ff00::/8 multicast
-    if (std::all_of(source.begin(), source.end(), [](std::uint8_t b) { return b == 0; }))
-      return false;  // ::
-  }
+  // Only the first fragment carries the transport header worth quoting.
+  if (packet.fragment && !packet.fragment->is_first()) return false;
+  if (is_unspecified(packet.source) || is_broadcast_or_multicast(packet.source)) return false;
   if (packet.protocol == ip_protocol::kIcmp || packet.protocol == ip_protocol::kIcmpv6) {
     if (packet.payload.empty()) return false;
-    return !is_error_type(packet.version, packet.payload[0]);
+    return !is_error_type(packet.version, load(packet.payload.data(), icmp_field::kType));
   }
   return true;
 }
@@ -170,7 +176,7 @@ std::optional<IcmpErrorSummary> classify_icmp_error(IpVersion version, std::uint
       case v4_code::kNet: return IcmpErrorSummary{IcmpErrorKind::NetUnreachable};
       case v4_code::kPort: return IcmpErrorSummary{IcmpErrorKind::PortUnreachable};
       case v4_code::kFragmentationNeeded:
-        return IcmpErrorSummary{IcmpErrorKind::PacketTooBig, rest & 0xFFFF};
+        return IcmpErrorSummary{IcmpErrorKind::PacketTooBig, rest & kMaxNextHopMtu};
       case v4_code::kNetProhibited:
       case v4_code::kHostProhibited:
       case v4_code::kAdminProhibited: return IcmpErrorSummary{IcmpErrorKind::AdminProhibited};

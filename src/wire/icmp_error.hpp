@@ -49,10 +49,8 @@ struct IcmpErrorHeader {
   std::uint8_t ttl = 64;
 };
 
-// Bytes of the offending packet an error of this version quotes: as much as
-// fits in the size limit above.
-std::size_t icmp_error_quote_limit(IpVersion version);
-// Total size of the error for an offending packet of `offending_size` bytes.
+// Total size of the error for an offending packet of `offending_size` bytes:
+// it quotes as much of the packet as fits in the size limit above.
 std::size_t icmp_error_size(IpVersion version, std::size_t offending_size);
 
 // Writes the IP header, ICMP header and the quoted start of `offending` (cut

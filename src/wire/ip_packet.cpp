@@ -10,34 +10,21 @@
 namespace rtether::wire {
 namespace {
 
-// IPv4 header fields (RFC 791 section 3.1), byte offsets.
-constexpr std::size_t kV4TotalLength = 2;
-constexpr std::size_t kV4FlagsFragment = 6;
-constexpr std::size_t kV4Ttl = 8;
-constexpr std::size_t kV4Protocol = 9;
-constexpr std::size_t kV4Source = 12;
-constexpr std::size_t kV4Destination = 16;
-constexpr std::uint16_t kV4MoreFragments = 0x2000;
-constexpr std::uint16_t kV4FragmentOffsetMask = 0x1FFF;
-constexpr std::size_t kV4LengthBytesNeeded = 4;  // version..total length
+// Bytes that must be present before the length fields can be read.
+constexpr std::size_t kV4LengthBytesNeeded = ipv4_field::kTotalLength.end();
+constexpr std::size_t kV6LengthBytesNeeded = ipv6_field::kPayloadLength.end();
+// Next header and length: what every extension header has first.
+constexpr std::size_t kExtensionMinimum = ipv6_extension_field::kLength.end();
+static_assert(ipv6_fragment_field::kNextHeader.offset == ipv6_extension_field::kNextHeader.offset &&
+              ipv6_auth_field::kNextHeader.offset == ipv6_extension_field::kNextHeader.offset &&
+              ipv6_auth_field::kPayloadLength.offset == ipv6_extension_field::kLength.offset);
 
-// IPv6 header fields (RFC 8200 section 3), byte offsets.
-constexpr std::size_t kV6PayloadLength = 4;
-constexpr std::size_t kV6NextHeader = 6;
-constexpr std::size_t kV6HopLimit = 7;
-constexpr std::size_t kV6Source = 8;
-constexpr std::size_t kV6Destination = 24;
-constexpr std::size_t kV6LengthBytesNeeded = 6;  // version..payload length
+constexpr std::uint8_t kVersion4 = static_cast<std::uint8_t>(IpVersion::V4);
+constexpr std::uint8_t kVersion6 = static_cast<std::uint8_t>(IpVersion::V6);
 
-// Extension headers (RFC 8200 section 4; AH: RFC 4302 section 2.2).
-constexpr std::size_t kExtensionMinimum = 2;       // next header + length
-constexpr std::size_t kExtensionUnit = 8;          // hdr ext len is in 8-byte units, not counting the first 8
-constexpr std::size_t kFragmentHeader = 8;         // RFC 8200 section 4.5, fixed size
-constexpr std::uint16_t kV6FragmentOffsetMask = 0xFFF8;
-constexpr std::size_t kAuthUnit = 4;               // AH payload len is in 4-byte units, minus 2
-constexpr std::size_t kAuthLengthBias = 2;
-
-std::uint8_t version_nibble(Bytes data) { return data[0] >> 4; }
+std::uint8_t version_nibble(Bytes data) {
+  return load(data.data(), ip_field::kVersion) >> ip_field::kVersionShift;
+}
 
 bool is_extension_header(std::uint8_t next_header) {
   switch (next_header) {
@@ -55,65 +42,82 @@ bool is_extension_header(std::uint8_t next_header) {
 // Size in bytes of an extension header from its type and its length byte.
 std::size_t extension_length(std::uint8_t next_header, std::uint8_t length_field) {
   switch (next_header) {
-    case ip_protocol::kFragment: return kFragmentHeader;
-    case ip_protocol::kAuth: return (length_field + kAuthLengthBias) * kAuthUnit;
-    default: return (length_field + 1u) * kExtensionUnit;
+    case ip_protocol::kFragment: return ipv6_fragment_field::kLength;
+    case ip_protocol::kAuth:
+      return (length_field + ipv6_auth_field::kLengthBias) * ipv6_auth_field::kLengthUnit;
+    default: return (length_field + 1u) * ipv6_extension_field::kLengthUnit;
   }
 }
 
 IpParseResult fail(IpError error) { return {std::nullopt, error}; }
 
 IpParseResult parse_v4(Bytes data) {
+  using namespace ipv4_field;
   if (data.size() < kIpv4MinHeader) return fail(IpError::Truncated);
-  const std::size_t header_length = (data[0] & 0x0F) * 4u;
+  const std::uint8_t* header = data.data();
+  const std::size_t header_length = (load(header, kVersionIhl) & kIhlMask) * kIhlUnit;
   if (header_length < kIpv4MinHeader) return fail(IpError::BadHeaderLength);
-  const std::size_t total_length = load_be16(data.data() + kV4TotalLength);
+  const std::size_t total_length = load(header, kTotalLength);
   if (total_length < header_length) return fail(IpError::BadTotalLength);
   if (total_length > data.size()) return fail(IpError::Truncated);
 
-  const std::uint16_t fragment_field = load_be16(data.data() + kV4FlagsFragment);
   IpPacket packet;
   packet.version = IpVersion::V4;
-  packet.protocol = data[kV4Protocol];
-  packet.ttl = data[kV4Ttl];
-  packet.source = IpAddress::v4_from(data.data() + kV4Source);
-  packet.destination = IpAddress::v4_from(data.data() + kV4Destination);
-  packet.fragment = (fragment_field & (kV4MoreFragments | kV4FragmentOffsetMask)) != 0;
+  packet.protocol = load(header, kProtocol);
+  packet.ttl = load(header, kTtl);
+  packet.source = IpAddress::v4_from(header + kSource.offset);
+  packet.destination = IpAddress::v4_from(header + kDestination.offset);
+  const std::uint16_t flags_offset = load(header, kFlagsFragmentOffset);
+  if ((flags_offset & (kMoreFragments | kFragmentOffsetMask)) != 0) {
+    packet.fragment = IpFragment{
+        static_cast<std::uint16_t>((flags_offset & kFragmentOffsetMask) * kFragmentOffsetUnit),
+        (flags_offset & kMoreFragments) != 0, load(header, kIdentification)};
+  }
   packet.packet = data.first(total_length);
   packet.header = packet.packet.first(header_length);
   packet.payload = packet.packet.subspan(header_length);
   return {packet, IpError::None};
 }
 
+// The fragment header at `header` (RFC 8200 section 4.5).
+IpFragment parse_fragment_header(const std::uint8_t* header) {
+  using namespace ipv6_fragment_field;
+  const std::uint16_t offset_flags = load(header, kOffsetFlags);
+  return IpFragment{static_cast<std::uint16_t>(offset_flags & kOffsetMask),
+                    (offset_flags & kMoreFragments) != 0, load(header, kIdentification)};
+}
+
 IpParseResult parse_v6(Bytes data) {
+  using namespace ipv6_field;
   if (data.size() < kIpv6Header) return fail(IpError::Truncated);
-  const std::size_t total_length = kIpv6Header + load_be16(data.data() + kV6PayloadLength);
+  const std::size_t total_length = kIpv6Header + load(data.data(), kPayloadLength);
   if (total_length > data.size()) return fail(IpError::Truncated);
   const Bytes whole = data.first(total_length);
 
   IpPacket packet;
   packet.version = IpVersion::V6;
-  packet.ttl = data[kV6HopLimit];
-  packet.source = IpAddress::v6_from(data.data() + kV6Source);
-  packet.destination = IpAddress::v6_from(data.data() + kV6Destination);
+  packet.ttl = load(whole.data(), kHopLimit);
+  packet.source = IpAddress::v6_from(whole.data() + kSource.offset);
+  packet.destination = IpAddress::v6_from(whole.data() + kDestination.offset);
 
-  std::uint8_t next = data[kV6NextHeader];
+  std::uint8_t next = load(whole.data(), kNextHeader);
   std::size_t offset = kIpv6Header;
   // Each step advances by at least 8 bytes, so the walk is bounded by the
   // packet length.
   while (is_extension_header(next)) {
     const Bytes rest = whole.subspan(offset);
     if (rest.size() < kExtensionMinimum) return fail(IpError::BadExtensionHeader);
-    const std::size_t length = extension_length(next, rest[1]);
+    const std::size_t length =
+        extension_length(next, load(rest.data(), ipv6_extension_field::kLength));
     if (rest.size() < length) return fail(IpError::BadExtensionHeader);
     const bool is_fragment = next == ip_protocol::kFragment;
-    next = rest[0];
+    next = load(rest.data(), ipv6_extension_field::kNextHeader);
     offset += length;
     if (is_fragment) {
-      packet.fragment = true;
-      // Only the first fragment (offset 0) starts with the next header;
-      // later ones carry the middle of a payload, so the walk stops there.
-      if ((load_be16(rest.data() + 2) & kV6FragmentOffsetMask) != 0) break;
+      packet.fragment = parse_fragment_header(rest.data());
+      // Only the first fragment starts with the next header; later ones
+      // carry the middle of a payload, so the walk stops there.
+      if (!packet.fragment->is_first()) break;
     }
   }
 
@@ -141,8 +145,8 @@ const char* to_string(IpError error) {
 IpParseResult parse_ip(Bytes data) {
   if (data.empty()) return fail(IpError::Truncated);
   switch (version_nibble(data)) {
-    case 4: return parse_v4(data);
-    case 6: return parse_v6(data);
+    case kVersion4: return parse_v4(data);
+    case kVersion6: return parse_v6(data);
     default: return fail(IpError::BadVersion);
   }
 }
@@ -150,15 +154,15 @@ IpParseResult parse_ip(Bytes data) {
 IpLengthResult ip_packet_length(Bytes data) {
   if (data.empty()) return {};
   switch (version_nibble(data)) {
-    case 4: {
+    case kVersion4: {
       if (data.size() < kV4LengthBytesNeeded) return {};
-      const std::size_t total_length = load_be16(data.data() + kV4TotalLength);
+      const std::size_t total_length = load(data.data(), ipv4_field::kTotalLength);
       if (total_length < kIpv4MinHeader) return {0, IpError::BadTotalLength};
       return {total_length, IpError::None};
     }
-    case 6: {
+    case kVersion6: {
       if (data.size() < kV6LengthBytesNeeded) return {};
-      return {kIpv6Header + load_be16(data.data() + kV6PayloadLength), IpError::None};
+      return {kIpv6Header + load(data.data(), ipv6_field::kPayloadLength), IpError::None};
     }
     default: return {0, IpError::BadVersion};
   }

@@ -17,29 +17,19 @@
 namespace rtether::wire {
 namespace {
 
-// IPv4 header (RFC 791 section 3.1).
-constexpr std::uint8_t kV4VersionIhl = 0x45;  // version 4, IHL 5 words (no options)
-constexpr std::uint16_t kV4DontFragment = 0x4000;
-constexpr std::size_t kV4Checksum = 10;
+// IPv4 header (RFC 791 section 3.1): version 4, IHL 5 words (no options).
+constexpr std::uint8_t kV4VersionIhl =
+    (static_cast<std::uint8_t>(IpVersion::V4) << ip_field::kVersionShift) |
+    (kIpv4MinHeader / ipv4_field::kIhlUnit);
 
 // IPv6 header (RFC 8200 section 3): version 6, traffic class 0, flow label 0.
-constexpr std::uint8_t kV6VersionNibble = 0x60;
+constexpr std::uint32_t kV6VersionClassFlow =
+    std::uint32_t{static_cast<std::uint8_t>(IpVersion::V6)} << ipv6_field::kVersionShift;
 
-// TCP header fields and options (RFC 9293 section 3.1 and 3.2, RFC 7323
-// section 2.2, RFC 2018 section 2). Every option is written as one 4-byte
-// word so the header stays 32-bit aligned without trailing padding.
-constexpr std::size_t kTcpChecksum = 16;
+// TCP options (RFC 9293 section 3.2, RFC 7323 section 2.2, RFC 2018 section
+// 2). Every option is written as one 4-byte word, NOPs in front, so the
+// header stays 32-bit aligned without trailing padding.
 constexpr std::size_t kTcpOptionWord = 4;
-constexpr std::uint8_t kOptionNop = 1;
-constexpr std::uint8_t kOptionMss = 2;
-constexpr std::uint8_t kOptionMssLength = 4;
-constexpr std::uint8_t kOptionWindowScale = 3;
-constexpr std::uint8_t kOptionWindowScaleLength = 3;
-constexpr std::uint8_t kOptionSackPermitted = 4;
-constexpr std::uint8_t kOptionSackPermittedLength = 2;
-
-constexpr std::size_t kUdpChecksum = 6;
-constexpr std::size_t kIcmpChecksum = 2;
 
 // RFC 768 and RFC 8200 section 8.1: a computed UDP checksum of zero is sent
 // as all ones, because zero on the wire means "no checksum".
@@ -69,28 +59,42 @@ std::size_t write_ip_header(std::uint8_t* out, const IpAddress& source,
                             const IpAddress& destination, std::uint8_t protocol, std::uint8_t ttl,
                             std::size_t length) {
   if (source.version == IpVersion::V4) {
+    using namespace ipv4_field;
     assert(kIpv4MinHeader + length <= kMaxPacket);
-    out[0] = kV4VersionIhl;
-    out[1] = 0;  // DSCP/ECN
-    store_be16(out + 2, static_cast<std::uint16_t>(kIpv4MinHeader + length));
-    store_be16(out + 4, 0);  // identification: unused with DF set (RFC 6864 section 4.1)
-    store_be16(out + 6, kV4DontFragment);
-    out[8] = ttl;
-    out[9] = protocol;
-    store_be16(out + kV4Checksum, 0);
-    std::memcpy(out + 12, source.bytes.data(), 4);
-    std::memcpy(out + 16, destination.bytes.data(), 4);
-    store_be16(out + kV4Checksum, internet_checksum(Bytes(out, kIpv4MinHeader)));
+    store(out, kVersionIhl, kV4VersionIhl);
+    store(out, kTypeOfService, 0);
+    store(out, kTotalLength, static_cast<std::uint16_t>(kIpv4MinHeader + length));
+    store(out, kIdentification, 0);  // unused with DF set (RFC 6864 section 4.1)
+    store(out, kFlagsFragmentOffset, kDontFragment);
+    store(out, kTtl, ttl);
+    store(out, kProtocol, protocol);
+    store(out, kChecksum, 0);
+    std::memcpy(out + kSource.offset, source.bytes.data(), kSource.size);
+    std::memcpy(out + kDestination.offset, destination.bytes.data(), kDestination.size);
+    store(out, kChecksum, internet_checksum(Bytes(out, kIpv4MinHeader)));
     return kIpv4MinHeader;
   }
+  using namespace ipv6_field;
   assert(length <= kMaxPacket);
-  store_be32(out, std::uint32_t{kV6VersionNibble} << 24);
-  store_be16(out + 4, static_cast<std::uint16_t>(length));
-  out[6] = protocol;
-  out[7] = ttl;
-  std::memcpy(out + 8, source.bytes.data(), 16);
-  std::memcpy(out + 24, destination.bytes.data(), 16);
+  store(out, kVersionClassFlow, kV6VersionClassFlow);
+  store(out, kPayloadLength, static_cast<std::uint16_t>(length));
+  store(out, kNextHeader, protocol);
+  store(out, kHopLimit, ttl);
+  std::memcpy(out + kSource.offset, source.bytes.data(), kSource.size);
+  std::memcpy(out + kDestination.offset, destination.bytes.data(), kDestination.size);
   return kIpv6Header;
+}
+
+// One option word at `word`: NOPs, then the option's kind and length at the
+// end of the word; returns where the option's value goes.
+std::uint8_t* write_option_word(std::uint8_t* word, std::uint8_t kind, std::uint8_t length) {
+  assert(length <= kTcpOptionWord);
+  const std::size_t nops = kTcpOptionWord - length;
+  std::memset(word, tcp_option::kNop, nops);
+  std::uint8_t* option = word + nops;
+  store(option, tcp_option::kKind, kind);
+  store(option, tcp_option::kLength, length);
+  return option;
 }
 
 std::uint16_t transport_checksum(const IpAddress& source, const IpAddress& destination,
@@ -135,40 +139,37 @@ std::size_t write_tcp_headers(MutableBytes out, const TcpSegmentHeader& header,
                                                 ip_protocol::kTcp, header.ttl, segment_length);
 
   std::uint8_t* tcp = out.data() + ip_length;
-  store_be16(tcp, header.source_port);
-  store_be16(tcp + 2, header.destination_port);
-  store_be32(tcp + 4, header.seq);
-  store_be32(tcp + 8, header.ack);
-  tcp[12] = static_cast<std::uint8_t>((tcp_length / 4) << 4);
-  tcp[13] = header.flags;
-  store_be16(tcp + 14, header.window);
-  store_be16(tcp + kTcpChecksum, 0);
-  store_be16(tcp + 18, 0);  // urgent pointer
+  store(tcp, tcp_field::kSourcePort, header.source_port);
+  store(tcp, tcp_field::kDestinationPort, header.destination_port);
+  store(tcp, tcp_field::kSeq, header.seq);
+  store(tcp, tcp_field::kAck, header.ack);
+  store(tcp, tcp_field::kDataOffset,
+        static_cast<std::uint8_t>((tcp_length / tcp_field::kDataOffsetUnit)
+                                  << tcp_field::kDataOffsetShift));
+  store(tcp, tcp_field::kFlags, header.flags);
+  store(tcp, tcp_field::kWindow, header.window);
+  store(tcp, tcp_field::kChecksum, 0);
+  store(tcp, tcp_field::kUrgentPointer, 0);
 
-  std::uint8_t* option = tcp + kTcpMinHeader;
+  std::uint8_t* word = tcp + kTcpMinHeader;
   if (header.mss) {
-    option[0] = kOptionMss;
-    option[1] = kOptionMssLength;
-    store_be16(option + 2, *header.mss);
-    option += kTcpOptionWord;
+    std::uint8_t* option = write_option_word(word, tcp_option::kMss, tcp_option::kMssLength);
+    store(option, tcp_option::kMssValue, *header.mss);
+    word += kTcpOptionWord;
   }
   if (header.window_scale) {
-    option[0] = kOptionNop;
-    option[1] = kOptionWindowScale;
-    option[2] = kOptionWindowScaleLength;
-    option[3] = *header.window_scale;
-    option += kTcpOptionWord;
+    std::uint8_t* option =
+        write_option_word(word, tcp_option::kWindowScale, tcp_option::kWindowScaleLength);
+    store(option, tcp_option::kWindowScaleValue, *header.window_scale);
+    word += kTcpOptionWord;
   }
   if (header.sack_permitted) {
-    option[0] = kOptionNop;
-    option[1] = kOptionNop;
-    option[2] = kOptionSackPermitted;
-    option[3] = kOptionSackPermittedLength;
+    write_option_word(word, tcp_option::kSackPermitted, tcp_option::kSackPermittedLength);
   }
 
-  store_be16(tcp + kTcpChecksum,
-             transport_checksum(header.source, header.destination, ip_protocol::kTcp,
-                                Bytes(tcp, segment_length)));
+  store(tcp, tcp_field::kChecksum,
+        transport_checksum(header.source, header.destination, ip_protocol::kTcp,
+                           Bytes(tcp, segment_length)));
   return total;
 }
 
@@ -181,14 +182,14 @@ std::size_t write_udp_headers(MutableBytes out, const UdpDatagramHeader& header,
                                                 ip_protocol::kUdp, header.ttl, datagram_length);
 
   std::uint8_t* udp = out.data() + ip_length;
-  store_be16(udp, header.source_port);
-  store_be16(udp + 2, header.destination_port);
-  store_be16(udp + 4, static_cast<std::uint16_t>(datagram_length));
-  store_be16(udp + kUdpChecksum, 0);
+  store(udp, udp_field::kSourcePort, header.source_port);
+  store(udp, udp_field::kDestinationPort, header.destination_port);
+  store(udp, udp_field::kLength, static_cast<std::uint16_t>(datagram_length));
+  store(udp, udp_field::kChecksum, 0);
   std::uint16_t checksum = transport_checksum(header.source, header.destination,
                                               ip_protocol::kUdp, Bytes(udp, datagram_length));
   if (checksum == 0) checksum = kUdpZeroChecksum;
-  store_be16(udp + kUdpChecksum, checksum);
+  store(udp, udp_field::kChecksum, checksum);
   return total;
 }
 
@@ -203,10 +204,10 @@ std::size_t write_icmp_headers(MutableBytes out, const IcmpMessageHeader& header
                                                 protocol, header.ttl, message_length);
 
   std::uint8_t* icmp = out.data() + ip_length;
-  icmp[0] = header.type;
-  icmp[1] = header.code;
-  store_be16(icmp + kIcmpChecksum, 0);
-  store_be32(icmp + 4, header.rest);
+  store(icmp, icmp_field::kType, header.type);
+  store(icmp, icmp_field::kCode, header.code);
+  store(icmp, icmp_field::kChecksum, 0);
+  store(icmp, icmp_field::kRestOfHeader, header.rest);
   const Bytes message(icmp, message_length);
   // ICMPv4 sums the message alone (RFC 792); ICMPv6 adds the pseudo header
   // (RFC 4443 section 2.3).
@@ -214,7 +215,7 @@ std::size_t write_icmp_headers(MutableBytes out, const IcmpMessageHeader& header
       version == IpVersion::V4
           ? internet_checksum(message)
           : transport_checksum(header.source, header.destination, protocol, message);
-  store_be16(icmp + kIcmpChecksum, checksum);
+  store(icmp, icmp_field::kChecksum, checksum);
   return total;
 }
 

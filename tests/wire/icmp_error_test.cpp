@@ -231,6 +231,23 @@ TEST(MayAnswerWithError, OnlyTheFirstIpv4Fragment) {
   EXPECT_TRUE(may_answer_with_error(parsed(test::build(raw)), kHost));
   raw.flags_fragment = 0x0010;  // offset 16 units
   EXPECT_FALSE(may_answer_with_error(parsed(test::build(raw)), kHost));
+  raw.flags_fragment = 0x0001;  // offset 1 unit, last fragment
+  EXPECT_FALSE(may_answer_with_error(parsed(test::build(raw)), kHost));
+}
+
+TEST(MayAnswerWithError, OnlyTheFirstIpv6Fragment) {
+  test::RawIpv6 raw;
+  raw.source = address("fd00::2");
+  raw.next_header = ip_protocol::kFragment;
+  raw.payload = ByteVector(8, 0);
+  raw.extensions = test::fragment_extension(ip_protocol::kUdp, 0, true);
+  EXPECT_TRUE(may_answer_with_error(parsed(test::build(raw)), kHost));
+  raw.extensions = test::fragment_extension(ip_protocol::kUdp, 1, true);
+  EXPECT_FALSE(may_answer_with_error(parsed(test::build(raw)), kHost));
+  // A later fragment's data is not an ICMPv6 header, whatever its next header says.
+  raw.extensions = test::fragment_extension(ip_protocol::kIcmpv6, 2, false);
+  raw.payload = ByteVector(8, icmp_type::kV6EchoRequest);
+  EXPECT_FALSE(may_answer_with_error(parsed(test::build(raw)), kHost));
 }
 
 TEST(ClassifyIcmpError, MapsEveryKindBackPerVersion) {

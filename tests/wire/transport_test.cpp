@@ -50,10 +50,9 @@ TEST(TcpView, ReadsEveryFixedField) {
   EXPECT_EQ(view->header_length(), 20u);
   EXPECT_EQ(view->flags(), tcp_flag::kSyn | tcp_flag::kAck);
   EXPECT_EQ(view->window(), 29200);
-  EXPECT_EQ(view->checksum(), 0xBEEF);
   EXPECT_TRUE(view->options_bytes().empty());
+  EXPECT_EQ(view->payload().data(), segment.data() + 20);
   EXPECT_EQ(view->payload().size(), 5u);
-  EXPECT_EQ(view->bytes().size(), 25u);
 }
 
 TEST(TcpView, RejectsFewerThanTwentyBytes) {
@@ -142,7 +141,6 @@ TEST(UdpView, ReadsFieldsAndCutsThePayloadToTheLengthField) {
   EXPECT_EQ(view->source_port(), 53);
   EXPECT_EQ(view->destination_port(), 5353);
   EXPECT_EQ(view->length(), 12);
-  EXPECT_EQ(view->checksum(), 0x1234);
   EXPECT_EQ(view->payload().size(), 4u);
 }
 
@@ -177,7 +175,6 @@ TEST(IcmpView, ReadsAnEchoRequest) {
   ASSERT_TRUE(view);
   EXPECT_EQ(view->type(), icmp_type::kEchoRequest);
   EXPECT_EQ(view->code(), 0);
-  EXPECT_EQ(view->checksum(), 0xABCD);
   EXPECT_EQ(view->echo_identifier(), 0x1234);
   EXPECT_EQ(view->echo_sequence(), 7);
   EXPECT_EQ(view->payload().size(), 2u);
