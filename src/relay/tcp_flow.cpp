@@ -29,7 +29,7 @@ constexpr std::chrono::seconds kDrainTimeout{60};
 
 TcpFlow::TcpFlow(ClientSession& session, const FlowKey& key, const tcp::Segment& syn)
     : Flow(session, key),
-      endpoint_(syn, session.config().tcp, session.random_iss(), session.now()),
+      endpoint_(syn, session.config().tcp, tcp::SeqNumber{session.random_iss()}, session.now()),
       timer_(session.loop(), [this] { on_timer(); }),
       to_host_(session.config().tcp_flow_buffer + kWindowRoundingSlack) {
   header_.source = key.destination;
@@ -40,7 +40,8 @@ TcpFlow::TcpFlow(ClientSession& session, const FlowKey& key, const tcp::Segment&
 
 TcpFlow::TcpFlow(ClientSession& session, const FlowKey& key, io::Fd accepted)
     : Flow(session, key),
-      endpoint_(tcp::Endpoint::active(session.config().tcp, session.random_iss(), session.now())),
+      endpoint_(tcp::Endpoint::active(session.config().tcp, tcp::SeqNumber{session.random_iss()},
+                                      session.now())),
       socket_(std::move(accepted)),
       timer_(session.loop(), [this] { on_timer(); }),
       to_host_(session.config().tcp_flow_buffer + kWindowRoundingSlack) {
@@ -104,7 +105,7 @@ bool TcpFlow::answer_with_icmp(int result) {
   syn.destination = key_.destination;
   syn.source_port = key_.source_port;
   syn.destination_port = key_.destination_port;
-  syn.seq = endpoint_.rcv_nxt() - 1;
+  syn.seq = (endpoint_.rcv_nxt() - 1).raw();
   syn.flags = wire::tcp_flag::kSyn;
   std::uint8_t quote[wire::kIpv6Header + wire::kTcpMinHeader];
   std::size_t length = wire::build_tcp(wire::MutableBytes{quote, sizeof quote}, syn, {});
@@ -318,8 +319,8 @@ void TcpFlow::emit_control() {
 
 void TcpFlow::send_segment(const tcp::OutSegment& segment, std::size_t payload_length,
                            wire::MutableBytes room) {
-  header_.seq = segment.seq;
-  header_.ack = segment.ack;
+  header_.seq = segment.seq.raw();
+  header_.ack = segment.ack.raw();
   header_.flags = segment.flags;
   header_.window = segment.window;
   header_.mss = segment.mss;

@@ -5,8 +5,8 @@
 // a simplified fast retransmit (RFC 5681 3.2) and zero-window probing.
 //
 // Sequence bookkeeping: snd_una_/snd_nxt_/snd_max_ count data only; our SYN
-// is iss_ and our FIN sits at fin_seq_, tracked by flags. Every comparison of
-// sequence numbers is modulo 2^32 (RFC 9293 3.4).
+// is iss_ and our FIN sits at fin_seq_, tracked by flags. Sequence numbers
+// are SeqNumber values, compared modulo 2^32 (RFC 9293 3.4).
 #include "tcp/endpoint.hpp"
 
 #include <algorithm>
@@ -27,11 +27,6 @@ constexpr std::uint32_t kMaxWindowField = 65535;    // 16-bit window field, RFC 
 constexpr int kDuplicateAckThreshold = 3;           // RFC 5681 3.2
 constexpr Clock::duration kInitialRto = 1s;         // RFC 6298 2.1
 constexpr Clock::duration kClockGranularity = 1ms;  // G of RFC 6298 2.3: keeps RTO above SRTT
-
-bool seq_lt(std::uint32_t a, std::uint32_t b) { return static_cast<std::int32_t>(a - b) < 0; }
-bool seq_le(std::uint32_t a, std::uint32_t b) { return static_cast<std::int32_t>(a - b) <= 0; }
-bool seq_gt(std::uint32_t a, std::uint32_t b) { return seq_lt(b, a); }
-bool seq_ge(std::uint32_t a, std::uint32_t b) { return seq_le(b, a); }
 
 // RFC 7323 2.3: the smallest shift that lets the whole buffer be advertised.
 std::uint8_t window_shift_for(std::uint32_t buffer) {
@@ -59,7 +54,7 @@ const char* to_string(State state) {
   return "Unknown";
 }
 
-Endpoint::Endpoint(const Segment& syn, const Config& config, std::uint32_t initial_seq, Time now)
+Endpoint::Endpoint(const Segment& syn, const Config& config, SeqNumber initial_seq, Time now)
     : config_(config) {
   irs_ = syn.seq;
   rcv_nxt_ = syn.seq + 1;
@@ -83,7 +78,7 @@ Endpoint::Endpoint(const Segment& syn, const Config& config, std::uint32_t initi
   last_segment_ = now;
 }
 
-Endpoint::Endpoint(const Config& config, std::uint32_t initial_seq, Time now) : config_(config) {
+Endpoint::Endpoint(const Config& config, SeqNumber initial_seq, Time now) : config_(config) {
   state_ = State::SynSent;
   receive_space_ = config.receive_buffer;
   // Offered in our SYN; used only if the device's SYN-ACK carries its own
@@ -99,7 +94,7 @@ Endpoint::Endpoint(const Config& config, std::uint32_t initial_seq, Time now) : 
   last_segment_ = now;
 }
 
-Endpoint Endpoint::active(const Config& config, std::uint32_t initial_seq, Time now) {
+Endpoint Endpoint::active(const Config& config, SeqNumber initial_seq, Time now) {
   return Endpoint(config, initial_seq, now);
 }
 
@@ -171,7 +166,7 @@ void Endpoint::on_connect_failed(Time) {
   if (state_ != State::Connecting) return;
   // What a host without a listener answers (RFC 9293 3.10.7.1): the RST
   // acknowledges the SYN so that the device's SYN-SENT accepts it.
-  reset_and_close(0);
+  reset_and_close(SeqNumber{0});
 }
 
 Endpoint::Input Endpoint::on_segment(const Segment& segment, Time now) {
@@ -267,7 +262,7 @@ bool Endpoint::accept(std::size_t bytes, Time now) {
 }
 
 void Endpoint::set_receive_space(std::uint32_t bytes) {
-  const std::uint32_t known = seq_gt(rcv_adv_, rcv_nxt_) ? rcv_adv_ - rcv_nxt_ : 0;
+  const std::uint32_t known = rcv_nxt_.until(rcv_adv_);
   receive_space_ = bytes;
   if (!receives_text()) return;
   // Receiver-side silly window avoidance (RFC 9293 3.8.6.2.2): announce a
@@ -286,10 +281,8 @@ std::uint32_t Endpoint::send_allowance() const {
     case State::LastAck: break;
     default: return 0;
   }
-  const std::uint32_t window_end = snd_una_ + snd_wnd_;
-  std::uint32_t allowance = seq_gt(window_end, snd_nxt_) ? window_end - snd_nxt_ : 0;
-  if (host_closed_)
-    allowance = std::min(allowance, seq_gt(fin_seq_, snd_nxt_) ? fin_seq_ - snd_nxt_ : 0);
+  std::uint32_t allowance = snd_nxt_.until(snd_una_ + snd_wnd_);
+  if (host_closed_) allowance = std::min(allowance, snd_nxt_.until(fin_seq_));
   return allowance;
 }
 
@@ -309,7 +302,7 @@ OutSegment Endpoint::send_data(std::uint32_t bytes, Time now, bool last) {
     rtt_start_ = now;
   }
   snd_nxt_ += bytes;
-  if (seq_gt(snd_nxt_, snd_max_)) snd_max_ = snd_nxt_;
+  if (snd_nxt_ > snd_max_) snd_max_ = snd_nxt_;
   if (retransmit_deadline_ == Time::max()) retransmit_deadline_ = now + rto_;  // RFC 6298 5.1
   if (last) {
     host_closed(now);
@@ -353,7 +346,7 @@ void Endpoint::host_reset(Time) {
     rst_with_ack_ = false;
     return;
   }
-  reset_and_close(state_ == State::Connecting ? 0 : next_seq());
+  reset_and_close(state_ == State::Connecting ? SeqNumber{0} : next_seq());
 }
 
 void Endpoint::abort(Time now) { host_reset(now); }
@@ -365,7 +358,7 @@ std::optional<OutSegment> Endpoint::poll(Time now) {
     rst_pending_ = false;
     out.seq = rst_seq_;
     out.flags = rst_with_ack_ ? (kRst | kAck) : kRst;
-    if (!rst_with_ack_) out.ack = 0;
+    if (!rst_with_ack_) out.ack = SeqNumber{0};
     rst_with_ack_ = true;
     return out;
   }
@@ -374,7 +367,7 @@ std::optional<OutSegment> Endpoint::poll(Time now) {
     syn_pending_ = false;
     syn_ack_sent_at_ = now;
     out.seq = iss_;
-    out.ack = 0;
+    out.ack = SeqNumber{0};
     out.flags = kSyn;
     out.window = static_cast<std::uint16_t>(std::min(receive_space_, kMaxWindowField));
     out.mss = config_.mss;
@@ -462,7 +455,7 @@ Endpoint::TimerResult Endpoint::on_timer(Time now) {
       state_deadline_ = now + syn_ack_timeout_;
       return result;
     case State::Connecting:
-      if (now >= state_deadline_) reset_and_close(0);
+      if (now >= state_deadline_) reset_and_close(SeqNumber{0});
       return result;
     case State::SynReceived:
       if (now < state_deadline_) return result;
@@ -510,7 +503,7 @@ Endpoint::TimerResult Endpoint::on_timer(Time now) {
 
 std::uint32_t Endpoint::advertised_window() const { return window_field(false) << rcv_shift_; }
 
-std::uint32_t Endpoint::next_seq() const { return snd_nxt_ + ((fin_sent_ || fin_acked_) ? 1 : 0); }
+SeqNumber Endpoint::next_seq() const { return snd_nxt_ + ((fin_sent_ || fin_acked_) ? 1 : 0); }
 
 bool Endpoint::fin_due() const {
   return host_closed_ && !fin_sent_ && !fin_acked_ && snd_nxt_ == fin_seq_ &&
@@ -525,9 +518,7 @@ bool Endpoint::receives_text() const {
 bool Endpoint::acceptable(const Segment& segment, std::uint32_t window) const {
   const auto length =
       static_cast<std::uint32_t>(segment.payload.size()) + ((segment.flags & kFin) ? 1 : 0);
-  const auto in_window = [&](std::uint32_t seq) {
-    return seq_ge(seq, rcv_nxt_) && seq_lt(seq, rcv_nxt_ + window);
-  };
+  const auto in_window = [&](SeqNumber seq) { return seq.in_window(rcv_nxt_, window); };
   if (length == 0) return window == 0 ? segment.seq == rcv_nxt_ : in_window(segment.seq);
   if (window == 0) return false;
   return in_window(segment.seq) || in_window(segment.seq + length - 1);
@@ -538,7 +529,7 @@ bool Endpoint::acceptable(const Segment& segment, std::uint32_t window) const {
 // RFC 7323 2.2: a SYN segment's window is never scaled.
 std::uint32_t Endpoint::window_field(bool syn) const {
   const std::uint8_t shift = syn ? 0 : rcv_shift_;
-  const std::uint32_t advertised = seq_gt(rcv_adv_, rcv_nxt_) ? rcv_adv_ - rcv_nxt_ : 0;
+  const std::uint32_t advertised = rcv_nxt_.until(rcv_adv_);
   const std::uint32_t unit = (std::uint32_t{1} << shift) - 1;
   const std::uint32_t field = std::max(receive_space_ >> shift, (advertised + unit) >> shift);
   return std::min(field, kMaxWindowField);
@@ -549,8 +540,8 @@ std::uint16_t Endpoint::take_window(bool syn) {
   ack_delayed_ = false;
   ack_deadline_ = Time::max();
   const std::uint32_t field = window_field(syn);
-  const std::uint32_t edge = rcv_nxt_ + (field << (syn ? 0 : rcv_shift_));
-  if (seq_gt(edge, rcv_adv_)) rcv_adv_ = edge;
+  const SeqNumber edge = rcv_nxt_ + (field << (syn ? 0 : rcv_shift_));
+  if (edge > rcv_adv_) rcv_adv_ = edge;
   return static_cast<std::uint16_t>(field);
 }
 
@@ -560,7 +551,7 @@ void Endpoint::handle_reset(const Segment& segment, Input& input) {
   if (segment.seq == rcv_nxt_) {
     close();
     input.reset = true;
-  } else if (seq_gt(segment.seq, rcv_nxt_) && seq_lt(segment.seq, rcv_nxt_ + advertised_window())) {
+  } else if (segment.seq > rcv_nxt_ && segment.seq < rcv_nxt_ + advertised_window()) {
     ack_pending_ = true;
   }
 }
@@ -583,11 +574,11 @@ void Endpoint::enter_established(const Segment& segment, Time now) {
 // ACK processing for synchronized states (RFC 9293 3.10.7.4 "fifth, check
 // the ACK field"). Returns false when the segment must be dropped.
 bool Endpoint::process_ack(const Segment& segment, Time now, Input& input) {
-  const std::uint32_t una = snd_una_ + (fin_acked_ ? 1 : 0);
-  const std::uint32_t limit = snd_max_ + (fin_ever_sent_ ? 1 : 0);
+  const SeqNumber una = snd_una_ + (fin_acked_ ? 1 : 0);
+  const SeqNumber limit = snd_max_ + (fin_ever_sent_ ? 1 : 0);
   // RFC 9293: an ACK of something not yet sent gets an ACK; RFC 5961 5.2: so
   // does one older than the largest window the device ever offered.
-  if (seq_gt(segment.ack, limit) || seq_lt(segment.ack, una - max_snd_wnd_)) {
+  if (segment.ack > limit || segment.ack < una - max_snd_wnd_) {
     ack_pending_ = true;
     return false;
   }
@@ -595,17 +586,17 @@ bool Endpoint::process_ack(const Segment& segment, Time now, Input& input) {
   const bool duplicate = segment.ack == una && segment.payload.empty() && !(segment.flags & kFin) &&
                          window == snd_wnd_ && in_flight() > 0;
   bool acked_new = false;
-  if (seq_gt(segment.ack, una)) {
+  if (segment.ack > una) {
     const bool fin_covered = fin_ever_sent_ && segment.ack == fin_seq_ + 1;
-    const std::uint32_t data_end = fin_covered ? fin_seq_ : segment.ack;
+    const SeqNumber data_end = fin_covered ? fin_seq_ : segment.ack;
     input.acked = data_end - snd_una_;
-    if (rtt_timing_ && seq_ge(data_end, rtt_seq_)) {
+    if (rtt_timing_ && data_end >= rtt_seq_) {
       sample_rtt(now - rtt_start_);
       rtt_timing_ = false;
     }
     snd_una_ = data_end;
     // An ACK for data sent before a rewind moves the resend point along.
-    if (seq_lt(snd_nxt_, snd_una_)) snd_nxt_ = snd_una_;
+    if (snd_nxt_ < snd_una_) snd_nxt_ = snd_una_;
     dup_acks_ = 0;
     acked_new = true;
     if (fin_covered) {
@@ -620,9 +611,8 @@ bool Endpoint::process_ack(const Segment& segment, Time now, Input& input) {
   // Window update (RFC 9293 3.10.7.4): only from an ACK that is not old and
   // a segment not older than the one that last set the window.
   bool window_grew = false;
-  if (seq_ge(segment.ack, snd_una_ + (fin_acked_ ? 1 : 0)) &&
-      (seq_lt(snd_wl1_, segment.seq) ||
-       (snd_wl1_ == segment.seq && seq_le(snd_wl2_, segment.ack)))) {
+  if (segment.ack >= snd_una_ + (fin_acked_ ? 1 : 0) &&
+      (snd_wl1_ < segment.seq || (snd_wl1_ == segment.seq && snd_wl2_ <= segment.ack))) {
     window_grew = window > snd_wnd_;
     snd_wnd_ = window;
     max_snd_wnd_ = std::max(max_snd_wnd_, window);
@@ -649,7 +639,7 @@ void Endpoint::receive_text(const Segment& segment, Input& input) {
   if (!receives_text()) return;  // RFC 9293: text after the device's FIN is ignored
   wire::Bytes payload = segment.payload;
   bool fin = segment.flags & kFin;
-  if (seq_lt(segment.seq, rcv_nxt_)) {
+  if (segment.seq < rcv_nxt_) {
     const std::size_t old = rcv_nxt_ - segment.seq;
     if (old > payload.size()) {
       ack_pending_ = true;
@@ -683,7 +673,7 @@ constexpr std::size_t kMaxHeldSegments = 512;
 
 void Endpoint::hold_out_of_order(const Segment& segment, Input& input) {
   input.out_of_order = true;
-  const std::uint32_t ahead = segment.seq - rcv_nxt_;  // > 0: seq_gt checked by the caller
+  const std::uint32_t ahead = segment.seq - rcv_nxt_;  // > 0: checked by the caller
   const std::uint32_t window = advertised_window();
   if (ahead >= window || out_of_order_.size() >= kMaxHeldSegments) return;
   wire::Bytes payload = segment.payload;
@@ -757,7 +747,7 @@ void Endpoint::sample_rtt(Clock::duration rtt) {
 // The retransmission timer runs while data or our FIN is unacknowledged; as
 // the persist timer it also runs on a zero device window (RFC 9293 3.8.6.1).
 void Endpoint::update_retransmit_timer(Time now, bool restart) {
-  const bool outstanding = seq_gt(snd_max_, snd_una_) || (fin_ever_sent_ && !fin_acked_);
+  const bool outstanding = snd_max_ > snd_una_ || (fin_ever_sent_ && !fin_acked_);
   const bool persist = snd_wnd_ == 0 && !host_closed_ &&
                        (state_ == State::Established || state_ == State::CloseWait);
   if (!outstanding && !persist) {
@@ -782,7 +772,7 @@ void Endpoint::close() {
   retransmit_deadline_ = Time::max();
 }
 
-void Endpoint::reset_and_close(std::uint32_t seq) {
+void Endpoint::reset_and_close(SeqNumber seq) {
   close();
   rst_pending_ = true;
   rst_with_ack_ = true;

@@ -43,6 +43,7 @@
 #include <optional>
 #include <vector>
 
+#include "tcp/seq_number.hpp"
 #include "wire/bytes.hpp"
 #include "wire/transport.hpp"
 
@@ -69,8 +70,8 @@ const char* to_string(State state);
 
 // One segment from the device, already parsed by the relay.
 struct Segment {
-  std::uint32_t seq = 0;
-  std::uint32_t ack = 0;
+  SeqNumber seq;
+  SeqNumber ack;
   std::uint8_t flags = 0;   // wire::tcp_flag bits
   std::uint16_t window = 0;  // raw field, unscaled
   wire::TcpOptions options;  // only meaningful on SYN
@@ -82,8 +83,8 @@ struct Segment {
 // Header fields of a segment toward the device; the relay adds addresses,
 // ports and payload (wire::TcpSegmentHeader).
 struct OutSegment {
-  std::uint32_t seq = 0;
-  std::uint32_t ack = 0;
+  SeqNumber seq;
+  SeqNumber ack;
   std::uint8_t flags = 0;
   std::uint16_t window = 0;  // already scaled down
   std::optional<std::uint16_t> mss;
@@ -111,9 +112,9 @@ struct Config {
 class Endpoint {
  public:
   // From the device's SYN. initial_seq is our ISS (random, chosen by the caller).
-  Endpoint(const Segment& syn, const Config& config, std::uint32_t initial_seq, Time now);
+  Endpoint(const Segment& syn, const Config& config, SeqNumber initial_seq, Time now);
   // Active open toward the device: SynSent, our SYN queued for poll().
-  static Endpoint active(const Config& config, std::uint32_t initial_seq, Time now);
+  static Endpoint active(const Config& config, SeqNumber initial_seq, Time now);
 
   State state() const { return state_; }
   bool closed() const { return state_ == State::Closed; }
@@ -196,15 +197,15 @@ class Endpoint {
 
   // Sequence variables, for tests and diagnostics (data space: our SYN and
   // FIN are not counted in snd_una/snd_nxt).
-  std::uint32_t snd_una() const { return snd_una_; }
-  std::uint32_t snd_nxt() const { return snd_nxt_; }
-  std::uint32_t rcv_nxt() const { return rcv_nxt_; }
+  SeqNumber snd_una() const { return snd_una_; }
+  SeqNumber snd_nxt() const { return snd_nxt_; }
+  SeqNumber rcv_nxt() const { return rcv_nxt_; }
   std::uint32_t send_window() const { return snd_wnd_; }  // device window, scaled, in bytes
 
  private:
-  Endpoint(const Config& config, std::uint32_t initial_seq, Time now);
+  Endpoint(const Config& config, SeqNumber initial_seq, Time now);
   Input on_syn_sent(const Segment& segment, Time now);
-  std::uint32_t next_seq() const;
+  SeqNumber next_seq() const;
   Time state_timer_deadline() const;
   bool fin_due() const;
   bool receives_text() const;
@@ -223,7 +224,7 @@ class Endpoint {
   void sample_rtt(Clock::duration rtt);
   void update_retransmit_timer(Time now, bool restart);
   void close();
-  void reset_and_close(std::uint32_t seq);
+  void reset_and_close(SeqNumber seq);
 
   Config config_;
   State state_ = State::Connecting;
@@ -231,9 +232,9 @@ class Endpoint {
 
   // Receive side (RFC 9293 3.3.1). rcv_adv_ is the right edge of the window
   // last advertised, which never moves left (RFC 9293 3.8.6.2.2).
-  std::uint32_t irs_ = 0;
-  std::uint32_t rcv_nxt_ = 0;
-  std::uint32_t rcv_adv_ = 0;
+  SeqNumber irs_;
+  SeqNumber rcv_nxt_;
+  SeqNumber rcv_adv_;
   std::uint32_t receive_space_ = 0;
   std::uint8_t rcv_shift_ = 0;  // ours, sent in the SYN-ACK (RFC 7323 2.2)
   std::uint8_t snd_shift_ = 0;  // the device's, applied to its non-SYN windows
@@ -252,15 +253,15 @@ class Endpoint {
 
   // Send side, in data sequence space: snd_max_ is the highest snd_nxt ever
   // reached (snd_nxt_ goes back on a rewind); fin_seq_ is where our FIN goes.
-  std::uint32_t iss_ = 0;
-  std::uint32_t snd_una_ = 0;
-  std::uint32_t snd_nxt_ = 0;
-  std::uint32_t snd_max_ = 0;
+  SeqNumber iss_;
+  SeqNumber snd_una_;
+  SeqNumber snd_nxt_;
+  SeqNumber snd_max_;
   std::uint32_t snd_wnd_ = 0;
   std::uint32_t max_snd_wnd_ = 0;  // RFC 5961 5.2 MAX.SND.WND
-  std::uint32_t snd_wl1_ = 0;
-  std::uint32_t snd_wl2_ = 0;
-  std::uint32_t fin_seq_ = 0;
+  SeqNumber snd_wl1_;
+  SeqNumber snd_wl2_;
+  SeqNumber fin_seq_;
   bool host_closed_ = false;
   bool fin_sent_ = false;        // our FIN is out since the last rewind
   bool fin_ever_sent_ = false;   // the device may have seen our FIN
@@ -269,7 +270,7 @@ class Endpoint {
 
   // Pending control segments, returned by poll() in this order.
   bool rst_pending_ = false;
-  std::uint32_t rst_seq_ = 0;
+  SeqNumber rst_seq_;
   bool rst_with_ack_ = true;  // false: <SEQ=rst_seq_><CTL=RST> (SYN-SENT answers)
   bool syn_ack_pending_ = false;
   bool syn_pending_ = false;  // active open: our SYN (first or resent)
@@ -283,7 +284,7 @@ class Endpoint {
   Clock::duration rttvar_{};
   Clock::duration rto_{};
   bool rtt_timing_ = false;
-  std::uint32_t rtt_seq_ = 0;
+  SeqNumber rtt_seq_;
   Time rtt_start_{};
   Time retransmit_deadline_ = Time::max();  // also the persist timer
 

@@ -7,8 +7,8 @@ namespace rtether::tcp {
 
 Segment Segment::from(const wire::TcpView& view) {
   Segment segment;
-  segment.seq = view.seq();
-  segment.ack = view.ack();
+  segment.seq = SeqNumber{view.seq()};
+  segment.ack = SeqNumber{view.ack()};
   segment.flags = view.flags();
   segment.window = view.window();
   // Options matter only on a SYN (MSS, window scale); other segments skip the walk.
