@@ -25,8 +25,6 @@ constexpr std::uint16_t kMinSendMss = 48;  // Linux TCP_MIN_SND_MSS: tiny MSS ab
 constexpr std::uint8_t kMaxWindowShift = 14;        // RFC 7323 2.3
 constexpr std::uint32_t kMaxWindowField = 65535;    // 16-bit window field, RFC 9293 3.1
 constexpr int kDuplicateAckThreshold = 3;           // RFC 5681 3.2
-constexpr Clock::duration kInitialRto = 1s;         // RFC 6298 2.1
-constexpr Clock::duration kClockGranularity = 1ms;  // G of RFC 6298 2.3: keeps RTO above SRTT
 
 // RFC 7323 2.3: the smallest shift that lets the whole buffer be advertised.
 std::uint8_t window_shift_for(std::uint32_t buffer) {
@@ -55,7 +53,7 @@ const char* to_string(State state) {
 }
 
 Endpoint::Endpoint(const Segment& syn, const Config& config, SeqNumber initial_seq, Time now)
-    : config_(config) {
+    : config_(config), rtt_(config.min_rto, config.max_rto) {
   irs_ = syn.seq;
   rcv_nxt_ = syn.seq + 1;
   rcv_adv_ = rcv_nxt_;
@@ -73,12 +71,12 @@ Endpoint::Endpoint(const Segment& syn, const Config& config, SeqNumber initial_s
   snd_wnd_ = max_snd_wnd_ = syn.window;  // RFC 7323 2.2: a SYN's window is never scaled
   snd_wl1_ = syn.seq;
   snd_wl2_ = initial_seq;
-  rto_ = std::clamp<Clock::duration>(kInitialRto, config.min_rto, config.max_rto);
   state_deadline_ = now + config.connect_timeout;
   last_segment_ = now;
 }
 
-Endpoint::Endpoint(const Config& config, SeqNumber initial_seq, Time now) : config_(config) {
+Endpoint::Endpoint(const Config& config, SeqNumber initial_seq, Time now)
+    : config_(config), rtt_(config.min_rto, config.max_rto) {
   state_ = State::SynSent;
   receive_space_ = config.receive_buffer;
   // Offered in our SYN; used only if the device's SYN-ACK carries its own
@@ -86,9 +84,7 @@ Endpoint::Endpoint(const Config& config, SeqNumber initial_seq, Time now) : conf
   rcv_shift_ = window_shift_for(config.receive_buffer);
   iss_ = initial_seq;
   snd_una_ = snd_nxt_ = snd_max_ = fin_seq_ = initial_seq + 1;
-  rto_ = std::clamp<Clock::duration>(kInitialRto, config.min_rto, config.max_rto);
   syn_pending_ = true;
-  syn_ack_sent_at_ = now;
   syn_ack_timeout_ = config.syn_ack_timeout;
   state_deadline_ = now + syn_ack_timeout_;
   last_segment_ = now;
@@ -140,7 +136,7 @@ Endpoint::Input Endpoint::on_syn_sent(const Segment& segment, Time now) {
   snd_wl1_ = segment.seq;
   snd_wl2_ = segment.ack;
   syn_pending_ = false;
-  if (!syn_ack_retransmitted_) sample_rtt(now - syn_ack_sent_at_);
+  rtt_.on_ack(segment.ack, now);
   state_ = State::Established;
   last_segment_ = now;
   ack_pending_ = true;
@@ -157,7 +153,6 @@ void Endpoint::on_connected(Time now) {
   if (state_ != State::Connecting) return;
   state_ = State::SynReceived;
   syn_ack_pending_ = true;
-  syn_ack_sent_at_ = now;
   syn_ack_timeout_ = config_.syn_ack_timeout;
   state_deadline_ = now + syn_ack_timeout_;
 }
@@ -192,7 +187,7 @@ Endpoint::Input Endpoint::on_segment(const Segment& segment, Time now) {
     if (state_ == State::SynReceived && segment.seq == irs_) {
       // Our SYN-ACK was lost: answer the retransmitted SYN at once.
       syn_ack_pending_ = true;
-      syn_ack_retransmitted_ = true;
+      rtt_.on_retransmit();
     } else {
       ack_pending_ = true;  // RFC 5961 4.2: challenge ACK whatever the sequence number
     }
@@ -295,15 +290,10 @@ OutSegment Endpoint::send_data(std::uint32_t bytes, Time now, bool last) {
   out.flags = kAck | kPsh;
   out.window = take_window(false);
   ack_pending_ = false;  // this segment carries the same ACK and window
-  // Karn: time only new data, never a retransmission (RFC 6298 3).
-  if (!rtt_timing_ && snd_nxt_ == snd_max_) {
-    rtt_timing_ = true;
-    rtt_seq_ = snd_nxt_ + bytes;
-    rtt_start_ = now;
-  }
+  rtt_.on_send(snd_nxt_, snd_nxt_ + bytes, now);
   snd_nxt_ += bytes;
   if (snd_nxt_ > snd_max_) snd_max_ = snd_nxt_;
-  if (retransmit_deadline_ == Time::max()) retransmit_deadline_ = now + rto_;  // RFC 6298 5.1
+  if (retransmit_deadline_ == Time::max()) retransmit_deadline_ = now + rtt_.rto();  // RFC 6298 5.1
   if (last) {
     host_closed(now);
     // The FIN occupies the sequence number right after this data
@@ -365,7 +355,7 @@ std::optional<OutSegment> Endpoint::poll(Time now) {
   if (closed()) return std::nullopt;
   if (syn_pending_) {
     syn_pending_ = false;
-    syn_ack_sent_at_ = now;
+    rtt_.on_send(iss_, iss_ + 1, now);
     out.seq = iss_;
     out.ack = SeqNumber{0};
     out.flags = kSyn;
@@ -377,7 +367,7 @@ std::optional<OutSegment> Endpoint::poll(Time now) {
   if (syn_ack_pending_) {
     syn_ack_pending_ = false;
     ack_pending_ = false;
-    syn_ack_sent_at_ = now;
+    rtt_.on_send(iss_, iss_ + 1, now);
     out.seq = iss_;
     out.flags = kSyn | kAck;
     out.window = take_window(true);
@@ -389,7 +379,7 @@ std::optional<OutSegment> Endpoint::poll(Time now) {
     fin_sent_ = true;
     fin_ever_sent_ = true;
     ack_pending_ = false;
-    if (retransmit_deadline_ == Time::max()) retransmit_deadline_ = now + rto_;
+    if (retransmit_deadline_ == Time::max()) retransmit_deadline_ = now + rtt_.rto();
     out.seq = fin_seq_;
     out.flags = kFin | kAck;
     out.window = take_window(false);
@@ -449,7 +439,7 @@ Endpoint::TimerResult Endpoint::on_timer(Time now) {
         return result;
       }
       ++syn_ack_retries_;
-      syn_ack_retransmitted_ = true;
+      rtt_.on_retransmit();
       syn_pending_ = true;
       syn_ack_timeout_ *= 2;
       state_deadline_ = now + syn_ack_timeout_;
@@ -464,7 +454,7 @@ Endpoint::TimerResult Endpoint::on_timer(Time now) {
         return result;
       }
       ++syn_ack_retries_;
-      syn_ack_retransmitted_ = true;
+      rtt_.on_retransmit();
       syn_ack_pending_ = true;
       syn_ack_timeout_ *= 2;
       state_deadline_ = now + syn_ack_timeout_;
@@ -496,7 +486,7 @@ Endpoint::TimerResult Endpoint::on_timer(Time now) {
     result.rewind = in_flight() > 0;
     rewind();
   }
-  rto_ = std::min<Clock::duration>(rto_ * 2, config_.max_rto);  // RFC 6298 5.5
+  rtt_.back_off();
   update_retransmit_timer(now, true);
   return result;
 }
@@ -559,7 +549,7 @@ void Endpoint::handle_reset(const Segment& segment, Input& input) {
 void Endpoint::enter_established(const Segment& segment, Time now) {
   state_ = State::Established;
   syn_ack_pending_ = false;
-  if (!syn_ack_retransmitted_) sample_rtt(now - syn_ack_sent_at_);
+  rtt_.on_ack(segment.ack, now);
   snd_wnd_ = std::uint32_t{segment.window} << snd_shift_;
   max_snd_wnd_ = std::max(max_snd_wnd_, snd_wnd_);
   snd_wl1_ = segment.seq;
@@ -590,10 +580,7 @@ bool Endpoint::process_ack(const Segment& segment, Time now, Input& input) {
     const bool fin_covered = fin_ever_sent_ && segment.ack == fin_seq_ + 1;
     const SeqNumber data_end = fin_covered ? fin_seq_ : segment.ack;
     input.acked = data_end - snd_una_;
-    if (rtt_timing_ && data_end >= rtt_seq_) {
-      sample_rtt(now - rtt_start_);
-      rtt_timing_ = false;
-    }
+    rtt_.on_ack(data_end, now);
     snd_una_ = data_end;
     // An ACK for data sent before a rewind moves the resend point along.
     if (snd_nxt_ < snd_una_) snd_nxt_ = snd_una_;
@@ -727,21 +714,7 @@ void Endpoint::enter_time_wait(Time now) {
 void Endpoint::rewind() {
   snd_nxt_ = snd_una_;
   if (!fin_acked_) fin_sent_ = false;
-  rtt_timing_ = false;  // Karn: a resent segment gives no sample
-}
-
-// RFC 6298 2.2 and 2.3.
-void Endpoint::sample_rtt(Clock::duration rtt) {
-  if (!srtt_) {
-    srtt_ = rtt;
-    rttvar_ = rtt / 2;
-  } else {
-    const Clock::duration error = *srtt_ > rtt ? *srtt_ - rtt : rtt - *srtt_;
-    rttvar_ = (3 * rttvar_ + error) / 4;
-    srtt_ = (7 * *srtt_ + rtt) / 8;
-  }
-  rto_ = std::clamp<Clock::duration>(*srtt_ + std::max(kClockGranularity, 4 * rttvar_),
-                                     config_.min_rto, config_.max_rto);
+  rtt_.on_retransmit();
 }
 
 // The retransmission timer runs while data or our FIN is unacknowledged; as
@@ -753,7 +726,7 @@ void Endpoint::update_retransmit_timer(Time now, bool restart) {
   if (!outstanding && !persist) {
     retransmit_deadline_ = Time::max();
   } else if (restart || retransmit_deadline_ == Time::max()) {
-    retransmit_deadline_ = now + rto_;
+    retransmit_deadline_ = now + rtt_.rto();
   }
 }
 

@@ -43,14 +43,14 @@
 #include <optional>
 #include <vector>
 
+#include "tcp/clock.hpp"
+#include "tcp/rtt_estimator.hpp"
 #include "tcp/seq_number.hpp"
 #include "wire/bytes.hpp"
 #include "wire/transport.hpp"
 
 namespace rtether::tcp {
 
-using Clock = std::chrono::steady_clock;
-using Time = Clock::time_point;
 using namespace std::chrono_literals;
 
 enum class State : std::uint8_t {
@@ -221,7 +221,6 @@ class Endpoint {
   void drop_delivered_out_of_order();
   void enter_time_wait(Time now);
   void rewind();
-  void sample_rtt(Clock::duration rtt);
   void update_retransmit_timer(Time now, bool restart);
   void close();
   void reset_and_close(SeqNumber seq);
@@ -279,20 +278,13 @@ class Endpoint {
   Time ack_deadline_ = Time::max();     // when that ACK goes out anyway
   bool probe_pending_ = false;
 
-  // Retransmission (RFC 6298), one timed segment at a time (Karn).
-  std::optional<Clock::duration> srtt_;
-  Clock::duration rttvar_{};
-  Clock::duration rto_{};
-  bool rtt_timing_ = false;
-  SeqNumber rtt_seq_;
-  Time rtt_start_{};
+  // Retransmission (RFC 6298); our SYN or SYN-ACK is timed like data.
+  RttEstimator rtt_;
   Time retransmit_deadline_ = Time::max();  // also the persist timer
 
-  // SYN-ACK retransmission; a retransmitted SYN-ACK gives no RTT sample.
-  Time syn_ack_sent_at_{};
+  // SYN or SYN-ACK retransmission, with its own doubling timeout.
   Clock::duration syn_ack_timeout_{};
   int syn_ack_retries_ = 0;
-  bool syn_ack_retransmitted_ = false;
 
   // Connect timeout (Connecting), SYN-ACK resend (SynReceived), closing
   // timeout (FinWait1/FinWait2/Closing/LastAck) or 2 MSL end (TimeWait).
