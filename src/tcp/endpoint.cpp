@@ -238,13 +238,11 @@ bool Endpoint::accept(std::size_t bytes, Time now) {
     }
   }
   rcv_nxt_ += static_cast<std::uint32_t>(bytes);
-  rcv_offset_ += bytes;
+  assembler_.advance(bytes);
   pending_data_ = 0;
   pending_fin_ = false;
-  drop_delivered_out_of_order();
   if (!fin) return false;
-  out_of_order_.clear();
-  out_of_order_bytes_ = 0;
+  assembler_.clear();
   rcv_nxt_ += 1;  // the FIN occupies one sequence number
   ack_pending_ = true;
   switch (state_) {
@@ -638,7 +636,8 @@ void Endpoint::receive_text(const Segment& segment, Input& input) {
     // so the device retransmits the hole quickly (RFC 5681 4.2).
     if (!payload.empty() || fin) {
       ack_pending_ = true;
-      hold_out_of_order(segment, input);
+      input.out_of_order = true;
+      assembler_.hold(segment.seq - rcv_nxt_, payload, fin, advertised_window());
     }
     return;
   }
@@ -652,56 +651,13 @@ void Endpoint::receive_text(const Segment& segment, Input& input) {
   pending_fin_ = fin;
 }
 
-namespace {
-// Most out-of-order segments held per connection; with the window bound this
-// keeps a burst of small segments from costing one allocation each forever.
-constexpr std::size_t kMaxHeldSegments = 512;
-}  // namespace
-
-void Endpoint::hold_out_of_order(const Segment& segment, Input& input) {
-  input.out_of_order = true;
-  const std::uint32_t ahead = segment.seq - rcv_nxt_;  // > 0: checked by the caller
-  const std::uint32_t window = advertised_window();
-  if (ahead >= window || out_of_order_.size() >= kMaxHeldSegments) return;
-  wire::Bytes payload = segment.payload;
-  bool fin = segment.flags & kFin;
-  if (payload.size() > window - ahead) {
-    payload = payload.first(window - ahead);
-    fin = false;
-  }
-  const std::uint64_t offset = rcv_offset_ + ahead;
-  auto [held, inserted] = out_of_order_.try_emplace(offset);
-  if (!inserted) {
-    if (held->second.bytes.size() >= payload.size() && (held->second.fin || !fin)) return;
-    out_of_order_bytes_ -= held->second.bytes.size();
-  }
-  held->second.bytes.assign(payload.begin(), payload.end());
-  held->second.fin = fin;
-  out_of_order_bytes_ += payload.size();
-}
-
-void Endpoint::drop_delivered_out_of_order() {
-  while (!out_of_order_.empty()) {
-    auto first = out_of_order_.begin();
-    const std::uint64_t end = first->first + first->second.bytes.size();
-    // Keep a segment whose bytes (or FIN) still lie ahead of rcv_offset_.
-    if (end > rcv_offset_ || (end == rcv_offset_ && first->second.fin)) return;
-    out_of_order_bytes_ -= first->second.bytes.size();
-    out_of_order_.erase(first);
-  }
-}
-
 std::optional<wire::Bytes> Endpoint::take_reassembled() {
   if (pending_data_ != 0 || pending_fin_ || !receives_text()) return std::nullopt;
-  drop_delivered_out_of_order();
-  if (out_of_order_.empty()) return std::nullopt;
-  auto first = out_of_order_.begin();
-  if (first->first > rcv_offset_) return std::nullopt;  // still a hole
-  const auto skip = static_cast<std::size_t>(rcv_offset_ - first->first);
-  wire::Bytes bytes = wire::Bytes{first->second.bytes}.subspan(skip);
-  pending_data_ = bytes.size();
-  pending_fin_ = first->second.fin;
-  return bytes;
+  auto next = assembler_.contiguous();
+  if (!next) return std::nullopt;
+  pending_data_ = next->bytes.size();
+  pending_fin_ = next->fin;
+  return next->bytes;
 }
 
 void Endpoint::enter_time_wait(Time now) {
@@ -740,8 +696,7 @@ void Endpoint::close() {
   probe_pending_ = false;
   pending_data_ = 0;
   pending_fin_ = false;
-  out_of_order_.clear();
-  out_of_order_bytes_ = 0;
+  assembler_.clear();
   retransmit_deadline_ = Time::max();
 }
 

@@ -39,10 +39,9 @@
 
 #include <chrono>
 #include <cstdint>
-#include <map>
 #include <optional>
-#include <vector>
 
+#include "tcp/assembler.hpp"
 #include "tcp/clock.hpp"
 #include "tcp/rtt_estimator.hpp"
 #include "tcp/seq_number.hpp"
@@ -153,7 +152,7 @@ class Endpoint {
   // accept(), which must follow exactly as for Input::data; nullopt when
   // nothing held continues the stream.
   std::optional<wire::Bytes> take_reassembled();
-  std::size_t out_of_order_bytes() const { return out_of_order_bytes_; }
+  std::size_t out_of_order_bytes() const { return assembler_.held_bytes(); }
 
   // Free buffer space for device data; sets the advertised window. A window
   // that reopens from below one MSS queues a window update.
@@ -217,8 +216,6 @@ class Endpoint {
   bool process_ack(const Segment& segment, Time now, Input& input);
   void on_fin_acked(Time now);
   void receive_text(const Segment& segment, Input& input);
-  void hold_out_of_order(const Segment& segment, Input& input);
-  void drop_delivered_out_of_order();
   void enter_time_wait(Time now);
   void rewind();
   void update_retransmit_timer(Time now, bool restart);
@@ -240,15 +237,7 @@ class Endpoint {
   bool window_scaling_ = false;
   std::size_t pending_data_ = 0;  // size of the last Input::data, until accept()
   bool pending_fin_ = false;      // the device's FIN follows that data
-  // Out-of-order data, keyed by stream offset (bytes since the SYN, 64-bit so
-  // the order survives sequence wraparound); rcv_offset_ matches rcv_nxt_.
-  struct HeldSegment {
-    std::vector<std::uint8_t> bytes;
-    bool fin = false;
-  };
-  std::map<std::uint64_t, HeldSegment> out_of_order_;
-  std::size_t out_of_order_bytes_ = 0;
-  std::uint64_t rcv_offset_ = 0;
+  Assembler assembler_;  // out-of-order data; its next expected byte is rcv_nxt_
 
   // Send side, in data sequence space: snd_max_ is the highest snd_nxt ever
   // reached (snd_nxt_ goes back on a rewind); fin_seq_ is where our FIN goes.
