@@ -55,7 +55,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   tcp::Time now = tcp::Time{} + std::chrono::hours(1);
   const bool active = input.ConsumeBool();
-  Endpoint endpoint = active ? Endpoint::active(config, iss, now) : Endpoint(syn, config, iss, now);
+  Endpoint endpoint =
+      active ? Endpoint::active(config, iss, now) : Endpoint::passive(syn, config, iss, now);
   std::uint64_t highest_sent = 0;  // new data bytes ever sent (snd_max - iss - 1)
   std::uint64_t total_acked = 0;
 

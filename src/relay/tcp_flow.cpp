@@ -29,7 +29,8 @@ constexpr std::chrono::seconds kDrainTimeout{60};
 
 TcpFlow::TcpFlow(ClientSession& session, const FlowKey& key, const tcp::Segment& syn)
     : Flow(session, key),
-      endpoint_(syn, session.config().tcp, tcp::SeqNumber{session.random_iss()}, session.now()),
+      endpoint_(tcp::Endpoint::passive(syn, session.config().tcp,
+                                       tcp::SeqNumber{session.random_iss()}, session.now())),
       timer_(session.loop(), [this] { on_timer(); }),
       to_host_(session.config().tcp_flow_buffer + kWindowRoundingSlack) {
   header_.source = key.destination;

@@ -20,18 +20,8 @@ using wire::tcp_flag::kPsh;
 using wire::tcp_flag::kRst;
 using wire::tcp_flag::kSyn;
 
-constexpr std::uint16_t kDefaultMss = 536;  // RFC 9293 3.7.1: MSS assumed without the option
-constexpr std::uint16_t kMinSendMss = 48;  // Linux TCP_MIN_SND_MSS: tiny MSS abuse (CVE-2019-11479)
-constexpr std::uint8_t kMaxWindowShift = 14;        // RFC 7323 2.3
-constexpr std::uint32_t kMaxWindowField = 65535;    // 16-bit window field, RFC 9293 3.1
-constexpr int kDuplicateAckThreshold = 3;           // RFC 5681 3.2
-
-// RFC 7323 2.3: the smallest shift that lets the whole buffer be advertised.
-std::uint8_t window_shift_for(std::uint32_t buffer) {
-  std::uint8_t shift = 0;
-  while (shift < kMaxWindowShift && (std::uint64_t{kMaxWindowField} << shift) < buffer) ++shift;
-  return shift;
-}
+constexpr std::uint32_t kMaxWindowField = 65535;  // 16-bit window field, RFC 9293 3.1
+constexpr int kDuplicateAckThreshold = 3;         // RFC 5681 3.2
 
 }  // namespace
 
@@ -52,46 +42,69 @@ const char* to_string(State state) {
   return "Unknown";
 }
 
-Endpoint::Endpoint(const Segment& syn, const Config& config, SeqNumber initial_seq, Time now)
-    : config_(config), rtt_(config.min_rto, config.max_rto) {
-  irs_ = syn.seq;
-  rcv_nxt_ = syn.seq + 1;
-  rcv_adv_ = rcv_nxt_;
-  receive_space_ = config.receive_buffer;
-  send_mss_ = std::max(kMinSendMss, std::min(config.mss, syn.options.mss.value_or(kDefaultMss)));
-  // RFC 7323 1.3: scaling is on only if both SYNs carry the option, so we
-  // send ours only when the device offered its own.
-  if (syn.options.window_scale) {
-    window_scaling_ = true;
-    snd_shift_ = std::min(*syn.options.window_scale, kMaxWindowShift);
-    rcv_shift_ = window_shift_for(config.receive_buffer);
-  }
-  iss_ = initial_seq;
-  snd_una_ = snd_nxt_ = snd_max_ = fin_seq_ = initial_seq + 1;
-  snd_wnd_ = max_snd_wnd_ = syn.window;  // RFC 7323 2.2: a SYN's window is never scaled
-  snd_wl1_ = syn.seq;
-  snd_wl2_ = initial_seq;
-  state_deadline_ = now + config.connect_timeout;
-  last_segment_ = now;
-}
+// Both opens start here; the passive one then takes the device's SYN, the
+// active one queues ours.
+Endpoint::Endpoint(State state, const Config& config, const SynOptions& our_syn,
+                   SeqNumber initial_seq, Time now)
+    : config_(config),
+      state_(state),
+      our_syn_(our_syn),
+      receive_space_(config.receive_buffer),
+      iss_(initial_seq),
+      snd_una_(initial_seq + 1),
+      snd_nxt_(snd_una_),
+      snd_max_(snd_una_),
+      fin_seq_(snd_una_),
+      rtt_(config.min_rto, config.max_rto),
+      last_segment_(now) {}
 
-Endpoint::Endpoint(const Config& config, SeqNumber initial_seq, Time now)
-    : config_(config), rtt_(config.min_rto, config.max_rto) {
-  state_ = State::SynSent;
-  receive_space_ = config.receive_buffer;
-  // Offered in our SYN; used only if the device's SYN-ACK carries its own
-  // (RFC 7323 1.3).
-  rcv_shift_ = window_shift_for(config.receive_buffer);
-  iss_ = initial_seq;
-  snd_una_ = snd_nxt_ = snd_max_ = fin_seq_ = initial_seq + 1;
-  syn_pending_ = true;
-  syn_ack_timeout_ = config.syn_ack_timeout;
-  state_deadline_ = now + syn_ack_timeout_;
-  last_segment_ = now;
+Endpoint Endpoint::passive(const Segment& syn, const Config& config, SeqNumber initial_seq,
+                           Time now) {
+  Endpoint endpoint(State::Connecting, config,
+                    SynOptions::answer(config.mss, config.receive_buffer, syn.options),
+                    initial_seq, now);
+  endpoint.take_device_syn(syn);
+  endpoint.state_deadline_ = now + config.connect_timeout;
+  return endpoint;
 }
 
 Endpoint Endpoint::active(const Config& config, SeqNumber initial_seq, Time now) {
-  return Endpoint(config, initial_seq, now);
+  Endpoint endpoint(State::SynSent, config, SynOptions::offer(config.mss, config.receive_buffer),
+                    initial_seq, now);
+  endpoint.queue_syn(now);
+  return endpoint;
+}
+
+// The device's SYN (passive open) or SYN-ACK (active open): RFC 9293 3.10.7.2
+// and 3.10.7.3 set IRS, RCV.NXT and the send window from it.
+void Endpoint::take_device_syn(const Segment& syn) {
+  irs_ = syn.seq;
+  rcv_nxt_ = syn.seq + 1;
+  rcv_adv_ = rcv_nxt_;
+  options_ = negotiate(our_syn_, syn.options);
+  snd_wnd_ = max_snd_wnd_ = syn.window;  // RFC 7323 2.2: a SYN's window is never scaled
+  snd_wl1_ = syn.seq;
+  snd_wl2_ = iss_ + 1;
+}
+
+// Our SYN or SYN-ACK goes out with poll(), and again on a timeout that
+// starts at config.syn_ack_timeout and doubles.
+void Endpoint::queue_syn(Time now) {
+  syn_pending_ = true;
+  syn_timeout_ = config_.syn_ack_timeout;
+  state_deadline_ = now + syn_timeout_;
+}
+
+// The handshake is complete (RFC 9293 3.10.7.3 SYN-SENT, 3.10.7.4
+// SYN-RECEIVED); a host close that came first now sends its FIN.
+void Endpoint::establish(Time now) {
+  state_ = State::Established;
+  syn_pending_ = false;
+  if (host_closed_) {
+    state_ = State::FinWait1;
+    fin_seq_ = snd_max_;
+    state_deadline_ = now + config_.closing_timeout;
+  }
 }
 
 // RFC 9293 3.10.7.3, SYN-SENT. A simultaneous open (a bare SYN from the
@@ -121,40 +134,18 @@ Endpoint::Input Endpoint::on_syn_sent(const Segment& segment, Time now) {
     return input;
   }
   if (!(segment.flags & kSyn) || !ack) return input;
-  irs_ = segment.seq;
-  rcv_nxt_ = segment.seq + 1;
-  rcv_adv_ = rcv_nxt_;
-  send_mss_ =
-      std::max(kMinSendMss, std::min(config_.mss, segment.options.mss.value_or(kDefaultMss)));
-  if (segment.options.window_scale) {
-    window_scaling_ = true;
-    snd_shift_ = std::min(*segment.options.window_scale, kMaxWindowShift);
-  } else {
-    rcv_shift_ = 0;
-  }
-  snd_wnd_ = max_snd_wnd_ = segment.window;  // RFC 7323 2.2: a SYN's window is never scaled
-  snd_wl1_ = segment.seq;
-  snd_wl2_ = segment.ack;
-  syn_pending_ = false;
+  take_device_syn(segment);
   rtt_.on_ack(segment.ack, now);
-  state_ = State::Established;
-  last_segment_ = now;
+  establish(now);
   ack_pending_ = true;
   input.can_send_more = true;
-  if (host_closed_) {
-    state_ = State::FinWait1;
-    fin_seq_ = snd_max_;
-    state_deadline_ = now + config_.closing_timeout;
-  }
   return input;
 }
 
 void Endpoint::on_connected(Time now) {
   if (state_ != State::Connecting) return;
   state_ = State::SynReceived;
-  syn_ack_pending_ = true;
-  syn_ack_timeout_ = config_.syn_ack_timeout;
-  state_deadline_ = now + syn_ack_timeout_;
+  queue_syn(now);
 }
 
 void Endpoint::on_connect_failed(Time) {
@@ -186,7 +177,7 @@ Endpoint::Input Endpoint::on_segment(const Segment& segment, Time now) {
   if (segment.flags & kSyn) {
     if (state_ == State::SynReceived && segment.seq == irs_) {
       // Our SYN-ACK was lost: answer the retransmitted SYN at once.
-      syn_ack_pending_ = true;
+      syn_pending_ = true;
       rtt_.on_retransmit();
     } else {
       ack_pending_ = true;  // RFC 5961 4.2: challenge ACK whatever the sequence number
@@ -213,7 +204,12 @@ Endpoint::Input Endpoint::on_segment(const Segment& segment, Time now) {
   if (state_ == State::SynReceived) {
     // Only an ACK of our SYN completes the handshake; any other is dropped.
     if (segment.ack != iss_ + 1) return input;
-    enter_established(segment, now);
+    rtt_.on_ack(segment.ack, now);
+    snd_wnd_ = std::uint32_t{segment.window} << options_.send_shift;
+    max_snd_wnd_ = std::max(max_snd_wnd_, snd_wnd_);
+    snd_wl1_ = segment.seq;
+    snd_wl2_ = segment.ack;
+    establish(now);
     input.can_send_more = true;
   }
   if (!process_ack(segment, now, input) || !text_acceptable) return input;
@@ -352,25 +348,20 @@ std::optional<OutSegment> Endpoint::poll(Time now) {
   }
   if (closed()) return std::nullopt;
   if (syn_pending_) {
+    // Our SYN (SYN-SENT) or SYN-ACK (SYN-RECEIVED), first or resent.
     syn_pending_ = false;
-    rtt_.on_send(iss_, iss_ + 1, now);
-    out.seq = iss_;
-    out.ack = SeqNumber{0};
-    out.flags = kSyn;
-    out.window = static_cast<std::uint16_t>(std::min(receive_space_, kMaxWindowField));
-    out.mss = config_.mss;
-    out.window_scale = rcv_shift_;
-    return out;
-  }
-  if (syn_ack_pending_) {
-    syn_ack_pending_ = false;
     ack_pending_ = false;
     rtt_.on_send(iss_, iss_ + 1, now);
     out.seq = iss_;
-    out.flags = kSyn | kAck;
+    if (state_ == State::SynSent) {
+      out.ack = SeqNumber{0};
+      out.flags = kSyn;
+    } else {
+      out.flags = kSyn | kAck;
+    }
     out.window = take_window(true);
-    out.mss = config_.mss;
-    if (window_scaling_) out.window_scale = rcv_shift_;
+    out.mss = our_syn_.mss;
+    out.window_scale = our_syn_.window_scale;
     return out;
   }
   if (fin_due()) {
@@ -430,32 +421,26 @@ Endpoint::TimerResult Endpoint::on_timer(Time now) {
   }
   switch (state_) {
     case State::Closed: return result;
-    case State::SynSent:
-      if (now < state_deadline_) return result;
-      if (syn_ack_retries_ >= config_.syn_ack_retries) {
-        close();  // nothing was synchronized: no reset to send
-        return result;
-      }
-      ++syn_ack_retries_;
-      rtt_.on_retransmit();
-      syn_pending_ = true;
-      syn_ack_timeout_ *= 2;
-      state_deadline_ = now + syn_ack_timeout_;
-      return result;
     case State::Connecting:
       if (now >= state_deadline_) reset_and_close(SeqNumber{0});
       return result;
+    case State::SynSent:
     case State::SynReceived:
       if (now < state_deadline_) return result;
-      if (syn_ack_retries_ >= config_.syn_ack_retries) {
-        reset_and_close(next_seq());
+      if (syn_retries_ >= config_.syn_ack_retries) {
+        // An active open synchronized nothing: there is no reset to send.
+        if (state_ == State::SynSent) {
+          close();
+        } else {
+          reset_and_close(next_seq());
+        }
         return result;
       }
-      ++syn_ack_retries_;
+      ++syn_retries_;
       rtt_.on_retransmit();
-      syn_ack_pending_ = true;
-      syn_ack_timeout_ *= 2;
-      state_deadline_ = now + syn_ack_timeout_;
+      syn_pending_ = true;
+      syn_timeout_ *= 2;
+      state_deadline_ = now + syn_timeout_;
       return result;
     case State::TimeWait:
       if (now >= state_deadline_) close();
@@ -489,7 +474,9 @@ Endpoint::TimerResult Endpoint::on_timer(Time now) {
   return result;
 }
 
-std::uint32_t Endpoint::advertised_window() const { return window_field(false) << rcv_shift_; }
+std::uint32_t Endpoint::advertised_window() const {
+  return window_field(false) << options_.receive_shift;
+}
 
 SeqNumber Endpoint::next_seq() const { return snd_nxt_ + ((fin_sent_ || fin_acked_) ? 1 : 0); }
 
@@ -516,7 +503,7 @@ bool Endpoint::acceptable(const Segment& segment, std::uint32_t window) const {
 // the edge already advertised (rounded up so scaling cannot pull it back).
 // RFC 7323 2.2: a SYN segment's window is never scaled.
 std::uint32_t Endpoint::window_field(bool syn) const {
-  const std::uint8_t shift = syn ? 0 : rcv_shift_;
+  const std::uint8_t shift = syn ? 0 : options_.receive_shift;
   const std::uint32_t advertised = rcv_nxt_.until(rcv_adv_);
   const std::uint32_t unit = (std::uint32_t{1} << shift) - 1;
   const std::uint32_t field = std::max(receive_space_ >> shift, (advertised + unit) >> shift);
@@ -528,7 +515,7 @@ std::uint16_t Endpoint::take_window(bool syn) {
   ack_delayed_ = false;
   ack_deadline_ = Time::max();
   const std::uint32_t field = window_field(syn);
-  const SeqNumber edge = rcv_nxt_ + (field << (syn ? 0 : rcv_shift_));
+  const SeqNumber edge = rcv_nxt_ + (field << (syn ? 0 : options_.receive_shift));
   if (edge > rcv_adv_) rcv_adv_ = edge;
   return static_cast<std::uint16_t>(field);
 }
@@ -544,21 +531,6 @@ void Endpoint::handle_reset(const Segment& segment, Input& input) {
   }
 }
 
-void Endpoint::enter_established(const Segment& segment, Time now) {
-  state_ = State::Established;
-  syn_ack_pending_ = false;
-  rtt_.on_ack(segment.ack, now);
-  snd_wnd_ = std::uint32_t{segment.window} << snd_shift_;
-  max_snd_wnd_ = std::max(max_snd_wnd_, snd_wnd_);
-  snd_wl1_ = segment.seq;
-  snd_wl2_ = segment.ack;
-  if (host_closed_) {
-    state_ = State::FinWait1;
-    fin_seq_ = snd_max_;
-    state_deadline_ = now + config_.closing_timeout;
-  }
-}
-
 // ACK processing for synchronized states (RFC 9293 3.10.7.4 "fifth, check
 // the ACK field"). Returns false when the segment must be dropped.
 bool Endpoint::process_ack(const Segment& segment, Time now, Input& input) {
@@ -570,7 +542,7 @@ bool Endpoint::process_ack(const Segment& segment, Time now, Input& input) {
     ack_pending_ = true;
     return false;
   }
-  const std::uint32_t window = std::uint32_t{segment.window} << snd_shift_;
+  const std::uint32_t window = std::uint32_t{segment.window} << options_.send_shift;
   const bool duplicate = segment.ack == una && segment.payload.empty() && !(segment.flags & kFin) &&
                          window == snd_wnd_ && in_flight() > 0;
   bool acked_new = false;
@@ -691,7 +663,6 @@ void Endpoint::close() {
   syn_pending_ = false;
   ack_delayed_ = false;
   ack_deadline_ = Time::max();
-  syn_ack_pending_ = false;
   ack_pending_ = false;
   probe_pending_ = false;
   pending_data_ = 0;

@@ -45,6 +45,7 @@
 #include "tcp/clock.hpp"
 #include "tcp/rtt_estimator.hpp"
 #include "tcp/seq_number.hpp"
+#include "tcp/syn_options.hpp"
 #include "wire/bytes.hpp"
 #include "wire/transport.hpp"
 
@@ -110,8 +111,11 @@ struct Config {
 
 class Endpoint {
  public:
-  // From the device's SYN. initial_seq is our ISS (random, chosen by the caller).
-  Endpoint(const Segment& syn, const Config& config, SeqNumber initial_seq, Time now);
+  // Both opens take the same Config and our ISS (initial_seq: random,
+  // chosen by the caller), and share one construction path.
+  // Passive open, from the device's SYN: Connecting, nothing queued yet.
+  static Endpoint passive(const Segment& syn, const Config& config, SeqNumber initial_seq,
+                          Time now);
   // Active open toward the device: SynSent, our SYN queued for poll().
   static Endpoint active(const Config& config, SeqNumber initial_seq, Time now);
 
@@ -163,7 +167,7 @@ class Endpoint {
   // data being resent after a rewind (up to where the FIN goes) is allowed.
   std::uint32_t send_allowance() const;
   // Largest payload per segment: min(our MSS, the device's MSS).
-  std::uint16_t max_segment() const { return send_mss_; }
+  std::uint16_t max_segment() const { return options_.send_mss; }
   // Bytes sent and not yet acknowledged (== the relay's peek offset).
   std::uint32_t in_flight() const;
   // Header for `bytes` (>0, <= send_allowance(), <= max_segment()) of new
@@ -202,7 +206,11 @@ class Endpoint {
   std::uint32_t send_window() const { return snd_wnd_; }  // device window, scaled, in bytes
 
  private:
-  Endpoint(const Config& config, SeqNumber initial_seq, Time now);
+  Endpoint(State state, const Config& config, const SynOptions& our_syn, SeqNumber initial_seq,
+           Time now);
+  void take_device_syn(const Segment& syn);
+  void queue_syn(Time now);
+  void establish(Time now);
   Input on_syn_sent(const Segment& segment, Time now);
   SeqNumber next_seq() const;
   Time state_timer_deadline() const;
@@ -212,7 +220,6 @@ class Endpoint {
   std::uint32_t window_field(bool syn) const;
   std::uint16_t take_window(bool syn);
   void handle_reset(const Segment& segment, Input& input);
-  void enter_established(const Segment& segment, Time now);
   bool process_ack(const Segment& segment, Time now, Input& input);
   void on_fin_acked(Time now);
   void receive_text(const Segment& segment, Input& input);
@@ -224,7 +231,8 @@ class Endpoint {
 
   Config config_;
   State state_ = State::Connecting;
-  std::uint16_t send_mss_ = 536;
+  SynOptions our_syn_;         // what our SYN or SYN-ACK carries
+  NegotiatedOptions options_;  // from both SYNs; the defaults until the device's is seen
 
   // Receive side (RFC 9293 3.3.1). rcv_adv_ is the right edge of the window
   // last advertised, which never moves left (RFC 9293 3.8.6.2.2).
@@ -232,9 +240,6 @@ class Endpoint {
   SeqNumber rcv_nxt_;
   SeqNumber rcv_adv_;
   std::uint32_t receive_space_ = 0;
-  std::uint8_t rcv_shift_ = 0;  // ours, sent in the SYN-ACK (RFC 7323 2.2)
-  std::uint8_t snd_shift_ = 0;  // the device's, applied to its non-SYN windows
-  bool window_scaling_ = false;
   std::size_t pending_data_ = 0;  // size of the last Input::data, until accept()
   bool pending_fin_ = false;      // the device's FIN follows that data
   Assembler assembler_;  // out-of-order data; its next expected byte is rcv_nxt_
@@ -260,8 +265,7 @@ class Endpoint {
   bool rst_pending_ = false;
   SeqNumber rst_seq_;
   bool rst_with_ack_ = true;  // false: <SEQ=rst_seq_><CTL=RST> (SYN-SENT answers)
-  bool syn_ack_pending_ = false;
-  bool syn_pending_ = false;  // active open: our SYN (first or resent)
+  bool syn_pending_ = false;  // our SYN or SYN-ACK (first or resent)
   bool ack_pending_ = false;
   bool ack_delayed_ = false;            // one data segment is waiting for its ACK
   Time ack_deadline_ = Time::max();     // when that ACK goes out anyway
@@ -272,11 +276,12 @@ class Endpoint {
   Time retransmit_deadline_ = Time::max();  // also the persist timer
 
   // SYN or SYN-ACK retransmission, with its own doubling timeout.
-  Clock::duration syn_ack_timeout_{};
-  int syn_ack_retries_ = 0;
+  Clock::duration syn_timeout_{};
+  int syn_retries_ = 0;
 
-  // Connect timeout (Connecting), SYN-ACK resend (SynReceived), closing
-  // timeout (FinWait1/FinWait2/Closing/LastAck) or 2 MSL end (TimeWait).
+  // Connect timeout (Connecting), SYN or SYN-ACK resend (SynSent,
+  // SynReceived), closing timeout (FinWait1/FinWait2/Closing/LastAck) or
+  // 2 MSL end (TimeWait).
   Time state_deadline_{};
   Time last_segment_{};  // idle timeout in Established/CloseWait
 };

@@ -67,7 +67,7 @@ inline std::vector<OutSegment> drain(Endpoint& endpoint, Time now) {
 }
 
 inline Endpoint connecting(const Handshake& setup = {}) {
-  return Endpoint(device_syn(setup), setup.config, setup.iss, kStart);
+  return Endpoint::passive(device_syn(setup), setup.config, setup.iss, kStart);
 }
 
 // SYN-ACK already polled (sent) at kStart.
