@@ -11,6 +11,8 @@
 
 #include <algorithm>
 
+#include "tcp/reset_reply.hpp"
+
 namespace rtether::tcp {
 namespace {
 
@@ -22,6 +24,14 @@ using wire::tcp_flag::kSyn;
 
 constexpr std::uint32_t kMaxWindowField = 65535;  // 16-bit window field, RFC 9293 3.1
 constexpr int kDuplicateAckThreshold = 3;         // RFC 5681 3.2
+
+OutSegment reset_segment(SeqNumber seq, SeqNumber ack, std::uint8_t flags) {
+  OutSegment reset;
+  reset.seq = seq;
+  reset.ack = ack;
+  reset.flags = flags;
+  return reset;
+}
 
 }  // namespace
 
@@ -119,11 +129,7 @@ Endpoint::Input Endpoint::on_syn_sent(const Segment& segment, Time now) {
   // connection the device still holds on the same ports (its challenge ACK
   // to our SYN), so that our resent SYN then opens a fresh one.
   if (ack && segment.ack != iss_ + 1) {
-    if (!(segment.flags & kRst)) {
-      rst_pending_ = true;
-      rst_with_ack_ = false;
-      rst_seq_ = segment.ack;
-    }
+    if (!(segment.flags & kRst)) reset_ = reset_reply(segment);
     return input;
   }
   if (segment.flags & kRst) {
@@ -326,8 +332,8 @@ void Endpoint::host_reset(Time) {
     // SYN already; a reset at the sequence number it expects cancels that.
     // No ACK flag: we have acknowledged nothing, and a SYN-RECEIVED that
     // checks the ACK field (Linux) would ignore a RST acking 0.
-    reset_and_close(iss_ + 1);
-    rst_with_ack_ = false;
+    close();
+    reset_ = reset_segment(iss_ + 1, SeqNumber{0}, kRst);
     return;
   }
   reset_and_close(state_ == State::Connecting ? SeqNumber{0} : next_seq());
@@ -336,17 +342,14 @@ void Endpoint::host_reset(Time) {
 void Endpoint::abort(Time now) { host_reset(now); }
 
 std::optional<OutSegment> Endpoint::poll(Time now) {
-  OutSegment out;
-  out.ack = rcv_nxt_;
-  if (rst_pending_) {
-    rst_pending_ = false;
-    out.seq = rst_seq_;
-    out.flags = rst_with_ack_ ? (kRst | kAck) : kRst;
-    if (!rst_with_ack_) out.ack = SeqNumber{0};
-    rst_with_ack_ = true;
-    return out;
+  if (reset_) {
+    const OutSegment reset = *reset_;
+    reset_.reset();
+    return reset;
   }
   if (closed()) return std::nullopt;
+  OutSegment out;
+  out.ack = rcv_nxt_;
   if (syn_pending_) {
     // Our SYN (SYN-SENT) or SYN-ACK (SYN-RECEIVED), first or resent.
     syn_pending_ = false;
@@ -673,9 +676,7 @@ void Endpoint::close() {
 
 void Endpoint::reset_and_close(SeqNumber seq) {
   close();
-  rst_pending_ = true;
-  rst_with_ack_ = true;
-  rst_seq_ = seq;
+  reset_ = reset_segment(seq, rcv_nxt_, kRst | kAck);
 }
 
 }  // namespace rtether::tcp

@@ -44,10 +44,10 @@
 #include "tcp/assembler.hpp"
 #include "tcp/clock.hpp"
 #include "tcp/rtt_estimator.hpp"
+#include "tcp/segment.hpp"
 #include "tcp/seq_number.hpp"
 #include "tcp/syn_options.hpp"
 #include "wire/bytes.hpp"
-#include "wire/transport.hpp"
 
 namespace rtether::tcp {
 
@@ -67,29 +67,6 @@ enum class State : std::uint8_t {
   Closed,       // flow may be removed
 };
 const char* to_string(State state);
-
-// One segment from the device, already parsed by the relay.
-struct Segment {
-  SeqNumber seq;
-  SeqNumber ack;
-  std::uint8_t flags = 0;   // wire::tcp_flag bits
-  std::uint16_t window = 0;  // raw field, unscaled
-  wire::TcpOptions options;  // only meaningful on SYN
-  wire::Bytes payload;
-
-  static Segment from(const wire::TcpView& view);
-};
-
-// Header fields of a segment toward the device; the relay adds addresses,
-// ports and payload (wire::TcpSegmentHeader).
-struct OutSegment {
-  SeqNumber seq;
-  SeqNumber ack;
-  std::uint8_t flags = 0;
-  std::uint16_t window = 0;  // already scaled down
-  std::optional<std::uint16_t> mss;
-  std::optional<std::uint8_t> window_scale;
-};
 
 struct Config {
   std::uint16_t mss = 1460;                    // our MSS: link MTU - IP - TCP headers
@@ -262,9 +239,7 @@ class Endpoint {
   int dup_acks_ = 0;
 
   // Pending control segments, returned by poll() in this order.
-  bool rst_pending_ = false;
-  SeqNumber rst_seq_;
-  bool rst_with_ack_ = true;  // false: <SEQ=rst_seq_><CTL=RST> (SYN-SENT answers)
+  std::optional<OutSegment> reset_;  // a RST, sent before anything else
   bool syn_pending_ = false;  // our SYN or SYN-ACK (first or resent)
   bool ack_pending_ = false;
   bool ack_delayed_ = false;            // one data segment is waiting for its ACK

@@ -1,7 +1,6 @@
 // tcp::Segment::from: turns a checked wire view into the parsed values the
-// endpoint works on. Kept apart from endpoint.cpp so that code which builds
-// Segment values directly (tests, fuzzing) does not pull in the wire parser.
-#include "tcp/endpoint.hpp"
+// endpoint works on.
+#include "tcp/segment.hpp"
 
 namespace rtether::tcp {
 
