@@ -4,8 +4,8 @@
 // retransmission and the connection state.
 //
 // Lifecycle (the relay is the passive side, RFC 9293 section 3.3.2):
-//   device SYN  -> Connecting      (relay starts a non-blocking host connect;
-//                                   nothing is sent to the device yet)
+//   Endpoint::passive(device SYN) -> Connecting (relay starts a non-blocking
+//                                   host connect; nothing is sent yet)
 //   on_connected -> SynReceived    (SYN-ACK queued; resent on timeout or on a
 //                                   repeated SYN)
 //   on_connect_failed / timeout -> Closed (RST queued)
