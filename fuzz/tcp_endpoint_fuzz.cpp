@@ -46,16 +46,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   config.syn_ack_retries = input.ConsumeIntegralInRange(0, 6);
 
   tcp::Segment syn;
-  syn.seq = input.ConsumeIntegral<std::uint32_t>();
+  syn.seq = tcp::SeqNumber{input.ConsumeIntegral<std::uint32_t>()};
   syn.flags = wire::tcp_flag::kSyn;
   syn.window = input.ConsumeIntegral<std::uint16_t>();
   if (input.ConsumeBool()) syn.options.mss = input.ConsumeIntegral<std::uint16_t>();
   if (input.ConsumeBool()) syn.options.window_scale = input.ConsumeIntegral<std::uint8_t>();
-  const std::uint32_t iss = input.ConsumeIntegral<std::uint32_t>();
+  const tcp::SeqNumber iss{input.ConsumeIntegral<std::uint32_t>()};
 
   tcp::Time now = tcp::Time{} + std::chrono::hours(1);
   const bool active = input.ConsumeBool();
-  Endpoint endpoint = active ? Endpoint::active(config, iss, now) : Endpoint(syn, config, iss, now);
+  Endpoint endpoint =
+      active ? Endpoint::active(config, iss, now) : Endpoint::passive(syn, config, iss, now);
   std::uint64_t highest_sent = 0;  // new data bytes ever sent (snd_max - iss - 1)
   std::uint64_t total_acked = 0;
 
@@ -69,7 +70,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         const auto seq_offset = input.ConsumeIntegralInRange<std::int32_t>(-3000, 3000);
         const auto ack_offset = input.ConsumeIntegralInRange<std::int32_t>(-3000, 3000);
         segment.seq = relative ? endpoint.rcv_nxt() + static_cast<std::uint32_t>(seq_offset)
-                               : input.ConsumeIntegral<std::uint32_t>();
+                               : tcp::SeqNumber{input.ConsumeIntegral<std::uint32_t>()};
         segment.ack = endpoint.snd_una() + static_cast<std::uint32_t>(ack_offset);
         segment.flags = input.ConsumeIntegral<std::uint8_t>();
         segment.window = input.ConsumeIntegral<std::uint16_t>();
@@ -95,7 +96,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             std::min<std::uint32_t>(endpoint.send_allowance(), endpoint.max_segment());
         if (limit == 0) break;
         const std::uint32_t bytes = input.ConsumeIntegralInRange<std::uint32_t>(1, limit);
-        const std::uint64_t end = (endpoint.snd_nxt() - iss - 1) + std::uint64_t{bytes};
+        const std::uint64_t end = (endpoint.snd_nxt() - (iss + 1)) + std::uint64_t{bytes};
         tcp::OutSegment out = endpoint.send_data(bytes, now);
         check(out.seq + bytes == endpoint.snd_nxt());
         if (end > highest_sent) highest_sent = end;

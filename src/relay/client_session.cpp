@@ -8,6 +8,7 @@
 #include "relay/icmp_flow.hpp"
 #include "relay/tcp_flow.hpp"
 #include "relay/udp_flow.hpp"
+#include "tcp/reset_reply.hpp"
 #include "wire/icmp_error.hpp"
 #include "wire/packet_builder.hpp"
 #include "wire/transport.hpp"
@@ -252,18 +253,10 @@ void ClientSession::send_stateless_reset(const wire::IpPacket& packet) {
   header.destination = packet.source;
   header.source_port = tcp->destination_port();
   header.destination_port = tcp->source_port();
-  // RFC 9293 3.10.7.1: if the segment has ACK, <SEQ=SEG.ACK><CTL=RST>;
-  // otherwise <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>.
-  if (tcp->flags() & wire::tcp_flag::kAck) {
-    header.seq = tcp->ack();
-    header.flags = wire::tcp_flag::kRst;
-  } else {
-    std::uint32_t length = static_cast<std::uint32_t>(tcp->payload().size());
-    if (tcp->flags() & wire::tcp_flag::kSyn) ++length;
-    if (tcp->flags() & wire::tcp_flag::kFin) ++length;
-    header.ack = tcp->seq() + length;
-    header.flags = wire::tcp_flag::kRst | wire::tcp_flag::kAck;
-  }
+  const tcp::OutSegment reset = tcp::reset_reply(tcp::Segment::from(*tcp));
+  header.seq = reset.seq.raw();
+  header.ack = reset.ack.raw();
+  header.flags = reset.flags;
   auto room = reserve(wire::tcp_header_size(header), true);
   if (room.empty()) return;
   commit(wire::write_tcp_headers(room, header, 0));

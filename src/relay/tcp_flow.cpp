@@ -28,7 +28,8 @@ constexpr std::chrono::seconds kDrainTimeout{60};
 
 TcpFlow::TcpFlow(FlowContext& context, const FlowKey& key, const tcp::Segment& syn)
     : Flow(context, key),
-      endpoint_(syn, context.config().tcp, context.random_iss(), context.now()),
+      endpoint_(tcp::Endpoint::passive(syn, context.config().tcp,
+                                       tcp::SeqNumber{context.random_iss()}, context.now())),
       timer_(context.loop(), [this] { on_timer(); }),
       to_host_(context.config().tcp_flow_buffer + kWindowRoundingSlack) {
   header_.source = key.destination;
@@ -39,7 +40,8 @@ TcpFlow::TcpFlow(FlowContext& context, const FlowKey& key, const tcp::Segment& s
 
 TcpFlow::TcpFlow(FlowContext& context, const FlowKey& key, io::Fd accepted)
     : Flow(context, key),
-      endpoint_(tcp::Endpoint::active(context.config().tcp, context.random_iss(), context.now())),
+      endpoint_(tcp::Endpoint::active(context.config().tcp, tcp::SeqNumber{context.random_iss()},
+                                      context.now())),
       socket_(std::move(accepted)),
       timer_(context.loop(), [this] { on_timer(); }),
       to_host_(context.config().tcp_flow_buffer + kWindowRoundingSlack) {
@@ -103,7 +105,7 @@ bool TcpFlow::answer_with_icmp(const std::error_code& error) {
   syn.destination = key_.destination;
   syn.source_port = key_.source_port;
   syn.destination_port = key_.destination_port;
-  syn.seq = endpoint_.rcv_nxt() - 1;
+  syn.seq = (endpoint_.rcv_nxt() - 1).raw();
   syn.flags = wire::tcp_flag::kSyn;
   std::uint8_t quote[wire::kIpv6Header + wire::kTcpMinHeader];
   std::size_t length = wire::build_tcp(wire::MutableBytes{quote, sizeof quote}, syn, {});
@@ -314,8 +316,8 @@ void TcpFlow::emit_control() {
 
 void TcpFlow::send_segment(const tcp::OutSegment& segment, std::size_t payload_length,
                            wire::MutableBytes room) {
-  header_.seq = segment.seq;
-  header_.ack = segment.ack;
+  header_.seq = segment.seq.raw();
+  header_.ack = segment.ack.raw();
   header_.flags = segment.flags;
   header_.window = segment.window;
   header_.mss = segment.mss;

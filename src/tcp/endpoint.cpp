@@ -5,11 +5,13 @@
 // a simplified fast retransmit (RFC 5681 3.2) and zero-window probing.
 //
 // Sequence bookkeeping: snd_una_/snd_nxt_/snd_max_ count data only; our SYN
-// is iss_ and our FIN sits at fin_seq_, tracked by flags. Every comparison of
-// sequence numbers is modulo 2^32 (RFC 9293 3.4).
+// is iss_ and our FIN sits at fin_seq_, tracked by flags. Sequence numbers
+// are SeqNumber values, compared modulo 2^32 (RFC 9293 3.4).
 #include "tcp/endpoint.hpp"
 
 #include <algorithm>
+
+#include "tcp/reset_reply.hpp"
 
 namespace rtether::tcp {
 namespace {
@@ -20,24 +22,15 @@ using wire::tcp_flag::kPsh;
 using wire::tcp_flag::kRst;
 using wire::tcp_flag::kSyn;
 
-constexpr std::uint16_t kDefaultMss = 536;  // RFC 9293 3.7.1: MSS assumed without the option
-constexpr std::uint16_t kMinSendMss = 48;  // Linux TCP_MIN_SND_MSS: tiny MSS abuse (CVE-2019-11479)
-constexpr std::uint8_t kMaxWindowShift = 14;        // RFC 7323 2.3
-constexpr std::uint32_t kMaxWindowField = 65535;    // 16-bit window field, RFC 9293 3.1
-constexpr int kDuplicateAckThreshold = 3;           // RFC 5681 3.2
-constexpr Clock::duration kInitialRto = 1s;         // RFC 6298 2.1
-constexpr Clock::duration kClockGranularity = 1ms;  // G of RFC 6298 2.3: keeps RTO above SRTT
+constexpr std::uint32_t kMaxWindowField = 65535;  // 16-bit window field, RFC 9293 3.1
+constexpr int kDuplicateAckThreshold = 3;         // RFC 5681 3.2
 
-bool seq_lt(std::uint32_t a, std::uint32_t b) { return static_cast<std::int32_t>(a - b) < 0; }
-bool seq_le(std::uint32_t a, std::uint32_t b) { return static_cast<std::int32_t>(a - b) <= 0; }
-bool seq_gt(std::uint32_t a, std::uint32_t b) { return seq_lt(b, a); }
-bool seq_ge(std::uint32_t a, std::uint32_t b) { return seq_le(b, a); }
-
-// RFC 7323 2.3: the smallest shift that lets the whole buffer be advertised.
-std::uint8_t window_shift_for(std::uint32_t buffer) {
-  std::uint8_t shift = 0;
-  while (shift < kMaxWindowShift && (std::uint64_t{kMaxWindowField} << shift) < buffer) ++shift;
-  return shift;
+OutSegment reset_segment(SeqNumber seq, SeqNumber ack, std::uint8_t flags) {
+  OutSegment reset;
+  reset.seq = seq;
+  reset.ack = ack;
+  reset.flags = flags;
+  return reset;
 }
 
 }  // namespace
@@ -59,48 +52,69 @@ const char* to_string(State state) {
   return "Unknown";
 }
 
-Endpoint::Endpoint(const Segment& syn, const Config& config, std::uint32_t initial_seq, Time now)
-    : config_(config) {
+// Both opens start here; the passive one then takes the device's SYN, the
+// active one queues ours.
+Endpoint::Endpoint(State state, const Config& config, const SynOptions& our_syn,
+                   SeqNumber initial_seq, Time now)
+    : config_(config),
+      state_(state),
+      our_syn_(our_syn),
+      receive_space_(config.receive_buffer),
+      iss_(initial_seq),
+      snd_una_(initial_seq + 1),
+      snd_nxt_(snd_una_),
+      snd_max_(snd_una_),
+      fin_seq_(snd_una_),
+      rtt_(config.min_rto, config.max_rto),
+      last_segment_(now) {}
+
+Endpoint Endpoint::passive(const Segment& syn, const Config& config, SeqNumber initial_seq,
+                           Time now) {
+  Endpoint endpoint(State::Connecting, config,
+                    SynOptions::answer(config.mss, config.receive_buffer, syn.options),
+                    initial_seq, now);
+  endpoint.take_device_syn(syn);
+  endpoint.state_deadline_ = now + config.connect_timeout;
+  return endpoint;
+}
+
+Endpoint Endpoint::active(const Config& config, SeqNumber initial_seq, Time now) {
+  Endpoint endpoint(State::SynSent, config, SynOptions::offer(config.mss, config.receive_buffer),
+                    initial_seq, now);
+  endpoint.queue_syn(now);
+  return endpoint;
+}
+
+// The device's SYN (passive open) or SYN-ACK (active open): RFC 9293 3.10.7.2
+// and 3.10.7.3 set IRS, RCV.NXT and the send window from it.
+void Endpoint::take_device_syn(const Segment& syn) {
   irs_ = syn.seq;
   rcv_nxt_ = syn.seq + 1;
   rcv_adv_ = rcv_nxt_;
-  receive_space_ = config.receive_buffer;
-  send_mss_ = std::max(kMinSendMss, std::min(config.mss, syn.options.mss.value_or(kDefaultMss)));
-  // RFC 7323 1.3: scaling is on only if both SYNs carry the option, so we
-  // send ours only when the device offered its own.
-  if (syn.options.window_scale) {
-    window_scaling_ = true;
-    snd_shift_ = std::min(*syn.options.window_scale, kMaxWindowShift);
-    rcv_shift_ = window_shift_for(config.receive_buffer);
-  }
-  iss_ = initial_seq;
-  snd_una_ = snd_nxt_ = snd_max_ = fin_seq_ = initial_seq + 1;
+  options_ = negotiate(our_syn_, syn.options);
   snd_wnd_ = max_snd_wnd_ = syn.window;  // RFC 7323 2.2: a SYN's window is never scaled
   snd_wl1_ = syn.seq;
-  snd_wl2_ = initial_seq;
-  rto_ = std::clamp<Clock::duration>(kInitialRto, config.min_rto, config.max_rto);
-  state_deadline_ = now + config.connect_timeout;
-  last_segment_ = now;
+  snd_wl2_ = iss_ + 1;
 }
 
-Endpoint::Endpoint(const Config& config, std::uint32_t initial_seq, Time now) : config_(config) {
-  state_ = State::SynSent;
-  receive_space_ = config.receive_buffer;
-  // Offered in our SYN; used only if the device's SYN-ACK carries its own
-  // (RFC 7323 1.3).
-  rcv_shift_ = window_shift_for(config.receive_buffer);
-  iss_ = initial_seq;
-  snd_una_ = snd_nxt_ = snd_max_ = fin_seq_ = initial_seq + 1;
-  rto_ = std::clamp<Clock::duration>(kInitialRto, config.min_rto, config.max_rto);
+// Our SYN or SYN-ACK goes out with poll(), and again on a timeout that
+// starts at config.syn_ack_timeout and doubles.
+void Endpoint::queue_syn(Time now) {
   syn_pending_ = true;
-  syn_ack_sent_at_ = now;
-  syn_ack_timeout_ = config.syn_ack_timeout;
-  state_deadline_ = now + syn_ack_timeout_;
-  last_segment_ = now;
+  syn_timeout_ = config_.syn_ack_timeout;
+  state_deadline_ = now + syn_timeout_;
 }
 
-Endpoint Endpoint::active(const Config& config, std::uint32_t initial_seq, Time now) {
-  return Endpoint(config, initial_seq, now);
+// The handshake is complete (RFC 9293 3.10.7.3 SYN-SENT, 3.10.7.4
+// SYN-RECEIVED); a host close that came first now sends its FIN.
+void Endpoint::establish(Time now) {
+  state_ = State::Established;
+  syn_pending_ = false;
+  if (host_closed_) {
+    state_ = State::FinWait1;
+    fin_seq_ = snd_max_;
+    state_deadline_ = now + config_.closing_timeout;
+  }
 }
 
 // RFC 9293 3.10.7.3, SYN-SENT. A simultaneous open (a bare SYN from the
@@ -115,11 +129,7 @@ Endpoint::Input Endpoint::on_syn_sent(const Segment& segment, Time now) {
   // connection the device still holds on the same ports (its challenge ACK
   // to our SYN), so that our resent SYN then opens a fresh one.
   if (ack && segment.ack != iss_ + 1) {
-    if (!(segment.flags & kRst)) {
-      rst_pending_ = true;
-      rst_with_ack_ = false;
-      rst_seq_ = segment.ack;
-    }
+    if (!(segment.flags & kRst)) reset_ = reset_reply(segment);
     return input;
   }
   if (segment.flags & kRst) {
@@ -130,48 +140,25 @@ Endpoint::Input Endpoint::on_syn_sent(const Segment& segment, Time now) {
     return input;
   }
   if (!(segment.flags & kSyn) || !ack) return input;
-  irs_ = segment.seq;
-  rcv_nxt_ = segment.seq + 1;
-  rcv_adv_ = rcv_nxt_;
-  send_mss_ =
-      std::max(kMinSendMss, std::min(config_.mss, segment.options.mss.value_or(kDefaultMss)));
-  if (segment.options.window_scale) {
-    window_scaling_ = true;
-    snd_shift_ = std::min(*segment.options.window_scale, kMaxWindowShift);
-  } else {
-    rcv_shift_ = 0;
-  }
-  snd_wnd_ = max_snd_wnd_ = segment.window;  // RFC 7323 2.2: a SYN's window is never scaled
-  snd_wl1_ = segment.seq;
-  snd_wl2_ = segment.ack;
-  syn_pending_ = false;
-  if (!syn_ack_retransmitted_) sample_rtt(now - syn_ack_sent_at_);
-  state_ = State::Established;
-  last_segment_ = now;
+  take_device_syn(segment);
+  rtt_.on_ack(segment.ack, now);
+  establish(now);
   ack_pending_ = true;
   input.can_send_more = true;
-  if (host_closed_) {
-    state_ = State::FinWait1;
-    fin_seq_ = snd_max_;
-    state_deadline_ = now + config_.closing_timeout;
-  }
   return input;
 }
 
 void Endpoint::on_connected(Time now) {
   if (state_ != State::Connecting) return;
   state_ = State::SynReceived;
-  syn_ack_pending_ = true;
-  syn_ack_sent_at_ = now;
-  syn_ack_timeout_ = config_.syn_ack_timeout;
-  state_deadline_ = now + syn_ack_timeout_;
+  queue_syn(now);
 }
 
 void Endpoint::on_connect_failed(Time) {
   if (state_ != State::Connecting) return;
   // What a host without a listener answers (RFC 9293 3.10.7.1): the RST
   // acknowledges the SYN so that the device's SYN-SENT accepts it.
-  reset_and_close(0);
+  reset_and_close(SeqNumber{0});
 }
 
 Endpoint::Input Endpoint::on_segment(const Segment& segment, Time now) {
@@ -196,8 +183,8 @@ Endpoint::Input Endpoint::on_segment(const Segment& segment, Time now) {
   if (segment.flags & kSyn) {
     if (state_ == State::SynReceived && segment.seq == irs_) {
       // Our SYN-ACK was lost: answer the retransmitted SYN at once.
-      syn_ack_pending_ = true;
-      syn_ack_retransmitted_ = true;
+      syn_pending_ = true;
+      rtt_.on_retransmit();
     } else {
       ack_pending_ = true;  // RFC 5961 4.2: challenge ACK whatever the sequence number
     }
@@ -223,7 +210,12 @@ Endpoint::Input Endpoint::on_segment(const Segment& segment, Time now) {
   if (state_ == State::SynReceived) {
     // Only an ACK of our SYN completes the handshake; any other is dropped.
     if (segment.ack != iss_ + 1) return input;
-    enter_established(segment, now);
+    rtt_.on_ack(segment.ack, now);
+    snd_wnd_ = std::uint32_t{segment.window} << options_.send_shift;
+    max_snd_wnd_ = std::max(max_snd_wnd_, snd_wnd_);
+    snd_wl1_ = segment.seq;
+    snd_wl2_ = segment.ack;
+    establish(now);
     input.can_send_more = true;
   }
   if (!process_ack(segment, now, input) || !text_acceptable) return input;
@@ -248,13 +240,11 @@ bool Endpoint::accept(std::size_t bytes, Time now) {
     }
   }
   rcv_nxt_ += static_cast<std::uint32_t>(bytes);
-  rcv_offset_ += bytes;
+  assembler_.advance(bytes);
   pending_data_ = 0;
   pending_fin_ = false;
-  drop_delivered_out_of_order();
   if (!fin) return false;
-  out_of_order_.clear();
-  out_of_order_bytes_ = 0;
+  assembler_.clear();
   rcv_nxt_ += 1;  // the FIN occupies one sequence number
   ack_pending_ = true;
   switch (state_) {
@@ -267,7 +257,7 @@ bool Endpoint::accept(std::size_t bytes, Time now) {
 }
 
 void Endpoint::set_receive_space(std::uint32_t bytes) {
-  const std::uint32_t known = seq_gt(rcv_adv_, rcv_nxt_) ? rcv_adv_ - rcv_nxt_ : 0;
+  const std::uint32_t known = rcv_nxt_.until(rcv_adv_);
   receive_space_ = bytes;
   if (!receives_text()) return;
   // Receiver-side silly window avoidance (RFC 9293 3.8.6.2.2): announce a
@@ -286,10 +276,8 @@ std::uint32_t Endpoint::send_allowance() const {
     case State::LastAck: break;
     default: return 0;
   }
-  const std::uint32_t window_end = snd_una_ + snd_wnd_;
-  std::uint32_t allowance = seq_gt(window_end, snd_nxt_) ? window_end - snd_nxt_ : 0;
-  if (host_closed_)
-    allowance = std::min(allowance, seq_gt(fin_seq_, snd_nxt_) ? fin_seq_ - snd_nxt_ : 0);
+  std::uint32_t allowance = snd_nxt_.until(snd_una_ + snd_wnd_);
+  if (host_closed_) allowance = std::min(allowance, snd_nxt_.until(fin_seq_));
   return allowance;
 }
 
@@ -302,15 +290,10 @@ OutSegment Endpoint::send_data(std::uint32_t bytes, Time now, bool last) {
   out.flags = kAck | kPsh;
   out.window = take_window(false);
   ack_pending_ = false;  // this segment carries the same ACK and window
-  // Karn: time only new data, never a retransmission (RFC 6298 3).
-  if (!rtt_timing_ && snd_nxt_ == snd_max_) {
-    rtt_timing_ = true;
-    rtt_seq_ = snd_nxt_ + bytes;
-    rtt_start_ = now;
-  }
+  rtt_.on_send(snd_nxt_, snd_nxt_ + bytes, now);
   snd_nxt_ += bytes;
-  if (seq_gt(snd_nxt_, snd_max_)) snd_max_ = snd_nxt_;
-  if (retransmit_deadline_ == Time::max()) retransmit_deadline_ = now + rto_;  // RFC 6298 5.1
+  if (snd_nxt_ > snd_max_) snd_max_ = snd_nxt_;
+  if (retransmit_deadline_ == Time::max()) retransmit_deadline_ = now + rtt_.rto();  // RFC 6298 5.1
   if (last) {
     host_closed(now);
     // The FIN occupies the sequence number right after this data
@@ -349,54 +332,46 @@ void Endpoint::host_reset(Time) {
     // SYN already; a reset at the sequence number it expects cancels that.
     // No ACK flag: we have acknowledged nothing, and a SYN-RECEIVED that
     // checks the ACK field (Linux) would ignore a RST acking 0.
-    reset_and_close(iss_ + 1);
-    rst_with_ack_ = false;
+    close();
+    reset_ = reset_segment(iss_ + 1, SeqNumber{0}, kRst);
     return;
   }
-  reset_and_close(state_ == State::Connecting ? 0 : next_seq());
+  reset_and_close(state_ == State::Connecting ? SeqNumber{0} : next_seq());
 }
 
 void Endpoint::abort(Time now) { host_reset(now); }
 
 std::optional<OutSegment> Endpoint::poll(Time now) {
-  OutSegment out;
-  out.ack = rcv_nxt_;
-  if (rst_pending_) {
-    rst_pending_ = false;
-    out.seq = rst_seq_;
-    out.flags = rst_with_ack_ ? (kRst | kAck) : kRst;
-    if (!rst_with_ack_) out.ack = 0;
-    rst_with_ack_ = true;
-    return out;
+  if (reset_) {
+    const OutSegment reset = *reset_;
+    reset_.reset();
+    return reset;
   }
   if (closed()) return std::nullopt;
+  OutSegment out;
+  out.ack = rcv_nxt_;
   if (syn_pending_) {
+    // Our SYN (SYN-SENT) or SYN-ACK (SYN-RECEIVED), first or resent.
     syn_pending_ = false;
-    syn_ack_sent_at_ = now;
-    out.seq = iss_;
-    out.ack = 0;
-    out.flags = kSyn;
-    out.window = static_cast<std::uint16_t>(std::min(receive_space_, kMaxWindowField));
-    out.mss = config_.mss;
-    out.window_scale = rcv_shift_;
-    return out;
-  }
-  if (syn_ack_pending_) {
-    syn_ack_pending_ = false;
     ack_pending_ = false;
-    syn_ack_sent_at_ = now;
+    rtt_.on_send(iss_, iss_ + 1, now);
     out.seq = iss_;
-    out.flags = kSyn | kAck;
+    if (state_ == State::SynSent) {
+      out.ack = SeqNumber{0};
+      out.flags = kSyn;
+    } else {
+      out.flags = kSyn | kAck;
+    }
     out.window = take_window(true);
-    out.mss = config_.mss;
-    if (window_scaling_) out.window_scale = rcv_shift_;
+    out.mss = our_syn_.mss;
+    out.window_scale = our_syn_.window_scale;
     return out;
   }
   if (fin_due()) {
     fin_sent_ = true;
     fin_ever_sent_ = true;
     ack_pending_ = false;
-    if (retransmit_deadline_ == Time::max()) retransmit_deadline_ = now + rto_;
+    if (retransmit_deadline_ == Time::max()) retransmit_deadline_ = now + rtt_.rto();
     out.seq = fin_seq_;
     out.flags = kFin | kAck;
     out.window = take_window(false);
@@ -449,32 +424,26 @@ Endpoint::TimerResult Endpoint::on_timer(Time now) {
   }
   switch (state_) {
     case State::Closed: return result;
-    case State::SynSent:
-      if (now < state_deadline_) return result;
-      if (syn_ack_retries_ >= config_.syn_ack_retries) {
-        close();  // nothing was synchronized: no reset to send
-        return result;
-      }
-      ++syn_ack_retries_;
-      syn_ack_retransmitted_ = true;
-      syn_pending_ = true;
-      syn_ack_timeout_ *= 2;
-      state_deadline_ = now + syn_ack_timeout_;
-      return result;
     case State::Connecting:
-      if (now >= state_deadline_) reset_and_close(0);
+      if (now >= state_deadline_) reset_and_close(SeqNumber{0});
       return result;
+    case State::SynSent:
     case State::SynReceived:
       if (now < state_deadline_) return result;
-      if (syn_ack_retries_ >= config_.syn_ack_retries) {
-        reset_and_close(next_seq());
+      if (syn_retries_ >= config_.syn_ack_retries) {
+        // An active open synchronized nothing: there is no reset to send.
+        if (state_ == State::SynSent) {
+          close();
+        } else {
+          reset_and_close(next_seq());
+        }
         return result;
       }
-      ++syn_ack_retries_;
-      syn_ack_retransmitted_ = true;
-      syn_ack_pending_ = true;
-      syn_ack_timeout_ *= 2;
-      state_deadline_ = now + syn_ack_timeout_;
+      ++syn_retries_;
+      rtt_.on_retransmit();
+      syn_pending_ = true;
+      syn_timeout_ *= 2;
+      state_deadline_ = now + syn_timeout_;
       return result;
     case State::TimeWait:
       if (now >= state_deadline_) close();
@@ -503,14 +472,16 @@ Endpoint::TimerResult Endpoint::on_timer(Time now) {
     result.rewind = in_flight() > 0;
     rewind();
   }
-  rto_ = std::min<Clock::duration>(rto_ * 2, config_.max_rto);  // RFC 6298 5.5
+  rtt_.back_off();
   update_retransmit_timer(now, true);
   return result;
 }
 
-std::uint32_t Endpoint::advertised_window() const { return window_field(false) << rcv_shift_; }
+std::uint32_t Endpoint::advertised_window() const {
+  return window_field(false) << options_.receive_shift;
+}
 
-std::uint32_t Endpoint::next_seq() const { return snd_nxt_ + ((fin_sent_ || fin_acked_) ? 1 : 0); }
+SeqNumber Endpoint::next_seq() const { return snd_nxt_ + ((fin_sent_ || fin_acked_) ? 1 : 0); }
 
 bool Endpoint::fin_due() const {
   return host_closed_ && !fin_sent_ && !fin_acked_ && snd_nxt_ == fin_seq_ &&
@@ -525,9 +496,7 @@ bool Endpoint::receives_text() const {
 bool Endpoint::acceptable(const Segment& segment, std::uint32_t window) const {
   const auto length =
       static_cast<std::uint32_t>(segment.payload.size()) + ((segment.flags & kFin) ? 1 : 0);
-  const auto in_window = [&](std::uint32_t seq) {
-    return seq_ge(seq, rcv_nxt_) && seq_lt(seq, rcv_nxt_ + window);
-  };
+  const auto in_window = [&](SeqNumber seq) { return seq.in_window(rcv_nxt_, window); };
   if (length == 0) return window == 0 ? segment.seq == rcv_nxt_ : in_window(segment.seq);
   if (window == 0) return false;
   return in_window(segment.seq) || in_window(segment.seq + length - 1);
@@ -537,8 +506,8 @@ bool Endpoint::acceptable(const Segment& segment, std::uint32_t window) const {
 // the edge already advertised (rounded up so scaling cannot pull it back).
 // RFC 7323 2.2: a SYN segment's window is never scaled.
 std::uint32_t Endpoint::window_field(bool syn) const {
-  const std::uint8_t shift = syn ? 0 : rcv_shift_;
-  const std::uint32_t advertised = seq_gt(rcv_adv_, rcv_nxt_) ? rcv_adv_ - rcv_nxt_ : 0;
+  const std::uint8_t shift = syn ? 0 : options_.receive_shift;
+  const std::uint32_t advertised = rcv_nxt_.until(rcv_adv_);
   const std::uint32_t unit = (std::uint32_t{1} << shift) - 1;
   const std::uint32_t field = std::max(receive_space_ >> shift, (advertised + unit) >> shift);
   return std::min(field, kMaxWindowField);
@@ -549,8 +518,8 @@ std::uint16_t Endpoint::take_window(bool syn) {
   ack_delayed_ = false;
   ack_deadline_ = Time::max();
   const std::uint32_t field = window_field(syn);
-  const std::uint32_t edge = rcv_nxt_ + (field << (syn ? 0 : rcv_shift_));
-  if (seq_gt(edge, rcv_adv_)) rcv_adv_ = edge;
+  const SeqNumber edge = rcv_nxt_ + (field << (syn ? 0 : options_.receive_shift));
+  if (edge > rcv_adv_) rcv_adv_ = edge;
   return static_cast<std::uint16_t>(field);
 }
 
@@ -560,52 +529,34 @@ void Endpoint::handle_reset(const Segment& segment, Input& input) {
   if (segment.seq == rcv_nxt_) {
     close();
     input.reset = true;
-  } else if (seq_gt(segment.seq, rcv_nxt_) && seq_lt(segment.seq, rcv_nxt_ + advertised_window())) {
+  } else if (segment.seq > rcv_nxt_ && segment.seq < rcv_nxt_ + advertised_window()) {
     ack_pending_ = true;
-  }
-}
-
-void Endpoint::enter_established(const Segment& segment, Time now) {
-  state_ = State::Established;
-  syn_ack_pending_ = false;
-  if (!syn_ack_retransmitted_) sample_rtt(now - syn_ack_sent_at_);
-  snd_wnd_ = std::uint32_t{segment.window} << snd_shift_;
-  max_snd_wnd_ = std::max(max_snd_wnd_, snd_wnd_);
-  snd_wl1_ = segment.seq;
-  snd_wl2_ = segment.ack;
-  if (host_closed_) {
-    state_ = State::FinWait1;
-    fin_seq_ = snd_max_;
-    state_deadline_ = now + config_.closing_timeout;
   }
 }
 
 // ACK processing for synchronized states (RFC 9293 3.10.7.4 "fifth, check
 // the ACK field"). Returns false when the segment must be dropped.
 bool Endpoint::process_ack(const Segment& segment, Time now, Input& input) {
-  const std::uint32_t una = snd_una_ + (fin_acked_ ? 1 : 0);
-  const std::uint32_t limit = snd_max_ + (fin_ever_sent_ ? 1 : 0);
+  const SeqNumber una = snd_una_ + (fin_acked_ ? 1 : 0);
+  const SeqNumber limit = snd_max_ + (fin_ever_sent_ ? 1 : 0);
   // RFC 9293: an ACK of something not yet sent gets an ACK; RFC 5961 5.2: so
   // does one older than the largest window the device ever offered.
-  if (seq_gt(segment.ack, limit) || seq_lt(segment.ack, una - max_snd_wnd_)) {
+  if (segment.ack > limit || segment.ack < una - max_snd_wnd_) {
     ack_pending_ = true;
     return false;
   }
-  const std::uint32_t window = std::uint32_t{segment.window} << snd_shift_;
+  const std::uint32_t window = std::uint32_t{segment.window} << options_.send_shift;
   const bool duplicate = segment.ack == una && segment.payload.empty() && !(segment.flags & kFin) &&
                          window == snd_wnd_ && in_flight() > 0;
   bool acked_new = false;
-  if (seq_gt(segment.ack, una)) {
+  if (segment.ack > una) {
     const bool fin_covered = fin_ever_sent_ && segment.ack == fin_seq_ + 1;
-    const std::uint32_t data_end = fin_covered ? fin_seq_ : segment.ack;
+    const SeqNumber data_end = fin_covered ? fin_seq_ : segment.ack;
     input.acked = data_end - snd_una_;
-    if (rtt_timing_ && seq_ge(data_end, rtt_seq_)) {
-      sample_rtt(now - rtt_start_);
-      rtt_timing_ = false;
-    }
+    rtt_.on_ack(data_end, now);
     snd_una_ = data_end;
     // An ACK for data sent before a rewind moves the resend point along.
-    if (seq_lt(snd_nxt_, snd_una_)) snd_nxt_ = snd_una_;
+    if (snd_nxt_ < snd_una_) snd_nxt_ = snd_una_;
     dup_acks_ = 0;
     acked_new = true;
     if (fin_covered) {
@@ -620,9 +571,8 @@ bool Endpoint::process_ack(const Segment& segment, Time now, Input& input) {
   // Window update (RFC 9293 3.10.7.4): only from an ACK that is not old and
   // a segment not older than the one that last set the window.
   bool window_grew = false;
-  if (seq_ge(segment.ack, snd_una_ + (fin_acked_ ? 1 : 0)) &&
-      (seq_lt(snd_wl1_, segment.seq) ||
-       (snd_wl1_ == segment.seq && seq_le(snd_wl2_, segment.ack)))) {
+  if (segment.ack >= snd_una_ + (fin_acked_ ? 1 : 0) &&
+      (snd_wl1_ < segment.seq || (snd_wl1_ == segment.seq && snd_wl2_ <= segment.ack))) {
     window_grew = window > snd_wnd_;
     snd_wnd_ = window;
     max_snd_wnd_ = std::max(max_snd_wnd_, window);
@@ -649,7 +599,7 @@ void Endpoint::receive_text(const Segment& segment, Input& input) {
   if (!receives_text()) return;  // RFC 9293: text after the device's FIN is ignored
   wire::Bytes payload = segment.payload;
   bool fin = segment.flags & kFin;
-  if (seq_lt(segment.seq, rcv_nxt_)) {
+  if (segment.seq < rcv_nxt_) {
     const std::size_t old = rcv_nxt_ - segment.seq;
     if (old > payload.size()) {
       ack_pending_ = true;
@@ -661,7 +611,8 @@ void Endpoint::receive_text(const Segment& segment, Input& input) {
     // so the device retransmits the hole quickly (RFC 5681 4.2).
     if (!payload.empty() || fin) {
       ack_pending_ = true;
-      hold_out_of_order(segment, input);
+      input.out_of_order = true;
+      assembler_.hold(segment.seq - rcv_nxt_, payload, fin, advertised_window());
     }
     return;
   }
@@ -675,56 +626,13 @@ void Endpoint::receive_text(const Segment& segment, Input& input) {
   pending_fin_ = fin;
 }
 
-namespace {
-// Most out-of-order segments held per connection; with the window bound this
-// keeps a burst of small segments from costing one allocation each forever.
-constexpr std::size_t kMaxHeldSegments = 512;
-}  // namespace
-
-void Endpoint::hold_out_of_order(const Segment& segment, Input& input) {
-  input.out_of_order = true;
-  const std::uint32_t ahead = segment.seq - rcv_nxt_;  // > 0: seq_gt checked by the caller
-  const std::uint32_t window = advertised_window();
-  if (ahead >= window || out_of_order_.size() >= kMaxHeldSegments) return;
-  wire::Bytes payload = segment.payload;
-  bool fin = segment.flags & kFin;
-  if (payload.size() > window - ahead) {
-    payload = payload.first(window - ahead);
-    fin = false;
-  }
-  const std::uint64_t offset = rcv_offset_ + ahead;
-  auto [held, inserted] = out_of_order_.try_emplace(offset);
-  if (!inserted) {
-    if (held->second.bytes.size() >= payload.size() && (held->second.fin || !fin)) return;
-    out_of_order_bytes_ -= held->second.bytes.size();
-  }
-  held->second.bytes.assign(payload.begin(), payload.end());
-  held->second.fin = fin;
-  out_of_order_bytes_ += payload.size();
-}
-
-void Endpoint::drop_delivered_out_of_order() {
-  while (!out_of_order_.empty()) {
-    auto first = out_of_order_.begin();
-    const std::uint64_t end = first->first + first->second.bytes.size();
-    // Keep a segment whose bytes (or FIN) still lie ahead of rcv_offset_.
-    if (end > rcv_offset_ || (end == rcv_offset_ && first->second.fin)) return;
-    out_of_order_bytes_ -= first->second.bytes.size();
-    out_of_order_.erase(first);
-  }
-}
-
 std::optional<wire::Bytes> Endpoint::take_reassembled() {
   if (pending_data_ != 0 || pending_fin_ || !receives_text()) return std::nullopt;
-  drop_delivered_out_of_order();
-  if (out_of_order_.empty()) return std::nullopt;
-  auto first = out_of_order_.begin();
-  if (first->first > rcv_offset_) return std::nullopt;  // still a hole
-  const auto skip = static_cast<std::size_t>(rcv_offset_ - first->first);
-  wire::Bytes bytes = wire::Bytes{first->second.bytes}.subspan(skip);
-  pending_data_ = bytes.size();
-  pending_fin_ = first->second.fin;
-  return bytes;
+  auto next = assembler_.contiguous();
+  if (!next) return std::nullopt;
+  pending_data_ = next->bytes.size();
+  pending_fin_ = next->fin;
+  return next->bytes;
 }
 
 void Endpoint::enter_time_wait(Time now) {
@@ -737,33 +645,19 @@ void Endpoint::enter_time_wait(Time now) {
 void Endpoint::rewind() {
   snd_nxt_ = snd_una_;
   if (!fin_acked_) fin_sent_ = false;
-  rtt_timing_ = false;  // Karn: a resent segment gives no sample
-}
-
-// RFC 6298 2.2 and 2.3.
-void Endpoint::sample_rtt(Clock::duration rtt) {
-  if (!srtt_) {
-    srtt_ = rtt;
-    rttvar_ = rtt / 2;
-  } else {
-    const Clock::duration error = *srtt_ > rtt ? *srtt_ - rtt : rtt - *srtt_;
-    rttvar_ = (3 * rttvar_ + error) / 4;
-    srtt_ = (7 * *srtt_ + rtt) / 8;
-  }
-  rto_ = std::clamp<Clock::duration>(*srtt_ + std::max(kClockGranularity, 4 * rttvar_),
-                                     config_.min_rto, config_.max_rto);
+  rtt_.on_retransmit();
 }
 
 // The retransmission timer runs while data or our FIN is unacknowledged; as
 // the persist timer it also runs on a zero device window (RFC 9293 3.8.6.1).
 void Endpoint::update_retransmit_timer(Time now, bool restart) {
-  const bool outstanding = seq_gt(snd_max_, snd_una_) || (fin_ever_sent_ && !fin_acked_);
+  const bool outstanding = snd_max_ > snd_una_ || (fin_ever_sent_ && !fin_acked_);
   const bool persist = snd_wnd_ == 0 && !host_closed_ &&
                        (state_ == State::Established || state_ == State::CloseWait);
   if (!outstanding && !persist) {
     retransmit_deadline_ = Time::max();
   } else if (restart || retransmit_deadline_ == Time::max()) {
-    retransmit_deadline_ = now + rto_;
+    retransmit_deadline_ = now + rtt_.rto();
   }
 }
 
@@ -772,21 +666,17 @@ void Endpoint::close() {
   syn_pending_ = false;
   ack_delayed_ = false;
   ack_deadline_ = Time::max();
-  syn_ack_pending_ = false;
   ack_pending_ = false;
   probe_pending_ = false;
   pending_data_ = 0;
   pending_fin_ = false;
-  out_of_order_.clear();
-  out_of_order_bytes_ = 0;
+  assembler_.clear();
   retransmit_deadline_ = Time::max();
 }
 
-void Endpoint::reset_and_close(std::uint32_t seq) {
+void Endpoint::reset_and_close(SeqNumber seq) {
   close();
-  rst_pending_ = true;
-  rst_with_ack_ = true;
-  rst_seq_ = seq;
+  reset_ = reset_segment(seq, rcv_nxt_, kRst | kAck);
 }
 
 }  // namespace rtether::tcp

@@ -4,8 +4,8 @@
 // retransmission and the connection state.
 //
 // Lifecycle (the relay is the passive side, RFC 9293 section 3.3.2):
-//   device SYN  -> Connecting      (relay starts a non-blocking host connect;
-//                                   nothing is sent to the device yet)
+//   Endpoint::passive(device SYN) -> Connecting (relay starts a non-blocking
+//                                   host connect; nothing is sent yet)
 //   on_connected -> SynReceived    (SYN-ACK queued; resent on timeout or on a
 //                                   repeated SYN)
 //   on_connect_failed / timeout -> Closed (RST queued)
@@ -39,17 +39,18 @@
 
 #include <chrono>
 #include <cstdint>
-#include <map>
 #include <optional>
-#include <vector>
 
+#include "tcp/assembler.hpp"
+#include "tcp/clock.hpp"
+#include "tcp/rtt_estimator.hpp"
+#include "tcp/segment.hpp"
+#include "tcp/seq_number.hpp"
+#include "tcp/syn_options.hpp"
 #include "wire/bytes.hpp"
-#include "wire/transport.hpp"
 
 namespace rtether::tcp {
 
-using Clock = std::chrono::steady_clock;
-using Time = Clock::time_point;
 using namespace std::chrono_literals;
 
 enum class State : std::uint8_t {
@@ -66,29 +67,6 @@ enum class State : std::uint8_t {
   Closed,       // flow may be removed
 };
 const char* to_string(State state);
-
-// One segment from the device, already parsed by the relay.
-struct Segment {
-  std::uint32_t seq = 0;
-  std::uint32_t ack = 0;
-  std::uint8_t flags = 0;   // wire::tcp_flag bits
-  std::uint16_t window = 0;  // raw field, unscaled
-  wire::TcpOptions options;  // only meaningful on SYN
-  wire::Bytes payload;
-
-  static Segment from(const wire::TcpView& view);
-};
-
-// Header fields of a segment toward the device; the relay adds addresses,
-// ports and payload (wire::TcpSegmentHeader).
-struct OutSegment {
-  std::uint32_t seq = 0;
-  std::uint32_t ack = 0;
-  std::uint8_t flags = 0;
-  std::uint16_t window = 0;  // already scaled down
-  std::optional<std::uint16_t> mss;
-  std::optional<std::uint8_t> window_scale;
-};
 
 struct Config {
   std::uint16_t mss = 1460;                    // our MSS: link MTU - IP - TCP headers
@@ -110,10 +88,13 @@ struct Config {
 
 class Endpoint {
  public:
-  // From the device's SYN. initial_seq is our ISS (random, chosen by the caller).
-  Endpoint(const Segment& syn, const Config& config, std::uint32_t initial_seq, Time now);
+  // Both opens take the same Config and our ISS (initial_seq: random,
+  // chosen by the caller), and share one construction path.
+  // Passive open, from the device's SYN: Connecting, nothing queued yet.
+  static Endpoint passive(const Segment& syn, const Config& config, SeqNumber initial_seq,
+                          Time now);
   // Active open toward the device: SynSent, our SYN queued for poll().
-  static Endpoint active(const Config& config, std::uint32_t initial_seq, Time now);
+  static Endpoint active(const Config& config, SeqNumber initial_seq, Time now);
 
   State state() const { return state_; }
   bool closed() const { return state_ == State::Closed; }
@@ -152,7 +133,7 @@ class Endpoint {
   // accept(), which must follow exactly as for Input::data; nullopt when
   // nothing held continues the stream.
   std::optional<wire::Bytes> take_reassembled();
-  std::size_t out_of_order_bytes() const { return out_of_order_bytes_; }
+  std::size_t out_of_order_bytes() const { return assembler_.held_bytes(); }
 
   // Free buffer space for device data; sets the advertised window. A window
   // that reopens from below one MSS queues a window update.
@@ -163,7 +144,7 @@ class Endpoint {
   // data being resent after a rewind (up to where the FIN goes) is allowed.
   std::uint32_t send_allowance() const;
   // Largest payload per segment: min(our MSS, the device's MSS).
-  std::uint16_t max_segment() const { return send_mss_; }
+  std::uint16_t max_segment() const { return options_.send_mss; }
   // Bytes sent and not yet acknowledged (== the relay's peek offset).
   std::uint32_t in_flight() const;
   // Header for `bytes` (>0, <= send_allowance(), <= max_segment()) of new
@@ -196,15 +177,19 @@ class Endpoint {
 
   // Sequence variables, for tests and diagnostics (data space: our SYN and
   // FIN are not counted in snd_una/snd_nxt).
-  std::uint32_t snd_una() const { return snd_una_; }
-  std::uint32_t snd_nxt() const { return snd_nxt_; }
-  std::uint32_t rcv_nxt() const { return rcv_nxt_; }
+  SeqNumber snd_una() const { return snd_una_; }
+  SeqNumber snd_nxt() const { return snd_nxt_; }
+  SeqNumber rcv_nxt() const { return rcv_nxt_; }
   std::uint32_t send_window() const { return snd_wnd_; }  // device window, scaled, in bytes
 
  private:
-  Endpoint(const Config& config, std::uint32_t initial_seq, Time now);
+  Endpoint(State state, const Config& config, const SynOptions& our_syn, SeqNumber initial_seq,
+           Time now);
+  void take_device_syn(const Segment& syn);
+  void queue_syn(Time now);
+  void establish(Time now);
   Input on_syn_sent(const Segment& segment, Time now);
-  std::uint32_t next_seq() const;
+  SeqNumber next_seq() const;
   Time state_timer_deadline() const;
   bool fin_due() const;
   bool receives_text() const;
@@ -212,55 +197,41 @@ class Endpoint {
   std::uint32_t window_field(bool syn) const;
   std::uint16_t take_window(bool syn);
   void handle_reset(const Segment& segment, Input& input);
-  void enter_established(const Segment& segment, Time now);
   bool process_ack(const Segment& segment, Time now, Input& input);
   void on_fin_acked(Time now);
   void receive_text(const Segment& segment, Input& input);
-  void hold_out_of_order(const Segment& segment, Input& input);
-  void drop_delivered_out_of_order();
   void enter_time_wait(Time now);
   void rewind();
-  void sample_rtt(Clock::duration rtt);
   void update_retransmit_timer(Time now, bool restart);
   void close();
-  void reset_and_close(std::uint32_t seq);
+  void reset_and_close(SeqNumber seq);
 
   Config config_;
   State state_ = State::Connecting;
-  std::uint16_t send_mss_ = 536;
+  SynOptions our_syn_;         // what our SYN or SYN-ACK carries
+  NegotiatedOptions options_;  // from both SYNs; the defaults until the device's is seen
 
   // Receive side (RFC 9293 3.3.1). rcv_adv_ is the right edge of the window
   // last advertised, which never moves left (RFC 9293 3.8.6.2.2).
-  std::uint32_t irs_ = 0;
-  std::uint32_t rcv_nxt_ = 0;
-  std::uint32_t rcv_adv_ = 0;
+  SeqNumber irs_;
+  SeqNumber rcv_nxt_;
+  SeqNumber rcv_adv_;
   std::uint32_t receive_space_ = 0;
-  std::uint8_t rcv_shift_ = 0;  // ours, sent in the SYN-ACK (RFC 7323 2.2)
-  std::uint8_t snd_shift_ = 0;  // the device's, applied to its non-SYN windows
-  bool window_scaling_ = false;
   std::size_t pending_data_ = 0;  // size of the last Input::data, until accept()
   bool pending_fin_ = false;      // the device's FIN follows that data
-  // Out-of-order data, keyed by stream offset (bytes since the SYN, 64-bit so
-  // the order survives sequence wraparound); rcv_offset_ matches rcv_nxt_.
-  struct HeldSegment {
-    std::vector<std::uint8_t> bytes;
-    bool fin = false;
-  };
-  std::map<std::uint64_t, HeldSegment> out_of_order_;
-  std::size_t out_of_order_bytes_ = 0;
-  std::uint64_t rcv_offset_ = 0;
+  Assembler assembler_;  // out-of-order data; its next expected byte is rcv_nxt_
 
   // Send side, in data sequence space: snd_max_ is the highest snd_nxt ever
   // reached (snd_nxt_ goes back on a rewind); fin_seq_ is where our FIN goes.
-  std::uint32_t iss_ = 0;
-  std::uint32_t snd_una_ = 0;
-  std::uint32_t snd_nxt_ = 0;
-  std::uint32_t snd_max_ = 0;
+  SeqNumber iss_;
+  SeqNumber snd_una_;
+  SeqNumber snd_nxt_;
+  SeqNumber snd_max_;
   std::uint32_t snd_wnd_ = 0;
   std::uint32_t max_snd_wnd_ = 0;  // RFC 5961 5.2 MAX.SND.WND
-  std::uint32_t snd_wl1_ = 0;
-  std::uint32_t snd_wl2_ = 0;
-  std::uint32_t fin_seq_ = 0;
+  SeqNumber snd_wl1_;
+  SeqNumber snd_wl2_;
+  SeqNumber fin_seq_;
   bool host_closed_ = false;
   bool fin_sent_ = false;        // our FIN is out since the last rewind
   bool fin_ever_sent_ = false;   // the device may have seen our FIN
@@ -268,33 +239,24 @@ class Endpoint {
   int dup_acks_ = 0;
 
   // Pending control segments, returned by poll() in this order.
-  bool rst_pending_ = false;
-  std::uint32_t rst_seq_ = 0;
-  bool rst_with_ack_ = true;  // false: <SEQ=rst_seq_><CTL=RST> (SYN-SENT answers)
-  bool syn_ack_pending_ = false;
-  bool syn_pending_ = false;  // active open: our SYN (first or resent)
+  std::optional<OutSegment> reset_;  // a RST, sent before anything else
+  bool syn_pending_ = false;  // our SYN or SYN-ACK (first or resent)
   bool ack_pending_ = false;
   bool ack_delayed_ = false;            // one data segment is waiting for its ACK
   Time ack_deadline_ = Time::max();     // when that ACK goes out anyway
   bool probe_pending_ = false;
 
-  // Retransmission (RFC 6298), one timed segment at a time (Karn).
-  std::optional<Clock::duration> srtt_;
-  Clock::duration rttvar_{};
-  Clock::duration rto_{};
-  bool rtt_timing_ = false;
-  std::uint32_t rtt_seq_ = 0;
-  Time rtt_start_{};
+  // Retransmission (RFC 6298); our SYN or SYN-ACK is timed like data.
+  RttEstimator rtt_;
   Time retransmit_deadline_ = Time::max();  // also the persist timer
 
-  // SYN-ACK retransmission; a retransmitted SYN-ACK gives no RTT sample.
-  Time syn_ack_sent_at_{};
-  Clock::duration syn_ack_timeout_{};
-  int syn_ack_retries_ = 0;
-  bool syn_ack_retransmitted_ = false;
+  // SYN or SYN-ACK retransmission, with its own doubling timeout.
+  Clock::duration syn_timeout_{};
+  int syn_retries_ = 0;
 
-  // Connect timeout (Connecting), SYN-ACK resend (SynReceived), closing
-  // timeout (FinWait1/FinWait2/Closing/LastAck) or 2 MSL end (TimeWait).
+  // Connect timeout (Connecting), SYN or SYN-ACK resend (SynSent,
+  // SynReceived), closing timeout (FinWait1/FinWait2/Closing/LastAck) or
+  // 2 MSL end (TimeWait).
   Time state_deadline_{};
   Time last_segment_{};  // idle timeout in Established/CloseWait
 };

@@ -1,14 +1,13 @@
 // tcp::Segment::from: turns a checked wire view into the parsed values the
-// endpoint works on. Kept apart from endpoint.cpp so that code which builds
-// Segment values directly (tests, fuzzing) does not pull in the wire parser.
-#include "tcp/endpoint.hpp"
+// endpoint works on.
+#include "tcp/segment.hpp"
 
 namespace rtether::tcp {
 
 Segment Segment::from(const wire::TcpView& view) {
   Segment segment;
-  segment.seq = view.seq();
-  segment.ack = view.ack();
+  segment.seq = SeqNumber{view.seq()};
+  segment.ack = SeqNumber{view.ack()};
   segment.flags = view.flags();
   segment.window = view.window();
   // Options matter only on a SYN (MSS, window scale); other segments skip the walk.

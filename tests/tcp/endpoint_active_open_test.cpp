@@ -12,7 +12,7 @@ using namespace fixtures;
 
 Endpoint syn_sent(const Config& config = {}) { return Endpoint::active(config, kIss, kStart); }
 
-Segment device_syn_ack(std::uint32_t ack, std::optional<std::uint8_t> scale = 7,
+Segment device_syn_ack(SeqNumber ack, std::optional<std::uint8_t> scale = 7,
                        std::optional<std::uint16_t> mss = 1400) {
   Segment segment = device_segment(kIrs, ack, kSyn | kAck, 64000);
   segment.options.window_scale = scale;
@@ -79,7 +79,7 @@ TEST(TcpEndpointSynSent, NoScalingWhenTheDeviceOffersNone) {
 TEST(TcpEndpointSynSent, RstAcknowledgingOurSynIsConnectionRefused) {
   Endpoint endpoint = syn_sent();
   drain(endpoint, kStart);
-  auto input = endpoint.on_segment(device_segment(0, kIss + 1, kRst | kAck, 0), kStart);
+  auto input = endpoint.on_segment(device_segment(kZero, kIss + 1, kRst | kAck, 0), kStart);
   EXPECT_TRUE(input.reset);
   EXPECT_TRUE(endpoint.closed());
   EXPECT_TRUE(drain(endpoint, kStart).empty());
@@ -90,10 +90,10 @@ TEST(TcpEndpointSynSent, SegmentsNotAboutOurSynAreIgnored) {
   drain(endpoint, kStart);
   // A RST without ACK, a RST acking something else, a bare ACK, a bare SYN
   // (simultaneous open).
-  EXPECT_FALSE(endpoint.on_segment(device_segment(0, 0, kRst, 0), kStart).reset);
-  EXPECT_FALSE(endpoint.on_segment(device_segment(0, kIss + 9, kRst | kAck, 0), kStart).reset);
+  EXPECT_FALSE(endpoint.on_segment(device_segment(kZero, kZero, kRst, 0), kStart).reset);
+  EXPECT_FALSE(endpoint.on_segment(device_segment(kZero, kIss + 9, kRst | kAck, 0), kStart).reset);
   endpoint.on_segment(device_segment(kIrs, kIss + 1, kAck, 1000), kStart);
-  endpoint.on_segment(device_segment(kIrs, 0, kSyn, 1000), kStart);
+  endpoint.on_segment(device_segment(kIrs, kZero, kSyn, 1000), kStart);
   EXPECT_EQ(endpoint.state(), State::SynSent);
   EXPECT_TRUE(drain(endpoint, kStart).empty());
 }
@@ -107,14 +107,14 @@ TEST(TcpEndpointSynSent, ForeignAckIsAnsweredWithABareResetAndTheOpenGoesOn) {
   config.syn_ack_timeout = 1s;
   Endpoint endpoint = syn_sent(config);
   drain(endpoint, kStart);
-  constexpr std::uint32_t kStaleAck = 0x12345678;
+  constexpr SeqNumber kStaleAck{0x12345678};
   auto input = endpoint.on_segment(device_segment(kIrs, kStaleAck, kAck, 1000), kStart);
   EXPECT_FALSE(input.reset);
   auto out = drain(endpoint, kStart);
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].flags, kRst);
   EXPECT_EQ(out[0].seq, kStaleAck);
-  EXPECT_EQ(out[0].ack, 0u);
+  EXPECT_EQ(out[0].ack, kZero);
   EXPECT_EQ(endpoint.state(), State::SynSent);
   // A SYN-ACK with a wrong ACK is answered the same way.
   endpoint.on_segment(device_syn_ack(kIss + 7), kStart);

@@ -219,7 +219,7 @@ TEST(TcpEndpointTimeWait, RetransmittedFinIsAckedAndRestartsTheTimer) {
 
 TEST(TcpEndpointReset, ExactRstClosesSilently) {
   Endpoint endpoint = with_data_in_flight(1000);
-  Endpoint::Input input = endpoint.on_segment(device_segment(kIrs + 1, 0, kRst, 0), kStart);
+  Endpoint::Input input = endpoint.on_segment(device_segment(kIrs + 1, kZero, kRst, 0), kStart);
   EXPECT_TRUE(input.reset);
   EXPECT_TRUE(endpoint.closed());
   EXPECT_FALSE(endpoint.poll(kStart));
@@ -228,7 +228,7 @@ TEST(TcpEndpointReset, ExactRstClosesSilently) {
 
 TEST(TcpEndpointReset, InWindowRstGetsChallengeAck) {
   Endpoint endpoint = established();
-  EXPECT_FALSE(endpoint.on_segment(device_segment(kIrs + 100, 0, kRst, 0), kStart).reset);
+  EXPECT_FALSE(endpoint.on_segment(device_segment(kIrs + 100, kZero, kRst, 0), kStart).reset);
   EXPECT_EQ(endpoint.state(), State::Established);
   auto challenge = endpoint.poll(kStart);
   ASSERT_TRUE(challenge);
@@ -238,7 +238,7 @@ TEST(TcpEndpointReset, InWindowRstGetsChallengeAck) {
 
 TEST(TcpEndpointReset, OutOfWindowRstIsIgnored) {
   Endpoint endpoint = established();
-  endpoint.on_segment(device_segment(kIrs - 100, 0, kRst, 0), kStart);
+  endpoint.on_segment(device_segment(kIrs - 100, kZero, kRst, 0), kStart);
   EXPECT_EQ(endpoint.state(), State::Established);
   EXPECT_FALSE(endpoint.poll(kStart));
 }

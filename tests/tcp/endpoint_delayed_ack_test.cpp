@@ -18,7 +18,7 @@ Endpoint established_with_delayed_ack() {
   return established(setup);
 }
 
-Segment data_at(std::uint32_t seq, std::size_t size, std::uint8_t extra_flags = 0) {
+Segment data_at(SeqNumber seq, std::size_t size, std::uint8_t extra_flags = 0) {
   return device_segment(seq, kIss + 1, kAck | extra_flags, 1000, payload(size));
 }
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "tcp/endpoint.hpp"
+#include "tcp/seq_number_printer.hpp"
 
 namespace rtether::tcp::fixtures {
 
@@ -19,15 +20,16 @@ using wire::tcp_flag::kPsh;
 using wire::tcp_flag::kRst;
 using wire::tcp_flag::kSyn;
 
-constexpr std::uint32_t kIrs = 1000;   // the device's initial sequence number
-constexpr std::uint32_t kIss = 50000;  // ours
+constexpr SeqNumber kIrs{1000};   // the device's initial sequence number
+constexpr SeqNumber kIss{50000};  // ours
+constexpr SeqNumber kZero{0};     // a RST's or bare SYN's unused field
 inline const Time kStart = Time{} + std::chrono::hours(1);
 
 // How the device opens the connection, and our configuration.
 struct Handshake {
   Config config;
-  std::uint32_t irs = kIrs;
-  std::uint32_t iss = kIss;
+  SeqNumber irs = kIrs;
+  SeqNumber iss = kIss;
   std::optional<std::uint16_t> device_mss = 1460;
   std::optional<std::uint8_t> device_window_scale = 7;
   std::uint16_t device_syn_window = 65535;
@@ -39,7 +41,7 @@ inline wire::Bytes payload(std::size_t size) {
   return wire::Bytes(bytes).first(size);
 }
 
-inline Segment device_segment(std::uint32_t seq, std::uint32_t ack, std::uint8_t flags,
+inline Segment device_segment(SeqNumber seq, SeqNumber ack, std::uint8_t flags,
                               std::uint16_t window, wire::Bytes data = {}) {
   Segment segment;
   segment.seq = seq;
@@ -51,7 +53,7 @@ inline Segment device_segment(std::uint32_t seq, std::uint32_t ack, std::uint8_t
 }
 
 inline Segment device_syn(const Handshake& setup) {
-  Segment syn = device_segment(setup.irs, 0, kSyn, setup.device_syn_window);
+  Segment syn = device_segment(setup.irs, kZero, kSyn, setup.device_syn_window);
   syn.options.mss = setup.device_mss;
   syn.options.window_scale = setup.device_window_scale;
   return syn;
@@ -65,7 +67,7 @@ inline std::vector<OutSegment> drain(Endpoint& endpoint, Time now) {
 }
 
 inline Endpoint connecting(const Handshake& setup = {}) {
-  return Endpoint(device_syn(setup), setup.config, setup.iss, kStart);
+  return Endpoint::passive(device_syn(setup), setup.config, setup.iss, kStart);
 }
 
 // SYN-ACK already polled (sent) at kStart.
@@ -85,7 +87,7 @@ inline Endpoint established(const Handshake& setup = {}) {
 }
 
 // An ACK from the device at its current position, acknowledging `ack`.
-inline Segment device_ack(const Endpoint& endpoint, std::uint32_t ack,
+inline Segment device_ack(const Endpoint& endpoint, SeqNumber ack,
                           std::uint16_t window = 1000) {
   return device_segment(endpoint.rcv_nxt(), ack, kAck, window);
 }

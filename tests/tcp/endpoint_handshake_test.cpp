@@ -31,7 +31,7 @@ TEST(TcpEndpointConnecting, RefusedConnectAnswersRstAckLikeAClosedPort) {
   auto rst = endpoint.poll(kStart);
   ASSERT_TRUE(rst);
   EXPECT_EQ(rst->flags, kRst | kAck);
-  EXPECT_EQ(rst->seq, 0u);
+  EXPECT_EQ(rst->seq, kZero);
   EXPECT_EQ(rst->ack, kIrs + 1);
   EXPECT_FALSE(endpoint.poll(kStart));
 }
@@ -51,9 +51,9 @@ TEST(TcpEndpointConnecting, ConnectTimeoutQueuesRstAndCloses) {
 
 TEST(TcpEndpointConnecting, ExactRstFromTheDeviceCloses) {
   Endpoint endpoint = connecting();
-  EXPECT_FALSE(endpoint.on_segment(device_segment(kIrs + 5, 0, kRst, 0), kStart).reset);
+  EXPECT_FALSE(endpoint.on_segment(device_segment(kIrs + 5, kZero, kRst, 0), kStart).reset);
   EXPECT_EQ(endpoint.state(), State::Connecting);
-  EXPECT_TRUE(endpoint.on_segment(device_segment(kIrs + 1, 0, kRst, 0), kStart).reset);
+  EXPECT_TRUE(endpoint.on_segment(device_segment(kIrs + 1, kZero, kRst, 0), kStart).reset);
   EXPECT_TRUE(endpoint.closed());
   EXPECT_FALSE(endpoint.poll(kStart));
 }
@@ -213,7 +213,7 @@ TEST(TcpEndpointSynReceived, AckCarryingDataAndFinIsProcessed) {
 
 TEST(TcpEndpointSynReceived, ExactRstCloses) {
   Endpoint endpoint = syn_received();
-  EXPECT_TRUE(endpoint.on_segment(device_segment(kIrs + 1, 0, kRst, 0), kStart).reset);
+  EXPECT_TRUE(endpoint.on_segment(device_segment(kIrs + 1, kZero, kRst, 0), kStart).reset);
   EXPECT_TRUE(endpoint.closed());
   EXPECT_FALSE(endpoint.poll(kStart));
 }

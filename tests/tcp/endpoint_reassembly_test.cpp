@@ -132,7 +132,7 @@ TEST(TcpEndpointReassembly, HeldDataIsFreedWhenTheConnectionResets) {
 
 TEST(TcpEndpointReassembly, HoldsAcrossSequenceWraparound) {
   Handshake setup;
-  setup.irs = 0xFFFFFF00;
+  setup.irs = SeqNumber{0xFFFFFF00};
   Endpoint endpoint = established(setup);
   std::vector<std::uint8_t> received;
   auto at = [&](std::size_t offset, std::size_t size) {

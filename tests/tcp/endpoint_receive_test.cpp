@@ -16,7 +16,7 @@ Handshake small_buffer(std::uint32_t bytes) {
   return setup;
 }
 
-Segment data_at(std::uint32_t seq, std::size_t size, std::uint8_t extra_flags = 0) {
+Segment data_at(SeqNumber seq, std::size_t size, std::uint8_t extra_flags = 0) {
   return device_segment(seq, kIss + 1, kAck | extra_flags, 1000, payload(size));
 }
 
@@ -164,8 +164,8 @@ TEST(TcpEndpointEstablishedReceive, OutOfOrderFinGetsDuplicateAck) {
 
 TEST(TcpEndpointEstablishedReceive, SegmentWithoutAckIsDropped) {
   Endpoint endpoint = established();
-  EXPECT_TRUE(
-      endpoint.on_segment(device_segment(kIrs + 1, 0, 0, 1000, payload(10)), kStart).data.empty());
+  const Segment no_ack = device_segment(kIrs + 1, kZero, 0, 1000, payload(10));
+  EXPECT_TRUE(endpoint.on_segment(no_ack, kStart).data.empty());
 }
 
 TEST(TcpEndpointReceiveWindow, AdvertisedWindowFollowsTheReceiveSpace) {
