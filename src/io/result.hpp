@@ -23,7 +23,8 @@ class Result {
 
   bool ok() const { return !error_; }
   explicit operator bool() const { return ok(); }
-  bool would_block() const { return io::would_block(error_); }
+  // Checked first on every transfer: the common success costs one test.
+  bool would_block() const { return error_ && io::would_block(error_); }
   const std::error_code& error() const { return error_; }
 
   T& operator*() { return value_; }
