@@ -44,6 +44,7 @@
 #include "io/socket.hpp"
 #include "mgmt/management_server.hpp"
 #include "mgmt/ui_client.hpp"
+#include "wire/gnirehtet.hpp"
 
 #ifndef RTETHER_VERSION
 #define RTETHER_VERSION "dev"
@@ -59,12 +60,10 @@ using namespace std::chrono_literals;
 // socket call, so 64 KiB segments cut the per-byte cost ~4x against
 // Gnirehtet's 16384 (the stream framer takes packets up to 65535 bytes).
 constexpr int kDefaultMtu = 65520;
-constexpr const char* kDeviceAddress = "10.0.0.2";  // as Gnirehtet's app
-// A unique local address; the relay maps fd00::2:2 to the host's ::1.
-constexpr const char* kDeviceAddressV6 = "fd00::2";
+// The device addresses are wire::gnirehtet's: 10.0.0.2/32 and fd00::2/128.
 constexpr int kDeviceAddressV6Length = 128;
 // The ROUTE payload's gateway field: the tun is point-to-point, so any
-// address does; this one is the peer of 10.0.0.2 in Gnirehtet's /30 habit.
+// address does; this one is the peer of the device address in Gnirehtet's /30 habit.
 constexpr const char* kRouteGateway = "10.0.0.1";
 // ics-openvpn treats a ROUTE6 device named like this as the VPN's own.
 constexpr const char* kRoute6Device = "vpnservice-tun";
@@ -74,11 +73,12 @@ constexpr auto kMaxRetryDelay = 5s;
 constexpr auto kHealthySession = 5s;
 
 struct ClientOptions {
-  std::string relay = "127.0.0.1:" + std::to_string(device::kDefaultRelayPort);
+  std::string relay = wire::gnirehtet::kHostLoopbackV4.to_string() + ":" +
+                      std::to_string(wire::gnirehtet::kRelayPort);
   std::string netns;
   std::string tun = device::TunDevice::kDefaultName;
   int mtu = kDefaultMtu;
-  std::string dns = "8.8.8.8";
+  std::string dns = wire::gnirehtet::kDefaultDnsServer.to_string();
   std::string routes = "0.0.0.0/0";
   std::string dns_domain;
   bool ipv6 = true;
@@ -196,8 +196,8 @@ Daemon::Step Daemon::on_signal() {
 Daemon::Step Daemon::set_up_tun() {
   using mgmt::StateEntry;
   StateEntry assign = state("ASSIGN_IP");
-  assign.tun_ipv4 = kDeviceAddress;
-  if (plan_.ipv6) assign.tun_ipv6 = kDeviceAddressV6;
+  assign.tun_ipv4 = wire::gnirehtet::kDeviceAddressV4.to_string();
+  if (plan_.ipv6) assign.tun_ipv6 = wire::gnirehtet::kDeviceAddressV6.to_string();
   management_.set_state(assign);
   auto confirmed = [&](const std::string& type, const std::string& payload,
                        std::optional<mgmt::NeedOkAnswer>& answer) {
@@ -210,13 +210,16 @@ Daemon::Step Daemon::set_up_tun() {
     return true;
   };
   std::optional<mgmt::NeedOkAnswer> answer;
-  if (!confirmed("IFCONFIG", fmt::format("{} 255.255.255.255 {} subnet", kDeviceAddress, plan_.mtu),
+  if (!confirmed("IFCONFIG",
+                 fmt::format("{} 255.255.255.255 {} subnet",
+                             wire::gnirehtet::kDeviceAddressV4.to_string(), plan_.mtu),
                  answer)) {
     return on_signal();
   }
   if (plan_.ipv6 &&
       !confirmed("IFCONFIG6",
-                 fmt::format("{}/{} {}", kDeviceAddressV6, kDeviceAddressV6Length, plan_.mtu),
+                 fmt::format("{}/{} {}", wire::gnirehtet::kDeviceAddressV6.to_string(),
+                             kDeviceAddressV6Length, plan_.mtu),
                  answer)) {
     return on_signal();
   }
@@ -300,8 +303,8 @@ Daemon::Step Daemon::connect_and_forward() {
   management_.set_state(state("WAIT"));
   log::info("connected to relay at {}, client id {}", relay_.to_string(), connection->client_id);
   mgmt::StateEntry connected = state("CONNECTED", "SUCCESS");
-  connected.tun_ipv4 = kDeviceAddress;
-  if (plan_.ipv6) connected.tun_ipv6 = kDeviceAddressV6;
+  connected.tun_ipv4 = wire::gnirehtet::kDeviceAddressV4.to_string();
+  if (plan_.ipv6) connected.tun_ipv6 = wire::gnirehtet::kDeviceAddressV6.to_string();
   if (relay_.kind == device::RelayAddress::Kind::Unix) {
     connected.remote_address = relay_.to_string();
   } else {
@@ -310,11 +313,7 @@ Daemon::Step Daemon::connect_and_forward() {
     connected.local_address = connection->local_address;
     connected.local_port = connection->local_port;
   }
-  bool protectable = relay_.kind == device::RelayAddress::Kind::Tcp &&
-                     connection->remote_address.rfind("127.", 0) != 0 &&
-                     connection->remote_address != "::1" &&
-                     connection->remote_address.rfind("::ffff:127.", 0) != 0;
-  management_.set_link(connection->stream.get(), protectable);
+  management_.set_link(connection->stream.get(), connection->leaves_host);
   management_.set_state(connected);
   management_.log("I", "Initialization Sequence Completed");
   signal_ready(ready_fd_, device::tun_name_of(tun_.get()));
@@ -542,8 +541,10 @@ void register_client(CLI::App& app, CommandBody& body) {
         return ok;
       }));
   command->add_flag("--ipv6,!--no-ipv6", options->ipv6,
-                    "IPv6 on the tun: address fd00::2/128 and route ::/0 (or the IPv6 routes "
-                    "of -r); on by default");
+                    "IPv6 on the tun: address " +
+                        wire::gnirehtet::kDeviceAddressV6.to_string() + "/" +
+                        std::to_string(kDeviceAddressV6Length) +
+                        " and route ::/0 (or the IPv6 routes of -r); on by default");
   command->add_option("--ready-fd", options->ready_fd,
                       "Write \"ready <tun>\\n\" to this inherited fd once connected with the "
                       "tun up, then close it (for a supervising process)")

@@ -272,12 +272,13 @@ std::optional<RelayConnection> connect_relay(const RelayAddress& address, int ca
   }
   int flags = fcntl(fd.get(), F_GETFL);
   fcntl(fd.get(), F_SETFL, flags & ~O_NONBLOCK);
-  RelayConnection connection{std::move(fd), wire::load_be32(id), {}, {}, {}, {}};
+  RelayConnection connection{std::move(fd), wire::load_be32(id), false, {}, {}, {}, {}};
   if (address.kind == RelayAddress::Kind::Tcp) {
     sockaddr_storage name{};
     socklen_t length = sizeof name;
     if (getpeername(connection.stream.get(), reinterpret_cast<sockaddr*>(&name), &length) == 0) {
       numeric_name(name, length, connection.remote_address, connection.remote_port);
+      connection.leaves_host = leaves_host(reinterpret_cast<const sockaddr*>(&name));
     }
     length = sizeof name;
     if (getsockname(connection.stream.get(), reinterpret_cast<sockaddr*>(&name), &length) == 0) {

@@ -25,8 +25,6 @@ struct RelayAddress {
   std::string to_string() const;
 };
 
-inline constexpr std::uint16_t kDefaultRelayPort = 31416;  // Gnirehtet's
-
 // Returns the address, or nullopt with a one-line reason in `error`.
 std::optional<RelayAddress> parse_relay_address(std::string_view text, std::string& error);
 
@@ -38,6 +36,8 @@ bool unix_socket_listening(std::string_view path);
 struct RelayConnection {
   io::Fd stream;
   std::uint32_t client_id = 0;
+  // TCP to a non-loopback address: the link the VPN's routes could catch.
+  bool leaves_host = false;
   // TCP only (empty for UNIX): numeric endpoints, for the CONNECTED state.
   std::string remote_address, remote_port, local_address, local_port;
 };
