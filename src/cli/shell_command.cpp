@@ -35,11 +35,11 @@
 #include "cli/app.hpp"
 #include "device/link_configurator.hpp"
 #include "device/netns.hpp"
-#include "device/relay_link.hpp"
 #include "device/resolv_conf.hpp"
 #include "io/socket.hpp"
 #include "io/log.hpp"
 #include "io/signal_watcher.hpp"
+#include "io/unix_socket_table.hpp"
 
 namespace rtether::cli {
 namespace {
@@ -208,7 +208,7 @@ void Shell::start_helpers() {
   // Start the client only once the relay listens, so its first connect
   // succeeds instead of warning and backing off.
   auto deadline = Clock::now() + kReadyTimeout;
-  while (!device::unix_socket_listening(socket_name)) {
+  while (!io::unix_socket_listening(socket_name)) {
     if (helper_died()) throw std::runtime_error("relay failed to start");
     if (Clock::now() > deadline) throw std::runtime_error("relay did not start listening");
     usleep(10000);
