@@ -96,7 +96,7 @@ int run_app_action(const GnirehtetOptions& options, AppAction action) {
 
 struct RelayHost {
   explicit RelayHost(const GnirehtetOptions& options) : relay(loop, relay::RelayConfig{}) {
-    relay.listen_tcp(io::Endpoint{wire::IpAddress::v4(0x7f000001), options.port});
+    relay.listen_tcp(io::Endpoint{wire::gnirehtet::kHostLoopbackV4, options.port});
   }
   io::EventLoop loop;
   relay::Relay relay;
