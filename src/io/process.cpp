@@ -304,7 +304,8 @@ ProcessResult run_process(const std::vector<std::string>& argv, std::chrono::mil
   err_write.reset();
 
   const auto deadline = Clock::now() + timeout;
-  pollfd fds[3] = {{out_read.get(), POLLIN, 0}, {err_read.get(), POLLIN, 0}, {cancel_fd, POLLIN, 0}};
+  pollfd fds[3] = {
+      {out_read.get(), POLLIN, 0}, {err_read.get(), POLLIN, 0}, {cancel_fd, POLLIN, 0}};
   std::string* sinks[2] = {&result.out, &result.err};
   int open_streams = 2;
   bool exited = false;

@@ -28,8 +28,8 @@ inline constexpr IpAddress kDeviceAddressV6{IpVersion::V6,
 // What the device dials to reach the host's own loopback: 10.0.2.2, as in
 // the Android emulator and Gnirehtet's relay, and fd00::2:2 beside it.
 inline constexpr IpAddress kHostLoopbackAliasV4{IpVersion::V4, {10, 0, 2, 2}};
-inline constexpr IpAddress kHostLoopbackAliasV6{IpVersion::V6,
-                                                {0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 2}};
+inline constexpr IpAddress kHostLoopbackAliasV6{
+    IpVersion::V6, {0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 2}};
 
 // The host loopback the aliases stand for (RFC 1122 3.2.1.3 (g), RFC 4291
 // 2.5.3), which is also where the relay listens by default.
