@@ -3,8 +3,8 @@
 // say how it ended.
 //
 // spawn() forks and execs. In the child, before exec: every signal back to
-// its default action and none blocked (the caller may ignore SIGINT, or
-// block signals for a signalfd, and neither must reach the program), on
+// its default action and none blocked (the caller may ignore SIGINT or
+// block signals for a signalfd; the program must inherit neither), on
 // request a process group of its own (a terminal's Ctrl+C then reaches
 // rtether only, which decides what to do), the descriptors the caller
 // names (everything else rtether opens is close-on-exec), and an optional

@@ -3,6 +3,7 @@
 // reported (refused, closed early, silent peer, cancelled) without hanging.
 #include "device/relay_link.hpp"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/eventfd.h>
@@ -11,8 +12,12 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <thread>
+
+#include "device/netns.hpp"
+#include "scoped_netns.hpp"
 
 namespace rtether::device {
 namespace {
@@ -94,6 +99,7 @@ TEST(ConnectRelay, ReadsTheBigEndianClientId) {
   relay.join();
   ASSERT_TRUE(connection) << error;
   EXPECT_EQ(connection->client_id, 0x01020304u);
+  EXPECT_FALSE(connection->leaves_host);  // UNIX: never
 }
 
 TEST(ConnectRelay, ReportsRefusalWhenNothingListens) {
@@ -153,26 +159,57 @@ TEST(ConnectRelay, TimeSpentInTheBeforeConnectCallbackIsNotTheRelays) {
   EXPECT_EQ(connection->client_id, 9u);
 }
 
-TEST(ConnectRelay, ConnectsOverTcpLoopback) {
+// A TCP relay on `host` (IPv4) that sends client id 7, connected to.
+std::optional<RelayConnection> connect_to_tcp_relay(const std::string& host, std::string& error) {
   io::Fd listener(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
   sockaddr_in address{};
   address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(bind(listener.get(), reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
-  ASSERT_EQ(listen(listener.get(), 1), 0);
+  EXPECT_EQ(inet_pton(AF_INET, host.c_str(), &address.sin_addr), 1);
+  EXPECT_EQ(bind(listener.get(), reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  EXPECT_EQ(listen(listener.get(), 1), 0);
   socklen_t length = sizeof address;
   getsockname(listener.get(), reinterpret_cast<sockaddr*>(&address), &length);
   std::thread relay([&] {
     io::Fd client(accept(listener.get(), nullptr, nullptr));
     const std::uint8_t id[4] = {0, 0, 0, 7};
-    EXPECT_EQ(write(client.get(), id, 4), 4);
+    if (client.valid()) {
+      EXPECT_EQ(write(client.get(), id, 4), 4);
+    }
   });
-  std::string error;
-  RelayAddress relay_address{RelayAddress::Kind::Tcp, "127.0.0.1", ntohs(address.sin_port), ""};
+  RelayAddress relay_address{RelayAddress::Kind::Tcp, host, ntohs(address.sin_port), ""};
   auto connection = connect_relay(relay_address, -1, 2000, error);
+  // A failed connect leaves the accept waiting: end it (Linux wakes it).
+  shutdown(listener.get(), SHUT_RDWR);
   relay.join();
+  return connection;
+}
+
+TEST(ConnectRelay, ConnectsOverTcpLoopback) {
+  std::string error;
+  auto connection = connect_to_tcp_relay("127.0.0.1", error);
   ASSERT_TRUE(connection) << error;
   EXPECT_EQ(connection->client_id, 7u);
+  EXPECT_EQ(connection->remote_address, "127.0.0.1");
+  EXPECT_FALSE(connection->leaves_host);  // the VPN's routes cannot catch it
+}
+
+// A relay on an address of a real interface: the link a VPN's routes could
+// catch, so the daemon asks the UI to protect it.
+TEST(ConnectRelay, ALinkToANonLoopbackAddressLeavesTheHost) {
+  ScopedNetns netns("leaves");
+  const std::string inside = "ip netns exec " + netns.name() + " ";
+  ASSERT_EQ(std::system((inside + "ip link add rtether-v0 type veth peer name rtether-v1 && " +
+                         inside + "ip address add 192.0.2.1/24 dev rtether-v0 && " + inside +
+                         "ip link set rtether-v0 up && " + inside + "ip link set rtether-v1 up && " +
+                         inside + "ip link set lo up")
+                            .c_str()),
+            0);
+  NetnsGuard guard(netns.name());
+  std::string error;
+  auto connection = connect_to_tcp_relay("192.0.2.1", error);
+  ASSERT_TRUE(connection) << error;
+  EXPECT_EQ(connection->remote_address, "192.0.2.1");
+  EXPECT_TRUE(connection->leaves_host);
 }
 
 }  // namespace
