@@ -18,7 +18,7 @@ bool contains(const std::string& text, const char* needle) {
 // its "adb: error: " tag: the first one tagged "adb: error:", "error:" or
 // "adb:" (adb may add a "See [http://...] for more information" after it),
 // else the last non-empty one.
-std::string detail_line(const ProcessResult& result) {
+std::string detail_line(const io::ProcessResult& result) {
   const std::string& text =
       result.err.find_first_not_of(" \t\r\n") != std::string::npos ? result.err : result.out;
   std::vector<std::string> lines;
@@ -76,7 +76,8 @@ AdbResult AdbRunner::run(const std::optional<std::string>& serial,
                          std::chrono::milliseconds timeout) const {
   auto argv = command_line(serial, args);
   log::debug("running: {}", joined(argv));
-  ProcessResult process = run_process(argv, timeout, cancel_, cancel_fd_, own_process_group_);
+  io::ProcessResult process =
+      io::run_process(argv, timeout, cancel_, cancel_fd_, own_process_group_);
   AdbResult result;
   result.ok = process.succeeded();
   result.cancelled = process.cancelled;
@@ -87,7 +88,8 @@ AdbResult AdbRunner::run(const std::optional<std::string>& serial,
 }
 
 std::string explain_failure(const std::string& adb_path, const std::vector<std::string>& argv,
-                            const std::optional<std::string>& serial, const ProcessResult& result) {
+                            const std::optional<std::string>& serial,
+                            const io::ProcessResult& result) {
   if (result.spawn_error == ENOENT)
     return "adb not found ('" + adb_path +
            "'): install it (apt-get install adb) or set ADB to the adb binary's path";
@@ -121,7 +123,8 @@ std::string explain_failure(const std::string& adb_path, const std::vector<std::
   if (contains(all, "cannot connect to daemon") || contains(all, "failed to start daemon"))
     return "cannot reach the adb server: " + detail_line(result);
   std::string detail = detail_line(result);
-  return "'" + what + "' failed (exit " + std::to_string(result.exit_status) + ")" +
+  int code = result.status ? result.status->shell_code() : -1;
+  return "'" + what + "' failed (exit " + std::to_string(code) + ")" +
          (detail.empty() ? "" : ": " + detail);
 }
 

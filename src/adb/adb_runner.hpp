@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "adb/process.hpp"
+#include "io/process.hpp"
 
 namespace rtether::adb {
 
@@ -56,6 +56,7 @@ class AdbRunner {
 
 // The one line for a failed adb run (pure, so tests cover every case).
 std::string explain_failure(const std::string& adb_path, const std::vector<std::string>& argv,
-                            const std::optional<std::string>& serial, const ProcessResult& result);
+                            const std::optional<std::string>& serial,
+                            const io::ProcessResult& result);
 
 }  // namespace rtether::adb

@@ -18,6 +18,11 @@ constexpr const char* kActivity = "com.genymobile.gnirehtet/.GnirehtetActivity";
 constexpr const char* kStartAction = "com.genymobile.gnirehtet.START";
 constexpr const char* kStopAction = "com.genymobile.gnirehtet.STOP";
 
+// The app's socket on the device, as adb names a device-side endpoint.
+std::string reverse_socket() {
+  return std::string("localabstract:") + wire::gnirehtet::kAbstractSocketName;
+}
+
 std::string serial_suffix(const GnirehtetApp::Serial& serial) {
   return serial ? " on " + *serial : "";
 }
@@ -44,7 +49,7 @@ std::optional<int> installed_version_code(std::string_view dumpsys) {
 }
 
 std::vector<std::string> reverse_arguments(std::uint16_t port) {
-  return {"reverse", kReverseSocket, "tcp:" + std::to_string(port)};
+  return {"reverse", reverse_socket(), "tcp:" + std::to_string(port)};
 }
 
 std::vector<std::string> start_arguments(const StartOptions& options) {
@@ -116,7 +121,7 @@ bool GnirehtetApp::reinstall(const Serial& serial, std::string& error) {
 }
 
 bool GnirehtetApp::tunnel(const Serial& serial, std::uint16_t port, std::string& error) {
-  log::info("reverse tunnel {} -> tcp:{}{}", kReverseSocket, port, serial_suffix(serial));
+  log::info("reverse tunnel {} -> tcp:{}{}", reverse_socket(), port, serial_suffix(serial));
   return run(serial, reverse_arguments(port), error);
 }
 

@@ -12,17 +12,17 @@
 #include <vector>
 
 #include "adb/adb_runner.hpp"
+#include "wire/gnirehtet.hpp"
 
 namespace rtether::adb {
 
 inline constexpr const char* kGnirehtetPackage = "com.genymobile.gnirehtet";
 inline constexpr int kGnirehtetVersionCode = 9;  // Gnirehtet 2.5.1
-inline constexpr const char* kReverseSocket = "localabstract:gnirehtet";
 
 struct StartOptions {
   std::string dns;     // "-d", canonical (cli/start_values.hpp); empty = the app's default
   std::string routes;  // "-r", canonical; empty = the app's default
-  std::uint16_t port = 31416;
+  std::uint16_t port = wire::gnirehtet::kRelayPort;
 };
 
 // RTETHER_APK, else GNIREHTET_APK, else "gnirehtet.apk".

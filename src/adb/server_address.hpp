@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "wire/gnirehtet.hpp"
 #include "wire/ip_address.hpp"
 
 namespace rtether::adb {
@@ -17,7 +18,7 @@ constexpr std::uint16_t kDefaultServerPort = 5037;
 struct ServerAddress {
   enum class Kind { Tcp, Unix };
   Kind kind = Kind::Tcp;
-  wire::IpAddress address = wire::IpAddress::v4(0x7f000001);
+  wire::IpAddress address = wire::gnirehtet::kHostLoopbackV4;
   std::uint16_t port = kDefaultServerPort;
   std::string unix_path;  // leading '@' = abstract (as io::connect_unix expects)
 

@@ -22,6 +22,7 @@
 #include "device/tun_forwarder.hpp"
 #include "io/log.hpp"
 #include "mgmt/management_server.hpp"
+#include "wire/gnirehtet.hpp"
 #include "wire/ip_prefix.hpp"
 
 #ifndef RTETHER_VERSION
@@ -38,11 +39,12 @@ namespace {
 constexpr int kDefaultMtu = 65520;
 
 struct ClientOptions {
-  std::string relay = "127.0.0.1:" + std::to_string(device::kDefaultRelayPort);
+  std::string relay = wire::gnirehtet::kHostLoopbackV4.to_string() + ":" +
+                      std::to_string(wire::gnirehtet::kRelayPort);
   std::string netns;
   std::string tun = device::TunDevice::kDefaultName;
   int mtu = kDefaultMtu;
-  std::string dns = "8.8.8.8";
+  std::string dns = wire::gnirehtet::kDefaultDnsServer.to_string();
   std::string routes = "0.0.0.0/0";
   std::string dns_domain;
   bool ipv6 = true;
@@ -175,8 +177,10 @@ void register_client(CLI::App& app, CommandBody& body) {
         return ok;
       }));
   command->add_flag("--ipv6,!--no-ipv6", options->ipv6,
-                    "IPv6 on the tun: address fd00::2/128 and route ::/0 (or the IPv6 routes "
-                    "of -r); on by default");
+                    "IPv6 on the tun: address " +
+                        wire::gnirehtet::kDeviceAddressV6.to_string() + "/" +
+                        std::to_string(daemon::kDeviceAddressV6Length) +
+                        " and route ::/0 (or the IPv6 routes of -r); on by default");
   command->add_option("--ready-fd", options->ready_fd,
                       "Write \"ready <tun>\\n\" to this inherited fd once connected with the "
                       "tun up, then close it (for a supervising process)")

@@ -30,11 +30,11 @@
 #include "io/log.hpp"
 #include "io/signal_watcher.hpp"
 #include "relay/relay.hpp"
+#include "wire/gnirehtet.hpp"
 
 namespace rtether::cli {
 
 namespace {
-constexpr std::uint16_t kDefaultPort = 31416;               // Gnirehtet's default
 constexpr int kDefaultStatusInterval = 10;                  // seconds between totals log lines
 constexpr auto kAdbCheckTimeout = std::chrono::seconds(5);  // `adb version`
 
@@ -42,7 +42,7 @@ struct GnirehtetOptions {
   std::string serial;
   std::string dns;
   std::string routes;
-  std::uint16_t port = kDefaultPort;
+  std::uint16_t port = wire::gnirehtet::kRelayPort;
   int status_interval = kDefaultStatusInterval;
 
   std::optional<std::string> device() const {
@@ -96,7 +96,7 @@ int run_app_action(const GnirehtetOptions& options, AppAction action) {
 
 struct RelayHost {
   explicit RelayHost(const GnirehtetOptions& options) : relay(loop, relay::RelayConfig{}) {
-    relay.listen_tcp(io::Endpoint{wire::IpAddress::v4(0x7f000001), options.port});
+    relay.listen_tcp(io::Endpoint{wire::gnirehtet::kHostLoopbackV4, options.port});
   }
   io::EventLoop loop;
   relay::Relay relay;
@@ -244,7 +244,7 @@ int run_watching(const GnirehtetOptions& options, bool with_relay) {
 
 // --- registration -------------------------------------------------------------
 
-CLI::App* add_command(CLI::App& app, const char* name, const char* description,
+CLI::App* add_command(CLI::App& app, const char* name, const std::string& description,
                       const std::shared_ptr<GnirehtetOptions>& options, unsigned features,
                       const char* examples) {
   auto* command = app.add_subcommand(name, description);
@@ -254,7 +254,8 @@ CLI::App* add_command(CLI::App& app, const char* name, const char* description,
   if (features & kStartValues) {
     command
         ->add_option("-d,--dns", options->dns,
-                     "DNS servers for the device, comma-separated (default 8.8.8.8)")
+                     "DNS servers for the device, comma-separated (default " +
+                         wire::gnirehtet::kDefaultDnsServer.to_string() + ")")
         ->transform(canonical_list("DNS[,DNS...]", canonical_dns_list));
     command
         ->add_option("-r,--routes", options->routes,
@@ -263,7 +264,7 @@ CLI::App* add_command(CLI::App& app, const char* name, const char* description,
   }
   if (features & kPort)
     command->add_option("-p,--port", options->port, "Relay TCP port (the reverse tunnel's target)")
-        ->default_val(kDefaultPort)
+        ->default_val(wire::gnirehtet::kRelayPort)
         ->check(CLI::Range(1, 65535));
   if (features & kStatus)
     command
@@ -273,8 +274,8 @@ CLI::App* add_command(CLI::App& app, const char* name, const char* description,
         ->check(CLI::Range(0, 86400));
   command->footer(std::string("Environment: ADB (adb binary, default adb), GNIREHTET_APK or "
                               "RTETHER_APK (default gnirehtet.apk),\nADB_SERVER_SOCKET (adb "
-                              "server, default tcp:127.0.0.1:5037).\n\nExamples:\n") +
-                  examples);
+                              "server, default ") +
+                  adb::ServerAddress{}.to_string() + ").\n\nExamples:\n" + examples);
   return command;
 }
 
@@ -353,7 +354,9 @@ void register_gnirehtet(CLI::App& app, CommandBody& body) {
     auto options = std::make_shared<Options>();
     auto* command = add_command(
         app, "tunnel",
-        "Set up the reverse tunnel only (adb reverse localabstract:gnirehtet tcp:PORT)", options,
+        "Set up the reverse tunnel only (adb reverse localabstract:" +
+            std::string(wire::gnirehtet::kAbstractSocketName) + " tcp:PORT)",
+        options,
         kSerial | kPort, "  rtether tunnel\n  rtether tunnel 0123456789ABCDEF -p 31417");
     on_selected(command, body, options, action([](App& a, const Options& o, std::string& e) {
                   return a.tunnel(o.device(), o.port, e);

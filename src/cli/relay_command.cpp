@@ -15,11 +15,11 @@
 #include "io/signal_watcher.hpp"
 #include "relay/forward_rule.hpp"
 #include "relay/relay.hpp"
+#include "wire/gnirehtet.hpp"
 
 namespace rtether::cli {
 
 namespace {
-constexpr std::uint16_t kDefaultPort = 31416;  // Gnirehtet's default
 // Long enough to catch the answer of a request/response round trip on the
 // host (measured: UDP p50 ~120 us -> ~55 us on a 2-vCPU VM), short enough
 // that it costs nothing measurable in connection rate (docs/BENCHMARKS.md).
@@ -27,8 +27,8 @@ constexpr int kDefaultBusyPollMicroseconds = 25;
 constexpr int kDefaultStatusInterval = 10;  // seconds between totals log lines
 
 struct RelayOptions {
-  std::uint16_t port = kDefaultPort;
-  std::string bind = "127.0.0.1";
+  std::uint16_t port = wire::gnirehtet::kRelayPort;
+  std::string bind = wire::gnirehtet::kHostLoopbackV4.to_string();
   std::string unix_path;
   bool no_tcp = false;
   int busy_poll_us = kDefaultBusyPollMicroseconds;
@@ -72,10 +72,10 @@ void register_relay(CLI::App& app, CommandBody& body) {
   auto options = std::make_shared<RelayOptions>();
   auto* command = app.add_subcommand("relay", "Run the relay (host side) in the foreground");
   command->add_option("-p,--port", options->port, "TCP port to listen on")
-      ->default_val(kDefaultPort)
+      ->default_val(wire::gnirehtet::kRelayPort)
       ->check(CLI::Range(1, 65535));
   command->add_option("--bind", options->bind, "Address to listen on (default loopback only)")
-      ->default_val("127.0.0.1");
+      ->default_val(wire::gnirehtet::kHostLoopbackV4.to_string());
   command->add_option("--unix", options->unix_path,
                       "Also listen on a UNIX socket (a leading @ means abstract)");
   command->add_flag("--no-tcp", options->no_tcp, "Listen on --unix only");
@@ -90,8 +90,10 @@ void register_relay(CLI::App& app, CommandBody& body) {
   command
       ->add_option("--forward", options->forwards,
                    "Forward a host port into the device: tcp|udp:[BIND:]HOSTPORT:DEVICEPORT"
-                   "[@CLIENT] (repeatable; BIND defaults to 127.0.0.1, IPv6 in brackets; "
-                   "CLIENT defaults to the most recently connected device)")
+                   "[@CLIENT] (repeatable; BIND defaults to " +
+                       wire::gnirehtet::kHostLoopbackV4.to_string() +
+                       ", IPv6 in brackets; CLIENT defaults to the most recently connected "
+                       "device)")
       ->check([](const std::string& text) {
         std::string error;
         return relay::parse_forward_rule(text, error) ? std::string{} : error;

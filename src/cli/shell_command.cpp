@@ -18,7 +18,6 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/signalfd.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -35,11 +34,12 @@
 #include "cli/app.hpp"
 #include "device/link_configurator.hpp"
 #include "device/netns.hpp"
-#include "device/relay_link.hpp"
 #include "device/resolv_conf.hpp"
 #include "io/socket.hpp"
 #include "io/log.hpp"
+#include "io/process.hpp"
 #include "io/signal_watcher.hpp"
+#include "io/unix_socket_table.hpp"
 
 namespace rtether::cli {
 namespace {
@@ -57,17 +57,10 @@ struct ShellOptions {
   std::vector<std::string> command;
 };
 
-std::string describe_status(int status) {
-  if (WIFEXITED(status)) return "exit status " + std::to_string(WEXITSTATUS(status));
-  if (WIFSIGNALED(status)) return std::string("signal ") + strsignal(WTERMSIG(status));
-  return "status " + std::to_string(status);
-}
-
-int exit_code_of(int status) {
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-  return 1;
-}
+// A command that cannot be run, as a POSIX shell says it (XCU 2.8.2): not
+// found, or found but not executable.
+constexpr int kCommandNotFound = 127;
+constexpr int kCommandNotExecutable = 126;
 
 std::string self_executable(const char* fallback) {
   char path[PATH_MAX];
@@ -76,68 +69,33 @@ std::string self_executable(const char* fallback) {
   return std::string(path, static_cast<std::size_t>(length));
 }
 
-// Undoes in a child what the parent set up for itself, before exec.
-void reset_signals_in_child() {
-  signal(SIGINT, SIG_DFL);
-  signal(SIGQUIT, SIG_DFL);
-  sigset_t none;
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, nullptr);
-}
-
-[[noreturn]] void exec_or_die(const std::vector<std::string>& argv, bool search_path) {
-  std::vector<char*> args;
-  for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
-  args.push_back(nullptr);
-  if (search_path) {
-    execvp(args[0], args.data());
-  } else {
-    execv(args[0], args.data());
-  }
-  // Only async-signal-safe calls after fork: no logger here.
-  std::string line = "rtether shell: cannot run " + argv[0] + ": " + std::strerror(errno) + "\n";
-  if (write(STDERR_FILENO, line.data(), line.size()) < 0) _exit(127);
-  _exit(127);
-}
-
 // A helper child (relay or client): own process group, `keep_fd` inherited.
-pid_t spawn_helper(const std::vector<std::string>& argv, int keep_fd) {
-  pid_t pid = fork();
-  if (pid < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
-  if (pid == 0) {
-    setpgid(0, 0);
-    reset_signals_in_child();
-    if (keep_fd >= 0) fcntl(keep_fd, F_SETFD, 0);
-    exec_or_die(argv, false);
-  }
-  setpgid(pid, pid);
-  return pid;
+io::Process spawn_helper(const std::vector<std::string>& argv, int keep_fd) {
+  io::SpawnOptions options;
+  options.argv = argv;
+  if (keep_fd >= 0) options.redirects.push_back({keep_fd, keep_fd});
+  options.own_process_group = true;
+  io::SpawnResult spawned = io::spawn(options);
+  if (!spawned.process.started()) throw std::runtime_error(spawned.failure);
+  return std::move(spawned.process);
 }
 
-// A child process we own: reaped once, stopped politely then firmly.
+// A child process we own, named for the log.
 struct Child {
   const char* role;
-  pid_t pid = -1;
-  bool exited = false;
-  int status = 0;
+  io::Process process;
 
-  bool poll_exit() {
-    if (pid < 0 || exited) return false;
-    if (waitpid(pid, &status, WNOHANG) == pid) exited = true;
-    return exited;
+  // True when it ended just now (not when it had ended before).
+  bool ended_now() {
+    if (!process.running()) return false;
+    return process.poll();
   }
 
   void stop(std::chrono::milliseconds grace) {
-    if (pid < 0 || exited) return;
-    kill(pid, SIGTERM);
-    auto deadline = Clock::now() + grace;
-    while (Clock::now() < deadline) {
-      if (poll_exit()) return;
-      usleep(20000);
+    if (!process.running()) return;
+    if (!process.stop(grace)) {
+      log::warn("{} (pid {}) ignored SIGTERM; killed it", role, process.pid());
     }
-    log::warn("{} (pid {}) ignored SIGTERM; killing it", role, pid);
-    kill(pid, SIGKILL);
-    if (waitpid(pid, &status, 0) == pid) exited = true;
   }
 };
 
@@ -166,9 +124,9 @@ class Shell {
   int interrupted_by_ = 0;  // signal that stopped us before CMD ran
   io::Fd signal_fd_;
   io::Fd ready_read_;
-  Child relay_{"relay"};
-  Child client_{"client"};
-  Child command_{"command"};
+  Child relay_{"relay", {}};
+  Child client_{"client", {}};
+  Child command_{"command", {}};
 };
 
 void Shell::block_signals() {
@@ -183,15 +141,14 @@ int Shell::drain_signals() {
   while (read(signal_fd_.get(), &info, sizeof info) == sizeof info) {
     if (info.ssi_signo != SIGCHLD) pending = static_cast<int>(info.ssi_signo);
   }
-  command_.poll_exit();
+  command_.process.poll();
   return pending;
 }
 
 bool Shell::helper_died() {
   for (Child* child : {&relay_, &client_}) {
-    if (child->exited) continue;
-    if (child->poll_exit()) {
-      log::error("{} exited early ({})", child->role, describe_status(child->status));
+    if (child->ended_now()) {
+      log::error("{} exited early ({})", child->role, child->process.status()->description());
       return true;
     }
   }
@@ -204,11 +161,11 @@ void Shell::start_helpers() {
   // Helpers are quiet unless -v: their info lines would land in the user's
   // interactive shell. Warnings (lost relay, reconnecting) still show.
   std::string verbosity = debug ? "-v" : "-q";
-  relay_.pid = spawn_helper({self_, verbosity, "relay", "--unix", socket_name, "--no-tcp"}, -1);
+  relay_.process = spawn_helper({self_, verbosity, "relay", "--unix", socket_name, "--no-tcp"}, -1);
   // Start the client only once the relay listens, so its first connect
   // succeeds instead of warning and backing off.
   auto deadline = Clock::now() + kReadyTimeout;
-  while (!device::unix_socket_listening(socket_name)) {
+  while (!io::unix_socket_listening(socket_name)) {
     if (helper_died()) throw std::runtime_error("relay failed to start");
     if (Clock::now() > deadline) throw std::runtime_error("relay did not start listening");
     usleep(10000);
@@ -225,7 +182,7 @@ void Shell::start_helpers() {
     client.push_back("--mtu");
     client.push_back(std::to_string(options_.mtu));
   }
-  client_.pid = spawn_helper(client, ready_write.get());
+  client_.process = spawn_helper(client, ready_write.get());
 }
 
 bool Shell::wait_until_ready() {
@@ -271,23 +228,23 @@ int Shell::run_command() {
     const char* shell = std::getenv("SHELL");
     argv.push_back(shell != nullptr && *shell != '\0' ? shell : "/bin/sh");
   }
-  pid_t pid = fork();
-  if (pid < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
-  if (pid == 0) {
-    reset_signals_in_child();
-    std::string error;
-    if (!device::enter_netns_for_exec(netns_, error)) {
-      std::string line = "rtether shell: " + error + "\n";
-      if (write(STDERR_FILENO, line.data(), line.size()) < 0) _exit(127);
-      _exit(127);
-    }
-    exec_or_die(argv, true);
+  // This process is single-threaded, so the child may enter the namespace
+  // between fork and exec.
+  io::SpawnOptions options;
+  options.argv = argv;
+  options.before_exec = [this](std::string& error) {
+    return device::enter_netns_for_exec(netns_, error);
+  };
+  io::SpawnResult spawned = io::spawn(options);
+  if (!spawned.process.started()) {
+    log::error("{}", spawned.failure);
+    return spawned.error == ENOENT ? kCommandNotFound : kCommandNotExecutable;
   }
-  command_.pid = pid;
+  command_.process = std::move(spawned.process);
   bool client_lost_reported = false;
   bool kill_pending = false;  // a signal was passed on; SIGKILL at kill_at
   Clock::time_point kill_at;
-  while (!command_.exited) {
+  while (command_.process.running()) {
     int timeout = -1;
     if (kill_pending) {
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(kill_at - Clock::now());
@@ -297,12 +254,12 @@ int Shell::run_command() {
     int ready = poll(&fd, 1, timeout);
     if (ready == 0 && kill_pending) {
       log::warn("command did not stop after SIGTERM; killing it");
-      kill(command_.pid, SIGKILL);
+      command_.process.kill(SIGKILL);
       kill_pending = false;
       continue;
     }
     if (int signal_number = drain_signals()) {
-      kill(command_.pid, signal_number);
+      command_.process.kill(signal_number);
       if (!kill_pending) kill_at = Clock::now() + kCommandStopTimeout;
       kill_pending = true;
     }
@@ -313,7 +270,7 @@ int Shell::run_command() {
       client_lost_reported = true;
     }
   }
-  return exit_code_of(command_.status);
+  return command_.process.status()->shell_code();
 }
 
 void Shell::tear_down() {

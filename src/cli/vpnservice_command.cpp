@@ -10,7 +10,6 @@
 #include <signal.h>
 #include <poll.h>
 #include <sys/signalfd.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -23,9 +22,9 @@
 #include "device/netns.hpp"
 #include "device/resolv_conf.hpp"
 #include "io/log.hpp"
+#include "io/private_unix_listener.hpp"
 #include "io/signal_watcher.hpp"
 #include "io/socket.hpp"
-#include "mgmt/management_server.hpp"
 #include "mgmt/ui_client.hpp"
 
 namespace rtether::cli {
@@ -84,7 +83,7 @@ void show(const mgmt::UiEvent& event) {
   std::fflush(stdout);
 }
 
-io::Fd connect_or_accept(const VpnServiceOptions& options, io::Fd& listener) {
+io::Fd connect_or_accept(const VpnServiceOptions& options, io::PrivateUnixListener& listener) {
   if (!options.listen) {
     try {
       return io::connect_unix_blocking(options.management);
@@ -93,21 +92,7 @@ io::Fd connect_or_accept(const VpnServiceOptions& options, io::Fd& listener) {
     }
   }
   // The daemon (--management-client) connects to us: one daemon, then done.
-  struct stat info {};
-  if (::lstat(options.management.c_str(), &info) == 0 && S_ISSOCK(info.st_mode)) {
-    if (mgmt::unix_path_listening(options.management)) {
-      throw std::runtime_error(options.management + " is in use by another process");
-    }
-    ::unlink(options.management.c_str());
-  }
-  mode_t old_mask = ::umask(0177);
-  try {
-    listener = io::listen_unix(options.management, 1);
-  } catch (const std::system_error& e) {
-    ::umask(old_mask);
-    throw std::runtime_error(e.what());
-  }
-  ::umask(old_mask);
+  listener = io::PrivateUnixListener(options.management, 1);
   log::info("waiting for a daemon on {}", options.management);
   return {};
 }
@@ -117,29 +102,23 @@ int run_vpnservice(const VpnServiceOptions& options) {
     throw std::runtime_error("network namespace '" + options.netns + "' does not exist");
   }
   io::Fd signals = io::block_into_signal_fd({SIGINT, SIGTERM, SIGUSR1, SIGCONT, SIGHUP});
-  io::Fd listener;
+  io::PrivateUnixListener listener;
   io::Fd socket = connect_or_accept(options, listener);
-  struct Unlink {
-    const VpnServiceOptions& options;
-    ~Unlink() {
-      if (options.listen) ::unlink(options.management.c_str());
-    }
-  } unlink_listener{options};
   if (!socket.valid()) {
     // Accept blocking, but still answer Ctrl+C.
     for (;;) {
-      pollfd fds[2] = {{listener.get(), POLLIN, 0}, {signals.get(), POLLIN, 0}};
+      pollfd fds[2] = {{listener.fd(), POLLIN, 0}, {signals.get(), POLLIN, 0}};
       if (poll(fds, 2, -1) < 0 && errno != EINTR) throw std::runtime_error("poll failed");
       if (fds[1].revents) return 0;
       if (fds[0].revents) {
-        auto accepted = io::accept_nonblocking(listener.get());
+        auto accepted = io::accept_nonblocking(listener.fd());
         if (accepted) {
           socket = std::move(*accepted);
           break;
         }
       }
     }
-    listener.reset();
+    listener.close();
   }
   daemon::LinuxVpnService service(options.tun, options.netns);
   mgmt::UiSession session(service, show);

@@ -5,19 +5,17 @@
 #include <stdexcept>
 
 #include "mgmt/tun_payloads.hpp"
+#include "wire/gnirehtet.hpp"
 
 namespace rtether::daemon {
 namespace {
 
-// As Gnirehtet's app.
-const wire::IpAddress kDeviceAddress = wire::IpAddress::v4(0x0a000002);  // 10.0.0.2
-// A unique local address; the relay maps fd00::2:2 to the host's ::1.
-constexpr std::uint8_t kDeviceAddressV6Bytes[16] = {0xfd, 0, 0, 0, 0, 0, 0, 0,
-                                                    0,    0, 0, 0, 0, 0, 0, 2};
-const wire::IpAddress kDeviceAddressV6 = wire::IpAddress::v6_from(kDeviceAddressV6Bytes);
-constexpr int kDeviceAddressV6Length = 128;
+// As Gnirehtet's app: 10.0.0.2; fd00::2 is a unique local address (the
+// relay maps fd00::2:2 to the host's ::1).
+constexpr wire::IpAddress kDeviceAddress = wire::gnirehtet::kDeviceAddressV4;
+constexpr wire::IpAddress kDeviceAddressV6 = wire::gnirehtet::kDeviceAddressV6;
 // The ROUTE payload's gateway field: the tun is point-to-point, so any
-// address does; this one is the peer of 10.0.0.2 in Gnirehtet's /30 habit.
+// address does; this one is the peer of the device address in Gnirehtet's /30 habit.
 const wire::IpAddress kRouteGateway = wire::IpAddress::v4(0x0a000001);  // 10.0.0.1
 // ics-openvpn treats a ROUTE6 device named like this as the VPN's own.
 constexpr const char* kRoute6Device = "vpnservice-tun";

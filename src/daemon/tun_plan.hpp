@@ -14,6 +14,9 @@
 
 namespace rtether::daemon {
 
+// The tun's IPv6 address is a host route: fd00::2/128.
+inline constexpr int kDeviceAddressV6Length = 128;
+
 struct TunPlan {
   int mtu = 0;
   bool ipv6 = false;

@@ -16,8 +16,6 @@
 #include <charconv>
 #include <chrono>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
 #include <fmt/core.h>
 
@@ -207,27 +205,6 @@ std::optional<RelayAddress> parse_relay_address(std::string_view text, std::stri
   address.host = std::string(host);
   address.port = static_cast<std::uint16_t>(port);
   return address;
-}
-
-bool unix_socket_listening(std::string_view path) {
-  // Columns: Num RefCount Protocol Flags Type St Inode [Path]; flag 0x10000
-  // is __SO_ACCEPTCON, set on listening sockets (net/unix/af_unix.c).
-  constexpr unsigned long kAcceptConnections = 0x10000;
-  std::ifstream table("/proc/net/unix");
-  std::string line;
-  std::getline(table, line);
-  while (std::getline(table, line)) {
-    std::istringstream fields(line);
-    std::string number, references, protocol, flags, type, state, inode, socket_path;
-    if (!(fields >> number >> references >> protocol >> flags >> type >> state >> inode >>
-          socket_path)) {
-      continue;
-    }
-    if (socket_path == path && (std::stoul(flags, nullptr, 16) & kAcceptConnections) != 0) {
-      return true;
-    }
-  }
-  return false;
 }
 
 std::optional<RelayConnection> connect_relay(const RelayAddress& address, int cancel_fd,

@@ -26,15 +26,8 @@ struct RelayAddress {
   std::string to_string() const;
 };
 
-inline constexpr std::uint16_t kDefaultRelayPort = 31416;  // Gnirehtet's
-
 // Returns the address, or nullopt with a one-line reason in `error`.
 std::optional<RelayAddress> parse_relay_address(std::string_view text, std::string& error);
-
-// True once some process listens on the UNIX socket `path` ("@name" for an
-// abstract one) in the caller's network namespace, read from /proc/net/unix
-// so that checking does not connect (which would cost the relay a client id).
-bool unix_socket_listening(std::string_view path);
 
 struct RelayConnection {
   io::Fd stream;

@@ -5,15 +5,11 @@
 #include <signal.h>
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <charconv>
 #include <chrono>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 #include <stdexcept>
 #include <system_error>
 
@@ -28,6 +24,8 @@ using Clock = std::chrono::steady_clock;
 constexpr auto kFlushTimeout = std::chrono::seconds(2);
 constexpr std::size_t kReadChunk = 4096;
 constexpr int kReadsPerWakeup = 64;
+// UIs that wait while another one is served.
+constexpr int kListenBacklog = 4;
 
 io::Fd make_eventfd() {
   io::Fd fd(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
@@ -40,31 +38,7 @@ void drain_eventfd(int fd) {
   eventfd_read(fd, &value);
 }
 
-bool is_socket_file(const std::string& path) {
-  struct stat info {};
-  return ::lstat(path.c_str(), &info) == 0 && S_ISSOCK(info.st_mode);
-}
-
 }  // namespace
-
-bool unix_path_listening(const std::string& path) {
-  constexpr unsigned long kListening = 0x10000;
-  std::ifstream table("/proc/net/unix");
-  std::string line;
-  std::getline(table, line);  // header
-  while (std::getline(table, line)) {
-    std::istringstream fields(line);
-    std::string slot, references, protocol, flags, type, state, inode, bound;
-    if (!(fields >> slot >> references >> protocol >> flags >> type >> state >> inode >> bound)) {
-      continue;
-    }
-    if (bound != path) continue;
-    unsigned long value = 0;
-    std::from_chars(flags.data(), flags.data() + flags.size(), value, 16);
-    if (value & kListening) return true;
-  }
-  return false;
-}
 
 ManagementServer::ManagementServer(ServerOptions options, ManagementCore::Hooks hooks)
     : options_(std::move(options)),
@@ -80,24 +54,11 @@ ManagementServer::ManagementServer(ServerOptions options, ManagementCore::Hooks 
   using Mode = ServerOptions::Mode;
   switch (options_.mode) {
     case Mode::Listen: {
-      // A socket file left by a daemon that died is in the way of bind();
-      // one that a live process listens on is not ours to take.
-      if (is_socket_file(options_.path)) {
-        if (unix_path_listening(options_.path)) {
-          throw std::runtime_error("management: " + options_.path +
-                                   " is in use by another process");
-        }
-        ::unlink(options_.path.c_str());
-      }
-      mode_t old_mask = ::umask(0177);  // the socket file is created 0600
       try {
-        listener_ = io::listen_unix(options_.path, 4);
-      } catch (const std::system_error& e) {
-        ::umask(old_mask);
+        listener_ = io::PrivateUnixListener(options_.path, kListenBacklog);
+      } catch (const std::runtime_error& e) {
         throw std::runtime_error(std::string("management: ") + e.what());
       }
-      ::umask(old_mask);
-      if (options_.path[0] != '@') ::chmod(options_.path.c_str(), 0600);
       log::info("management interface listening on {}", options_.path);
       break;
     }
@@ -127,9 +88,6 @@ ManagementServer::~ManagementServer() {
   }
   kick();
   thread_.join();
-  if (options_.mode == ServerOptions::Mode::Listen && options_.path[0] != '@') {
-    ::unlink(options_.path.c_str());
-  }
 }
 
 void ManagementServer::kick() { eventfd_write(wake_.get(), 1); }
@@ -151,7 +109,7 @@ void ManagementServer::run() {
         if (!core_.output().empty()) events |= POLLOUT;
         fds[count++] = {ui_.get(), events, 0};
       } else if (listener_.valid()) {
-        fds[count++] = {listener_.get(), POLLIN, 0};
+        fds[count++] = {listener_.fd(), POLLIN, 0};
       }
       int interval = ui_.valid() ? core_.bytecount_interval() : 0;
       if (interval != bytecount_interval) {
@@ -172,7 +130,7 @@ void ManagementServer::run() {
     if (fds[0].revents) on_os_signal();
     if (fds[1].revents) drain_eventfd(wake_.get());
     if (count > 2 && fds[2].revents) {
-      if (fds[2].fd == listener_.get() && !ui_.valid()) {
+      if (fds[2].fd == listener_.fd() && !ui_.valid()) {
         accept_ui();
       } else if (fds[2].fd == ui_.get()) {
         if (fds[2].revents & (POLLIN | POLLHUP | POLLERR)) read_ui();
@@ -191,7 +149,7 @@ void ManagementServer::run() {
 }
 
 void ManagementServer::accept_ui() {
-  auto accepted = io::accept_nonblocking(listener_.get());
+  auto accepted = io::accept_nonblocking(listener_.fd());
   if (!accepted) return;
   io::Fd peer = std::move(*accepted);
   long uid = io::peer_uid(peer.get());

@@ -28,17 +28,12 @@
 #include <string>
 #include <thread>
 
+#include "io/private_unix_listener.hpp"
 #include "io/socket.hpp"
 #include "mgmt/line_reader.hpp"
 #include "mgmt/management_core.hpp"
 
 namespace rtether::mgmt {
-
-// Whether a socket in this network namespace listens at `path` (a UNIX socket
-// file), read from /proc/net/unix: no connection is made, so a running
-// daemon or UI does not see a stray client. A socket file nobody listens on
-// is stale and may be removed.
-bool unix_path_listening(const std::string& path);
 
 // Output queued for a UI that does not read it; past this the UI is dropped.
 inline constexpr std::size_t kMaxQueuedOutput = 1 << 20;
@@ -107,7 +102,7 @@ class ManagementServer {
   io::Fd signals_;
   io::Fd wake_;       // eventfd: the session queued output or asks to stop
   io::Fd interrupt_;  // eventfd: a signal is pending
-  io::Fd listener_;
+  io::PrivateUnixListener listener_;
   io::Fd ui_;
   LineReader reader_;
   std::optional<Signal> pending_;

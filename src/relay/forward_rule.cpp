@@ -5,6 +5,7 @@
 
 #include <fmt/core.h>
 
+#include "wire/gnirehtet.hpp"
 #include "wire/ip_packet.hpp"
 
 namespace rtether::relay {
@@ -57,7 +58,7 @@ std::optional<ForwardRule> parse_forward_rule(const std::string& text, std::stri
     rule.client_id = *id;
     rest = rest.substr(0, at);
   }
-  std::string bind = "127.0.0.1";
+  std::string bind = wire::gnirehtet::kHostLoopbackV4.to_string();
   if (!rest.empty() && rest[0] == '[') {
     auto close = rest.find(']');
     if (close == std::string::npos || close + 1 >= rest.size() || rest[close + 1] != ':') {

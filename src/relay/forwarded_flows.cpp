@@ -1,13 +1,11 @@
 // ForwardedFlows: see forwarded_flows.hpp.
 #include "relay/forwarded_flows.hpp"
 
-#include <array>
-
-#include "relay/address_map.hpp"
 #include "relay/flow_context.hpp"
 #include "relay/flow_table.hpp"
 #include "relay/tcp_flow.hpp"
 #include "relay/udp_flow.hpp"
+#include "wire/gnirehtet.hpp"
 
 namespace rtether::relay {
 
@@ -17,11 +15,6 @@ constexpr std::uint16_t kForwardPortFirst = 49152;
 constexpr std::uint32_t kForwardPortCount = 65536 - kForwardPortFirst;
 // Ports tried per new forwarded flow before giving up (counted).
 constexpr int kForwardPortAttempts = 64;
-// The device's addresses until it sends a packet: what Gnirehtet's app and
-// the Linux client configure.
-constexpr std::uint32_t kDefaultDeviceV4 = 0x0A000002;  // 10.0.0.2
-constexpr std::array<std::uint8_t, 16> kDefaultDeviceV6 = {0xfd, 0, 0, 0, 0, 0, 0, 0,
-                                                           0,    0, 0, 0, 0, 0, 0, 2};
 
 // A source address that can be the device's own (where forwarded flows go):
 // unicast and specified, not loopback nor link-local. 0.0.0.0 or :: (a DHCP
@@ -51,9 +44,11 @@ void ForwardedFlows::learn_device_source(const wire::IpAddress& source) {
 }
 
 wire::IpAddress ForwardedFlows::device_address(wire::IpVersion version) const {
+  // Until the device sends a packet: what Gnirehtet's app and the Linux
+  // client configure.
   if (version == wire::IpVersion::V4)
-    return device_v4_.value_or(wire::IpAddress::v4(kDefaultDeviceV4));
-  return device_v6_.value_or(wire::IpAddress::v6_from(kDefaultDeviceV6.data()));
+    return device_v4_.value_or(wire::gnirehtet::kDeviceAddressV4);
+  return device_v6_.value_or(wire::gnirehtet::kDeviceAddressV6);
 }
 
 std::optional<FlowKey> ForwardedFlows::free_key(std::uint16_t device_port, std::uint8_t protocol) {
@@ -61,7 +56,7 @@ std::optional<FlowKey> ForwardedFlows::free_key(std::uint16_t device_port, std::
   // (Gnirehtet's app configures no IPv6), from the host alias.
   FlowKey key;
   key.source = device_address(wire::IpVersion::V4);
-  key.destination = wire::IpAddress::v4(kHostLoopbackAliasV4);
+  key.destination = wire::gnirehtet::kHostLoopbackAliasV4;
   key.source_port = device_port;
   key.protocol = protocol;
   for (int attempt = 0; attempt < kForwardPortAttempts; ++attempt) {

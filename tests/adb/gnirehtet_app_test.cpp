@@ -189,10 +189,10 @@ TEST_F(FakeAdb, AdbFailuresBecomeOneActionableLine) {
   }
 }
 
-ProcessResult failed_with(const std::string& err, const std::string& out = "") {
-  ProcessResult result;
+io::ProcessResult failed_with(const std::string& err, const std::string& out = "") {
+  io::ProcessResult result;
   result.started = true;
-  result.exit_status = 1;
+  result.status = io::ExitStatus::exited(1);
   result.err = err;
   result.out = out;
   return result;

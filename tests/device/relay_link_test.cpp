@@ -130,14 +130,6 @@ TEST(ConnectRelay, StopsWhenCancelled) {
   EXPECT_EQ(error, "no client id from relay: cancelled");
 }
 
-TEST(UnixSocketListening, SeesAnAbstractListenerWithoutConnecting) {
-  std::string name = unique_name("listening");
-  EXPECT_FALSE(unix_socket_listening("@" + name));
-  AbstractListener listener(name);
-  EXPECT_TRUE(unix_socket_listening("@" + name));
-  EXPECT_FALSE(unix_socket_listening("@" + name + "-other"));
-}
-
 TEST(ConnectRelay, TimeSpentInTheBeforeConnectCallbackIsNotTheRelays) {
   // The callback waits for the UI's PROTECTFD answer; a UI slower than the
   // timeout must not make a healthy relay look unreachable.

@@ -1,0 +1,48 @@
+// PrivateUnixListener: a listening UNIX socket at a path that only this
+// user can connect to, for the management interface (the daemon's
+// `--management PATH unix`, `rtether vpnservice --listen`).
+//
+// The socket file is created 0600 (under a 0177 umask, then chmod for a
+// umask changed meanwhile). A socket file already at the path is either a
+// live process's listener, which is refused (std::runtime_error), or one
+// left by a process that died, which is removed so bind() can take the
+// path; anything else at the path (a regular file) is never removed, and
+// bind() fails on it. Whether a process listens is read from
+// /proc/net/unix, so the check makes no connection that the other process
+// would see. The file is removed again when the listener closes.
+//
+// A path starting with '@' is an abstract socket: no file, so no mode to
+// set, no stale file to remove and nothing to remove at the end.
+#pragma once
+
+#include <string>
+
+#include "io/socket.hpp"
+
+namespace rtether::io {
+
+class PrivateUnixListener {
+ public:
+  PrivateUnixListener() = default;
+  // Listens (non-blocking, close-on-exec). Throws std::runtime_error with
+  // "PATH is in use by another process" or the bind/listen error.
+  PrivateUnixListener(std::string path, int backlog);
+  ~PrivateUnixListener() { close(); }
+  PrivateUnixListener(PrivateUnixListener&& other) noexcept;
+  PrivateUnixListener& operator=(PrivateUnixListener&& other) noexcept;
+  PrivateUnixListener(const PrivateUnixListener&) = delete;
+  PrivateUnixListener& operator=(const PrivateUnixListener&) = delete;
+
+  bool valid() const { return socket_.valid(); }
+  int fd() const { return socket_.get(); }
+  const std::string& path() const { return path_; }
+
+  // Stops listening and removes the socket file; idempotent.
+  void close();
+
+ private:
+  std::string path_;
+  Fd socket_;
+};
+
+}  // namespace rtether::io
