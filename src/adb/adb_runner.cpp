@@ -1,7 +1,6 @@
 // AdbRunner; see adb_runner.hpp.
 #include "adb/adb_runner.hpp"
 
-#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 
@@ -90,13 +89,13 @@ AdbResult AdbRunner::run(const std::optional<std::string>& serial,
 std::string explain_failure(const std::string& adb_path, const std::vector<std::string>& argv,
                             const std::optional<std::string>& serial,
                             const io::ProcessResult& result) {
-  if (result.spawn_error == ENOENT)
+  if (result.spawn_error == std::errc::no_such_file_or_directory)
     return "adb not found ('" + adb_path +
            "'): install it (apt-get install adb) or set ADB to the adb binary's path";
-  if (result.spawn_error == EACCES)
+  if (result.spawn_error == std::errc::permission_denied)
     return "adb '" + adb_path + "' is not executable: set ADB to the adb binary's path";
-  if (result.spawn_error != 0)
-    return "cannot run '" + adb_path + "': " + std::strerror(result.spawn_error);
+  if (result.spawn_error)
+    return "cannot run '" + adb_path + "': " + result.spawn_error.message();
   const std::string what = joined(argv);
   if (result.cancelled) return "'" + what + "' interrupted";
   if (result.timed_out) return "'" + what + "' did not finish in time; adb or the device hangs";

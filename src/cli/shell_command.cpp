@@ -238,7 +238,8 @@ int Shell::run_command() {
   io::SpawnResult spawned = io::spawn(options);
   if (!spawned.process.started()) {
     log::error("{}", spawned.failure);
-    return spawned.error == ENOENT ? kCommandNotFound : kCommandNotExecutable;
+    return spawned.error == std::errc::no_such_file_or_directory ? kCommandNotFound
+                                                                 : kCommandNotExecutable;
   }
   command_.process = std::move(spawned.process);
   bool client_lost_reported = false;

@@ -20,7 +20,6 @@
 #include "cli/app.hpp"
 #include "daemon/linux_vpn_service.hpp"
 #include "device/netns.hpp"
-#include "device/resolv_conf.hpp"
 #include "io/log.hpp"
 #include "io/private_unix_listener.hpp"
 #include "io/signal_watcher.hpp"

@@ -10,10 +10,6 @@
 namespace rtether::daemon {
 namespace {
 
-// As Gnirehtet's app: 10.0.0.2; fd00::2 is a unique local address (the
-// relay maps fd00::2:2 to the host's ::1).
-constexpr wire::IpAddress kDeviceAddress = wire::gnirehtet::kDeviceAddressV4;
-constexpr wire::IpAddress kDeviceAddressV6 = wire::gnirehtet::kDeviceAddressV6;
 // The ROUTE payload's gateway field: the tun is point-to-point, so any
 // address does; this one is the peer of the device address in Gnirehtet's /30 habit.
 const wire::IpAddress kRouteGateway = wire::IpAddress::v4(0x0a000001);  // 10.0.0.1
@@ -55,10 +51,12 @@ TunPlan TunPlan::make(int mtu, bool ipv6, const std::vector<wire::IpPrefix>& rou
 std::vector<mgmt::NeedOkRequest> TunPlan::address_requests() const {
   std::vector<mgmt::NeedOkRequest> requests;
   // A /32 in subnet topology: the address alone, no peer.
-  mgmt::IfconfigPayload ifconfig{kDeviceAddress, mgmt::netmask_of(32), mtu, "subnet"};
+  mgmt::IfconfigPayload ifconfig{wire::gnirehtet::kDeviceAddressV4, mgmt::netmask_of(32), mtu,
+                                 "subnet"};
   requests.push_back({"IFCONFIG", mgmt::format_payload(ifconfig)});
   if (ipv6) {
-    mgmt::Ifconfig6Payload ifconfig6{{kDeviceAddressV6, kDeviceAddressV6Length}, mtu};
+    mgmt::Ifconfig6Payload ifconfig6{{wire::gnirehtet::kDeviceAddressV6, kDeviceAddressV6Length},
+                                     mtu};
     requests.push_back({"IFCONFIG6", mgmt::format_payload(ifconfig6)});
   }
   return requests;
@@ -80,8 +78,10 @@ std::vector<mgmt::NeedOkRequest> TunPlan::route_and_dns_requests() const {
   return requests;
 }
 
-std::string TunPlan::tun_ipv4() const { return kDeviceAddress.to_string(); }
+std::string TunPlan::tun_ipv4() const { return wire::gnirehtet::kDeviceAddressV4.to_string(); }
 
-std::string TunPlan::tun_ipv6() const { return ipv6 ? kDeviceAddressV6.to_string() : ""; }
+std::string TunPlan::tun_ipv6() const {
+  return ipv6 ? wire::gnirehtet::kDeviceAddressV6.to_string() : "";
+}
 
 }  // namespace rtether::daemon

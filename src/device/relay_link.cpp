@@ -4,14 +4,13 @@
 // the client; the returned socket is blocking again for the forwarder.
 #include "device/relay_link.hpp"
 
-#include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <chrono>
@@ -67,16 +66,12 @@ bool wait_for(int fd, short events, int cancel_fd, Clock::time_point deadline,
 }
 
 // The IP address a socket address names; nullopt for AF_UNIX.
-std::optional<wire::IpAddress> destination_of(const sockaddr* address) {
-  if (address->sa_family == AF_INET) {
-    auto* in = reinterpret_cast<const sockaddr_in*>(address);
-    return wire::IpAddress::v4_from(reinterpret_cast<const std::uint8_t*>(&in->sin_addr));
-  }
-  if (address->sa_family == AF_INET6) {
-    auto* in6 = reinterpret_cast<const sockaddr_in6*>(address);
-    return wire::IpAddress::v6_from(in6->sin6_addr.s6_addr);
-  }
-  return std::nullopt;
+std::optional<wire::IpAddress> destination_of(const sockaddr* address, socklen_t length) {
+  sockaddr_storage storage{};
+  std::memcpy(&storage, address, std::min<std::size_t>(length, sizeof storage));
+  auto endpoint = io::from_sockaddr(storage);
+  if (!endpoint) return std::nullopt;
+  return endpoint->address;
 }
 
 void numeric_name(const sockaddr_storage& address, socklen_t length, std::string& host,
@@ -104,7 +99,7 @@ io::Fd connect_one(const sockaddr* address, socklen_t length, bool tcp, int canc
     // The callback waits for the UI (PROTECTFD): that time is not the
     // relay's, so it does not count against the connect timeout.
     auto asked = Clock::now();
-    bool go_on = before_connect(fd.get(), destination_of(address), error);
+    bool go_on = before_connect(fd.get(), destination_of(address, length), error);
     deadline += Clock::now() - asked;
     if (!go_on) return {};
   }
@@ -114,11 +109,8 @@ io::Fd connect_one(const sockaddr* address, socklen_t length, bool tcp, int canc
       return {};
     }
     if (!wait_for(fd.get(), POLLOUT, cancel_fd, deadline, error)) return {};
-    int status = 0;
-    socklen_t size = sizeof status;
-    getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &status, &size);
-    if (status != 0) {
-      error = std::strerror(status);
+    if (auto failure = io::connect_result(fd.get())) {
+      error = failure.message();
       return {};
     }
   }

@@ -211,7 +211,7 @@ bool Process::stop(std::chrono::milliseconds grace) {
 SpawnResult spawn(const SpawnOptions& options) {
   SpawnResult result;
   if (options.argv.empty()) {
-    result.error = EINVAL;
+    result.error = std::make_error_code(std::errc::invalid_argument);
     result.failure = "cannot run an empty command";
     return result;
   }
@@ -223,14 +223,14 @@ SpawnResult spawn(const SpawnOptions& options) {
   argv.push_back(nullptr);
   Fd report_read, report_write;
   if (!open_report_pipe(report_read, report_write)) {
-    result.error = errno;
-    result.failure = "cannot run " + program + ": pipe: " + std::strerror(result.error);
+    result.error = std::error_code(errno, std::system_category());
+    result.failure = "cannot run " + program + ": pipe: " + result.error.message();
     return result;
   }
   pid_t pid = ::fork();
   if (pid < 0) {
-    result.error = errno;
-    result.failure = "cannot run " + program + ": fork: " + std::strerror(result.error);
+    result.error = std::error_code(errno, std::system_category());
+    result.failure = "cannot run " + program + ": fork: " + result.error.message();
     return result;
   }
   if (pid == 0) become(options, argv, candidates, report_write.get());
@@ -254,10 +254,9 @@ SpawnResult spawn(const SpawnOptions& options) {
   child.wait();
   FailureReport header;
   std::memcpy(&header, report.data(), sizeof header);
-  result.error = header.error;
-  result.failure = header.before_exec
-                       ? report.substr(sizeof header)
-                       : "cannot run " + program + ": " + std::strerror(header.error);
+  result.error = std::error_code(header.error, std::system_category());
+  result.failure = header.before_exec ? report.substr(sizeof header)
+                                      : "cannot run " + program + ": " + result.error.message();
   return result;
 }
 
@@ -278,12 +277,12 @@ ProcessResult run_process(const std::vector<std::string>& argv, std::chrono::mil
   Fd no_input(::open("/dev/null", O_RDONLY | O_CLOEXEC));
   int out_fds[2], err_fds[2];
   if (!no_input.valid() || ::pipe2(out_fds, O_CLOEXEC) != 0) {
-    result.spawn_error = errno;
+    result.spawn_error = std::error_code(errno, std::system_category());
     return result;
   }
   Fd out_read(out_fds[0]), out_write(out_fds[1]);
   if (::pipe2(err_fds, O_CLOEXEC) != 0) {
-    result.spawn_error = errno;
+    result.spawn_error = std::error_code(errno, std::system_category());
     return result;
   }
   Fd err_read(err_fds[0]), err_write(err_fds[1]);

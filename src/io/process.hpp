@@ -29,6 +29,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <system_error>
 #include <vector>
 
 namespace rtether::io {
@@ -120,12 +121,14 @@ class Process {
 
 struct SpawnResult {
   Process process;  // not started() on failure
-  int error = 0;    // errno of the failed step: fork, exec (ENOENT, EACCES) or before_exec
+  // The failed step's error: fork, exec (no such file, permission denied)
+  // or before_exec; compared with std::errc conditions.
+  std::error_code error;
   std::string failure;  // one readable line: "cannot run adb: No such file or directory"
 };
 
 struct ProcessResult {
-  int spawn_error = 0;  // errno when the program could not be started
+  std::error_code spawn_error;  // set when the program could not be started
   std::optional<ExitStatus> status;  // how it ended, once started and reaped
   bool timed_out = false;
   bool cancelled = false;
@@ -134,7 +137,7 @@ struct ProcessResult {
   std::string err;
 
   bool succeeded() const {
-    return spawn_error == 0 && status && status->success() && !timed_out && !cancelled;
+    return !spawn_error && status && status->success() && !timed_out && !cancelled;
   }
 };
 

@@ -1,8 +1,6 @@
 // ClientSession: framing and dispatch; see the header.
 #include "relay/client_session.hpp"
 
-#include <algorithm>
-
 #include "io/log.hpp"
 #include "relay/error_quote.hpp"
 #include "relay/icmp_flow.hpp"

@@ -59,7 +59,7 @@ void DatagramFlow::finish() {
   if (retired_) return;
   timer_.cancel();
   context_.flows().retire(*this);
-  socket_.reset();
+  close_socket(socket_);
 }
 
 }  // namespace rtether::relay

@@ -8,6 +8,7 @@
 #pragma once
 
 #include "io/event_loop.hpp"
+#include "io/socket.hpp"
 #include "relay/flow_key.hpp"
 #include "wire/ip_packet.hpp"
 
@@ -37,6 +38,11 @@ class Flow : public io::Handler {
   virtual bool replaceable_by_syn() const { return false; }
 
  protected:
+  // Takes the host socket out of the loop, then closes it: every backend
+  // forgets the fd explicitly (epoll would on close, WSAPoll or kqueue
+  // sets kept by the loop would not).
+  void close_socket(io::Fd& socket);
+
   FlowContext& context_;
   FlowKey key_;
   bool retired_ = false;

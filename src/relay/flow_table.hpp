@@ -24,7 +24,7 @@
 //      | retire()               (from any state above)
 //      v
 //   RETIRED    out of the table and the waiting list, timers cancelled, host
-//              socket closed (which also leaves epoll); destroyed when the
+//              socket out of the loop and closed; destroyed when the
 //              batch ends, so events already fetched for it find a live
 //              object that ignores them
 //

@@ -47,7 +47,7 @@ bool IcmpErrorSender::send(wire::IcmpErrorKind kind, std::uint32_t mtu,
 
 void IcmpErrorSender::answer(const wire::IpPacket& packet, wire::IcmpErrorKind kind) {
   if (!wire::may_report_error_for(packet.destination, kind)) {
-    // e.g. EACCES for 255.255.255.255, a ping to a broadcast address
+    // e.g. permission denied for 255.255.255.255, a ping to a broadcast address
     ++context_.counters().drop_icmp_error_not_unicast;
     return;
   }

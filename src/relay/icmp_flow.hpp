@@ -1,6 +1,7 @@
 // IcmpFlow: ICMP/ICMPv6 echo (ping) of one device identifier toward one
-// destination, through an unprivileged ICMP socket (SOCK_DGRAM with
-// IPPROTO_ICMP / IPPROTO_ICMPV6), so the relay needs no raw sockets or root.
+// destination, through an unprivileged ICMP socket (io::open_ping_socket:
+// a datagram socket of the ICMP protocol), so the relay needs no raw sockets
+// or root.
 //
 // Key: (device address, destination, echo identifier in source_port, 0,
 // ICMP or ICMPv6). The kernel replaces the identifier of each request with

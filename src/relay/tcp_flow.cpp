@@ -393,14 +393,14 @@ void TcpFlow::enter_lingering() {
   // Both directions are finished: the host socket has nothing left to do.
   // Only the endpoint stays, to re-acknowledge a retransmitted FIN.
   context_.flows().set_lingering(*this);
-  socket_.reset();  // closing also leaves epoll
+  close_socket(socket_);
 }
 
 void TcpFlow::finish() {
   if (retired_) return;
   timer_.cancel();
   context_.flows().retire(*this);
-  socket_.reset();
+  close_socket(socket_);
 }
 
 }  // namespace rtether::relay

@@ -49,7 +49,7 @@ namespace rtether::relay {
 //   HostWriteFailed   the same: a send failed (the host      - (queued data is lost)
 //                     closed or reset)
 //   HostWriteShut     write_pending_to_host(): shutdown      -
-//                     (SHUT_WR) after the device FIN's data
+//                     of the write side after the device FIN's data
 //   DeviceFin         take_device_data(): the device's FIN   -
 //                     was consumed (all data before it)
 //   PeekAfter         prepare_host_socket(): no SO_PEEK_OFF, -

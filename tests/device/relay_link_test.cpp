@@ -3,6 +3,7 @@
 // reported (refused, closed early, silent peer, cancelled) without hanging.
 #include "device/relay_link.hpp"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/eventfd.h>
@@ -11,9 +12,13 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <thread>
 #include <vector>
+
+#include "device/netns.hpp"
+#include "scoped_netns.hpp"
 
 namespace rtether::device {
 namespace {
@@ -155,32 +160,67 @@ TEST(ConnectRelay, TimeSpentInTheBeforeConnectCallbackIsNotTheRelays) {
   EXPECT_EQ(connection->client_id, 9u);
 }
 
-TEST(ConnectRelay, ConnectsOverTcpLoopback) {
+// Connects to a TCP relay listening on `host` (IPv4) that sends client id 7;
+// `destinations` gets the address the before-connect callback was shown.
+std::optional<RelayConnection> connect_to_tcp_relay(const std::string& host,
+                                                    std::vector<std::string>& destinations,
+                                                    std::string& error) {
   io::Fd listener(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
   sockaddr_in address{};
   address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(bind(listener.get(), reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
-  ASSERT_EQ(listen(listener.get(), 1), 0);
+  EXPECT_EQ(inet_pton(AF_INET, host.c_str(), &address.sin_addr), 1);
+  EXPECT_EQ(bind(listener.get(), reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  EXPECT_EQ(listen(listener.get(), 1), 0);
   socklen_t length = sizeof address;
   getsockname(listener.get(), reinterpret_cast<sockaddr*>(&address), &length);
   std::thread relay([&] {
     io::Fd client(accept(listener.get(), nullptr, nullptr));
     const std::uint8_t id[4] = {0, 0, 0, 7};
-    EXPECT_EQ(write(client.get(), id, 4), 4);
+    if (client.valid()) {
+      EXPECT_EQ(write(client.get(), id, 4), 4);
+    }
   });
-  std::string error;
-  RelayAddress relay_address{RelayAddress::Kind::Tcp, "127.0.0.1", ntohs(address.sin_port), ""};
-  std::vector<std::string> destinations;
+  RelayAddress relay_address{RelayAddress::Kind::Tcp, host, ntohs(address.sin_port), ""};
   auto note = [&](int, const std::optional<wire::IpAddress>& destination, std::string&) {
     destinations.push_back(destination ? destination->to_string() : "none");
     return true;
   };
   auto connection = connect_relay(relay_address, -1, 2000, error, note);
+  // A failed connect leaves the accept waiting: end it (Linux wakes it).
+  shutdown(listener.get(), SHUT_RDWR);
   relay.join();
+  return connection;
+}
+
+TEST(ConnectRelay, ConnectsOverTcpLoopback) {
+  std::string error;
+  std::vector<std::string> destinations;
+  auto connection = connect_to_tcp_relay("127.0.0.1", destinations, error);
   ASSERT_TRUE(connection) << error;
   EXPECT_EQ(connection->client_id, 7u);
+  EXPECT_EQ(connection->remote_address, "127.0.0.1");
   EXPECT_EQ(destinations, std::vector<std::string>{"127.0.0.1"});
+}
+
+// A relay on the address of a real interface (a veth in a namespace of the
+// test's own): the before-connect callback, where the daemon decides on
+// PROTECTFD, is shown that address.
+TEST(ConnectRelay, ShowsANonLoopbackDestinationBeforeConnecting) {
+  ScopedNetns netns("leaves");
+  const std::string inside = "ip netns exec " + netns.name() + " ";
+  ASSERT_EQ(std::system((inside + "ip link add rtether-v0 type veth peer name rtether-v1 && " +
+                         inside + "ip address add 192.0.2.1/24 dev rtether-v0 && " + inside +
+                         "ip link set rtether-v0 up && " + inside +
+                         "ip link set rtether-v1 up && " + inside + "ip link set lo up")
+                            .c_str()),
+            0);
+  NetnsGuard guard(netns.name());
+  std::string error;
+  std::vector<std::string> destinations;
+  auto connection = connect_to_tcp_relay("192.0.2.1", destinations, error);
+  ASSERT_TRUE(connection) << error;
+  EXPECT_EQ(connection->remote_address, "192.0.2.1");
+  EXPECT_EQ(destinations, std::vector<std::string>{"192.0.2.1"});
 }
 
 }  // namespace

@@ -26,7 +26,7 @@ using namespace std::chrono_literals;
 
 TEST(RunProcess, CapturesStdoutAndStderrApartAndTheExitCode) {
   auto result = run_process({"/bin/sh", "-c", "echo out; echo err >&2; exit 3"}, 10s);
-  EXPECT_EQ(result.spawn_error, 0);
+  EXPECT_FALSE(result.spawn_error);
   EXPECT_EQ(result.status, ExitStatus::exited(3));
   EXPECT_EQ(result.out, "out\n");
   EXPECT_EQ(result.err, "err\n");
@@ -40,8 +40,9 @@ TEST(RunProcess, SearchesPathForABareName) {
 }
 
 TEST(RunProcess, AMissingProgramIsASpawnError) {
-  EXPECT_EQ(run_process({"/nonexistent/adb"}, 10s).spawn_error, ENOENT);
-  EXPECT_EQ(run_process({"no-such-program-rtether-test"}, 10s).spawn_error, ENOENT);
+  EXPECT_EQ(run_process({"/nonexistent/adb"}, 10s).spawn_error, std::errc::no_such_file_or_directory);
+  EXPECT_EQ(run_process({"no-such-program-rtether-test"}, 10s).spawn_error,
+            std::errc::no_such_file_or_directory);
 }
 
 TEST(RunProcess, ATimeLimitKillsTheChild) {
@@ -220,10 +221,10 @@ TEST(Spawn, AMissingProgramIsAFailureValueNotAChild) {
   options.argv = {"/nonexistent/program"};
   SpawnResult spawned = spawn(options);
   EXPECT_FALSE(spawned.process.started());
-  EXPECT_EQ(spawned.error, ENOENT);
+  EXPECT_EQ(spawned.error, std::errc::no_such_file_or_directory);
   EXPECT_EQ(spawned.failure, "cannot run /nonexistent/program: No such file or directory");
   options.argv = {"no-such-program-rtether-test"};
-  EXPECT_EQ(spawn(options).error, ENOENT);
+  EXPECT_EQ(spawn(options).error, std::errc::no_such_file_or_directory);
 }
 
 TEST(Spawn, AFileWithoutExecutePermissionIsEacces) {
@@ -235,7 +236,7 @@ TEST(Spawn, AFileWithoutExecutePermissionIsEacces) {
   SpawnResult spawned = spawn(options);
   ::unlink(path.c_str());
   EXPECT_FALSE(spawned.process.started());
-  EXPECT_EQ(spawned.error, EACCES);
+  EXPECT_EQ(spawned.error, std::errc::permission_denied);
 }
 
 TEST(Spawn, ABeforeExecFailureIsReportedWithItsMessage) {
@@ -248,7 +249,7 @@ TEST(Spawn, ABeforeExecFailureIsReportedWithItsMessage) {
   };
   SpawnResult spawned = spawn(options);
   EXPECT_FALSE(spawned.process.started());
-  EXPECT_EQ(spawned.error, EPERM);
+  EXPECT_EQ(spawned.error, std::errc::operation_not_permitted);
   EXPECT_EQ(spawned.failure, "cannot enter network namespace 'x': Operation not permitted");
 }
 
