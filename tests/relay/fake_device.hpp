@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <deque>
@@ -16,6 +17,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include "io/event_loop.hpp"
@@ -204,6 +206,27 @@ class FakeDevice {
   std::size_t taken_ = 0;
   std::optional<std::uint32_t> id_;
   bool closed_ = false;
+};
+
+// The kernel's side of a relay ping socket, for config.open_ping_socket:
+// each open hands the relay one end of a non-blocking datagram socketpair
+// and keeps the other end (what the relay sends, what "the kernel" answers).
+struct FakePingSocket {
+  io::Fd kernel_end;
+  io::Endpoint asked;  // the destination of the last open
+  int opened = 0;
+
+  std::function<io::Result<io::Fd>(const io::Endpoint&)> opener() {
+    return [this](const io::Endpoint& to) -> io::Result<io::Fd> {
+      ++opened;
+      asked = to;
+      int fds[2];
+      if (::socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) != 0)
+        return std::error_code{errno, std::generic_category()};
+      kernel_end = io::Fd{fds[1]};
+      return io::Fd{fds[0]};
+    };
+  }
 };
 
 }  // namespace rtether::relay::testing

@@ -23,6 +23,7 @@ using namespace std::chrono_literals;
 using testing::address;
 using testing::echo_request;
 using testing::FakeDevice;
+using testing::FakePingSocket;
 using testing::HostListener;
 namespace flag = wire::tcp_flag;
 
@@ -128,29 +129,21 @@ TEST_F(FlowTimers, UdpFlowExpiresAfterItsIdleTimeoutCountedFromTheLastDatagram) 
 // host kernel, so the test runs whatever net.ipv4.ping_group_range says.
 TEST_F(FlowTimers, IcmpEchoFlowExpiresAfterItsIdleTimeoutCountedFromTheLastReply) {
   ASSERT_EQ(config_.icmp_idle_timeout, 60s);
-  io::Fd kernel_end;
-  int opened = 0;
-  config_.open_ping_socket = [&](const io::Endpoint&) -> io::Result<io::Fd> {
-    ++opened;
-    int fds[2];
-    if (::socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) != 0)
-      return std::error_code{errno, std::generic_category()};
-    kernel_end = io::Fd{fds[1]};
-    return io::Fd{fds[0]};
-  };
+  FakePingSocket ping;
+  config_.open_ping_socket = ping.opener();
   start();
   device_.send_bytes(echo_request("10.0.0.2", "192.0.2.1", 0x77, 1, "ping"));
   std::uint8_t request[256];
   long got = -1;
   ASSERT_TRUE(device_.run_until([&] {
-    got = ::recv(kernel_end.get(), request, sizeof request, MSG_DONTWAIT);
+    got = ::recv(ping.kernel_end.get(), request, sizeof request, MSG_DONTWAIT);
     return got > 0;
   }));
   ASSERT_EQ(session_->flow_count(), 1u);
 
   jump(40s);
   request[0] = wire::icmp_type::kEchoReply;  // the host answers late: activity too
-  ASSERT_EQ(::send(kernel_end.get(), request, static_cast<std::size_t>(got), 0), got);
+  ASSERT_EQ(::send(ping.kernel_end.get(), request, static_cast<std::size_t>(got), 0), got);
   ASSERT_TRUE(device_.run_until([&] { return !device_.all_taken(); }));
   jump(59s);
   EXPECT_EQ(session_->flow_count(), 1u) << "99 s since the request, 59 s since the reply";
@@ -158,7 +151,7 @@ TEST_F(FlowTimers, IcmpEchoFlowExpiresAfterItsIdleTimeoutCountedFromTheLastReply
   jump(2s);
   EXPECT_EQ(session_->flow_count(), 0u);
   EXPECT_EQ(session_->counters().flows_expired, 1u);
-  EXPECT_EQ(opened, 1);
+  EXPECT_EQ(ping.opened, 1);
 }
 
 // Data the relay acknowledged before the device's FIN waits for a host

@@ -7,7 +7,6 @@
 
 #include <gtest/gtest.h>
 
-#include <cerrno>
 #include <cstring>
 #include <string>
 
@@ -22,6 +21,7 @@ namespace {
 using testing::address;
 using testing::echo_request;
 using testing::FakeDevice;
+using testing::FakePingSocket;
 
 
 // What a ping-socket opener returns when the OS says no.
@@ -97,24 +97,17 @@ TEST_F(IcmpTest, ForbiddenPing6IsAnsweredAdministrativelyProhibited) {
 
 TEST_F(IcmpTest, RepliesGetTheDeviceIdentifierBack) {
   // The "ping socket" is a datagram socketpair; the test plays the kernel.
-  io::Fd kernel_end;
-  io::Endpoint asked;
-  config_.open_ping_socket = [&](const io::Endpoint& to) {
-    asked = to;
-    int fds[2];
-    EXPECT_EQ(::socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0, fds), 0);
-    kernel_end = io::Fd{fds[1]};
-    return io::Result<io::Fd>{io::Fd{fds[0]}};
-  };
+  FakePingSocket ping;
+  config_.open_ping_socket = ping.opener();
   start();
   device_.send_bytes(echo_request("10.0.0.2", "10.0.2.2", 0x1234, 9, "payload!"));
   std::uint8_t sent[2000];
   long got = -1;
   ASSERT_TRUE(device_.run_until([&] {
-    got = ::recv(kernel_end.get(), sent, sizeof sent, MSG_DONTWAIT);
+    got = ::recv(ping.kernel_end.get(), sent, sizeof sent, MSG_DONTWAIT);
     return got > 0;
   }));
-  EXPECT_EQ(asked.address, address("127.0.0.1"));  // 10.0.2.2 is the host's loopback
+  EXPECT_EQ(ping.asked.address, address("127.0.0.1"));  // 10.0.2.2 is the host's loopback
   ASSERT_EQ(got, 16);
   EXPECT_EQ(sent[0], wire::icmp_type::kEchoRequest);
   EXPECT_EQ(std::memcmp(sent + 8, "payload!", 8), 0);
@@ -124,7 +117,7 @@ TEST_F(IcmpTest, RepliesGetTheDeviceIdentifierBack) {
   std::memcpy(reply, sent, sizeof reply);
   reply[0] = wire::icmp_type::kEchoReply;
   wire::store_be16(reply + 4, 0x9999);
-  ASSERT_EQ(::send(kernel_end.get(), reply, sizeof reply, 0), 16);
+  ASSERT_EQ(::send(ping.kernel_end.get(), reply, sizeof reply, 0), 16);
   auto answer = next_icmp();
   ASSERT_TRUE(answer);
   const auto& [ip, icmp] = *answer;
@@ -139,7 +132,7 @@ TEST_F(IcmpTest, RepliesGetTheDeviceIdentifierBack) {
 
   // Anything but an echo reply from the socket is counted and dropped.
   reply[0] = wire::icmp_type::kEchoRequest;
-  ASSERT_EQ(::send(kernel_end.get(), reply, sizeof reply, 0), 16);
+  ASSERT_EQ(::send(ping.kernel_end.get(), reply, sizeof reply, 0), 16);
   device_.run_until([&] { return session_->counters().drop_icmp_reply > 0; });
   EXPECT_EQ(session_->counters().drop_icmp_reply, 1u);
 }
