@@ -1,4 +1,16 @@
 // rtether entry point: everything lives in the cli layer.
-#include "cli/app.hpp"
+#include <cstdio>
+#include <exception>
 
-int main(int argc, char** argv) { return rtether::cli::run(argc, argv); }
+#include "cli/app.hpp"
+#include "io/process_setup.hpp"
+
+int main(int argc, char** argv) {
+  try {
+    rtether::io::prepare_process();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "rtether: %s\n", e.what());
+    return 1;
+  }
+  return rtether::cli::run(argc, argv);
+}

@@ -150,7 +150,6 @@ int stop_device(adb::AdbRunner& adb, adb::GnirehtetApp& app, const GnirehtetOpti
 }
 
 int run_run(const GnirehtetOptions& options) {
-  std::signal(SIGPIPE, SIG_IGN);
   // Listen first: a used port fails before anything changes on the device,
   // and the app's first connection attempt finds the relay.
   RelayHost host(options);
@@ -200,7 +199,6 @@ bool adb_runnable() {
 }
 
 int run_watching(const GnirehtetOptions& options, bool with_relay) {
-  std::signal(SIGPIPE, SIG_IGN);
   std::string error;
   auto server = adb::server_address_from_environment(std::getenv("ADB_SERVER_SOCKET"),
                                                      std::getenv("ANDROID_ADB_SERVER_PORT"), error);

@@ -59,7 +59,6 @@ int run_relay(const RelayOptions& options) {
     log::info("relay stopping ({})", signal == SIGINT ? "SIGINT" : "SIGTERM");
     loop.stop();
   });
-  std::signal(SIGPIPE, SIG_IGN);
   StatusDisplay status(loop, &relay, nullptr, stdout_is_terminal(),
                        std::chrono::seconds(options.status_interval));
   loop.run();

@@ -18,7 +18,7 @@
 
 #include <fmt/core.h>
 
-#include "io/sockaddr.hpp"
+#include "io/linux/sockaddr.hpp"
 #include "io/socket.hpp"
 #include "wire/bytes.hpp"
 

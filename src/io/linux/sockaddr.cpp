@@ -1,5 +1,5 @@
 // Socket address conversions; see sockaddr.hpp.
-#include "io/sockaddr.hpp"
+#include "io/linux/sockaddr.hpp"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>

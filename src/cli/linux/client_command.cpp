@@ -68,7 +68,6 @@ CLI::Validator list_validator(const char* name, Parse parse) {
 int run_client(ClientOptions options) {
   // A reader of --ready-fd (or a UI) that went away is an EPIPE to report,
   // not a reason to die.
-  signal(SIGPIPE, SIG_IGN);
   std::string error;
   auto relay = device::parse_relay_address(options.relay, error);
   auto routes = wire::parse_prefix_list(options.routes, error);

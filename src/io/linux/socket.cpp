@@ -14,7 +14,7 @@
 #include <fmt/core.h>
 
 #include "io/log.hpp"
-#include "io/sockaddr.hpp"
+#include "io/linux/sockaddr.hpp"
 
 namespace rtether::io {
 

@@ -9,7 +9,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "io/sockaddr.hpp"
+#include "io/linux/sockaddr.hpp"
 
 namespace rtether::io {
 

@@ -12,7 +12,7 @@
 #include <cstddef>
 #include <vector>
 
-#include "io/sockaddr.hpp"
+#include "io/linux/sockaddr.hpp"
 
 namespace rtether::io {
 namespace {

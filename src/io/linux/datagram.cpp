@@ -8,7 +8,7 @@
 
 #include <fmt/core.h>
 
-#include "io/sockaddr.hpp"
+#include "io/linux/sockaddr.hpp"
 
 namespace rtether::io {
 
