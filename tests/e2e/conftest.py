@@ -31,6 +31,8 @@ _made_key = pytest.StashKey[list]()
 
 def pytest_addoption(parser):
     parser.addoption("--rtether", metavar="PATH", help="the rtether binary under test")
+    parser.addoption("--rtether-exe", metavar="PATH",
+                     help="the Windows rtether.exe under test (tests/e2e/wine/, run with Wine)")
 
 
 @pytest.fixture(scope="session")
@@ -43,6 +45,18 @@ def rtether(pytestconfig):
         pytest.exit(f"{path} is not an executable", returncode=2)
     if os.geteuid() != 0:
         pytest.exit("end-to-end tests need root (network namespaces)", returncode=2)
+    return path
+
+
+@pytest.fixture(scope="session")
+def rtether_exe(pytestconfig, rtether):
+    """The cross-built rtether.exe the tests in tests/e2e/wine/ run under Wine."""
+    path = pytestconfig.getoption("--rtether-exe")
+    if not path:
+        pytest.exit("give the Windows binary under test with --rtether-exe PATH", returncode=2)
+    path = os.path.abspath(path)
+    if not os.path.isfile(path):
+        pytest.exit(f"{path} does not exist (scripts/build-windows.sh builds it)", returncode=2)
     return path
 
 
