@@ -1,15 +1,23 @@
 #!/usr/bin/env bash
 # Builds and runs every test, from nothing, as root on Debian 12:
-#  1. optimised build: unit, engine and end-to-end tests (ctest);
-#  2. AddressSanitizer + UndefinedBehaviorSanitizer build: the same tests;
-#  3. libFuzzer targets (clang), each run for FUZZ_SECONDS (default 20).
+#  1. the Windows cross-build (mingw-w64): its unit tests under Wine;
+#  2. optimised build: unit, engine and end-to-end tests (ctest), with the
+#     Windows rtether.exe's end-to-end tests under Wine (tests/e2e/wine/);
+#  3. AddressSanitizer + UndefinedBehaviorSanitizer build: the Linux tests;
+#  4. libFuzzer targets (clang), each run for FUZZ_SECONDS (default 20).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/install-deps.sh
 
+echo "== Windows cross-build and its unit tests under Wine =="
+scripts/build-windows.sh
+# A fresh machine has no Wine prefix: make it once, before timed tests.
+WINEDEBUG=-all wineboot --init >/dev/null 2>&1
+ctest --preset windows | tee build-windows/ctest.log
+
 echo "== optimised build and tests =="
-cmake --preset default >/dev/null
+cmake --preset default -DRTETHER_WINDOWS_EXE="$PWD/build-windows/rtether.exe" >/dev/null
 cmake --build --preset default
 ctest --preset default | tee build/ctest.log
 
@@ -44,6 +52,7 @@ for target in "${targets[@]}"; do
 done
 # One closing line for every test run here (ctest stops this script on any
 # failure, and so does a crashing fuzz target).
-tests=$(grep -ho "out of [0-9]*" build/ctest.log build-sanitize/ctest.log | awk '{n += $3} END {print n}')
-echo "all tests passed: $tests ctest tests (optimised and sanitized) and ${#targets[@]} fuzz targets"
+tests=$(grep -ho "out of [0-9]*" build-windows/ctest.log build/ctest.log build-sanitize/ctest.log |
+  awk '{n += $3} END {print n}')
+echo "all tests passed: $tests ctest tests (Windows under Wine, optimised and sanitized) and ${#targets[@]} fuzz targets"
 echo "$((tests + ${#targets[@]})) passed, 0 failed"
