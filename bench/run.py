@@ -35,8 +35,12 @@ from rtether_bench.translators import TRANSLATORS, DirectLoopback
 def parse_options():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--rtether", help="path to the rtether binary")
-    ap.add_argument("--only", default="rtether,rtether-tcp,pasta,slirp4netns",
-                    help="comma list of translators (rtether,pasta,slirp4netns)")
+    ap.add_argument("--only", default="rtether,rtether-tcp,pasta-2025,pasta,slirp4netns",
+                    help="comma list of translators (rtether,rtether-tcp,pasta-2025,pasta,"
+                         "slirp4netns)")
+    ap.add_argument("--pasta-anchor", metavar="TARBALL",
+                    help="passt source tarball for the pasta-2025 column (default "
+                         "../shared/anchors/passt-2c174f1.tar.gz beside the repository)")
     ap.add_argument("--no-direct", action="store_true",
                     help="skip the direct host-loopback baseline column")
     ap.add_argument("--quick", action="store_true", help="2 s per test instead of 6 s")
@@ -103,8 +107,8 @@ def main():
     load_at_start = report.load_average()
     servers = []
     results = {}
-    order = ([] if options.no_direct else ["direct"]) + [
-        n for n in ("rtether", "rtether-tcp", "pasta", "slirp4netns") if n in names]
+    # Columns in TRANSLATORS order (rtether first, the pastas next to it).
+    order = ([] if options.no_direct else ["direct"]) + [n for n in TRANSLATORS if n in names]
     try:
         options.tcp_port = free_port()
         options.probe_port = options.tcp_port

@@ -1,5 +1,5 @@
 """The report: one row per metric, one column per translator (plus
-rtether÷pasta), as a text table on stdout and optionally Markdown; the notes
+rtether÷pasta-2025 and rtether÷pasta), as a text table on stdout and optionally Markdown; the notes
 under it; the machine and tool versions; and the raw results as JSON."""
 
 import datetime
@@ -81,13 +81,16 @@ def _missing_cell(result, row):
     return "—"
 
 
+# Ratio columns: rtether against each pasta measured in the same run.
+RATIOS = (("rtether", "pasta-2025"), ("rtether", "pasta"))
+
+
 def build_table(results, order, held_count):
     """(header, rows) of strings, columns in ORDER."""
     columns = [name for name in order if name in results]
     header = ["Metric"] + [("direct loopback" if c == "direct" else c) for c in columns]
-    with_ratio = "rtether" in columns and "pasta" in columns
-    if with_ratio:
-        header.append("rtether÷pasta")
+    ratios = [(a, b) for a, b in RATIOS if a in columns and b in columns]
+    header += ["%s÷%s" % pair for pair in ratios]
     rows = []
     for row in ROWS:
         label = row.label.replace("N connections", "%d connections" % held_count)
@@ -100,8 +103,8 @@ def build_table(results, order, held_count):
             value = row.value(result)
             values[column] = value
             cells.append(_missing_cell(result, row) if value is None else row.format % value)
-        if with_ratio:
-            a, b = values.get("rtether"), values.get("pasta")
+        for a_name, b_name in ratios:
+            a, b = values.get(a_name), values.get(b_name)
             if isinstance(a, (int, float)) and isinstance(b, (int, float)) and b:
                 cells.append("%.2f" % (a / b))
             else:
@@ -195,6 +198,7 @@ def versions(options):
         found["pasta"] = run(["dpkg-query", "-W", "-f", "${Version}", "passt"]).stdout.strip()
     except Exception:  # noqa: BLE001
         found["pasta"] = "?"
+    found["pasta-2025"] = "2c174f1 (2025-01-09, built from the anchor)"
     if options.rtether:
         try:
             r = run([options.rtether, "--version"])

@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 
-from . import procfs
+from . import pasta_anchor, procfs
 from .load_generators import REQUEST
 from .processes import free_port, log, log_tail, run, stop, verbose_log
 
@@ -119,20 +119,26 @@ class DirectLoopback(Translator):
 
 
 class Pasta(Translator):
+    """Debian's pasta (the passt package, 2023-03)."""
     name = "pasta"
 
-    def __init__(self, options):
-        super().__init__(options, "pasta")
+    def __init__(self, options, tag="pasta"):
+        super().__init__(options, tag)
         self.pasta = None
 
-    def start(self):
-        if not shutil.which("pasta"):
+    def binary(self):
+        path = shutil.which("pasta")
+        if not path:
             raise RuntimeError("pasta not installed (apt-get install passt)")
+        return path
+
+    def start(self):
+        binary = self.binary()
         self.make_netns()
         self.tune_netns()
         # --runas 0:0: as root pasta otherwise drops to nobody and then cannot
         # enter the namespace.  No port forwarding in either direction.
-        self.pasta = self.spawn(["pasta", "--config-net", "--netns", self.netns,
+        self.pasta = self.spawn([binary, "--config-net", "--netns", self.netns,
                                  "-t", "none", "-u", "none", "-T", "none", "-U", "none",
                                  "-m", self.options.mtu, "-f", "-q", "--runas", "0:0"], "pasta")
         # Host loopback is reached at the namespace's default gateway address
@@ -156,6 +162,18 @@ class Pasta(Translator):
 
     def translator_pids(self):
         return procfs.descendants([self.pasta.pid]) if self.pasta else []
+
+
+class Pasta2025(Pasta):
+    """Current pasta: passt 2c174f1 (2025-01-09), built from the anchor
+    tarball with its own Makefile and cached (pasta_anchor.py)."""
+    name = "pasta-2025"
+
+    def __init__(self, options):
+        super().__init__(options, "pasta25")
+
+    def binary(self):
+        return pasta_anchor.build(self.options.pasta_anchor)
 
 
 class Slirp4netns(Translator):
@@ -291,4 +309,4 @@ class RtetherTcpLink(Rtether):
         self.link = "tcp"
 
 
-TRANSLATORS = {t.name: t for t in (Rtether, RtetherTcpLink, Pasta, Slirp4netns)}
+TRANSLATORS = {t.name: t for t in (Rtether, RtetherTcpLink, Pasta, Pasta2025, Slirp4netns)}
