@@ -23,11 +23,9 @@ using testing::loopback;
 
 TEST(WinsockErrorQueue, AUdpResetIsQueuedAsConnectionRefused) {
   Fd server = bind_udp({loopback(), 0});
-  auto client =
-      connect_nonblocking(Transport::Udp, *local_endpoint(server.get()));
+  auto client = connect_nonblocking(Transport::Udp, *local_endpoint(server.get()));
   ASSERT_TRUE(client);
-  EXPECT_FALSE(read_error_queue(client->fd.get()))
-      << "no queue before enable_error_queue";
+  EXPECT_FALSE(read_error_queue(client->fd.get())) << "no queue before enable_error_queue";
   EXPECT_EQ(queued_udp_reset(client->fd.get(), winsock_error(WSAECONNRESET)),
             std::errc::connection_reset)
       << "a socket without the error queue keeps the reset";
@@ -45,8 +43,7 @@ TEST(WinsockErrorQueue, AUdpResetIsQueuedAsConnectionRefused) {
 
 TEST(WinsockErrorQueue, ClosingTheSocketDropsItsQueue) {
   Fd server = bind_udp({loopback(), 0});
-  auto client =
-      connect_nonblocking(Transport::Udp, *local_endpoint(server.get()));
+  auto client = connect_nonblocking(Transport::Udp, *local_endpoint(server.get()));
   ASSERT_TRUE(client);
   const int fd = client->fd.get();
   ASSERT_FALSE(enable_error_queue(fd));
@@ -62,8 +59,7 @@ TEST(WinsockSocketInfo, VersionFollowsTheFamilyAndPathMtuIsAValue) {
   ASSERT_TRUE(wire::IpAddress::parse("::1", v6_loopback));
   Fd v6 = bind_udp({v6_loopback, 0});
   EXPECT_EQ(socket_version(v6.get()), wire::IpVersion::V6);
-  auto connected =
-      connect_nonblocking(Transport::Udp, *local_endpoint(v4.get()));
+  auto connected = connect_nonblocking(Transport::Udp, *local_endpoint(v4.get()));
   ASSERT_TRUE(connected);
   const std::uint32_t mtu = path_mtu(connected->fd.get());
   EXPECT_TRUE(mtu == 0 || mtu >= 576) << mtu;
@@ -71,8 +67,8 @@ TEST(WinsockSocketInfo, VersionFollowsTheFamilyAndPathMtuIsAValue) {
 }
 
 // An echo request as relay/ writes it to a ping socket.
-std::vector<std::uint8_t>
-echo_request(std::uint8_t type, std::uint16_t sequence, const char *payload) {
+std::vector<std::uint8_t> echo_request(std::uint8_t type, std::uint16_t sequence,
+                                       const char* payload) {
   std::vector<std::uint8_t> message(8 + std::strlen(payload));
   message[0] = type;
   message[6] = static_cast<std::uint8_t>(sequence >> 8);
@@ -86,12 +82,10 @@ TEST(WinsockPing, AnEchoTo127001ComesBackAsAnEchoReply) {
   ASSERT_TRUE(ping) << ping.error().message();
   ASSERT_TRUE(send_some(ping->get(), echo_request(8, 0x0102, "are you there")));
   std::uint8_t reply[128];
-  Result<std::size_t> got =
-      std::make_error_code(std::errc::operation_would_block);
+  Result<std::size_t> got = std::make_error_code(std::errc::operation_would_block);
   for (int round = 0; round < 400 && got.would_block(); ++round) {
     got = recv_some(ping->get(), reply);
-    if (got.would_block())
-      std::this_thread::sleep_for(10ms);
+    if (got.would_block()) std::this_thread::sleep_for(10ms);
   }
   ASSERT_TRUE(got) << got.error().message();
   ASSERT_EQ(*got, 8u + 13u);
@@ -116,8 +110,7 @@ TEST(WinsockPing, TheWorkerEndsWhenTheSocketCloses) {
 TEST(WinsockPing, TheBroadcastAddressIsNotPermitted) {
   wire::IpAddress broadcast;
   ASSERT_TRUE(wire::IpAddress::parse("255.255.255.255", broadcast));
-  EXPECT_EQ(open_ping_socket({broadcast, 0}).error(),
-            std::errc::operation_not_permitted);
+  EXPECT_EQ(open_ping_socket({broadcast, 0}).error(), std::errc::operation_not_permitted);
 }
 
 TEST(WinsockPing, AnythingButAnEchoRequestGetsNoAnswer) {
@@ -129,5 +122,5 @@ TEST(WinsockPing, AnythingButAnEchoRequestGetsNoAnswer) {
   EXPECT_TRUE(recv_some(ping->get(), reply).would_block());
 }
 
-} // namespace
-} // namespace rtether::io
+}  // namespace
+}  // namespace rtether::io

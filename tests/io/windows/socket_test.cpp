@@ -58,22 +58,18 @@ TEST(WinsockSockets, ConnectToAClosedPortIsRefused) {
   listener.reset();
   auto connection = connect_nonblocking(Transport::Tcp, closed);
   ASSERT_TRUE(connection);
-  ASSERT_TRUE(connection->in_progress)
-      << "a non-blocking connect says WSAEWOULDBLOCK first";
+  ASSERT_TRUE(connection->in_progress) << "a non-blocking connect says WSAEWOULDBLOCK first";
   struct Recorder : Handler {
     Readiness seen;
     void on_ready(Readiness readiness) override { seen = readiness; }
   } handler;
   auto poller = make_poller();
-  poller->add(connection->fd.get(), Interest::ReadWrite, Trigger::Edge,
-              &handler);
+  poller->add(connection->fd.get(), Interest::ReadWrite, Trigger::Edge, &handler);
   std::span<const ReadyHandler> ready;
-  for (int round = 0; round < 100 && ready.empty(); ++round)
-    ready = poller->wait(50ms);
+  for (int round = 0; round < 100 && ready.empty(); ++round) ready = poller->wait(50ms);
   ASSERT_EQ(ready.size(), 1u);
   EXPECT_TRUE(ready[0].readiness.error);
-  EXPECT_EQ(connect_result(connection->fd.get()),
-            std::errc::connection_refused);
+  EXPECT_EQ(connect_result(connection->fd.get()), std::errc::connection_refused);
 }
 
 TEST(WinsockSockets, ConnectedSocketHasNoConnectError) {
@@ -88,10 +84,9 @@ TEST(WinsockSockets, AListenerOnAPortInUseFails) {
   try {
     listen_tcp(taken);
     ADD_FAILURE() << "a second listener took the port";
-  } catch (const std::system_error &error) {
+  } catch (const std::system_error& error) {
     EXPECT_EQ(error.code(), std::errc::address_in_use);
-    EXPECT_NE(std::string(error.what())
-                  .find("127.0.0.1:" + std::to_string(taken.port)),
+    EXPECT_NE(std::string(error.what()).find("127.0.0.1:" + std::to_string(taken.port)),
               std::string::npos)
         << error.what();
   }
@@ -120,8 +115,7 @@ TEST(WinsockSockets, PeekAfterSkipsWhatIsInFlightAndDiscardDropsIt) {
   Result<std::size_t> got = std::size_t{0};
   for (int round = 0; round < 100; ++round) {
     got = peek_after(pair.b.get(), skip, into);
-    if (got && *got == 6)
-      break;
+    if (got && *got == 6) break;
     std::this_thread::sleep_for(5ms);
   }
   ASSERT_TRUE(got);
@@ -133,7 +127,7 @@ TEST(WinsockSockets, PeekAfterSkipsWhatIsInFlightAndDiscardDropsIt) {
   EXPECT_EQ(*dropped, 4u);
   got = peek_some(pair.b.get(), into);
   ASSERT_TRUE(got);
-  EXPECT_EQ(std::string(reinterpret_cast<const char *>(into), *got), "456789");
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(into), *got), "456789");
   std::uint8_t all_skip[6];
   got = peek_after(pair.b.get(), all_skip, into);
   ASSERT_TRUE(got);
@@ -154,20 +148,15 @@ TEST(WinsockSockets, HalfCloseAndAbortOnClose) {
   for (int round = 0; round < 200 && !eof; ++round) {
     std::uint8_t buffer[16];
     auto got = recv_some(pair.b.get(), buffer);
-    if (got && *got == 0)
-      eof = true;
-    if (got)
-      received.append(reinterpret_cast<const char *>(buffer), *got);
-    if (!got)
-      std::this_thread::sleep_for(5ms);
+    if (got && *got == 0) eof = true;
+    if (got) received.append(reinterpret_cast<const char*>(buffer), *got);
+    if (!got) std::this_thread::sleep_for(5ms);
   }
   EXPECT_TRUE(eof);
   EXPECT_EQ(received, "bye");
-  EXPECT_EQ(send_some(pair.a.get(), text("x", 1)).error(),
-            std::errc::broken_pipe)
+  EXPECT_EQ(send_some(pair.a.get(), text("x", 1)).error(), std::errc::broken_pipe)
       << "a send after shutdown_write fails as EPIPE does";
-  EXPECT_TRUE(send_some(pair.b.get(), text("still", 5)))
-      << "the other way stays open";
+  EXPECT_TRUE(send_some(pair.b.get(), text("still", 5))) << "the other way stays open";
   EXPECT_FALSE(set_abort_on_close(pair.b.get()));
 }
 
@@ -197,14 +186,12 @@ TEST(WinsockSockets, AbstractUnixNamesAreRefusedWithTheTcpLinkNamed) {
   try {
     listen_unix("@rtether");
     ADD_FAILURE() << "an abstract name was taken";
-  } catch (const std::system_error &error) {
-    EXPECT_NE(std::string(error.what()).find("use the TCP link"),
-              std::string::npos)
+  } catch (const std::system_error& error) {
+    EXPECT_NE(std::string(error.what()).find("use the TCP link"), std::string::npos)
         << error.what();
   }
-  EXPECT_EQ(connect_unix_nonblocking("@rtether").error(),
-            std::errc::filename_too_long);
+  EXPECT_EQ(connect_unix_nonblocking("@rtether").error(), std::errc::filename_too_long);
 }
 
-} // namespace
-} // namespace rtether::io
+}  // namespace
+}  // namespace rtether::io
