@@ -13,6 +13,7 @@
 #include <cstring>
 #include <memory>
 #include <mutex>
+#include <system_error>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -207,13 +208,18 @@ Result<Fd> open_emulated_ping(const Endpoint& to) {
     return error;
   }
   auto worker = std::make_shared<Worker>();
-  {
-    std::lock_guard lock{workers_mutex};
-    workers[relay_end.get()] = worker;
-    registered = workers.size();
-  }
   ++running;
-  std::thread{serve, worker, std::move(worker_end), icmp, to}.detach();
+  try {
+    std::thread{serve, worker, std::move(worker_end), icmp, to}.detach();
+  } catch (const std::system_error& error) {
+    // No thread (exhaustion): no ping socket, as a kernel out of memory.
+    --running;
+    ::IcmpCloseHandle(icmp);
+    return error.code();
+  }
+  std::lock_guard lock{workers_mutex};
+  workers[relay_end.get()] = worker;
+  registered = workers.size();
   return relay_end;
 }
 
