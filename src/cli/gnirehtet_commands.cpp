@@ -7,11 +7,9 @@
 //   run [SERIAL] [-d] [-r] [-p]                start, relay; Ctrl+C stops the app
 //   autostart|autorun [-d] [-r] [-p]           watch adb (track-devices) and
 //                                              start every device that appears
-// Environment: ADB (adb binary), GNIREHTET_APK (or RTETHER_APK) for the apk,
+// Environment: ADB (adb binary), GNIREHTET_APK (or RTETHER_APK) for the apk
+// (adb/host_files.hpp: else beside rtether's binary too),
 // ADB_SERVER_SOCKET / ANDROID_ADB_SERVER_PORT for the adb server, as adb.
-#include <sys/signalfd.h>
-#include <unistd.h>
-
 #include <csignal>
 #include <cstdlib>
 #include <memory>
@@ -21,11 +19,13 @@
 #include "adb/adb_runner.hpp"
 #include "adb/device_watcher.hpp"
 #include "adb/gnirehtet_app.hpp"
+#include "adb/host_files.hpp"
 #include "adb/server_address.hpp"
 #include "cli/app.hpp"
 #include "cli/device_worker.hpp"
 #include "cli/start_values.hpp"
 #include "cli/status_display.hpp"
+#include "io/console.hpp"
 #include "io/event_loop.hpp"
 #include "io/log.hpp"
 #include "io/signal_watcher.hpp"
@@ -86,7 +86,7 @@ std::string device_label(const GnirehtetOptions& options) {
 using AppAction = bool (*)(adb::GnirehtetApp&, const GnirehtetOptions&, std::string&);
 
 int run_app_action(const GnirehtetOptions& options, AppAction action) {
-  adb::AdbRunner adb(adb::AdbRunner::path_from_environment());
+  adb::AdbRunner adb(adb::adb_path_from_environment());
   adb::GnirehtetApp app(adb, adb::apk_path_from_environment());
   std::string error;
   return action(app, options, error) ? 0 : fail(error);
@@ -131,19 +131,12 @@ std::chrono::seconds status_interval(const GnirehtetOptions& options) {
 }
 
 // Stopping the app takes an adb round trip: a second Ctrl+C quits at once
-// (adb runs in its own process group and still delivers the stop).
-// `signal_fd`: the Ctrl+C still pending there is consumed first, lest
-// unblocking SIGINT deliver it.
+// (on Linux adb runs in its own process group and still delivers the stop;
+// on Windows rtether's job object ends it with rtether).
 int stop_device(adb::AdbRunner& adb, adb::GnirehtetApp& app, const GnirehtetOptions& options,
-                int signal_fd) {
+                io::SignalWatcher& signals) {
   adb.set_cancel_fd(-1);
-  signalfd_siginfo pending;
-  while (::read(signal_fd, &pending, sizeof pending) == static_cast<ssize_t>(sizeof pending)) {
-  }
-  sigset_t interrupt;
-  sigemptyset(&interrupt);
-  sigaddset(&interrupt, SIGINT);
-  pthread_sigmask(SIG_UNBLOCK, &interrupt, nullptr);
+  signals.pass_next_interrupt();
   log::info("stopping the device (Ctrl+C again to quit without waiting)");
   std::string error;
   return app.stop(options.device(), error) ? 0 : fail(error);
@@ -157,9 +150,9 @@ int run_run(const GnirehtetOptions& options) {
     log::info("stopping ({})", signal == SIGINT ? "SIGINT" : "SIGTERM");
     host.loop.stop();
   });
-  // A Ctrl+C (pending on the signalfd) cancels the start: the adb command
+  // A Ctrl+C (pending on the watcher's fd) cancels the start: the adb command
   // under way is killed and none follows.
-  adb::AdbRunner adb(adb::AdbRunner::path_from_environment());
+  adb::AdbRunner adb(adb::adb_path_from_environment());
   adb.set_cancel_fd(signals.fd());
   adb.set_own_process_group(true);  // the stop after Ctrl+C must survive it
   adb::GnirehtetApp app(adb, adb::apk_path_from_environment());
@@ -170,24 +163,24 @@ int run_run(const GnirehtetOptions& options) {
     if (!app.interrupted()) return fail(error);
     log::error("interrupted while starting the device");
     // `am start` may have reached the device: undo it.
-    if (app.start_sent()) stop_device(adb, app, options, signals.fd());
+    if (app.start_sent()) stop_device(adb, app, options, signals);
     return 1;
   }
   adb.set_cancel_fd(-1);
   board.set(device_label(options),
             "started (reverse tunnel to tcp:" + std::to_string(options.port) + ")");
-  StatusDisplay status(host.loop, &host.relay, &board, stdout_is_terminal(),
+  StatusDisplay status(host.loop, &host.relay, &board, io::stdout_is_terminal(),
                        status_interval(options));
   host.loop.run();
   log::info("relay stopped: {}", host.relay.totals().summary());
-  return stop_device(adb, app, options, signals.fd());
+  return stop_device(adb, app, options, signals);
 }
 
 // autostart/autorun would retry `adb start-server` forever without an adb
 // to run: say so once and give up. Other `adb version` failures are only
 // warned about (the watcher may still reach a server).
 bool adb_runnable() {
-  adb::AdbRunner adb(adb::AdbRunner::path_from_environment());
+  adb::AdbRunner adb(adb::adb_path_from_environment());
   auto result = adb.run(std::nullopt, {"version"}, kAdbCheckTimeout);
   if (result.ok) return true;
   if (!result.started) {
@@ -221,7 +214,7 @@ int run_watching(const GnirehtetOptions& options, bool with_relay) {
   });
   // Started after the signals are blocked: its thread inherits the mask.
   DeviceBoard board;
-  DeviceWorker worker(adb::AdbRunner::path_from_environment(), adb::apk_path_from_environment(),
+  DeviceWorker worker(adb::adb_path_from_environment(), adb::apk_path_from_environment(),
                       options.start_options(), board);
   adb::DeviceWatcher watcher(
       loop, *server,
@@ -233,7 +226,7 @@ int run_watching(const GnirehtetOptions& options, bool with_relay) {
       });
   watcher.start();
   StatusDisplay status(loop, with_relay ? &host_with_relay->relay : nullptr, &board,
-                       stdout_is_terminal(), status_interval(options));
+                       io::stdout_is_terminal(), status_interval(options));
   loop.run();
   worker.shutdown();
   if (with_relay) log::info("relay stopped: {}", host_with_relay->relay.totals().summary());
@@ -270,9 +263,11 @@ CLI::App* add_command(CLI::App& app, const char* name, const std::string& descri
                      "Seconds between totals log lines when not on a terminal (0 = none)")
         ->default_val(kDefaultStatusInterval)
         ->check(CLI::Range(0, 86400));
-  command->footer(std::string("Environment: ADB (adb binary, default adb), GNIREHTET_APK or "
-                              "RTETHER_APK (default gnirehtet.apk),\nADB_SERVER_SOCKET (adb "
-                              "server, default ") +
+  command->footer(std::string("Environment: ADB (adb binary, default ") + adb::adb_file_name() +
+                  " next to rtether, else from PATH), GNIREHTET_APK or RTETHER_APK\n(default " +
+                  adb::kApkFileName +
+                  " in the current directory, else next to rtether), ADB_SERVER_SOCKET (adb "
+                  "server, default " +
                   adb::ServerAddress{}.to_string() + ").\n\nExamples:\n" + examples);
   return command;
 }
