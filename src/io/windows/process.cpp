@@ -3,7 +3,6 @@
 // beside the process in one loop); see process.hpp.
 #include "io/process.hpp"
 
-#include <winsock2.h>
 #include <windows.h>
 #include <io.h>
 
@@ -13,6 +12,7 @@
 #include <utility>
 
 #include "io/windows/win32_error.hpp"
+#include "io/windows/winsock.hpp"
 #include "io/windows_command_line.hpp"
 
 namespace rtether::io {
@@ -447,7 +447,7 @@ SpawnResult spawn(const SpawnOptions& options) {
 
 bool fd_readable(int fd) {
   if (fd < 0) return false;
-  WSAPOLLFD probe{static_cast<SOCKET>(static_cast<unsigned>(fd)), POLLRDNORM, 0};
+  WSAPOLLFD probe{to_socket(fd), POLLRDNORM, 0};
   return ::WSAPoll(&probe, 1, 0) > 0 && (probe.revents & (POLLRDNORM | POLLHUP)) != 0;
 }
 
