@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <system_error>
 
+#include "io/windows/console_events.hpp"
 #include "io/windows/winsock.hpp"
 
 namespace rtether::io {
@@ -38,29 +39,6 @@ int signal_of(DWORD event) { return event == CTRL_C_EVENT ? SIGINT : SIGTERM; }
 
 bool ends_process(DWORD event) {
   return event == CTRL_CLOSE_EVENT || event == CTRL_LOGOFF_EVENT || event == CTRL_SHUTDOWN_EVENT;
-}
-
-BOOL WINAPI on_console_event(DWORD event) {
-  ConsoleSignals& state = console_signals();
-  int signal = signal_of(event);
-  bool passes = false;
-  {
-    std::lock_guard lock(state.mutex);
-    if (state.write_end == INVALID_SOCKET || state.watched.count(signal) == 0) return FALSE;
-    passes = signal == SIGINT && state.interrupt_passes;
-    if (!passes) {
-      char number = static_cast<char>(signal);
-      ::send(state.write_end, &number, 1, 0);
-    }
-  }
-  // What Windows' default handler does, done here because Wine's exits
-  // with 0: ExitProcess(STATUS_CONTROL_C_EXIT).
-  if (passes) ::ExitProcess(STATUS_CONTROL_C_EXIT);
-  // rtether's exit, when its shutdown is done, ends this wait too.
-  if (ends_process(event))
-    ::Sleep(static_cast<DWORD>(
-        std::chrono::milliseconds(SignalWatcher::kShutdownGrace).count()));
-  return TRUE;
 }
 
 // A connected pair of loopback TCP sockets (Windows has no socketpair):
@@ -109,6 +87,29 @@ void drain(int fd, const std::function<void(int)>& each) {
   }
 }
 }  // namespace
+
+BOOL WINAPI on_console_event(DWORD event) {
+  ConsoleSignals& state = console_signals();
+  int signal = signal_of(event);
+  bool passes = false;
+  {
+    std::lock_guard lock(state.mutex);
+    if (state.write_end == INVALID_SOCKET || state.watched.count(signal) == 0) return FALSE;
+    passes = signal == SIGINT && state.interrupt_passes;
+    if (!passes) {
+      char number = static_cast<char>(signal);
+      ::send(state.write_end, &number, 1, 0);
+    }
+  }
+  // What Windows' default handler does, done here because Wine's exits
+  // with 0: ExitProcess(STATUS_CONTROL_C_EXIT).
+  if (passes) ::ExitProcess(STATUS_CONTROL_C_EXIT);
+  // rtether's exit, when its shutdown is done, ends this wait too.
+  if (ends_process(event))
+    ::Sleep(static_cast<DWORD>(
+        std::chrono::milliseconds(SignalWatcher::kShutdownGrace).count()));
+  return TRUE;
+}
 
 SignalWatcher::SignalWatcher(EventLoop& loop, std::initializer_list<int> signals,
                              std::function<void(int)> callback)
