@@ -2,7 +2,8 @@
 // installs, called from a thread as the system calls it (a program whose
 // output is a pipe has no console under Wine, so GenerateConsoleCtrlEvent
 // cannot reach it; the e2e tests deliver Ctrl+C through Wine's SIGINT):
-// Ctrl+C is SIGINT and Ctrl+Break SIGTERM through the loop, the watcher's
+// Ctrl+C is SIGINT and Ctrl+Break SIGTERM through the loop, a console
+// closing is SIGTERM with kShutdownGrace to shut down in, the watcher's
 // fd is readable while one is pending (what run_process's cancel_fd polls),
 // a signal not watched (or no watcher) is left to the next handler, a
 // Ctrl+C after pass_next_interrupt() ends the process with
@@ -13,6 +14,7 @@
 
 #include <windows.h>
 
+#include <atomic>
 #include <csignal>
 #include <cstdlib>
 #include <stdexcept>
@@ -74,6 +76,23 @@ TEST_F(SignalWatcherTest, CtrlCIsSigintAndCtrlBreakIsSigterm) {
   EXPECT_TRUE(deliver(CTRL_BREAK_EVENT));
   wait_for(2);
   EXPECT_EQ(received_, (std::vector<int>{SIGINT, SIGTERM}));
+}
+
+TEST_F(SignalWatcherTest, ClosingTheConsoleIsSigtermWithTimeToShutDown) {
+  // The system ends the process once the handler returns from a close:
+  // the handler holds on while the loop shuts down.
+  SignalWatcher watcher(loop_, {SIGINT, SIGTERM}, [&](int signal) { received_.push_back(signal); });
+  std::atomic<bool> returned{false};
+  auto start = std::chrono::steady_clock::now();
+  std::thread closer([&] {
+    on_console_event(CTRL_CLOSE_EVENT);
+    returned = true;
+  });
+  wait_for(1);
+  EXPECT_EQ(received_, std::vector<int>{SIGTERM});
+  EXPECT_FALSE(returned);
+  closer.join();
+  EXPECT_GE(std::chrono::steady_clock::now() - start, SignalWatcher::kShutdownGrace - 100ms);
 }
 
 TEST_F(SignalWatcherTest, APendingSignalMakesTheFdReadableUntilTheLoopTakesIt) {
