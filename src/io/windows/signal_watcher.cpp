@@ -46,8 +46,8 @@ bool ends_process(DWORD event) {
 // Neither is inherited by children.
 std::pair<Fd, SOCKET> socket_pair() {
   auto open = [] {
-    SOCKET socket = ::WSASocketW(AF_INET, SOCK_STREAM, IPPROTO_TCP, nullptr, 0,
-                                 WSA_FLAG_NO_HANDLE_INHERIT);
+    SOCKET socket =
+        ::WSASocketW(AF_INET, SOCK_STREAM, IPPROTO_TCP, nullptr, 0, WSA_FLAG_NO_HANDLE_INHERIT);
     if (socket == INVALID_SOCKET) throw_winsock("signal socket");
     return socket;
   };
@@ -56,7 +56,8 @@ std::pair<Fd, SOCKET> socket_pair() {
   address.sin_family = AF_INET;
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   int length = sizeof address;
-  if (::bind(to_socket(listener.get()), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
+  if (::bind(to_socket(listener.get()), reinterpret_cast<sockaddr*>(&address), sizeof address) !=
+          0 ||
       ::listen(to_socket(listener.get()), 1) != 0 ||
       ::getsockname(to_socket(listener.get()), reinterpret_cast<sockaddr*>(&address), &length) != 0)
     throw_winsock("signal socket listener");
@@ -106,8 +107,7 @@ BOOL WINAPI on_console_event(DWORD event) {
   if (passes) ::ExitProcess(STATUS_CONTROL_C_EXIT);
   // rtether's exit, when its shutdown is done, ends this wait too.
   if (ends_process(event))
-    ::Sleep(static_cast<DWORD>(
-        std::chrono::milliseconds(SignalWatcher::kShutdownGrace).count()));
+    ::Sleep(static_cast<DWORD>(std::chrono::milliseconds(SignalWatcher::kShutdownGrace).count()));
   return TRUE;
 }
 

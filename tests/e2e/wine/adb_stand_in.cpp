@@ -8,11 +8,11 @@
 // client it sends, for each command rtether runs, the requests the Linux
 // tests expect (adb_env.py lists them) to ADB_SERVER_SOCKET and prints what
 // adb prints, failures as "adb: error: ..." with exit 1.
-#include <winsock2.h>
-#include <ws2tcpip.h>
-#include <windows.h>
 #include <fcntl.h>
 #include <io.h>
+#include <windows.h>
+#include <winsock2.h>
+#include <ws2tcpip.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -54,7 +54,8 @@ SOCKET connect_to(const Server& server) {
   if (::getaddrinfo(server.host.c_str(), server.port.c_str(), &hints, &found) != 0)
     return INVALID_SOCKET;
   SOCKET s = ::socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
-  if (s != INVALID_SOCKET && ::connect(s, found->ai_addr, static_cast<int>(found->ai_addrlen)) != 0) {
+  if (s != INVALID_SOCKET &&
+      ::connect(s, found->ai_addr, static_cast<int>(found->ai_addrlen)) != 0) {
     ::closesocket(s);
     s = INVALID_SOCKET;
   }
@@ -102,7 +103,8 @@ bool okay(SOCKET s, std::string& failure) {
 
 class Client {
  public:
-  Client(Server server, std::string serial) : server_(std::move(server)), serial_(std::move(serial)) {}
+  Client(Server server, std::string serial)
+      : server_(std::move(server)), serial_(std::move(serial)) {}
 
   // One request on a connection of its own (host:version, features).
   void host_request(const std::string& text, const char* what) {
@@ -180,8 +182,9 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (command == "shell" || command == "uninstall") {
-    std::string service = command == "shell" ? "shell:" + joined(rest)
-                                             : "shell:cmd package 'uninstall' '" + joined(rest) + "'";
+    std::string service = command == "shell"
+                              ? "shell:" + joined(rest)
+                              : "shell:cmd package 'uninstall' '" + joined(rest) + "'";
     client.version();
     client.features();
     SOCKET s = client.service(service);
