@@ -263,10 +263,10 @@ CLI::App* add_command(CLI::App& app, const char* name, const std::string& descri
                      "Seconds between totals log lines when not on a terminal (0 = none)")
         ->default_val(kDefaultStatusInterval)
         ->check(CLI::Range(0, 86400));
-  command->footer(std::string("Environment: ADB (adb binary, default ") + adb::adb_file_name() +
-                  " next to rtether, else from PATH), GNIREHTET_APK or RTETHER_APK\n(default " +
+  command->footer(std::string("Environment: ADB (adb binary; default: ") + adb::adb_file_name() +
+                  " next to rtether, else from PATH),\nGNIREHTET_APK or RTETHER_APK (default: " +
                   adb::kApkFileName +
-                  " in the current directory, else next to rtether), ADB_SERVER_SOCKET (adb "
+                  " in the current directory, else next to rtether),\nADB_SERVER_SOCKET (adb "
                   "server, default " +
                   adb::ServerAddress{}.to_string() + ").\n\nExamples:\n" + examples);
   return command;

@@ -65,8 +65,8 @@ std::string self_path() {
     STARTUPINFOW startup{};
     startup.cb = sizeof startup;
     PROCESS_INFORMATION started{};
-    ::CreateProcessW(path.c_str(), nullptr, nullptr, nullptr, FALSE, 0, nullptr, nullptr,
-                     &startup, &started);
+    ::CreateProcessW(path.c_str(), nullptr, nullptr, nullptr, FALSE, 0, nullptr, nullptr, &startup,
+                     &started);
     std::printf("%lu\n", started.dwProcessId);
     std::fflush(stdout);
     ::Sleep(60000);
@@ -96,9 +96,21 @@ ProcessResult run_child(const std::string& mode, std::vector<std::string> args,
 }
 
 TEST(WindowsProcess, ArgvReachesTheChildAsGiven) {
-  std::vector<std::string> args{"plain",      "with space",  "",
-                                "quote\"inside", "trailing\\", "C:\\Program Files\\x\\",
-                                "a\\\\\"b",   "tab\tand\nline", "\xc3\xbc" "n" "\xc3\xaf" "c" "\xc3\xb6" "d" "\xc3\xa9"};
+  std::vector<std::string> args{"plain",
+                                "with space",
+                                "",
+                                "quote\"inside",
+                                "trailing\\",
+                                "C:\\Program Files\\x\\",
+                                "a\\\\\"b",
+                                "tab\tand\nline",
+                                "\xc3\xbc"
+                                "n"
+                                "\xc3\xaf"
+                                "c"
+                                "\xc3\xb6"
+                                "d"
+                                "\xc3\xa9"};
   auto result = run_child("echo", args);
   ASSERT_TRUE(result.succeeded()) << result.spawn_error.message() << " " << result.err;
   std::string expected;
@@ -125,6 +137,19 @@ TEST(WindowsProcess, AMissingProgramIsASpawnError) {
   SpawnResult spawned = spawn(SpawnOptions{{"no-such-program-rtether-test"}, {}, false, {}});
   EXPECT_EQ(spawned.failure.rfind("cannot run no-such-program-rtether-test: ", 0), 0u)
       << spawned.failure;
+}
+
+TEST(WindowsProcess, WhatNeedsForkOrMoreDescriptorsIsRefused) {
+  SpawnOptions with_step{{self_path()}, {}, false, [](std::string&) { return true; }};
+  SpawnResult stepped = spawn(with_step);
+  EXPECT_FALSE(stepped.process.started());
+  EXPECT_EQ(stepped.error, std::errc::function_not_supported);
+  SpawnResult fourth = spawn(SpawnOptions{{self_path()}, {{3, 1}}, false, {}});
+  EXPECT_FALSE(fourth.process.started());
+  EXPECT_EQ(fourth.error, std::errc::invalid_argument);
+  SpawnResult closed = spawn(SpawnOptions{{self_path()}, {{1, 1000}}, false, {}});
+  EXPECT_FALSE(closed.process.started());
+  EXPECT_EQ(closed.error, std::errc::bad_file_descriptor);
 }
 
 TEST(WindowsProcess, SearchesPathForABareNameWithExeAppended) {
