@@ -9,95 +9,66 @@ namespace rtether::io {
 
 namespace {
 
-// The POSIX condition of each WSA code that has one ("Windows Sockets Error
-// Codes" in Microsoft's docs names the BSD error each stands for).
-// WSAEHOSTDOWN has none (is_host_down tests it).
-std::errc condition_of(int code, bool& known) {
-  known = true;
-  switch (code) {
-    case WSAEWOULDBLOCK:
-      return std::errc::operation_would_block;
-    case WSAEINPROGRESS:
-      return std::errc::operation_in_progress;
-    case WSAEALREADY:
-      return std::errc::connection_already_in_progress;
-    case WSAEINTR:
-      return std::errc::interrupted;
-    case WSAEBADF:
-      return std::errc::bad_file_descriptor;
-    case WSAEACCES:
-      return std::errc::permission_denied;
-    case WSAEFAULT:
-      return std::errc::bad_address;
-    case WSAEINVAL:
-      return std::errc::invalid_argument;
-    case WSAEMFILE:
-      return std::errc::too_many_files_open;
-    case WSAENAMETOOLONG:
-      return std::errc::filename_too_long;
-    case WSAENOTSOCK:
-      return std::errc::not_a_socket;
-    case WSAEDESTADDRREQ:
-      return std::errc::destination_address_required;
-    case WSAEMSGSIZE:
-      return std::errc::message_size;
-    case WSAEPROTOTYPE:
-      return std::errc::wrong_protocol_type;
-    case WSAENOPROTOOPT:
-      return std::errc::no_protocol_option;
-    case WSAEPROTONOSUPPORT:
-      return std::errc::protocol_not_supported;
-    case WSAESOCKTNOSUPPORT:
-      return std::errc::protocol_not_supported;
-    case WSAEOPNOTSUPP:
-      return std::errc::operation_not_supported;
-    case WSAEPFNOSUPPORT:
-      return std::errc::address_family_not_supported;
-    case WSAEAFNOSUPPORT:
-      return std::errc::address_family_not_supported;
-    case WSAEADDRINUSE:
-      return std::errc::address_in_use;
-    case WSAEADDRNOTAVAIL:
-      return std::errc::address_not_available;
-    case WSAENETDOWN:
-      return std::errc::network_down;
-    case WSAENETUNREACH:
-      return std::errc::network_unreachable;
-    case WSAENETRESET:
-      return std::errc::network_reset;
-    case WSAECONNABORTED:
-      return std::errc::connection_aborted;
-    case WSAECONNRESET:
-      return std::errc::connection_reset;
-    case WSAENOBUFS:
-      return std::errc::no_buffer_space;
-    case WSAEISCONN:
-      return std::errc::already_connected;
-    case WSAENOTCONN:
-      return std::errc::not_connected;
-    // A send after shutdown(SD_SEND): EPIPE on Linux.
-    case WSAESHUTDOWN:
-      return std::errc::broken_pipe;
-    case WSAETIMEDOUT:
-      return std::errc::timed_out;
-    case WSAECONNREFUSED:
-      return std::errc::connection_refused;
-    case WSAEHOSTUNREACH:
-      return std::errc::host_unreachable;
-    case WSAELOOP:
-      return std::errc::too_many_symbolic_link_levels;
-    case ERROR_NOT_ENOUGH_MEMORY:
-      return std::errc::not_enough_memory;
-    case ERROR_ACCESS_DENIED:
-      return std::errc::permission_denied;
-    case ERROR_NOT_SUPPORTED:
-      return std::errc::not_supported;
-    case ERROR_CALL_NOT_IMPLEMENTED:
-      return std::errc::function_not_supported;
-    default:
-      known = false;
-      return {};
-  }
+// Each WSA code that has a POSIX condition ("Windows Sockets Error Codes"
+// in Microsoft's docs names the BSD error each stands for), with the text
+// Linux gives it (glibc's strerror), so that a message reads the same on
+// both: the C runtime's strerror knows none of the socket errors, and
+// Wine's FormatMessage has no text for most. WSAEHOSTDOWN has no condition
+// (is_host_down tests it). A send after shutdown(SD_SEND), WSAESHUTDOWN, is
+// EPIPE on Linux.
+struct KnownError {
+  int code;
+  std::errc condition;
+  const char* text;
+};
+
+constexpr KnownError kKnownErrors[] = {
+    {WSAEWOULDBLOCK, std::errc::operation_would_block, "Resource temporarily unavailable"},
+    {WSAEINPROGRESS, std::errc::operation_in_progress, "Operation now in progress"},
+    {WSAEALREADY, std::errc::connection_already_in_progress, "Operation already in progress"},
+    {WSAEINTR, std::errc::interrupted, "Interrupted system call"},
+    {WSAEBADF, std::errc::bad_file_descriptor, "Bad file descriptor"},
+    {WSAEACCES, std::errc::permission_denied, "Permission denied"},
+    {WSAEFAULT, std::errc::bad_address, "Bad address"},
+    {WSAEINVAL, std::errc::invalid_argument, "Invalid argument"},
+    {WSAEMFILE, std::errc::too_many_files_open, "Too many open files"},
+    {WSAENAMETOOLONG, std::errc::filename_too_long, "File name too long"},
+    {WSAENOTSOCK, std::errc::not_a_socket, "Socket operation on non-socket"},
+    {WSAEDESTADDRREQ, std::errc::destination_address_required, "Destination address required"},
+    {WSAEMSGSIZE, std::errc::message_size, "Message too long"},
+    {WSAEPROTOTYPE, std::errc::wrong_protocol_type, "Protocol wrong type for socket"},
+    {WSAENOPROTOOPT, std::errc::no_protocol_option, "Protocol not available"},
+    {WSAEPROTONOSUPPORT, std::errc::protocol_not_supported, "Protocol not supported"},
+    {WSAESOCKTNOSUPPORT, std::errc::protocol_not_supported, "Protocol not supported"},
+    {WSAEOPNOTSUPP, std::errc::operation_not_supported, "Operation not supported"},
+    {WSAEPFNOSUPPORT, std::errc::address_family_not_supported, "Address family not supported by protocol"},
+    {WSAEAFNOSUPPORT, std::errc::address_family_not_supported, "Address family not supported by protocol"},
+    {WSAEADDRINUSE, std::errc::address_in_use, "Address already in use"},
+    {WSAEADDRNOTAVAIL, std::errc::address_not_available, "Cannot assign requested address"},
+    {WSAENETDOWN, std::errc::network_down, "Network is down"},
+    {WSAENETUNREACH, std::errc::network_unreachable, "Network is unreachable"},
+    {WSAENETRESET, std::errc::network_reset, "Network dropped connection on reset"},
+    {WSAECONNABORTED, std::errc::connection_aborted, "Software caused connection abort"},
+    {WSAECONNRESET, std::errc::connection_reset, "Connection reset by peer"},
+    {WSAENOBUFS, std::errc::no_buffer_space, "No buffer space available"},
+    {WSAEISCONN, std::errc::already_connected, "Transport endpoint is already connected"},
+    {WSAENOTCONN, std::errc::not_connected, "Transport endpoint is not connected"},
+    {WSAESHUTDOWN, std::errc::broken_pipe, "Broken pipe"},
+    {WSAETIMEDOUT, std::errc::timed_out, "Connection timed out"},
+    {WSAECONNREFUSED, std::errc::connection_refused, "Connection refused"},
+    {WSAEHOSTUNREACH, std::errc::host_unreachable, "No route to host"},
+    {WSAELOOP, std::errc::too_many_symbolic_link_levels, "Too many levels of symbolic links"},
+    {ERROR_NOT_ENOUGH_MEMORY, std::errc::not_enough_memory, "Cannot allocate memory"},
+    {ERROR_ACCESS_DENIED, std::errc::permission_denied, "Permission denied"},
+    {ERROR_NOT_SUPPORTED, std::errc::not_supported, "Operation not supported"},
+    {ERROR_CALL_NOT_IMPLEMENTED, std::errc::function_not_supported, "Function not implemented"},
+    {WSAEHOSTDOWN, std::errc{}, "Host is down"},
+};
+
+const KnownError* find_known(int code) {
+  for (const auto& known : kKnownErrors)
+    if (known.code == code) return &known;
+  return nullptr;
 }
 
 class WinsockCategory final : public std::error_category {
@@ -105,13 +76,13 @@ class WinsockCategory final : public std::error_category {
   const char* name() const noexcept override { return "winsock"; }
 
   std::error_condition default_error_condition(int code) const noexcept override {
-    bool known = false;
-    const std::errc condition = condition_of(code, known);
-    if (!known) return {code, *this};
-    return std::make_error_condition(condition);
+    const KnownError* known = find_known(code);
+    if (known == nullptr || known->condition == std::errc{}) return {code, *this};
+    return std::make_error_condition(known->condition);
   }
 
   std::string message(int code) const override {
+    if (const KnownError* known = find_known(code)) return known->text;
     char* text = nullptr;
     const DWORD length = ::FormatMessageA(
         FORMAT_MESSAGE_ALLOCATE_BUFFER | FORMAT_MESSAGE_FROM_SYSTEM | FORMAT_MESSAGE_IGNORE_INSERTS,
@@ -122,14 +93,7 @@ class WinsockCategory final : public std::error_category {
     while (!message.empty() && (message.back() == '\n' || message.back() == '\r' ||
                                 message.back() == '.' || message.back() == ' '))
       message.pop_back();
-    if (message.empty()) {
-      // No text in the system's tables (Wine has few): the POSIX one.
-      bool known = false;
-      const std::errc condition = condition_of(code, known);
-      message = known ? std::make_error_code(condition).message()
-                      : "Winsock error " + std::to_string(code);
-    }
-    return message;
+    return message.empty() ? "Winsock error " + std::to_string(code) : message;
   }
 };
 

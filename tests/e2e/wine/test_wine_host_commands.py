@@ -8,7 +8,6 @@ and client/shell/vpnservice, which say they are Linux only."""
 
 import os
 import signal
-import socket
 import subprocess
 import time
 
@@ -23,7 +22,7 @@ from test_adb_commands import (  # noqa: F401 (collected here, against rtether.e
     test_device_error_is_one_line_and_exit_1, test_help_shows_examples,
     test_install_uninstall_reinstall, test_missing_apk_is_reported_and_rtether_apk_overrides,
     test_run_ctrl_c_during_am_start, test_run_ctrl_c_during_version_check,
-    test_run_fails_cleanly_without_device, test_run_stops_device_on_ctrl_c,
+    test_run_fails_cleanly_without_device, test_run_port_in_use, test_run_stops_device_on_ctrl_c,
     test_start_installs_when_missing, test_start_skips_install_when_current,
     test_start_upgrades_old_version, test_stop_restart_tunnel,
     test_watching_without_adb_does_not_retry_forever)
@@ -41,28 +40,6 @@ def test_missing_adb_is_one_line_with_the_windows_advice(rtether, world, adb):
           and "next to rtether.exe" in r.stderr and "ADB" in r.stderr,
           f"ADB={adb}: {r.returncode} {r.stderr!r}")
     check(len(r.stderr.strip().splitlines()) == 1, f"ADB={adb}: more than one line: {r.stderr!r}")
-
-
-@pytest.mark.world(devices=ONE_DEVICE)
-def test_run_port_in_use_fails_before_adb(rtether, world):
-    # test_adb_commands.py's test, but for the wording: Winsock's reason
-    # (WSAEADDRINUSE) has no text under Wine yet ("Unknown error"), where Linux
-    # says "Address already in use".
-    blocker = socket.socket()
-    blocker.bind(("127.0.0.1", 0))
-    blocker.listen()
-    port = blocker.getsockname()[1]
-    try:
-        for command in ("run", "autorun"):
-            mark = world.server.mark()
-            r = world.run(rtether, [command, "-p", str(port)])
-            check(r.returncode == 1 and f"cannot listen on 127.0.0.1:{port}" in r.stderr,
-                  f"{command} on a used port: {r.returncode} {r.stderr!r}")
-            check(len(r.stderr.strip().splitlines()) == 1, f"{command}: {r.stderr!r}")
-            check(world.server.requests_since(mark) == [],
-                  f"{command} touched adb with its port in use")
-    finally:
-        blocker.close()
 
 
 @pytest.mark.world(devices=ONE_DEVICE, installed={SERIAL: 9})
