@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "io/event_loop.hpp"
+#include "io/ping_socket.hpp"
 #include "io/socket.hpp"
 #include "wire/ip_packet.hpp"
 #include "wire/packet_builder.hpp"
@@ -216,15 +217,15 @@ struct FakePingSocket {
   io::Endpoint asked;  // the destination of the last open
   int opened = 0;
 
-  std::function<io::Result<io::Fd>(const io::Endpoint&)> opener() {
-    return [this](const io::Endpoint& to) -> io::Result<io::Fd> {
+  std::function<io::Result<io::PingSocket>(const io::Endpoint&)> opener() {
+    return [this](const io::Endpoint& to) -> io::Result<io::PingSocket> {
       ++opened;
       asked = to;
       int fds[2];
       if (::socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) != 0)
         return std::error_code{errno, std::generic_category()};
       kernel_end = io::Fd{fds[1]};
-      return io::Fd{fds[0]};
+      return io::PingSocket{io::Fd{fds[0]}, {}};
     };
   }
 };
