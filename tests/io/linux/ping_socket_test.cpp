@@ -23,7 +23,6 @@
 #include <thread>
 #include <vector>
 
-#include "io/socket_errors.hpp"
 #include "wire/checksum.hpp"
 #include "wire/field.hpp"
 #include "wire/transport.hpp"
