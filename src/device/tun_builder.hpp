@@ -21,8 +21,9 @@ namespace rtether::device {
 // (empty: the namespace of the calling thread, where a default route is
 // added as 0.0.0.0/1 + 128.0.0.0/1 so it neither clashes with nor replaces
 // the host's). With neither an IPv6 address nor an IPv6 route, IPv6 is
-// turned off on the tun before it comes up (disable_ipv6). Only the thread calling establish() switches namespace, and
-// only for the duration of the call.
+// turned off on the tun before it comes up (disable_ipv6). Only the thread
+// calling establish() switches namespace, and only for the duration of the
+// call.
 class LinuxTunBuilder {
  public:
   LinuxTunBuilder(std::string tun_name, std::string netns);

@@ -38,7 +38,8 @@ Result<std::size_t> transferred(ssize_t result) {
 // identifiers until 65536 more have been opened; it starts from the PID
 // so two relays on one host seldom share one either.
 std::uint16_t next_identifier() {
-  static std::atomic<std::uint16_t> next{static_cast<std::uint16_t>(::getpid() * 2654435761u >> 16)};
+  static std::atomic<std::uint16_t> next{
+      static_cast<std::uint16_t>(static_cast<unsigned>(::getpid()) * 2654435761u >> 16)};
   return next.fetch_add(1, std::memory_order_relaxed);
 }
 
