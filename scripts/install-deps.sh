@@ -8,6 +8,7 @@ packages=(
   libgtest-dev libgmock-dev libfmt-dev libcli11-dev libmnl-dev
   iproute2 procps curl python3 python3-pytest python3-pytest-timeout
   iperf3 passt slirp4netns iputils-ping adb
+  default-jdk-headless
   g++-mingw-w64-x86-64 wine wine64 googletest zip
 )
 

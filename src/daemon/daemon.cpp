@@ -87,7 +87,7 @@ Daemon::Step Daemon::set_up_tun() {
     return Step::Fatal;
   }
   // OPEN_BEFORE_CLOSE: the new tun is in hand, the old one may go now.
-  forwarding_.use_tun(answer->fd.get());
+  forwarding_.use_tun(answer->fd.get(), plan_.ipv6);
   tun_ = std::move(answer->fd);
   log::info("tun {} received from the UI", name);
   return Step::Connected;

@@ -25,8 +25,9 @@ class ForwardingPort {
       const device::BeforeConnect& before_connect, std::string& error) = 0;
   // The interface name of the tun `fd` is; empty if it is not a tun.
   virtual std::string tun_name(int fd) = 0;
-  // Forwards on this tun (borrowed; the daemon keeps it open) from now on.
-  virtual void use_tun(int fd) = 0;
+  // Forwards on this tun (borrowed; the daemon keeps it open) from now on;
+  // without `ipv6` only IPv4 packets go to the relay.
+  virtual void use_tun(int fd, bool ipv6) = 0;
   // Forwards between the tun and the relay stream until the relay goes or
   // a signal arrives (SessionEnd::Reason::Cancelled).
   virtual device::SessionEnd forward(int stream_fd) = 0;

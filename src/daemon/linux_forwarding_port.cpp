@@ -24,15 +24,20 @@ std::optional<device::RelayConnection> LinuxForwardingPort::connect(
 
 std::string LinuxForwardingPort::tun_name(int fd) { return device::tun_name_of(fd); }
 
-void LinuxForwardingPort::use_tun(int fd) { forwarder_.set_tun(fd); }
+void LinuxForwardingPort::use_tun(int fd, bool ipv6) {
+  forwarder_.set_tun(fd);
+  forwarder_.set_ipv6(ipv6);
+}
 
 device::SessionEnd LinuxForwardingPort::forward(int stream_fd) {
   auto end = forwarder_.run(stream_fd, interrupt_fd_);
   const auto& counters = forwarder_.counters();
-  log::debug("totals: {} packets / {} bytes to relay, {} packets / {} bytes to tun, {} dropped",
-             counters.packets_to_relay.load(), counters.bytes_to_relay.load(),
-             counters.packets_to_tun.load(), counters.bytes_to_tun.load(),
-             counters.tun_write_drops.load());
+  log::debug(
+      "totals: {} packets / {} bytes to relay, {} packets / {} bytes to tun, {} dropped, "
+      "{} not IPv4 dropped",
+      counters.packets_to_relay.load(), counters.bytes_to_relay.load(),
+      counters.packets_to_tun.load(), counters.bytes_to_tun.load(), counters.tun_write_drops.load(),
+      counters.non_ipv4_drops.load());
   return end;
 }
 

@@ -17,7 +17,7 @@ class LinuxForwardingPort final : public ForwardingPort {
   std::optional<device::RelayConnection> connect(const device::BeforeConnect& before_connect,
                                                  std::string& error) override;
   std::string tun_name(int fd) override;
-  void use_tun(int fd) override;
+  void use_tun(int fd, bool ipv6) override;
   device::SessionEnd forward(int stream_fd) override;
   void announce_ready(const std::string& tun_name) override { ready_.announce(tun_name); }
   Clock::time_point now() override { return Clock::now(); }

@@ -3,6 +3,7 @@
 
 #include <stdexcept>
 
+#include "device/interface_ipv6.hpp"
 #include "device/link_configurator.hpp"
 #include "device/netns.hpp"
 #include "io/log.hpp"
@@ -19,6 +20,13 @@ namespace {
 // every drop costs the device a retransmission. What actually queues stays
 // bounded by the TCP windows the relay advertises.
 constexpr int kTunTxQueueLength = 8192;
+
+bool has_ipv6(const std::vector<wire::IpPrefix>& prefixes) {
+  for (const auto& prefix : prefixes) {
+    if (prefix.address.version == wire::IpVersion::V6) return true;
+  }
+  return false;
+}
 }  // namespace
 
 int LinuxTunBuilder::establish() {
@@ -27,6 +35,17 @@ int LinuxTunBuilder::establish() {
     std::optional<NetnsGuard> inside;
     if (!netns_.empty()) inside.emplace(netns_);
     auto tun = TunDevice::open(tun_name_);
+    // IPv6 with neither an address nor a route is off, as Android's
+    // VpnService blocks a family given neither (VpnService.Builder
+    // allowFamily). While the link is still down: no link-local address is
+    // ever made, so no router solicitation or MLD report reaches a relay
+    // that reads every packet as IPv4 (Gnirehtet's).
+    if (!has_ipv6(addresses_) && !has_ipv6(routes_)) {
+      auto error = disable_ipv6(tun.name());
+      if (error && error != std::errc::no_such_file_or_directory) {
+        log::warn("tun {}: cannot turn IPv6 off: {}", tun.name(), error.message());
+      }
+    }
     // Opened inside the namespace: the netlink socket configures that one.
     LinkConfigurator links;
     links.set_mtu(tun.index(), mtu_);

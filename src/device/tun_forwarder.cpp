@@ -28,6 +28,9 @@ const int kWakeSignal = SIGRTMIN;
 constexpr int kWakeRetryMs = 10;
 constexpr int kWakeAttempts = 1000;  // 10 s, far past any read in progress
 
+// The version is the high nibble of an IP packet's first byte (RFC 791 3.1).
+constexpr unsigned kIpv4Version = 4;
+
 void on_wake_signal(int) {}
 
 void install_wake_handler() {
@@ -130,6 +133,10 @@ SessionEnd TunForwarder::uplink(int stream_fd) {
     if (n < 0) {
       if (errno == EINTR) continue;
       return {SessionEnd::Reason::TunError, std::string("tun read: ") + std::strerror(errno)};
+    }
+    if (!ipv6_ && (n == 0 || buffer[0] >> 4 != kIpv4Version)) {
+      counters_.non_ipv4_drops.fetch_add(1, std::memory_order_relaxed);
+      continue;
     }
     if (!send_all(stream_fd, buffer, static_cast<std::size_t>(n))) {
       if (stopping_.load()) break;

@@ -35,6 +35,7 @@ struct ForwarderCounters {
   std::atomic<std::uint64_t> packets_to_tun{0};
   std::atomic<std::uint64_t> bytes_to_tun{0};
   std::atomic<std::uint64_t> tun_write_drops{0};  // the kernel refused a packet
+  std::atomic<std::uint64_t> non_ipv4_drops{0};   // uplink, IPv6 off (set_ipv6)
 };
 
 class TunForwarder {
@@ -54,6 +55,12 @@ class TunForwarder {
   // counters go on. Throws std::runtime_error if the fd is unusable.
   void set_tun(int tun_fd);
   int tun_fd() const { return tun_fd_; }
+  // With IPv6 off the uplink drops every packet that is not IPv4 before it
+  // reaches the stream, counted in non_ipv4_drops, as Gnirehtet's app does:
+  // Gnirehtet's relay reads any packet's bytes 2-3 as an IPv4 length and
+  // loses the stream at the first IPv6 one. On by default; set it between
+  // sessions.
+  void set_ipv6(bool enabled) { ipv6_ = enabled; }
 
   const ForwarderCounters& counters() const { return counters_; }
 
@@ -64,6 +71,7 @@ class TunForwarder {
   int tun_fd_;
   std::unique_ptr<std::uint8_t[]> uplink_buffer_;
   ForwarderCounters counters_;
+  bool ipv6_ = true;
   std::atomic<bool> stopping_{false};
 };
 

@@ -1,6 +1,6 @@
-// Unprivileged ICMP echo sockets and the socket error queue: what the host
-// kernel learns from ICMP errors (IP_RECVERR / IPV6_RECVERR), read as plain
-// values so that relay/ can answer the device without OS headers.
+// The socket error queue: what the host kernel learns from ICMP errors
+// (IP_RECVERR / IPV6_RECVERR), read as plain values so that relay/ can
+// answer the device without OS headers. Echo sockets: io/ping_socket.hpp.
 #pragma once
 
 #include <cstdint>
@@ -10,13 +10,6 @@
 #include "io/socket.hpp"
 
 namespace rtether::io {
-
-// socket(SOCK_DGRAM, IPPROTO_ICMP or IPPROTO_ICMPV6), non-blocking, with the
-// error queue on, connected to `to` (port ignored). The kernel fills in the
-// echo identifier and checksum. Errors: permission_denied when
-// net.ipv4.ping_group_range excludes our group, operation_not_permitted for
-// a broadcast destination.
-Result<Fd> open_ping_socket(const Endpoint& to);
 
 // The IP version of a socket (its SO_DOMAIN), nullopt when neither.
 std::optional<wire::IpVersion> socket_version(int fd);

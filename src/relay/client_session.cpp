@@ -227,14 +227,15 @@ void ClientSession::handle_icmp(const wire::IpPacket& packet) {
 
 void ClientSession::refuse_icmp_echo(const wire::IpPacket& packet, const std::error_code& error) {
   auto kind = icmp_error_for(error);
-  // Permission denied is ping_group_range (io::open_ping_socket).
+  // Permission denied is ping_group_range without CAP_NET_RAW
+  // (io::open_ping_socket).
   if (error == std::errc::permission_denied) {
     ++counters_.drop_icmp_forbidden;
     if (!ping_forbidden_logged) {
       ping_forbidden_logged = true;
       log::warn("ping from devices is answered with \"administratively prohibited\": this host "
-                "forbids unprivileged ICMP sockets; allow the relay's group with "
-                "sysctl net.ipv4.ping_group_range");
+                "forbids unprivileged ICMP sockets and the relay has no CAP_NET_RAW for raw "
+                "ones; allow the relay's group with sysctl net.ipv4.ping_group_range");
     }
   } else {
     ++counters_.drop_icmp_send;

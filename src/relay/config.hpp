@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <functional>
 
+#include "io/ping_socket.hpp"
 #include "io/socket.hpp"
 
 #include "tcp/endpoint.hpp"
@@ -53,7 +54,7 @@ struct RelayConfig {
   // Opens the host ICMP echo socket for a destination; empty means
   // io::open_ping_socket. Tests inject a fake here to reach the "forbidden
   // by ping_group_range" path and to drive replies.
-  std::function<io::Result<io::Fd>(const io::Endpoint&)> open_ping_socket;
+  std::function<io::Result<io::PingSocket>(const io::Endpoint&)> open_ping_socket;
   // ICMP errors toward one device are rate-limited (RFC 4443 2.4 (f), RFC
   // 1812 4.3.2.8): one per interval on average, bursts of up to this many.
   // The rest are counted (drop_icmp_error_rate) and not sent.

@@ -2,7 +2,7 @@
 #include "relay/icmp_flow.hpp"
 
 #include "io/log.hpp"
-#include "io/socket_errors.hpp"
+#include "io/ping_socket.hpp"
 #include "relay/address_map.hpp"
 #include "relay/flow_context.hpp"
 #include "wire/transport.hpp"
@@ -24,7 +24,8 @@ std::error_code IcmpFlow::open() {
   const auto& opener = context_.config().open_ping_socket;
   auto socket = opener ? opener(target) : io::open_ping_socket(target);
   if (!socket) return socket.error();
-  socket_ = std::move(*socket);
+  socket_ = std::move(socket->fd);
+  echo_mode_ = socket->mode;
   watch_socket();
   return {};
 }
@@ -38,8 +39,8 @@ void IcmpFlow::on_device_packet(const wire::IpPacket& packet) {
   }
   touch();
   quote_.remember(packet);
-  // The kernel sets the identifier and the checksum itself.
-  auto sent = io::send_some(socket_.get(), icmp->bytes());
+  // The socket sets the identifier and the checksum itself.
+  auto sent = io::send_echo(socket_.get(), echo_mode_, icmp->bytes());
   if (sent) return;
   ++context_.counters().drop_icmp_send;
   log::debug("{}: echo send failed: {}", key_.to_string(), sent.error().message());
@@ -54,7 +55,7 @@ void IcmpFlow::on_ready(io::Readiness readiness) {
 }
 
 io::Result<std::size_t> IcmpFlow::receive(wire::MutableBytes into) {
-  return io::recv_some(socket_.get(), into);
+  return io::receive_echo(socket_.get(), echo_mode_, into);
 }
 
 std::size_t IcmpFlow::frame(wire::MutableBytes room, std::size_t length) {

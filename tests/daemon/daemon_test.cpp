@@ -68,6 +68,7 @@ TEST_F(DaemonTest, AsksForEveryTunItemInTheRecordedOrderThenConnects) {
   const auto& connected = management.states[5];
   EXPECT_EQ(connected.tun_ipv4, "10.0.0.2");
   EXPECT_EQ(connected.tun_ipv6, "fd00::2");
+  EXPECT_EQ(forwarding.tun_ipv6, true) << "IPv6 packets go to the relay";
   EXPECT_EQ(connected.remote_address, "192.0.2.1");
   EXPECT_EQ(connected.local_port, "40000");
   // The tun is in use before the relay is reached, ready only once connected.
@@ -230,6 +231,7 @@ TEST_F(DaemonTest, UnixRelayIsShownByItsPath) {
   EXPECT_EQ(management.states[5].remote_address, "unix:@gnirehtet");
   EXPECT_EQ(management.states[5].remote_port, "");
   EXPECT_EQ(management.states[5].tun_ipv6, "");
+  EXPECT_EQ(forwarding.tun_ipv6, false) << "without IPv6 only IPv4 goes to the relay";
 }
 
 }  // namespace

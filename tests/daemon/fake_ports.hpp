@@ -187,9 +187,10 @@ class FakeForwarding final : public ForwardingPort {
     return connection;
   }
   std::string tun_name(int fd) override { return fd >= 0 && !not_a_tun ? "rtether0" : ""; }
-  void use_tun(int fd) override {
+  void use_tun(int fd, bool ipv6) override {
     log_.lines.push_back("use tun");
     tun_fd = fd;
+    tun_ipv6 = ipv6;
   }
   device::SessionEnd forward(int) override {
     log_.lines.push_back("forward");
@@ -213,6 +214,7 @@ class FakeForwarding final : public ForwardingPort {
 
   bool not_a_tun = false;
   int tun_fd = -1;
+  std::optional<bool> tun_ipv6;  // use_tun's last ipv6
   std::vector<int> sockets;  // every socket handed to before_connect
 
  private:

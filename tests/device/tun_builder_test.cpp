@@ -55,6 +55,9 @@ TEST(LinuxTunBuilder, ConfiguresMtuAddressesAndRoutesInsideTheNamespace) {
     EXPECT_NE(routes.find("\"dst\":\"198.51.100.0/24\""), std::string::npos) << routes;
     std::string routes6 = command_output(ip + "-6 route show dev rtt0");
     EXPECT_NE(routes6.find("\"dst\":\"default\""), std::string::npos) << routes6;
+    EXPECT_EQ(command_output("ip netns exec " + netns.name() +
+                             " cat /proc/sys/net/ipv6/conf/rtt0/disable_ipv6"),
+              "0\n");
 
     // The tun lives in the test namespace only.
     EXPECT_EQ(command_output("ip -j link show dev rtt0 2>/dev/null").find("rtt0"),
@@ -137,6 +140,21 @@ TEST(LinuxTunBuilder, TakesRoutesOverFromTheTunItReplaces) {
   EXPECT_NE(command_output(ip + "-6 route show dev rtt3").find("\"dst\":\"default\""),
             std::string::npos);
   EXPECT_EQ(command_output(ip + "route show dev rtt2").find("default"), std::string::npos);
+}
+
+TEST(LinuxTunBuilder, TurnsIpv6OffBeforeTheLinkComesUpWhenGivenNoIpv6) {
+  ScopedNetns netns("noipv6");
+  LinuxTunBuilder builder("rtt5", netns.name());
+  builder.add_address(prefix("10.0.0.2/32"));
+  builder.add_route(prefix("0.0.0.0/0"));
+  builder.establish();
+  std::string ip = "ip -n " + netns.name() + " -j ";
+  EXPECT_NE(command_output(ip + "link show dev rtt5").find("\"UP\""), std::string::npos);
+  EXPECT_EQ(command_output("ip netns exec " + netns.name() +
+                           " cat /proc/sys/net/ipv6/conf/rtt5/disable_ipv6"),
+            "1\n");
+  // Not even a link-local address was made (it would be there once up).
+  EXPECT_EQ(command_output(ip + "-6 addr show dev rtt5"), "[]\n");
 }
 
 TEST(LinuxTunBuilder, WritesTheSearchDomain) {

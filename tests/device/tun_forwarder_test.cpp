@@ -7,11 +7,14 @@
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 
+#include <cstring>
 #include <future>
 #include <vector>
 
@@ -51,6 +54,17 @@ std::vector<std::uint8_t> udp_packet(const char* source, const char* destination
   return packet;
 }
 
+// An IPv6 header with no payload (next header 59, RFC 8200 4.7).
+std::vector<std::uint8_t> ipv6_packet(const char* source, const char* destination) {
+  std::vector<std::uint8_t> packet(40);
+  packet[0] = 0x60;
+  packet[6] = 59;
+  packet[7] = 64;
+  inet_pton(AF_INET6, source, packet.data() + 8);
+  inet_pton(AF_INET6, destination, packet.data() + 24);
+  return packet;
+}
+
 class TunForwarderTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -80,6 +94,23 @@ class TunForwarderTest : public ::testing::Test {
 
   void cancel() { eventfd_write(cancel_.get(), 1); }
 
+  // Puts a packet on the tun's transmit queue as any sender in the
+  // namespace could (a packet socket bypasses the kernel's IPv6 switch), so
+  // the forwarder's uplink reads it.
+  void transmit_on_tun(const std::vector<std::uint8_t>& packet, std::uint16_t ethertype) {
+    NetnsGuard inside(netns_.name());
+    io::Fd raw(socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, htons(ethertype)));
+    ASSERT_TRUE(raw.valid()) << std::strerror(errno);
+    sockaddr_ll link{};
+    link.sll_family = AF_PACKET;
+    link.sll_protocol = htons(ethertype);
+    link.sll_ifindex = builder_.tun().index();
+    ASSERT_EQ(sendto(raw.get(), packet.data(), packet.size(), 0,
+                     reinterpret_cast<sockaddr*>(&link), sizeof link),
+              static_cast<ssize_t>(packet.size()))
+        << std::strerror(errno);
+  }
+
   // Next IPv4 UDP packet from the stream (the kernel may also send others).
   std::vector<std::uint8_t> next_udp_from_stream() {
     for (int reads = 0; reads < 50; ++reads) {
@@ -90,6 +121,7 @@ class TunForwarderTest : public ::testing::Test {
       if (n <= 0) break;
       framer_.commit(static_cast<std::size_t>(n));
       while (auto packet = framer_.next()) {
+        versions_seen_.push_back((*packet)[0] >> 4);
         if ((*packet)[0] >> 4 == 4 && (*packet)[9] == 17) return {packet->begin(), packet->end()};
       }
     }
@@ -104,6 +136,7 @@ class TunForwarderTest : public ::testing::Test {
   io::Fd cancel_;
   io::Fd udp_;
   wire::StreamFramer framer_;
+  std::vector<int> versions_seen_;  // of every packet next_udp_from_stream read
 };
 
 TEST_F(TunForwarderTest, SendsADatagramFromTheNamespaceToTheRelayAsOnePacket) {
@@ -153,6 +186,34 @@ TEST_F(TunForwarderTest, DeliversPacketsFromTheRelayToTheNamespace) {
   cancel();
   EXPECT_EQ(session.get().reason, SessionEnd::Reason::Cancelled);
   EXPECT_EQ(forwarder.counters().packets_to_tun.load(), 3u);
+}
+
+TEST_F(TunForwarderTest, WithoutIpv6DropsEveryPacketThatIsNotIpv4BeforeTheStream) {
+  TunForwarder forwarder(tun_fd_);
+  forwarder.set_ipv6(false);
+  auto session = start(forwarder);
+  transmit_on_tun(ipv6_packet("fe80::1", "ff02::2"), ETH_P_IPV6);
+  transmit_on_tun({0x15, 0, 0, 20}, ETH_P_IP);  // version nibble 1
+  transmit_on_tun(udp_packet("10.0.0.2", "198.51.100.1", kDevicePort, 53, "after"), ETH_P_IP);
+  auto packet = next_udp_from_stream();
+  EXPECT_EQ(packet.size(), 28u + 5u) << "the IPv4 packet behind the dropped ones";
+  EXPECT_EQ(versions_seen_, std::vector<int>{4});
+  cancel();
+  EXPECT_EQ(session.get().reason, SessionEnd::Reason::Cancelled);
+  EXPECT_EQ(forwarder.counters().non_ipv4_drops.load(), 2u);
+  EXPECT_EQ(forwarder.counters().packets_to_relay.load(), 1u);
+}
+
+TEST_F(TunForwarderTest, WithIpv6ForwardsIpv6Packets) {
+  TunForwarder forwarder(tun_fd_);
+  auto session = start(forwarder);
+  transmit_on_tun(ipv6_packet("fd00::2", "2001:db8::1"), ETH_P_IPV6);
+  transmit_on_tun(udp_packet("10.0.0.2", "198.51.100.1", kDevicePort, 53, "after"), ETH_P_IP);
+  next_udp_from_stream();
+  EXPECT_EQ(versions_seen_, (std::vector<int>{6, 4}));
+  cancel();
+  EXPECT_EQ(session.get().reason, SessionEnd::Reason::Cancelled);
+  EXPECT_EQ(forwarder.counters().non_ipv4_drops.load(), 0u);
 }
 
 TEST_F(TunForwarderTest, EndsTheSessionWhenTheRelayCloses) {

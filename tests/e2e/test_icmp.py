@@ -4,8 +4,12 @@ allowed or forbidden there (net.ipv4.ping_group_range) and test hosts can
 be routed. Checked:
 - `ping -c` and `ping -6 -c` from the device to 10.0.2.2 / fd00::2:2 and to
   test hosts (on the host's link and one router away) get every reply;
-- with ping sockets forbidden, ping gets "administratively prohibited"
-  (iputils prints "Packet filtered") at once, and the relay says so once;
+- with ping sockets forbidden (ping_group_range "1 0" in the relay's
+  namespace), a relay with CAP_NET_RAW (root) pings through raw ICMP
+  sockets: every reply comes back, IPv4 and IPv6, also with two pings at
+  once toward one host; without CAP_NET_RAW ping gets "administratively
+  prohibited" (iputils prints "Packet filtered") at once, and the relay says
+  so once;
 - a UDP datagram to a closed port gives the device's connected socket
   ECONNREFUSED (port unreachable quoted back), IPv4 and IPv6, on loopback
   and on a test host; to an unrouted address, ENETUNREACH;
@@ -57,7 +61,45 @@ def test_ping_gets_every_reply(host_env, target, v6, size):
     host_env.assert_alive()
 
 
+@pytest.mark.parametrize("target, v6", [
+    (harness.HOST_ALIAS, False),
+    ("fd00::2:2", True),
+    (hn.ROUTER_V4, False),
+    (hn.FAR_V6, True),
+], ids=["host-alias", "host-alias-v6", "router", "far-v6"])
 @pytest.mark.env(ping_allowed=False, client_args=ROUTES)
+def test_ping_forbidden_by_ping_group_range_goes_raw_with_cap_net_raw(host_env, target, v6):
+    relay_range = harness.run(["ip", "netns", "exec", host_env.host, "cat",
+                               "/proc/sys/net/ipv4/ping_group_range"]).stdout.split()
+    check(relay_range == ["1", "0"], f"ping sockets not forbidden for the relay: {relay_range}")
+    expect_all_replies(host_env, target, v6=v6)
+    check(not host_env.relay.log_lines("ping_group_range"),
+          "the relay said ping is prohibited though it has CAP_NET_RAW")
+    host_env.assert_alive()
+
+
+TWO_PINGS = r'''
+import json, subprocess, sys
+runs = [subprocess.Popen(["ping", "-n", "-c", "5", "-i", "0.2", "-W", "2", sys.argv[1]],
+                         stdout=subprocess.PIPE, text=True) for _ in range(2)]
+print(json.dumps([[p.wait(timeout=30), p.stdout.read()] for p in runs]))
+'''
+
+
+@pytest.mark.env(ping_allowed=False, client_args=ROUTES)
+def test_two_raw_pings_to_one_host_each_get_their_own_replies(host_env):
+    # Two identifiers toward one destination: two raw sockets that both see
+    # every reply; each ping must get its 5 replies and no duplicate.
+    results = host_env.ns_python_json(TWO_PINGS, [hn.ROUTER_V4])
+    for rc, output in results:
+        summary = [l for l in output.splitlines() if "packets transmitted" in l]
+        log(f"one of two pings: {summary}")
+        check(rc == 0 and summary and "5 received" in summary[0]
+              and "duplicates" not in summary[0], f"ping with another one beside it:\n{output}")
+    host_env.assert_alive()
+
+
+@pytest.mark.env(ping_allowed=False, relay_net_raw=False, client_args=ROUTES)
 def test_ping_forbidden_by_ping_group_range_is_prohibited_and_logged_once(host_env):
     for target, v6, words in ((harness.HOST_ALIAS, False, "Packet filtered"),
                               (hn.ROUTER_V4, False, "Packet filtered"),

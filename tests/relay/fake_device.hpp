@@ -20,6 +20,7 @@
 
 #include "io/datagram.hpp"
 #include "io/event_loop.hpp"
+#include "io/ping_socket.hpp"
 #include "io/socket.hpp"
 #include "wire/ip_packet.hpp"
 #include "wire/packet_builder.hpp"
@@ -274,14 +275,14 @@ struct FakePingSocket {
   io::Endpoint asked;  // the destination of the last open
   int opened = 0;
 
-  std::function<io::Result<io::Fd>(const io::Endpoint&)> opener() {
-    return [this](const io::Endpoint& to) -> io::Result<io::Fd> {
+  std::function<io::Result<io::PingSocket>(const io::Endpoint&)> opener() {
+    return [this](const io::Endpoint& to) -> io::Result<io::PingSocket> {
       ++opened;
       asked = to;
       auto pair = udp_loopback_pair();
       if (!pair) return pair.error();
       kernel_end = std::move(pair->second);
-      return std::move(pair->first);
+      return io::PingSocket{std::move(pair->first), {}};
     };
   }
 };

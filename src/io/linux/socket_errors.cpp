@@ -1,4 +1,4 @@
-// Ping sockets and the socket error queue; see socket_errors.hpp.
+// The socket error queue; see socket_errors.hpp.
 #include "io/socket_errors.hpp"
 
 #include <linux/errqueue.h>
@@ -9,28 +9,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "io/linux/sockaddr.hpp"
-
 namespace rtether::io {
-
-Result<Fd> open_ping_socket(const Endpoint& to) {
-  const bool v4 = to.address.version == wire::IpVersion::V4;
-  Fd fd{::socket(address_family(to.address.version), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                 v4 ? int{IPPROTO_ICMP} : int{IPPROTO_ICMPV6})};
-  if (!fd.valid()) return std::error_code{errno, std::generic_category()};
-  enable_error_queue(fd.get());
-  // Connected: replies from other hosts never reach it, and the kernel
-  // routes once.
-  sockaddr_storage storage;
-  const socklen_t length = to_sockaddr(Endpoint{to.address, 0}, storage);
-  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&storage), length) < 0) {
-    // connect() says EACCES for a broadcast destination: keep that apart
-    // from socket()'s EACCES (ping_group_range).
-    const int error = errno;
-    return std::error_code{error == EACCES ? EPERM : error, std::generic_category()};
-  }
-  return fd;
-}
 
 std::optional<wire::IpVersion> socket_version(int fd) {
   int domain = 0;

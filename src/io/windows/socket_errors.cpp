@@ -67,8 +67,6 @@ std::error_code queued_udp_reset(int fd, std::error_code error) {
   return refused.error;
 }
 
-Result<Fd> open_ping_socket(const Endpoint& to) { return open_emulated_ping(to); }
-
 std::optional<wire::IpVersion> socket_version(int fd) {
   WSAPROTOCOL_INFOW info{};
   int length = sizeof info;

@@ -2,6 +2,7 @@
 // (WSAECONNRESET with SIO_UDP_CONNRESET on) queued as the Linux error queue
 // entry, and ping through IP Helper behind a socket that acts as a Linux
 // ping socket.
+#include "io/ping_socket.hpp"
 #include "io/socket_errors.hpp"
 
 #include <gtest/gtest.h>
@@ -80,11 +81,11 @@ std::vector<std::uint8_t> echo_request(std::uint8_t type, std::uint16_t sequence
 TEST(WinsockPing, AnEchoTo127001ComesBackAsAnEchoReply) {
   auto ping = open_ping_socket({loopback(), 0});
   ASSERT_TRUE(ping) << ping.error().message();
-  ASSERT_TRUE(send_some(ping->get(), echo_request(8, 0x0102, "are you there")));
+  ASSERT_TRUE(send_echo(ping->fd.get(), ping->mode, echo_request(8, 0x0102, "are you there")));
   std::uint8_t reply[128];
   Result<std::size_t> got = std::make_error_code(std::errc::operation_would_block);
   for (int round = 0; round < 400 && got.would_block(); ++round) {
-    got = recv_some(ping->get(), reply);
+    got = receive_echo(ping->fd.get(), ping->mode, reply);
     if (got.would_block()) std::this_thread::sleep_for(10ms);
   }
   ASSERT_TRUE(got) << got.error().message();
@@ -116,10 +117,10 @@ TEST(WinsockPing, TheBroadcastAddressIsNotPermitted) {
 TEST(WinsockPing, AnythingButAnEchoRequestGetsNoAnswer) {
   auto ping = open_ping_socket({loopback(), 0});
   ASSERT_TRUE(ping);
-  ASSERT_TRUE(send_some(ping->get(), echo_request(13, 1, "timestamp?")));
+  ASSERT_TRUE(send_echo(ping->fd.get(), ping->mode, echo_request(13, 1, "timestamp?")));
   std::this_thread::sleep_for(200ms);
   std::uint8_t reply[64];
-  EXPECT_TRUE(recv_some(ping->get(), reply).would_block());
+  EXPECT_TRUE(receive_echo(ping->fd.get(), ping->mode, reply).would_block());
 }
 
 }  // namespace

@@ -24,7 +24,7 @@ using testing::FakeDevice;
 using testing::FakePingSocket;
 
 // What a ping-socket opener returns when the OS says no.
-io::Result<io::Fd> refused(std::errc error) { return std::make_error_code(error); }
+io::Result<io::PingSocket> refused(std::errc error) { return std::make_error_code(error); }
 
 class IcmpTest : public ::testing::Test {
  protected:
