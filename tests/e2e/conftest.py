@@ -18,6 +18,7 @@ fails, the relay/client logs of its environments are added to the report.
 """
 
 import os
+import sys
 
 import pytest
 
@@ -161,3 +162,21 @@ def world(request):
             pytest.fail(f"{e}\n{world.log_report()}", pytrace=False)
     finally:
         world.close()
+
+
+@pytest.fixture
+def phone_farm(request, rtether):
+    """A private real adb server and virtual phones (tests/virtual_phone/farm.py)."""
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                    "virtual_phone"))
+    from farm import PhoneFarm
+    farm = PhoneFarm(rtether)
+    request.node.stash.setdefault(_made_key, []).append(farm)
+    try:
+        yield farm
+    finally:
+        problems = farm.close()
+        report = farm.log_report() if problems else ""
+        farm.cleanup_tmp()
+    if problems:
+        pytest.fail("teardown: " + "; ".join(problems) + "\n" + report, pytrace=False)
