@@ -1,0 +1,111 @@
+"""`rtether autorun` with Debian's real adb server and virtual phones: it
+follows the server's track-devices stream, starts each phone that appears
+(installing the app where missing), and when a phone is unplugged (its adbd
+stopped, `adb disconnect`) and plugged back (adbd started, `adb connect`)
+it sets up the reverse tunnel again, while another phone's download goes on
+byte-exact; the replugged phone's app reconnects and carries traffic again."""
+
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+
+import harness
+from harness import check
+
+LONG_DOWNLOAD = 16 << 20
+LONG_RATE = "4M"  # bytes/s: the long download lasts ~4 s; the replug (~1.5 s) happens during it
+SHORT_DOWNLOAD = 1 << 20
+
+
+def wait_log(proc, needle, count=1, timeout=20):
+    deadline = time.monotonic() + timeout
+    while len(proc.log_lines(needle)) < count:
+        check(proc.alive() and time.monotonic() < deadline,
+              f"autorun logged {needle!r} {len(proc.log_lines(needle))} of {count} time(s):\n"
+              f"{proc.log_text()}")
+        time.sleep(0.05)
+
+
+def wait_streams(phone, count, timeout=20):
+    """Until `count` reverse streams reached the relay from `phone`."""
+    deadline = time.monotonic() + timeout
+    while len(phone.events("reverse-stream")) < count:
+        check(time.monotonic() < deadline,
+              f"{phone.serial}: {len(phone.events('reverse-stream'))} of {count} reverse "
+              f"streams; app log:\n{phone.app_log()}")
+        time.sleep(0.05)
+
+
+def curl(phone, port, path, rate=None):
+    args = ["ip", "netns", "exec", phone.ns, "curl", "--noproxy", "*", "-sS", "--max-time", "40",
+            "-o", path, f"http://{harness.HOST_ALIAS}:{port}/"]
+    if rate:
+        args[5:5] = ["--limit-rate", rate]
+    return subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def finish(download, what, timeout=45):
+    try:
+        out, err = download.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        download.kill()
+        out, err = download.communicate()
+    check(download.returncode == 0, f"{what}: curl exit {download.returncode}: {err}")
+
+
+def sha256_of(path):
+    with open(path, "rb") as f:
+        return harness.sha256(f.read())
+
+
+@pytest.mark.timeout(80)
+def test_autorun_follows_unplug_and_replug_while_traffic_flows(phone_farm, http_server):
+    steady = phone_farm.add_phone(installed=9)
+    moving = phone_farm.add_phone()
+    body = harness.deterministic_bytes(LONG_DOWNLOAD, 21)
+    server = http_server(body)
+    port = harness.free_tcp_port()
+    proc = phone_farm.spawn("autorun", ["autorun", "-p", str(port), "--status-interval", "1"])
+    for phone in (steady, moving):
+        phone.wait_app(True, timeout=30)
+        phone.wait_tun()
+        wait_streams(phone, 1)
+    check(moving.events("install") and not steady.events("install"),
+          "autorun installed the app where it was current, or not where it was missing")
+
+    long_path = os.path.join(phone_farm.tmp, "long")
+    download = curl(steady, server.port, long_path, rate=LONG_RATE)
+    try:
+        time.sleep(0.5)
+        moving.unplug()
+        wait_log(proc, f"device {moving.serial} gone")
+        check(moving.app() is not None, "the app died with the phone's adbd")
+        starts = len(moving.events("am"))
+        moving.plug()
+        # Started again: a new reverse forward on the new adbd, START sent to
+        # the app that kept running, which reconnects through it.
+        wait_log(proc, f"device {moving.serial} started", count=2)
+        check(len(moving.events("reverse-forward")) == 2, "no new reverse forward after replug")
+        check(any(e["kind"] == "app-already-running" for e in moving.events()[-10:]),
+              f"the replugged phone's app was restarted: {moving.events('am')[starts:]}")
+        wait_streams(moving, 2)
+        check(download.poll() is None, "the long download ended before the replug was done; "
+                                       "make it longer")
+    finally:
+        finish(download, f"{steady.serial}'s download during the replug")
+    check(sha256_of(long_path) == harness.sha256(body), "the long download is not byte-exact")
+
+    short = http_server(body[:SHORT_DOWNLOAD])
+    short_path = os.path.join(phone_farm.tmp, "short")
+    finish(curl(moving, short.port, short_path), f"{moving.serial}'s download after the replug")
+    check(sha256_of(short_path) == harness.sha256(body[:SHORT_DOWNLOAD]),
+          "the replugged phone's download is not byte-exact")
+    check(len(steady.events("reverse-stream")) == 1, "the steady phone's stream was broken")
+
+    rc, _, killed = proc.stop(signal.SIGINT, timeout=20)
+    check(not killed and rc == 0, f"autorun after SIGINT: exit {rc}, killed={killed}\n"
+                                  f"{proc.log_text()}")

@@ -1,0 +1,81 @@
+"""`rtether run SERIAL` with Debian's real adb server and a virtual phone:
+the app started through the real server reaches run's relay through the
+server's reverse forward, traffic crosses phone -> adb -> relay -> host
+byte-exact both ways, and Ctrl+C (SIGINT to rtether) stops the app."""
+
+import os
+import signal
+import time
+
+import pytest
+
+import harness
+from harness import check
+from adb_env import DEFAULT_DNS
+
+DOWNLOAD = 6 << 20
+UPLOAD = 3 << 20
+
+
+def wait_listening(proc, port, timeout=10):
+    deadline = time.monotonic() + timeout
+    while not harness._tcp_listening(port):
+        check(proc.alive() and time.monotonic() < deadline,
+              f"run's relay is not listening:\n{proc.log_text()}")
+        time.sleep(0.05)
+
+
+def download(phone, port, size, path):
+    """curl inside the phone's namespace from the host at 10.0.2.2; the
+    SHA-256 of what arrived."""
+    phone.ns_run(["curl", "--noproxy", "*", "-sS", "--max-time", "60", "-o", path,
+                  f"http://{harness.HOST_ALIAS}:{port}/"], timeout=70)
+    with open(path, "rb") as f:
+        data = f.read()
+    check(len(data) == size, f"{phone.serial}: {len(data)} of {size} bytes arrived")
+    return harness.sha256(data)
+
+
+@pytest.mark.timeout(60)
+def test_run_relays_traffic_byte_exact_and_ctrl_c_stops_the_app(phone_farm, http_server):
+    phone = phone_farm.add_phone(installed=9)
+    body = harness.deterministic_bytes(DOWNLOAD, 5)
+    server = http_server(body)
+    port = harness.free_tcp_port()
+    proc = phone_farm.spawn("run", ["run", phone.serial, "-p", str(port),
+                                    "--status-interval", "1"])
+    wait_listening(proc, port)
+    app = phone.wait_app(True, timeout=20)
+    phone.wait_tun()
+    check(not phone.events("install"), "run installed an app that was current")
+    check(f"nameserver {DEFAULT_DNS}" in (phone.resolv_conf() or ""),
+          f"run without -d: the phone's resolv.conf {phone.resolv_conf()!r}")
+
+    path = os.path.join(phone_farm.tmp, "download")
+    check(download(phone, server.port, DOWNLOAD, path) == harness.sha256(body),
+          "the download through the real adb server is not byte-exact")
+    upload = harness.deterministic_bytes(UPLOAD, 6)
+    upload_path = os.path.join(phone_farm.tmp, "upload")
+    with open(upload_path, "wb") as f:
+        f.write(upload)
+    r = phone.ns_run(["curl", "--noproxy", "*", "-sS", "--max-time", "60", "-T", upload_path,
+                      f"http://{harness.HOST_ALIAS}:{server.port}/up"], timeout=70)
+    check(r.stdout.split() == [str(UPLOAD), harness.sha256(upload)],
+          f"the upload through the real adb server: {r.stdout!r}")
+    # The relay's connection is one reverse stream through the real server.
+    streams = phone.events("reverse-stream")
+    check(len(streams) == 1 and streams[0]["remote"] == f"tcp:{port}",
+          f"reverse streams: {streams}")
+    deadline = time.monotonic() + 10
+    while not proc.log_lines("client 0: flows"):
+        check(time.monotonic() < deadline, f"no totals line in run's log:\n{proc.log_text()}")
+        time.sleep(0.1)
+
+    rc, seconds, killed = proc.stop(signal.SIGINT, timeout=20)
+    check(not killed and rc == 0, f"run after Ctrl+C: exit {rc}, killed={killed}\n"
+                                  f"{proc.log_text()}")
+    stops = phone.events("app-stop")
+    check(len(stops) == 1 and stops[0]["pid"] == app["pid"] and stops[0]["rc"] == 0,
+          f"Ctrl+C did not stop the app cleanly: {stops}")
+    check(phone.app() is None, "the app still runs after run's Ctrl+C")
+    check(phone.resolv_conf() is None, "the stopped app left its resolv.conf")
