@@ -109,3 +109,32 @@ def test_autorun_follows_unplug_and_replug_while_traffic_flows(phone_farm, http_
     rc, _, killed = proc.stop(signal.SIGINT, timeout=20)
     check(not killed and rc == 0, f"autorun after SIGINT: exit {rc}, killed={killed}\n"
                                   f"{proc.log_text()}")
+
+
+@pytest.mark.timeout(60)
+def test_autorun_restarts_the_adb_server_and_starts_the_phone_again(phone_farm, http_server):
+    phone = phone_farm.add_phone(installed=9)
+    port = harness.free_tcp_port()
+    proc = phone_farm.spawn("autorun", ["autorun", "-p", str(port)])
+    phone.wait_app(True, timeout=30)
+    wait_streams(phone, 1)
+    # The server dies: autorun sees its stream end, forgets the phone and
+    # runs `adb start-server`, which forks a new server on the same port.
+    phone_farm.server.kill()
+    wait_log(proc, f"device {phone.serial} unknown (adb server connection lost)")
+    wait_log(proc, "unreachable")
+    phone_farm.server.wait_listening()
+    check(phone_farm.server.forked_servers(), "no adb server forked by `adb start-server`")
+    # The new server knows no phone until `adb connect`; then autorun starts
+    # it again (a new server has no reverse forward) and the app reconnects.
+    phone.connect()
+    wait_log(proc, f"device {phone.serial} started", count=2)
+    wait_streams(phone, 2)
+    body = harness.deterministic_bytes(SHORT_DOWNLOAD, 22)
+    server = http_server(body)
+    path = os.path.join(phone_farm.tmp, "after-restart")
+    finish(curl(phone, server.port, path), "the download after the server restart")
+    check(sha256_of(path) == harness.sha256(body), "the download after the restart is not "
+                                                   "byte-exact")
+    rc, _, killed = proc.stop(signal.SIGINT, timeout=20)
+    check(not killed and rc == 0, f"autorun after SIGINT: exit {rc}, killed={killed}")

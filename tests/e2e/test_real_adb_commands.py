@@ -10,8 +10,6 @@ import signal
 import subprocess
 import time
 
-import pytest
-
 import harness
 from harness import check
 from adb_env import DEFAULT_DNS

@@ -117,14 +117,45 @@ class AdbServer:
                   f"{serial} not {state or 'gone'} within {timeout} s: adb devices {devices}")
             time.sleep(0.1)
 
+    def forked_servers(self):
+        """PIDs of adb servers on our port that adb forked itself (`adb
+        start-server`, which rtether runs when the server went away):
+        "adb -L tcp:PORT fork-server server ...". Ours only, by the port."""
+        pids = []
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as f:
+                    args = f.read().split(b"\0")
+            except OSError:
+                continue
+            if b"fork-server" in args and f"tcp:{self.port}".encode() in args:
+                pids.append(int(entry))
+        return pids
+
+    def kill(self):
+        """The server goes away (as after `adb kill-server`), with it every
+        transport and reverse forward."""
+        rc, _, killed = self.proc.stop(signal.SIGTERM, timeout=10)
+        check(not killed, "the adb server needed SIGKILL")
+
+    def wait_listening(self, timeout=15):
+        deadline = time.monotonic() + timeout
+        while not harness._tcp_listening(self.port):
+            check(time.monotonic() < deadline, f"no adb server on port {self.port} after {timeout} s")
+            time.sleep(0.05)
+
     def stop(self):
-        if self.proc.alive():
+        if self.proc.alive() or self.forked_servers():
             try:
                 self.adb("kill-server", timeout=10)
             except subprocess.TimeoutExpired:
                 pass
-            self.proc.stop(signal.SIGTERM, timeout=5)
+        self.proc.stop(signal.SIGTERM, timeout=5)
         self.proc.close()
+        for pid in self.forked_servers():
+            stop_pid(pid)
 
 
 class VirtualPhone:
@@ -145,7 +176,11 @@ class VirtualPhone:
         self.daemon = None
         self.daemons = 0
         self.ns_created = False
-        self.host_link = f"vp{os.getpid() % 100000}h{self.index}"
+        # Unique in this process (the namespace's counter): a veth of an
+        # earlier phone may outlive its deletion for a moment.
+        self.host_link = f"vp{os.getpid() % 100000}n{self.ns.rsplit('-', 1)[1]}"
+        self.host_address = self.address = self.serial = None
+        self.link_created = False
         self.problems = []
 
     def make_namespace(self):
@@ -160,6 +195,7 @@ class VirtualPhone:
             self.host_address, self.address = str(subnets[0][1]), str(subnets[0][2])
             harness.run(["ip", "link", "add", self.host_link, "type", "veth", "peer", "name",
                          "eth0", "netns", self.ns])
+            self.link_created = True
             harness.run(["ip", "addr", "add", f"{self.host_address}/30", "dev", self.host_link])
         harness.run(["ip", "link", "set", self.host_link, "up"])
         harness.run(["ip", "-n", self.ns, "addr", "add", f"{self.address}/30", "dev", "eth0"])
@@ -264,6 +300,12 @@ class VirtualPhone:
         record = self.app()
         if record is not None and stop_pid(record["pid"]):
             self.problems.append(f"the app on {self.serial} needed SIGKILL")
+        if self.link_created:
+            # Gone at once with its address, whereas a namespace lives on
+            # unseen while a socket of its own lingers (an orphaned TCP
+            # connection of the app's, FIN_WAIT after the tun went).
+            harness.run(["ip", "link", "del", self.host_link], check_rc=False)
+            self.link_created = False
         if self.ns_created:
             harness.run(["ip", "netns", "del", self.ns], check_rc=False)
             self.ns_created = False
@@ -333,8 +375,8 @@ class PhoneFarm:
             parts.append(f"----- {proc.name} log ({' '.join(proc.args)}) -----")
             parts.append(proc.log_text())
         for phone in self.phones:
-            parts.append(f"----- {phone.serial} events -----")
+            parts.append(f"----- {phone.ns} ({phone.serial}) events -----")
             parts += [json.dumps(e) for e in phone.events()[-40:]]
-            parts.append(f"----- {phone.serial} app log -----")
+            parts.append(f"----- {phone.ns} ({phone.serial}) app log -----")
             parts.append(phone.app_log())
         return "\n".join(parts)

@@ -65,10 +65,19 @@ class ReverseForwards:
         self.log = log
         self.lock = threading.Lock()
         self.listeners = {}  # local -> Listener
-        transport.on_close.append(self.remove_all)
+        self.closed = False
+        transport.when_closed(self.close)
+
+    def close(self):
+        """The transport is gone: every listener with it, and no new one."""
+        with self.lock:
+            self.closed = True
+        self.remove_all()
 
     def add(self, local, remote, no_rebind):
         with self.lock:
+            if self.closed:
+                raise ForwardError("the adb server went away")
             old = self.listeners.get(local)
             if old is not None:
                 if no_rebind:

@@ -19,6 +19,7 @@ import os
 import re
 import shlex
 import struct
+import threading
 
 from reverse_forwards import ForwardError, ReverseForwards
 from transport import StreamClosed
@@ -47,6 +48,7 @@ class Services:
         self.state = state
         self.app = app
         self.log = log
+        self.forwards_lock = threading.Lock()
         self.forwards = {}  # transport -> ReverseForwards
 
     def open(self, transport, stream, service):
@@ -245,11 +247,19 @@ class Services:
         return SYNC_HEADER.pack(b"OKAY", 0)
 
     # --- reverse ----------------------------------------------------------------
+    def _forget_forwards(self, transport):
+        with self.forwards_lock:
+            self.forwards.pop(transport, None)
+
     def reverse(self, transport, command):
-        forwards = self.forwards.get(transport)
-        if forwards is None:
-            forwards = self.forwards[transport] = ReverseForwards(transport, self.state, self.log)
-            transport.on_close.append(lambda: self.forwards.pop(transport, None))
+        with self.forwards_lock:
+            forwards = self.forwards.get(transport)
+            new = forwards is None
+            if new:
+                forwards = ReverseForwards(transport, self.state, self.log)
+                self.forwards[transport] = forwards
+        if new:
+            transport.when_closed(lambda: self._forget_forwards(transport))
         try:
             if command == "list-forward":
                 return _protocol_string(forwards.listing())

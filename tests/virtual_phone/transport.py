@@ -90,18 +90,18 @@ class Stream:
 
     def refuse(self):
         """Answers the server's OPEN with CLSE(0, remote-id): no such service."""
-        self._mark_closed()
+        self.mark_closed()
         self.transport.forget(self)
         self.transport.send(m.A_CLSE, 0, self.remote_id)
 
     def close(self):
         """Our end closes: CLSE(local-id, remote-id), once."""
-        if self._mark_closed():
+        if self.mark_closed():
             self.transport.send(m.A_CLSE, self.local_id, self.remote_id)
         self.transport.forget(self)
 
     # --- what the transport calls -------------------------------------------
-    def _mark_closed(self):
+    def mark_closed(self):
         with self.ready:
             was_open = not self.closed
             self.closed = True
@@ -132,12 +132,21 @@ class Transport:
         self.next_id = 1
         self.max_payload = m.MAX_PAYLOAD_BEFORE_CNXN
         self.online = False
+        self.closed = False
         self.on_close = []  # callables run once the connection is gone
 
     def send(self, command, arg0, arg1, payload=b""):
         data = m.encode(command, arg0, arg1, payload)
         with self.send_lock:
             self.sock.sendall(data)
+
+    def when_closed(self, callback):
+        """Runs `callback` once the connection is gone (at once if it is)."""
+        with self.streams_lock:
+            if not self.closed:
+                self.on_close.append(callback)
+                return
+        callback()
 
     def forget(self, stream):
         with self.streams_lock:
@@ -155,7 +164,11 @@ class Transport:
         """Opens a stream toward the server (a reverse forward's connection);
         the Stream once the server accepted it, None if it refused."""
         stream = self._new_stream(0, False)
-        self.send(m.A_OPEN, stream.local_id, 0, destination.encode() + b"\0")
+        try:
+            self.send(m.A_OPEN, stream.local_id, 0, destination.encode() + b"\0")
+        except OSError:
+            self.forget(stream)
+            return None  # the server went away meanwhile
         if not stream.opened.wait(READY_TIMEOUT) or stream.closed:
             self.forget(stream)
             return None
@@ -182,10 +195,11 @@ class Transport:
             pass
         self.sock.close()
         with self.streams_lock:
+            self.closed = True
             streams, self.streams = list(self.streams.values()), {}
+            callbacks, self.on_close = self.on_close, []
         for stream in streams:
-            stream._mark_closed()
-        callbacks, self.on_close = self.on_close, []
+            stream.mark_closed()
         for callback in callbacks:
             callback()
 
@@ -215,7 +229,7 @@ class Transport:
         elif command == m.A_CLSE:
             stream = self._stream(message.arg1)
             if stream is not None:
-                stream._mark_closed()
+                stream.mark_closed()
                 self.forget(stream)
         else:
             raise m.ProtocolError(f"unexpected {message!r}")
