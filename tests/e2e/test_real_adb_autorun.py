@@ -1,9 +1,11 @@
-"""`rtether autorun` with Debian's real adb server and virtual phones: it
-follows the server's track-devices stream, starts each phone that appears
-(installing the app where missing), and when a phone is unplugged (its adbd
-stopped, `adb disconnect`) and plugged back (adbd started, `adb connect`)
-it sets up the reverse tunnel again, while another phone's download goes on
-byte-exact; the replugged phone's app reconnects and carries traffic again."""
+"""`rtether autorun` and `autostart` with Debian's real adb server and
+virtual phones: they follow the server's track-devices stream and start each
+phone that appears (installing the app where missing). A phone unplugged
+(its adbd stopped, `adb disconnect`) and plugged back (adbd started, `adb
+connect`) gets its reverse tunnel again while another phone's download goes
+on byte-exact, and its app reconnects and carries traffic again; likewise
+after the server itself dies (autorun runs `adb start-server`) and after a
+phone the server reconnects to on its own."""
 
 import os
 import signal
@@ -138,3 +140,42 @@ def test_autorun_restarts_the_adb_server_and_starts_the_phone_again(phone_farm, 
                                                    "byte-exact")
     rc, _, killed = proc.stop(signal.SIGINT, timeout=20)
     check(not killed and rc == 0, f"autorun after SIGINT: exit {rc}, killed={killed}")
+
+
+@pytest.mark.timeout(60)
+def test_autorun_follows_a_phone_the_server_reconnects_by_itself(phone_farm):
+    # A phone whose adbd restarts without `adb disconnect` (a glitch): adb
+    # 29's server lists it "offline" at once in `adb devices`, but its
+    # track-devices stream says nothing until the server has reconnected on
+    # its own (tries 250 ms after the loss, then every 10 s): then "offline"
+    # and "device" come together, and autorun starts the phone again.
+    phone = phone_farm.add_phone(installed=9)
+    port = harness.free_tcp_port()
+    proc = phone_farm.spawn("autorun", ["autorun", "-p", str(port)])
+    phone.wait_app(True, timeout=30)
+    wait_streams(phone, 1)
+    phone.stop_daemon()
+    phone_farm.server.wait_state(phone.serial, "offline")
+    phone.start_daemon()
+    phone_farm.server.wait_state(phone.serial, "device", timeout=15)
+    wait_log(proc, f"device {phone.serial} gone")
+    wait_log(proc, f"device {phone.serial} started", count=2)
+    wait_streams(phone, 2)
+    check(len(phone.events("transport-open")) == 2, "the server did not reconnect by itself")
+    rc, _, killed = proc.stop(signal.SIGINT, timeout=20)
+    check(not killed and rc == 0, f"autorun after SIGINT: exit {rc}, killed={killed}")
+
+
+def test_autostart_starts_plugged_phones_without_a_relay(phone_farm):
+    phone = phone_farm.add_phone()
+    port = harness.free_tcp_port()
+    proc = phone_farm.spawn("autostart", ["autostart", "-p", str(port), "-d", "192.0.2.53"])
+    phone.wait_app(True, timeout=30)
+    check(phone.events("install"), "autostart did not install the missing app")
+    check([(e["local"], e["remote"]) for e in phone.events("reverse-forward")]
+          == [("localabstract:gnirehtet", f"tcp:{port}")], "autostart's reverse forward")
+    check(phone.events("am")[-1]["extras"] == {"dnsServers": "192.0.2.53"}, "autostart's -d")
+    check(not harness._tcp_listening(port) and not proc.log_lines("relay listening"),
+          "autostart started a relay")
+    rc, _, killed = proc.stop(signal.SIGINT, timeout=20)
+    check(not killed and rc == 0, f"autostart after SIGINT: exit {rc}, killed={killed}")

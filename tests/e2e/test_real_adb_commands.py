@@ -173,6 +173,7 @@ def one_error(farm, args, expected):
 
 def test_device_errors_from_the_real_server(phone_farm):
     one_error(phone_farm, ["stop"], "no device connected")
+    one_error(phone_farm, ["run", "-p", str(harness.free_tcp_port())], "no device connected")
     first = phone_farm.add_phone()
     phone_farm.add_phone()
     one_error(phone_farm, ["start"], "several devices connected")
