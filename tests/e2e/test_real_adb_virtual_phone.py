@@ -37,13 +37,16 @@ def test_am_startservice_and_a_missing_app(phone_farm):
                 "-n", ACTIVITY)
     check("Error: Activity class" in out and phone.app() is None,
           f"am start of a missing app: {out!r}")
-    phone_farm.run(["install"])
+    check(phone_farm.run(["install"]).returncode == 0, "install")
     out = shell(phone_farm, phone, "am", "startservice", "-a", "com.genymobile.gnirehtet.START",
                 "-n", SERVICE, "--esa", "dnsServers", "192.0.2.9", "--esa", "routes",
                 "192.0.2.0/24")
     check(out.startswith("Starting service: Intent"), f"am startservice: {out!r}")
     app = phone.wait_app(True)
     check(app["args"][-4:] == ["-d", "192.0.2.9", "-r", "192.0.2.0/24"], f"the app: {app}")
+    # Up (no reverse forward: it retries the relay), so STOP finds it
+    # handling SIGTERM rather than still starting.
+    phone.wait_app_log("cannot reach relay")
     shell(phone_farm, phone, "am", "startservice", "-a", "com.genymobile.gnirehtet.STOP",
           "-n", SERVICE)
     phone.wait_app(False)

@@ -256,7 +256,14 @@ class VirtualPhone:
                 record = json.load(f)
         except FileNotFoundError:
             return None
-        return None if _process_gone(record["pid"]) else record
+        pid = record["pid"]
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                program = f.read().split(b"\0")[0]
+        except OSError:
+            return None
+        # The PID is the app's only while it runs our rtether (no reuse).
+        return record if program == self.rtether.encode() and not _process_gone(pid) else None
 
     def wait_app(self, running, timeout=15):
         deadline = time.monotonic() + timeout
@@ -277,6 +284,14 @@ class VirtualPhone:
                 return
             check(time.monotonic() < deadline, f"no tun in {self.ns} after {timeout} s; app "
                                                f"log:\n{self.app_log()}")
+            time.sleep(0.05)
+
+    def wait_app_log(self, needle, timeout=15):
+        """Until the running app's log has a line with `needle`."""
+        deadline = time.monotonic() + timeout
+        while needle not in self.app_log():
+            check(time.monotonic() < deadline, f"the app on {self.serial} logged no {needle!r} "
+                                               f"within {timeout} s:\n{self.app_log()}")
             time.sleep(0.05)
 
     def app_log(self):

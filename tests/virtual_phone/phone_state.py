@@ -64,7 +64,7 @@ class PhoneState:
 
     # --- events -------------------------------------------------------------
     def event(self, kind, **fields):
-        record = {"time": round(time.time(), 3), "pid": os.getpid(), "kind": kind, **fields}
+        record = {"time": round(time.time(), 3), "daemon": os.getpid(), "kind": kind, **fields}
         with self.lock:
             with open(os.path.join(self.directory, "events.jsonl"), "a") as f:
                 f.write(json.dumps(record) + "\n")

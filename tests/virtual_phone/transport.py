@@ -213,6 +213,8 @@ class Transport:
                 # No key is ever accepted: ask again until the server gives up
                 # and sends its public key (then it lists us "unauthorized").
                 self.send(m.A_AUTH, m.AUTH_TOKEN, 0, os.urandom(20))
+            elif message.arg0 == m.AUTH_RSAPUBLICKEY:
+                self.log("the server sent its public key: no user is there to accept it")
             return
         if not self.online:
             return  # protocol.txt: nothing but CNXN counts before CNXN
