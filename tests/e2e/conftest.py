@@ -15,6 +15,9 @@ fails, the relay/client logs of its environments are added to the report.
 - `world`: an `adb_env.AdbWorld`, the fake adb server with Debian's adb
   client in front (`@pytest.mark.world(devices=..., installed=...)`); at the
   end no adb process started by the test may be left running.
+- `phone_farm`: a `farm.PhoneFarm` (tests/virtual_phone/): Debian's real adb
+  server on a port of its own and the virtual phones the test adds; at the
+  end every phone (app, adbd, namespace, veth) and the server are gone.
 """
 
 import os
@@ -25,6 +28,9 @@ import pytest
 import harness
 import host_namespace
 from adb_env import AdbWorld
+
+_VIRTUAL_PHONE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                              "virtual_phone")
 
 # The environments and adb worlds a test made, for its failure report.
 _made_key = pytest.StashKey[list]()
@@ -167,8 +173,8 @@ def world(request):
 @pytest.fixture
 def phone_farm(request, rtether):
     """A private real adb server and virtual phones (tests/virtual_phone/farm.py)."""
-    sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                                    "virtual_phone"))
+    if _VIRTUAL_PHONE not in sys.path:
+        sys.path.insert(0, _VIRTUAL_PHONE)
     from farm import PhoneFarm
     farm = PhoneFarm(rtether)
     request.node.stash.setdefault(_made_key, []).append(farm)
