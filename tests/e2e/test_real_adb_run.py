@@ -1,10 +1,12 @@
-"""`rtether run SERIAL` with Debian's real adb server and a virtual phone:
-the app started through the real server reaches run's relay through the
-server's reverse forward, traffic crosses phone -> adb -> relay -> host
-byte-exact both ways, and Ctrl+C (SIGINT to rtether) stops the app."""
+"""`rtether run SERIAL` with Debian's real adb server and two virtual phones:
+only SERIAL is touched; its app, started through the real server, reaches
+run's relay through the server's reverse forward; traffic crosses phone ->
+adb -> relay -> host byte-exact both ways; and Ctrl+C (SIGINT to rtether)
+during a download stops the app."""
 
 import os
 import signal
+import subprocess
 import time
 
 import pytest
@@ -39,6 +41,7 @@ def download(phone, port, size, path):
 @pytest.mark.timeout(60)
 def test_run_relays_traffic_byte_exact_and_ctrl_c_stops_the_app(phone_farm, http_server):
     phone = phone_farm.add_phone(installed=9)
+    bystander = phone_farm.add_phone(installed=9)  # plugged too: SERIAL picks
     body = harness.deterministic_bytes(DOWNLOAD, 5)
     server = http_server(body)
     port = harness.free_tcp_port()
@@ -71,7 +74,19 @@ def test_run_relays_traffic_byte_exact_and_ctrl_c_stops_the_app(phone_farm, http
         check(time.monotonic() < deadline, f"no totals line in run's log:\n{proc.log_text()}")
         time.sleep(0.1)
 
-    rc, seconds, killed = proc.stop(signal.SIGINT, timeout=20)
+    # Ctrl+C while a download keeps the reverse stream busy.
+    busy = subprocess.Popen(["ip", "netns", "exec", phone.ns, "curl", "--noproxy", "*", "-sS",
+                             "--limit-rate", "1M", "--max-time", "30", "-o", "/dev/null",
+                             f"http://{harness.HOST_ALIAS}:{server.port}/"],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(1)
+        check(busy.poll() is None, "the busy download ended before Ctrl+C")
+        rc, seconds, killed = proc.stop(signal.SIGINT, timeout=20)
+    finally:
+        busy.kill()
+        busy.wait()
     check(not killed and rc == 0, f"run after Ctrl+C: exit {rc}, killed={killed}\n"
                                   f"{proc.log_text()}")
     stops = phone.events("app-stop")
@@ -79,3 +94,4 @@ def test_run_relays_traffic_byte_exact_and_ctrl_c_stops_the_app(phone_farm, http
           f"Ctrl+C did not stop the app cleanly: {stops}")
     check(phone.app() is None, "the app still runs after run's Ctrl+C")
     check(phone.resolv_conf() is None, "the stopped app left its resolv.conf")
+    check(not bystander.events("service"), "run SERIAL touched the other phone")
