@@ -2,7 +2,9 @@
 only SERIAL is touched; its app, started through the real server, reaches
 run's relay through the server's reverse forward; traffic crosses phone ->
 adb -> relay -> host byte-exact both ways; and Ctrl+C (SIGINT to rtether)
-during a download stops the app."""
+during a download stops the app. With a slow phone, Ctrl+C during the
+version check or during am start ends the adb client under way (the real
+server then closes its stream on the phone) and says "interrupted"."""
 
 import os
 import signal
@@ -95,3 +97,57 @@ def test_run_relays_traffic_byte_exact_and_ctrl_c_stops_the_app(phone_farm, http
     check(phone.app() is None, "the app still runs after run's Ctrl+C")
     check(phone.resolv_conf() is None, "the stopped app left its resolv.conf")
     check(not bystander.events("service"), "run SERIAL touched the other phone")
+
+
+def wait_event(phone, kind, timeout=20):
+    deadline = time.monotonic() + timeout
+    while not phone.events(kind):
+        check(time.monotonic() < deadline, f"no {kind} event on {phone.serial}: "
+                                           f"{phone.events()[-5:]}")
+        time.sleep(0.05)
+
+
+def wait_stream_closed_by_server(phone, service_text, timeout=10):
+    """Until the phone's adbd saw the server close a stream of that service
+    (the server does when its adb client goes away)."""
+    deadline = time.monotonic() + timeout
+    while not [l for l in phone.daemon.log_lines("stream closed by the server")
+               if service_text in l]:
+        check(time.monotonic() < deadline, f"the server kept the {service_text!r} stream open:\n"
+                                           f"{phone.daemon.log_text()}")
+        time.sleep(0.05)
+
+
+def test_run_ctrl_c_during_the_version_check(phone_farm):
+    # A slow phone: Ctrl+C kills the adb client under way; the real server
+    # closes its stream on the phone; run says "interrupted", exits 1 and
+    # never sends am start.
+    phone = phone_farm.add_phone(installed=9, answer_delays={"dumpsys": 30})
+    proc = phone_farm.spawn("run", ["run", phone.serial, "-p", str(harness.free_tcp_port())])
+    wait_event(phone, "answer-delayed")
+    rc, seconds, killed = proc.stop(signal.SIGINT, timeout=10)
+    check(not killed and rc == 1 and seconds < 5,
+          f"Ctrl+C during dumpsys: exit {rc} after {seconds:.1f}s\n{proc.log_text()}")
+    check(proc.log_lines("interrupted"), f"run did not say interrupted:\n{proc.log_text()}")
+    check(not phone.events("am"), "an interrupted version check went on to am start")
+    wait_stream_closed_by_server(phone, "dumpsys")
+
+
+def test_run_ctrl_c_during_am_start_stops_the_app(phone_farm):
+    # am start acted (the app runs) but its answer is slow: Ctrl+C, and run
+    # undoes the start with a STOP through the real server.
+    phone = phone_farm.add_phone(installed=9, answer_delays={"gnirehtet.START": 30})
+    proc = phone_farm.spawn("run", ["run", phone.serial, "-p", str(harness.free_tcp_port())])
+    wait_event(phone, "answer-delayed")
+    # The app runs (its tun is up; run accepts its relay connection only
+    # once the start is over).
+    phone.wait_app_log("up in namespace")
+    rc, seconds, killed = proc.stop(signal.SIGINT, timeout=20)
+    check(not killed and rc == 1 and seconds < 5,
+          f"Ctrl+C during am start: exit {rc} after {seconds:.1f}s\n{proc.log_text()}")
+    check(proc.log_lines("interrupted"), f"run did not say interrupted:\n{proc.log_text()}")
+    check([e["action"].rsplit(".", 1)[1] for e in phone.events("am")] == ["START", "STOP"],
+          f"am requests: {phone.events('am')}")
+    phone.wait_app(False)
+    check(phone.events("app-stop")[-1]["rc"] == 0, f"the app's stop: {phone.events('app-stop')}")
+    wait_stream_closed_by_server(phone, "gnirehtet.START")

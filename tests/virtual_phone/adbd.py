@@ -65,7 +65,14 @@ def parse_arguments(argv):
     parser.add_argument("--product", default="rtether_vphone")
     parser.add_argument("--model", default="Virtual_Phone")
     parser.add_argument("--device", default="vphone")
-    return parser.parse_args(argv)
+    parser.add_argument("--answer-delay", action="append", default=[], metavar="TEXT=SECONDS",
+                        help="hold back the answer of shell commands holding TEXT (a slow phone)")
+    args = parser.parse_args(argv)
+    args.answer_delays = {}
+    for item in args.answer_delay:
+        text, _, seconds = item.rpartition("=")
+        args.answer_delays[text] = float(seconds)
+    return args
 
 
 def main(argv):
@@ -73,7 +80,7 @@ def main(argv):
     host, _, port = args.listen.rpartition(":")
     state = PhoneState(args.state)
     app = GnirehtetApp(state, os.path.abspath(args.rtether), args.netns, log)
-    services = Services(state, app, log)
+    services = Services(state, app, log, args.answer_delays)
     identity = banner(args.product, args.model, args.device, args.features)
 
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

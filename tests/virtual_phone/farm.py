@@ -159,8 +159,10 @@ class AdbServer:
 
 
 class VirtualPhone:
-    def __init__(self, farm, mode="device", features="cmd", installed=None, model="Virtual_Phone"):
+    def __init__(self, farm, mode="device", features="cmd", installed=None, model="Virtual_Phone",
+                 answer_delays=None):
         self.farm = farm
+        self.answer_delays = dict(answer_delays or {})
         self.rtether = farm.rtether
         self.mode = mode
         self.features = features
@@ -209,6 +211,8 @@ class VirtualPhone:
                 "--listen", f"{self.address}:{ADBD_PORT}", "--netns", self.ns,
                 "--state", self.state_dir, "--rtether", self.rtether, "--mode", self.mode,
                 "--features", self.features, "--model", self.model]
+        for text, seconds in self.answer_delays.items():
+            args += ["--answer-delay", f"{text}={seconds}"]
         self.daemon = harness.Proc(f"adbd-{self.index}-{self.daemons}", args,
                                    os.path.join(self.farm.tmp, f"adbd-{self.index}-"
                                                                f"{self.daemons}.log"))

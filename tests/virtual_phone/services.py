@@ -12,7 +12,10 @@ commands use them through adb 29:
               killforward-all, list-forward (reverse_forwards.py)
 
 Any other service is refused (CLSE), as adbd does for what it lacks. Every
-service request and its outcome is a line in the phone's event log."""
+service request and its outcome is a line in the phone's event log. A slow
+phone (`answer_delays`) holds a shell answer back after the command acted,
+until the delay ends or the server closes the stream (its client was
+killed)."""
 
 import hashlib
 import os
@@ -44,10 +47,14 @@ def _protocol_string(text):
 
 
 class Services:
-    def __init__(self, state, app, log):
+    def __init__(self, state, app, log, answer_delays=None):
         self.state = state
         self.app = app
         self.log = log
+        # Seconds a shell command's answer waits after it acted, by a text
+        # the command holds ("dumpsys", "gnirehtet.START"): a slow phone,
+        # for a Ctrl+C while adb waits.
+        self.answer_delays = dict(answer_delays or {})
         self.forwards_lock = threading.Lock()
         self.forwards = {}  # transport -> ReverseForwards
 
@@ -57,7 +64,14 @@ class Services:
         try:
             if service.startswith("shell:"):
                 stream.accept()
-                stream.write(self.command(service[len("shell:"):], None).encode())
+                command = service[len("shell:"):]
+                answer = self.command(command, None)
+                delay = next((seconds for text, seconds in self.answer_delays.items()
+                              if text in command), 0.0)
+                if delay:
+                    self.state.event("answer-delayed", service=service, seconds=delay)
+                    stream.wait_closed(delay)
+                stream.write(answer.encode())
             elif service.startswith("exec:"):
                 stream.accept()
                 stream.write(self.command(service[len("exec:"):], stream).encode())

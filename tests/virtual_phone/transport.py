@@ -84,6 +84,11 @@ class Stream:
                 self.may_write = False
             self.transport.send(m.A_WRTE, self.local_id, self.remote_id, view[start:start + step])
 
+    def wait_closed(self, timeout):
+        """Waits up to `timeout` seconds for the server to close the stream."""
+        with self.ready:
+            self.ready.wait_for(lambda: self.closed, timeout)
+
     def accept(self):
         """Answers the server's OPEN: OKAY(local-id, remote-id)."""
         self.transport.send(m.A_OKAY, self.local_id, self.remote_id)
