@@ -179,3 +179,23 @@ def test_autostart_starts_plugged_phones_without_a_relay(phone_farm):
           "autostart started a relay")
     rc, _, killed = proc.stop(signal.SIGINT, timeout=20)
     check(not killed and rc == 0, f"autostart after SIGINT: exit {rc}, killed={killed}")
+
+
+def test_autorun_ctrl_c_cancels_a_start_under_way(phone_farm):
+    phone = phone_farm.add_phone(installed=9, answer_delays={"gnirehtet.START": 30})
+    proc = phone_farm.spawn("autorun", ["autorun", "-p", str(harness.free_tcp_port())])
+    deadline = time.monotonic() + 20
+    while not phone.events("answer-delayed"):
+        check(time.monotonic() < deadline, f"no am start on the phone: {phone.events()[-5:]}")
+        time.sleep(0.05)
+    rc, seconds, killed = proc.stop(signal.SIGINT, timeout=10)
+    check(not killed and rc == 0 and seconds < 5,
+          f"autorun after SIGINT during a start: exit {rc} after {seconds:.1f}s")
+    # The adb client under way was killed, not left (the farm checks at the
+    # end too); the real server closed its stream on the phone.
+    check(not phone_farm.server.check_no_clients_left(timeout=3), "adb left running")
+    deadline = time.monotonic() + 10
+    while not phone.daemon.log_lines("stream closed by the server"):
+        check(time.monotonic() < deadline, f"the am start stream stayed open:\n"
+                                           f"{phone.daemon.log_text()}")
+        time.sleep(0.05)

@@ -151,3 +151,23 @@ def test_run_ctrl_c_during_am_start_stops_the_app(phone_farm):
     phone.wait_app(False)
     check(phone.events("app-stop")[-1]["rc"] == 0, f"the app's stop: {phone.events('app-stop')}")
     wait_stream_closed_by_server(phone, "gnirehtet.START")
+
+
+def test_run_second_ctrl_c_quits_at_once(phone_farm):
+    # The phone answers STOP slowly (after acting): a second Ctrl+C quits at
+    # once, and adb, in its own process group, still delivers the stop.
+    phone = phone_farm.add_phone(installed=9, answer_delays={"gnirehtet.STOP": 4})
+    proc = phone_farm.spawn("run", ["run", phone.serial, "-p", str(harness.free_tcp_port())])
+    phone.wait_app(True, timeout=20)
+    phone.wait_app_log("connected to relay")
+    os.kill(proc.pid, signal.SIGINT)
+    wait_event(phone, "answer-delayed")
+    check(proc.alive(), "run exited before its stop request was answered")
+    rc, seconds, killed = proc.stop(signal.SIGINT, timeout=5)
+    check(not killed and rc == -signal.SIGINT and seconds < 3,
+          f"a second Ctrl+C: exit {rc} after {seconds:.1f}s\n{proc.log_text()}")
+    check(proc.log_lines("Ctrl+C again"), "run did not say a second Ctrl+C quits")
+    phone.wait_app(False)
+    check(phone_farm.server.clients(), "the stop's adb client died with rtether")
+    check(not phone_farm.server.check_no_clients_left(timeout=15),
+          "the stop's adb client did not finish")

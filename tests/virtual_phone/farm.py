@@ -134,6 +134,36 @@ class AdbServer:
                 pids.append(int(entry))
         return pids
 
+    def clients(self):
+        """PIDs of adb clients still running against this server (started by
+        the test or by rtether; found by their ANDROID_ADB_SERVER_PORT)."""
+        marker = f"ANDROID_ADB_SERVER_PORT={self.port}".encode()
+        pids = []
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as f:
+                    args = f.read().split(b"\0")
+                if args[0] != self.adb_path.encode() or b"server" in args:
+                    continue
+                with open(f"/proc/{entry}/environ", "rb") as f:
+                    if marker in f.read().split(b"\0"):
+                        pids.append(int(entry))
+            except OSError:
+                continue
+        return [pid for pid in pids if not _process_gone(pid)]
+
+    def check_no_clients_left(self, timeout=10):
+        """Waits for adb clients to finish; kills and names those that do not."""
+        deadline = time.monotonic() + timeout
+        while self.clients() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        left = self.clients()
+        for pid in left:
+            stop_pid(pid, timeout=1)
+        return [f"adb clients left running: {left}"] if left else []
+
     def kill(self):
         """The server goes away (as after `adb kill-server`), with it every
         transport and reverse forward."""
@@ -374,6 +404,7 @@ class PhoneFarm:
             if proc.name.startswith(("adbd-", "adb-server")):
                 continue
             proc.close()
+        problems += self.server.check_no_clients_left()
         for phone in self.phones:
             phone.close()
             problems += phone.problems
