@@ -36,6 +36,7 @@ ADBD = os.path.join(HERE, "adbd.py")
 ADBD_PORT = 5555
 SUBNET = ipaddress.ip_network("198.51.100.0/24")
 ALLOCATION_LOCK = "/run/lock/rtether-virtual-phones.lock"
+KILL_TIMEOUT = 5  # seconds a SIGKILLed process may take to be gone
 
 
 def _root_addresses():
@@ -62,7 +63,9 @@ def stop_pid(pid, timeout=10):
     while not _process_gone(pid):
         if time.monotonic() > deadline:
             os.kill(pid, signal.SIGKILL)
+            deadline = time.monotonic() + KILL_TIMEOUT
             while not _process_gone(pid):
+                check(time.monotonic() < deadline, f"pid {pid} outlived SIGKILL by {KILL_TIMEOUT} s")
                 time.sleep(0.02)
             return True
         time.sleep(0.02)

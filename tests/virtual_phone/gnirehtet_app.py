@@ -93,19 +93,27 @@ class GnirehtetApp:
         self.log(f"app started: pid {self.child.pid}: {' '.join(args)}")
         self.state.event("app-start", pid=self.child.pid, args=args, log=log_path)
 
+    @staticmethod
+    def _signal(pid, number):
+        try:
+            os.kill(pid, number)
+        except ProcessLookupError:
+            pass  # it ended by itself meanwhile
+
     def stop(self):
         record = self.running()
         if record is None:
             return
         pid = record["pid"]
-        os.kill(pid, signal.SIGTERM)
+        self._signal(pid, signal.SIGTERM)
         deadline = time.monotonic() + STOP_TIMEOUT
         while self._alive(pid) and time.monotonic() < deadline:
             time.sleep(0.02)
         killed = self._alive(pid)
         if killed:
-            os.kill(pid, signal.SIGKILL)
-            while self._alive(pid):
+            self._signal(pid, signal.SIGKILL)
+            deadline = time.monotonic() + STOP_TIMEOUT
+            while self._alive(pid) and time.monotonic() < deadline:
                 time.sleep(0.02)
         rc = self._exit_code(pid)
         os.unlink(self._record_path())
