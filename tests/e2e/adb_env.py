@@ -13,6 +13,9 @@ from fake_adb import FakeAdbServer, PACKAGE  # noqa: F401
 import harness
 
 ACTIVITY = "com.genymobile.gnirehtet/.GnirehtetActivity"
+# The DNS server the Gnirehtet app ends up with when `start`/`run` get no -d
+# (the one place the e2e tests name it).
+DEFAULT_DNS = "8.8.8.8"
 DUMPSYS = f"shell:dumpsys package {PACKAGE}"
 STOP = f"shell:am start -a com.genymobile.gnirehtet.STOP -n {ACTIVITY}"
 

@@ -16,15 +16,22 @@ fails, the relay/client logs of its environments are added to the report.
   client in front (`@pytest.mark.world(devices=..., installed=...)`); at the
   end no adb process started by the test may be left running (the class is the
   `adb_world_class` fixture's, which tests/e2e/wine/ overrides).
+- `phone_farm`: a `farm.PhoneFarm` (tests/virtual_phone/): Debian's real adb
+  server on a port of its own and the virtual phones the test adds; at the
+  end every phone (app, adbd, namespace, veth) and the server are gone.
 """
 
 import os
+import sys
 
 import pytest
 
 import harness
 import host_namespace
 from adb_env import AdbWorld
+
+_VIRTUAL_PHONE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                              "virtual_phone")
 
 # The environments and adb worlds a test made, for its failure report.
 _made_key = pytest.StashKey[list]()
@@ -168,3 +175,21 @@ def world(request, adb_world_class):
             pytest.fail(f"{e}\n{world.log_report()}", pytrace=False)
     finally:
         world.close()
+
+
+@pytest.fixture
+def phone_farm(request, rtether):
+    """A private real adb server and virtual phones (tests/virtual_phone/farm.py)."""
+    if _VIRTUAL_PHONE not in sys.path:
+        sys.path.insert(0, _VIRTUAL_PHONE)
+    from farm import PhoneFarm
+    farm = PhoneFarm(rtether)
+    request.node.stash.setdefault(_made_key, []).append(farm)
+    try:
+        yield farm
+    finally:
+        problems = farm.close()
+        report = farm.log_report() if problems else ""
+        farm.cleanup_tmp()
+    if problems:
+        pytest.fail("teardown: " + "; ".join(problems) + "\n" + report, pytrace=False)
