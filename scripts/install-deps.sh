@@ -9,6 +9,7 @@ packages=(
   iproute2 procps curl python3 python3-pytest python3-pytest-timeout
   iperf3 passt slirp4netns iputils-ping adb
   g++-mingw-w64-x86-64 wine wine64 googletest zip
+  dnsmasq-base bind9-dnsutils
 )
 
 missing=()

@@ -15,9 +15,12 @@ import harness
 ACTIVITY = "com.genymobile.gnirehtet/.GnirehtetActivity"
 DUMPSYS = f"shell:dumpsys package {PACKAGE}"
 STOP = f"shell:am start -a com.genymobile.gnirehtet.STOP -n {ACTIVITY}"
+# What run/start/autostart/autorun give the app without -d: the relay's own
+# resolver (wire/gnirehtet.hpp kDefaultDnsServer), not the app's 8.8.8.8.
+DEFAULT_DNS = "10.0.2.3"
 
 
-def start_request(dns=None, routes=None):
+def start_request(dns=DEFAULT_DNS, routes=None):
     request = f"shell:am start -a com.genymobile.gnirehtet.START -n {ACTIVITY}"
     if dns:
         request += f" --esa dnsServers {dns}"
@@ -53,7 +56,7 @@ def adb_uninstall(serial):
     return adb_shell(serial, f"shell:cmd package 'uninstall' '{PACKAGE}'")
 
 
-def adb_start_sequence(serial, port=31416, install_size=None, dns=None, routes=None):
+def adb_start_sequence(serial, port=31416, install_size=None, dns=DEFAULT_DNS, routes=None):
     """`rtether start`: version check, install if needed, reverse, am start."""
     sequence = adb_shell(serial, DUMPSYS)
     if install_size is not None:
