@@ -21,22 +21,21 @@ std::optional<std::uint16_t> parse_port(const std::string& text) {
 
 std::optional<io::Endpoint> parse_upstream(const std::string& item, std::string& error) {
   std::string address_text = item;
-  std::string port_text;
-  if (item.starts_with('[')) {
+  std::optional<std::string> port_text;  // after a ':', empty ones refused below
+  const bool bracketed = item.starts_with('[');
+  if (bracketed) {
     const auto close = item.find(']');
     if (close == std::string::npos) {
       error = fmt::format("'{}': missing ']'", item);
       return std::nullopt;
     }
     address_text = item.substr(1, close - 1);
-    const std::string rest = item.substr(close + 1);
-    if (!rest.empty()) {
-      if (rest[0] != ':') {
+    if (close + 1 < item.size()) {
+      if (item[close + 1] != ':') {
         error = fmt::format("'{}': expected :PORT after ']'", item);
         return std::nullopt;
       }
-      port_text = rest.substr(1);
-      if (port_text.empty()) port_text = "-";  // "[::1]:" is no port
+      port_text = item.substr(close + 2);
     }
   } else if (const auto colon = item.find(':'); colon != std::string::npos) {
     if (item.find(':', colon + 1) != std::string::npos) {
@@ -45,17 +44,16 @@ std::optional<io::Endpoint> parse_upstream(const std::string& item, std::string&
     }
     address_text = item.substr(0, colon);
     port_text = item.substr(colon + 1);
-    if (port_text.empty()) port_text = "-";
   }
   io::Endpoint upstream;
   upstream.port = wire::gnirehtet::kDnsPort;
   if (!wire::IpAddress::parse(address_text, upstream.address) ||
-      (item.starts_with('[') != (upstream.address.version == wire::IpVersion::V6))) {
+      bracketed != (upstream.address.version == wire::IpVersion::V6)) {
     error = fmt::format("'{}': not an IPv4 address or a bracketed IPv6 address", item);
     return std::nullopt;
   }
-  if (!port_text.empty()) {
-    auto port = parse_port(port_text);
+  if (port_text) {
+    auto port = parse_port(*port_text);
     if (!port) {
       error = fmt::format("'{}': the port must be 1-65535", item);
       return std::nullopt;
