@@ -7,8 +7,8 @@ nothing (--no-resolv). The relay reads it from a resolv.conf given with
 dig asks 10.0.2.3 and fd00::2:3 over UDP and TCP. A dead upstream (a
 loopback address where nothing listens: port unreachable) fails over to the
 next one; a silent one (a UDP socket that never answers) times out after the
-relay's 2 s and the device gets SERVFAIL. Every dnsmasq is stopped by its
-PID."""
+relay's 2 s and the device gets SERVFAIL, over UDP and TCP. Every dnsmasq
+is stopped by its PID."""
 
 import os
 import random
@@ -156,6 +156,9 @@ def test_lookups_over_udp_and_tcp_through_both_resolver_addresses(make_env, tmp_
     check(got == sorted(BIG_TXT), f"big.test over TCP: {len(got)} of {len(BIG_TXT)} records")
     out = dig(env, "@10.0.2.3", "+notcp", "+ignore", "big.test", "TXT")
     check(" tc" in out.split("flags:", 1)[1].split(";", 1)[0], "the UDP answer is truncated")
+    # Two queries on one TCP connection (RFC 7766 6.2.1), both answered on it.
+    out = dig(env, "@10.0.2.3", "+tcp", "+keepopen", "only.test", "A", "only.test", "A")
+    check(answers(out) == [ONLY_ADDRESS, ONLY_ADDRESS], "two answers on one connection")
     # A malformed query (no question) is a counted drop: no answer comes.
     got = env.ns_python(r'''
 import socket
@@ -168,12 +171,12 @@ except socket.timeout:
     print("no answer")
 ''').stdout.strip()
     check(got == "no answer", f"malformed query: {got}")
-    check(len(server.queries("only.test")) == 5, f"dnsmasq saw {server.queries('only.test')}")
+    check(len(server.queries("only.test")) == 7, f"dnsmasq saw {server.queries('only.test')}")
     env.assert_alive()
     counters = env.session_counters()
     log(f"counters: {counters}")
     check(counters.get("dns_bad_queries") == 1, "one bad query counted")
-    check(counters.get("dns_tcp_retries", 0) >= 1, "the truncated answer was asked again over TCP")
+    check(counters.get("dns_tcp_retries") == 1, "the truncated answer was asked again over TCP")
     check(counters.get("dns_answers") == counters.get("dns_queries"), "every query answered")
     check("dns_timeouts" not in counters and "dns_server_failures" not in counters,
           "no timeout, no SERVFAIL")
@@ -182,6 +185,8 @@ except socket.timeout:
 def test_a_dead_upstream_fails_over_to_the_next(make_env, tmp_dir, dnsmasq):
     server = dnsmasq()
     dead = loopback_address()  # nothing listens there: ICMP port unreachable
+    while dead == server.address:
+        dead = loopback_address()
     env = relay_with(make_env, tmp_dir, dead, server.address)
     for transport in ("+notcp", "+tcp"):
         start = harness.time.monotonic()
@@ -206,11 +211,15 @@ def test_a_silent_upstream_times_out_with_servfail(make_env, tmp_dir, silent):
     check(RELAY_TIMEOUT_S - 0.2 <= took < RELAY_TIMEOUT_S + 2,
           f"SERVFAIL after {took:.1f} s, expected the relay's {RELAY_TIMEOUT_S} s")
     check(silent.received() == 1, "the silent upstream was asked once")
+    # Over TCP the same: SERVFAIL on the device's connection after 2 s.
+    out = dig(env, "@10.0.2.3", "+tcp", "only.test", "A")
+    check(status_of(out) == "SERVFAIL", "SERVFAIL over TCP")
+    check(silent.received() == 1, "asked over UDP once")
     env.assert_alive()
     counters = env.session_counters()
     log(f"counters: {counters}")
-    check(counters.get("dns_timeouts") == 1 and counters.get("dns_server_failures") == 1,
-          "one counted timeout, one SERVFAIL")
+    check(counters.get("dns_timeouts") == 2 and counters.get("dns_server_failures") == 2,
+          "a counted timeout and a SERVFAIL per query")
     check("dns_answers" not in counters, "no upstream answer")
 
 
