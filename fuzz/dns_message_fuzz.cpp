@@ -26,7 +26,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   if (query) require(!query->response && query->opcode == 0);
   require(parsed->question_end >= wire::kDnsHeaderSize + 1 + 4);
-  require(parsed->question_end <= size);
+  require(parsed->question_end <= size && parsed->question_end <= wire::kDnsMaxQuestionEnd);
   require(parsed->id == wire::dns_id(message));
   require(wire::same_dns_question(message, *parsed, message, *parsed));
 

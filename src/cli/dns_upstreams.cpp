@@ -52,9 +52,10 @@ std::optional<std::vector<io::Endpoint>> choose_dns_upstreams(const std::string&
   const std::string resolver = wire::gnirehtet::kResolverAliasV4.to_string() + " and " +
                                wire::gnirehtet::kResolverAliasV6.to_string();
   if (upstreams.empty()) {
-    log::warn("dns: no upstream resolver: device queries to {} are answered SERVFAIL "
-              "(give --dns-upstream)",
-              resolver);
+    log::warn(
+        "dns: no upstream resolver: device queries to {} are answered SERVFAIL "
+        "(give --dns-upstream)",
+        resolver);
   } else {
     log::info("dns: device queries to {} go to {}", resolver, list_text(upstreams));
   }

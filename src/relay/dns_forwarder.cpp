@@ -107,7 +107,8 @@ std::optional<io::Endpoint> DnsForwarder::tcp_endpoint() {
 
 void DnsForwarder::on_ready(io::Readiness) {
   if (closed_ || !listener_.valid()) return;
-  if (auto error = io::accept_pending(listener_.get(), [this](io::Fd socket) { accept(std::move(socket)); }))
+  if (auto error =
+          io::accept_pending(listener_.get(), [this](io::Fd socket) { accept(std::move(socket)); }))
     log::debug("dns: accept failed: {}", error.message());
 }
 

@@ -72,7 +72,7 @@ class DnsForwarder final : public io::Handler {
   };
   struct Pending {
     std::unique_ptr<DnsUpstreamQuery> query;
-    UdpAsker udp;                     // for a UDP query
+    UdpAsker udp;                      // for a UDP query
     std::uint64_t tcp_connection = 0;  // for a TCP query: the connection's serial
   };
 

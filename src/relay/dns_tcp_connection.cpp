@@ -6,9 +6,9 @@
 namespace rtether::relay {
 
 namespace {
-constexpr std::size_t kLengthPrefix = 2;   // RFC 1035 4.2.2
-constexpr std::size_t kReadChunk = 4096;   // the message buffer grows by this much per read
-constexpr int kReadBudget = 64;            // reads per wake-up; the rest waits for the next
+constexpr std::size_t kLengthPrefix = 2;  // RFC 1035 4.2.2
+constexpr std::size_t kReadChunk = 4096;  // the message buffer grows by this much per read
+constexpr int kReadBudget = 64;           // reads per wake-up; the rest waits for the next
 }  // namespace
 
 DnsTcpConnection::DnsTcpConnection(io::EventLoop& loop, io::Fd socket, std::uint64_t serial,

@@ -198,8 +198,7 @@ void DnsUpstreamQuery::on_upstream_message(wire::MutableBytes message) {
 
 void DnsUpstreamQuery::finish_with_server_failure() {
   ++context_.counters().dns_server_failures;
-  // Header and question only: at most 12 + 255 + 4 bytes.
-  std::array<std::uint8_t, wire::kDnsHeaderSize + 255 + 4> answer;
+  std::array<std::uint8_t, wire::kDnsMaxQuestionEnd> answer;
   const std::size_t size = wire::write_dns_server_failure(answer, query_, parsed_);
   finish(wire::MutableBytes{answer}.first(size));
 }

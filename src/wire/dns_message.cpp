@@ -16,13 +16,13 @@ constexpr std::size_t kAnswerCountOffset = 6;  // then NSCOUNT and ARCOUNT
 constexpr std::uint16_t kFlagResponse = 0x8000;  // QR
 constexpr std::uint16_t kOpcodeShift = 11;
 constexpr std::uint16_t kOpcodeMask = 0xF;
-constexpr std::uint16_t kFlagTruncated = 0x0200;         // TC
-constexpr std::uint16_t kFlagRecursionDesired = 0x0100;  // RD
+constexpr std::uint16_t kFlagTruncated = 0x0200;           // TC
+constexpr std::uint16_t kFlagRecursionDesired = 0x0100;    // RD
 constexpr std::uint16_t kFlagRecursionAvailable = 0x0080;  // RA
 constexpr std::uint16_t kRcodeMask = 0xF;
 
-constexpr std::size_t kMaxLabel = 63;  // RFC 1035 2.3.4
-constexpr std::size_t kMaxName = 255;  // wire length, length bytes included
+constexpr std::size_t kMaxLabel = 63;          // RFC 1035 2.3.4
+constexpr std::size_t kMaxName = 255;          // wire length, length bytes included
 constexpr std::uint8_t kLabelTypeMask = 0xC0;  // 0x00: a label; others: pointer or reserved
 constexpr std::size_t kTypeAndClass = 4;
 

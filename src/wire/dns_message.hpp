@@ -20,8 +20,12 @@
 namespace rtether::wire {
 
 inline constexpr std::size_t kDnsHeaderSize = 12;
-// RFC 1035 2.3.4 / 4.2.2: a message over TCP has a 2-byte length first.
+// RFC 1035 4.2.2: a message over TCP has a 2-byte length first, so none is
+// longer than this (over UDP neither: an IP packet's limit).
 inline constexpr std::size_t kDnsMaxMessage = 65535;
+// Header and the longest question: a 255-byte name (RFC 1035 2.3.4), QTYPE,
+// QCLASS; a SERVFAIL answer is never longer.
+inline constexpr std::size_t kDnsMaxQuestionEnd = kDnsHeaderSize + 255 + 4;
 
 namespace dns_rcode {
 inline constexpr std::uint8_t kServerFailure = 2;  // SERVFAIL, RFC 1035 4.1.1
@@ -43,7 +47,7 @@ std::optional<DnsMessage> parse_dns_message(Bytes message);
 // A message the relay forwards: a standard query.
 std::optional<DnsMessage> parse_dns_query(Bytes message);
 
-std::uint16_t dns_id(Bytes message);             // message holds a header
+std::uint16_t dns_id(Bytes message);  // message holds a header
 void set_dns_id(MutableBytes message, std::uint16_t id);
 
 // Whether both messages ask the same question: name (ASCII case

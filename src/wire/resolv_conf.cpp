@@ -30,8 +30,7 @@ std::vector<IpAddress> parse_resolv_conf(std::string_view text) {
     if (next_word(line, at) != "nameserver") continue;
     const std::string_view value = next_word(line, at);
     IpAddress address;
-    if (!value.empty() && IpAddress::parse(std::string(value), address))
-      servers.push_back(address);
+    if (!value.empty() && IpAddress::parse(std::string(value), address)) servers.push_back(address);
   }
   return servers;
 }

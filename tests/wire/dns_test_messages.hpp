@@ -33,8 +33,7 @@ inline void append_name(std::vector<std::uint8_t>& out, const std::string& name)
 }
 
 inline std::vector<std::uint8_t> dns_message(std::uint16_t id, std::uint16_t flags,
-                                             const std::string& name,
-                                             std::uint16_t answers = 0) {
+                                             const std::string& name, std::uint16_t answers = 0) {
   std::vector<std::uint8_t> out;
   append16(out, id);
   append16(out, flags);
@@ -59,8 +58,8 @@ inline std::vector<std::uint8_t> dns_answer(const std::vector<std::uint8_t>& que
   std::vector<std::uint8_t> out = query;
   out[0] = static_cast<std::uint8_t>(id >> 8);
   out[1] = static_cast<std::uint8_t>(id);
-  out[2] |= 0x80;  // QR
-  out[7] = 1;      // ANCOUNT
+  out[2] |= 0x80;         // QR
+  out[7] = 1;             // ANCOUNT
   append16(out, 0xC00C);  // the name at offset 12
   append16(out, kTypeA);
   append16(out, kClassIn);

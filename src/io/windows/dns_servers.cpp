@@ -49,9 +49,8 @@ void add_server(const SOCKET_ADDRESS& socket_address, std::vector<wire::IpAddres
 }  // namespace
 
 Result<std::vector<wire::IpAddress>> host_dns_servers() {
-  constexpr ULONG kFlags =
-      GAA_FLAG_SKIP_UNICAST | GAA_FLAG_SKIP_ANYCAST | GAA_FLAG_SKIP_MULTICAST |
-      GAA_FLAG_SKIP_FRIENDLY_NAME;
+  constexpr ULONG kFlags = GAA_FLAG_SKIP_UNICAST | GAA_FLAG_SKIP_ANYCAST | GAA_FLAG_SKIP_MULTICAST |
+                           GAA_FLAG_SKIP_FRIENDLY_NAME;
   ULONG size = kInitialBuffer;
   std::vector<unsigned char> buffer;
   ULONG status = ERROR_BUFFER_OVERFLOW;
@@ -62,8 +61,7 @@ Result<std::vector<wire::IpAddress>> host_dns_servers() {
   }
   std::vector<wire::IpAddress> servers;
   if (status == ERROR_NO_DATA) return servers;
-  if (status != NO_ERROR)
-    return std::error_code(static_cast<int>(status), std::system_category());
+  if (status != NO_ERROR) return std::error_code(static_cast<int>(status), std::system_category());
   for (auto* adapter = reinterpret_cast<IP_ADAPTER_ADDRESSES*>(buffer.data()); adapter != nullptr;
        adapter = adapter->Next) {
     if (adapter->OperStatus != IfOperStatusUp) continue;

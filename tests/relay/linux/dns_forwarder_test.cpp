@@ -112,7 +112,9 @@ class DnsForwarding : public ::testing::Test {
     if (!ip.packet) return std::nullopt;
     auto udp = wire::UdpView::parse(ip.packet->payload);
     if (!udp) return std::nullopt;
-    return DeviceDatagram{ip.packet->source, ip.packet->destination, udp->source_port(),
+    return DeviceDatagram{ip.packet->source,
+                          ip.packet->destination,
+                          udp->source_port(),
                           udp->destination_port(),
                           {udp->payload().begin(), udp->payload().end()}};
   }
@@ -385,8 +387,8 @@ TEST_F(DnsForwarding, ATcpQueryIsAnsweredOnTheDevicesConnectionAfterATruncatedUd
     }
     return stream.size() >= 2 && stream.size() == 2u + wire::load_be16(stream.data());
   }));
-  device_.send_tcp(to_resolver(kIss + 1 + static_cast<std::uint32_t>(request.size()), device_ack,
-                               flag::kAck));
+  device_.send_tcp(
+      to_resolver(kIss + 1 + static_cast<std::uint32_t>(request.size()), device_ack, flag::kAck));
   EXPECT_EQ(stream, framed(dns_answer(query, 0x5151, kOnlyAddress)));
   EXPECT_EQ(counters().dns_tcp_retries, 1u);
   EXPECT_EQ(counters().dns_answers, 1u);
