@@ -10,6 +10,7 @@ packages=(
   iperf3 passt slirp4netns iputils-ping adb
   default-jdk-headless
   g++-mingw-w64-x86-64 wine wine64 googletest zip
+  dnsmasq-base bind9-dnsutils
 )
 
 missing=()

@@ -40,7 +40,7 @@ constexpr auto kAdbCheckTimeout = std::chrono::seconds(5);  // `adb version`
 
 struct GnirehtetOptions {
   std::string serial;
-  std::string dns;
+  std::string dns = wire::gnirehtet::kDefaultDnsServer.to_string();
   std::string routes;
   std::uint16_t port = wire::gnirehtet::kRelayPort;
   int status_interval = kDefaultStatusInterval;

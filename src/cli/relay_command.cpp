@@ -2,6 +2,8 @@
 // foreground until SIGINT/SIGTERM. Loopback only unless --bind says otherwise.
 // --forward PROTO:[BIND:]HOSTPORT:DEVICEPORT[@CLIENT] (repeatable) forwards a
 // host port into a device (grammar in relay/forward_rule.hpp).
+// --dns-upstream / --resolv-conf: where the device's resolver 10.0.2.3
+// forwards (cli/dns_upstreams.hpp).
 #include <csignal>
 #include <memory>
 #include <stdexcept>
@@ -9,6 +11,7 @@
 #include <vector>
 
 #include "cli/app.hpp"
+#include "cli/dns_upstreams.hpp"
 #include "cli/status_display.hpp"
 #include "io/console.hpp"
 #include "io/event_loop.hpp"
@@ -35,12 +38,18 @@ struct RelayOptions {
   int busy_poll_us = kDefaultBusyPollMicroseconds;
   int status_interval = kDefaultStatusInterval;
   std::vector<std::string> forwards;
+  std::string dns_upstream;
+  std::string resolv_conf;
 };
 
 int run_relay(const RelayOptions& options) {
   io::EventLoop loop;
   loop.set_busy_poll(std::chrono::microseconds(options.busy_poll_us));
-  relay::Relay relay(loop, relay::RelayConfig{});
+  relay::RelayConfig config;
+  auto dns_upstreams = choose_dns_upstreams(options.dns_upstream, options.resolv_conf);
+  if (!dns_upstreams) return 2;
+  config.dns_upstreams = *dns_upstreams;
+  relay::Relay relay(loop, std::move(config));
   if (!options.no_tcp) {
     wire::IpAddress address;
     if (!wire::IpAddress::parse(options.bind, address)) {
@@ -98,6 +107,14 @@ void register_relay(CLI::App& app, CommandBody& body) {
         std::string error;
         return relay::parse_forward_rule(text, error) ? std::string{} : error;
       });
+  command->add_option("--dns-upstream", options->dns_upstream,
+                      "Resolvers the device's DNS server 10.0.2.3 (fd00::2:3) forwards to, in "
+                      "failover order: ADDR[:PORT][,ADDR[:PORT]...], IPv6 in brackets "
+                      "(default: the host's, from its resolv.conf)")
+      ->check(check_dns_upstream);
+  command->add_option("--resolv-conf", options->resolv_conf,
+                      "Read the upstream resolvers from this resolv.conf file instead")
+      ->excludes("--dns-upstream");
   command->footer(
       "Examples:\n  rtether relay\n  rtether relay -p 31417 --bind 0.0.0.0\n"
       "  rtether relay --unix @rtether --no-tcp\n"

@@ -32,6 +32,7 @@ ClientSession::ClientSession(io::EventLoop& loop, io::Fd socket, std::uint32_t i
       // Forwarded flows start at a random relay-side port (of the 16384 in
       // 49152..65535).
       forwards_(*this, static_cast<std::uint16_t>(random_() % 16384)),
+      dns_(*this),
       flows_(loop, config.max_flows_per_client),
       output_(loop, socket_.get(), config, counters_, flows_,
               [this] { close("client socket error"); }),
@@ -160,9 +161,21 @@ void ClientSession::handle_tcp(const wire::IpPacket& packet) {
     send_stateless_reset(packet);
     return;
   }
+  // DNS over TCP to the relay's resolver: the flow is bridged to the DNS
+  // forwarder's listener instead of the host's 10.0.2.3.
+  std::optional<io::Endpoint> dns_target;
+  if (DnsForwarder::is_resolver(key.destination, key.destination_port)) {
+    dns_target = dns_.tcp_endpoint();
+    if (!dns_target) {
+      ++counters_.tcp_connect_failed;
+      send_stateless_reset(packet);
+      return;
+    }
+  }
   auto& flow = static_cast<TcpFlow&>(
       flows_.insert(std::make_unique<TcpFlow>(context(), key, tcp::Segment::from(*tcp))));
   ++counters_.tcp_flows_opened;
+  if (dns_target) return flow.connect(*dns_target);
   flow.connect();
 }
 
@@ -172,6 +185,8 @@ void ClientSession::handle_udp(const wire::IpPacket& packet) {
     ++counters_.drop_bad_transport;
     return;
   }
+  if (DnsForwarder::is_resolver(packet.destination, udp->destination_port()))
+    return dns_.on_udp_query(packet, *udp);
   FlowKey key{packet.source, packet.destination, udp->source_port(), udp->destination_port(),
               wire::ip_protocol::kUdp};
   Flow* found = flows_.find(key);
@@ -278,6 +293,7 @@ void ClientSession::close(const char* reason) {
   log::info("client {} closed ({}): {}", id_, reason, counters_.summary());
   loop_.remove(socket_.get());
   output_.close();
+  dns_.close();
   flows_.close();
   socket_.reset();
   // A plain deferred callback, not a DeferredTask: it destroys the session

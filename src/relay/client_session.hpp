@@ -4,7 +4,8 @@
 // flow (a stateless reset, an ICMP error, a counted drop). It is the
 // FlowContext of its flows (they see only that) and holds what that context
 // is made of: the FlowTable, the DeviceOutput queue, the ICMP-error port,
-// the budget, and the forwarded (host -> device) side.
+// the budget, the forwarded (host -> device) side and the DNS forwarder
+// (the device's resolver at 10.0.2.3 / fd00::2:3).
 //
 // Data flow:
 //   client socket -> StreamFramer -> parse_ip -> FlowTable lookup -> Flow
@@ -23,6 +24,7 @@
 #include "relay/counters.hpp"
 #include "relay/deferred_task.hpp"
 #include "relay/device_output.hpp"
+#include "relay/dns_forwarder.hpp"
 #include "relay/flow_context.hpp"
 #include "relay/flow_table.hpp"
 #include "relay/forwarded_flows.hpp"
@@ -52,6 +54,8 @@ class ClientSession : public io::Handler, private FlowContext {
   std::size_t buffer_budget_left() const override;
   // Port forwarding toward this device.
   ForwardedFlows& forwards() { return forwards_; }
+  // The device's resolver (10.0.2.3, fd00::2:3).
+  const DnsForwarder& dns() const { return dns_; }
 
  private:
   // FlowContext.
@@ -90,6 +94,7 @@ class ClientSession : public io::Handler, private FlowContext {
   std::vector<std::uint8_t> peek_scratch_;
   IcmpErrorSender icmp_errors_;
   ForwardedFlows forwards_;
+  DnsForwarder dns_;
   bool closed_ = false;
   bool client_hung_up_ = false;  // peer closed, hang-up or error seen: read to the end
   // After everything the flows use from their destructors (budget, counters).

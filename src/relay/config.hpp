@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstddef>
 #include <functional>
+#include <vector>
 
 #include "io/ping_socket.hpp"
 #include "io/socket.hpp"
@@ -65,6 +66,16 @@ struct RelayConfig {
   // fallback (tests).
   bool use_peek_offset = io::tcp_peek_offset_supported();
   tcp::Config tcp = default_tcp_config();
+  // DNS forwarding (relay/dns_forwarder.hpp): the host resolvers asked for
+  // queries to 10.0.2.3 / fd00::2:3, in failover order (none: every query
+  // is answered SERVFAIL).
+  std::vector<io::Endpoint> dns_upstreams;
+  // Per upstream: then the next one is asked. Under the device resolver's
+  // own wait (glibc: 5 s), so failing over to a second upstream still
+  // answers in time.
+  std::chrono::milliseconds dns_query_timeout = 2000ms;
+  // Queries waiting for an upstream per client; more are dropped (counted).
+  std::size_t max_dns_queries_per_client = 256;
 };
 
 }  // namespace rtether::relay

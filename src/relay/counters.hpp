@@ -53,7 +53,19 @@ namespace rtether::relay {
   X(forward_tcp_opened, "host connections forwarded to the device")                               \
   X(forward_udp_opened, "host UDP peers forwarded to the device")                                 \
   X(drop_forward_no_client, "forwarded connection/datagram, no device")                           \
-  X(drop_forward_no_port, "no free relay-side port for a forward")
+  X(drop_forward_no_port, "no free relay-side port for a forward")                                \
+  /* DNS forwarding (the relay's resolver, 10.0.2.3 and fd00::2:3). */                            \
+  X(dns_queries, "device DNS queries forwarded upstream")                                         \
+  X(dns_answers, "upstream answers passed to the device")                                         \
+  X(dns_timeouts, "an upstream gave no answer in time")                                           \
+  X(dns_failovers, "a query passed on to the next upstream")                                      \
+  X(dns_upstream_errors, "upstream unreachable, refused, reset or answering garbage")             \
+  X(dns_bad_queries, "malformed DNS query from the device: dropped")                              \
+  X(dns_drop_in_flight_limit, "query dropped: per-client limit of queries in flight")             \
+  X(dns_server_failures, "no upstream answered: SERVFAIL to the device")                          \
+  X(dns_tcp_retries, "truncated UDP answer to a TCP query, asked again over TCP")                 \
+  X(dns_drop_answer_lost, "answer lost: output queue full or the TCP asker gone")                 \
+  X(dns_drop_tcp_connection_limit, "DNS TCP connection refused: per-client limit")
 
 struct Counters {
 #define RTETHER_COUNTER_FIELD(name, meaning) std::uint64_t name = 0;

@@ -61,8 +61,9 @@ void TcpFlow::start_forwarded() {
 
 TcpFlow::~TcpFlow() { context_.add_buffered(-static_cast<long>(to_host_.size())); }
 
-void TcpFlow::connect() {
-  io::Endpoint target{host_destination(key_.destination), key_.destination_port};
+void TcpFlow::connect() { connect({host_destination(key_.destination), key_.destination_port}); }
+
+void TcpFlow::connect(const io::Endpoint& target) {
   auto connection = io::connect_nonblocking(io::Transport::Tcp, target);
   if (!connection) {
     log::debug("{}: connect failed: {}", key_.to_string(), connection.error().message());

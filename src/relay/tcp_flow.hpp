@@ -85,8 +85,11 @@ class TcpFlow final : public Flow {
   TcpFlow(FlowContext& context, const FlowKey& key, io::Fd accepted);
   ~TcpFlow() override;
 
-  // Starts the non-blocking host connect (called once after insertion).
+  // Starts the non-blocking host connect (called once after insertion):
+  // to the device's destination (address_map.hpp), or to `target` (the
+  // DNS forwarder's listener for 10.0.2.3:53).
   void connect();
+  void connect(const io::Endpoint& target);
   // Forwarded flow: registers the host socket and sends the SYN.
   void start_forwarded();
 

@@ -37,7 +37,17 @@ inline constexpr IpAddress kHostLoopbackV4{IpVersion::V4, {127, 0, 0, 1}};
 inline constexpr IpAddress kHostLoopbackV6{IpVersion::V6,
                                            {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}};
 
-// The device's DNS server unless told otherwise (Gnirehtet's `-d` default).
-inline constexpr IpAddress kDefaultDnsServer{IpVersion::V4, {8, 8, 8, 8}};
+// The relay's own resolver as the device sees it: 10.0.2.3, the DNS address
+// of the Android emulator and of slirp, and fd00::2:3 beside it. The relay
+// answers DNS there itself (relay/dns_forwarder.hpp), over UDP and TCP.
+inline constexpr IpAddress kResolverAliasV4{IpVersion::V4, {10, 0, 2, 3}};
+inline constexpr IpAddress kResolverAliasV6{
+    IpVersion::V6, {0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 3}};
+inline constexpr std::uint16_t kDnsPort = 53;  // RFC 1035 4.2
+
+// The device's DNS server unless told otherwise (`-d`): the relay's
+// resolver, which forwards to the host's own, instead of Gnirehtet's
+// 8.8.8.8, which many networks block.
+inline constexpr IpAddress kDefaultDnsServer = kResolverAliasV4;
 
 }  // namespace rtether::wire::gnirehtet

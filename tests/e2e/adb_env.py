@@ -13,14 +13,15 @@ from fake_adb import FakeAdbServer, PACKAGE  # noqa: F401
 import harness
 
 ACTIVITY = "com.genymobile.gnirehtet/.GnirehtetActivity"
-# The DNS server the Gnirehtet app ends up with when `start`/`run` get no -d
-# (the one place the e2e tests name it).
-DEFAULT_DNS = "8.8.8.8"
 DUMPSYS = f"shell:dumpsys package {PACKAGE}"
 STOP = f"shell:am start -a com.genymobile.gnirehtet.STOP -n {ACTIVITY}"
+# What run/start/autostart/autorun give the app without -d: the relay's own
+# resolver (wire/gnirehtet.hpp kDefaultDnsServer), not the app's 8.8.8.8;
+# the one place the e2e tests name it.
+DEFAULT_DNS = "10.0.2.3"
 
 
-def start_request(dns=None, routes=None):
+def start_request(dns=DEFAULT_DNS, routes=None):
     request = f"shell:am start -a com.genymobile.gnirehtet.START -n {ACTIVITY}"
     if dns:
         request += f" --esa dnsServers {dns}"
@@ -56,7 +57,7 @@ def adb_uninstall(serial):
     return adb_shell(serial, f"shell:cmd package 'uninstall' '{PACKAGE}'")
 
 
-def adb_start_sequence(serial, port=31416, install_size=None, dns=None, routes=None):
+def adb_start_sequence(serial, port=31416, install_size=None, dns=DEFAULT_DNS, routes=None):
     """`rtether start`: version check, install if needed, reverse, am start."""
     sequence = adb_shell(serial, DUMPSYS)
     if install_size is not None:

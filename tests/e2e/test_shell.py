@@ -87,7 +87,7 @@ def test_shell_command_sees_tun_mtu_route_own_namespace_and_resolv_conf(rtether)
               "ip route | grep -q default && "
               "test \"$(readlink /proc/self/ns/net)\" != \"" +
               os.readlink("/proc/self/ns/net") + "\" && "
-              "grep -q '^nameserver 8.8.8.8' /etc/resolv.conf && echo inside-ok")
+              "grep -q '^nameserver 10.0.2.3' /etc/resolv.conf && echo inside-ok")
     r, secs = run_shell(rtether, ["sh", "-c", script], extra=["--mtu", "16384"])
     check(r.returncode == 0 and r.stdout.strip() == b"inside-ok",
           f"inside view with --mtu 16384 (tun address, MTU, default route, own netns, "

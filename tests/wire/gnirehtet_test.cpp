@@ -30,12 +30,14 @@ TEST(GnirehtetConstants, TheConstantsEqualTheirParsedTextForm) {
   // Same value as parse() makes, so == against parsed addresses holds.
   for (const IpAddress& constant : {kDeviceAddressV4, kDeviceAddressV6, kHostLoopbackAliasV4,
                                     kHostLoopbackAliasV6, kHostLoopbackV4, kHostLoopbackV6,
-                                    kDefaultDnsServer}) {
+                                    kResolverAliasV4, kResolverAliasV6, kDefaultDnsServer}) {
     IpAddress parsed;
     ASSERT_TRUE(IpAddress::parse(constant.to_string(), parsed));
     EXPECT_EQ(parsed, constant);
   }
-  EXPECT_EQ(kDefaultDnsServer.to_string(), "8.8.8.8");
+  EXPECT_EQ(kResolverAliasV4.to_string(), "10.0.2.3");
+  EXPECT_EQ(kResolverAliasV6.to_string(), "fd00::2:3");
+  EXPECT_EQ(kDefaultDnsServer, kResolverAliasV4);
 }
 
 }  // namespace

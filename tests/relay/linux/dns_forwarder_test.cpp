@@ -1,0 +1,399 @@
+// The DNS forwarder in a session on a manual clock: the device's UDP
+// queries to 10.0.2.3 / fd00::2:3 reach upstreams that are real loopback
+// UDP sockets of the test; IDs are rewritten toward the upstream and
+// restored toward the device, answers that do not match are ignored,
+// timeouts fail over at exactly config.dns_query_timeout and end in
+// SERVFAIL, a refused upstream fails over at once, and the in-flight cap
+// and malformed queries are counted drops. Over TCP, the device's
+// connection to 10.0.2.3:53 carries framed queries and answers, and a
+// truncated UDP answer is asked again over TCP.
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <optional>
+#include <vector>
+
+#include "io/clock.hpp"
+#include "io/datagram.hpp"
+#include "relay/client_session.hpp"
+#include "relay/fake_device.hpp"
+#include "wire/dns_message.hpp"
+#include "wire/dns_test_messages.hpp"
+
+namespace rtether::relay {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::address;
+using testing::FakeDevice;
+using testing::HostListener;
+namespace flag = wire::tcp_flag;
+using wire::testing::dns_answer;
+using wire::testing::dns_query;
+
+constexpr std::uint16_t kDevicePort = 40053;
+constexpr std::uint32_t kOnlyAddress = 0xC000024D;  // 192.0.2.77
+
+// A UDP socket on 127.0.0.1 playing a host resolver.
+struct Upstream {
+  io::Fd socket = io::bind_udp({address("127.0.0.1"), 0});
+  io::Endpoint endpoint() const { return *io::local_endpoint(socket.get()); }
+
+  // The next query it received, and who sent it.
+  std::optional<std::vector<std::uint8_t>> receive(FakeDevice& device, io::Endpoint& from) {
+    std::vector<std::uint8_t> buffer(65536);
+    std::optional<std::vector<std::uint8_t>> got;
+    device.run_until([&] {
+      auto datagram = io::recv_from(socket.get(), buffer);
+      if (!datagram) return false;
+      from = datagram->from;
+      got.emplace(buffer.begin(), buffer.begin() + static_cast<long>(datagram->size));
+      return true;
+    });
+    return got;
+  }
+  bool has_nothing() {
+    std::uint8_t byte;
+    return ::recv(socket.get(), &byte, 1, MSG_DONTWAIT | MSG_PEEK) < 0;
+  }
+  // A datagram from this socket to `to` (an IPv4 loopback endpoint).
+  void send_to(const io::Endpoint& to, const std::vector<std::uint8_t>& message) {
+    sockaddr_in peer{};
+    peer.sin_family = AF_INET;
+    peer.sin_port = htons(to.port);
+    std::memcpy(&peer.sin_addr, to.address.bytes.data(), 4);
+    ASSERT_EQ(::sendto(socket.get(), message.data(), message.size(), 0,
+                       reinterpret_cast<const sockaddr*>(&peer), sizeof peer),
+              static_cast<long>(message.size()));
+  }
+};
+
+class DnsForwarding : public ::testing::Test {
+ protected:
+  void start() {
+    session_ = std::make_unique<ClientSession>(loop_, device_.take_relay_end(), 0, config_,
+                                               [](std::uint32_t) {});
+    session_->start();
+    ASSERT_TRUE(device_.run_until([&] { return device_.client_id().has_value(); }));
+  }
+
+  void jump(std::chrono::steady_clock::duration by) {
+    clock_.advance(by);
+    for (int i = 0; i < 5; ++i) device_.turn();
+  }
+
+  void send_query(const std::vector<std::uint8_t>& query, const char* resolver = "10.0.2.3",
+                  const char* from = "10.0.0.2", std::uint16_t port = kDevicePort) {
+    wire::UdpDatagramHeader header;
+    header.source = address(from);
+    header.destination = address(resolver);
+    header.source_port = port;
+    header.destination_port = 53;
+    device_.send_udp(header, query);
+  }
+
+  // The next datagram to the device: its addresses, ports and payload.
+  struct DeviceDatagram {
+    wire::IpAddress source;
+    wire::IpAddress destination;
+    std::uint16_t source_port = 0;
+    std::uint16_t destination_port = 0;
+    std::vector<std::uint8_t> payload;
+  };
+  std::optional<DeviceDatagram> device_receives() {
+    auto packet = device_.next_packet();
+    if (!packet) return std::nullopt;
+    auto ip = wire::parse_ip(*packet);
+    if (!ip.packet) return std::nullopt;
+    auto udp = wire::UdpView::parse(ip.packet->payload);
+    if (!udp) return std::nullopt;
+    return DeviceDatagram{ip.packet->source,
+                          ip.packet->destination,
+                          udp->source_port(),
+                          udp->destination_port(),
+                          {udp->payload().begin(), udp->payload().end()}};
+  }
+
+  static void reply(Upstream& upstream, const io::Endpoint& to,
+                    const std::vector<std::uint8_t>& message) {
+    upstream.send_to(to, message);
+  }
+
+  const Counters& counters() const { return session_->counters(); }
+
+  wire::TcpSegmentHeader to_resolver(std::uint32_t seq, std::uint32_t ack, std::uint8_t flags) {
+    auto header = testing::device_tcp(kDevicePort, 53, seq, ack, flags);
+    header.destination = address("10.0.2.3");
+    return header;
+  }
+
+  io::ManualClock clock_;
+  io::EventLoop loop_{clock_};
+  FakeDevice device_{loop_};
+  RelayConfig config_;
+  std::unique_ptr<ClientSession> session_;
+};
+
+TEST_F(DnsForwarding, TheAnswerReachesTheDeviceWithItsOwnIdFromTheResolverAddress) {
+  Upstream upstream;
+  config_.dns_upstreams = {upstream.endpoint()};
+  start();
+  auto query = dns_query(0x1234, "only.test");
+  send_query(query);
+  io::Endpoint relay_socket;
+  auto asked = upstream.receive(device_, relay_socket);
+  ASSERT_TRUE(asked);
+  ASSERT_EQ(asked->size(), query.size());
+  EXPECT_TRUE(std::equal(asked->begin() + 2, asked->end(), query.begin() + 2))
+      << "only the ID is the relay's";
+  const std::uint16_t upstream_id = wire::dns_id(*asked);
+  EXPECT_EQ(session_->dns().queries_in_flight(), 1u);
+
+  reply(upstream, relay_socket, dns_answer(*asked, upstream_id, kOnlyAddress));
+  auto got = device_receives();
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->source, address("10.0.2.3"));
+  EXPECT_EQ(got->source_port, 53);
+  EXPECT_EQ(got->destination, address("10.0.0.2"));
+  EXPECT_EQ(got->destination_port, kDevicePort);
+  EXPECT_EQ(got->payload, dns_answer(query, 0x1234, kOnlyAddress));
+  EXPECT_EQ(counters().dns_queries, 1u);
+  EXPECT_EQ(counters().dns_answers, 1u);
+  EXPECT_EQ(session_->dns().queries_in_flight(), 0u);
+}
+
+TEST_F(DnsForwarding, TheIpv6ResolverAnswersFromItsOwnAddress) {
+  Upstream upstream;
+  config_.dns_upstreams = {upstream.endpoint()};
+  start();
+  auto query = dns_query(0x0606, "only.test");
+  send_query(query, "fd00::2:3", "fd00::2");
+  io::Endpoint relay_socket;
+  auto asked = upstream.receive(device_, relay_socket);
+  ASSERT_TRUE(asked);
+  reply(upstream, relay_socket, dns_answer(*asked, wire::dns_id(*asked), kOnlyAddress));
+  auto got = device_receives();
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->source, address("fd00::2:3"));
+  EXPECT_EQ(got->destination, address("fd00::2"));
+  EXPECT_EQ(wire::dns_id(got->payload), 0x0606);
+}
+
+TEST_F(DnsForwarding, AnswersWithAnotherIdOrQuestionAreIgnoredAndCounted) {
+  Upstream upstream;
+  config_.dns_upstreams = {upstream.endpoint()};
+  start();
+  auto query = dns_query(0x1234, "only.test");
+  send_query(query);
+  io::Endpoint relay_socket;
+  auto asked = upstream.receive(device_, relay_socket);
+  ASSERT_TRUE(asked);
+  const std::uint16_t upstream_id = wire::dns_id(*asked);
+  reply(upstream, relay_socket,
+        dns_answer(*asked, static_cast<std::uint16_t>(upstream_id + 1), kOnlyAddress));
+  reply(upstream, relay_socket,
+        dns_answer(dns_query(upstream_id, "other.test"), upstream_id, kOnlyAddress));
+  ASSERT_TRUE(device_.run_until([&] { return counters().dns_upstream_errors == 2; }));
+  EXPECT_TRUE(device_.all_taken()) << "nothing reached the device";
+  reply(upstream, relay_socket, dns_answer(*asked, upstream_id, kOnlyAddress));
+  auto got = device_receives();
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->payload, dns_answer(query, 0x1234, kOnlyAddress));
+}
+
+TEST_F(DnsForwarding, ASilentUpstreamTimesOutToTheNextThenServfail) {
+  ASSERT_EQ(config_.dns_query_timeout, 2000ms);
+  Upstream first, second;
+  config_.dns_upstreams = {first.endpoint(), second.endpoint()};
+  start();
+  auto query = dns_query(0x7777, "only.test");
+  send_query(query);
+  io::Endpoint relay_socket;
+  ASSERT_TRUE(first.receive(device_, relay_socket));
+  jump(1999ms);
+  EXPECT_TRUE(second.has_nothing()) << "still waiting for the first";
+  EXPECT_EQ(counters().dns_timeouts, 0u);
+  jump(1ms);
+  EXPECT_EQ(counters().dns_timeouts, 1u);
+  EXPECT_EQ(counters().dns_failovers, 1u);
+  ASSERT_TRUE(second.receive(device_, relay_socket));
+  jump(1999ms);
+  EXPECT_TRUE(device_.all_taken()) << "no answer before the second timeout";
+  jump(1ms);
+  auto got = device_receives();
+  ASSERT_TRUE(got);
+  auto answer = wire::parse_dns_message(got->payload);
+  ASSERT_TRUE(answer);
+  EXPECT_TRUE(answer->response);
+  EXPECT_EQ(answer->id, 0x7777);
+  EXPECT_EQ(answer->rcode, wire::dns_rcode::kServerFailure);
+  EXPECT_EQ(counters().dns_timeouts, 2u);
+  EXPECT_EQ(counters().dns_failovers, 1u);
+  EXPECT_EQ(counters().dns_server_failures, 1u);
+  EXPECT_EQ(counters().dns_answers, 0u);
+  EXPECT_EQ(session_->dns().queries_in_flight(), 0u);
+}
+
+TEST_F(DnsForwarding, ALateAnswerFromTheTimedOutUpstreamIsNotDelivered) {
+  Upstream first, second;
+  config_.dns_upstreams = {first.endpoint(), second.endpoint()};
+  start();
+  auto query = dns_query(0x0101, "only.test");
+  send_query(query);
+  io::Endpoint first_socket, second_socket;
+  auto asked_first = first.receive(device_, first_socket);
+  ASSERT_TRUE(asked_first);
+  jump(2000ms);
+  auto asked_second = second.receive(device_, second_socket);
+  ASSERT_TRUE(asked_second);
+  // The first attempt's socket is closed: its answer goes nowhere.
+  first.send_to(first_socket, dns_answer(*asked_first, wire::dns_id(*asked_first), 1));
+  reply(second, second_socket, dns_answer(*asked_second, wire::dns_id(*asked_second), 2));
+  auto got = device_receives();
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->payload, dns_answer(query, 0x0101, 2));
+  device_.run_until([] { return false; }, 50ms);
+  EXPECT_TRUE(device_.all_taken()) << "one answer only";
+}
+
+TEST_F(DnsForwarding, ARefusedUpstreamFailsOverAtOnce) {
+  Upstream working;
+  io::Endpoint dead;
+  {
+    Upstream closed;  // its port, closed: ICMP port unreachable
+    dead = closed.endpoint();
+  }
+  config_.dns_upstreams = {dead, working.endpoint()};
+  start();
+  send_query(dns_query(0x0202, "only.test"));
+  io::Endpoint relay_socket;
+  ASSERT_TRUE(working.receive(device_, relay_socket)) << "no time passed on the relay's clock";
+  EXPECT_EQ(counters().dns_upstream_errors, 1u);
+  EXPECT_EQ(counters().dns_failovers, 1u);
+  EXPECT_EQ(counters().dns_timeouts, 0u);
+}
+
+TEST_F(DnsForwarding, NoUpstreamMeansServfailAtOnce) {
+  start();
+  send_query(dns_query(0x0303, "only.test"));
+  auto got = device_receives();
+  ASSERT_TRUE(got);
+  EXPECT_EQ(wire::parse_dns_message(got->payload)->rcode, wire::dns_rcode::kServerFailure);
+  EXPECT_EQ(wire::dns_id(got->payload), 0x0303);
+  EXPECT_EQ(counters().dns_server_failures, 1u);
+}
+
+TEST_F(DnsForwarding, QueriesPastTheInFlightCapAreDroppedAndCounted) {
+  Upstream upstream;
+  config_.dns_upstreams = {upstream.endpoint()};
+  config_.max_dns_queries_per_client = 2;
+  start();
+  for (std::uint16_t id = 1; id <= 3; ++id) send_query(dns_query(id, "only.test"));
+  ASSERT_TRUE(device_.run_until([&] { return counters().dns_drop_in_flight_limit == 1; }));
+  EXPECT_EQ(counters().dns_queries, 2u);
+  EXPECT_EQ(session_->dns().queries_in_flight(), 2u);
+  jump(2000ms);  // both SERVFAIL: room again
+  EXPECT_EQ(session_->dns().queries_in_flight(), 0u);
+  send_query(dns_query(4, "only.test"));
+  ASSERT_TRUE(device_.run_until([&] { return counters().dns_queries == 3; }));
+}
+
+TEST_F(DnsForwarding, MalformedQueriesAreCountedDrops) {
+  Upstream upstream;
+  config_.dns_upstreams = {upstream.endpoint()};
+  start();
+  auto response = dns_answer(dns_query(1, "only.test"), 1, kOnlyAddress);
+  auto long_label = dns_query(2, std::string(64, 'a'));
+  send_query(std::vector<std::uint8_t>(5, 0));
+  send_query(response);
+  send_query(long_label);
+  ASSERT_TRUE(device_.run_until([&] { return counters().dns_bad_queries == 3; }));
+  EXPECT_EQ(counters().dns_queries, 0u);
+  EXPECT_TRUE(upstream.has_nothing());
+  EXPECT_EQ(session_->flow_count(), 0u) << "no UDP flow to the host's 10.0.2.3";
+}
+
+std::vector<std::uint8_t> framed(const std::vector<std::uint8_t>& message) {
+  std::vector<std::uint8_t> out(2 + message.size());
+  wire::store_be16(out.data(), static_cast<std::uint16_t>(message.size()));
+  std::copy(message.begin(), message.end(), out.begin() + 2);
+  return out;
+}
+
+// Reads one length-framed message from a non-blocking read of a TCP socket.
+std::optional<std::vector<std::uint8_t>> read_framed(FakeDevice& device, int fd) {
+  std::vector<std::uint8_t> in;
+  bool whole = device.run_until([&] {
+    std::uint8_t buffer[4096];
+    long got = ::recv(fd, buffer, sizeof buffer, MSG_DONTWAIT);
+    if (got > 0) in.insert(in.end(), buffer, buffer + got);
+    return in.size() >= 2 && in.size() == 2u + wire::load_be16(in.data());
+  });
+  if (!whole) return std::nullopt;
+  return std::vector<std::uint8_t>(in.begin() + 2, in.end());
+}
+
+TEST_F(DnsForwarding, ATcpQueryIsAnsweredOnTheDevicesConnectionAfterATruncatedUdpAnswer) {
+  Upstream upstream;
+  // The same upstream over TCP: a listener on the UDP socket's port.
+  io::Fd tcp_upstream = io::listen_tcp(upstream.endpoint());
+  config_.dns_upstreams = {upstream.endpoint()};
+  start();
+  constexpr std::uint32_t kIss = 9000;
+  device_.send_tcp(to_resolver(kIss, 0, flag::kSyn));
+  auto syn_ack = device_.next_tcp();
+  ASSERT_TRUE(syn_ack);
+  ASSERT_EQ(syn_ack->flags(), flag::kSyn | flag::kAck);
+  const std::uint32_t relay_next = syn_ack->seq() + 1;
+  device_.send_tcp(to_resolver(kIss + 1, relay_next, flag::kAck));
+  auto query = dns_query(0x5151, "big.test");
+  auto request = framed(query);
+  device_.send_tcp(to_resolver(kIss + 1, relay_next, flag::kAck | flag::kPsh), request);
+
+  io::Endpoint relay_socket;
+  auto asked = upstream.receive(device_, relay_socket);
+  ASSERT_TRUE(asked) << "asked over UDP first";
+  auto truncated = dns_answer(*asked, wire::dns_id(*asked), kOnlyAddress);
+  truncated[2] |= 0x02;  // TC
+  reply(upstream, relay_socket, truncated);
+
+  io::Fd over_tcp;
+  ASSERT_TRUE(device_.run_until([&] {
+    auto accepted = io::accept_nonblocking(tcp_upstream.get());
+    if (accepted) over_tcp = std::move(*accepted);
+    return over_tcp.valid();
+  })) << "asked again over TCP";
+  auto asked_again = read_framed(device_, over_tcp.get());
+  ASSERT_TRUE(asked_again);
+  auto whole = dns_answer(*asked_again, wire::dns_id(*asked_again), kOnlyAddress);
+  auto response = framed(whole);
+  ASSERT_EQ(::send(over_tcp.get(), response.data(), response.size(), 0),
+            static_cast<long>(response.size()));
+
+  std::vector<std::uint8_t> stream;
+  std::uint32_t device_ack = relay_next;
+  ASSERT_TRUE(device_.run_until([&] {
+    while (!device_.all_taken()) {
+      auto packet = device_.next_packet();
+      auto ip = wire::parse_ip(*packet);
+      auto tcp = wire::TcpView::parse(ip.packet->payload);
+      stream.insert(stream.end(), tcp->payload().begin(), tcp->payload().end());
+      device_ack = tcp->seq() + static_cast<std::uint32_t>(tcp->payload().size());
+    }
+    return stream.size() >= 2 && stream.size() == 2u + wire::load_be16(stream.data());
+  }));
+  device_.send_tcp(
+      to_resolver(kIss + 1 + static_cast<std::uint32_t>(request.size()), device_ack, flag::kAck));
+  EXPECT_EQ(stream, framed(dns_answer(query, 0x5151, kOnlyAddress)));
+  EXPECT_EQ(counters().dns_tcp_retries, 1u);
+  EXPECT_EQ(counters().dns_answers, 1u);
+  EXPECT_EQ(counters().tcp_flows_opened, 1u);
+}
+
+}  // namespace
+}  // namespace rtether::relay
