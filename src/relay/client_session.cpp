@@ -2,6 +2,7 @@
 #include "relay/client_session.hpp"
 
 #include "io/log.hpp"
+#include "relay/address_map.hpp"
 #include "relay/error_quote.hpp"
 #include "relay/icmp_flow.hpp"
 #include "relay/tcp_flow.hpp"
@@ -155,6 +156,10 @@ void ClientSession::handle_tcp(const wire::IpPacket& packet) {
     if (!(flags & wire::tcp_flag::kRst)) send_stateless_reset(packet);
     return;
   }
+  if (refuses_destination(packet.destination)) {
+    send_stateless_reset(packet);
+    return;
+  }
   if (!flows_.has_room()) {
     ++counters_.drop_flow_limit;
     send_stateless_reset(packet);
@@ -176,6 +181,10 @@ void ClientSession::handle_udp(const wire::IpPacket& packet) {
               wire::ip_protocol::kUdp};
   Flow* found = flows_.find(key);
   if (!found) {
+    if (refuses_destination(packet.destination)) {
+      icmp_errors_.answer(packet, wire::IcmpErrorKind::AdminProhibited);
+      return;
+    }
     if (!flows_.has_room()) {
       ++counters_.drop_flow_limit;
       return;
@@ -213,6 +222,10 @@ void ClientSession::handle_icmp(const wire::IpPacket& packet) {
   FlowKey key{packet.source, packet.destination, icmp->echo_identifier(), 0, packet.protocol};
   Flow* found = flows_.find(key);
   if (!found) {
+    if (refuses_destination(packet.destination)) {
+      icmp_errors_.answer(packet, wire::IcmpErrorKind::AdminProhibited);
+      return;
+    }
     if (!flows_.has_room()) {
       ++counters_.drop_flow_limit;
       return;
@@ -242,6 +255,13 @@ void ClientSession::refuse_icmp_echo(const wire::IpPacket& packet, const std::er
                error.message());
   }
   if (kind) icmp_errors_.answer(packet, *kind);
+}
+
+bool ClientSession::refuses_destination(const wire::IpAddress& destination) {
+  if (config_.host_loopback || !reaches_host_loopback(destination)) return false;
+  ++counters_.drop_host_loopback;
+  log::debug("client {}: refused {}: host loopback is off", id_, destination.to_string());
+  return true;
 }
 
 void ClientSession::send_stateless_reset(const wire::IpPacket& packet) {

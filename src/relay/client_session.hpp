@@ -77,6 +77,8 @@ class ClientSession : public io::Handler, private FlowContext {
   void handle_icmp(const wire::IpPacket& packet);
   void refuse_icmp_echo(const wire::IpPacket& packet, const std::error_code& error);
   void send_stateless_reset(const wire::IpPacket& packet);
+  // A new flow to `destination` is refused (and counted): host loopback off.
+  bool refuses_destination(const wire::IpAddress& destination);
 
   io::EventLoop& loop_;
   io::Fd socket_;

@@ -64,6 +64,12 @@ struct RelayConfig {
   // fallback (tests).
   bool use_peek_offset = io::tcp_peek_offset_supported();
   tcp::Config tcp = default_tcp_config();
+  // Devices may reach the host's loopback (relay/address_map.hpp:
+  // reaches_host_loopback). Off, such packets are refused: a TCP SYN with a
+  // reset, UDP and echo requests with "administratively prohibited"
+  // (drop_host_loopback), as pasta's --no-map-gw and slirp4netns'
+  // --disable-host-loopback.
+  bool host_loopback = true;
 };
 
 }  // namespace rtether::relay

@@ -22,6 +22,7 @@ namespace rtether::relay {
   X(drop_unknown_protocol, "neither TCP, UDP nor handled ICMP")                                   \
   X(drop_no_flow, "TCP segment for no flow (answered with RST)")                                  \
   X(drop_flow_limit, "new flow refused: per-client limit")                                        \
+  X(drop_host_loopback, "new flow to the host's loopback refused (--no-host-loopback)")            \
   X(window_limited_by_budget, "a TCP window cut by the per-client buffer budget")                 \
   X(drop_udp_send, "host UDP send failed")                                                        \
   X(drop_udp_too_big, "host datagram larger than a device-side packet can carry")                 \
