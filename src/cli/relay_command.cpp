@@ -12,6 +12,7 @@
 
 #include "cli/app.hpp"
 #include "cli/remote_access.hpp"
+#include "cli/secret_file.hpp"
 #include "cli/status_display.hpp"
 #include "io/event_loop.hpp"
 #include "io/log.hpp"
@@ -39,6 +40,7 @@ struct RelayOptions {
   int status_interval = kDefaultStatusInterval;
   std::vector<std::string> forwards;
   RemoteAccessOptions remote;
+  std::string secret_file;
 };
 
 int run_relay(const RelayOptions& options) {
@@ -56,7 +58,8 @@ int run_relay(const RelayOptions& options) {
   }
   // Every listener is checked before any opens.
   if (!options.no_tcp) {
-    if (auto refused = check_client_listener(address, options.remote); !refused.empty()) {
+    if (auto refused = check_client_listener(address, options.remote,
+                                                 !options.secret_file.empty()); !refused.empty()) {
       log::error("{}", refused);
       return 2;
     }
@@ -71,6 +74,15 @@ int run_relay(const RelayOptions& options) {
   }
   const bool remote_clients = !options.no_tcp && !relay::is_loopback(address);
   relay::RelayConfig config;
+  if (!options.secret_file.empty()) {
+    std::string error;
+    auto secret = read_secret_file(options.secret_file, error);
+    if (!secret) {
+      log::error("{}", error);
+      return 2;
+    }
+    config.secret = std::move(*secret);
+  }
   config.host_loopback = host_loopback_allowed(options.remote, remote_clients);
   io::EventLoop loop;
   loop.set_busy_poll(std::chrono::microseconds(options.busy_poll_us));
@@ -101,6 +113,11 @@ void register_relay(CLI::App& app, CommandBody& body) {
                    "Address to listen on (default loopback only; any other needs --allow-remote)")
       ->default_val(wire::gnirehtet::kHostLoopbackV4.to_string());
   add_remote_access_options(command, options->remote);
+  command->add_option("--secret", options->secret_file,
+                      "Require every client to prove it knows the secret in FILE (a "
+                      "nonce/HMAC-SHA256 handshake: `rtether client --secret FILE`; Gnirehtet's "
+                      "app cannot, so not over adb)")
+      ->type_name("FILE");
   command->add_option("--unix", options->unix_path,
                       "Also listen on a UNIX socket (a leading @ means abstract)");
   command->add_flag("--no-tcp", options->no_tcp, "Listen on --unix only");
@@ -125,7 +142,7 @@ void register_relay(CLI::App& app, CommandBody& body) {
       });
   command->footer(
       "Examples:\n  rtether relay\n  rtether relay -p 31417 --bind ::1\n"
-      "  rtether relay --bind 192.0.2.10 --allow-remote\n"
+      "  rtether relay --bind 192.0.2.10 --allow-remote --secret /etc/rtether/secret\n"
       "  rtether relay --unix @rtether --no-tcp\n"
       "  rtether relay --forward tcp:8080:80 --forward udp:5353:53@0");
   command->callback([options, &body] { body = [options] { return run_relay(*options); }; });

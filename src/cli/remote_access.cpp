@@ -11,7 +11,7 @@ namespace rtether::cli {
 void add_remote_access_options(CLI::App* command, RemoteAccessOptions& options) {
   command->add_flag("--allow-remote", options.allow_remote,
                     "Accept a --bind (or --forward) address beyond loopback: anyone who can "
-                    "reach it uses this host's network");
+                    "reach it uses this host's network (see --secret)");
   auto* on = command->add_flag("--host-loopback", options.host_loopback,
                                "Let devices reach the host's loopback (10.0.2.2, fd00::2:2, "
                                "127.0.0.0/8, ::1) even with --allow-remote");
@@ -21,7 +21,8 @@ void add_remote_access_options(CLI::App* command, RemoteAccessOptions& options) 
   on->excludes(off);
 }
 
-std::string check_client_listener(const wire::IpAddress& at, const RemoteAccessOptions& options) {
+std::string check_client_listener(const wire::IpAddress& at, const RemoteAccessOptions& options,
+                                  bool secret) {
   if (relay::is_loopback(at)) return {};
   if (!options.allow_remote)
     return fmt::format(
@@ -29,8 +30,8 @@ std::string check_client_listener(const wire::IpAddress& at, const RemoteAccessO
         "network as their own (an open proxy); add --allow-remote to accept that risk",
         at.to_string());
   log::warn("--bind {} with --allow-remote: anyone who can reach this port uses this host's "
-            "network as their own; host loopback is {}",
-            at.to_string(),
+            "network as their own{}; host loopback is {}",
+            at.to_string(), secret ? " if they hold the --secret" : " (no --secret required)",
             options.host_loopback ? "ON (--host-loopback): they reach its loopback services too"
                                   : "off (--host-loopback turns it on)");
   return {};

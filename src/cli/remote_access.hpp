@@ -25,8 +25,10 @@ struct RemoteAccessOptions {
 void add_remote_access_options(CLI::App* command, RemoteAccessOptions& options);
 
 // Checks where the relay listens for clients (`--bind`): empty when allowed
-// (a warning is logged for a remote one), else the one-line error.
-std::string check_client_listener(const wire::IpAddress& at, const RemoteAccessOptions& options);
+// (a warning is logged for a remote one, saying whether --secret guards
+// it), else the one-line error.
+std::string check_client_listener(const wire::IpAddress& at, const RemoteAccessOptions& options,
+                                  bool secret);
 // The same for a --forward listener (`rule_text` is the option's value):
 // beyond loopback it exposes a device port to the network.
 std::string check_forward_listener(const wire::IpAddress& at, const std::string& rule_text,

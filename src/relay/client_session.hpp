@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <random>
 #include <vector>
 
@@ -27,6 +28,7 @@
 #include "relay/flow_table.hpp"
 #include "relay/forwarded_flows.hpp"
 #include "relay/icmp_error_sender.hpp"
+#include "relay/secret_check.hpp"
 #include "wire/stream_framer.hpp"
 
 namespace rtether::relay {
@@ -38,13 +40,17 @@ class ClientSession : public io::Handler, private FlowContext {
                 ClosedCallback on_closed);
   ~ClientSession() override;
 
-  // Registers with the loop and writes the 4-byte client id.
+  // Registers with the loop and writes the 4-byte client id (and, with a
+  // secret, the nonce of the handshake).
   void start();
   void on_ready(io::Readiness readiness) override;
   // Closes every flow and the client socket (idempotent).
   void close(const char* reason);
 
   std::uint32_t id() const { return id_; }
+  // False until the client answered the --secret handshake (always true
+  // without one): nothing is relayed to or from it before.
+  bool relaying() const { return !secret_check_ || secret_check_->state() == SecretCheck::State::Passed; }
   std::size_t flow_count() const { return flows_.size(); }
   std::size_t live_flow_count() const { return flows_.live_count(); }
   Counters& counters() override { return counters_; }
@@ -71,6 +77,10 @@ class ClientSession : public io::Handler, private FlowContext {
   FlowContext& context() { return *this; }
 
   void read_client();
+  // Reads the handshake answer; true once it passed (packets follow).
+  bool read_secret_answer();
+  void start_secret_check(std::uint8_t* nonce);
+  void on_secret_deadline();
   void handle_packet(wire::Bytes bytes);
   void handle_tcp(const wire::IpPacket& packet);
   void handle_udp(const wire::IpPacket& packet);
@@ -98,6 +108,8 @@ class ClientSession : public io::Handler, private FlowContext {
   FlowTable flows_;
   DeviceOutput output_;
   DeferredTask read_task_;  // read on after the read budget ran out
+  std::optional<SecretCheck> secret_check_;  // with a secret only
+  io::Timer secret_timer_;
 };
 
 }  // namespace rtether::relay

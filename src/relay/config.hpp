@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstddef>
 #include <functional>
+#include <vector>
 
 #include "io/socket.hpp"
 
@@ -70,6 +71,12 @@ struct RelayConfig {
   // (drop_host_loopback), as pasta's --no-map-gw and slirp4netns'
   // --disable-host-loopback.
   bool host_loopback = true;
+  // --secret FILE: when not empty, every client must answer the handshake
+  // of wire/secret_handshake.hpp within secret_timeout, or is closed with
+  // nothing relayed (secret_refused, secret_timeout). Clients answer at
+  // once; the time only bounds a silent or slow one.
+  std::vector<std::uint8_t> secret;
+  std::chrono::milliseconds secret_timeout{5000};
 };
 
 }  // namespace rtether::relay

@@ -14,6 +14,8 @@ namespace rtether::relay {
 // X(name, meaning)
 #define RTETHER_RELAY_COUNTERS(X)                                                                 \
   /* Device -> relay. */                                                                          \
+  X(secret_refused, "client closed: wrong --secret answer, or none before the stream ended")      \
+  X(secret_timeout, "client closed: no --secret answer before the deadline")                      \
   X(packets_from_device, "IP packets framed from the client stream")                              \
   X(bytes_from_device, "bytes of those packets")                                                  \
   X(drop_bad_ip, "IP header failed validation")                                                   \
