@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "cli/app.hpp"
+#include "cli/outbound_options.hpp"
 #include "cli/remote_access.hpp"
 #include "cli/secret_file.hpp"
 #include "cli/status_display.hpp"
@@ -41,6 +42,7 @@ struct RelayOptions {
   std::vector<std::string> forwards;
   RemoteAccessOptions remote;
   std::string secret_file;
+  OutboundValues outbound;
 };
 
 int run_relay(const RelayOptions& options) {
@@ -83,6 +85,17 @@ int run_relay(const RelayOptions& options) {
     }
     config.secret = std::move(*secret);
   }
+  OutboundSettings outbound;
+  if (std::string error; !build_outbound(options.outbound, outbound, error)) {
+    log::error("{}", error);
+    return 2;
+  }
+  if (auto failed = probe_outbound(outbound); !failed.empty()) {
+    log::error("{}", failed);
+    return 1;
+  }
+  config.outbound = std::move(outbound.all);
+  config.client_outbound = std::move(outbound.per_client);
   config.host_loopback = host_loopback_allowed(options.remote, remote_clients);
   io::EventLoop loop;
   loop.set_busy_poll(std::chrono::microseconds(options.busy_poll_us));
@@ -118,6 +131,18 @@ void register_relay(CLI::App& app, CommandBody& body) {
                       "nonce/HMAC-SHA256 handshake: `rtether client --secret FILE`; Gnirehtet's "
                       "app cannot, so not over adb)")
       ->type_name("FILE");
+  command
+      ->add_option("--outbound-address", options->outbound.addresses,
+                   "Host sockets toward destinations leave from ADDR (repeatable: one IPv4, one "
+                   "IPv6; ID=ADDR for the client with relay id ID only)")
+      ->type_name("[ID=]ADDR")
+      ->check(check_outbound_address);
+  command
+      ->add_option("--outbound-interface", options->outbound.interfaces,
+                   "Host sockets toward destinations leave through IFACE (Linux: needs "
+                   "CAP_NET_RAW; ID=IFACE for one client only)")
+      ->type_name("[ID=]IFACE")
+      ->check(check_outbound_interface);
   command->add_option("--unix", options->unix_path,
                       "Also listen on a UNIX socket (a leading @ means abstract)");
   command->add_flag("--no-tcp", options->no_tcp, "Listen on --unix only");
@@ -144,7 +169,8 @@ void register_relay(CLI::App& app, CommandBody& body) {
       "Examples:\n  rtether relay\n  rtether relay -p 31417 --bind ::1\n"
       "  rtether relay --bind 192.0.2.10 --allow-remote --secret /etc/rtether/secret\n"
       "  rtether relay --unix @rtether --no-tcp\n"
-      "  rtether relay --forward tcp:8080:80 --forward udp:5353:53@0");
+      "  rtether relay --forward tcp:8080:80 --forward udp:5353:53@0\n"
+      "  rtether relay --outbound-address 192.0.2.10 --outbound-address 1=198.51.100.7");
   command->callback([options, &body] { body = [options] { return run_relay(*options); }; });
 }
 

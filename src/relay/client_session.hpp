@@ -64,6 +64,7 @@ class ClientSession : public io::Handler, private FlowContext {
   io::EventLoop& loop() override { return loop_; }
   io::Time now() const override { return loop_.now(); }
   const RelayConfig& config() const override { return config_; }
+  const io::Outbound& outbound() const override { return config_.outbound_for(id_); }
   FlowTable& flows() override { return flows_; }
   wire::MutableBytes reserve(std::size_t bytes, bool control) override {
     return output_.reserve(bytes, control);

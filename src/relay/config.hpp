@@ -4,8 +4,10 @@
 #include <chrono>
 #include <cstddef>
 #include <functional>
+#include <map>
 #include <vector>
 
+#include "io/outbound.hpp"
 #include "io/socket.hpp"
 
 #include "tcp/endpoint.hpp"
@@ -77,6 +79,16 @@ struct RelayConfig {
   // once; the time only bounds a silent or slow one.
   std::vector<std::uint8_t> secret;
   std::chrono::milliseconds secret_timeout{5000};
+  // Where host sockets toward destinations leave from (--outbound-address,
+  // --outbound-interface): `outbound` for every client, or the entry of a
+  // client id in `client_outbound` (`--outbound-address ID=ADDR`; the CLI
+  // fills it in from `outbound` and the client's own values).
+  io::Outbound outbound;
+  std::map<std::uint32_t, io::Outbound> client_outbound;
+  const io::Outbound& outbound_for(std::uint32_t client_id) const {
+    auto found = client_outbound.find(client_id);
+    return found == client_outbound.end() ? outbound : found->second;
+  }
 };
 
 }  // namespace rtether::relay

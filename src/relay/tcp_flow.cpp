@@ -63,7 +63,7 @@ TcpFlow::~TcpFlow() { context_.add_buffered(-static_cast<long>(to_host_.size()))
 
 void TcpFlow::connect() {
   io::Endpoint target{host_destination(key_.destination), key_.destination_port};
-  auto connection = io::connect_nonblocking(io::Transport::Tcp, target);
+  auto connection = io::connect_nonblocking(io::Transport::Tcp, target, context_.outbound());
   if (!connection) {
     log::debug("{}: connect failed: {}", key_.to_string(), connection.error().message());
     return on_connect_done(connection.error());

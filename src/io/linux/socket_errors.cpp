@@ -10,14 +10,19 @@
 #include <cstring>
 
 #include "io/linux/sockaddr.hpp"
+#include "io/outbound.hpp"
 
 namespace rtether::io {
 
-Result<Fd> open_ping_socket(const Endpoint& to) {
+Result<Fd> open_ping_socket(const Endpoint& to) { return open_ping_socket(to, Outbound{}); }
+
+Result<Fd> open_ping_socket(const Endpoint& to, const Outbound& from) {
   const bool v4 = to.address.version == wire::IpVersion::V4;
   Fd fd{::socket(address_family(to.address.version), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
                  v4 ? int{IPPROTO_ICMP} : int{IPPROTO_ICMPV6})};
   if (!fd.valid()) return std::error_code{errno, std::generic_category()};
+  if (!from.empty())
+    if (auto failed = apply_outbound(fd.get(), to.address.version, from)) return failed->error;
   enable_error_queue(fd.get());
   // Connected: replies from other hosts never reach it, and the kernel
   // routes once.
