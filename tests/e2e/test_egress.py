@@ -129,3 +129,18 @@ def test_bad_outbound_settings_fail_at_start_with_one_line(rtether, args, rc, ex
     lines = [l for l in r.stderr.strip().splitlines() if not l.startswith("Run with --help")]
     check(r.returncode == rc and len(lines) == 1 and expected in lines[0],
           f"relay {args}: rc {r.returncode} (expected {rc}), stderr {r.stderr!r}")
+
+
+@pytest.mark.env(relay_args=["--outbound-address", "127.0.0.2"])
+def test_ping_sockets_leave_from_the_chosen_address(host_env):
+    # The relay runs in a host namespace of the test's own, where ping
+    # sockets are allowed; its echo flow to 10.0.2.2 (127.0.0.1) is a ping
+    # socket whose local address /proc/net/icmp shows while the flow lives.
+    r = host_env.ns_run(["ping", "-n", "-c", "2", "-i", "0.2", "-W", "2", "10.0.2.2"],
+                        timeout=30, check_rc=False)
+    check(r.returncode == 0, f"ping 10.0.2.2 failed: {r.stdout}{r.stderr}")
+    table = harness.run(["ip", "netns", "exec", host_env.host, "cat", "/proc/net/icmp"]).stdout
+    local = [line.split()[1] for line in table.splitlines()[1:]]
+    # 127.0.0.2 in the kernel's little-endian hex, port (identifier) after ':'.
+    check(any(entry.startswith("0200007F:") for entry in local),
+          f"no ping socket from 127.0.0.2 in /proc/net/icmp: {table}")
