@@ -237,7 +237,8 @@ bool answer_secret(int fd, std::uint32_t client_id, wire::Bytes secret, int canc
   // A fresh socket's send buffer takes 32 bytes at once.
   auto sent = io::send_some(fd, answer);
   if (!sent || *sent != answer.size()) {
-    error = "sending the secret answer: " + (sent ? std::string("short write") : sent.error().message());
+    error = "sending the secret answer: " +
+            (sent ? std::string("short write") : sent.error().message());
     return false;
   }
   return true;

@@ -50,7 +50,9 @@ class ClientSession : public io::Handler, private FlowContext {
   std::uint32_t id() const { return id_; }
   // False until the client answered the --secret handshake (always true
   // without one): nothing is relayed to or from it before.
-  bool relaying() const { return !secret_check_ || secret_check_->state() == SecretCheck::State::Passed; }
+  bool relaying() const {
+    return !secret_check_ || secret_check_->state() == SecretCheck::State::Passed;
+  }
   std::size_t flow_count() const { return flows_.size(); }
   std::size_t live_flow_count() const { return flows_.live_count(); }
   Counters& counters() override { return counters_; }

@@ -121,7 +121,8 @@ BAD_STARTS = [
 ]
 
 
-@pytest.mark.parametrize("args, rc, expected", BAD_STARTS, ids=[" ".join(a) for a, _, _ in BAD_STARTS])
+@pytest.mark.parametrize("args, rc, expected", BAD_STARTS,
+                         ids=[" ".join(a) for a, _, _ in BAD_STARTS])
 def test_bad_outbound_settings_fail_at_start_with_one_line(rtether, args, rc, expected):
     r = subprocess.run([rtether, "relay", "-p", str(harness.free_tcp_port())] + args,
                        capture_output=True, text=True, timeout=20)

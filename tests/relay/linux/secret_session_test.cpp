@@ -45,8 +45,8 @@ class SecretSessionTest : public ::testing::Test {
     device_.send_tcp(testing::device_tcp(40000, listener_.port, 1000, 0, flag::kSyn));
   }
   bool host_connected() {
-    device_.run_until([&] { return accepted_.valid() || (accepted_ = listener_.accept_one()).valid(); },
-                      200ms);
+    device_.run_until(
+        [&] { return accepted_.valid() || (accepted_ = listener_.accept_one()).valid(); }, 200ms);
     return accepted_.valid();
   }
 
