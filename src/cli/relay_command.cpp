@@ -1,7 +1,9 @@
 // `rtether relay [-p PORT] [--bind ADDR] [--unix PATH]`: run the relay in the
 // foreground until SIGINT/SIGTERM. Loopback only: a --bind beyond it needs
 // --allow-remote (cli/remote_access.hpp), which also turns host loopback off
-// unless --host-loopback says otherwise.
+// unless --host-loopback says otherwise. --secret FILE requires the
+// handshake of wire/secret_handshake.hpp; --outbound-address/-interface
+// choose where host sockets leave from (cli/outbound_options.hpp).
 // --forward PROTO:[BIND:]HOSTPORT:DEVICEPORT[@CLIENT] (repeatable) forwards a
 // host port into a device (grammar in relay/forward_rule.hpp).
 #include <csignal>
@@ -139,8 +141,8 @@ void register_relay(CLI::App& app, CommandBody& body) {
       ->check(check_outbound_address);
   command
       ->add_option("--outbound-interface", options->outbound.interfaces,
-                   "Host sockets toward destinations leave through IFACE (Linux: needs "
-                   "CAP_NET_RAW; ID=IFACE for one client only)")
+                   "Host sockets toward destinations leave through IFACE (Linux: "
+                   "SO_BINDTODEVICE, CAP_NET_RAW before 5.7; ID=IFACE for one client only)")
       ->type_name("[ID=]IFACE")
       ->check(check_outbound_interface);
   command->add_option("--unix", options->unix_path,
