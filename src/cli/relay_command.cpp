@@ -1,5 +1,9 @@
 // `rtether relay [-p PORT] [--bind ADDR] [--unix PATH]`: run the relay in the
-// foreground until SIGINT/SIGTERM. Loopback only unless --bind says otherwise.
+// foreground until SIGINT/SIGTERM. Loopback only: a --bind beyond it needs
+// --allow-remote (cli/remote_access.hpp), which also turns host loopback off
+// unless --host-loopback says otherwise. --secret FILE requires the
+// handshake of wire/secret_handshake.hpp; --outbound-address/-interface
+// choose where host sockets leave from (cli/outbound_options.hpp).
 // --forward PROTO:[BIND:]HOSTPORT:DEVICEPORT[@CLIENT] (repeatable) forwards a
 // host port into a device (grammar in relay/forward_rule.hpp).
 // --dns-upstream / --resolv-conf: where the device's resolver 10.0.2.3
@@ -12,11 +16,15 @@
 
 #include "cli/app.hpp"
 #include "cli/dns_upstreams.hpp"
+#include "cli/outbound_options.hpp"
+#include "cli/remote_access.hpp"
+#include "cli/secret_file.hpp"
 #include "cli/status_display.hpp"
 #include "io/console.hpp"
 #include "io/event_loop.hpp"
 #include "io/log.hpp"
 #include "io/signal_watcher.hpp"
+#include "relay/address_map.hpp"
 #include "relay/forward_rule.hpp"
 #include "relay/relay.hpp"
 #include "wire/gnirehtet.hpp"
@@ -38,33 +46,74 @@ struct RelayOptions {
   int busy_poll_us = kDefaultBusyPollMicroseconds;
   int status_interval = kDefaultStatusInterval;
   std::vector<std::string> forwards;
+  RemoteAccessOptions remote;
+  std::string secret_file;
+  OutboundValues outbound;
   std::string dns_upstream;
   std::string resolv_conf;
 };
 
 int run_relay(const RelayOptions& options) {
-  io::EventLoop loop;
-  loop.set_busy_poll(std::chrono::microseconds(options.busy_poll_us));
-  relay::RelayConfig config;
-  auto dns_upstreams = choose_dns_upstreams(options.dns_upstream, options.resolv_conf);
-  if (!dns_upstreams) return 2;
-  config.dns_upstreams = *dns_upstreams;
-  relay::Relay relay(loop, std::move(config));
-  if (!options.no_tcp) {
-    wire::IpAddress address;
-    if (!wire::IpAddress::parse(options.bind, address)) {
-      log::error("--bind: '{}' is not an IPv4 or IPv6 address", options.bind);
-      return 2;
-    }
-    relay.listen_tcp(io::Endpoint{address, options.port});
+  wire::IpAddress address;
+  if (!options.no_tcp && !wire::IpAddress::parse(options.bind, address)) {
+    log::error("--bind: '{}' is not an IPv4 or IPv6 address", options.bind);
+    return 2;
   }
-  if (!options.unix_path.empty()) relay.listen_unix(options.unix_path);
+  std::vector<relay::ForwardRule> rules;
   for (const auto& text : options.forwards) {
     std::string error;
     auto rule = relay::parse_forward_rule(text, error);
     if (!rule) throw std::logic_error("validated --forward failed to parse: " + error);
-    relay.add_forward(*rule);
+    rules.push_back(*rule);
   }
+  // Every listener is checked before any opens.
+  if (!options.no_tcp) {
+    if (auto refused = check_client_listener(address, options.remote,
+                                                 !options.secret_file.empty()); !refused.empty()) {
+      log::error("{}", refused);
+      return 2;
+    }
+  }
+  for (std::size_t i = 0; i < rules.size(); ++i) {
+    auto refused = check_forward_listener(rules[i].listen.address, options.forwards[i],
+                                          options.remote);
+    if (!refused.empty()) {
+      log::error("{}", refused);
+      return 2;
+    }
+  }
+  const bool remote_clients = !options.no_tcp && !relay::is_loopback(address);
+  relay::RelayConfig config;
+  auto dns_upstreams = choose_dns_upstreams(options.dns_upstream, options.resolv_conf);
+  if (!dns_upstreams) return 2;
+  config.dns_upstreams = std::move(*dns_upstreams);
+  if (!options.secret_file.empty()) {
+    std::string error;
+    auto secret = read_secret_file(options.secret_file, error);
+    if (!secret) {
+      log::error("{}", error);
+      return 2;
+    }
+    config.secret = std::move(*secret);
+  }
+  OutboundSettings outbound;
+  if (std::string error; !build_outbound(options.outbound, outbound, error)) {
+    log::error("{}", error);
+    return 2;
+  }
+  if (auto failed = probe_outbound(outbound); !failed.empty()) {
+    log::error("{}", failed);
+    return 1;
+  }
+  config.outbound = std::move(outbound.all);
+  config.client_outbound = std::move(outbound.per_client);
+  config.host_loopback = host_loopback_allowed(options.remote, remote_clients);
+  io::EventLoop loop;
+  loop.set_busy_poll(std::chrono::microseconds(options.busy_poll_us));
+  relay::Relay relay(loop, std::move(config));
+  if (!options.no_tcp) relay.listen_tcp(io::Endpoint{address, options.port});
+  if (!options.unix_path.empty()) relay.listen_unix(options.unix_path);
+  for (const auto& rule : rules) relay.add_forward(rule);
   io::SignalWatcher signals(loop, {SIGINT, SIGTERM}, [&](int signal) {
     log::info("relay stopping ({})", signal == SIGINT ? "SIGINT" : "SIGTERM");
     loop.stop();
@@ -83,8 +132,28 @@ void register_relay(CLI::App& app, CommandBody& body) {
   command->add_option("-p,--port", options->port, "TCP port to listen on")
       ->default_val(wire::gnirehtet::kRelayPort)
       ->check(CLI::Range(1, 65535));
-  command->add_option("--bind", options->bind, "Address to listen on (default loopback only)")
+  command
+      ->add_option("--bind", options->bind,
+                   "Address to listen on (default loopback only; any other needs --allow-remote)")
       ->default_val(wire::gnirehtet::kHostLoopbackV4.to_string());
+  add_remote_access_options(command, options->remote);
+  command->add_option("--secret", options->secret_file,
+                      "Require every client to prove it knows the secret in FILE (a "
+                      "nonce/HMAC-SHA256 handshake: `rtether client --secret FILE`; Gnirehtet's "
+                      "app cannot, so not over adb)")
+      ->type_name("FILE");
+  command
+      ->add_option("--outbound-address", options->outbound.addresses,
+                   "Host sockets toward destinations leave from ADDR (repeatable: one IPv4, one "
+                   "IPv6; ID=ADDR for the client with relay id ID only)")
+      ->type_name("[ID=]ADDR")
+      ->check(check_outbound_address);
+  command
+      ->add_option("--outbound-interface", options->outbound.interfaces,
+                   "Host sockets toward destinations leave through IFACE (Linux: "
+                   "SO_BINDTODEVICE, CAP_NET_RAW before 5.7; ID=IFACE for one client only)")
+      ->type_name("[ID=]IFACE")
+      ->check(check_outbound_interface);
   command->add_option("--unix", options->unix_path,
                       "Also listen on a UNIX socket (a leading @ means abstract)");
   command->add_flag("--no-tcp", options->no_tcp, "Listen on --unix only");
@@ -116,9 +185,11 @@ void register_relay(CLI::App& app, CommandBody& body) {
                       "Read the upstream resolvers from this resolv.conf file instead")
       ->excludes("--dns-upstream");
   command->footer(
-      "Examples:\n  rtether relay\n  rtether relay -p 31417 --bind 0.0.0.0\n"
+      "Examples:\n  rtether relay\n  rtether relay -p 31417 --bind ::1\n"
+      "  rtether relay --bind 192.0.2.10 --allow-remote --secret /etc/rtether/secret\n"
       "  rtether relay --unix @rtether --no-tcp\n"
-      "  rtether relay --forward tcp:8080:80 --forward udp:5353:53@0");
+      "  rtether relay --forward tcp:8080:80 --forward udp:5353:53@0\n"
+      "  rtether relay --outbound-address 192.0.2.10 --outbound-address 1=198.51.100.7");
   command->callback([options, &body] { body = [options] { return run_relay(*options); }; });
 }
 

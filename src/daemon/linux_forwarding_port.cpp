@@ -14,12 +14,18 @@ constexpr int kConnectTimeoutMs = 10000;
 }  // namespace
 
 LinuxForwardingPort::LinuxForwardingPort(device::RelayAddress relay, int interrupt_fd,
-                                         device::TunForwarder& forwarder, ReadyFd& ready)
-    : relay_(std::move(relay)), interrupt_fd_(interrupt_fd), forwarder_(forwarder), ready_(ready) {}
+                                         device::TunForwarder& forwarder, ReadyFd& ready,
+                                         std::vector<std::uint8_t> secret)
+    : relay_(std::move(relay)),
+      interrupt_fd_(interrupt_fd),
+      forwarder_(forwarder),
+      ready_(ready),
+      secret_(std::move(secret)) {}
 
 std::optional<device::RelayConnection> LinuxForwardingPort::connect(
     const device::BeforeConnect& before_connect, std::string& error) {
-  return device::connect_relay(relay_, interrupt_fd_, kConnectTimeoutMs, error, before_connect);
+  return device::connect_relay(relay_, interrupt_fd_, kConnectTimeoutMs, error, before_connect,
+                               secret_);
 }
 
 std::string LinuxForwardingPort::tun_name(int fd) { return device::tun_name_of(fd); }

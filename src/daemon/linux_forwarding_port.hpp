@@ -3,6 +3,9 @@
 // management server's interrupt fd, plus --ready-fd.
 #pragma once
 
+#include <cstdint>
+#include <vector>
+
 #include "daemon/forwarding_port.hpp"
 #include "daemon/ready_fd.hpp"
 
@@ -11,8 +14,9 @@ namespace rtether::daemon {
 class LinuxForwardingPort final : public ForwardingPort {
  public:
   // `interrupt_fd` (borrowed) is readable while a signal is pending.
+  // `secret`: the relay's --secret (empty: none).
   LinuxForwardingPort(device::RelayAddress relay, int interrupt_fd, device::TunForwarder& forwarder,
-                      ReadyFd& ready);
+                      ReadyFd& ready, std::vector<std::uint8_t> secret = {});
 
   std::optional<device::RelayConnection> connect(const device::BeforeConnect& before_connect,
                                                  std::string& error) override;
@@ -27,6 +31,7 @@ class LinuxForwardingPort final : public ForwardingPort {
   int interrupt_fd_;
   device::TunForwarder& forwarder_;
   ReadyFd& ready_;
+  std::vector<std::uint8_t> secret_;
 };
 
 }  // namespace rtether::daemon

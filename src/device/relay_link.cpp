@@ -19,8 +19,10 @@
 #include <fmt/core.h>
 
 #include "io/linux/sockaddr.hpp"
+#include "io/crypto.hpp"
 #include "io/socket.hpp"
 #include "wire/bytes.hpp"
+#include "wire/secret_handshake.hpp"
 
 namespace rtether::device {
 namespace {
@@ -199,30 +201,66 @@ std::optional<RelayAddress> parse_relay_address(std::string_view text, std::stri
   return address;
 }
 
+namespace {
+
+// Reads `size` bytes the relay sends first (`what` names them in errors).
+bool read_exactly(int fd, std::uint8_t* into, std::size_t size, const char* what, int cancel_fd,
+                  Clock::time_point deadline, std::string& error) {
+  std::size_t received = 0;
+  while (received < size) {
+    if (!wait_for(fd, POLLIN, cancel_fd, deadline, error)) {
+      error = fmt::format("no {} from relay: {}", what, error);
+      return false;
+    }
+    ssize_t n = recv(fd, into + received, size - received, 0);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
+    if (n <= 0) {
+      error = n == 0 ? fmt::format("relay closed the connection before sending a {}", what)
+                     : fmt::format("reading {}: {}", what, std::strerror(errno));
+      return false;
+    }
+    received += static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
+// The client's side of the --secret handshake (wire/secret_handshake.hpp):
+// the nonce after the id, answered with its HMAC before any packet.
+bool answer_secret(int fd, std::uint32_t client_id, wire::Bytes secret, int cancel_fd,
+                   Clock::time_point deadline, std::string& error) {
+  namespace handshake = wire::secret_handshake;
+  std::uint8_t nonce[handshake::kNonceSize];
+  if (!read_exactly(fd, nonce, sizeof nonce, "secret nonce (does the relay have --secret?)",
+                    cancel_fd, deadline, error))
+    return false;
+  auto answer = io::hmac_sha256(secret, handshake::answered_message(client_id, nonce));
+  // A fresh socket's send buffer takes 32 bytes at once.
+  auto sent = io::send_some(fd, answer);
+  if (!sent || *sent != answer.size()) {
+    error = "sending the secret answer: " +
+            (sent ? std::string("short write") : sent.error().message());
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 std::optional<RelayConnection> connect_relay(const RelayAddress& address, int cancel_fd,
                                              int timeout_ms, std::string& error,
-                                             const BeforeConnect& before_connect) {
+                                             const BeforeConnect& before_connect,
+                                             wire::Bytes secret) {
   auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
   io::Fd fd = address.kind == RelayAddress::Kind::Unix
                     ? connect_unix(address.path, cancel_fd, deadline, error, before_connect)
                     : connect_tcp(address, cancel_fd, deadline, error, before_connect);
   if (!fd.valid()) return std::nullopt;
-  std::uint8_t id[4];
-  std::size_t received = 0;
-  while (received < sizeof id) {
-    if (!wait_for(fd.get(), POLLIN, cancel_fd, deadline, error)) {
-      error = "no client id from relay: " + error;
-      return std::nullopt;
-    }
-    ssize_t n = recv(fd.get(), id + received, sizeof id - received, 0);
-    if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
-    if (n <= 0) {
-      error = n == 0 ? "relay closed the connection before sending a client id"
-                     : std::string("reading client id: ") + std::strerror(errno);
-      return std::nullopt;
-    }
-    received += static_cast<std::size_t>(n);
-  }
+  std::uint8_t id[wire::secret_handshake::kClientIdSize];
+  if (!read_exactly(fd.get(), id, sizeof id, "client id", cancel_fd, deadline, error))
+    return std::nullopt;
+  if (!secret.empty() && !answer_secret(fd.get(), wire::load_be32(id), secret, cancel_fd,
+                                        deadline, error))
+    return std::nullopt;
   io::set_nonblocking(fd.get(), false);
   RelayConnection connection{std::move(fd), wire::load_be32(id), {}, {}, {}, {}};
   if (address.kind == RelayAddress::Kind::Tcp) {

@@ -2,7 +2,8 @@
 // (`HOST:PORT`, `[IPV6]:PORT`, or `unix:PATH` with a leading '@' for an
 // abstract socket, like adb's localabstract:gnirehtet), connects, tunes the
 // socket for throughput, and reads the 4-byte big-endian client id the relay
-// sends first (Gnirehtet's handshake: it proves a relay is really there).
+// sends first (Gnirehtet's handshake: it proves a relay is really there),
+// then, with --secret, answers the relay's nonce.
 #pragma once
 
 #include <cstdint>
@@ -12,6 +13,7 @@
 #include <string_view>
 
 #include "io/socket.hpp"
+#include "wire/bytes.hpp"
 #include "wire/ip_address.hpp"
 
 namespace rtether::device {
@@ -46,8 +48,11 @@ using BeforeConnect = std::function<bool(
 // Connects and reads the client id, giving up after `timeout_ms` or as soon
 // as `cancel_fd` becomes readable (pass -1 for none). Failure is an expected
 // outcome (relay not started yet): nullopt with the reason in `error`.
+// With a `secret` (the relay's --secret), it also answers the relay's nonce
+// (wire/secret_handshake.hpp) before returning.
 std::optional<RelayConnection> connect_relay(const RelayAddress& address, int cancel_fd,
                                              int timeout_ms, std::string& error,
-                                             const BeforeConnect& before_connect = {});
+                                             const BeforeConnect& before_connect = {},
+                                             wire::Bytes secret = {});
 
 }  // namespace rtether::device

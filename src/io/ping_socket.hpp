@@ -21,6 +21,7 @@
 
 #include <cstdint>
 
+#include "io/outbound.hpp"
 #include "io/result.hpp"
 #include "io/socket.hpp"
 #include "wire/bytes.hpp"
@@ -38,11 +39,13 @@ struct PingSocket {
   EchoMode mode;
 };
 
-// Opens the echo socket toward `to` (port ignored). Errors:
-// permission_denied when neither a ping socket (ping_group_range) nor a raw
-// one (no CAP_NET_RAW) may be opened, operation_not_permitted for a
-// broadcast destination.
-Result<PingSocket> open_ping_socket(const Endpoint& to);
+// Opens the echo socket toward `to` (port ignored), leaving from `from`
+// (outbound.hpp). Errors: permission_denied when neither a ping socket
+// (ping_group_range) nor a raw one (no CAP_NET_RAW) may be opened,
+// operation_not_permitted for a broadcast destination, apply_outbound's
+// error. On Windows (IP Helper) an egress choice is not supported yet:
+// operation_not_supported.
+Result<PingSocket> open_ping_socket(const Endpoint& to, const Outbound& from = {});
 
 // Sends one echo request, an ICMP message as the device wrote it (at least
 // its 8-byte header); identifier and checksum are the socket's own.

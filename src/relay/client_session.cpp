@@ -1,7 +1,9 @@
 // ClientSession: framing and dispatch; see the header.
 #include "relay/client_session.hpp"
 
+#include "io/crypto.hpp"
 #include "io/log.hpp"
+#include "relay/address_map.hpp"
 #include "relay/error_quote.hpp"
 #include "relay/icmp_flow.hpp"
 #include "relay/tcp_flow.hpp"
@@ -9,6 +11,7 @@
 #include "tcp/reset_reply.hpp"
 #include "wire/icmp_error.hpp"
 #include "wire/packet_builder.hpp"
+#include "wire/secret_handshake.hpp"
 #include "wire/transport.hpp"
 
 namespace rtether::relay {
@@ -36,7 +39,8 @@ ClientSession::ClientSession(io::EventLoop& loop, io::Fd socket, std::uint32_t i
       flows_(loop, config.max_flows_per_client),
       output_(loop, socket_.get(), config, counters_, flows_,
               [this] { close("client socket error"); }),
-      read_task_(loop, [this] { read_client(); }) {}
+      read_task_(loop, [this] { read_client(); }),
+      secret_timer_(loop, [this] { on_secret_deadline(); }) {}
 
 ClientSession::~ClientSession() {
   on_closed_ = nullptr;  // whoever destroys the session knows
@@ -49,11 +53,79 @@ void ClientSession::start() {
   // would block and the relay rarely waits for writability (capped by
   // net.core.wmem_max/rmem_max; kernel memory, used only while full).
   io::set_buffer_sizes(socket_.get(), kClientSocketBuffer, kClientSocketBuffer);
-  std::uint8_t id_bytes[4];
-  wire::store_be32(id_bytes, id_);
-  // The socket is fresh: its send buffer takes 4 bytes at once.
-  io::send_some(socket_.get(), wire::Bytes{id_bytes, 4});
+  namespace handshake = wire::secret_handshake;
+  std::uint8_t first_bytes[handshake::kClientIdSize + handshake::kNonceSize];
+  wire::store_be32(first_bytes, id_);
+  std::size_t length = handshake::kClientIdSize;
   loop_.add(socket_.get(), io::Interest::ReadWrite, io::Trigger::Edge, this);
+  if (!config_.secret.empty()) {
+    std::uint8_t* nonce = first_bytes + handshake::kClientIdSize;
+    if (auto error = io::random_bytes({nonce, handshake::kNonceSize})) {
+      log::error("client {}: no random nonce for the secret handshake: {}", id_, error.message());
+      return close("no random nonce");
+    }
+    start_secret_check(nonce);
+    length += handshake::kNonceSize;
+  }
+  // The socket is fresh: its send buffer takes these few bytes at once.
+  io::send_some(socket_.get(), wire::Bytes{first_bytes, length});
+}
+
+void ClientSession::start_secret_check(std::uint8_t* nonce) {
+  namespace handshake = wire::secret_handshake;
+  auto expected = io::hmac_sha256(
+      config_.secret, handshake::answered_message(id_, wire::Bytes{nonce, handshake::kNonceSize}));
+  secret_check_.emplace(expected, loop_.now() + config_.secret_timeout);
+  secret_timer_.arm(secret_check_->deadline());
+}
+
+void ClientSession::on_secret_deadline() {
+  if (closed_ || !secret_check_) return;
+  secret_check_->on_deadline(loop_.now());
+  if (secret_check_->state() != SecretCheck::State::TimedOut) return;
+  ++counters_.secret_timeout;
+  log::warn("client {}: no secret answer within {} ms, closing", id_,
+            config_.secret_timeout.count());
+  close("no secret answer in time");
+}
+
+bool ClientSession::read_secret_answer() {
+  using State = SecretCheck::State;
+  while (secret_check_->state() == State::Waiting) {
+    std::uint8_t answer[wire::secret_handshake::kAnswerSize];
+    const std::size_t wanted = secret_check_->missing();
+    auto got = io::recv_some(socket_.get(), wire::MutableBytes{answer, wanted});
+    if (got.would_block()) return false;
+    if (!got) {
+      close("client socket error");
+      return false;
+    }
+    if (*got == 0) {
+      ++counters_.secret_refused;
+      close("client disconnected before the secret answer");
+      return false;
+    }
+    secret_check_->feed(wire::Bytes{answer, *got}, loop_.refresh_now());
+    // A short read drained the socket; the rest brings a new edge (none
+    // after a hang-up: read on to the end of the stream).
+    if (secret_check_->state() == State::Waiting && *got < wanted && !client_hung_up_)
+      return false;
+  }
+  switch (secret_check_->state()) {
+    case State::Passed:
+      secret_timer_.cancel();
+      log::info("client {}: secret answer accepted", id_);
+      return true;
+    case State::TimedOut:
+      ++counters_.secret_timeout;
+      break;
+    default:
+      ++counters_.secret_refused;
+      log::warn("client {}: wrong secret answer, closing", id_);
+      break;
+  }
+  close(to_string(secret_check_->state()));
+  return false;
 }
 
 void ClientSession::on_ready(io::Readiness readiness) {
@@ -64,6 +136,7 @@ void ClientSession::on_ready(io::Readiness readiness) {
 }
 
 void ClientSession::read_client() {
+  if (!relaying() && !read_secret_answer()) return;
   for (int reads = 0; reads < config_.client_read_budget; ++reads) {
     if (closed_) return;
     auto room = framer_.writable();
@@ -156,6 +229,10 @@ void ClientSession::handle_tcp(const wire::IpPacket& packet) {
     if (!(flags & wire::tcp_flag::kRst)) send_stateless_reset(packet);
     return;
   }
+  if (refuses_destination(packet.destination)) {
+    send_stateless_reset(packet);
+    return;
+  }
   if (!flows_.has_room()) {
     ++counters_.drop_flow_limit;
     send_stateless_reset(packet);
@@ -175,7 +252,7 @@ void ClientSession::handle_tcp(const wire::IpPacket& packet) {
   auto& flow = static_cast<TcpFlow&>(
       flows_.insert(std::make_unique<TcpFlow>(context(), key, tcp::Segment::from(*tcp))));
   ++counters_.tcp_flows_opened;
-  if (dns_target) return flow.connect(*dns_target);
+  if (dns_target) return flow.connect(*dns_target, io::Outbound{});
   flow.connect();
 }
 
@@ -191,6 +268,10 @@ void ClientSession::handle_udp(const wire::IpPacket& packet) {
               wire::ip_protocol::kUdp};
   Flow* found = flows_.find(key);
   if (!found) {
+    if (refuses_destination(packet.destination)) {
+      icmp_errors_.answer(packet, wire::IcmpErrorKind::AdminProhibited);
+      return;
+    }
     if (!flows_.has_room()) {
       ++counters_.drop_flow_limit;
       return;
@@ -228,6 +309,10 @@ void ClientSession::handle_icmp(const wire::IpPacket& packet) {
   FlowKey key{packet.source, packet.destination, icmp->echo_identifier(), 0, packet.protocol};
   Flow* found = flows_.find(key);
   if (!found) {
+    if (refuses_destination(packet.destination)) {
+      icmp_errors_.answer(packet, wire::IcmpErrorKind::AdminProhibited);
+      return;
+    }
     if (!flows_.has_room()) {
       ++counters_.drop_flow_limit;
       return;
@@ -258,6 +343,13 @@ void ClientSession::refuse_icmp_echo(const wire::IpPacket& packet, const std::er
                error.message());
   }
   if (kind) icmp_errors_.answer(packet, *kind);
+}
+
+bool ClientSession::refuses_destination(const wire::IpAddress& destination) {
+  if (config_.host_loopback || !reaches_host_loopback(destination)) return false;
+  ++counters_.drop_host_loopback;
+  log::debug("client {}: refused {}: host loopback is off", id_, destination.to_string());
+  return true;
 }
 
 void ClientSession::send_stateless_reset(const wire::IpPacket& packet) {

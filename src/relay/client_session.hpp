@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <random>
 #include <vector>
 
@@ -29,6 +30,7 @@
 #include "relay/flow_table.hpp"
 #include "relay/forwarded_flows.hpp"
 #include "relay/icmp_error_sender.hpp"
+#include "relay/secret_check.hpp"
 #include "wire/stream_framer.hpp"
 
 namespace rtether::relay {
@@ -40,13 +42,19 @@ class ClientSession : public io::Handler, private FlowContext {
                 ClosedCallback on_closed);
   ~ClientSession() override;
 
-  // Registers with the loop and writes the 4-byte client id.
+  // Registers with the loop and writes the 4-byte client id (and, with a
+  // secret, the nonce of the handshake).
   void start();
   void on_ready(io::Readiness readiness) override;
   // Closes every flow and the client socket (idempotent).
   void close(const char* reason);
 
   std::uint32_t id() const { return id_; }
+  // False until the client answered the --secret handshake (always true
+  // without one): nothing is relayed to or from it before.
+  bool relaying() const {
+    return !secret_check_ || secret_check_->state() == SecretCheck::State::Passed;
+  }
   std::size_t flow_count() const { return flows_.size(); }
   std::size_t live_flow_count() const { return flows_.live_count(); }
   Counters& counters() override { return counters_; }
@@ -62,6 +70,7 @@ class ClientSession : public io::Handler, private FlowContext {
   io::EventLoop& loop() override { return loop_; }
   io::Time now() const override { return loop_.now(); }
   const RelayConfig& config() const override { return config_; }
+  const io::Outbound& outbound() const override { return config_.outbound_for(id_); }
   FlowTable& flows() override { return flows_; }
   wire::MutableBytes reserve(std::size_t bytes, bool control) override {
     return output_.reserve(bytes, control);
@@ -75,12 +84,18 @@ class ClientSession : public io::Handler, private FlowContext {
   FlowContext& context() { return *this; }
 
   void read_client();
+  // Reads the handshake answer; true once it passed (packets follow).
+  bool read_secret_answer();
+  void start_secret_check(std::uint8_t* nonce);
+  void on_secret_deadline();
   void handle_packet(wire::Bytes bytes);
   void handle_tcp(const wire::IpPacket& packet);
   void handle_udp(const wire::IpPacket& packet);
   void handle_icmp(const wire::IpPacket& packet);
   void refuse_icmp_echo(const wire::IpPacket& packet, const std::error_code& error);
   void send_stateless_reset(const wire::IpPacket& packet);
+  // A new flow to `destination` is refused (and counted): host loopback off.
+  bool refuses_destination(const wire::IpAddress& destination);
 
   io::EventLoop& loop_;
   io::Fd socket_;
@@ -101,6 +116,8 @@ class ClientSession : public io::Handler, private FlowContext {
   FlowTable flows_;
   DeviceOutput output_;
   DeferredTask read_task_;  // read on after the read budget ran out
+  std::optional<SecretCheck> secret_check_;  // with a secret only
+  io::Timer secret_timer_;
 };
 
 }  // namespace rtether::relay

@@ -4,8 +4,10 @@
 #include <chrono>
 #include <cstddef>
 #include <functional>
+#include <map>
 #include <vector>
 
+#include "io/outbound.hpp"
 #include "io/ping_socket.hpp"
 #include "io/socket.hpp"
 
@@ -76,6 +78,28 @@ struct RelayConfig {
   std::chrono::milliseconds dns_query_timeout = 2000ms;
   // Queries waiting for an upstream per client; more are dropped (counted).
   std::size_t max_dns_queries_per_client = 256;
+  // Devices may reach the host's loopback (relay/address_map.hpp:
+  // reaches_host_loopback). Off, such packets are refused: a TCP SYN with a
+  // reset, UDP and echo requests with "administratively prohibited"
+  // (drop_host_loopback), as pasta's --no-map-gw and slirp4netns'
+  // --disable-host-loopback.
+  bool host_loopback = true;
+  // --secret FILE: when not empty, every client must answer the handshake
+  // of wire/secret_handshake.hpp within secret_timeout, or is closed with
+  // nothing relayed (secret_refused, secret_timeout). Clients answer at
+  // once; the time only bounds a silent or slow one.
+  std::vector<std::uint8_t> secret;
+  std::chrono::milliseconds secret_timeout{5000};
+  // Where host sockets toward destinations leave from (--outbound-address,
+  // --outbound-interface): `outbound` for every client, or the entry of a
+  // client id in `client_outbound` (`--outbound-address ID=ADDR`; the CLI
+  // fills it in from `outbound` and the client's own values).
+  io::Outbound outbound;
+  std::map<std::uint32_t, io::Outbound> client_outbound;
+  const io::Outbound& outbound_for(std::uint32_t client_id) const {
+    auto found = client_outbound.find(client_id);
+    return found == client_outbound.end() ? outbound : found->second;
+  }
 };
 
 }  // namespace rtether::relay

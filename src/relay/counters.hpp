@@ -14,6 +14,8 @@ namespace rtether::relay {
 // X(name, meaning)
 #define RTETHER_RELAY_COUNTERS(X)                                                                 \
   /* Device -> relay. */                                                                          \
+  X(secret_refused, "client closed: wrong --secret answer, or none before the stream ended")      \
+  X(secret_timeout, "client closed: no --secret answer before the deadline")                      \
   X(packets_from_device, "IP packets framed from the client stream")                              \
   X(bytes_from_device, "bytes of those packets")                                                  \
   X(drop_bad_ip, "IP header failed validation")                                                   \
@@ -22,6 +24,7 @@ namespace rtether::relay {
   X(drop_unknown_protocol, "neither TCP, UDP nor handled ICMP")                                   \
   X(drop_no_flow, "TCP segment for no flow (answered with RST)")                                  \
   X(drop_flow_limit, "new flow refused: per-client limit")                                        \
+  X(drop_host_loopback, "new flow to the host's loopback refused (--no-host-loopback)")            \
   X(window_limited_by_budget, "a TCP window cut by the per-client buffer budget")                 \
   X(drop_udp_send, "host UDP send failed")                                                        \
   X(drop_udp_too_big, "host datagram larger than a device-side packet can carry")                 \

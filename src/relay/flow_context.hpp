@@ -2,7 +2,8 @@
 // to, and nothing more. Flows see this, never ClientSession, so a flow's
 // dependencies are read off one page (and a test can provide them):
 //   - the event loop (sockets, timers) and its clock;
-//   - the relay configuration and the session's counters;
+//   - the relay configuration and the session's counters, and where its
+//     host sockets leave from (io::Outbound);
 //   - the FlowTable, for the flow's own lifecycle steps (park, linger,
 //     retire; see flow_table.hpp);
 //   - room in the output queue toward the device: reserve() a packet's
@@ -32,6 +33,8 @@ class FlowContext {
   virtual io::EventLoop& loop() = 0;
   virtual io::Time now() const = 0;
   virtual const RelayConfig& config() const = 0;
+  // Where this client's host sockets leave from (config().outbound_for).
+  virtual const io::Outbound& outbound() const = 0;
   virtual Counters& counters() = 0;
   virtual FlowTable& flows() = 0;
 

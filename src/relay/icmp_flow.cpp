@@ -22,7 +22,7 @@ IcmpFlow::IcmpFlow(FlowContext& context, const FlowKey& key)
 std::error_code IcmpFlow::open() {
   io::Endpoint target{host_destination(key_.destination), 0};
   const auto& opener = context_.config().open_ping_socket;
-  auto socket = opener ? opener(target) : io::open_ping_socket(target);
+  auto socket = opener ? opener(target) : io::open_ping_socket(target, context_.outbound());
   if (!socket) return socket.error();
   socket_ = std::move(socket->fd);
   echo_mode_ = socket->mode;

@@ -32,11 +32,15 @@ void Relay::listen_unix(const std::string& path) {
 void Relay::add_forward(const ForwardRule& rule) { forwarder_.add(rule); }
 
 ClientSession* Relay::session_for(std::optional<std::uint32_t> client_id) {
+  // A client still owing its secret answer gets nothing, forwards included.
   if (client_id) {
     auto found = sessions_.find(*client_id);
-    return found == sessions_.end() ? nullptr : found->second.get();
+    return found == sessions_.end() || !found->second->relaying() ? nullptr
+                                                                   : found->second.get();
   }
-  return sessions_.empty() ? nullptr : sessions_.rbegin()->second.get();
+  for (auto it = sessions_.rbegin(); it != sessions_.rend(); ++it)
+    if (it->second->relaying()) return it->second.get();
+  return nullptr;
 }
 
 void Relay::Listener::on_ready(io::Readiness) { relay_.accept_from(fd_.get()); }

@@ -37,7 +37,8 @@ class Relay {
   void listen_unix(const std::string& path);
   // Host -> device port forwarding (start-up; throws when the port is taken).
   void add_forward(const ForwardRule& rule);
-  // The session of a client id, or the most recently connected one; null if none.
+  // The session of a client id, or the most recently connected one; null if
+  // none (or it has not answered the --secret handshake yet).
   ClientSession* session_for(std::optional<std::uint32_t> client_id);
 
   std::size_t client_count() const { return sessions_.size(); }

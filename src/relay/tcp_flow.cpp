@@ -61,10 +61,12 @@ void TcpFlow::start_forwarded() {
 
 TcpFlow::~TcpFlow() { context_.add_buffered(-static_cast<long>(to_host_.size())); }
 
-void TcpFlow::connect() { connect({host_destination(key_.destination), key_.destination_port}); }
+void TcpFlow::connect() {
+  connect({host_destination(key_.destination), key_.destination_port}, context_.outbound());
+}
 
-void TcpFlow::connect(const io::Endpoint& target) {
-  auto connection = io::connect_nonblocking(io::Transport::Tcp, target);
+void TcpFlow::connect(const io::Endpoint& target, const io::Outbound& from) {
+  auto connection = io::connect_nonblocking(io::Transport::Tcp, target, from);
   if (!connection) {
     log::debug("{}: connect failed: {}", key_.to_string(), connection.error().message());
     return on_connect_done(connection.error());

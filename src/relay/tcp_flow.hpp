@@ -21,6 +21,7 @@
 #include <optional>
 
 #include "io/event_loop.hpp"
+#include "io/outbound.hpp"
 #include "io/socket.hpp"
 #include "relay/byte_queue.hpp"
 #include "relay/flow.hpp"
@@ -86,10 +87,11 @@ class TcpFlow final : public Flow {
   ~TcpFlow() override;
 
   // Starts the non-blocking host connect (called once after insertion):
-  // to the device's destination (address_map.hpp), or to `target` (the
-  // DNS forwarder's listener for 10.0.2.3:53).
+  // to the device's destination (address_map.hpp) from this client's
+  // egress, or to `target` from `from` (the DNS forwarder's loopback
+  // listener for 10.0.2.3:53, which no egress choice applies to).
   void connect();
-  void connect(const io::Endpoint& target);
+  void connect(const io::Endpoint& target, const io::Outbound& from);
   // Forwarded flow: registers the host socket and sends the SYN.
   void start_forwarded();
 

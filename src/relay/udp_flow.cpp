@@ -30,7 +30,7 @@ UdpFlow::UdpFlow(FlowContext& context, const FlowKey& key)
 
 std::error_code UdpFlow::open() {
   io::Endpoint target{host_destination(key_.destination), key_.destination_port};
-  auto connection = io::connect_nonblocking(io::Transport::Udp, target);
+  auto connection = io::connect_nonblocking(io::Transport::Udp, target, context_.outbound());
   if (!connection) {
     log::debug("{}: cannot open: {}", key_.to_string(), connection.error().message());
     return connection.error();

@@ -11,6 +11,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -18,6 +19,8 @@
 #include <vector>
 
 #include "device/netns.hpp"
+#include "io/crypto.hpp"
+#include "wire/secret_handshake.hpp"
 #include "scoped_netns.hpp"
 
 namespace rtether::device {
@@ -100,6 +103,57 @@ TEST(ConnectRelay, ReadsTheBigEndianClientId) {
   relay.join();
   ASSERT_TRUE(connection) << error;
   EXPECT_EQ(connection->client_id, 0x01020304u);
+}
+
+TEST(ConnectRelay, AnswersTheSecretNonceWithItsHmac) {
+  namespace handshake = wire::secret_handshake;
+  const std::string secret = "a shared secret of some length";
+  const wire::Bytes key{reinterpret_cast<const std::uint8_t*>(secret.data()), secret.size()};
+  AbstractListener listener(unique_name("secret"));
+  std::vector<std::uint8_t> nonce(handshake::kNonceSize);
+  for (std::size_t i = 0; i < nonce.size(); ++i) nonce[i] = static_cast<std::uint8_t>(i * 7);
+  std::vector<std::uint8_t> answer(handshake::kAnswerSize);
+  std::thread relay([&] {
+    auto client = listener.accept_one();
+    const std::uint8_t id[4] = {0, 0, 0, 9};
+    EXPECT_EQ(write(client.get(), id, 4), 4);
+    // The nonce in pieces too.
+    EXPECT_EQ(write(client.get(), nonce.data(), 5), 5);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    EXPECT_EQ(write(client.get(), nonce.data() + 5, nonce.size() - 5),
+              static_cast<ssize_t>(nonce.size() - 5));
+    std::size_t got = 0;
+    while (got < answer.size()) {
+      ssize_t n = read(client.get(), answer.data() + got, answer.size() - got);
+      if (n <= 0) break;
+      got += static_cast<std::size_t>(n);
+    }
+  });
+  std::string error;
+  auto connection = connect_relay(listener.address(), -1, 2000, error, {}, key);
+  relay.join();
+  ASSERT_TRUE(connection) << error;
+  EXPECT_EQ(connection->client_id, 9u);
+  auto expected = io::hmac_sha256(key, handshake::answered_message(9, nonce));
+  EXPECT_TRUE(std::equal(expected.begin(), expected.end(), answer.begin()));
+}
+
+TEST(ConnectRelay, WithASecretARelayThatSendsNoNonceFailsClearly) {
+  const std::string secret = "a shared secret of some length";
+  AbstractListener listener(unique_name("nononce"));
+  std::thread relay([&] {
+    auto client = listener.accept_one();
+    const std::uint8_t id[4] = {0, 0, 0, 1};
+    EXPECT_EQ(write(client.get(), id, 4), 4);
+    std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  });
+  std::string error;
+  auto connection = connect_relay(
+      listener.address(), -1, 200, error, {},
+      wire::Bytes{reinterpret_cast<const std::uint8_t*>(secret.data()), secret.size()});
+  relay.join();
+  EXPECT_FALSE(connection);
+  EXPECT_NE(error.find("does the relay have --secret?"), std::string::npos) << error;
 }
 
 TEST(ConnectRelay, ReportsRefusalWhenNothingListens) {

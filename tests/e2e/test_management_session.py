@@ -76,7 +76,7 @@ def start_daemon(env, host, extra=()):
         env.client = client
         return client, path
     relay = harness.Proc("relay", ["ip", "netns", "exec", host.name, env.rtether, "-v", "relay",
-                                   "--bind", RELAY_ADDRESS, "-p", str(port)],
+                                   "--bind", RELAY_ADDRESS, "--allow-remote", "-p", str(port)],
                          os.path.join(env.tmp, "relay.log"))
     env.procs.append(relay)
     env.relay = relay

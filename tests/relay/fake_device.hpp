@@ -222,6 +222,9 @@ class FakeDevice {
   bool all_taken() const { return taken_ == packets_.size(); }
 
   std::optional<std::uint32_t> client_id() const { return id_; }
+  // The relay has a --secret: its 32-byte nonce follows the id.
+  void expect_secret_nonce() { expect_nonce_ = true; }
+  const std::optional<std::vector<std::uint8_t>>& nonce() const { return nonce_; }
   bool closed() const { return closed_; }
   const std::deque<std::vector<std::uint8_t>>& packets() const { return packets_; }
 
@@ -239,6 +242,11 @@ class FakeDevice {
       if (!id_ && stream_.size() >= 4) {
         id_ = wire::load_be32(stream_.data());
         stream_.erase(stream_.begin(), stream_.begin() + 4);
+      }
+      if (id_ && expect_nonce_ && !nonce_) {
+        if (stream_.size() < 32) continue;
+        nonce_.emplace(stream_.begin(), stream_.begin() + 32);
+        stream_.erase(stream_.begin(), stream_.begin() + 32);
       }
       if (id_) {
         auto room = framer_.writable();
@@ -264,6 +272,8 @@ class FakeDevice {
   std::deque<std::vector<std::uint8_t>> packets_;  // deque: views stay valid as it grows
   std::size_t taken_ = 0;
   std::optional<std::uint32_t> id_;
+  bool expect_nonce_ = false;
+  std::optional<std::vector<std::uint8_t>> nonce_;
   bool closed_ = false;
 };
 

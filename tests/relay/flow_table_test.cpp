@@ -21,6 +21,7 @@ class FakeContext : public FlowContext {
   io::EventLoop& loop() override { return loop_; }
   io::Time now() const override { return loop_.now(); }
   const RelayConfig& config() const override { return config_; }
+  const io::Outbound& outbound() const override { return config_.outbound; }
   Counters& counters() override { return counters_; }
   FlowTable& flows() override { return table_; }
   wire::MutableBytes reserve(std::size_t, bool) override { return {}; }

@@ -17,6 +17,7 @@
 #include "daemon/ready_fd.hpp"
 #include "daemon/tun_plan.hpp"
 #include "device/netns.hpp"
+#include "cli/secret_file.hpp"
 #include "device/relay_link.hpp"
 #include "device/tun_device.hpp"
 #include "device/tun_forwarder.hpp"
@@ -53,6 +54,7 @@ struct ClientOptions {
   bool management_client = false;
   bool management_hold = false;
   long management_allow_uid = -1;
+  std::string secret_file;
 };
 
 template <typename Parse>
@@ -73,6 +75,15 @@ int run_client(ClientOptions options) {
   auto routes = wire::parse_prefix_list(options.routes, error);
   auto dns = wire::parse_address_list(options.dns, error);
   if (!relay || !routes || !dns) throw std::logic_error("validated option failed to parse");
+  std::vector<std::uint8_t> secret;
+  if (!options.secret_file.empty()) {
+    auto read = read_secret_file(options.secret_file, error);
+    if (!read) {
+      log::error("{}", error);
+      return 2;
+    }
+    secret = std::move(*read);
+  }
   if (!options.netns.empty() && !device::netns_exists(options.netns)) {
     throw std::runtime_error("network namespace '" + options.netns + "' does not exist");
   }
@@ -119,7 +130,8 @@ int run_client(ClientOptions options) {
   std::optional<daemon::InProcessUi> ui;
   if (ui_end.valid()) ui.emplace(std::move(ui_end), options.tun, options.netns);
   daemon::ManagementServerPort management_port(*management);
-  daemon::LinuxForwardingPort forwarding_port(*relay, management->interrupt_fd(), forwarder, ready);
+  daemon::LinuxForwardingPort forwarding_port(*relay, management->interrupt_fd(), forwarder, ready,
+                                              std::move(secret));
   int status = daemon::Daemon(*relay, std::move(plan), management_port, forwarding_port).run();
   // Closing the management socket ends the in-process UI, which then
   // removes its resolv.conf.
@@ -194,6 +206,10 @@ void register_client(CLI::App& app, CommandBody& body) {
                     "stops when the UI goes (as OpenVPN)");
   command->add_flag("--management-hold", options->management_hold,
                     "Wait for `hold release` at start and after every restart");
+  command->add_option("--secret", options->secret_file,
+                      "Answer the relay's shared-secret handshake with the secret in FILE "
+                      "(the relay's --secret)")
+      ->type_name("FILE");
   command->add_option("--management-allow-uid", options->management_allow_uid,
                       "Also accept management clients of this uid (default: ours only)")
       ->check(CLI::NonNegativeNumber);

@@ -108,7 +108,7 @@ Result<std::size_t> receive_ipv4_message(int fd, wire::MutableBytes into) {
 
 }  // namespace
 
-Result<PingSocket> open_ping_socket(const Endpoint& to) {
+Result<PingSocket> open_ping_socket(const Endpoint& to, const Outbound& from) {
   const bool v4 = to.address.version == wire::IpVersion::V4;
   const int family = address_family(to.address.version);
   const int protocol = v4 ? int{IPPROTO_ICMP} : int{IPPROTO_ICMPV6};
@@ -126,6 +126,9 @@ Result<PingSocket> open_ping_socket(const Endpoint& to) {
     socket.mode.identifier = next_identifier();
     if (auto error = pass_only_echo_replies(socket.fd.get(), v4)) return error;
   }
+  if (!from.empty())
+    if (auto failed = apply_outbound(socket.fd.get(), to.address.version, from))
+      return failed->error;
   enable_error_queue(socket.fd.get());
   // Connected: replies from other hosts never reach it, and the kernel
   // routes once.

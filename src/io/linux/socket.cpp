@@ -14,6 +14,7 @@
 #include <fmt/core.h>
 
 #include "io/log.hpp"
+#include "io/outbound.hpp"
 #include "io/linux/sockaddr.hpp"
 
 namespace rtether::io {
@@ -55,9 +56,16 @@ bool is_host_down(const std::error_code& error) {
 }
 
 Result<Connection> connect_nonblocking(Transport transport, const Endpoint& to) {
+  return connect_nonblocking(transport, to, Outbound{});
+}
+
+Result<Connection> connect_nonblocking(Transport transport, const Endpoint& to,
+                                       const Outbound& from) {
   Fd fd{::socket(address_family(to.address.version),
                  socket_type(transport) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)};
   if (!fd.valid()) return last_error();
+  if (!from.empty())
+    if (auto failed = apply_outbound(fd.get(), to.address.version, from)) return failed->error;
   sockaddr_storage storage;
   socklen_t length = to_sockaddr(to, storage);
   if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&storage), length) == 0)

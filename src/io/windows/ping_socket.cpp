@@ -10,7 +10,10 @@
 
 namespace rtether::io {
 
-Result<PingSocket> open_ping_socket(const Endpoint& to) {
+Result<PingSocket> open_ping_socket(const Endpoint& to, const Outbound& from) {
+  // IcmpSendEcho2Ex could take a source address, an interface not: until
+  // both are carried to the worker, an egress choice is refused.
+  if (!from.empty()) return std::make_error_code(std::errc::operation_not_supported);
   auto fd = open_emulated_ping(to);
   if (!fd) return fd.error();
   return PingSocket{std::move(*fd), {}};

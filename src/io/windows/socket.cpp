@@ -14,6 +14,7 @@
 
 #include <fmt/core.h>
 
+#include "io/outbound.hpp"
 #include "io/windows/edge_rearm.hpp"
 #include "io/windows/sockaddr.hpp"
 #include "io/windows/winsock.hpp"
@@ -95,8 +96,15 @@ bool is_host_down(const std::error_code& error) {
 }
 
 Result<Connection> connect_nonblocking(Transport transport, const Endpoint& to) {
+  return connect_nonblocking(transport, to, Outbound{});
+}
+
+Result<Connection> connect_nonblocking(Transport transport, const Endpoint& to,
+                                       const Outbound& from) {
   auto fd = open_socket(address_family(to.address.version), socket_type(transport), 0);
   if (!fd) return fd.error();
+  if (!from.empty())
+    if (auto failed = apply_outbound(fd->get(), to.address.version, from)) return failed->error;
   sockaddr_storage storage;
   const int length = to_sockaddr(to, storage);
   return connect_started(std::move(*fd), reinterpret_cast<sockaddr*>(&storage), length);
