@@ -9,9 +9,6 @@
 //                                              start every device that appears
 // Environment: ADB (adb binary), GNIREHTET_APK (or RTETHER_APK) for the apk,
 // ADB_SERVER_SOCKET / ANDROID_ADB_SERVER_PORT for the adb server, as adb.
-#include <sys/signalfd.h>
-#include <unistd.h>
-
 #include <csignal>
 #include <cstdlib>
 #include <memory>
@@ -26,6 +23,7 @@
 #include "cli/device_worker.hpp"
 #include "cli/start_values.hpp"
 #include "cli/status_display.hpp"
+#include "io/console.hpp"
 #include "io/event_loop.hpp"
 #include "io/log.hpp"
 #include "io/signal_watcher.hpp"
@@ -131,19 +129,12 @@ std::chrono::seconds status_interval(const GnirehtetOptions& options) {
 }
 
 // Stopping the app takes an adb round trip: a second Ctrl+C quits at once
-// (adb runs in its own process group and still delivers the stop).
-// `signal_fd`: the Ctrl+C still pending there is consumed first, lest
-// unblocking SIGINT deliver it.
+// (on Linux adb runs in its own process group and still delivers the stop;
+// on Windows rtether's job object ends it with rtether).
 int stop_device(adb::AdbRunner& adb, adb::GnirehtetApp& app, const GnirehtetOptions& options,
-                int signal_fd) {
+                io::SignalWatcher& signals) {
   adb.set_cancel_fd(-1);
-  signalfd_siginfo pending;
-  while (::read(signal_fd, &pending, sizeof pending) == static_cast<ssize_t>(sizeof pending)) {
-  }
-  sigset_t interrupt;
-  sigemptyset(&interrupt);
-  sigaddset(&interrupt, SIGINT);
-  pthread_sigmask(SIG_UNBLOCK, &interrupt, nullptr);
+  signals.pass_next_interrupt();
   log::info("stopping the device (Ctrl+C again to quit without waiting)");
   std::string error;
   return app.stop(options.device(), error) ? 0 : fail(error);
@@ -157,7 +148,7 @@ int run_run(const GnirehtetOptions& options) {
     log::info("stopping ({})", signal == SIGINT ? "SIGINT" : "SIGTERM");
     host.loop.stop();
   });
-  // A Ctrl+C (pending on the signalfd) cancels the start: the adb command
+  // A Ctrl+C (pending on the watcher's fd) cancels the start: the adb command
   // under way is killed and none follows.
   adb::AdbRunner adb(adb::AdbRunner::path_from_environment());
   adb.set_cancel_fd(signals.fd());
@@ -170,17 +161,17 @@ int run_run(const GnirehtetOptions& options) {
     if (!app.interrupted()) return fail(error);
     log::error("interrupted while starting the device");
     // `am start` may have reached the device: undo it.
-    if (app.start_sent()) stop_device(adb, app, options, signals.fd());
+    if (app.start_sent()) stop_device(adb, app, options, signals);
     return 1;
   }
   adb.set_cancel_fd(-1);
   board.set(device_label(options),
             "started (reverse tunnel to tcp:" + std::to_string(options.port) + ")");
-  StatusDisplay status(host.loop, &host.relay, &board, stdout_is_terminal(),
+  StatusDisplay status(host.loop, &host.relay, &board, io::stdout_is_terminal(),
                        status_interval(options));
   host.loop.run();
   log::info("relay stopped: {}", host.relay.totals().summary());
-  return stop_device(adb, app, options, signals.fd());
+  return stop_device(adb, app, options, signals);
 }
 
 // autostart/autorun would retry `adb start-server` forever without an adb
@@ -233,7 +224,7 @@ int run_watching(const GnirehtetOptions& options, bool with_relay) {
       });
   watcher.start();
   StatusDisplay status(loop, with_relay ? &host_with_relay->relay : nullptr, &board,
-                       stdout_is_terminal(), status_interval(options));
+                       io::stdout_is_terminal(), status_interval(options));
   loop.run();
   worker.shutdown();
   if (with_relay) log::info("relay stopped: {}", host_with_relay->relay.totals().summary());

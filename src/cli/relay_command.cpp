@@ -10,6 +10,7 @@
 
 #include "cli/app.hpp"
 #include "cli/status_display.hpp"
+#include "io/console.hpp"
 #include "io/event_loop.hpp"
 #include "io/log.hpp"
 #include "io/signal_watcher.hpp"
@@ -59,7 +60,7 @@ int run_relay(const RelayOptions& options) {
     log::info("relay stopping ({})", signal == SIGINT ? "SIGINT" : "SIGTERM");
     loop.stop();
   });
-  StatusDisplay status(loop, &relay, nullptr, stdout_is_terminal(),
+  StatusDisplay status(loop, &relay, nullptr, io::stdout_is_terminal(),
                        std::chrono::seconds(options.status_interval));
   loop.run();
   log::info("relay stopped: {}", relay.totals().summary());

@@ -2,15 +2,11 @@
 #include "cli/status_display.hpp"
 
 #include <fmt/core.h>
-#include <sys/ioctl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
-#include <cstdlib>
-#include <cstring>
 
+#include "io/console.hpp"
 #include "io/log.hpp"
 
 namespace rtether::cli {
@@ -105,22 +101,6 @@ void RedrawTracker::drawn(std::size_t lines, std::uint64_t log_lines_before_draw
   log_lines_at_draw_ = log_lines_before_drawing;
 }
 
-bool stderr_is_stdout_terminal() {
-  struct stat out {}, err {};
-  return ::isatty(STDERR_FILENO) == 1 && ::fstat(STDOUT_FILENO, &out) == 0 &&
-         ::fstat(STDERR_FILENO, &err) == 0 && out.st_rdev == err.st_rdev &&
-         out.st_dev == err.st_dev;
-}
-
-bool stdout_is_terminal() {
-  const char* term = std::getenv("TERM");
-  if (::isatty(STDOUT_FILENO) != 1 || (term != nullptr && std::strcmp(term, "dumb") == 0))
-    return false;
-  // Only the terminal's foreground job draws: not `rtether relay &`, nor the
-  // relay that `rtether shell` runs in a process group of its own.
-  return ::tcgetpgrp(STDOUT_FILENO) == ::getpgrp();
-}
-
 StatusDisplay::StatusDisplay(io::EventLoop& loop, const relay::Relay* relay,
                              DeviceBoard* devices, bool terminal,
                              std::chrono::seconds log_interval)
@@ -130,7 +110,7 @@ StatusDisplay::StatusDisplay(io::EventLoop& loop, const relay::Relay* relay,
       terminal_(terminal),
       log_interval_(log_interval),
       timer_(loop, [this] { tick(); }),
-      redraw_(terminal && stderr_is_stdout_terminal()) {
+      redraw_(terminal && io::stderr_is_stdout_terminal()) {
   last_tick_ = last_log_ = loop_.refresh_now();
   timer_.arm(last_tick_ + kRefresh);
 }
@@ -193,9 +173,8 @@ void StatusDisplay::draw(const std::vector<std::string>& lines) {
   if (std::size_t up = redraw_.lines_to_move_up(log_lines); up > 0)
     out += fmt::format("\x1b[{}F", up);
   out += "\x1b[J";
-  winsize size{};
-  bool known = ::ioctl(STDOUT_FILENO, TIOCGWINSZ, &size) == 0;
-  auto fitted = fit_to_terminal(lines, known ? size.ws_col : 0, known ? size.ws_row : 0);
+  io::TerminalSize size = io::stdout_terminal_size();
+  auto fitted = fit_to_terminal(lines, size.columns, size.rows);
   for (const auto& line : fitted) out += line + "\x1b[K\n";
   std::fwrite(out.data(), 1, out.size(), stdout);
   std::fflush(stdout);

@@ -89,7 +89,8 @@ class StatusDisplay {
   static constexpr auto kRefresh = std::chrono::seconds(1);
 
   // `relay` and `devices` may be null (autostart has no relay; relay has no
-  // devices). `terminal`: draw in place on stdout; else log lines.
+  // devices). `terminal`: draw in place on stdout (io::stdout_is_terminal());
+  // else log lines.
   StatusDisplay(io::EventLoop& loop, const relay::Relay* relay, DeviceBoard* devices,
                 bool terminal, std::chrono::seconds log_interval);
   ~StatusDisplay();
@@ -115,12 +116,5 @@ class StatusDisplay {
   std::map<std::string, std::string> logged_devices_;
   RedrawTracker redraw_;
 };
-
-// True when stderr (the log) goes to the same terminal as stdout.
-bool stderr_is_stdout_terminal();
-
-// True when stdout is a terminal (TERM not "dumb") whose foreground
-// process group is ours.
-bool stdout_is_terminal();
 
 }  // namespace rtether::cli

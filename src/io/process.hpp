@@ -1,8 +1,9 @@
 // Child processes: one way to start a program (the adb client, `rtether
 // shell`'s relay, client and command), wait for it with a time limit and
-// say how it ended.
+// say how it ended. The interface is the same on every OS; what differs is
+// said here per OS (linux/process.cpp, windows/process.cpp).
 //
-// spawn() forks and execs. In the child, before exec: every signal back to
+// Linux: spawn() forks and execs. In the child, before exec: every signal back to
 // its default action and none blocked (the caller may ignore SIGINT or
 // block signals for a signalfd; the program must inherit neither), on
 // request a process group of its own (a terminal's Ctrl+C then reaches
@@ -18,14 +19,28 @@
 // threaded process; the caller's before_exec step is exempt, and may only
 // be used from a single-threaded one.
 //
+// Windows: spawn() calls CreateProcessW with a command line quoted so that
+// the child's CommandLineToArgvW (or C runtime) gets argv back
+// (windows_command_line.hpp). Every child is put in one job object of
+// rtether's with JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE: when rtether ends, in
+// any way, its children end too (JOB_OBJECT_LIMIT_SILENT_BREAKAWAY_OK keeps
+// their own children out of it, so the adb server that an adb client
+// starts outlives rtether as it does on Linux). A "process group of its
+// own" is CREATE_NEW_PROCESS_GROUP: the console's Ctrl+C reaches rtether
+// only. Windows has no signals: kill(N) terminates the child
+// (TerminateProcess) with exit code 128 + N, so shell_code() reads as on
+// Linux, and stop() has no polite request to make (a Ctrl+Break would
+// reach rtether's own console group), so it terminates at once. Only the
+// standard descriptors 0-2 can be redirected (from C runtime descriptors),
+// and before_exec is refused (there is no fork).
+//
 // run_process() builds on it for the adb client: output captured, a time
 // limit and cancellation.
 #pragma once
 
-#include <sys/types.h>
-
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -34,7 +49,12 @@
 
 namespace rtether::io {
 
-// How a child ended, decoded from a waitpid() status.
+// The OS's number for a process (a pid_t on Linux, a process id on
+// Windows).
+using ProcessId = std::int64_t;
+
+// How a child ended: decoded from a waitpid() status on Linux; on Windows
+// always exited(GetExitCodeProcess's code).
 class ExitStatus {
  public:
   enum class Kind { Exited, Signalled };
@@ -61,7 +81,8 @@ class ExitStatus {
 };
 
 struct SpawnOptions {
-  // argv[0] is looked up in PATH unless it holds a '/'.
+  // argv[0] is looked up in PATH unless it holds a '/' (on Windows also
+  // '\\' or ':'; NAME.exe first, then NAME).
   std::vector<std::string> argv;
   // The child's descriptor `to` becomes a copy of the parent's `from`,
   // applied in order (as a shell applies redirections); to == from keeps
@@ -92,8 +113,8 @@ class Process {
   Process(const Process&) = delete;
   Process& operator=(const Process&) = delete;
 
-  pid_t pid() const { return pid_; }
-  bool started() const { return pid_ > 0; }
+  ProcessId pid() const;
+  bool started() const { return native_ != kNoProcess; }
   bool running() const { return started() && !status_; }
   // Set once the child has been reaped.
   const std::optional<ExitStatus>& status() const { return status_; }
@@ -112,10 +133,13 @@ class Process {
 
  private:
   friend SpawnResult spawn(const SpawnOptions& options);
-  explicit Process(pid_t pid) : pid_(pid) {}
+  static constexpr std::intptr_t kNoProcess = -1;
+  explicit Process(std::intptr_t native) : native_(native) {}
   void reap_now();
 
-  pid_t pid_ = -1;
+  // The pid on Linux; the process HANDLE on Windows (waits and kills go
+  // through it: a process id may be reused once the process is gone).
+  std::intptr_t native_ = kNoProcess;
   std::optional<ExitStatus> status_;
 };
 
@@ -141,16 +165,17 @@ struct ProcessResult {
   }
 };
 
-// Runs argv with stdin from /dev/null and stdout and stderr captured.
+// Runs argv with stdin from /dev/null (NUL) and stdout and stderr captured.
 // Blocks until the child ends, `timeout` passes, `*cancel` becomes true
-// (checked every 100 ms) or `cancel_fd` (e.g. a signalfd; never read here)
-// becomes readable; then the child is killed (SIGKILL) and reaped. A cancel
-// already pending spawns nothing.
+// (checked every 100 ms) or `cancel_fd` (SignalWatcher::fd(): a signalfd,
+// or on Windows a socket; never read here) becomes readable; then the
+// child is killed (SIGKILL) and reaped. A cancel already pending spawns
+// nothing.
 ProcessResult run_process(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
                           const std::atomic<bool>* cancel = nullptr, int cancel_fd = -1,
                           bool own_process_group = false);
 
-// True when `fd` (>= 0) is readable right now.
+// True when `fd` (>= 0; on Windows a socket) is readable right now.
 bool fd_readable(int fd);
 
 }  // namespace rtether::io

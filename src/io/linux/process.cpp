@@ -151,7 +151,8 @@ Process::~Process() {
 }
 
 Process::Process(Process&& other) noexcept
-    : pid_(std::exchange(other.pid_, -1)), status_(std::exchange(other.status_, std::nullopt)) {}
+    : native_(std::exchange(other.native_, kNoProcess)),
+      status_(std::exchange(other.status_, std::nullopt)) {}
 
 Process& Process::operator=(Process&& other) noexcept {
   if (this != &other) {
@@ -159,17 +160,19 @@ Process& Process::operator=(Process&& other) noexcept {
       kill(SIGKILL);
       reap_now();
     }
-    pid_ = std::exchange(other.pid_, -1);
+    native_ = std::exchange(other.native_, kNoProcess);
     status_ = std::exchange(other.status_, std::nullopt);
   }
   return *this;
 }
 
+ProcessId Process::pid() const { return native_; }
+
 bool Process::poll() {
   if (!running()) return started();
   int status = 0;
-  pid_t reaped = ::waitpid(pid_, &status, WNOHANG);
-  if (reaped == pid_) status_ = ExitStatus::from_wait_status(status);
+  pid_t reaped = ::waitpid(static_cast<pid_t>(native_), &status, WNOHANG);
+  if (reaped == native_) status_ = ExitStatus::from_wait_status(status);
   return status_.has_value();
 }
 
@@ -190,13 +193,13 @@ ExitStatus Process::wait() {
 
 void Process::reap_now() {
   int status = 0;
-  while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+  while (::waitpid(static_cast<pid_t>(native_), &status, 0) < 0 && errno == EINTR) {
   }
   status_ = ExitStatus::from_wait_status(status);
 }
 
 void Process::kill(int signal) const {
-  if (running()) ::kill(pid_, signal);
+  if (running()) ::kill(static_cast<pid_t>(native_), signal);
 }
 
 bool Process::stop(std::chrono::milliseconds grace) {

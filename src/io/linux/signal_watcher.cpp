@@ -29,6 +29,17 @@ SignalWatcher::SignalWatcher(EventLoop& loop, std::initializer_list<int> signals
 
 SignalWatcher::~SignalWatcher() { loop_.remove(fd_.get()); }
 
+void SignalWatcher::pass_next_interrupt() {
+  signalfd_siginfo pending;
+  while (::read(fd_.get(), &pending, sizeof pending) == static_cast<ssize_t>(sizeof pending)) {
+  }
+  // Unblocked only now: a Ctrl+C still pending would be delivered at once.
+  sigset_t interrupt;
+  sigemptyset(&interrupt);
+  sigaddset(&interrupt, SIGINT);
+  pthread_sigmask(SIG_UNBLOCK, &interrupt, nullptr);
+}
+
 void SignalWatcher::on_ready(Readiness) {
   signalfd_siginfo info;
   while (::read(fd_.get(), &info, sizeof info) == static_cast<ssize_t>(sizeof info))
