@@ -1,15 +1,11 @@
 // FakeDevice: the device end of a client link, for engine tests. The relay's
-// ClientSession owns one end of a socketpair; the test writes packets built
-// with wire builders into the other end and reads the relay's packets back
-// through a StreamFramer, turning the event loop between steps.
+// ClientSession owns one end of a loopback TCP connection; the test writes
+// packets built with wire builders into the other end and reads the relay's
+// packets back through a StreamFramer, turning the event loop between steps.
+// Only io/ calls, so the tests run on every platform.
 #pragma once
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-#include <cerrno>
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <deque>
@@ -18,8 +14,11 @@
 #include <stdexcept>
 #include <string>
 #include <system_error>
+#include <thread>
+#include <utility>
 #include <vector>
 
+#include "io/datagram.hpp"
 #include "io/event_loop.hpp"
 #include "io/socket.hpp"
 #include "wire/ip_packet.hpp"
@@ -66,6 +65,36 @@ inline std::vector<std::uint8_t> echo_request(const char* from, const char* to, 
   return out;
 }
 
+inline wire::Bytes as_bytes(const std::string& text) {
+  return {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()};
+}
+
+// All of `data` on a non-blocking socket, waiting while it would block (at
+// most `bound`); the bytes sent.
+inline std::size_t send_all(int fd, wire::Bytes data,
+                            std::chrono::milliseconds bound = std::chrono::milliseconds(20000)) {
+  const auto deadline = std::chrono::steady_clock::now() + bound;
+  std::size_t sent = 0;
+  while (sent < data.size() && std::chrono::steady_clock::now() < deadline) {
+    auto n = io::send_some(fd, data.subspan(sent));
+    if (n) {
+      sent += *n;
+    } else if (n.would_block()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    } else {
+      break;
+    }
+  }
+  return sent;
+}
+
+// One receive as recv(2) counts it: bytes, 0 at end of stream, -1 when
+// nothing is queued or it failed.
+inline long receive_now(int fd, wire::MutableBytes into) {
+  auto n = io::recv_some(fd, into);
+  return n ? static_cast<long>(*n) : -1;
+}
+
 // A host TCP listener on 127.0.0.1 with an ephemeral port.
 struct HostListener {
   io::Fd fd;
@@ -78,16 +107,49 @@ struct HostListener {
     auto accepted = io::accept_nonblocking(fd.get());
     return accepted ? std::move(*accepted) : io::Fd{};
   }
+  // The next connection, waiting for it up to a second.
+  io::Fd accept_waiting() {
+    for (int attempt = 0; attempt < 1000; ++attempt) {
+      if (auto accepted = accept_one(); accepted.valid()) return accepted;
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    throw std::runtime_error("no connection to accept");
+  }
 };
+
+// Both ends of a loopback TCP connection (connecting end first),
+// non-blocking.
+inline std::pair<io::Fd, io::Fd> tcp_loopback_pair() {
+  HostListener listener;
+  auto connection =
+      io::connect_nonblocking(io::Transport::Tcp, io::Endpoint{address("127.0.0.1"), listener.port});
+  if (!connection) throw std::system_error(connection.error(), "loopback connect");
+  io::Fd accepted = listener.accept_waiting();
+  io::set_no_delay(connection->fd.get());
+  io::set_no_delay(accepted.get());
+  return {std::move(connection->fd), std::move(accepted)};
+}
+
+// Two UDP sockets on 127.0.0.1 connected to each other, non-blocking.
+inline io::Result<std::pair<io::Fd, io::Fd>> udp_loopback_pair() {
+  io::Fd first = io::bind_udp(io::Endpoint{address("127.0.0.1"), 0});
+  auto first_end = io::local_endpoint(first.get());
+  if (!first_end) return first_end.error();
+  auto second = io::connect_nonblocking(io::Transport::Udp, *first_end);
+  if (!second) return second.error();
+  auto second_end = io::local_endpoint(second->fd.get());
+  if (!second_end) return second_end.error();
+  // The connected twin of `first` on its port; `first` closes right after,
+  // so the port has one socket again.
+  auto connected = io::open_udp_peer(*first_end, *second_end);
+  if (!connected) return connected.error();
+  return std::pair{std::move(*connected), std::move(second->fd)};
+}
 
 class FakeDevice {
  public:
   explicit FakeDevice(io::EventLoop& loop) : loop_(loop) {
-    int fds[2];
-    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) throw std::runtime_error("socketpair");
-    // The session uses MSG_DONTWAIT on every call, so neither end needs O_NONBLOCK.
-    relay_end_ = io::Fd{fds[0]};
-    device_end_ = io::Fd{fds[1]};
+    std::tie(device_end_, relay_end_) = tcp_loopback_pair();
   }
 
   io::Fd take_relay_end() { return std::move(relay_end_); }
@@ -95,12 +157,8 @@ class FakeDevice {
   void hang_up() { device_end_.reset(); }
 
   void send_bytes(wire::Bytes bytes) {
-    std::size_t sent = 0;
-    while (sent < bytes.size()) {
-      long n = ::send(device_end_.get(), bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
-      if (n <= 0) throw std::runtime_error("device send failed");
-      sent += static_cast<std::size_t>(n);
-    }
+    if (send_all(device_end_.get(), bytes) != bytes.size())
+      throw std::runtime_error("device send failed");
   }
 
   void send_tcp(const wire::TcpSegmentHeader& header, wire::Bytes payload = {}) {
@@ -170,7 +228,7 @@ class FakeDevice {
   void read_available() {
     std::uint8_t buffer[65536];
     while (true) {
-      long n = ::recv(device_end_.get(), buffer, sizeof buffer, MSG_DONTWAIT);
+      long n = receive_now(device_end_.get(), buffer);
       if (n == 0) {
         closed_ = true;
         return;
@@ -209,8 +267,8 @@ class FakeDevice {
 };
 
 // The kernel's side of a relay ping socket, for config.open_ping_socket:
-// each open hands the relay one end of a non-blocking datagram socketpair
-// and keeps the other end (what the relay sends, what "the kernel" answers).
+// each open hands the relay one end of a non-blocking loopback UDP pair and
+// keeps the other end (what the relay sends, what "the kernel" answers).
 struct FakePingSocket {
   io::Fd kernel_end;
   io::Endpoint asked;  // the destination of the last open
@@ -220,11 +278,10 @@ struct FakePingSocket {
     return [this](const io::Endpoint& to) -> io::Result<io::Fd> {
       ++opened;
       asked = to;
-      int fds[2];
-      if (::socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) != 0)
-        return std::error_code{errno, std::generic_category()};
-      kernel_end = io::Fd{fds[1]};
-      return io::Fd{fds[0]};
+      auto pair = udp_loopback_pair();
+      if (!pair) return pair.error();
+      kernel_end = std::move(pair->second);
+      return std::move(pair->first);
     };
   }
 };
