@@ -1,5 +1,5 @@
-// Process-wide log level and the single stderr writer (one fwrite per line,
-// so lines from different threads do not interleave mid-line).
+// Process-wide log level and the single stderr writer (one fwrite and flush
+// per line, so lines from different threads do not interleave mid-line).
 #include "io/log.hpp"
 
 #include <atomic>
@@ -23,6 +23,10 @@ void write(Level level, fmt::string_view text) {
                                  (ms / 60000) % 60, (ms / 1000) % 60, ms % 1000,
                                  kLevelNames[static_cast<int>(level)], text);
   std::fwrite(line.data(), 1, line.size(), stderr);
+  // Windows' C runtime buffers stderr when it is a file or a pipe rather than
+  // a console (rtether.exe 2> relay.log showed nothing until exit): a line
+  // is written out when it is logged, on every OS.
+  std::fflush(stderr);
   g_lines.fetch_add(1, std::memory_order_relaxed);
 }
 
