@@ -91,7 +91,7 @@ def build_table(results, order, held_count):
     rows = []
     for row in ROWS:
         label = row.label.replace("N connections", "%d connections" % held_count)
-        if label.startswith("  of which") and "rtether" not in columns:
+        if label.startswith("  of which") and not any(c.startswith("rtether") for c in columns):
             continue
         cells = [label]
         values = {}
@@ -195,6 +195,11 @@ def versions(options):
         found["pasta"] = run(["dpkg-query", "-W", "-f", "${Version}", "passt"]).stdout.strip()
     except Exception:  # noqa: BLE001
         found["pasta"] = "?"
+    if getattr(options, "rtether_exe", None):
+        try:
+            found["wine"] = run(["wine", "--version"]).stdout.strip()
+        except Exception:  # noqa: BLE001
+            found["wine"] = "?"
     if options.rtether:
         try:
             r = run([options.rtether, "--version"])
