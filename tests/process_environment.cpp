@@ -9,11 +9,10 @@
 namespace {
 
 class ProcessEnvironment final : public ::testing::Environment {
-public:
+ public:
   void SetUp() override { rtether::io::prepare_process(); }
 };
 
-const auto *const registered =
-    ::testing::AddGlobalTestEnvironment(new ProcessEnvironment);
+const auto* const registered = ::testing::AddGlobalTestEnvironment(new ProcessEnvironment);
 
-} // namespace
+}  // namespace

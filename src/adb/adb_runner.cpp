@@ -1,9 +1,9 @@
 // AdbRunner; see adb_runner.hpp.
 #include "adb/adb_runner.hpp"
 
-#include <cstdlib>
 #include <cstring>
 
+#include "adb/host_files.hpp"
 #include "io/log.hpp"
 
 namespace rtether::adb {
@@ -54,11 +54,6 @@ std::string joined(const std::vector<std::string>& argv) {
 }
 }  // namespace
 
-std::string AdbRunner::path_from_environment() {
-  const char* adb = std::getenv("ADB");
-  return adb != nullptr && *adb != '\0' ? adb : "adb";
-}
-
 std::vector<std::string> AdbRunner::command_line(const std::optional<std::string>& serial,
                                                  const std::vector<std::string>& args) const {
   std::vector<std::string> argv{adb_path_};
@@ -90,8 +85,7 @@ std::string explain_failure(const std::string& adb_path, const std::vector<std::
                             const std::optional<std::string>& serial,
                             const io::ProcessResult& result) {
   if (result.spawn_error == std::errc::no_such_file_or_directory)
-    return "adb not found ('" + adb_path +
-           "'): install it (apt-get install adb) or set ADB to the adb binary's path";
+    return "adb not found ('" + adb_path + "'): " + adb_install_advice();
   if (result.spawn_error == std::errc::permission_denied)
     return "adb '" + adb_path + "' is not executable: set ADB to the adb binary's path";
   if (result.spawn_error)

@@ -1,4 +1,4 @@
-// AdbRunner: runs the adb client binary (`ADB`, default `adb` from PATH) as
+// AdbRunner: runs the adb client binary (host_files.hpp finds it) as
 // Gnirehtet does, `adb [-s SERIAL] ARGS...`, and turns its failures into one
 // line a user can act on (adb missing, no device, several devices, device
 // unauthorized, device not found, ...). Blocking: call it from a thread
@@ -30,9 +30,6 @@ class AdbRunner {
  public:
   explicit AdbRunner(std::string adb_path, const std::atomic<bool>* cancel = nullptr)
       : adb_path_(std::move(adb_path)), cancel_(cancel) {}
-  // ADB from the environment, else "adb".
-  static std::string path_from_environment();
-
   const std::string& path() const { return adb_path_; }
   // A fd (e.g. the SignalWatcher's signalfd) whose readability cancels the
   // adb command under way (killed) and any later one; -1: none.

@@ -1,12 +1,10 @@
 // GnirehtetApp; see gnirehtet_app.hpp.
 #include "adb/gnirehtet_app.hpp"
 
-#include <sys/stat.h>
-
 #include <charconv>
-#include <cstdlib>
 #include <thread>
 
+#include "adb/host_files.hpp"
 #include "io/log.hpp"
 
 namespace rtether::adb {
@@ -27,14 +25,6 @@ std::string serial_suffix(const GnirehtetApp::Serial& serial) {
   return serial ? " on " + *serial : "";
 }
 }  // namespace
-
-std::string apk_path_from_environment() {
-  for (const char* name : {"RTETHER_APK", "GNIREHTET_APK"}) {
-    const char* value = std::getenv(name);
-    if (value != nullptr && *value != '\0') return value;
-  }
-  return "gnirehtet.apk";
-}
 
 std::optional<int> installed_version_code(std::string_view dumpsys) {
   constexpr std::string_view kKey = "versionCode=";
@@ -74,8 +64,7 @@ bool GnirehtetApp::run(const Serial& serial, const std::vector<std::string>& arg
 }
 
 bool GnirehtetApp::install(const Serial& serial, std::string& error) {
-  struct stat info {};
-  if (::stat(apk_path_.c_str(), &info) != 0 || !S_ISREG(info.st_mode)) {
+  if (!is_regular_file(apk_path_)) {
     error = "APK not found: '" + apk_path_ +
             "' (set GNIREHTET_APK, or RTETHER_APK, to the Gnirehtet app's apk)";
     return false;

@@ -25,9 +25,6 @@ struct StartOptions {
   std::uint16_t port = wire::gnirehtet::kRelayPort;
 };
 
-// RTETHER_APK, else GNIREHTET_APK, else "gnirehtet.apk".
-std::string apk_path_from_environment();
-
 // The versionCode in `dumpsys package` output, if the package is there.
 std::optional<int> installed_version_code(std::string_view dumpsys);
 

@@ -7,7 +7,8 @@
 //   run [SERIAL] [-d] [-r] [-p]                start, relay; Ctrl+C stops the app
 //   autostart|autorun [-d] [-r] [-p]           watch adb (track-devices) and
 //                                              start every device that appears
-// Environment: ADB (adb binary), GNIREHTET_APK (or RTETHER_APK) for the apk,
+// Environment: ADB (adb binary), GNIREHTET_APK (or RTETHER_APK) for the apk
+// (adb/host_files.hpp: else beside rtether's binary too),
 // ADB_SERVER_SOCKET / ANDROID_ADB_SERVER_PORT for the adb server, as adb.
 #include <csignal>
 #include <cstdlib>
@@ -18,6 +19,7 @@
 #include "adb/adb_runner.hpp"
 #include "adb/device_watcher.hpp"
 #include "adb/gnirehtet_app.hpp"
+#include "adb/host_files.hpp"
 #include "adb/server_address.hpp"
 #include "cli/app.hpp"
 #include "cli/device_worker.hpp"
@@ -84,7 +86,7 @@ std::string device_label(const GnirehtetOptions& options) {
 using AppAction = bool (*)(adb::GnirehtetApp&, const GnirehtetOptions&, std::string&);
 
 int run_app_action(const GnirehtetOptions& options, AppAction action) {
-  adb::AdbRunner adb(adb::AdbRunner::path_from_environment());
+  adb::AdbRunner adb(adb::adb_path_from_environment());
   adb::GnirehtetApp app(adb, adb::apk_path_from_environment());
   std::string error;
   return action(app, options, error) ? 0 : fail(error);
@@ -150,7 +152,7 @@ int run_run(const GnirehtetOptions& options) {
   });
   // A Ctrl+C (pending on the watcher's fd) cancels the start: the adb command
   // under way is killed and none follows.
-  adb::AdbRunner adb(adb::AdbRunner::path_from_environment());
+  adb::AdbRunner adb(adb::adb_path_from_environment());
   adb.set_cancel_fd(signals.fd());
   adb.set_own_process_group(true);  // the stop after Ctrl+C must survive it
   adb::GnirehtetApp app(adb, adb::apk_path_from_environment());
@@ -178,7 +180,7 @@ int run_run(const GnirehtetOptions& options) {
 // to run: say so once and give up. Other `adb version` failures are only
 // warned about (the watcher may still reach a server).
 bool adb_runnable() {
-  adb::AdbRunner adb(adb::AdbRunner::path_from_environment());
+  adb::AdbRunner adb(adb::adb_path_from_environment());
   auto result = adb.run(std::nullopt, {"version"}, kAdbCheckTimeout);
   if (result.ok) return true;
   if (!result.started) {
@@ -212,7 +214,7 @@ int run_watching(const GnirehtetOptions& options, bool with_relay) {
   });
   // Started after the signals are blocked: its thread inherits the mask.
   DeviceBoard board;
-  DeviceWorker worker(adb::AdbRunner::path_from_environment(), adb::apk_path_from_environment(),
+  DeviceWorker worker(adb::adb_path_from_environment(), adb::apk_path_from_environment(),
                       options.start_options(), board);
   adb::DeviceWatcher watcher(
       loop, *server,
@@ -261,9 +263,11 @@ CLI::App* add_command(CLI::App& app, const char* name, const std::string& descri
                      "Seconds between totals log lines when not on a terminal (0 = none)")
         ->default_val(kDefaultStatusInterval)
         ->check(CLI::Range(0, 86400));
-  command->footer(std::string("Environment: ADB (adb binary, default adb), GNIREHTET_APK or "
-                              "RTETHER_APK (default gnirehtet.apk),\nADB_SERVER_SOCKET (adb "
-                              "server, default ") +
+  command->footer(std::string("Environment: ADB (adb binary; default: ") + adb::adb_file_name() +
+                  " next to rtether, else from PATH),\nGNIREHTET_APK or RTETHER_APK (default: " +
+                  adb::kApkFileName +
+                  " in the current directory, else next to rtether),\nADB_SERVER_SOCKET (adb "
+                  "server, default " +
                   adb::ServerAddress{}.to_string() + ").\n\nExamples:\n" + examples);
   return command;
 }

@@ -1,10 +1,11 @@
 // Poller: the OS backend of the EventLoop, the only part of the loop that
-// knows how readiness is watched (epoll on Linux, in epoll_poller.cpp).
+// knows how readiness is watched (epoll on Linux, in linux/epoll_poller.cpp;
+// WSAPoll on Windows, in windows/wsapoll_poller.cpp).
 // It registers fds with their Interest and Trigger, waits, and reports
 // which handlers are ready with OS-neutral Readiness. A backend that is
 // only level-triggered (WSAPoll) keeps the Edge contract by reporting a
 // direction once and watching it again only after the handler's io call in
-// that direction would block.
+// that direction would block (or moved less than asked).
 #pragma once
 
 #include <chrono>
@@ -40,7 +41,8 @@ class Poller {
   virtual std::span<const ReadyHandler> wait(std::chrono::milliseconds timeout) = 0;
 };
 
-// The platform's backend (epoll on Linux). Throws std::system_error.
+// The platform's backend (epoll on Linux, WSAPoll on Windows). Throws
+// std::system_error.
 std::unique_ptr<Poller> make_poller();
 
 }  // namespace rtether::io

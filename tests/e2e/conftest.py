@@ -16,7 +16,8 @@ fails, the relay/client logs of its environments are added to the report.
   on 127.0.0.1 or ::1, closed at the end.
 - `world`: an `adb_env.AdbWorld`, the fake adb server with Debian's adb
   client in front (`@pytest.mark.world(devices=..., installed=...)`); at the
-  end no adb process started by the test may be left running.
+  end no adb process started by the test may be left running (the class is the
+  `adb_world_class` fixture's, which tests/e2e/wine/ overrides).
 """
 
 import os
@@ -161,8 +162,14 @@ def http_server():
 
 
 @pytest.fixture
-def world(request):
-    world = AdbWorld(**_options(request, "world"))
+def adb_world_class():
+    """What `world` is made with; tests/e2e/wine/ gives its Windows adb's."""
+    return AdbWorld
+
+
+@pytest.fixture
+def world(request, adb_world_class):
+    world = adb_world_class(**_options(request, "world"))
     request.node.stash.setdefault(_made_key, []).append(world)
     try:
         yield world

@@ -220,15 +220,15 @@ def read_pty(fd, seconds):
     return out
 
 
-@pytest.mark.world(devices={"AAA": "device"}, installed={"AAA": 9})
-def test_terminal_status_block(rtether, world):
+def autorun_on_a_terminal(rtether, world):
+    """autorun with an 80x24 pty as its controlling terminal, in the foreground
+    (as when a user runs it in a terminal window), one client connected: what
+    it drew in ~3.5 s, and its exit status after SIGINT."""
     port = harness.free_tcp_port()
     master, slave = pty.openpty()
     env = world.env(TERM="xterm")
     import subprocess
     def controlling_terminal():
-        # A session of its own with the pty as its terminal, rtether in the
-        # foreground: as when a user runs it in a terminal window.
         os.setsid()
         fcntl.ioctl(slave, termios.TIOCSCTTY, 0)
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
@@ -248,12 +248,6 @@ def test_terminal_status_block(rtether, world):
         s.recv(4)
         out = read_pty(master, 3.5).decode(errors="replace")
         s.close()
-        check("device AAA" in out and "started" in out, f"no device line on the terminal: {out!r}")
-        check("client 0" in out and "flows 0" in out and "down 0 bit/s (0 B)" in out,
-              f"no client line on the terminal: {out!r}")
-        check("\x1b[2F" in out, f"the status block was not redrawn in place: {out!r}")
-        widest = max(len(line) for line in re.sub(r"\x1b\[[0-9]*[A-Za-z]", "", out).splitlines())
-        check(widest < 80, f"a status line is wider than the 80-column terminal: {out!r}")
     finally:
         popen.send_signal(signal.SIGINT)
         try:
@@ -263,7 +257,24 @@ def test_terminal_status_block(rtether, world):
             popen.wait(5)
             rc = "killed"
         os.close(master)
+    return out, rc
+
+
+def check_status_block(out, rc):
+    """The live block of autorun_on_a_terminal: device and client lines,
+    redrawn in place, within 80 columns, and a clean exit."""
+    check("device AAA" in out and "started" in out, f"no device line on the terminal: {out!r}")
+    check("client 0" in out and "flows 0" in out and "down 0 bit/s (0 B)" in out,
+          f"no client line on the terminal: {out!r}")
+    check("\x1b[2F" in out, f"the status block was not redrawn in place: {out!r}")
+    widest = max(len(line) for line in re.sub(r"\x1b\[[0-9]*[A-Za-z]", "", out).splitlines())
+    check(widest < 80, f"a status line is wider than the 80-column terminal: {out!r}")
     check(rc == 0, f"autorun on a terminal: exit {rc}")
+
+
+@pytest.mark.world(devices={"AAA": "device"}, installed={"AAA": 9})
+def test_terminal_status_block(rtether, world):
+    check_status_block(*autorun_on_a_terminal(rtether, world))
 
 
 def test_background_job_draws_nothing(rtether, world):

@@ -16,9 +16,9 @@
 namespace rtether::io {
 
 // After a call in `direction` that would block or moved less than asked:
-// tells the calling thread's poller (the last one that waited on it) to
-// watch `direction` of `fd` again. Nothing happens when that thread has no
-// poller or the poller does not know fd.
+// tells the poller of the calling thread that watches `fd` to watch
+// `direction` again. Nothing happens when no poller of this thread watches
+// fd (a test's own socket, a call from another thread).
 void rearm_after_io(int fd, Interest direction);
 // After a peek that saw all `queued` bytes: report Read again once more
 // than that many wait.
@@ -27,4 +27,4 @@ void rearm_after_peek(int fd, std::size_t queued);
 // due (discard): a watched peek count shrinks by as many.
 void note_consumed(int fd, std::size_t bytes);
 
-} // namespace rtether::io
+}  // namespace rtether::io

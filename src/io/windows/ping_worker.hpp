@@ -23,7 +23,7 @@ inline constexpr unsigned kEchoTimeoutMs = 4000;
 // gives no ICMP handle for the family (Wine has none for IPv6: the relay
 // answers "administratively prohibited"), operation_not_permitted for the
 // broadcast address, as a Linux ping socket.
-Result<Fd> open_emulated_ping(const Endpoint &to);
+Result<Fd> open_emulated_ping(const Endpoint& to);
 
 // Tells the worker of the relay end `fd` to stop; it ends within its wait
 // (100 ms) or the echo under way. Nothing when fd has no worker.
@@ -32,4 +32,4 @@ void stop_ping_worker(int fd);
 // Workers whose thread still runs (for tests).
 std::size_t running_ping_workers();
 
-} // namespace rtether::io
+}  // namespace rtether::io

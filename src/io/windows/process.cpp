@@ -3,16 +3,16 @@
 // beside the process in one loop); see process.hpp.
 #include "io/process.hpp"
 
-#include <winsock2.h>
-#include <windows.h>
+#include <fmt/format.h>
 #include <io.h>
+#include <windows.h>
 
 #include <algorithm>
 #include <array>
-#include <fmt/format.h>
 #include <utility>
 
 #include "io/windows/win32_error.hpp"
+#include "io/windows/winsock.hpp"
 #include "io/windows_command_line.hpp"
 
 namespace rtether::io {
@@ -255,8 +255,8 @@ class OutputPipe {
  public:
   std::error_code open() {
     static std::atomic<unsigned> serial{0};
-    std::wstring name = widen(fmt::format("\\\\.\\pipe\\rtether-{}-{}", ::GetCurrentProcessId(),
-                                          serial.fetch_add(1)));
+    std::wstring name = widen(
+        fmt::format("\\\\.\\pipe\\rtether-{}-{}", ::GetCurrentProcessId(), serial.fetch_add(1)));
     read_ = Handle(::CreateNamedPipeW(
         name.c_str(), PIPE_ACCESS_INBOUND | FILE_FLAG_OVERLAPPED | FILE_FLAG_FIRST_PIPE_INSTANCE,
         PIPE_TYPE_BYTE | PIPE_WAIT | PIPE_REJECT_REMOTE_CLIENTS, 1, kPipeBuffer, kPipeBuffer, 0,
@@ -433,8 +433,8 @@ SpawnResult spawn(const SpawnOptions& options) {
                                     : reinterpret_cast<HANDLE>(::_get_osfhandle(redirect.from));
     if (source == INVALID_HANDLE_VALUE) {
       result.error = std::make_error_code(std::errc::bad_file_descriptor);
-      result.failure = "cannot run " + program + ": descriptor " +
-                       std::to_string(redirect.from) + " is not open";
+      result.failure = "cannot run " + program + ": descriptor " + std::to_string(redirect.from) +
+                       " is not open";
       return result;
     }
     std_handles[static_cast<std::size_t>(redirect.to)] = source;
@@ -447,15 +447,16 @@ SpawnResult spawn(const SpawnOptions& options) {
 
 bool fd_readable(int fd) {
   if (fd < 0) return false;
-  WSAPOLLFD probe{static_cast<SOCKET>(static_cast<unsigned>(fd)), POLLRDNORM, 0};
+  WSAPOLLFD probe{to_socket(fd), POLLRDNORM, 0};
   return ::WSAPoll(&probe, 1, 0) > 0 && (probe.revents & (POLLRDNORM | POLLHUP)) != 0;
 }
 
 ProcessResult run_process(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
-                          const std::atomic<bool>* cancel, int cancel_fd,
-                          bool own_process_group) {
+                          const std::atomic<bool>* cancel, int cancel_fd, bool own_process_group) {
   ProcessResult result;
-  auto cancel_requested = [&] { return (cancel != nullptr && cancel->load()) || fd_readable(cancel_fd); };
+  auto cancel_requested = [&] {
+    return (cancel != nullptr && cancel->load()) || fd_readable(cancel_fd);
+  };
   if (cancel_requested()) {
     result.cancelled = true;
     return result;
@@ -522,8 +523,8 @@ ProcessResult run_process(const std::vector<std::string>& argv, std::chrono::mil
     std::vector<HANDLE> waited;
     for (const auto& pipe : pipes)
       if (pipe.open_for_reading()) waited.push_back(pipe.event());
-    auto left = exited ? kOutputGrace - std::chrono::duration_cast<std::chrono::milliseconds>(
-                                            now - exited_at)
+    auto left = exited ? kOutputGrace -
+                             std::chrono::duration_cast<std::chrono::milliseconds>(now - exited_at)
                        : std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
     auto wait = std::clamp(left, std::chrono::milliseconds(1),
                            exited ? kOutputGrace : std::chrono::milliseconds(step));
@@ -532,7 +533,8 @@ ProcessResult run_process(const std::vector<std::string>& argv, std::chrono::mil
                                static_cast<DWORD>(wait.count()));
     }
     for (std::size_t i = 0; i < pipes.size(); ++i)
-      if (pipes[i].open_for_reading() && ::WaitForSingleObject(pipes[i].event(), 0) == WAIT_OBJECT_0)
+      if (pipes[i].open_for_reading() &&
+          ::WaitForSingleObject(pipes[i].event(), 0) == WAIT_OBJECT_0)
         pipes[i].finish_read(*sinks[i]);
     // A daemon the child started may keep the pipes open: the child's own
     // exit, not the end of its output, ends the wait (after a short grace).

@@ -2,7 +2,6 @@
 // socket pair; see signal_watcher.hpp.
 #include "io/signal_watcher.hpp"
 
-#include <winsock2.h>
 #include <windows.h>
 
 #include <csignal>
@@ -11,15 +10,15 @@
 #include <stdexcept>
 #include <system_error>
 
+#include "io/windows/console_events.hpp"
+#include "io/windows/winsock.hpp"
+
 namespace rtether::io {
 
 namespace {
 
-SOCKET as_socket(int fd) { return static_cast<SOCKET>(static_cast<unsigned>(fd)); }
-int as_fd(SOCKET socket) { return static_cast<int>(static_cast<unsigned>(socket)); }
-
 [[noreturn]] void throw_winsock(const char* what) {
-  throw std::system_error(::WSAGetLastError(), std::system_category(), what);
+  throw std::system_error(last_winsock_error(), what);
 }
 
 // The watcher's side the console handler sees. The handler runs on a
@@ -42,51 +41,34 @@ bool ends_process(DWORD event) {
   return event == CTRL_CLOSE_EVENT || event == CTRL_LOGOFF_EVENT || event == CTRL_SHUTDOWN_EVENT;
 }
 
-BOOL WINAPI on_console_event(DWORD event) {
-  ConsoleSignals& state = console_signals();
-  {
-    std::lock_guard lock(state.mutex);
-    int signal = signal_of(event);
-    if (state.write_end == INVALID_SOCKET || state.watched.count(signal) == 0) return FALSE;
-    // FALSE: the next handler, the default one, ends the process.
-    if (signal == SIGINT && state.interrupt_passes) return FALSE;
-    char number = static_cast<char>(signal);
-    ::send(state.write_end, &number, 1, 0);
-  }
-  // rtether's exit, when its shutdown is done, ends this wait too.
-  if (ends_process(event))
-    ::Sleep(static_cast<DWORD>(
-        std::chrono::milliseconds(SignalWatcher::kShutdownGrace).count()));
-  return TRUE;
-}
-
 // A connected pair of loopback TCP sockets (Windows has no socketpair):
 // the first end non-blocking, for the loop; the second for the handler.
 // Neither is inherited by children.
 std::pair<Fd, SOCKET> socket_pair() {
   auto open = [] {
-    SOCKET socket = ::WSASocketW(AF_INET, SOCK_STREAM, IPPROTO_TCP, nullptr, 0,
-                                 WSA_FLAG_NO_HANDLE_INHERIT);
+    SOCKET socket =
+        ::WSASocketW(AF_INET, SOCK_STREAM, IPPROTO_TCP, nullptr, 0, WSA_FLAG_NO_HANDLE_INHERIT);
     if (socket == INVALID_SOCKET) throw_winsock("signal socket");
     return socket;
   };
-  Fd listener(as_fd(open()));
+  Fd listener(to_fd(open()));
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   int length = sizeof address;
-  if (::bind(as_socket(listener.get()), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
-      ::listen(as_socket(listener.get()), 1) != 0 ||
-      ::getsockname(as_socket(listener.get()), reinterpret_cast<sockaddr*>(&address), &length) != 0)
+  if (::bind(to_socket(listener.get()), reinterpret_cast<sockaddr*>(&address), sizeof address) !=
+          0 ||
+      ::listen(to_socket(listener.get()), 1) != 0 ||
+      ::getsockname(to_socket(listener.get()), reinterpret_cast<sockaddr*>(&address), &length) != 0)
     throw_winsock("signal socket listener");
   SOCKET writer = open();
   if (::connect(writer, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
     ::closesocket(writer);
     throw_winsock("signal socket connect");
   }
-  Fd reader(as_fd(::accept(as_socket(listener.get()), nullptr, nullptr)));
+  Fd reader(to_fd(::accept(to_socket(listener.get()), nullptr, nullptr)));
   u_long non_blocking = 1;
-  if (!reader.valid() || ::ioctlsocket(as_socket(reader.get()), FIONBIO, &non_blocking) != 0) {
+  if (!reader.valid() || ::ioctlsocket(to_socket(reader.get()), FIONBIO, &non_blocking) != 0) {
     ::closesocket(writer);
     throw_winsock("signal socket accept");
   }
@@ -99,13 +81,35 @@ std::pair<Fd, SOCKET> socket_pair() {
 void drain(int fd, const std::function<void(int)>& each) {
   char numbers[64];
   for (;;) {
-    int got = ::recv(as_socket(fd), numbers, sizeof numbers, 0);
+    int got = ::recv(to_socket(fd), numbers, sizeof numbers, 0);
     if (got <= 0) return;
     if (each)
       for (int i = 0; i < got; ++i) each(numbers[i]);
   }
 }
 }  // namespace
+
+BOOL WINAPI on_console_event(DWORD event) {
+  ConsoleSignals& state = console_signals();
+  int signal = signal_of(event);
+  bool passes = false;
+  {
+    std::lock_guard lock(state.mutex);
+    if (state.write_end == INVALID_SOCKET || state.watched.count(signal) == 0) return FALSE;
+    passes = signal == SIGINT && state.interrupt_passes;
+    if (!passes) {
+      char number = static_cast<char>(signal);
+      ::send(state.write_end, &number, 1, 0);
+    }
+  }
+  // What Windows' default handler does, done here because Wine's exits
+  // with 0: ExitProcess(STATUS_CONTROL_C_EXIT).
+  if (passes) ::ExitProcess(STATUS_CONTROL_C_EXIT);
+  // rtether's exit, when its shutdown is done, ends this wait too.
+  if (ends_process(event))
+    ::Sleep(static_cast<DWORD>(std::chrono::milliseconds(SignalWatcher::kShutdownGrace).count()));
+  return TRUE;
+}
 
 SignalWatcher::SignalWatcher(EventLoop& loop, std::initializer_list<int> signals,
                              std::function<void(int)> callback)

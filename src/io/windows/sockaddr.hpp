@@ -20,12 +20,11 @@ int socket_type(Transport transport);
 
 // Fills `storage` with the sockaddr_in/sockaddr_in6 for `endpoint` and
 // returns its length.
-int to_sockaddr(const Endpoint &endpoint, sockaddr_storage &storage);
+int to_sockaddr(const Endpoint& endpoint, sockaddr_storage& storage);
 // The endpoint of an AF_INET or AF_INET6 address, nullopt for another family.
-std::optional<Endpoint> from_sockaddr(const sockaddr_storage &storage);
+std::optional<Endpoint> from_sockaddr(const sockaddr_storage& storage);
 // The sockaddr_un for `path` and its length; nullopt when the path is
 // empty, too long or abstract ('@' first).
-std::optional<int> to_sockaddr_un(const std::string &path,
-                                  sockaddr_un &address);
+std::optional<int> to_sockaddr_un(const std::string& path, sockaddr_un& address);
 
-} // namespace rtether::io
+}  // namespace rtether::io

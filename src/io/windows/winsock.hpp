@@ -17,25 +17,18 @@
 namespace rtether::io {
 
 inline SOCKET to_socket(int fd) {
-  return fd < 0 ? INVALID_SOCKET
-                : static_cast<SOCKET>(static_cast<unsigned>(fd));
+  return fd < 0 ? INVALID_SOCKET : static_cast<SOCKET>(static_cast<unsigned>(fd));
 }
 inline int to_fd(SOCKET socket) {
-  return socket == INVALID_SOCKET
-             ? -1
-             : static_cast<int>(static_cast<unsigned>(socket));
+  return socket == INVALID_SOCKET ? -1 : static_cast<int>(static_cast<unsigned>(socket));
 }
 
 // WSA* codes (and the Win32 codes WSAGetLastError may return): messages
 // from FormatMessage, conditions from the table in winsock.cpp.
-const std::error_category &winsock_category();
+const std::error_category& winsock_category();
 
-inline std::error_code winsock_error(int code) {
-  return {code, winsock_category()};
-}
-inline std::error_code last_winsock_error() {
-  return winsock_error(::WSAGetLastError());
-}
+inline std::error_code winsock_error(int code) { return {code, winsock_category()}; }
+inline std::error_code last_winsock_error() { return winsock_error(::WSAGetLastError()); }
 
 // A non-blocking socket whose handle child processes do not inherit
 // (WSA_FLAG_NO_HANDLE_INHERIT, the close-on-exec of Windows). A UDP socket
@@ -58,4 +51,4 @@ void forget_socket_state(int fd);
 // as Linux says; `error` unchanged on any other socket.
 std::error_code queued_udp_reset(int fd, std::error_code error);
 
-} // namespace rtether::io
+}  // namespace rtether::io

@@ -23,44 +23,35 @@ namespace rtether::io {
 
 namespace {
 
-constexpr std::uint8_t bit(Interest interest) {
-  return static_cast<std::uint8_t>(interest);
-}
+constexpr std::uint8_t bit(Interest interest) { return static_cast<std::uint8_t>(interest); }
 
 // How often peeked sockets and stale hang-ups are looked at (see wait()).
 constexpr std::chrono::milliseconds kWatchStep{1};
 
 class WsaPollPoller;
-// The poller of this thread's loop, for rearm_after_io().
-thread_local WsaPollPoller *thread_poller = nullptr;
+// The pollers made on this thread, for rearm_after_io(): an fd belongs to
+// at most one of them (usually the only one).
+thread_local std::vector<WsaPollPoller*> thread_pollers;
 
 class WsaPollPoller final : public Poller {
-public:
-  WsaPollPoller() { thread_poller = this; }
-  ~WsaPollPoller() override {
-    if (thread_poller == this)
-      thread_poller = nullptr;
-  }
+ public:
+  WsaPollPoller() { thread_pollers.push_back(this); }
+  ~WsaPollPoller() override { std::erase(thread_pollers, this); }
 
-  void add(int fd, Interest interest, Trigger trigger,
-           Handler *handler) override {
+  void add(int fd, Interest interest, Trigger trigger, Handler* handler) override {
     if (to_socket(fd) == INVALID_SOCKET)
-      throw std::system_error(
-          std::make_error_code(std::errc::bad_file_descriptor), "WSAPoll add");
+      throw std::system_error(std::make_error_code(std::errc::bad_file_descriptor), "WSAPoll add");
     auto [entry, added] = entries_.try_emplace(fd);
     if (!added)
-      throw std::system_error(std::make_error_code(std::errc::file_exists),
-                              "WSAPoll add");
+      throw std::system_error(std::make_error_code(std::errc::file_exists), "WSAPoll add");
     entry->second = Entry{handler, interest, trigger, bit(interest)};
     entry->second.order = next_order_++;
   }
-  void modify(int fd, Interest interest, Trigger trigger,
-              Handler *handler) override {
+  void modify(int fd, Interest interest, Trigger trigger, Handler* handler) override {
     auto entry = entries_.find(fd);
     if (entry == entries_.end())
-      throw std::system_error(
-          std::make_error_code(std::errc::no_such_file_or_directory),
-          "WSAPoll modify");
+      throw std::system_error(std::make_error_code(std::errc::no_such_file_or_directory),
+                              "WSAPoll modify");
     // As EPOLL_CTL_MOD: the new interest is reported as it stands now.
     const Entry old = entry->second;
     entry->second = Entry{handler, interest, trigger, bit(interest)};
@@ -69,9 +60,7 @@ public:
   }
   void remove(int fd) override { entries_.erase(fd); }
 
-  std::span<const ReadyHandler>
-  wait(std::chrono::milliseconds timeout) override {
-    thread_poller = this;
+  std::span<const ReadyHandler> wait(std::chrono::milliseconds timeout) override {
     ready_.clear();
     // Two things WSAPoll cannot wait for: more bytes on a socket that was
     // peeked (it is readable all along), and room on a socket whose peer
@@ -80,79 +69,69 @@ public:
     // others waited for in steps of kWatchStep, so the loop neither spins
     // nor learns of those more than a step late.
     if (!stepped_wait_needed()) {
-      if (!poll_once(timeout, true))
-        return {};
+      if (!poll_once(timeout, true)) return {};
       return ready_;
     }
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     for (;;) {
       check_growth();
-      if (!poll_once(std::chrono::milliseconds(0), true) || !ready_.empty())
-        return ready_;
-      const auto left = std::chrono::ceil<std::chrono::milliseconds>(
-          deadline - std::chrono::steady_clock::now());
-      if (left.count() <= 0)
-        return ready_;
-      if (!poll_once(std::min(left, kWatchStep), false) || !ready_.empty())
-        return ready_;
+      if (!poll_once(std::chrono::milliseconds(0), true) || !ready_.empty()) return ready_;
+      const auto left =
+          std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) return ready_;
+      if (!poll_once(std::min(left, kWatchStep), false) || !ready_.empty()) return ready_;
     }
   }
 
+  bool watches(int fd) const { return entries_.contains(fd); }
+
   void rearm(int fd, Interest direction) {
-    Entry *entry = edge_entry(fd);
-    if (entry == nullptr)
-      return;
+    Entry* entry = edge_entry(fd);
+    if (entry == nullptr) return;
     entry->armed |= bit(direction) & bit(entry->interest);
     entry->error_reported = false;
-    if (direction == Interest::Read)
-      entry->watch_growth = false;
+    if (direction == Interest::Read) entry->watch_growth = false;
   }
   void rearm_after_peek(int fd, std::size_t queued) {
-    Entry *entry = edge_entry(fd);
-    if (entry == nullptr || !wants(entry->interest, Interest::Read))
-      return;
+    Entry* entry = edge_entry(fd);
+    if (entry == nullptr || !wants(entry->interest, Interest::Read)) return;
     entry->armed &= ~bit(Interest::Read);
     entry->watch_growth = true;
     entry->peeked = queued;
   }
   void note_consumed(int fd, std::size_t bytes) {
-    Entry *entry = edge_entry(fd);
-    if (entry == nullptr)
-      return;
+    Entry* entry = edge_entry(fd);
+    if (entry == nullptr) return;
     entry->peeked = entry->peeked > bytes ? entry->peeked - bytes : 0;
   }
 
-private:
+ private:
   struct Entry {
-    Handler *handler = nullptr;
+    Handler* handler = nullptr;
     Interest interest = Interest::Read;
     Trigger trigger = Trigger::Edge;
-    std::uint8_t armed = 0; // Interest bits an Edge registration still reports
-    bool error_reported = false;  // since the last rearm
-    bool hangup_reported = false; // the peer's close, for good
-    bool watch_growth = false; // Read waits for more than `peeked` queued bytes
+    std::uint8_t armed = 0;        // Interest bits an Edge registration still reports
+    bool error_reported = false;   // since the last rearm
+    bool hangup_reported = false;  // the peer's close, for good
+    bool watch_growth = false;     // Read waits for more than `peeked` queued bytes
     std::size_t peeked = 0;
-    std::uint64_t order = 0; // of registration: the order handlers are told
+    std::uint64_t order = 0;  // of registration: the order handlers are told
   };
 
-  Entry *edge_entry(int fd) {
+  Entry* edge_entry(int fd) {
     auto entry = entries_.find(fd);
-    if (entry == entries_.end() || entry->second.trigger == Trigger::Level)
-      return nullptr;
+    if (entry == entries_.end() || entry->second.trigger == Trigger::Level) return nullptr;
     return &entry->second;
   }
 
   // Reports Read for each socket watched after a peek whose queue grew past
   // what was peeked (or that FIONREAD cannot tell about any more).
   void check_growth() {
-    for (auto &[fd, entry] : entries_) {
-      if (!entry.watch_growth)
-        continue;
+    for (auto& [fd, entry] : entries_) {
+      if (!entry.watch_growth) continue;
       u_long queued = 0;
-      const bool known =
-          ::ioctlsocket(to_socket(fd), FIONREAD, &queued) != SOCKET_ERROR;
-      if (known && queued <= entry.peeked)
-        continue;
+      const bool known = ::ioctlsocket(to_socket(fd), FIONREAD, &queued) != SOCKET_ERROR;
+      if (known && queued <= entry.peeked) continue;
       entry.watch_growth = false;
       Readiness readiness;
       readiness.readable = true;
@@ -162,15 +141,14 @@ private:
   }
 
   // An Edge socket whose POLLHUP was reported: WSAPoll will say it again.
-  static bool stale_hangup(const Entry &entry) {
+  static bool stale_hangup(const Entry& entry) {
     return entry.trigger == Trigger::Edge && entry.hangup_reported;
   }
   // Whether the wait goes in steps: a stale hang-up or a peek is watched.
   bool stepped_wait_needed() const {
-    return std::any_of(entries_.begin(), entries_.end(), [](const auto &item) {
+    return std::any_of(entries_.begin(), entries_.end(), [](const auto& item) {
       return item.second.watch_growth ||
-             (stale_hangup(item.second) &&
-              (item.second.armed & bit(Interest::Write)) != 0);
+             (stale_hangup(item.second) && (item.second.armed & bit(Interest::Write)) != 0);
     });
   }
 
@@ -180,7 +158,7 @@ private:
   bool poll_once(std::chrono::milliseconds timeout, bool with_stale) {
     polled_.clear();
     fds_.clear();
-    for (auto &[fd, entry] : entries_) {
+    for (auto& [fd, entry] : entries_) {
       const std::uint8_t directions =
           entry.trigger == Trigger::Level ? bit(entry.interest) : entry.armed;
       // Nothing armed and its error or close already told: nothing left to
@@ -188,37 +166,30 @@ private:
       if (entry.trigger == Trigger::Edge && directions == 0 &&
           (entry.error_reported || entry.hangup_reported))
         continue;
-      if (!with_stale && stale_hangup(entry))
-        continue;
+      if (!with_stale && stale_hangup(entry)) continue;
       WSAPOLLFD polled{};
       polled.fd = to_socket(fd);
-      if (directions & bit(Interest::Read))
-        polled.events |= POLLRDNORM;
-      if (directions & bit(Interest::Write))
-        polled.events |= POLLWRNORM;
+      if (directions & bit(Interest::Read)) polled.events |= POLLRDNORM;
+      if (directions & bit(Interest::Write)) polled.events |= POLLWRNORM;
       polled_.push_back(polled);
       fds_.push_back(fd);
     }
     const int milliseconds = static_cast<int>(timeout.count());
     if (polled_.empty()) {
       // WSAPoll refuses an empty set (WSAEINVAL): only the timeout is left.
-      if (milliseconds > 0)
-        std::this_thread::sleep_for(timeout);
+      if (milliseconds > 0) std::this_thread::sleep_for(timeout);
       return true;
     }
-    const int count = ::WSAPoll(
-        polled_.data(), static_cast<ULONG>(polled_.size()), milliseconds);
+    const int count = ::WSAPoll(polled_.data(), static_cast<ULONG>(polled_.size()), milliseconds);
     if (count == SOCKET_ERROR) {
       const int error = ::WSAGetLastError();
-      if (error == WSAEINTR)
-        return false;
+      if (error == WSAEINTR) return false;
       throw std::system_error(winsock_error(error), "WSAPoll");
     }
     for (std::size_t i = 0; i < polled_.size() && count > 0; ++i) {
       const SHORT events = polled_[i].revents;
-      if (events == 0)
-        continue;
-      Entry &entry = entries_.at(fds_[i]);
+      if (events == 0) continue;
+      Entry& entry = entries_.at(fds_[i]);
       Readiness readiness;
       readiness.readable = (events & POLLRDNORM) != 0;
       readiness.writable = (events & POLLWRNORM) != 0;
@@ -231,18 +202,12 @@ private:
       readiness.hangup = closed && readiness.error;
       if (entry.trigger == Trigger::Edge) {
         const bool stale = closed && entry.hangup_reported;
-        if (stale && !readiness.readable && !readiness.writable &&
-            !readiness.error)
-          continue;
+        if (stale && !readiness.readable && !readiness.writable && !readiness.error) continue;
         // The end of stream is the read direction's last news.
-        if (readiness.readable || closed)
-          entry.armed &= ~bit(Interest::Read);
-        if (readiness.writable)
-          entry.armed &= ~bit(Interest::Write);
-        if (readiness.error)
-          entry.error_reported = true;
-        if (closed)
-          entry.hangup_reported = true;
+        if (readiness.readable || closed) entry.armed &= ~bit(Interest::Read);
+        if (readiness.writable) entry.armed &= ~bit(Interest::Write);
+        if (readiness.error) entry.error_reported = true;
+        if (closed) entry.hangup_reported = true;
       }
       found_.push_back({entry.order, {entry.handler, readiness}});
     }
@@ -255,9 +220,8 @@ private:
   // event first; entries_ has no order of its own.
   void publish_found() {
     std::sort(found_.begin(), found_.end(),
-              [](const auto &a, const auto &b) { return a.first < b.first; });
-    for (const auto &[order, ready] : found_)
-      ready_.push_back(ready);
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (const auto& [order, ready] : found_) ready_.push_back(ready);
     found_.clear();
   }
 
@@ -265,27 +229,29 @@ private:
   std::uint64_t next_order_ = 0;
   std::vector<std::pair<std::uint64_t, ReadyHandler>> found_;
   std::vector<WSAPOLLFD> polled_;
-  std::vector<int> fds_; // the fd of each polled_ entry
+  std::vector<int> fds_;  // the fd of each polled_ entry
   std::vector<ReadyHandler> ready_;
 };
 
-} // namespace
+}  // namespace
+
+// The poller of this thread that watches fd, if any.
+WsaPollPoller* watching(int fd) {
+  for (WsaPollPoller* poller : thread_pollers)
+    if (poller->watches(fd)) return poller;
+  return nullptr;
+}
 
 void rearm_after_io(int fd, Interest direction) {
-  if (thread_poller != nullptr)
-    thread_poller->rearm(fd, direction);
+  if (auto* poller = watching(fd)) poller->rearm(fd, direction);
 }
 void rearm_after_peek(int fd, std::size_t queued) {
-  if (thread_poller != nullptr)
-    thread_poller->rearm_after_peek(fd, queued);
+  if (auto* poller = watching(fd)) poller->rearm_after_peek(fd, queued);
 }
 void note_consumed(int fd, std::size_t bytes) {
-  if (thread_poller != nullptr)
-    thread_poller->note_consumed(fd, bytes);
+  if (auto* poller = watching(fd)) poller->note_consumed(fd, bytes);
 }
 
-std::unique_ptr<Poller> make_poller() {
-  return std::make_unique<WsaPollPoller>();
-}
+std::unique_ptr<Poller> make_poller() { return std::make_unique<WsaPollPoller>(); }
 
-} // namespace rtether::io
+}  // namespace rtether::io

@@ -255,18 +255,6 @@ TEST_F(FakeAdb, AnActivityErrorFromAmIsAFailure) {
   EXPECT_NE(error.find("Activity class"), std::string::npos) << error;
 }
 
-TEST(ApkPath, RtetherApkOverridesGnirehtetApk) {
-  ::unsetenv("RTETHER_APK");
-  ::unsetenv("GNIREHTET_APK");
-  EXPECT_EQ(apk_path_from_environment(), "gnirehtet.apk");
-  ::setenv("GNIREHTET_APK", "/a/g.apk", 1);
-  EXPECT_EQ(apk_path_from_environment(), "/a/g.apk");
-  ::setenv("RTETHER_APK", "/b/r.apk", 1);
-  EXPECT_EQ(apk_path_from_environment(), "/b/r.apk");
-  ::unsetenv("RTETHER_APK");
-  ::unsetenv("GNIREHTET_APK");
-}
-
 // run's Ctrl+C: a readable cancel fd stops the start before any adb command
 // (nothing reached the device), and a start that got through says so.
 TEST_F(FakeAdb, ACancelledStartSaysSoAndWhetherAmStartRan) {

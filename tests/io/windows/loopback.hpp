@@ -17,8 +17,8 @@ inline wire::IpAddress loopback() {
   return address;
 }
 
-inline wire::Bytes text(const char *bytes, std::size_t size) {
-  return {reinterpret_cast<const std::uint8_t *>(bytes), size};
+inline wire::Bytes text(const char* bytes, std::size_t size) {
+  return {reinterpret_cast<const std::uint8_t*>(bytes), size};
 }
 
 // Both ends of a loopback TCP connection (`a` connected, `b` accepted),
@@ -27,10 +27,8 @@ struct TcpPair {
   Fd a, b;
   TcpPair() {
     Fd listener = listen_tcp({loopback(), 0});
-    auto connection =
-        connect_nonblocking(Transport::Tcp, *local_endpoint(listener.get()));
-    if (!connection)
-      throw std::system_error(connection.error(), "connect");
+    auto connection = connect_nonblocking(Transport::Tcp, *local_endpoint(listener.get()));
+    if (!connection) throw std::system_error(connection.error(), "connect");
     a = std::move(connection->fd);
     for (int attempt = 0; attempt < 1000 && !b.valid(); ++attempt) {
       if (auto accepted = accept_nonblocking(listener.get())) {
@@ -39,9 +37,8 @@ struct TcpPair {
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
       }
     }
-    if (!b.valid())
-      throw std::runtime_error("no connection accepted");
+    if (!b.valid()) throw std::runtime_error("no connection accepted");
   }
 };
 
-} // namespace rtether::io::testing
+}  // namespace rtether::io::testing

@@ -65,8 +65,8 @@ std::string self_path() {
     STARTUPINFOW startup{};
     startup.cb = sizeof startup;
     PROCESS_INFORMATION started{};
-    ::CreateProcessW(path.c_str(), nullptr, nullptr, nullptr, FALSE, 0, nullptr, nullptr,
-                     &startup, &started);
+    ::CreateProcessW(path.c_str(), nullptr, nullptr, nullptr, FALSE, 0, nullptr, nullptr, &startup,
+                     &started);
     std::printf("%lu\n", started.dwProcessId);
     std::fflush(stdout);
     ::Sleep(60000);
@@ -96,9 +96,21 @@ ProcessResult run_child(const std::string& mode, std::vector<std::string> args,
 }
 
 TEST(WindowsProcess, ArgvReachesTheChildAsGiven) {
-  std::vector<std::string> args{"plain",      "with space",  "",
-                                "quote\"inside", "trailing\\", "C:\\Program Files\\x\\",
-                                "a\\\\\"b",   "tab\tand\nline", "\xc3\xbc" "n" "\xc3\xaf" "c" "\xc3\xb6" "d" "\xc3\xa9"};
+  std::vector<std::string> args{"plain",
+                                "with space",
+                                "",
+                                "quote\"inside",
+                                "trailing\\",
+                                "C:\\Program Files\\x\\",
+                                "a\\\\\"b",
+                                "tab\tand\nline",
+                                "\xc3\xbc"
+                                "n"
+                                "\xc3\xaf"
+                                "c"
+                                "\xc3\xb6"
+                                "d"
+                                "\xc3\xa9"};
   auto result = run_child("echo", args);
   ASSERT_TRUE(result.succeeded()) << result.spawn_error.message() << " " << result.err;
   std::string expected;

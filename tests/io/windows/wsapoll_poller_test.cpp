@@ -28,8 +28,7 @@ std::size_t drain(int fd) {
   std::size_t total = 0;
   for (;;) {
     auto got = recv_some(fd, buffer);
-    if (!got || *got == 0)
-      return total;
+    if (!got || *got == 0) return total;
     total += *got;
   }
 }
@@ -39,19 +38,16 @@ TEST(WsaPollPoller, EdgeReadIsReportedOnceUntilAReadWouldBlock) {
   TcpPair pair;
   NullHandler handler;
   poller->add(pair.b.get(), Interest::Read, Trigger::Edge, &handler);
-  EXPECT_TRUE(poller->wait(0ms).empty())
-      << "writable, but writing was not asked for";
+  EXPECT_TRUE(poller->wait(0ms).empty()) << "writable, but writing was not asked for";
   ASSERT_TRUE(send_some(pair.a.get(), text("abc", 3)));
   auto ready = poller->wait(1000ms);
   ASSERT_EQ(ready.size(), 1u);
   EXPECT_EQ(ready[0].handler, &handler);
   EXPECT_TRUE(ready[0].readiness.readable);
   EXPECT_FALSE(ready[0].readiness.writable);
-  EXPECT_TRUE(poller->wait(20ms).empty())
-      << "unread data, but the edge was reported";
+  EXPECT_TRUE(poller->wait(20ms).empty()) << "unread data, but the edge was reported";
   EXPECT_EQ(drain(pair.b.get()), 3u);
-  EXPECT_TRUE(poller->wait(20ms).empty())
-      << "nothing new after the read would block";
+  EXPECT_TRUE(poller->wait(20ms).empty()) << "nothing new after the read would block";
   ASSERT_TRUE(send_some(pair.a.get(), text("de", 2)));
   ready = poller->wait(1000ms);
   ASSERT_EQ(ready.size(), 1u);
@@ -71,15 +67,13 @@ TEST(WsaPollPoller, EdgeWriteIsReportedOnceWhileRoomLasts) {
   // returns once the peer reads.
   std::vector<std::uint8_t> chunk(64 * 1024, 7);
   int sends = 0;
-  while (send_some(pair.a.get(), chunk) && sends < 10000)
-    ++sends;
+  while (send_some(pair.a.get(), chunk) && sends < 10000) ++sends;
   ASSERT_LT(sends, 10000) << "the send buffer never filled";
   EXPECT_TRUE(poller->wait(20ms).empty()) << "full, not writable";
   for (int round = 0; round < 100; ++round) {
     drain(pair.b.get());
     ready = poller->wait(20ms);
-    if (!ready.empty())
-      break;
+    if (!ready.empty()) break;
   }
   ASSERT_EQ(ready.size(), 1u);
   EXPECT_TRUE(ready[0].readiness.writable);
@@ -111,8 +105,7 @@ TEST(WsaPollPoller, ThePeersCloseIsReportedOnceAsPeerClosed) {
   auto got = recv_some(pair.b.get(), buffer);
   ASSERT_TRUE(got);
   EXPECT_EQ(*got, 0u) << "end of stream";
-  EXPECT_TRUE(poller->wait(20ms).empty())
-      << "a hang-up nobody reads must not spin the loop";
+  EXPECT_TRUE(poller->wait(20ms).empty()) << "a hang-up nobody reads must not spin the loop";
   // Our side still sends after the peer's half-close.
   EXPECT_TRUE(send_some(pair.b.get(), text("late", 4)));
 }
@@ -122,7 +115,7 @@ TEST(WsaPollPoller, AStaleHangUpNeitherEndsTheWaitNorHidesRoomToWrite) {
   TcpPair pair;
   NullHandler handler;
   poller->add(pair.b.get(), Interest::ReadWrite, Trigger::Edge, &handler);
-  ASSERT_EQ(poller->wait(1000ms).size(), 1u); // writable
+  ASSERT_EQ(poller->wait(1000ms).size(), 1u);  // writable
   ASSERT_FALSE(shutdown_write(pair.a.get()));
   auto ready = poller->wait(1000ms);
   ASSERT_EQ(ready.size(), 1u);
@@ -130,14 +123,12 @@ TEST(WsaPollPoller, AStaleHangUpNeitherEndsTheWaitNorHidesRoomToWrite) {
   // The peer reads no more for now: fill its way until a send would block.
   std::vector<std::uint8_t> chunk(64 * 1024, 7);
   int sends = 0;
-  while (send_some(pair.b.get(), chunk) && sends < 10000)
-    ++sends;
+  while (send_some(pair.b.get(), chunk) && sends < 10000) ++sends;
   ASSERT_LT(sends, 10000) << "the send buffer never filled";
   const auto start = std::chrono::steady_clock::now();
   ready = poller->wait(50ms);
   EXPECT_TRUE(ready.empty());
-  EXPECT_GE(std::chrono::steady_clock::now() - start, 45ms)
-      << "the old POLLHUP ended the wait";
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 45ms) << "the old POLLHUP ended the wait";
   for (int round = 0; round < 100 && ready.empty(); ++round) {
     drain(pair.a.get());
     ready = poller->wait(20ms);
@@ -167,5 +158,5 @@ TEST(WsaPollPoller, AnEmptySetWaitsForTheTimeout) {
   EXPECT_GE(std::chrono::steady_clock::now() - start, 25ms);
 }
 
-} // namespace
-} // namespace rtether::io
+}  // namespace
+}  // namespace rtether::io

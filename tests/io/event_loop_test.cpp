@@ -1,19 +1,35 @@
 // EventLoop: fd dispatch, timer ordering/re-arm/cancel, deferred callbacks.
+// Portable: the fd made readable on demand is a loopback UDP socket.
 #include "io/event_loop.hpp"
-
-#include <sys/eventfd.h>
-#include <unistd.h>
 
 #include <gtest/gtest.h>
 
 #include <vector>
 
+#include "io/datagram.hpp"
 #include "io/socket.hpp"
 
 namespace rtether::io {
 namespace {
 
 using namespace std::chrono_literals;
+
+// `reader` turns readable each time poke() sends it a datagram.
+struct Wakeup {
+  Fd reader;
+  Fd writer;
+  Wakeup() {
+    wire::IpAddress loopback;
+    wire::IpAddress::parse("127.0.0.1", loopback);
+    reader = bind_udp({loopback, 0});
+    writer = std::move(connect_nonblocking(Transport::Udp, *local_endpoint(reader.get()))->fd);
+  }
+  bool poke() {
+    const std::uint8_t one = 1;
+    return send_some(writer.get(), {&one, 1}).ok();
+  }
+  int fd() const { return reader.get(); }
+};
 
 struct CountingHandler : Handler {
   int calls = 0;
@@ -26,29 +42,27 @@ struct CountingHandler : Handler {
 
 TEST(EventLoop, DispatchesReadinessToTheRegisteredHandler) {
   EventLoop loop;
-  Fd event{::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)};
+  Wakeup event;
   CountingHandler handler;
-  loop.add(event.get(), Interest::Read, Trigger::Edge, &handler);
-  std::uint64_t one = 1;
-  ASSERT_EQ(::write(event.get(), &one, sizeof one), 8);
+  loop.add(event.fd(), Interest::Read, Trigger::Edge, &handler);
+  ASSERT_TRUE(event.poke());
   loop.run_once(100ms);
   EXPECT_EQ(handler.calls, 1);
   EXPECT_TRUE(handler.last.readable);
   EXPECT_FALSE(handler.last.writable) << "no write interest was declared";
-  loop.remove(event.get());
+  loop.remove(event.fd());
 }
 
 TEST(EventLoop, EdgeTriggeredRegistrationFiresOncePerEdge) {
   EventLoop loop;
-  Fd event{::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)};
+  Wakeup event;
   CountingHandler handler;
-  loop.add(event.get(), Interest::Read, Trigger::Edge, &handler);
-  std::uint64_t one = 1;
-  ASSERT_EQ(::write(event.get(), &one, sizeof one), 8);
+  loop.add(event.fd(), Interest::Read, Trigger::Edge, &handler);
+  ASSERT_TRUE(event.poke());
   loop.run_once(50ms);
   loop.run_once(10ms);  // still readable, but no new edge
   EXPECT_EQ(handler.calls, 1);
-  loop.remove(event.get());
+  loop.remove(event.fd());
 }
 
 TEST(EventLoop, TimersFireInDeadlineOrder) {
@@ -119,17 +133,16 @@ using namespace std::chrono_literals;
 TEST(EventLoopBusyPoll, EventArrivingDuringTheSpinIsDispatched) {
   EventLoop loop;
   loop.set_busy_poll(std::chrono::microseconds(200000));
-  Fd event{::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)};
+  Wakeup event;
   struct Counter : Handler {
     int calls = 0;
     void on_ready(Readiness) override { ++calls; }
   } handler;
-  loop.add(event.get(), Interest::Read, Trigger::Edge, &handler);
-  std::uint64_t one = 1;
-  ASSERT_EQ(::write(event.get(), &one, sizeof one), 8);
+  loop.add(event.fd(), Interest::Read, Trigger::Edge, &handler);
+  ASSERT_TRUE(event.poke());
   loop.run_once(1000ms);
   EXPECT_EQ(handler.calls, 1);
-  loop.remove(event.get());
+  loop.remove(event.fd());
 }
 
 TEST(EventLoopBusyPoll, IdleLoopStillSleepsUntilItsTimer) {
