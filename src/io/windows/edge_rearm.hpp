@@ -23,6 +23,11 @@ void rearm_after_io(int fd, Interest direction);
 // After a peek that saw all `queued` bytes: report Read again once more
 // than that many wait.
 void rearm_after_peek(int fd, std::size_t queued);
+// Whether the poller of this thread that watches fd saw POLLERR with
+// POLLHUP on it: the peer reset the connection. Wine 8 then has recv return
+// 0 and SO_ERROR 0 (Windows says WSAECONNRESET), so the socket functions
+// ask before they report an end of stream.
+bool reset_seen(int fd);
 // After `bytes` were taken from the receive queue without a wake-up being
 // due (discard): a watched peek count shrinks by as many.
 void note_consumed(int fd, std::size_t bytes);

@@ -60,6 +60,13 @@ Result<std::size_t> transferred(int fd, int value, Interest direction, std::size
 // Winsock counts lengths in int: a larger span moves in several calls.
 int chunk(std::size_t size) { return static_cast<int>(std::min<std::size_t>(size, 0x7fffffff)); }
 
+// A receive that returned 0: the end of the stream, or the peer's reset
+// that Wine reports as one (edge_rearm.hpp, reset_seen).
+Result<std::size_t> end_of_stream(int fd) {
+  if (reset_seen(fd)) return std::make_error_code(std::errc::connection_reset);
+  return std::size_t{0};
+}
+
 std::error_code set_option(int fd, int level, int name, int value) {
   if (::setsockopt(to_socket(fd), level, name, reinterpret_cast<const char*>(&value),
                    sizeof value) == SOCKET_ERROR)
@@ -209,6 +216,7 @@ Result<std::size_t> recv_some(int fd, wire::MutableBytes into) {
   const int asked = chunk(into.size());
   auto got = transferred(fd, ::recv(to_socket(fd), reinterpret_cast<char*>(into.data()), asked, 0),
                          Interest::Read, static_cast<std::size_t>(asked));
+  if (got && *got == 0 && asked > 0) return end_of_stream(fd);
   if (!got && got.error() == std::errc::connection_reset) return queued_udp_reset(fd, got.error());
   return got;
 }
@@ -226,7 +234,8 @@ Result<std::size_t> peek_some(int fd, wire::MutableBytes into) {
   const int asked = chunk(into.size());
   const int got = ::recv(to_socket(fd), reinterpret_cast<char*>(into.data()), asked, MSG_PEEK);
   if (got == SOCKET_ERROR) return failure(fd, Interest::Read);
-  if (got > 0 && got < asked) rearm_after_peek(fd, static_cast<std::size_t>(got));
+  if (got == 0 && asked > 0) return end_of_stream(fd);
+  if (got < asked) rearm_after_peek(fd, static_cast<std::size_t>(got));
   return static_cast<std::size_t>(got);
 }
 
@@ -238,6 +247,7 @@ Result<std::size_t> peek_after(int fd, wire::MutableBytes skip, wire::MutableByt
   DWORD flags = MSG_PEEK;
   if (::WSARecv(to_socket(fd), parts, 2, &got, &flags, nullptr, nullptr) == SOCKET_ERROR)
     return failure(fd, Interest::Read);
+  if (got == 0 && skip.size() + into.size() > 0) return end_of_stream(fd);
   const std::size_t past = got > skip.size() ? got - skip.size() : 0;
   if (got > 0 && past < into.size()) rearm_after_peek(fd, got);
   return past;

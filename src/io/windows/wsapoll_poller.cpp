@@ -84,6 +84,10 @@ class WsaPollPoller final : public Poller {
   }
 
   bool watches(int fd) const { return entries_.contains(fd); }
+  bool reset(int fd) const {
+    auto entry = entries_.find(fd);
+    return entry != entries_.end() && entry->second.reset;
+  }
 
   void rearm(int fd, Interest direction) {
     Entry* entry = edge_entry(fd);
@@ -116,6 +120,7 @@ class WsaPollPoller final : public Poller {
     bool watch_growth = false;     // Read waits for more than `peeked` queued bytes
     std::size_t peeked = 0;
     std::uint64_t order = 0;  // of registration: the order handlers are told
+    bool reset = false;       // POLLERR with POLLHUP was seen (see reset_seen())
   };
 
   Entry* edge_entry(int fd) {
@@ -200,6 +205,7 @@ class WsaPollPoller final : public Poller {
       const bool closed = (events & POLLHUP) != 0;
       readiness.peer_closed = closed;
       readiness.hangup = closed && readiness.error;
+      if (readiness.hangup) entry.reset = true;
       if (entry.trigger == Trigger::Edge) {
         const bool stale = closed && entry.hangup_reported;
         if (stale && !readiness.readable && !readiness.writable && !readiness.error) continue;
@@ -250,6 +256,10 @@ void rearm_after_peek(int fd, std::size_t queued) {
 }
 void note_consumed(int fd, std::size_t bytes) {
   if (auto* poller = watching(fd)) poller->note_consumed(fd, bytes);
+}
+bool reset_seen(int fd) {
+  auto* poller = watching(fd);
+  return poller != nullptr && poller->reset(fd);
 }
 
 std::unique_ptr<Poller> make_poller() { return std::make_unique<WsaPollPoller>(); }

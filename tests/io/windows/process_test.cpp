@@ -139,6 +139,19 @@ TEST(WindowsProcess, AMissingProgramIsASpawnError) {
       << spawned.failure;
 }
 
+TEST(WindowsProcess, WhatNeedsForkOrMoreDescriptorsIsRefused) {
+  SpawnOptions with_step{{self_path()}, {}, false, [](std::string&) { return true; }};
+  SpawnResult stepped = spawn(with_step);
+  EXPECT_FALSE(stepped.process.started());
+  EXPECT_EQ(stepped.error, std::errc::function_not_supported);
+  SpawnResult fourth = spawn(SpawnOptions{{self_path()}, {{3, 1}}, false, {}});
+  EXPECT_FALSE(fourth.process.started());
+  EXPECT_EQ(fourth.error, std::errc::invalid_argument);
+  SpawnResult closed = spawn(SpawnOptions{{self_path()}, {{1, 1000}}, false, {}});
+  EXPECT_FALSE(closed.process.started());
+  EXPECT_EQ(closed.error, std::errc::bad_file_descriptor);
+}
+
 TEST(WindowsProcess, SearchesPathForABareNameWithExeAppended) {
   // cmd.exe is in C:\windows\system32, on Wine's and Windows' PATH.
   auto result = run_process({"cmd", "/c", "exit 4"}, 30s);

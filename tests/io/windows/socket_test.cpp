@@ -4,6 +4,8 @@
 // datagram, a port in use, and what Windows lacks said clearly.
 #include "io/socket.hpp"
 
+#include <windows.h>
+
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -171,6 +173,16 @@ TEST(WinsockSockets, NoPeekOffsetNoDescriptorPassingNoPeerCredentials) {
   EXPECT_EQ(receive_with_fds(pair.a.get(), buffer, fds).error(),
             std::errc::operation_not_supported);
   EXPECT_EQ(peer_uid(pair.a.get()), -1);
+}
+
+TEST(WinsockSockets, ChildProcessesInheritNoSocket) {
+  TcpPair pair;
+  Fd listener = listen_tcp({loopback(), 0});
+  for (int fd : {pair.a.get(), pair.b.get(), listener.get()}) {
+    DWORD flags = 0;
+    ASSERT_TRUE(::GetHandleInformation(reinterpret_cast<HANDLE>(to_socket(fd)), &flags));
+    EXPECT_EQ(flags & HANDLE_FLAG_INHERIT, 0u) << "socket " << fd;
+  }
 }
 
 TEST(WinsockSockets, NonblockingIsSetAndCleared) {

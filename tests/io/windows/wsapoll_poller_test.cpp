@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
 #include <vector>
 
 #include "io/socket.hpp"
@@ -135,6 +136,26 @@ TEST(WsaPollPoller, AStaleHangUpNeitherEndsTheWaitNorHidesRoomToWrite) {
   }
   ASSERT_EQ(ready.size(), 1u);
   EXPECT_TRUE(ready[0].readiness.writable);
+}
+
+TEST(WsaPollPoller, APeersResetIsAnErrorHangUpAndReadsAsAReset) {
+  auto poller = make_poller();
+  Fd listener = listen_tcp({testing::loopback(), 0});
+  auto connection = connect_nonblocking(Transport::Tcp, *local_endpoint(listener.get()));
+  ASSERT_TRUE(connection);
+  NullHandler handler;
+  poller->add(connection->fd.get(), Interest::Read, Trigger::Edge, &handler);
+  std::this_thread::sleep_for(50ms);
+  // A listener closed with the connection still in its queue resets it.
+  listener.reset();
+  std::span<const ReadyHandler> ready;
+  for (int round = 0; round < 100 && ready.empty(); ++round) ready = poller->wait(20ms);
+  ASSERT_EQ(ready.size(), 1u);
+  EXPECT_TRUE(ready[0].readiness.error);
+  EXPECT_TRUE(ready[0].readiness.hangup);
+  std::uint8_t buffer[16];
+  EXPECT_EQ(recv_some(connection->fd.get(), buffer).error(), std::errc::connection_reset)
+      << "not an end of stream (Wine's recv says 0)";
 }
 
 TEST(WsaPollPoller, ModifyReportsTheNewInterestAsItStands) {

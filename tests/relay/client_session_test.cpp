@@ -1,15 +1,12 @@
-// Engine tests: a ClientSession with a fake device link (socketpair) and real
+// Engine tests: a ClientSession with a fake device link (FakeDevice) and real
 // loopback sockets on the host side.
 #include "relay/client_session.hpp"
-
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 
 #include <gtest/gtest.h>
 
 #include <string>
 
+#include "io/datagram.hpp"
 #include "relay/fake_device.hpp"
 
 namespace rtether::relay {
@@ -113,17 +110,17 @@ TEST_F(ClientSessionTest, DataFlowsBothWaysAndIsAckedOnlyWhenTaken) {
   auto ack_tcp = wire::TcpView::parse(wire::parse_ip(*ack).packet->payload);
   EXPECT_EQ(ack_tcp->ack(), 1001u + request.size());
 
-  char buffer[256];
+  std::uint8_t buffer[256];
   std::string received;
   ASSERT_TRUE(device_.run_until([&] {
-    long n = ::recv(host.get(), buffer, sizeof buffer, MSG_DONTWAIT);
-    if (n > 0) received.append(buffer, static_cast<std::size_t>(n));
+    long n = testing::receive_now(host.get(), buffer);
+    if (n > 0) received.append(reinterpret_cast<const char*>(buffer), static_cast<std::size_t>(n));
     return received.size() >= request.size();
   }));
   EXPECT_EQ(received, request);
 
   std::string reply = "hello from the host";
-  ASSERT_EQ(::send(host.get(), reply.data(), reply.size(), 0), static_cast<long>(reply.size()));
+  ASSERT_EQ(testing::send_all(host.get(), testing::as_bytes(reply)), reply.size());
   auto data = next_packet();
   ASSERT_TRUE(data);
   auto data_tcp = wire::TcpView::parse(wire::parse_ip(*data).packet->payload);
@@ -134,34 +131,30 @@ TEST_F(ClientSessionTest, DataFlowsBothWaysAndIsAckedOnlyWhenTaken) {
 }
 
 TEST_F(ClientSessionTest, UdpDatagramReachesHostAndReplyComesBack) {
-  io::Fd server{::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)};
-  sockaddr_in bound{};
-  bound.sin_family = AF_INET;
-  bound.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(server.get(), reinterpret_cast<sockaddr*>(&bound), sizeof bound), 0);
-  socklen_t length = sizeof bound;
-  ::getsockname(server.get(), reinterpret_cast<sockaddr*>(&bound), &length);
+  io::Fd server = io::bind_udp({address("127.0.0.1"), 0});
+  const io::Endpoint bound = *io::local_endpoint(server.get());
 
   wire::UdpDatagramHeader header;
   header.source = address("10.0.0.2");
   header.destination = address("10.0.2.2");
   header.source_port = 5353;
-  header.destination_port = ntohs(bound.sin_port);
+  header.destination_port = bound.port;
   std::string question = "ping";
   device_.send_udp(header, wire::Bytes{reinterpret_cast<const std::uint8_t*>(question.data()), question.size()});
 
-  char buffer[64];
-  sockaddr_in from{};
-  socklen_t from_length = sizeof from;
-  long got = -1;
+  std::uint8_t buffer[64];
+  io::Result<io::Datagram> got = std::make_error_code(std::errc::operation_would_block);
   ASSERT_TRUE(device_.run_until([&] {
-    got = ::recvfrom(server.get(), buffer, sizeof buffer, MSG_DONTWAIT,
-                     reinterpret_cast<sockaddr*>(&from), &from_length);
-    return got > 0;
+    got = io::recv_from(server.get(), buffer);
+    return got.ok();
   }));
-  EXPECT_EQ(std::string(buffer, static_cast<std::size_t>(got)), question);
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(buffer), got->size), question);
+  // The server answers from its own port (a socket sharing it, connected
+  // to the relay's).
+  auto answering = io::open_udp_peer(bound, got->from);
+  ASSERT_TRUE(answering);
   std::string answer = "pong!";
-  ::sendto(server.get(), answer.data(), answer.size(), 0, reinterpret_cast<sockaddr*>(&from), from_length);
+  ASSERT_EQ(testing::send_all(answering->get(), testing::as_bytes(answer)), answer.size());
 
   auto packet = next_packet();
   ASSERT_TRUE(packet);
