@@ -6,10 +6,13 @@ Each translator gives a network namespace whose applications reach a server on
 the host's loopback.  Servers run on 127.0.0.1 in the initial namespace, load
 generators run inside the namespace (the Linux kernel is the device's TCP/IP
 stack).  Python 3 standard library only; needs root, iperf3, iproute2,
-nsenter; pasta (package passt) and slirp4netns for their columns.
+nsenter; pasta (package passt) and slirp4netns for their columns; wine64
+for rtether-wine (the Windows build's relay under Wine, Linux client).
 
     sudo python3 bench/run.py --rtether build/rtether [--quick]
         [--only rtether,pasta,slirp4netns] [--markdown FILE] [--json FILE]
+    sudo python3 bench/run.py --rtether build/rtether
+        --rtether-exe build-windows/rtether.exe --only rtether-tcp,rtether-wine
 
 Everything it creates (namespaces, processes) is removed on exit.  All traffic
 stays on loopback and inside the namespaces it creates.  The parts live in
@@ -35,9 +38,11 @@ from rtether_bench.translators import TRANSLATORS, DirectLoopback
 def parse_options():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--rtether", help="path to the rtether binary")
+    ap.add_argument("--rtether-exe",
+                    help="path to the Windows rtether.exe, for rtether-wine (its relay under Wine)")
     ap.add_argument("--only", default="rtether,rtether-tcp,pasta-2025,pasta,slirp4netns",
-                    help="comma list of translators (rtether,rtether-tcp,pasta-2025,pasta,"
-                         "slirp4netns)")
+                    help="comma list of translators (rtether,rtether-tcp,rtether-wine,"
+                         "pasta-2025,pasta,slirp4netns)")
     ap.add_argument("--pasta-anchor", metavar="TARBALL",
                     help="passt source tarball for the pasta-2025 column (default "
                          "../shared/anchors/passt-2c174f1.tar.gz beside the repository)")
@@ -93,6 +98,8 @@ def main():
         options.udp_count = 500 if options.quick else 2000
     if options.rtether:
         options.rtether = os.path.abspath(options.rtether)
+    if options.rtether_exe:
+        options.rtether_exe = os.path.abspath(options.rtether_exe)
     temporary_logdir = not options.logdir
     if temporary_logdir:
         options.logdir = tempfile.mkdtemp(prefix="rtether-bench-")

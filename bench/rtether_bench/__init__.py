@@ -6,6 +6,7 @@
 - `processes`: running, starting and stopping the commands the bench uses;
 - `translators`: each translator (rtether, pasta, slirp4netns, or direct
   loopback) giving a namespace that reaches the host's loopback;
+- `wine`: the Wine session (prefix, wineserver) of the rtether-wine column;
 - `results`: the typed results of every measurement;
 - `measurement`: the measurements of one translator, in order;
 - `report`: the table (text and Markdown), its notes, and the JSON.

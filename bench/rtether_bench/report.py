@@ -94,7 +94,7 @@ def build_table(results, order, held_count):
     rows = []
     for row in ROWS:
         label = row.label.replace("N connections", "%d connections" % held_count)
-        if label.startswith("  of which") and "rtether" not in columns:
+        if label.startswith("  of which") and not any(c.startswith("rtether") for c in columns):
             continue
         cells = [label]
         values = {}
@@ -199,6 +199,11 @@ def versions(options):
     except Exception:  # noqa: BLE001
         found["pasta"] = "?"
     found["pasta-2025"] = "2c174f1 (2025-01-09, built from the anchor)"
+    if getattr(options, "rtether_exe", None):
+        try:
+            found["wine"] = run(["wine", "--version"]).stdout.strip()
+        except Exception:  # noqa: BLE001
+            found["wine"] = "?"
     if options.rtether:
         try:
             r = run([options.rtether, "--version"])

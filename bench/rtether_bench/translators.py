@@ -14,6 +14,7 @@ import time
 from . import pasta_anchor, procfs
 from .load_generators import REQUEST
 from .processes import free_port, log, log_tail, run, stop, verbose_log
+from .wine import WineSession
 
 
 class Translator:
@@ -247,8 +248,9 @@ class Rtether(Translator):
             time.sleep(0.5)
         else:
             port = free_port()
-            self.relay = self.spawn([binary, "relay", "-p", port, "--bind", "127.0.0.1"],
-                                    "relay")
+            self.relay = self.spawn(self.relay_command(["relay", "-p", port, "--bind",
+                                                        "127.0.0.1"]),
+                                    "relay", env=self.relay_environment())
             deadline = time.monotonic() + 5
             while not procfs.tcp_listening(port):
                 if self.relay.poll() is not None:
@@ -261,6 +263,12 @@ class Rtether(Translator):
         self.client = self.spawn([binary, "client", "--relay", link, "--netns", self.netns,
                                   "--mtu", self.options.mtu], "client")
         self.peer = "10.0.2.2"
+
+    def relay_command(self, args):
+        return [self.options.rtether] + args
+
+    def relay_environment(self):
+        return None  # the bench's own
 
     def start_shell(self):
         self.shell = self.spawn([self.options.rtether, "shell", "--mtu", self.options.mtu, "--",
@@ -309,4 +317,60 @@ class RtetherTcpLink(Rtether):
         self.link = "tcp"
 
 
-TRANSLATORS = {t.name: t for t in (Rtether, RtetherTcpLink, Pasta, Pasta2025, Slirp4netns)}
+class RtetherWine(RtetherTcpLink):
+    """The relay of the Windows build, rtether.exe, under Wine (`wine
+    rtether.exe relay -p PORT --bind 127.0.0.1`, a Wine session of its own:
+    rtether_bench/wine.py), with the Linux client over TCP loopback as in
+    rtether-tcp. Its wineserver counts as part of the relay: Wine's Winsock
+    has it poll and queue every socket operation."""
+    name = "rtether-wine"
+
+    def __init__(self, options):
+        super().__init__(options)
+        self.tag = "rtether-wine"
+        self.wine = None
+
+    def start(self):
+        exe = self.options.rtether_exe
+        if not exe:
+            raise RuntimeError("no --rtether-exe PATH given")
+        if not os.path.isfile(exe):
+            raise RuntimeError("rtether.exe not found: %s" % exe)
+        if not self.options.rtether:
+            raise RuntimeError("no --rtether PATH given (the Linux client)")
+        self.wine = WineSession(exe, self.log_dir)
+        self.wine.start()
+        self.start_separate()
+        self.mode = "separate"
+        self.wait_ready(self.options.probe_port)
+
+    def relay_command(self, args):
+        return self.wine.command(args)
+
+    def relay_environment(self):
+        return self.wine.environment
+
+    def stop(self):
+        # Ctrl+C (Wine turns SIGINT into CTRL_C_EVENT) is the relay's clean
+        # stop on Windows; Wine would end it at once on SIGTERM.
+        if self.relay is not None and self.relay.poll() is None:
+            self.relay.send_signal(signal.SIGINT)
+            try:
+                self.relay.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
+        super().stop()
+        if self.wine is not None:
+            self.wine.stop()
+            self.wine = None
+
+    def translator_pids(self):
+        server = [self.wine.server.pid] if self.wine and self.wine.server else []
+        return super().translator_pids() + server
+
+    def relay_pids(self):
+        server = [self.wine.server.pid] if self.wine and self.wine.server else []
+        return super().relay_pids() + server
+
+
+TRANSLATORS = {t.name: t for t in (Rtether, RtetherTcpLink, RtetherWine, Pasta, Pasta2025, Slirp4netns)}

@@ -5,6 +5,8 @@ namespaces, processes (stopped by PID), host servers, temp files. When a test
 fails, the relay/client logs of its environments are added to the report.
 
 - `rtether`: the binary under test, given as `--rtether PATH`.
+- `rtether_exe`: the Windows rtether.exe, `--rtether-exe PATH`; tests/e2e/wine/
+  (its own conftest.py) runs the relay scenarios with it under Wine.
 - `env`, `host_env`: a `harness.Env` (namespace + relay + client), or a
   `host_namespace.HostNsEnv` (the relay in a host namespace of the test's own,
   for ICMP). Options come from `@pytest.mark.env(...)` and, per case, from
@@ -66,6 +68,17 @@ def rtether_exe(pytestconfig, rtether):
     if not os.path.isfile(path):
         pytest.exit(f"{path} does not exist (scripts/build-windows.sh builds it)", returncode=2)
     return path
+
+
+def pytest_ignore_collect(collection_path, config):
+    # tests/e2e/wine/ tests a second binary: collected when one is given (as
+    # ctest registers them only with RTETHER_WINDOWS_EXE), so that
+    # `pytest tests/e2e --rtether PATH` still runs the Linux suite alone.
+    # None, not False, otherwise: pytest's own ignore rules still apply.
+    wine_tests = os.path.join(os.path.dirname(os.path.abspath(__file__)), "wine")
+    if str(collection_path) == wine_tests and not config.getoption("--rtether-exe"):
+        return True
+    return None
 
 
 def pytest_sessionfinish(session, exitstatus):

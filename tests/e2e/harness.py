@@ -1,10 +1,12 @@
 """Shared helpers for rtether end-to-end tests: the `Env` (a network
 namespace of its own, whose name includes the PID, a relay on a free loopback
 port or an abstract UNIX socket, and an `rtether client` that puts the tun
-into the namespace), the processes it starts and the host servers (threads in
-the test process). conftest.py turns them into pytest fixtures, which remove
-everything they made (namespace, /etc/netns/NAME, processes, temp files) even
-on failure and show relay and client logs when a test fails.
+into the namespace), the relay launchers (`LinuxRelay`, the binary under test;
+`WineRelay`, the Windows rtether.exe under Wine), the processes it starts and
+the host servers (threads in the test process). conftest.py turns them into
+pytest fixtures, which remove everything they made (namespace,
+/etc/netns/NAME, processes, temp files) even on failure and show relay and
+client logs when a test fails.
 
 Only loopback (host servers on 127.0.0.1, reached from the namespace through
 10.0.2.2) and namespaces created here are ever touched.
@@ -128,12 +130,14 @@ def _unix_listening(path):
 
 
 class Proc:
-    """A subprocess started by the test, stdout+stderr captured to a file."""
+    """A subprocess started by the test, stdout+stderr captured to a file.
+    `stop_signal` is the signal that asks it to exit cleanly."""
 
-    def __init__(self, name, args, log_path, env=None):
+    def __init__(self, name, args, log_path, env=None, stop_signal=signal.SIGTERM):
         self.name = name
         self.args = args
         self.log_path = log_path
+        self.stop_signal = stop_signal
         self.log_file = open(log_path, "wb")
         self.started = time.monotonic()
         self.popen = subprocess.Popen(args, stdout=self.log_file, stderr=subprocess.STDOUT,
@@ -146,10 +150,12 @@ class Proc:
     def returncode(self):
         return self.popen.poll()
 
-    def stop(self, sig=signal.SIGTERM, timeout=10):
-        """Sends `sig` to our own child (by PID) and waits; SIGKILL if stuck.
+    def stop(self, sig=None, timeout=10):
+        """Sends `sig` (by default `stop_signal`) to our own child (by PID) and
+        waits; SIGKILL if stuck.
 
         Returns (returncode, seconds_to_exit, was_killed)."""
+        sig = sig or self.stop_signal
         if self.popen.poll() is not None:
             return self.popen.returncode, 0.0, False
         t0 = time.monotonic()
@@ -182,12 +188,47 @@ class Proc:
         return _tail(self.log_path, lines)
 
 
+class LinuxRelay:
+    """Starts the relay from the Linux rtether binary under test."""
+
+    stop_signal = signal.SIGTERM
+    environment = None  # the test's own
+
+    def __init__(self, rtether):
+        self.rtether = rtether
+
+    def command(self, args):
+        return [self.rtether] + list(args)
+
+
+class WineRelay:
+    """Starts the relay from the Windows rtether.exe under Wine
+    (tests/e2e/wine/): `wine rtether.exe ARGS` in the `environment` of a Wine
+    session (its WINEPREFIX, whose wineserver already runs). Its sockets are
+    the kernel's, so it listens on 127.0.0.1 like the Linux relay.
+
+    Wine turns SIGINT into CTRL_C_EVENT for the handlers a console program
+    registers with SetConsoleCtrlHandler, the clean stop on Windows; SIGTERM
+    would end the process at once (exit status 143)."""
+
+    stop_signal = signal.SIGINT
+
+    def __init__(self, exe, environment):
+        self.exe = exe
+        self.environment = environment
+
+    def command(self, args):
+        return ["wine", self.exe] + list(args)
+
+
 class Env:
-    """One namespace + relay + client. Use as a context manager."""
+    """One namespace + relay + client. Use as a context manager. The relay is
+    started by `relay_launcher` (a `LinuxRelay` of `rtether` unless given)."""
 
     def __init__(self, rtether, transport="tcp", mtu=None, client=True, relay=True,
-                 client_args=(), relay_args=()):
+                 client_args=(), relay_args=(), relay_launcher=None):
         self.rtether = os.path.abspath(rtether)
+        self.relay_launcher = relay_launcher or LinuxRelay(self.rtether)
         self.transport = transport
         self.mtu = mtu
         self.want_client = client
@@ -241,17 +282,20 @@ class Env:
         if self.transport == "unix":
             if self.unix_name is None:
                 self.unix_name = unique_name("rtether-e2e")
-            args = self._base() + ["relay", "--unix", "@" + self.unix_name, "--no-tcp"]
+            listen = ["--unix", "@" + self.unix_name, "--no-tcp"]
         else:
             if port is not None:
                 self.port = port
             if self.port is None:
                 self.port = free_tcp_port()
-            args = self._base() + ["relay", "-p", str(self.port)]
-        args += self.relay_args
+            listen = ["-p", str(self.port)]
+        launcher = self.relay_launcher
+        args = launcher.command((["-v"] if self.verbose else []) + ["relay"] + listen
+                                + self.relay_args)
         n = sum(1 for p in self.procs if p.name.startswith("relay"))
         name = log_name or ("relay" if n == 0 else f"relay#{n + 1}")
-        proc = Proc(name, args, os.path.join(self.tmp, f"{name}.log"))
+        proc = Proc(name, args, os.path.join(self.tmp, f"{name}.log"),
+                    env=launcher.environment, stop_signal=launcher.stop_signal)
         self.procs.append(proc)
         self.relay = proc
         deadline = time.monotonic() + 10
@@ -306,11 +350,12 @@ class Env:
     def _stop(self, proc, label, expect_rc):
         if proc is None:
             return None
-        rc, secs, killed = proc.stop(signal.SIGTERM, timeout=10)
+        rc, secs, killed = proc.stop(timeout=10)
+        sig = signal.Signals(proc.stop_signal).name
         if killed:
-            self.teardown_problems.append(f"{label} did not exit within 10 s of SIGTERM (killed)")
+            self.teardown_problems.append(f"{label} did not exit within 10 s of {sig} (killed)")
         elif expect_rc is not None and rc != expect_rc:
-            self.teardown_problems.append(f"{label} exited with {rc} on SIGTERM (expected {expect_rc})")
+            self.teardown_problems.append(f"{label} exited with {rc} on {sig} (expected {expect_rc})")
         return rc
 
     def stop_client(self, expect_rc=0):

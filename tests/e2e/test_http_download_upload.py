@@ -38,8 +38,8 @@ def download(env, server, out_name="download.bin"):
     return secs
 
 
-def upload(env, server, method="PUT"):
-    data = harness.deterministic_bytes(UPLOAD_SIZE, seed=20)
+def upload(env, server, method="PUT", size=UPLOAD_SIZE):
+    data = harness.deterministic_bytes(size, seed=20)
     path = os.path.join(env.tmp, "upload.bin")
     with open(path, "wb") as f:
         f.write(data)

@@ -83,27 +83,31 @@ print(json.dumps({"elapsed": elapsed, "states": states, "errors": errors,
 '''
 
 
-def run_round(env, server, label):
+def run_round(env, server, label, connections):
     before = server.accepted
     t0 = time.monotonic()
-    out = env.ns_python_json(CLIENT, [harness.HOST_ALIAS, server.port, CONNECTIONS, SIZE,
+    out = env.ns_python_json(CLIENT, [harness.HOST_ALIAS, server.port, connections, SIZE,
                                       TIME_LIMIT], timeout=TIME_LIMIT + 30)
     log(f"{label}: {out['states']} in {out['elapsed']:.2f}s (wall {time.monotonic() - t0:.2f}s); "
         f"errors {out['errors']}; server accepted {server.accepted - before}; "
         f"stuck sample {out['stuck_sample']}")
-    check(out["states"].get("done", 0) == CONNECTIONS,
-          f"{label}: only {out['states'].get('done', 0)}/{CONNECTIONS} connections echoed "
+    check(out["states"].get("done", 0) == connections,
+          f"{label}: only {out['states'].get('done', 0)}/{connections} connections echoed "
           f"exactly within {TIME_LIMIT}s: states {out['states']}, errors {out['errors']}, "
           f"server accepted {server.accepted - before}, stuck sample {out['stuck_sample']}")
 
 
-def test_300_concurrent_echo_connections_twice(env, tcp_server):
+def echo_twice(env, tcp_server, connections):
     server = tcp_server(harness.echo_handler, backlog=1024)
-    run_round(env, server, "round 1")
+    run_round(env, server, "round 1", connections)
     env.assert_alive()
-    run_round(env, server, "round 2")
+    run_round(env, server, "round 2", connections)
     env.assert_alive()
-    check(server.wait_results(2 * CONNECTIONS, 10),
-          f"server: only {len(server.results) + len(server.errors)} of {2 * CONNECTIONS} "
+    check(server.wait_results(2 * connections, 10),
+          f"server: only {len(server.results) + len(server.errors)} of {2 * connections} "
           f"connections ended (host side not closed after the device closed?)")
     check(not server.errors, f"server errors: {server.errors[:5]}")
+
+
+def test_300_concurrent_echo_connections_twice(env, tcp_server):
+    echo_twice(env, tcp_server, CONNECTIONS)

@@ -1,6 +1,6 @@
-"""The relay goes away (SIGTERM by PID) and comes back on the same port/socket:
-the client keeps its tun, reconnects by itself, and a new connection from the
-namespace works again within ~15 s."""
+"""The relay goes away (its clean-stop signal, by PID) and comes back on the
+same port/socket: the client keeps its tun, reconnects by itself, and a new
+connection from the namespace works again within ~15 s."""
 
 import json
 import os
@@ -33,9 +33,10 @@ def restart_and_fetch(env, server, body, cycles, down_secs=0.0):
     for cycle in range(1, cycles + 1):
         old = env.relay
         rc, secs, killed = old.stop()
-        log(f"cycle {cycle}: relay pid {old.pid} stopped by SIGTERM: exit {rc} in {secs:.2f}s"
+        sig = signal.Signals(old.stop_signal).name
+        log(f"cycle {cycle}: relay pid {old.pid} stopped by {sig}: exit {rc} in {secs:.2f}s"
             f"{' (had to SIGKILL)' if killed else ''}")
-        check(not killed and rc == 0, f"relay did not exit cleanly on SIGTERM: rc {rc}, "
+        check(not killed and rc == 0, f"relay did not exit cleanly on {sig}: rc {rc}, "
                                       f"killed {killed}")
         check(env.client.alive(), "client exited when the relay went away")
         if down_secs:
@@ -64,11 +65,15 @@ def restart_and_fetch(env, server, body, cycles, down_secs=0.0):
     env.assert_alive()
 
 
-@pytest.fixture
-def page(http_server):
+def serve_page(http_server):
     """A 256 KiB page on a host HTTP server: (server, body)."""
     body = harness.deterministic_bytes(256 * 1024, seed=3)
     return http_server(body), body
+
+
+@pytest.fixture
+def page(http_server):
+    return serve_page(http_server)
 
 
 @pytest.mark.parametrize("env", [{"transport": "tcp"}, {"transport": "unix"}], indirect=True,
