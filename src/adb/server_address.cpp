@@ -37,13 +37,10 @@ std::optional<ServerAddress> parse_server_socket(std::string_view text, std::str
       return std::nullopt;
     }
     server.kind = ServerAddress::Kind::Unix;
-    server.unix_path = std::string(name);
     // A leading '@' means abstract to io::connect_unix; keep a file named so.
-    if (abstract) {
-      server.unix_path.insert(0, "@");
-    } else if (server.unix_path.front() == '@') {
-      server.unix_path.insert(0, "./");
-    }
+    const std::string_view prefix = abstract ? "@" : name.front() == '@' ? "./" : "";
+    server.unix_path.reserve(prefix.size() + name.size());
+    server.unix_path.append(prefix).append(name);
     return server;
   }
   if (!text.starts_with("tcp:")) {
