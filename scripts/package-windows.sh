@@ -14,7 +14,7 @@ exe=$build/rtether.exe
 zip=$(realpath "$build")/rtether-windows-x86_64.zip
 # What Windows 10 and later have in System32 (msvcrt.dll is the C runtime
 # mingw-w64 links against).
-system_dlls="ADVAPI32.dll IPHLPAPI.DLL KERNEL32.dll msvcrt.dll SHELL32.dll USER32.dll WS2_32.dll"
+system_dlls="ADVAPI32.dll bcrypt.dll IPHLPAPI.DLL KERNEL32.dll msvcrt.dll SHELL32.dll USER32.dll WS2_32.dll"
 
 imports=$(x86_64-w64-mingw32-objdump -p "$exe" | sed -n 's/^\s*DLL Name: //p')
 for dll in $imports; do

@@ -49,6 +49,10 @@ std::optional<std::vector<io::Endpoint>> choose_dns_upstreams(const std::string&
       log::warn("dns: the host's resolvers cannot be read: {}", servers.error().message());
     }
   }
+  return upstreams;
+}
+
+void log_dns_upstreams(const std::vector<io::Endpoint>& upstreams) {
   const std::string resolver = wire::gnirehtet::kResolverAliasV4.to_string() + " and " +
                                wire::gnirehtet::kResolverAliasV6.to_string();
   if (upstreams.empty()) {
@@ -59,7 +63,6 @@ std::optional<std::vector<io::Endpoint>> choose_dns_upstreams(const std::string&
   } else {
     log::info("dns: device queries to {} go to {}", resolver, list_text(upstreams));
   }
-  return upstreams;
 }
 
 }  // namespace rtether::cli

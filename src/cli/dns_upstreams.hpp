@@ -13,8 +13,12 @@
 namespace rtether::cli {
 
 // nullopt (logged) when a file given with --resolv-conf cannot be read.
+// Empty values: the host's resolvers (io::host_dns_servers).
 std::optional<std::vector<io::Endpoint>> choose_dns_upstreams(const std::string& dns_upstream,
                                                               const std::string& resolv_conf);
+// One line at start-up saying where device queries go (a warning when
+// nowhere: every query is then answered SERVFAIL).
+void log_dns_upstreams(const std::vector<io::Endpoint>& upstreams);
 
 // CLI11 check of a --dns-upstream value: empty when valid, else the error.
 std::string check_dns_upstream(const std::string& text);

@@ -23,6 +23,7 @@
 #include "adb/server_address.hpp"
 #include "cli/app.hpp"
 #include "cli/device_worker.hpp"
+#include "cli/dns_upstreams.hpp"
 #include "cli/start_values.hpp"
 #include "cli/status_display.hpp"
 #include "io/console.hpp"
@@ -94,9 +95,19 @@ int run_app_action(const GnirehtetOptions& options, AppAction action) {
 
 // --- relay in the foreground (run, autorun) ----------------------------------
 
+// The app is given the relay's resolver (10.0.2.3) unless -d says
+// otherwise: it forwards to the host's resolvers, as `rtether relay` does by
+// default.
+relay::RelayConfig relay_config() {
+  relay::RelayConfig config;
+  if (auto upstreams = choose_dns_upstreams({}, {})) config.dns_upstreams = std::move(*upstreams);
+  return config;
+}
+
 struct RelayHost {
-  explicit RelayHost(const GnirehtetOptions& options) : relay(loop, relay::RelayConfig{}) {
+  explicit RelayHost(const GnirehtetOptions& options) : relay(loop, relay_config()) {
     relay.listen_tcp(io::Endpoint{wire::gnirehtet::kHostLoopbackV4, options.port});
+    log_dns_upstreams(relay.config().dns_upstreams);
   }
   io::EventLoop loop;
   relay::Relay relay;

@@ -84,9 +84,6 @@ int run_relay(const RelayOptions& options) {
   }
   const bool remote_clients = !options.no_tcp && !relay::is_loopback(address);
   relay::RelayConfig config;
-  auto dns_upstreams = choose_dns_upstreams(options.dns_upstream, options.resolv_conf);
-  if (!dns_upstreams) return 2;
-  config.dns_upstreams = std::move(*dns_upstreams);
   if (!options.secret_file.empty()) {
     std::string error;
     auto secret = read_secret_file(options.secret_file, error);
@@ -108,12 +105,17 @@ int run_relay(const RelayOptions& options) {
   config.outbound = std::move(outbound.all);
   config.client_outbound = std::move(outbound.per_client);
   config.host_loopback = host_loopback_allowed(options.remote, remote_clients);
+  // Last: a start that goes on logs where the device's queries go.
+  auto dns_upstreams = choose_dns_upstreams(options.dns_upstream, options.resolv_conf);
+  if (!dns_upstreams) return 2;
+  config.dns_upstreams = std::move(*dns_upstreams);
   io::EventLoop loop;
   loop.set_busy_poll(std::chrono::microseconds(options.busy_poll_us));
   relay::Relay relay(loop, std::move(config));
   if (!options.no_tcp) relay.listen_tcp(io::Endpoint{address, options.port});
   if (!options.unix_path.empty()) relay.listen_unix(options.unix_path);
   for (const auto& rule : rules) relay.add_forward(rule);
+  log_dns_upstreams(relay.config().dns_upstreams);
   io::SignalWatcher signals(loop, {SIGINT, SIGTERM}, [&](int signal) {
     log::info("relay stopping ({})", signal == SIGINT ? "SIGINT" : "SIGTERM");
     loop.stop();

@@ -47,6 +47,11 @@ struct PingSocket {
 // operation_not_supported.
 Result<PingSocket> open_ping_socket(const Endpoint& to, const Outbound& from = {});
 
+// Why open_ping_socket said permission_denied and what the user can do,
+// for a log line: on Linux ping_group_range and CAP_NET_RAW, on Windows IP
+// Helper's refusal.
+const char* ping_forbidden_advice();
+
 // Sends one echo request, an ICMP message as the device wrote it (at least
 // its 8-byte header); identifier and checksum are the socket's own.
 Result<std::size_t> send_echo(int fd, const EchoMode& mode, wire::Bytes request);

@@ -333,9 +333,8 @@ void ClientSession::refuse_icmp_echo(const wire::IpPacket& packet, const std::er
     ++counters_.drop_icmp_forbidden;
     if (!ping_forbidden_logged) {
       ping_forbidden_logged = true;
-      log::warn("ping from devices is answered with \"administratively prohibited\": this host "
-                "forbids unprivileged ICMP sockets and the relay has no CAP_NET_RAW for raw "
-                "ones; allow the relay's group with sysctl net.ipv4.ping_group_range");
+      log::warn("ping from devices is answered with \"administratively prohibited\": {}",
+                io::ping_forbidden_advice());
     }
   } else {
     ++counters_.drop_icmp_send;

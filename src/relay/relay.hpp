@@ -41,6 +41,7 @@ class Relay {
   // none (or it has not answered the --secret handshake yet).
   ClientSession* session_for(std::optional<std::uint32_t> client_id);
 
+  const RelayConfig& config() const { return config_; }
   std::size_t client_count() const { return sessions_.size(); }
   std::size_t flow_count() const;
   Counters totals() const;  // live clients plus those already gone

@@ -136,6 +136,11 @@ Result<PingSocket> open_ping_socket(const Endpoint& to, const Outbound& from) {
   return socket;
 }
 
+const char* ping_forbidden_advice() {
+  return "this host forbids unprivileged ICMP sockets and the relay has no CAP_NET_RAW for raw "
+         "ones; allow the relay's group with sysctl net.ipv4.ping_group_range";
+}
+
 Result<std::size_t> send_echo(int fd, const EchoMode& mode, wire::Bytes request) {
   if (!mode.raw) {
     // The kernel sets the identifier and the checksum itself.

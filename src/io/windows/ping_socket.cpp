@@ -19,6 +19,11 @@ Result<PingSocket> open_ping_socket(const Endpoint& to, const Outbound& from) {
   return PingSocket{std::move(*fd), {}};
 }
 
+const char* ping_forbidden_advice() {
+  return "IP Helper refused an ICMP echo handle (IcmpCreateFile / Icmp6CreateFile; Wine 8 has "
+         "none for IPv6)";
+}
+
 Result<std::size_t> send_echo(int fd, const EchoMode&, wire::Bytes request) {
   return send_some(fd, request);
 }

@@ -25,7 +25,7 @@ ZIP_NAME = "rtether-windows-x86_64.zip"
 ZIP_FILES = {"rtether.exe", "rtether-run.cmd", "README-windows.txt"}
 # Windows 10's System32 has them all; the C++ runtime, libgcc and winpthreads
 # are linked into rtether.exe.
-SYSTEM_DLLS = {"advapi32.dll", "iphlpapi.dll", "kernel32.dll", "msvcrt.dll", "shell32.dll",
+SYSTEM_DLLS = {"advapi32.dll", "bcrypt.dll", "iphlpapi.dll", "kernel32.dll", "msvcrt.dll", "shell32.dll",
                "user32.dll", "ws2_32.dll"}
 SERIAL = "0123456789ABCDEF"
 
