@@ -12,9 +12,19 @@ scripts/install-deps.sh
 
 echo "== Windows cross-build and its unit tests under Wine =="
 scripts/build-windows.sh
-# A fresh machine has no Wine prefix: make it once, before timed tests.
+# A fresh machine has no Wine prefix: wineboot makes it once, before timed
+# tests. Every unit test is a Wine process of its own: one persistent
+# wineserver (ours, stopped by its PID), started once wineboot's own has
+# gone, saves each a server start.
 WINEDEBUG=-all wineboot --init >/dev/null 2>&1
+wineserver --wait
+WINEDEBUG=-all wineserver --foreground --persistent &
+wineserver_pid=$!
+trap 'kill "$wineserver_pid" 2>/dev/null || true' EXIT
 ctest --preset windows | tee build-windows/ctest.log
+kill "$wineserver_pid" 2>/dev/null || true
+wait "$wineserver_pid" 2>/dev/null || true
+trap - EXIT
 
 echo "== optimised build and tests =="
 cmake --preset default -DRTETHER_WINDOWS_EXE="$PWD/build-windows/rtether.exe" >/dev/null
