@@ -14,15 +14,16 @@ echo "== Windows cross-build and its unit tests under Wine =="
 scripts/build-windows.sh
 # A fresh machine has no Wine prefix: wineboot makes it once, before timed
 # tests. Every unit test is a Wine process of its own: one persistent
-# wineserver (ours, stopped by its PID), started once wineboot's own has
-# gone, saves each a server start.
+# wineserver (ours, stopped by its PID with SIGINT, which also ends the
+# prefix's Wine services), started once wineboot's own has gone, saves each
+# a server start.
 WINEDEBUG=-all wineboot --init >/dev/null 2>&1
 wineserver --wait
 WINEDEBUG=-all wineserver --foreground --persistent &
 wineserver_pid=$!
-trap 'kill "$wineserver_pid" 2>/dev/null || true' EXIT
+trap 'kill -INT "$wineserver_pid" 2>/dev/null || true' EXIT
 ctest --preset windows | tee build-windows/ctest.log
-kill "$wineserver_pid" 2>/dev/null || true
+kill -INT "$wineserver_pid" 2>/dev/null || true
 wait "$wineserver_pid" 2>/dev/null || true
 trap - EXIT
 
