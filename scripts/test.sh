@@ -22,6 +22,9 @@ wineserver --wait
 WINEDEBUG=-all wineserver --foreground --persistent &
 wineserver_pid=$!
 trap 'kill -INT "$wineserver_pid" 2>/dev/null || true' EXIT
+# The session's services start now, holding none of ctest's pipes (a test
+# that started them would keep its output open until the server ends).
+WINEDEBUG=-all wineboot </dev/null >/dev/null 2>&1
 ctest --preset windows | tee build-windows/ctest.log
 kill -INT "$wineserver_pid" 2>/dev/null || true
 wait "$wineserver_pid" 2>/dev/null || true
