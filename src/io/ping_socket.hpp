@@ -32,6 +32,7 @@ namespace rtether::io {
 struct EchoMode {
   bool raw = false;              // a raw ICMP socket, not a ping socket
   std::uint16_t identifier = 0;  // raw only: the identifier of its requests
+  bool v4 = true;                // raw only: ICMP over IPv4 (else ICMPv6)
 };
 
 struct PingSocket {

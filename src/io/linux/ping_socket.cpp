@@ -124,6 +124,7 @@ Result<PingSocket> open_ping_socket(const Endpoint& to, const Outbound& from) {
     if (!socket.fd.valid()) return refused;
     socket.mode.raw = true;
     socket.mode.identifier = next_identifier();
+    socket.mode.v4 = v4;
     if (auto error = pass_only_echo_replies(socket.fd.get(), v4)) return error;
   }
   if (!from.empty())
@@ -153,7 +154,7 @@ Result<std::size_t> send_echo(int fd, const EchoMode& mode, wire::Bytes request)
   wire::store(header, wire::icmp_field::kEchoIdentifier, mode.identifier);
   wire::store(header, wire::icmp_field::kChecksum, 0);
   const wire::Bytes payload = request.subspan(sizeof header);
-  if (socket_version(fd) == wire::IpVersion::V4) {
+  if (mode.v4) {
     // RFC 792: over the whole ICMP message. (ICMPv6 raw sockets have the
     // kernel write it, with the pseudo header, RFC 3542 3.1.)
     const std::uint64_t sum = wire::checksum_add(payload, wire::checksum_add(header));
@@ -170,9 +171,7 @@ Result<std::size_t> send_echo(int fd, const EchoMode& mode, wire::Bytes request)
 
 Result<std::size_t> receive_echo(int fd, const EchoMode& mode, wire::MutableBytes into) {
   if (!mode.raw) return transferred(::recv(fd, into.data(), into.size(), MSG_DONTWAIT));
-  const auto version = socket_version(fd);
-  if (!version) return std::make_error_code(std::errc::address_family_not_supported);
-  const bool v4 = *version == wire::IpVersion::V4;
+  const bool v4 = mode.v4;
   for (int skipped = 0; skipped < kMaxForeignReplies; ++skipped) {
     auto got = v4 ? receive_ipv4_message(fd, into)
                   : transferred(::recv(fd, into.data(), into.size(), MSG_DONTWAIT | MSG_TRUNC));
