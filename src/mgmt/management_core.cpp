@@ -15,6 +15,42 @@ namespace {
 // Lines of state, log and echo history kept for `state all` and the like.
 constexpr std::size_t kHistoryLines = 1000;
 
+// manage.h MANAGEMENT_N_PASSWORD_RETRIES.
+constexpr int kPasswordTries = 3;
+// The prompt, sent without a line end (manage.c man_prompt).
+constexpr std::string_view kPasswordPrompt = "ENTER PASSWORD:";
+// error.h M_DEBUG_LEVEL: the highest `verb`.
+constexpr int kMaxVerb = 15;
+
+// The `verb` level a log line needs, from its flags: fatal always, the
+// informational, warning and non-fatal lines from 1 (M_INFO, M_WARN,
+// M_NONFATAL), the management's own notes and debug lines from 3
+// (D_MANAGEMENT, D_MANAGEMENT_DEBUG).
+int log_level(std::string_view flags) {
+  if (flags.find('F') != std::string_view::npos) return 0;
+  if (flags.find_first_of("IWN") != std::string_view::npos) return 1;
+  return 3;
+}
+
+// OpenVPN mutes by the message's call site; a line here is of the same
+// category as another when its flags and its text up to the first digit
+// or quote (where the variable part of a message starts) are the same.
+std::string mute_category(std::string_view flags, std::string_view text) {
+  auto end = text.find_first_of("0123456789'\"");
+  return std::string(flags) + "," + std::string(text.substr(0, end));
+}
+
+// Compares every byte whatever the first difference, as OpenVPN's
+// memcmp_constant_time, so the time taken tells nothing of the password.
+bool same_password(std::string_view given, std::string_view expected) {
+  unsigned difference = given.size() == expected.size() ? 0 : 1;
+  for (std::size_t i = 0; i < given.size(); ++i) {
+    difference |= static_cast<unsigned char>(given[i]) ^
+                  static_cast<unsigned char>(i < expected.size() ? expected[i] : 0);
+  }
+  return difference == 0;
+}
+
 int parse_int(std::string_view text) {
   // atoi() semantics, as OpenVPN: leading digits, anything else is 0.
   int value = 0;
@@ -29,10 +65,12 @@ constexpr const char* kHelpLines[] = {
     "echo [on|off] [N|all]  : Like log, but only show messages in echo buffer.",
     "exit|quit              : Close management session.",
     "help                   : Print this message.",
+    "load-stats             : Show global server load stats.",
     "hold [on|off|release]  : Set/show hold flag to on/off state, or",
     "                         release current hold and start tunnel.",
     "log [on|off] [N|all]   : Turn on/off realtime log display",
     "                         + show last N lines or 'all' for entire history.",
+    "mute [n]               : Set log mute level to n, or show level if n is absent.",
     "needok type action     : Enter confirmation for NEED-OK request of 'type',",
     "                         where action = 'ok' or 'cancel'.",
     "network-change [samenetwork] : Re-protect the relay socket (samenetwork)",
@@ -42,6 +80,7 @@ constexpr const char* kHelpLines[] = {
     "                         s = SIGHUP|SIGTERM|SIGUSR1|SIGUSR2.",
     "state [on|off] [N|all] : Like log, but show state history.",
     "status [n]             : Show current daemon status info using format #n.",
+    "verb [n]               : Set log verbosity level to n, or show if n is absent.",
     "version [n]            : Set client's version to n or show current version of daemon.",
 };
 
@@ -71,18 +110,25 @@ ManagementCore::ManagementCore(std::string title, long pid, bool hold, Hooks hoo
     : title_(std::move(title)), pid_(pid), hold_(hold), hooks_(std::move(hooks)) {
   if (!hooks_.clock) hooks_.clock = [] { return std::time(nullptr); };
   if (!hooks_.totals) hooks_.totals = [] { return TrafficTotals{}; };
-  if (!hooks_.network_change) hooks_.network_change = [](bool) { return -1; };
 }
 
 void ManagementCore::send(std::string line, int fd) {
   line += "\r\n";
-  if (!connected_) return;
+  if (!connected_ || password_needed()) return;
   // Lines without a descriptor join the previous chunk (fewer writes).
   if (fd < 0 && !output_.empty() && output_.back().fd < 0) {
     output_.back().text += line;
     return;
   }
   output_.push_back({std::move(line), fd});
+}
+
+void ManagementCore::send_raw(std::string text) {
+  if (!output_.empty() && output_.back().fd < 0) {
+    output_.back().text += text;
+    return;
+  }
+  output_.push_back({std::move(text), -1});
 }
 
 std::string ManagementCore::drain_text() {
@@ -101,9 +147,36 @@ void ManagementCore::on_connect() {
   connected_ = true;
   state_realtime_ = log_realtime_ = echo_realtime_ = false;
   bytecount_interval_ = 0;
+  password_verified_ = false;
+  password_tries_ = 0;
   output_.clear();
+  if (password_needed()) {
+    send_raw(std::string(kPasswordPrompt));
+    return;
+  }
   send(info_greeting());
   resend_query();
+}
+
+void ManagementCore::check_password(std::string_view line) {
+  if (same_password(line, password_)) {
+    password_verified_ = true;
+    send("SUCCESS: password is correct");
+    send(info_greeting());
+    resend_query();
+    return;
+  }
+  if (++password_tries_ >= kPasswordTries) {
+    log("W", fmt::format("MAN: client connection rejected after {} failed password attempts",
+                         kPasswordTries));
+    close_requested_ = true;
+  }
+}
+
+void ManagementCore::end_of_read() {
+  if (connected_ && password_needed() && !close_requested_) {
+    send_raw(std::string(kPasswordPrompt));
+  }
 }
 
 void ManagementCore::on_disconnect() {
@@ -124,6 +197,10 @@ void ManagementCore::note_overlong_line() {
 }
 
 void ManagementCore::handle_line(std::string_view line) {
+  if (password_needed()) {
+    check_password(line);
+    return;
+  }
   auto split = split_command(line);
   if (!split.error.empty()) {
     send(split.error);
@@ -131,12 +208,13 @@ void ManagementCore::handle_line(std::string_view line) {
   }
   const auto& args = split.arguments;
   if (args.empty()) return;
-  log("D", fmt::format("MANAGEMENT: CMD '{}'", line));
   const std::string& command = args[0];
-  auto need = [&](std::size_t count) {
+  // OpenVPN leaves load-stats, which monitors poll, out of its log.
+  if (command != "load-stats") log("D", fmt::format("MANAGEMENT: CMD '{}'", line));
+  auto need = [&](std::size_t count, const char* at_least = "") {
     if (args.size() > count) return true;
-    send(fmt::format("ERROR: the '{}' command requires {} parameter{}", command, count,
-                     count == 1 ? "" : "s"));
+    send(fmt::format("ERROR: the '{}' command requires {}{} parameter{}", command, at_least,
+                     count, count == 1 ? "" : "s"));
     return false;
   };
   if (command == "help") {
@@ -159,8 +237,10 @@ void ManagementCore::handle_line(std::string_view line) {
   } else if (command == "state") {
     command_state_like(args, "state", state_realtime_, state_history_);
   } else if (command == "log") {
+    if (!need(1, "at least ")) return;
     command_state_like(args, "log", log_realtime_, log_history_);
   } else if (command == "echo") {
+    if (!need(1, "at least ")) return;
     command_state_like(args, "echo", echo_realtime_, echo_history_);
   } else if (command == "signal") {
     if (!need(1)) return;
@@ -169,8 +249,16 @@ void ManagementCore::handle_line(std::string_view line) {
     if (!need(2)) return;
     command_needok(args);
   } else if (command == "status") {
+    // `status N` picks a layout for a server's client list; a client's
+    // statistics have one layout (init.c management_callback_status_p2p).
     command_status();
-  } else if (command == "network-change") {
+  } else if (command == "load-stats") {
+    command_load_stats();
+  } else if (command == "verb") {
+    command_verb(args);
+  } else if (command == "mute") {
+    command_mute(args);
+  } else if (command == "network-change" && hooks_.network_change) {
     command_network_change(args.size() > 1 && args[1] == "samenetwork");
   } else if (command == "exit" || command == "quit") {
     close_requested_ = true;
@@ -297,7 +385,45 @@ void ManagementCore::command_status() {
   send(fmt::format("TUN/TAP write bytes,{}", totals.tun_write));
   send(fmt::format("TCP/UDP read bytes,{}", totals.link_in));
   send(fmt::format("TCP/UDP write bytes,{}", totals.link_out));
+  // OpenVPN counts the link bytes that passed its data-channel
+  // authentication here; every byte the relay link delivers is accepted.
+  send(fmt::format("Auth read bytes,{}", totals.link_in));
   send("END");
+}
+
+void ManagementCore::command_load_stats() {
+  // A client has no clients of its own (manage.c man_load_stats: the
+  // n_clients callback is a server's).
+  auto totals = hooks_.totals();
+  send(fmt::format("SUCCESS: nclients=0,bytesin={},bytesout={}", totals.link_in, totals.link_out));
+}
+
+void ManagementCore::command_verb(const std::vector<std::string>& args) {
+  if (args.size() < 2) {
+    send(fmt::format("SUCCESS: verb={}", verb_));
+    return;
+  }
+  int level = parse_int(args[1]);
+  if (level < 0 || level > kMaxVerb) {
+    send("ERROR: verb level is out of range");
+    return;
+  }
+  verb_ = level;
+  send("SUCCESS: verb level changed");
+}
+
+void ManagementCore::command_mute(const std::vector<std::string>& args) {
+  if (args.size() < 2) {
+    send(fmt::format("SUCCESS: mute={}", mute_));
+    return;
+  }
+  int level = parse_int(args[1]);
+  if (level < 0) {
+    send("ERROR: mute level is out of range");
+    return;
+  }
+  mute_ = level;
+  send("SUCCESS: mute level changed");
 }
 
 void ManagementCore::set_state(StateEntry entry) {
@@ -309,6 +435,29 @@ void ManagementCore::set_state(StateEntry entry) {
 }
 
 void ManagementCore::log(std::string flags, std::string text) {
+  if (log_level(flags) > verb_) return;
+  if (!passes_mute(mute_category(flags, text))) return;
+  add_log_line(std::move(flags), std::move(text));
+}
+
+bool ManagementCore::passes_mute(const std::string& category) {
+  // error.c dont_mute; its notes are never muted themselves.
+  if (mute_ <= 0) return true;
+  bool notes = log_level("I") <= verb_;
+  if (category == mute_category_) {
+    if (mute_count_ == mute_ && notes) add_log_line("I", "NOTE: --mute triggered...");
+    return ++mute_count_ <= mute_;
+  }
+  if (int suppressed = mute_count_ - mute_; suppressed > 0 && notes) {
+    add_log_line("I", fmt::format("{} variation(s) on previous {} message(s) suppressed by --mute",
+                                  suppressed, mute_));
+  }
+  mute_count_ = 1;
+  mute_category_ = category;
+  return true;
+}
+
+void ManagementCore::add_log_line(std::string flags, std::string text) {
   std::string line = format_log({hooks_.clock(), std::move(flags), std::move(text)});
   if (log_realtime_) send(">LOG:" + line);
   record(log_history_, std::move(line));

@@ -9,6 +9,15 @@
 // greeted and shown the pending query again, as OpenVPN does. Commands keep
 // being served while a query is pending; a query never blocks anything but
 // the setup step that waits for its answer.
+//
+// With a password (--management's PWFILE) a connection first gets OpenVPN's
+// bare "ENTER PASSWORD:" prompt and nothing else until its first line
+// matches; a wrong one is answered by the prompt alone, and the third
+// closes the connection (manage.c man_check_password, whose "ERROR: bad
+// password" never reaches the client: output is held until the password is
+// verified). The log history honours `verb` (a line's level follows its
+// flags: F 0, I/W/N 1, D and none 3, OpenVPN's D_MANAGEMENT levels) and
+// `mute` (OpenVPN's dont_mute: at most N lines in a row of one category).
 #pragma once
 
 #include <cstdint>
@@ -60,6 +69,11 @@ class ManagementCore {
 
   ManagementCore(std::string title, long pid, bool hold, Hooks hooks);
 
+  // Every later connection must first send this password (PWFILE's first
+  // line). Empty: none.
+  void require_password(std::string password) { password_ = std::move(password); }
+  bool password_needed() const { return !password_.empty() && !password_verified_; }
+
   // A UI connected: greeting plus the pending query. Per-connection
   // settings (real-time state/log/echo, bytecount) start off.
   void on_connect();
@@ -73,6 +87,9 @@ class ManagementCore {
 
   // One line from the UI (already cut by LineReader).
   void handle_line(std::string_view line);
+  // One read from the UI ended, having completed at least one line: the
+  // password prompt is repeated then, as OpenVPN's man_read does.
+  void end_of_read();
   // A line was discarded for being longer than kMaxLineLength.
   void note_overlong_line();
 
@@ -101,6 +118,7 @@ class ManagementCore {
 
   // Bytes to send, in order.
   std::deque<OutputChunk>& output() { return output_; }
+  const std::deque<OutputChunk>& output() const { return output_; }
   // Concatenated output text (tests).
   std::string drain_text();
 
@@ -108,6 +126,7 @@ class ManagementCore {
   enum class Query { None, Hold, NeedOk };
 
   void send(std::string line, int fd = -1);
+  void send_raw(std::string text);
   void reply_history(std::string_view parameter, const char* type, bool& realtime,
                      const std::deque<std::string>& history);
   void command_state_like(const std::vector<std::string>& args, const char* type, bool& realtime,
@@ -117,6 +136,12 @@ class ManagementCore {
   void command_needok(const std::vector<std::string>& args);
   void command_network_change(bool same_network);
   void command_status();
+  void command_load_stats();
+  void command_verb(const std::vector<std::string>& args);
+  void command_mute(const std::vector<std::string>& args);
+  void check_password(std::string_view line);
+  bool passes_mute(const std::string& category);
+  void add_log_line(std::string flags, std::string text);
   void command_help();
   void throw_signal(Signal signal);
   void resend_query();
@@ -133,6 +158,15 @@ class ManagementCore {
   std::string need_ok_type_;
   std::string need_ok_payload_;
   int need_ok_fd_ = -1;
+
+  std::string password_;
+  bool password_verified_ = false;
+  int password_tries_ = 0;
+
+  int verb_ = 3;
+  int mute_ = 0;
+  std::string mute_category_;
+  long long mute_count_ = 0;
 
   bool state_realtime_ = false;
   bool log_realtime_ = false;

@@ -42,12 +42,16 @@ void drain_eventfd(int fd) {
 
 ManagementServer::ManagementServer(ServerOptions options, ManagementCore::Hooks hooks)
     : options_(std::move(options)),
-      core_(options_.title, static_cast<long>(getpid()), options_.hold,
-            [this, &hooks] {
-              ManagementCore::Hooks with_link = std::move(hooks);
-              with_link.network_change = [this](bool same) { return network_change(same); };
-              return with_link;
-            }()) {
+      ui_(ManagementCore(options_.title, static_cast<long>(getpid()),
+                         options_.hold && !options_.tcp,
+                         [this, &hooks] {
+                           ManagementCore::Hooks with_link = hooks;
+                           with_link.network_change = [this](bool same) {
+                             return network_change(same);
+                           };
+                           return with_link;
+                         }()),
+          options_.mode != ServerOptions::Mode::Listen) {
   signals_ = io::block_into_signal_fd({SIGINT, SIGTERM, SIGHUP, SIGUSR1, SIGUSR2});
   wake_ = make_eventfd();
   interrupt_ = make_eventfd();
@@ -55,28 +59,48 @@ ManagementServer::ManagementServer(ServerOptions options, ManagementCore::Hooks 
   switch (options_.mode) {
     case Mode::Listen: {
       try {
-        listener_ = io::PrivateUnixListener(options_.path, kListenBacklog);
+        ui_.unix_listener = io::PrivateUnixListener(options_.path, kListenBacklog);
       } catch (const std::runtime_error& e) {
         throw std::runtime_error(std::string("management: ") + e.what());
       }
+      ui_.where = options_.path;
+      ui_.core.require_password(options_.password);
       log::info("management interface listening on {}", options_.path);
       break;
     }
     case Mode::Connect:
       try {
-        ui_ = io::connect_unix_blocking(options_.path);
+        ui_.socket = io::connect_unix_blocking(options_.path);
       } catch (const std::system_error& e) {
         throw std::runtime_error(std::string("management-client: ") + e.what());
       }
       break;
     case Mode::Attached:
-      ui_ = std::move(options_.attached);
+      ui_.socket = std::move(options_.attached);
       break;
   }
-  if (ui_.valid()) {
-    io::set_nonblocking(ui_.get(), true);
-    core_.on_connect();
-    write_ui_locked();
+  if (options_.tcp) {
+    // Desktop OpenVPN's interface: no network-change (an Android command).
+    ManagementCore::Hooks monitor_hooks = hooks;
+    monitor_hooks.network_change = nullptr;
+    monitor_.emplace(ManagementCore(options_.title, static_cast<long>(getpid()), options_.hold,
+                                    std::move(monitor_hooks)),
+                     false);
+    try {
+      monitor_->tcp_listener = io::listen_tcp(*options_.tcp, kListenBacklog);
+    } catch (const std::system_error& e) {
+      throw std::runtime_error(std::string("management: ") + e.what());
+    }
+    auto bound = io::local_endpoint(monitor_->tcp_listener.get());
+    tcp_endpoint_ = bound ? *bound : *options_.tcp;
+    monitor_->where = fmt::format("{}:{}", tcp_endpoint_->address.to_string(), tcp_endpoint_->port);
+    monitor_->core.require_password(options_.tcp_password);
+    log::info("management interface listening on TCP {}", monitor_->where);
+  }
+  if (ui_.socket.valid()) {
+    io::set_nonblocking(ui_.socket.get(), true);
+    ui_.core.on_connect();
+    write_locked(ui_);
   }
   thread_ = std::thread([this] { run(); });
 }
@@ -93,10 +117,9 @@ ManagementServer::~ManagementServer() {
 void ManagementServer::kick() { eventfd_write(wake_.get(), 1); }
 
 void ManagementServer::run() {
-  Clock::time_point next_bytecount{};
-  int bytecount_interval = 0;
   for (;;) {
     pollfd fds[4];
+    Link* owners[4] = {};
     int count = 0;
     int timeout = -1;
     {
@@ -104,22 +127,28 @@ void ManagementServer::run() {
       if (stopping_) return;
       fds[count++] = {signals_.get(), POLLIN, 0};
       fds[count++] = {wake_.get(), POLLIN, 0};
-      if (ui_.valid()) {
-        short events = POLLIN;
-        if (!core_.output().empty()) events |= POLLOUT;
-        fds[count++] = {ui_.get(), events, 0};
-      } else if (listener_.valid()) {
-        fds[count++] = {listener_.fd(), POLLIN, 0};
-      }
-      int interval = ui_.valid() ? core_.bytecount_interval() : 0;
-      if (interval != bytecount_interval) {
-        bytecount_interval = interval;
-        next_bytecount = Clock::now() + std::chrono::seconds(interval);
-      }
-      if (bytecount_interval > 0) {
-        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(next_bytecount -
-                                                                          Clock::now());
-        timeout = static_cast<int>(std::max<long long>(0, left.count()));
+      for (Link* link : {&ui_, monitor_ ? &*monitor_ : nullptr}) {
+        if (!link) continue;
+        if (link->socket.valid()) {
+          short events = POLLIN;
+          if (!link->core.output().empty()) events |= POLLOUT;
+          owners[count] = link;
+          fds[count++] = {link->socket.get(), events, 0};
+        } else if (link->listener_fd() >= 0) {
+          owners[count] = link;
+          fds[count++] = {link->listener_fd(), POLLIN, 0};
+        }
+        int interval = link->socket.valid() ? link->core.bytecount_interval() : 0;
+        if (interval != link->bytecount_interval) {
+          link->bytecount_interval = interval;
+          link->next_bytecount = Clock::now() + std::chrono::seconds(interval);
+        }
+        if (link->bytecount_interval > 0) {
+          auto left = std::chrono::duration_cast<std::chrono::milliseconds>(link->next_bytecount -
+                                                                            Clock::now());
+          int wait = static_cast<int>(std::max<long long>(0, left.count()));
+          timeout = timeout < 0 ? wait : std::min(timeout, wait);
+        }
       }
     }
     if (poll(fds, static_cast<nfds_t>(count), timeout) < 0 && errno != EINTR) {
@@ -129,46 +158,52 @@ void ManagementServer::run() {
     std::unique_lock lock(mutex_);
     if (fds[0].revents) on_os_signal();
     if (fds[1].revents) drain_eventfd(wake_.get());
-    if (count > 2 && fds[2].revents) {
-      if (fds[2].fd == listener_.fd() && !ui_.valid()) {
-        accept_ui();
-      } else if (fds[2].fd == ui_.get()) {
-        if (fds[2].revents & (POLLIN | POLLHUP | POLLERR)) read_ui();
+    for (int i = 2; i < count; ++i) {
+      Link& link = *owners[i];
+      if (!fds[i].revents) continue;
+      if (fds[i].fd == link.listener_fd() && !link.socket.valid()) {
+        accept_client(link);
+      } else if (fds[i].fd == link.socket.get() && (fds[i].revents & (POLLIN | POLLHUP | POLLERR))) {
+        read_client(link);
       }
     }
-    if (bytecount_interval > 0 && ui_.valid() && Clock::now() >= next_bytecount) {
-      core_.emit_bytecount();
-      next_bytecount += std::chrono::seconds(bytecount_interval);
-      if (next_bytecount < Clock::now()) {
-        next_bytecount = Clock::now() + std::chrono::seconds(bytecount_interval);
+    for (Link* link : {&ui_, monitor_ ? &*monitor_ : nullptr}) {
+      if (!link || link->bytecount_interval <= 0 || !link->socket.valid()) continue;
+      if (Clock::now() < link->next_bytecount) continue;
+      link->core.emit_bytecount();
+      link->next_bytecount += std::chrono::seconds(link->bytecount_interval);
+      if (link->next_bytecount < Clock::now()) {
+        link->next_bytecount = Clock::now() + std::chrono::seconds(link->bytecount_interval);
       }
     }
-    if (ui_.valid()) write_ui_locked();
+    write_all_locked();
     changed_.notify_all();
   }
 }
 
-void ManagementServer::accept_ui() {
-  auto accepted = io::accept_nonblocking(listener_.fd());
+void ManagementServer::accept_client(Link& link) {
+  auto accepted = io::accept_nonblocking(link.listener_fd());
   if (!accepted) return;
   io::Fd peer = std::move(*accepted);
-  long uid = io::peer_uid(peer.get());
-  bool allowed = uid == static_cast<long>(geteuid()) ||
-                 (options_.allowed_uid && uid == static_cast<long>(*options_.allowed_uid));
-  if (!allowed) {
-    log::warn("management: refused a connection from uid {} (allowed: {}{})", uid, geteuid(),
-              options_.allowed_uid ? fmt::format(", {}", *options_.allowed_uid) : std::string());
-    core_.log("W", fmt::format("MANAGEMENT: refused a client with uid {}", uid));
-    return;
+  if (link.unix_listener.valid()) {
+    long uid = io::peer_uid(peer.get());
+    bool allowed = uid == static_cast<long>(geteuid()) ||
+                   (options_.allowed_uid && uid == static_cast<long>(*options_.allowed_uid));
+    if (!allowed) {
+      log::warn("management: refused a connection from uid {} (allowed: {}{})", uid, geteuid(),
+                options_.allowed_uid ? fmt::format(", {}", *options_.allowed_uid) : std::string());
+      link.core.log("W", fmt::format("MANAGEMENT: refused a client with uid {}", uid));
+      return;
+    }
   }
-  ui_ = std::move(peer);
-  reader_ = LineReader();
-  core_.on_connect();
-  core_.log("I", "MANAGEMENT: Client connected from " + options_.path);
-  log::info("management: client connected (uid {})", uid);
+  link.socket = std::move(peer);
+  link.reader = LineReader();
+  link.core.on_connect();
+  link.core.log("I", "MANAGEMENT: Client connected from " + link.where);
+  log::info("management: client connected on {}", link.where);
 }
 
-void ManagementServer::read_ui() {
+void ManagementServer::read_client(Link& link) {
   std::string buffer(kReadChunk, '\0');
   // Bounded per wake-up, and the replies go out (or count against
   // kMaxQueuedOutput) after every read: a UI that streams commands without
@@ -176,53 +211,59 @@ void ManagementServer::read_ui() {
   for (int reads = 0; reads < kReadsPerWakeup; ++reads) {
     std::vector<io::Fd> fds;
     auto got = io::receive_with_fds(
-        ui_.get(), {reinterpret_cast<std::uint8_t*>(buffer.data()), buffer.size()}, fds);
+        link.socket.get(), {reinterpret_cast<std::uint8_t*>(buffer.data()), buffer.size()}, fds);
     if (got.would_block() || got.error() == std::errc::interrupted) break;
     if (!got || *got == 0) {
-      drop_ui_locked(got ? "closed the connection" : "connection error");
+      drop_locked(link, got ? "closed the connection" : "connection error");
       return;
     }
-    for (auto& fd : fds) core_.add_received_fd(std::move(fd));
-    auto discarded = reader_.discarded_lines();
-    for (const auto& line : reader_.feed(std::string_view(buffer.data(), *got))) {
-      core_.handle_line(line);
-      if (auto signal = core_.take_signal()) raise_locked(*signal);
+    for (auto& fd : fds) link.core.add_received_fd(std::move(fd));
+    auto discarded = link.reader.discarded_lines();
+    auto lines = link.reader.feed(std::string_view(buffer.data(), *got));
+    for (const auto& line : lines) {
+      link.core.handle_line(line);
+      if (auto signal = link.core.take_signal()) raise_locked(*signal);
     }
-    for (auto i = discarded; i < reader_.discarded_lines(); ++i) core_.note_overlong_line();
+    if (!lines.empty()) link.core.end_of_read();
+    for (auto i = discarded; i < link.reader.discarded_lines(); ++i) link.core.note_overlong_line();
     // Descriptors belong to the line they came with; once every line is
     // complete, any left over had no needok to go with.
-    if (reader_.pending() == 0) core_.discard_received_fds();
-    if (core_.take_close_request()) {
-      write_ui_locked();
-      drop_ui_locked("closed the session (exit)");
+    if (link.reader.pending() == 0) link.core.discard_received_fds();
+    if (link.core.take_close_request()) {
+      write_locked(link);
+      drop_locked(link, "closed the session");
       return;
     }
-    write_ui_locked();
-    if (!ui_.valid()) return;
+    write_locked(link);
+    if (!link.socket.valid()) return;
   }
 }
 
-void ManagementServer::write_ui_locked() {
-  auto& output = core_.output();
-  if (ui_.valid()) {
-    // A UI that stops reading (but keeps its socket open) must not make the
-    // daemon queue real-time lines for ever: past the limit it is dropped,
-    // like one that went away.
-    std::size_t queued = 0;
-    for (const auto& chunk : output) queued += chunk.text.size();
-    if (queued > kMaxQueuedOutput) {
-      drop_ui_locked("stopped reading its output");
-      return;
-    }
+void ManagementServer::write_all_locked() {
+  write_locked(ui_);
+  if (monitor_) write_locked(*monitor_);
+}
+
+void ManagementServer::write_locked(Link& link) {
+  auto& output = link.core.output();
+  if (!link.socket.valid()) return;
+  // A UI that stops reading (but keeps its socket open) must not make the
+  // daemon queue real-time lines for ever: past the limit it is dropped,
+  // like one that went away.
+  std::size_t queued = 0;
+  for (const auto& chunk : output) queued += chunk.text.size();
+  if (queued > kMaxQueuedOutput) {
+    drop_locked(link, "stopped reading its output");
+    return;
   }
-  while (ui_.valid() && !output.empty()) {
+  while (link.socket.valid() && !output.empty()) {
     auto& chunk = output.front();
     auto sent = io::send_with_fd(
-        ui_.get(), {reinterpret_cast<const std::uint8_t*>(chunk.text.data()), chunk.text.size()},
-        chunk.fd);
+        link.socket.get(),
+        {reinterpret_cast<const std::uint8_t*>(chunk.text.data()), chunk.text.size()}, chunk.fd);
     if (sent.would_block() || sent.error() == std::errc::interrupted) return;  // POLLOUT resumes
     if (!sent) {
-      drop_ui_locked("connection error");
+      drop_locked(link, "connection error");
       return;
     }
     chunk.fd = -1;  // went with the first byte
@@ -231,12 +272,12 @@ void ManagementServer::write_ui_locked() {
   }
 }
 
-void ManagementServer::drop_ui_locked(const char* why) {
+void ManagementServer::drop_locked(Link& link, const char* why) {
   log::info("management: client {}", why);
-  core_.on_disconnect();
-  ui_.reset();
-  reader_ = LineReader();
-  if (options_.mode != ServerOptions::Mode::Listen && !stopping_) {
+  link.core.on_disconnect();
+  link.socket.reset();
+  link.reader = LineReader();
+  if (link.owns_daemon && !stopping_) {
     // The UI owns the daemon's life in these roles (OpenVPN's
     // --management-client exits the same way).
     log::warn("management: UI gone, stopping");
@@ -255,8 +296,8 @@ void ManagementServer::on_os_signal() {
       case SIGUSR2: signal = Signal::Usr2; break;
       default: signal = Signal::Term; break;
     }
-    if ((signal == Signal::Usr1 || signal == Signal::Hup) && core_.in_hold()) {
-      core_.log("W", fmt::format("{} ignored while in hold", signal_name(signal)));
+    if ((signal == Signal::Usr1 || signal == Signal::Hup) && hold_link().core.in_hold()) {
+      log_locked("W", fmt::format("{} ignored while in hold", signal_name(signal)));
       continue;
     }
     raise_locked(signal);
@@ -266,7 +307,7 @@ void ManagementServer::on_os_signal() {
 void ManagementServer::raise_locked(Signal signal) {
   if (signal == Signal::Usr2) {
     // OpenVPN prints its statistics to the log on SIGUSR2.
-    core_.log("I", "SIGUSR2[soft,] received: see `status` for the statistics");
+    log_locked("I", "SIGUSR2[soft,] received: see `status` for the statistics");
     return;
   }
   if (!pending_ || signal == Signal::Term || signal == Signal::Int) pending_ = signal;
@@ -274,20 +315,26 @@ void ManagementServer::raise_locked(Signal signal) {
   changed_.notify_all();
 }
 
+void ManagementServer::log_locked(const std::string& flags, const std::string& text) {
+  ui_.core.log(flags, text);
+  if (monitor_) monitor_->core.log(flags, text);
+}
+
 bool ManagementServer::hold_flag() {
   std::lock_guard lock(mutex_);
-  return core_.hold_flag();
+  return hold_link().core.hold_flag();
 }
 
 bool ManagementServer::wait_hold_release(int wait_seconds) {
   std::unique_lock lock(mutex_);
-  core_.begin_hold(wait_seconds);
-  write_ui_locked();
+  Link& link = hold_link();
+  link.core.begin_hold(wait_seconds);
+  write_locked(link);
   kick();
   for (;;) {
-    if (core_.take_hold_release()) return true;
+    if (link.core.take_hold_release()) return true;
     if (pending_) {
-      core_.cancel_query();
+      link.core.cancel_query();
       return false;
     }
     changed_.wait(lock);
@@ -297,13 +344,13 @@ bool ManagementServer::wait_hold_release(int wait_seconds) {
 std::optional<NeedOkAnswer> ManagementServer::need_ok(const std::string& type,
                                                       const std::string& payload, int fd) {
   std::unique_lock lock(mutex_);
-  core_.begin_need_ok(type, payload, fd);
-  write_ui_locked();
+  ui_.core.begin_need_ok(type, payload, fd);
+  write_locked(ui_);
   kick();
   for (;;) {
-    if (auto answer = core_.take_need_ok_answer()) return answer;
+    if (auto answer = ui_.core.take_need_ok_answer()) return answer;
     if (pending_) {
-      core_.cancel_query();
+      ui_.core.cancel_query();
       return std::nullopt;
     }
     changed_.wait(lock);
@@ -312,23 +359,25 @@ std::optional<NeedOkAnswer> ManagementServer::need_ok(const std::string& type,
 
 void ManagementServer::set_state(StateEntry entry) {
   std::lock_guard lock(mutex_);
-  core_.set_state(std::move(entry));
-  write_ui_locked();
+  if (monitor_) monitor_->core.set_state(entry);
+  ui_.core.set_state(std::move(entry));
+  write_all_locked();
   kick();
 }
 
 void ManagementServer::log(std::string flags, std::string text) {
   std::lock_guard lock(mutex_);
-  core_.log(std::move(flags), std::move(text));
-  write_ui_locked();
+  log_locked(flags, text);
+  write_all_locked();
   kick();
 }
 
 void ManagementServer::fatal(const std::string& text) {
   {
     std::lock_guard lock(mutex_);
-    core_.fatal(text);
-    write_ui_locked();
+    ui_.core.fatal(text);
+    if (monitor_) monitor_->core.fatal(text);
+    write_all_locked();
   }
   flush();
 }
@@ -336,7 +385,11 @@ void ManagementServer::fatal(const std::string& text) {
 void ManagementServer::flush() {
   std::unique_lock lock(mutex_);
   kick();
-  changed_.wait_for(lock, kFlushTimeout, [this] { return !ui_.valid() || core_.output().empty(); });
+  auto written = [](const Link& link) {
+    return !link.socket.valid() || link.core.output().empty();
+  };
+  changed_.wait_for(lock, kFlushTimeout,
+                    [&] { return written(ui_) && (!monitor_ || written(*monitor_)); });
 }
 
 bool ManagementServer::wait_for_signal(std::chrono::milliseconds delay) {
@@ -359,7 +412,7 @@ void ManagementServer::set_link(int fd, bool protectable) {
   std::lock_guard lock(mutex_);
   // A network-change reply still queued for a slow UI must not carry the
   // old link's number once the daemon closes it.
-  if (link_fd_ != fd) core_.forget_descriptor(link_fd_);
+  if (link_fd_ != fd) ui_.core.forget_descriptor(link_fd_);
   link_fd_ = fd;
   link_protectable_ = protectable;
 }

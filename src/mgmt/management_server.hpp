@@ -15,6 +15,14 @@
 // not ours, or the allowed one, is refused), Connect (the UI listens; when
 // it goes, the daemon stops, as OpenVPN's --management-client), Attached
 // (an already connected socket: the in-process UI; same as Connect).
+//
+// A TCP port (`--management IP PORT`) is a second link beside the UI's,
+// with a ManagementCore of its own: OpenVPN's desktop interface for
+// monitoring tools, one client at a time. A TCP socket cannot carry the
+// tun's descriptor, so the UI (in-process) still answers the NEED-OKs;
+// the TCP client sees states, log lines and byte counts, answers the hold
+// (--management-hold) and may send signals. Either link may require a
+// password (PWFILE).
 #pragma once
 
 #include <sys/types.h>
@@ -46,6 +54,9 @@ struct ServerOptions {
   bool hold = false;            // --management-hold
   std::optional<uid_t> allowed_uid;  // Listen: a second uid allowed to connect
   std::string title;            // `version` and `help` header
+  std::string password;         // Listen: required from every UI (empty: none)
+  std::optional<io::Endpoint> tcp;  // the monitoring port, beside an Attached UI
+  std::string tcp_password;         // required from every TCP client (empty: none)
 };
 
 class ManagementServer {
@@ -84,27 +95,52 @@ class ManagementServer {
   // closing the link.
   void set_link(int fd, bool protectable);
 
+  // The TCP port's address (its port is the kernel's choice for port 0).
+  std::optional<io::Endpoint> tcp_endpoint() const { return tcp_endpoint_; }
+
  private:
+  // One management connection (or its listener) and its interpreter.
+  struct Link {
+    Link(ManagementCore interpreter, bool stops) : core(std::move(interpreter)), owns_daemon(stops) {}
+    ManagementCore core;
+    bool owns_daemon;  // its client leaving stops the daemon (Connect, Attached)
+    std::string where;  // what it listens on, for the log
+    io::PrivateUnixListener unix_listener;
+    io::Fd tcp_listener;
+    io::Fd socket;
+    LineReader reader;
+    int bytecount_interval = 0;
+    std::chrono::steady_clock::time_point next_bytecount{};
+
+    int listener_fd() const {
+      return unix_listener.valid() ? unix_listener.fd() : tcp_listener.get();
+    }
+  };
+
   void run();
-  void accept_ui();
-  void read_ui();
-  void write_ui_locked();
-  void drop_ui_locked(const char* why);
+  void accept_client(Link& link);
+  void read_client(Link& link);
+  void write_locked(Link& link);
+  void drop_locked(Link& link, const char* why);
+  void write_all_locked();
   void on_os_signal();
   void raise_locked(Signal signal);
+  void log_locked(const std::string& flags, const std::string& text);
   void kick();
   int network_change(bool same_network);
+  // The link whose client answers holds: the TCP port's when there is one.
+  Link& hold_link() { return monitor_ ? *monitor_ : ui_; }
+  bool ui_connected() const { return ui_.socket.valid(); }
 
   ServerOptions options_;
-  ManagementCore core_;
+  Link ui_;
+  std::optional<Link> monitor_;
+  std::optional<io::Endpoint> tcp_endpoint_;
   std::mutex mutex_;
   std::condition_variable changed_;
   io::Fd signals_;
   io::Fd wake_;       // eventfd: the session queued output or asks to stop
   io::Fd interrupt_;  // eventfd: a signal is pending
-  io::PrivateUnixListener listener_;
-  io::Fd ui_;
-  LineReader reader_;
   std::optional<Signal> pending_;
   int link_fd_ = -1;
   bool link_protectable_ = false;

@@ -7,6 +7,8 @@
 
 #include <map>
 
+#include <fmt/core.h>
+
 #include "mgmt/line_reader.hpp"
 #include "mgmt/transcript.hpp"
 
@@ -258,11 +260,174 @@ TEST(ManagementCore, HistoriesRealtimeAndBytecount) {
   auto status = fixture.command("status");
   EXPECT_EQ(status.substr(0, 20), "OpenVPN STATISTICS\r\n");
   EXPECT_NE(status.find("\r\nTUN/TAP read bytes,500\r\nTUN/TAP write bytes,1200\r\n"
-                        "TCP/UDP read bytes,1234\r\nTCP/UDP write bytes,567\r\nEND\r\n"),
+                        "TCP/UDP read bytes,1234\r\nTCP/UDP write bytes,567\r\n"
+                        "Auth read bytes,1234\r\nEND\r\n"),
             std::string::npos);
   fixture.core.on_disconnect();
   fixture.core.on_connect();
   EXPECT_EQ(fixture.core.bytecount_interval(), 0);  // per connection, as OpenVPN
+}
+
+// transcript-listen.txt: OpenVPN 2.6.14 as a client answers `status 3`
+// with the layout of `status` (init.c management_callback_status_p2p).
+TEST(ManagementCore, StatusHasTheClientLayoutWhateverItsNumber) {
+  CoreFixture fixture(1, false);
+  fixture.core.on_connect();
+  fixture.core.drain_text();
+  fixture.totals = {3105, 3037, 0, 0};
+  auto layout = [](std::string text) {
+    auto updated = text.find("Updated,");
+    return text.substr(0, updated + 8) + text.substr(text.find("\r\n", updated));
+  };
+  std::string recorded;
+  for (const auto& event : testing::read_transcript("transcript-listen.txt")) {
+    if (event.from_daemon && event.bytes.rfind("OpenVPN STATISTICS", 0) == 0) {
+      recorded = event.bytes;
+      break;
+    }
+  }
+  ASSERT_FALSE(recorded.empty());
+  // The recorded daemon's "Auth read bytes" counted its TLS bytes apart.
+  recorded.replace(recorded.find("Auth read bytes,80"), 18, "Auth read bytes,3105");
+  for (const char* command : {"status", "status 1", "status 2", "status 3"}) {
+    EXPECT_EQ(layout(fixture.command(command)), layout(recorded)) << command;
+  }
+}
+
+TEST(ManagementCore, LoadStatsReportsTheLinkBytesAndIsNotLogged) {
+  CoreFixture fixture(1, false);
+  fixture.core.on_connect();
+  fixture.core.drain_text();
+  fixture.totals = {1234, 567, 500, 1200};
+  EXPECT_EQ(fixture.command("load-stats"), "SUCCESS: nclients=0,bytesin=1234,bytesout=567\r\n");
+  EXPECT_EQ(fixture.command("log all"), "0,D,MANAGEMENT: CMD 'log all'\r\nEND\r\n");
+}
+
+TEST(ManagementCore, LogAndEchoNeedAParameterAndTakeTwo) {
+  CoreFixture fixture(1, false);
+  fixture.now = 7;
+  fixture.core.on_connect();
+  fixture.core.drain_text();
+  EXPECT_EQ(fixture.command("log"), "ERROR: the 'log' command requires at least 1 parameter\r\n");
+  EXPECT_EQ(fixture.command("echo"),
+            "ERROR: the 'echo' command requires at least 1 parameter\r\n");
+  EXPECT_EQ(fixture.command("log on all"),
+            "SUCCESS: real-time log notification set to ON\r\n7,D,MANAGEMENT: CMD 'log'\r\n"
+            "7,D,MANAGEMENT: CMD 'echo'\r\n7,D,MANAGEMENT: CMD 'log on all'\r\nEND\r\n");
+  EXPECT_EQ(fixture.command("echo on all"),
+            ">LOG:7,D,MANAGEMENT: CMD 'echo on all'\r\nSUCCESS: real-time echo notification set "
+            "to ON\r\nEND\r\n");
+  fixture.core.log("I", "Initialization Sequence Completed");
+  EXPECT_EQ(fixture.core.drain_text(), ">LOG:7,I,Initialization Sequence Completed\r\n");
+}
+
+TEST(ManagementCore, VerbShowsSetsAndFiltersTheLog) {
+  CoreFixture fixture(1, false);
+  fixture.now = 9;
+  fixture.core.on_connect();
+  fixture.core.drain_text();
+  EXPECT_EQ(fixture.command("verb"), "SUCCESS: verb=3\r\n");
+  EXPECT_EQ(fixture.command("verb 16"), "ERROR: verb level is out of range\r\n");
+  EXPECT_EQ(fixture.command("verb -1"), "ERROR: verb level is out of range\r\n");
+  EXPECT_EQ(fixture.command("verb 1"), "SUCCESS: verb level changed\r\n");
+  EXPECT_EQ(fixture.command("verb"), "SUCCESS: verb=1\r\n");
+  fixture.command("log on");
+  // Command lines (D, level 3) are no longer logged; warnings still are.
+  EXPECT_EQ(fixture.command("pid"), "SUCCESS: pid=1\r\n");
+  fixture.core.log("W", "relay session ended: closed");
+  EXPECT_EQ(fixture.core.drain_text(), ">LOG:9,W,relay session ended: closed\r\n");
+  fixture.command("verb 0");
+  fixture.core.log("W", "relay session ended: closed");
+  fixture.core.fatal("ERROR: Cannot open TUN");
+  EXPECT_EQ(fixture.core.drain_text(),
+            ">LOG:9,F,ERROR: Cannot open TUN\r\n>FATAL:ERROR: Cannot open TUN\r\n");
+}
+
+TEST(ManagementCore, MuteKeepsNLinesInARowOfOneCategory) {
+  CoreFixture fixture(1, false);
+  fixture.now = 5;
+  fixture.core.on_connect();
+  fixture.core.drain_text();
+  EXPECT_EQ(fixture.command("mute"), "SUCCESS: mute=0\r\n");
+  EXPECT_EQ(fixture.command("mute -2"), "ERROR: mute level is out of range\r\n");
+  fixture.command("verb 1");
+  EXPECT_EQ(fixture.command("mute 2"), "SUCCESS: mute level changed\r\n");
+  EXPECT_EQ(fixture.command("mute"), "SUCCESS: mute=2\r\n");
+  fixture.command("log on");
+  for (int i = 1; i <= 4; ++i) {
+    fixture.core.log("W", fmt::format("cannot reach relay at 127.0.0.1:{}: refused", i));
+  }
+  fixture.core.log("I", "Initialization Sequence Completed");
+  EXPECT_EQ(fixture.core.drain_text(),
+            ">LOG:5,W,cannot reach relay at 127.0.0.1:1: refused\r\n"
+            ">LOG:5,W,cannot reach relay at 127.0.0.1:2: refused\r\n"
+            ">LOG:5,I,NOTE: --mute triggered...\r\n"
+            ">LOG:5,I,2 variation(s) on previous 2 message(s) suppressed by --mute\r\n"
+            ">LOG:5,I,Initialization Sequence Completed\r\n");
+}
+
+TEST(ManagementCore, NetworkChangeIsUnknownWithoutTheAndroidHook) {
+  ManagementCore core("t", 1, false, {});
+  core.on_connect();
+  core.drain_text();
+  core.handle_line("network-change");
+  EXPECT_EQ(core.drain_text(), "ERROR: unknown command, enter 'help' for more options\r\n");
+}
+
+// manage.c: the bare prompt; nothing else until the password matches (the
+// pending hold included); a wrong one gets the prompt again; the third
+// closes the connection without a prompt.
+TEST(ManagementCorePassword, PromptsHoldsOutputAndGreetsOnSuccess) {
+  CoreFixture fixture(1, true);
+  fixture.now = 3;
+  fixture.core.require_password("s3cret word");
+  fixture.core.begin_hold(0);
+  fixture.core.on_connect();
+  EXPECT_EQ(fixture.core.drain_text(), "ENTER PASSWORD:");
+  EXPECT_TRUE(fixture.core.password_needed());
+  fixture.core.handle_line("state all");
+  fixture.core.end_of_read();
+  EXPECT_EQ(fixture.core.drain_text(), "ENTER PASSWORD:");
+  fixture.core.set_state({0, "CONNECTING", "", "", "", "", "", "", ""});
+  fixture.core.fatal("x");
+  EXPECT_EQ(fixture.core.drain_text(), "");
+  fixture.core.handle_line("s3cret word");
+  fixture.core.handle_line("hold release");
+  fixture.core.end_of_read();
+  EXPECT_EQ(fixture.core.drain_text(),
+            "SUCCESS: password is correct\r\n" + info_greeting() +
+                "\r\n>HOLD:Waiting for hold release:0\r\nSUCCESS: hold release succeeded\r\n");
+  EXPECT_TRUE(fixture.core.take_hold_release());
+  EXPECT_FALSE(fixture.core.take_close_request());
+  // Each connection asks again.
+  fixture.core.on_disconnect();
+  fixture.core.on_connect();
+  EXPECT_EQ(fixture.core.drain_text(), "ENTER PASSWORD:");
+}
+
+TEST(ManagementCorePassword, ThirdWrongPasswordClosesTheConnection) {
+  CoreFixture fixture(1, false);
+  fixture.now = 4;
+  fixture.core.require_password("right");
+  fixture.core.on_connect();
+  fixture.core.drain_text();
+  for (const char* wrong : {"wrong", "right "}) {
+    fixture.core.handle_line(wrong);
+    fixture.core.end_of_read();
+    EXPECT_EQ(fixture.core.drain_text(), "ENTER PASSWORD:");
+    EXPECT_FALSE(fixture.core.take_close_request());
+  }
+  fixture.core.handle_line("");
+  fixture.core.end_of_read();
+  EXPECT_EQ(fixture.core.drain_text(), "");
+  EXPECT_TRUE(fixture.core.take_close_request());
+  fixture.core.on_disconnect();
+  fixture.core.on_connect();
+  fixture.core.handle_line("right");
+  fixture.core.drain_text();
+  EXPECT_EQ(fixture.command("log 2"),
+            "4,W,MAN: client connection rejected after 3 failed password attempts\r\n"
+            "4,D,MANAGEMENT: CMD 'log 2'\r\nEND\r\n");
 }
 
 TEST(ManagementCore, ExitClosesOnlyTheSession) {
