@@ -1,5 +1,6 @@
 // Fuzz target: the parsers behind command-line values (addresses, CIDR
-// routes, DNS lists, relay addresses). Every input either parses or yields
+// routes, DNS lists, relay addresses, --management's values split at
+// spaces, a PWFILE's text). Every input either parses or yields
 // a one-line error; a parsed prefix re-formats to text that parses back to
 // the same prefix; the canonical -d/-r lists sent to the Gnirehtet app hold
 // no whitespace and are their own canonical form.
@@ -8,7 +9,9 @@
 #include <cstdlib>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "cli/management_option.hpp"
 #include "cli/start_values.hpp"
 #include "wire/ip_prefix.hpp"
 #include "device/relay_link.hpp"
@@ -55,6 +58,24 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto relay = device::parse_relay_address(text, error);
   require(relay.has_value() || !error.empty());
   if (relay) require(!relay->to_string().empty());
+
+  error.clear();
+  std::vector<std::string> values;
+  for (std::size_t at = 0; at <= text.size() && values.size() < 4;) {
+    auto space = text.find(' ', at);
+    if (space == std::string_view::npos) space = text.size();
+    values.emplace_back(text.substr(at, space - at));
+    at = space + 1;
+  }
+  auto management = rtether::cli::parse_management_option(values, error);
+  require(management.has_value() != !error.empty());
+  if (management && management->kind == rtether::cli::ManagementOption::Kind::Tcp) {
+    require(management->port != 0);
+  }
+  error.clear();
+  auto password = rtether::cli::password_from_file_text(text, error);
+  require(password.has_value() != !error.empty());
+  if (password) require(!password->empty() && password->find('\n') == std::string::npos);
 
   wire::IpAddress address;
   if (wire::IpAddress::parse(std::string(text), address)) {

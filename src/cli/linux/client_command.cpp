@@ -1,7 +1,8 @@
 // `rtether client`: the Linux device side's command line. It parses the
 // options and wires the daemon (daemon/daemon.hpp: the session loop) to its
 // management interface (a ManagementServer, listening, connecting, or on a
-// socketpair to the in-process UI) and to the relay link and forwarder.
+// socketpair to the in-process UI, plus a TCP port for monitoring tools with
+// `--management IP PORT`) and to the relay link and forwarder.
 #include <signal.h>
 
 #include <memory>
@@ -10,6 +11,7 @@
 #include <string>
 
 #include "cli/app.hpp"
+#include "cli/management_option.hpp"
 #include "daemon/daemon.hpp"
 #include "daemon/in_process_ui.hpp"
 #include "daemon/linux_forwarding_port.hpp"
@@ -23,6 +25,7 @@
 #include "device/tun_forwarder.hpp"
 #include "io/log.hpp"
 #include "mgmt/management_server.hpp"
+#include "relay/address_map.hpp"
 #include "wire/gnirehtet.hpp"
 #include "wire/ip_prefix.hpp"
 
@@ -50,7 +53,8 @@ struct ClientOptions {
   std::string dns_domain;
   bool ipv6 = true;
   int ready_fd = -1;
-  std::vector<std::string> management;  // PATH [unix]
+  std::vector<std::string> management;  // PATH [unix [PWFILE]] | IP PORT [PWFILE]
+  bool management_allow_remote = false;
   bool management_client = false;
   bool management_hold = false;
   long management_allow_uid = -1;
@@ -87,10 +91,37 @@ int run_client(ClientOptions options) {
   if (!options.netns.empty() && !device::netns_exists(options.netns)) {
     throw std::runtime_error("network namespace '" + options.netns + "' does not exist");
   }
+  std::optional<ManagementOption> management_option;
+  std::string password;
+  if (!options.management.empty()) {
+    management_option = parse_management_option(options.management, error);
+    if (!management_option) throw std::logic_error("validated option failed to parse");
+    if (!management_option->password_file.empty()) {
+      auto read = read_management_password(management_option->password_file, error);
+      if (!read) {
+        log::error("{}", error);
+        return 2;
+      }
+      password = std::move(*read);
+    }
+  }
+  bool tcp_management =
+      management_option && management_option->kind == ManagementOption::Kind::Tcp;
   daemon::ReadyFd ready(options.ready_fd);
-  if (!options.management.empty() &&
+  if (management_option && !tcp_management &&
       (!options.netns.empty() || options.tun != device::TunDevice::kDefaultName)) {
     log::warn("--netns and --tun are for the in-process UI; with --management the UI chooses");
+  }
+  if (tcp_management && password.empty()) {
+    // OpenVPN's own warning (options.c).
+    log::warn("WARNING: Using --management on a TCP port WITHOUT passwords is STRONGLY "
+              "discouraged and considered insecure");
+  }
+  if (tcp_management && !relay::is_loopback(management_option->address)) {
+    log::warn("--management {} {} with --management-allow-remote: anyone who can reach this port "
+              "{}can watch and stop this daemon, in clear text",
+              management_option->address.to_string(), management_option->port,
+              password.empty() ? "" : "and knows the password ");
   }
   auto plan = daemon::TunPlan::make(options.mtu, options.ipv6, *routes, *dns, options.dns_domain);
 
@@ -113,7 +144,11 @@ int run_client(ClientOptions options) {
     server_options.allowed_uid = static_cast<uid_t>(options.management_allow_uid);
   }
   io::Fd ui_end;
-  if (options.management.empty()) {
+  if (tcp_management) {
+    server_options.tcp = io::Endpoint{management_option->address, management_option->port};
+    server_options.tcp_password = password;
+  }
+  if (!management_option || tcp_management) {
     auto [daemon_end, ui] = daemon::InProcessUi::socket_pair();
     server_options.mode = mgmt::ServerOptions::Mode::Attached;
     server_options.attached = std::move(daemon_end);
@@ -121,7 +156,8 @@ int run_client(ClientOptions options) {
   } else {
     server_options.mode = options.management_client ? mgmt::ServerOptions::Mode::Connect
                                                     : mgmt::ServerOptions::Mode::Listen;
-    server_options.path = options.management[0];
+    server_options.path = management_option->path;
+    server_options.password = password;
   }
   // Blocks the stop/restart signals before any other thread starts, so
   // every thread inherits the mask and only the management thread sees them.
@@ -197,10 +233,16 @@ void register_client(CLI::App& app, CommandBody& body) {
                       "tun up, then close it (for a supervising process)")
       ->check(CLI::NonNegativeNumber);
   command->add_option("--management", options->management,
-                      "OpenVPN-style management interface on the UNIX socket PATH (created "
-                      "0600): a UI such as `rtether vpnservice` sets up the tun through it")
-      ->type_name("PATH [unix]")
-      ->expected(1, 2);
+                      "OpenVPN's management interface: on the UNIX socket PATH (created 0600), "
+                      "where a UI such as `rtether vpnservice` sets up the tun; or on TCP "
+                      "IP PORT (loopback unless --management-allow-remote) for monitoring "
+                      "tools, the tun then set up in-process. PWFILE's first line is the "
+                      "password each connection must send first")
+      ->type_name("PATH [unix [PWFILE]] | IP PORT [PWFILE]")
+      ->expected(1, 3);
+  command->add_flag("--management-allow-remote", options->management_allow_remote,
+                    "Accept a --management IP beyond loopback: anyone who reaches it (and "
+                    "knows PWFILE's password) can watch and stop the daemon, in clear text");
   command->add_flag("--management-client", options->management_client,
                     "Connect to PATH, where the UI listens, instead of listening; the daemon "
                     "stops when the UI goes (as OpenVPN)");
@@ -215,14 +257,36 @@ void register_client(CLI::App& app, CommandBody& body) {
       ->check(CLI::NonNegativeNumber);
   command->callback([&body, options] {
     // Bad combinations are bad values: one line, exit 2, like the others.
-    if (options->management.size() > 1 && options->management[1] != "unix") {
-      throw CLI::ValidationError("--management", "'" + options->management[1] +
-                                                     "': only 'unix' sockets are supported");
-    }
-    if (options->management.empty() &&
-        (options->management_client || options->management_hold ||
-         options->management_allow_uid >= 0)) {
-      throw CLI::ValidationError("--management-*", "needs --management PATH");
+    if (options->management.empty()) {
+      if (options->management_client || options->management_hold ||
+          options->management_allow_uid >= 0 || options->management_allow_remote) {
+        throw CLI::ValidationError("--management-*", "needs --management");
+      }
+    } else {
+      std::string error;
+      auto management = parse_management_option(options->management, error);
+      if (!management) throw CLI::ValidationError("--management", error);
+      bool tcp = management->kind == ManagementOption::Kind::Tcp;
+      if (tcp && options->management_client) {
+        throw CLI::ValidationError("--management-client",
+                                   "needs a UNIX socket PATH: a TCP connection cannot carry "
+                                   "the tun's descriptor to the daemon");
+      }
+      if (tcp && options->management_allow_uid >= 0) {
+        throw CLI::ValidationError("--management-allow-uid", "is for a UNIX socket PATH");
+      }
+      if (!tcp && options->management_allow_remote) {
+        throw CLI::ValidationError("--management-allow-remote", "is for --management IP PORT");
+      }
+      if (tcp && !relay::is_loopback(management->address) &&
+          !options->management_allow_remote) {
+        throw CLI::ValidationError(
+            "--management",
+            management->address.to_string() +
+                ": beyond loopback, anyone who can reach this port could watch and stop the "
+                "daemon (the protocol is clear text); add --management-allow-remote to accept "
+                "that risk");
+      }
     }
     body = [options] { return run_client(*options); };
   });
