@@ -11,6 +11,7 @@ packages=(
   default-jdk-headless
   g++-mingw-w64-x86-64 wine wine64 googletest zip
   dnsmasq-base bind9-dnsutils
+  nodejs
 )
 
 missing=()
@@ -18,6 +19,10 @@ for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" ||
     missing+=("$package")
 done
+# npm (tests/e2e/test_management_tcp.py installs telnet-openvpn with it):
+# Debian's package, unless the nodejs installed already brings its own
+# (NodeSource's nodejs provides npm and conflicts with Debian's).
+command -v npm >/dev/null || missing+=(npm)
 if ((${#missing[@]})); then
   echo "installing: ${missing[*]}"
   if [ "$(id -u)" -ne 0 ]; then
