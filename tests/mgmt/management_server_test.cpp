@@ -3,10 +3,12 @@
 // a signal interrupting a wait, and the UI going away.
 #include "mgmt/management_server.hpp"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <signal.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -198,6 +200,138 @@ TEST_F(ManagementServerTest, UiThatSendsCommandsButReadsNoRepliesIsDropped) {
   EXPECT_EQ(server_->take_signal(), Signal::Term);
 }
 
+// `--management IP PORT PWFILE`: a TCP link beside the attached UI. The TCP
+// client must log in; it answers the hold and sees states, while NEED-OKs
+// stay with the UI; it may leave and come back without stopping anything.
+class ManagementTcpTest : public ManagementServerTest {
+ protected:
+  void SetUp() override {
+    int pair[2];
+    ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair), 0);
+    ui_ = io::Fd(pair[1]);
+    ServerOptions options;
+    options.mode = ServerOptions::Mode::Attached;
+    options.attached = io::Fd(pair[0]);
+    options.title = "test";
+    options.hold = true;
+    wire::IpAddress loopback;
+    ASSERT_TRUE(wire::IpAddress::parse("127.0.0.1", loopback));
+    options.tcp = io::Endpoint{loopback, 0};
+    options.tcp_password = "pass word";
+    server_.emplace(std::move(options), ManagementCore::Hooks{});
+  }
+
+  // A new TCP client; true once the prompt came.
+  bool connect_tcp() {
+    auto at = server_->tcp_endpoint();
+    if (!at) return false;
+    tcp_ = io::Fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(at->port);
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(tcp_.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+      return false;
+    }
+    tcp_reader_ = LineReader();
+    tcp_lines_.clear();
+    return read_tcp(15) == "ENTER PASSWORD:";
+  }
+  // Exactly `count` bytes (the prompt has no line end).
+  std::string read_tcp(std::size_t count) {
+    std::string data;
+    while (data.size() < count) {
+      pollfd ready{tcp_.get(), POLLIN, 0};
+      if (poll(&ready, 1, 5000) != 1) return "<timeout>";
+      char buffer[256];
+      long got = read(tcp_.get(), buffer, std::min(sizeof buffer, count - data.size()));
+      if (got <= 0) return "<eof>";
+      data.append(buffer, static_cast<std::size_t>(got));
+    }
+    return data;
+  }
+  std::string tcp_line() {
+    while (tcp_lines_.empty()) {
+      pollfd ready{tcp_.get(), POLLIN, 0};
+      if (poll(&ready, 1, 5000) != 1) return "<timeout>";
+      char buffer[4096];
+      long got = read(tcp_.get(), buffer, sizeof buffer);
+      if (got <= 0) return "<eof>";
+      for (auto& line : tcp_reader_.feed(std::string_view(buffer, static_cast<std::size_t>(got)))) {
+        tcp_lines_.push_back(line);
+      }
+    }
+    auto line = tcp_lines_.front();
+    tcp_lines_.erase(tcp_lines_.begin());
+    return line;
+  }
+  void tcp_send(const std::string& line) {
+    std::string data = line + "\n";
+    ASSERT_EQ(write(tcp_.get(), data.data(), data.size()), static_cast<long>(data.size()));
+  }
+
+  io::Fd tcp_;
+  LineReader tcp_reader_;
+  std::vector<std::string> tcp_lines_;
+};
+
+TEST_F(ManagementTcpTest, ClientLogsInAnswersTheHoldAndLeavesTheNeedOksToTheUi) {
+  EXPECT_EQ(read_line(), info_greeting());
+  ASSERT_TRUE(connect_tcp());
+  EXPECT_TRUE(server_->hold_flag());
+  auto released = std::async(std::launch::async, [&] { return server_->wait_hold_release(2); });
+  tcp_send("pass word");
+  EXPECT_EQ(tcp_line(), "SUCCESS: password is correct");
+  EXPECT_EQ(tcp_line(), info_greeting());
+  // Whether the wait began before or after the login, the hold shows after
+  // the greeting (held back until the password was right).
+  EXPECT_EQ(tcp_line(), ">HOLD:Waiting for hold release:2");
+  tcp_send("state on");
+  EXPECT_EQ(tcp_line(), "SUCCESS: real-time state notification set to ON");
+  tcp_send("hold release");
+  EXPECT_EQ(tcp_line(), "SUCCESS: hold release succeeded");
+  EXPECT_TRUE(released.get());
+
+  server_->set_state({5, "ASSIGN_IP", "", "10.0.0.2", "", "", "", "", ""});
+  EXPECT_EQ(tcp_line(), ">STATE:5,ASSIGN_IP,,10.0.0.2,,,,");
+  auto answer = std::async(std::launch::async,
+                           [&] { return server_->need_ok("IFCONFIG", "10.0.0.2 30 1500 net30"); });
+  EXPECT_EQ(read_line(), ">NEED-OK:Need 'IFCONFIG' confirmation MSG:10.0.0.2 30 1500 net30");
+  tcp_send("needok IFCONFIG ok");
+  EXPECT_EQ(tcp_line(), "ERROR: no needok-confirmation is currently needed at this time");
+  tcp_send("network-change");
+  EXPECT_EQ(tcp_line(), "ERROR: unknown command, enter 'help' for more options");
+  send("needok IFCONFIG ok");
+  auto got = answer.get();
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->action, "ok");
+
+  // Leaving stops nothing; the next client logs in again.
+  tcp_.reset();
+  ASSERT_TRUE(connect_tcp());
+  EXPECT_FALSE(server_->pending_signal());
+  tcp_send("pass word");
+  EXPECT_EQ(tcp_line(), "SUCCESS: password is correct");
+  EXPECT_EQ(tcp_line(), info_greeting());
+  tcp_send("signal SIGTERM");
+  EXPECT_EQ(tcp_line(), "SUCCESS: signal SIGTERM thrown");
+  pollfd ready{server_->interrupt_fd(), POLLIN, 0};
+  EXPECT_EQ(poll(&ready, 1, 5000), 1);
+  EXPECT_EQ(server_->take_signal(), Signal::Term);
+}
+
+TEST_F(ManagementTcpTest, ThreeWrongPasswordsCloseTheConnectionOnly) {
+  ASSERT_TRUE(connect_tcp());
+  tcp_send("guess");
+  EXPECT_EQ(read_tcp(15), "ENTER PASSWORD:");
+  tcp_send("guess");
+  EXPECT_EQ(read_tcp(15), "ENTER PASSWORD:");
+  tcp_send("guess");
+  EXPECT_EQ(read_tcp(1), "<eof>");
+  EXPECT_FALSE(server_->pending_signal());
+  ASSERT_TRUE(connect_tcp());
+}
+
 // Listen role on a socket file: 0600, one UI after the other, and a path a
 // live process listens on is refused rather than taken over.
 class ManagementListenTest : public ::testing::Test {
@@ -251,6 +385,20 @@ TEST_F(ManagementListenTest, GreetsTheNextUiAfterOneLeaves) {
     EXPECT_EQ(greeting_of(client.get()), info_greeting()) << "UI " << ui;
   }
   EXPECT_FALSE(server.pending_signal());  // a UI leaving stops nothing here
+}
+
+TEST_F(ManagementListenTest, PathUnixPwfileAsksForThePassword) {
+  auto with_password = options();
+  with_password.password = "secret";
+  ManagementServer server(std::move(with_password), ManagementCore::Hooks{});
+  io::Fd client = io::connect_unix_blocking(path_);
+  char prompt[15];
+  pollfd ready{client.get(), POLLIN, 0};
+  ASSERT_EQ(poll(&ready, 1, 5000), 1);
+  ASSERT_EQ(read(client.get(), prompt, sizeof prompt), 15);
+  EXPECT_EQ(std::string(prompt, sizeof prompt), "ENTER PASSWORD:");
+  ASSERT_EQ(write(client.get(), "secret\n", 7), 7);
+  EXPECT_EQ(greeting_of(client.get()), "SUCCESS: password is correct");
 }
 
 }  // namespace
