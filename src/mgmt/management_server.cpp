@@ -163,7 +163,8 @@ void ManagementServer::run() {
       if (!fds[i].revents) continue;
       if (fds[i].fd == link.listener_fd() && !link.socket.valid()) {
         accept_client(link);
-      } else if (fds[i].fd == link.socket.get() && (fds[i].revents & (POLLIN | POLLHUP | POLLERR))) {
+      } else if (fds[i].fd == link.socket.get() &&
+                 (fds[i].revents & (POLLIN | POLLHUP | POLLERR))) {
         read_client(link);
       }
     }

@@ -101,7 +101,8 @@ class ManagementServer {
  private:
   // One management connection (or its listener) and its interpreter.
   struct Link {
-    Link(ManagementCore interpreter, bool stops) : core(std::move(interpreter)), owns_daemon(stops) {}
+    Link(ManagementCore interpreter, bool stops)
+        : core(std::move(interpreter)), owns_daemon(stops) {}
     ManagementCore core;
     bool owns_daemon;  // its client leaving stops the daemon (Connect, Attached)
     std::string where;  // what it listens on, for the log

@@ -36,8 +36,9 @@ std::optional<ManagementOption> parse_management_option(const std::vector<std::s
   } else {
     option.kind = ManagementOption::Kind::Tcp;
     if (!wire::IpAddress::parse(values[0], option.address)) {
-      error = fmt::format("'{}' is neither an IP address before a PORT nor a PATH before 'unix'; {}",
-                          values[0], kUsage);
+      error = fmt::format(
+          "'{}' is neither an IP address before a PORT nor a PATH before 'unix'; {}", values[0],
+          kUsage);
       return std::nullopt;
     }
     unsigned port = 0;
