@@ -3,10 +3,13 @@
 // byte. As a daemon: LineReader -> ManagementCore (with a NEED-OK pending,
 // so needok, hold, signal, state... all run). As a UI: the same lines go to
 // the real-time parsers and a UiSession whose device fails every request.
+// A second core asks for a password (PWFILE); the first line that is not
+// "pw" counts as a wrong one, so verb, mute, load-stats and status N run
+// once "pw" came.
 // Invariants: no line longer than the limit, splitting is stable through
-// quote_argument, every reply ends in "\r\n", a tun payload that parses
-// formats to text that parses back to the same text, nothing crashes or
-// hangs.
+// quote_argument, every reply ends in "\r\n", nothing but the prompt goes
+// out before the password, a tun payload that parses formats to text that
+// parses back to the same text, nothing crashes or hangs.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -65,6 +68,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                              [](bool same) { return same ? 3 : -2; }});
   core.on_connect();
   core.begin_need_ok("IFCONFIG", "10.0.0.2 255.255.255.255 1500 subnet");
+  mgmt::ManagementCore locked("fuzz", 1, false,
+                              {[] { return std::time_t{1}; }, [] { return mgmt::TrafficTotals{}; },
+                               nullptr});
+  locked.require_password("pw");
+  locked.on_connect();
   RefusingDevice device;
   mgmt::UiSession session(device, nullptr);
   session.on_connect();
@@ -85,6 +93,21 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       require(chunk.text.size() >= 2 && chunk.text.substr(chunk.text.size() - 2) == "\r\n");
     }
     core.output().clear();
+
+    locked.handle_line(line);
+    locked.end_of_read();
+    locked.log("W", line);
+    locked.take_signal();
+    for (const auto& chunk : locked.output()) {
+      if (!locked.password_needed()) continue;
+      constexpr std::string_view kPrompt = "ENTER PASSWORD:";
+      require(chunk.text.size() % kPrompt.size() == 0);
+      for (std::size_t at = 0; at < chunk.text.size(); at += kPrompt.size()) {
+        require(std::string_view(chunk.text).substr(at, kPrompt.size()) == kPrompt);
+      }
+    }
+    locked.output().clear();
+    if (locked.take_close_request()) locked.on_connect();
 
     session.on_line(line, {});
     if (auto realtime = mgmt::parse_realtime(line)) {

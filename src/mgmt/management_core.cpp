@@ -65,9 +65,9 @@ constexpr const char* kHelpLines[] = {
     "echo [on|off] [N|all]  : Like log, but only show messages in echo buffer.",
     "exit|quit              : Close management session.",
     "help                   : Print this message.",
-    "load-stats             : Show global server load stats.",
     "hold [on|off|release]  : Set/show hold flag to on/off state, or",
     "                         release current hold and start tunnel.",
+    "load-stats             : Show global server load stats.",
     "log [on|off] [N|all]   : Turn on/off realtime log display",
     "                         + show last N lines or 'all' for entire history.",
     "mute [n]               : Set log mute level to n, or show level if n is absent.",
@@ -210,7 +210,7 @@ void ManagementCore::handle_line(std::string_view line) {
   if (args.empty()) return;
   const std::string& command = args[0];
   // OpenVPN leaves load-stats, which monitors poll, out of its log.
-  if (command != "load-stats") log("D", fmt::format("MANAGEMENT: CMD '{}'", line));
+  if (line != "load-stats") log("D", fmt::format("MANAGEMENT: CMD '{}'", line));
   auto need = [&](std::size_t count, const char* at_least = "") {
     if (args.size() > count) return true;
     send(fmt::format("ERROR: the '{}' command requires {}{} parameter{}", command, at_least,
