@@ -74,6 +74,8 @@ ManagementServer::ManagementServer(ServerOptions options, ManagementCore::Hooks 
       } catch (const std::system_error& e) {
         throw std::runtime_error(std::string("management-client: ") + e.what());
       }
+      // OpenVPN asks the UI it connected to for the password too.
+      ui_.core.require_password(options_.password);
       break;
     case Mode::Attached:
       ui_.socket = std::move(options_.attached);

@@ -54,7 +54,7 @@ struct ServerOptions {
   bool hold = false;            // --management-hold
   std::optional<uid_t> allowed_uid;  // Listen: a second uid allowed to connect
   std::string title;            // `version` and `help` header
-  std::string password;         // Listen: required from every UI (empty: none)
+  std::string password;         // Listen / Connect: required from the UI (empty: none)
   std::optional<io::Endpoint> tcp;  // the monitoring port, beside an Attached UI
   std::string tcp_password;         // required from every TCP client (empty: none)
 };

@@ -401,5 +401,25 @@ TEST_F(ManagementListenTest, PathUnixPwfileAsksForThePassword) {
   EXPECT_EQ(greeting_of(client.get()), "SUCCESS: password is correct");
 }
 
+TEST_F(ManagementListenTest, ConnectRoleAsksTheUiItReachesForThePassword) {
+  io::Fd ui_listener = io::listen_unix(path_, 1);
+  ServerOptions connect;
+  connect.mode = ServerOptions::Mode::Connect;
+  connect.path = path_;
+  connect.title = "test";
+  connect.password = "secret";
+  ManagementServer server(std::move(connect), ManagementCore::Hooks{});
+  pollfd waiting{ui_listener.get(), POLLIN, 0};
+  ASSERT_EQ(poll(&waiting, 1, 5000), 1);
+  auto ui = io::accept_nonblocking(ui_listener.get());
+  ASSERT_TRUE(ui);
+  io::set_nonblocking(ui->get(), false);
+  char prompt[15];
+  ASSERT_EQ(read(ui->get(), prompt, sizeof prompt), 15);
+  EXPECT_EQ(std::string(prompt, sizeof prompt), "ENTER PASSWORD:");
+  ASSERT_EQ(write(ui->get(), "secret\n", 7), 7);
+  EXPECT_EQ(greeting_of(ui->get()), "SUCCESS: password is correct");
+}
+
 }  // namespace
 }  // namespace rtether::mgmt
