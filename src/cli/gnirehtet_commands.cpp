@@ -29,6 +29,7 @@
 #include "io/console.hpp"
 #include "io/event_loop.hpp"
 #include "io/log.hpp"
+#include "io/service_manager.hpp"
 #include "io/signal_watcher.hpp"
 #include "relay/relay.hpp"
 #include "wire/gnirehtet.hpp"
@@ -221,6 +222,7 @@ int run_watching(const GnirehtetOptions& options, bool with_relay) {
   io::EventLoop& loop = with_relay ? host_with_relay->loop : *bare_loop;
   io::SignalWatcher signals(loop, {SIGINT, SIGTERM}, [&](int signal) {
     log::info("stopping ({})", signal == SIGINT ? "SIGINT" : "SIGTERM");
+    io::notify_stopping("stopping the devices");
     loop.stop();
   });
   // Started after the signals are blocked: its thread inherits the mask.
@@ -236,6 +238,10 @@ int run_watching(const GnirehtetOptions& options, bool with_relay) {
           [&](const std::string&) { worker.start_server(); },
       });
   watcher.start();
+  // Under systemd (Type=notify): the relay listens and adb is watched.
+  io::notify_ready(with_relay ? "relaying on tcp:" + std::to_string(options.port) +
+                                    "; starting every device adb lists"
+                              : "starting every device adb lists");
   StatusDisplay status(loop, with_relay ? &host_with_relay->relay : nullptr, &board,
                        io::stdout_is_terminal(), status_interval(options));
   loop.run();

@@ -8,11 +8,15 @@
 // host port into a device (grammar in relay/forward_rule.hpp).
 // --dns-upstream / --resolv-conf: where the device's resolver 10.0.2.3
 // forwards (cli/dns_upstreams.hpp).
+// Under systemd (Type=notify) it reports READY=1 once every listener is open
+// and STOPPING=1 when a signal ends it (io/service_manager.hpp).
 #include <csignal>
 #include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include <fmt/format.h>
 
 #include "cli/app.hpp"
 #include "cli/dns_upstreams.hpp"
@@ -23,6 +27,7 @@
 #include "io/console.hpp"
 #include "io/event_loop.hpp"
 #include "io/log.hpp"
+#include "io/service_manager.hpp"
 #include "io/signal_watcher.hpp"
 #include "relay/address_map.hpp"
 #include "relay/forward_rule.hpp"
@@ -52,6 +57,18 @@ struct RelayOptions {
   std::string dns_upstream;
   std::string resolv_conf;
 };
+
+// Where clients connect, for the service manager's status line.
+std::string listening_status(const RelayOptions& options, const wire::IpAddress& address) {
+  std::vector<std::string> places;
+  if (!options.no_tcp) {
+    const bool v6 = address.version == wire::IpVersion::V6;
+    places.push_back(fmt::format("{}{}{}:{}", v6 ? "[" : "", address.to_string(), v6 ? "]" : "",
+                                 options.port));
+  }
+  if (!options.unix_path.empty()) places.push_back("unix:" + options.unix_path);
+  return fmt::format("relaying; clients connect to {}", fmt::join(places, " and "));
+}
 
 int run_relay(const RelayOptions& options) {
   wire::IpAddress address;
@@ -118,8 +135,10 @@ int run_relay(const RelayOptions& options) {
   log_dns_upstreams(relay.config().dns_upstreams);
   io::SignalWatcher signals(loop, {SIGINT, SIGTERM}, [&](int signal) {
     log::info("relay stopping ({})", signal == SIGINT ? "SIGINT" : "SIGTERM");
+    io::notify_stopping("stopping");
     loop.stop();
   });
+  io::notify_ready(listening_status(options, address));
   StatusDisplay status(loop, &relay, nullptr, io::stdout_is_terminal(),
                        std::chrono::seconds(options.status_interval));
   loop.run();
