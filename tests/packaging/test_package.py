@@ -143,7 +143,8 @@ def test_units_are_notify_services_of_an_unprivileged_user(unpacked, unit, comma
     assert settings["EnvironmentFile"] == ["-/etc/default/rtether"]
     for key, value in [("DynamicUser", "yes"), ("NoNewPrivileges", "yes"),
                        ("ProtectSystem", "strict"), ("ProtectHome", "yes"),
-                       ("CapabilityBoundingSet", "CAP_NET_RAW"), ("AmbientCapabilities", "CAP_NET_RAW")]:
+                       ("CapabilityBoundingSet", "CAP_NET_RAW"),
+                       ("AmbientCapabilities", "CAP_NET_RAW")]:
         assert settings[key] == [value], key
     with open(os.path.join(unpacked, "etc/default/rtether")) as f:
         assert re.search(rf'^{variable}=""$', f.read(), re.M)
