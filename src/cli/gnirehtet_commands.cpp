@@ -10,6 +10,8 @@
 // Environment: ADB (adb binary), GNIREHTET_APK (or RTETHER_APK) for the apk
 // (adb/host_files.hpp: else beside rtether's binary too),
 // ADB_SERVER_SOCKET / ANDROID_ADB_SERVER_PORT for the adb server, as adb.
+// Under systemd (Type=notify) autostart/autorun report READY=1 once watching
+// adb (and listening), STOPPING=1 on a signal (io/service_manager.hpp).
 #include <csignal>
 #include <cstdlib>
 #include <memory>

@@ -10,13 +10,13 @@
 // forwards (cli/dns_upstreams.hpp).
 // Under systemd (Type=notify) it reports READY=1 once every listener is open
 // and STOPPING=1 when a signal ends it (io/service_manager.hpp).
+#include <fmt/format.h>
+
 #include <csignal>
 #include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "cli/app.hpp"
 #include "cli/dns_upstreams.hpp"
@@ -63,8 +63,8 @@ std::string listening_status(const RelayOptions& options, const wire::IpAddress&
   std::vector<std::string> places;
   if (!options.no_tcp) {
     const bool v6 = address.version == wire::IpVersion::V6;
-    places.push_back(fmt::format("{}{}{}:{}", v6 ? "[" : "", address.to_string(), v6 ? "]" : "",
-                                 options.port));
+    places.push_back(
+        fmt::format("{}{}{}:{}", v6 ? "[" : "", address.to_string(), v6 ? "]" : "", options.port));
   }
   if (!options.unix_path.empty()) places.push_back("unix:" + options.unix_path);
   return fmt::format("relaying; clients connect to {}", fmt::join(places, " and "));

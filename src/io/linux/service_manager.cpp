@@ -22,9 +22,7 @@ void notify(const std::string& state) {
 }
 }  // namespace
 
-void notify_ready(std::string_view status) {
-  notify("READY=1\nSTATUS=" + std::string(status));
-}
+void notify_ready(std::string_view status) { notify("READY=1\nSTATUS=" + std::string(status)); }
 
 void notify_status(std::string_view status) { notify("STATUS=" + std::string(status)); }
 
