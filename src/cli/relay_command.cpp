@@ -9,11 +9,13 @@
 // --dns-upstream / --resolv-conf: where the device's resolver 10.0.2.3
 // forwards (cli/dns_upstreams.hpp).
 // Under systemd (Type=notify) it reports READY=1 once every listener is open
-// and STOPPING=1 when a signal ends it (io/service_manager.hpp).
+// and STOPPING=1 when a signal ends it, a STATUS= line every
+// --status-interval between (cli/service_status.hpp).
 #include <fmt/format.h>
 
 #include <csignal>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -23,11 +25,11 @@
 #include "cli/outbound_options.hpp"
 #include "cli/remote_access.hpp"
 #include "cli/secret_file.hpp"
+#include "cli/service_status.hpp"
 #include "cli/status_display.hpp"
 #include "io/console.hpp"
 #include "io/event_loop.hpp"
 #include "io/log.hpp"
-#include "io/service_manager.hpp"
 #include "io/signal_watcher.hpp"
 #include "relay/address_map.hpp"
 #include "relay/forward_rule.hpp"
@@ -133,12 +135,14 @@ int run_relay(const RelayOptions& options) {
   if (!options.unix_path.empty()) relay.listen_unix(options.unix_path);
   for (const auto& rule : rules) relay.add_forward(rule);
   log_dns_upstreams(relay.config().dns_upstreams);
+  std::optional<ServiceStatus> service;
   io::SignalWatcher signals(loop, {SIGINT, SIGTERM}, [&](int signal) {
     log::info("relay stopping ({})", signal == SIGINT ? "SIGINT" : "SIGTERM");
-    io::notify_stopping("stopping");
+    service->stopping("stopping");
     loop.stop();
   });
-  io::notify_ready(listening_status(options, address));
+  service.emplace(loop, &relay, nullptr, listening_status(options, address),
+                  std::chrono::seconds(options.status_interval));
   StatusDisplay status(loop, &relay, nullptr, io::stdout_is_terminal(),
                        std::chrono::seconds(options.status_interval));
   loop.run();

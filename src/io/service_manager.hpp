@@ -10,6 +10,9 @@
 
 namespace rtether::io {
 
+// True when a service manager listens (Linux: $NOTIFY_SOCKET is set), so
+// that periodic status lines are worth making.
+bool has_service_manager();
 // "READY=1" with "STATUS=<status>": every listener is open.
 void notify_ready(std::string_view status);
 // "STATUS=<status>": shown by `systemctl status`.

@@ -1,6 +1,7 @@
 """Readiness for systemd (Type=notify units, packaging/linux/): `relay` and
 `autorun` send READY=1 with a STATUS= line to $NOTIFY_SOCKET once their
-listeners accept connections, STOPPING=1 when SIGTERM ends them, and
+listeners accept connections, a STATUS= line with clients, flows, bytes and
+devices every --status-interval, STOPPING=1 when SIGTERM ends them, and
 nothing when listening failed. The test is the service manager: it binds
 the datagram socket NOTIFY_SOCKET names and reads what systemd would
 (sd_notify(3))."""
@@ -64,7 +65,9 @@ def test_relay_is_ready_once_it_accepts_and_says_stopping_on_sigterm(rtether):
     notify = NotifySocket()
     port = harness.free_tcp_port()
     name = "@" + harness.unique_name("rtnotify")
-    relay = harness.Proc("relay", [rtether, "relay", "-p", str(port), "--unix", name],
+    # --status-interval 0: no periodic line comes between the two.
+    relay = harness.Proc("relay", [rtether, "relay", "-p", str(port), "--unix", name,
+                                   "--status-interval", "0"],
                          os.path.join(notify.dir, "relay.log"),
                          env=dict(os.environ, NOTIFY_SOCKET=notify.path))
     try:
@@ -79,6 +82,33 @@ def test_relay_is_ready_once_it_accepts_and_says_stopping_on_sigterm(rtether):
         check(rc == 0 and not killed, f"relay after SIGTERM: {rc}, killed={killed}")
         stopping = notify.receive()
         check(stopping == "STOPPING=1\nSTATUS=stopping", f"stopping: {stopping!r}")
+    finally:
+        relay.close()
+        notify.close()
+
+
+def test_relay_status_lines_count_its_clients(rtether):
+    notify = NotifySocket()
+    port = harness.free_tcp_port()
+    relay = harness.Proc("relay", [rtether, "relay", "-p", str(port), "--status-interval", "1"],
+                         os.path.join(notify.dir, "relay.log"),
+                         env=dict(os.environ, NOTIFY_SOCKET=notify.path))
+    prefix = f"STATUS=relaying; clients connect to 127.0.0.1:{port}: "
+    try:
+        check(notify.receive().startswith("READY=1\n"), "no readiness first")
+        first = notify.receive(timeout=5)
+        check(first == prefix + "0 clients, 0 flows, 0 B down, 0 B up since start",
+              f"status without clients: {first!r}")
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as client:
+            check(len(client.recv(4)) == 4, "no client id")
+            # Bounded: the line after the connect counts it (1 s apart).
+            for _ in range(3):
+                line = notify.receive(timeout=5)
+                if line == prefix + "1 client, 0 flows, 0 B down, 0 B up since start":
+                    break
+            else:
+                raise harness.TestFailure(f"no status line with the client: {line!r}")
+        relay.stop(signal.SIGTERM)
     finally:
         relay.close()
         notify.close()
@@ -105,11 +135,11 @@ def test_relay_that_cannot_listen_is_never_ready(rtether):
 def test_autorun_is_ready_once_its_relay_accepts(rtether, world):
     notify = NotifySocket()
     port = harness.free_tcp_port()
-    proc = world.spawn(rtether, "autorun", ["autorun", "-p", str(port)],
+    proc = world.spawn(rtether, "autorun", ["autorun", "-p", str(port), "--status-interval", "0"],
                        NOTIFY_SOCKET=notify.path)
     try:
         ready = notify.receive()
-        check(ready == f"READY=1\nSTATUS=relaying on tcp:{port}; starting every device adb "
+        check(ready == f"READY=1\nSTATUS=relaying on tcp:{port}, starting every device adb "
                        f"lists", f"readiness: {ready!r}\n{proc.log_text()}")
         client_id_from(("127.0.0.1", port), socket.AF_INET)
         rc, _, killed = proc.stop(signal.SIGTERM, timeout=20)

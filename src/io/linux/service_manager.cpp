@@ -6,6 +6,7 @@
 
 #include <systemd/sd-daemon.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <string>
 
@@ -21,6 +22,8 @@ void notify(const std::string& state) {
     log::debug("sd_notify: {}", std::strerror(-result));
 }
 }  // namespace
+
+bool has_service_manager() { return std::getenv("NOTIFY_SOCKET") != nullptr; }
 
 void notify_ready(std::string_view status) { notify("READY=1\nSTATUS=" + std::string(status)); }
 

@@ -6,6 +6,8 @@
 
 namespace rtether::io {
 
+bool has_service_manager() { return false; }
+
 void notify_ready(std::string_view) {}
 
 void notify_status(std::string_view) {}
