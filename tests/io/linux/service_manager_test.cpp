@@ -1,6 +1,7 @@
 // service_manager on Linux: each call is one sd_notify datagram to
 // $NOTIFY_SOCKET with systemd's "KEY=value" lines (sd_notify(3)), read here
-// from a datagram socket of the test's own, as systemd would.
+// from a datagram socket of the test's own, as systemd would; a service
+// manager is there exactly when $NOTIFY_SOCKET is set.
 #include "io/service_manager.hpp"
 
 #include <gtest/gtest.h>
@@ -66,7 +67,9 @@ TEST_F(ServiceManagerTest, StoppingSendsStoppingAndTheStatus) {
 }
 
 TEST_F(ServiceManagerTest, WithoutNotifySocketNothingIsSent) {
+  EXPECT_TRUE(has_service_manager());
   ::unsetenv("NOTIFY_SOCKET");
+  EXPECT_FALSE(has_service_manager());
   notify_ready("not under systemd");
   EXPECT_TRUE(nothing_pending());
 }
