@@ -123,6 +123,21 @@ def test_units_pass_systemd_analyze_verify(unpacked):
         result.stdout + result.stderr
 
 
+# systemd's own exposure score (0 safest, 10 worst; "OK" up to 4.9) of each
+# unit's sandbox: a bound on it keeps the hardening from eroding. What stays
+# exposed is what the service needs: the host's network, CAP_NET_RAW, and for
+# autorun adb's USB devices and netlink.
+EXPOSURE_AT_MOST = {"rtether-relay.service": 1.4, "rtether-autorun.service": 1.8}
+
+
+@pytest.mark.parametrize("unit", UNITS)
+def test_units_keep_systemds_exposure_score_low(unpacked, unit):
+    result = overlay_installed(unpacked, f"cd / && systemd-analyze security --offline=yes {unit}")
+    match = re.search(rf"Overall exposure level for {re.escape(unit)}: (\d+\.\d+)", result.stdout)
+    assert match, result.stdout + result.stderr
+    assert float(match.group(1)) <= EXPOSURE_AT_MOST[unit], result.stdout
+
+
 def unit_settings(unpacked, unit):
     settings = {}
     with open(os.path.join(unpacked, "lib/systemd/system", unit)) as f:
