@@ -248,7 +248,7 @@ printf '%s\\n' "${COMPREPLY[@]}"
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0] == "complete -F _rtether rtether"
-    return sorted(lines[1:])
+    return sorted(line for line in lines[1:] if line)  # printf prints "" for no reply
 
 
 def test_bash_completion_completes_commands(unpacked, build_dir):
@@ -262,6 +262,12 @@ def test_bash_completion_completes_each_commands_options(unpacked):
     assert complete(unpacked, "rtether client --no") == ["--no-ipv6"]
     assert "--status-interval" in complete(unpacked, "rtether autorun --")
     assert complete(unpacked, "rtether --ver") == ["--verbose", "--version"]
+    assert complete(unpacked, "rtether relay -p 1 --no-") == ["--no-host-loopback", "--no-tcp"]
+    assert complete(unpacked, "rtether relay ") == []  # no subcommands, no positionals
+
+
+def test_bash_completion_completes_the_command_shell_runs(unpacked):
+    assert "echo" in complete(unpacked, "rtether shell --mtu 1500 -- ech")
 
 
 # --- install on a clean Debian 12 root -----------------------------------------------
