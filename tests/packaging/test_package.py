@@ -51,11 +51,16 @@ def help_text(rtether, *command):
     return result.stdout
 
 
-def commands(rtether):
-    """The commands under "Subcommands:" in `rtether --help`."""
-    text = help_text(rtether)
-    section = text.split("\nSubcommands:\n", 1)[1].split("\n\n", 1)[0]
+def subcommands(help):
+    """The commands under "Subcommands:" in CLI11 help (none for a leaf)."""
+    if "\nSubcommands:\n" not in help:
+        return []
+    section = help.split("\nSubcommands:\n", 1)[1].split("\n\n", 1)[0]
     return [line.split()[0] for line in section.splitlines() if line.startswith("  ")]
+
+
+def commands(rtether):
+    return subcommands(help_text(rtether))
 
 
 def options(help):
@@ -213,15 +218,25 @@ def test_man_page_names_every_command_and_option_of_the_help(unpacked, build_dir
         assert re.search(rf"(?<![\w-]){re.escape(option)}(?![\w-])", sections["GLOBAL OPTIONS"]), \
             f"global option {option} is not in the man page"
     for command in commands(rtether):
-        section = section_of(sections, command)
-        help = help_text(rtether, command)
-        for option in options(help):
-            if option in ("-h", "--help"):
-                continue  # a global option, described once
-            assert re.search(rf"(?<![\w-]){re.escape(option)}(?![\w-])", section), \
-                f"rtether {command} {option} is not in its man page section"
-        if has_serial(help):
-            assert "serial" in section, f"rtether {command}'s serial is not in the man page"
+        documented_in(section_of(sections, command), rtether, [command])
+
+
+def documented_in(section, rtether, path):
+    """Every option of `rtether PATH --help`, its serial and each of its
+    subcommands (with theirs, recursively) are named in `section`."""
+    help = help_text(rtether, *path)
+    name = " ".join(["rtether"] + path)
+    for option in options(help):
+        if option in ("-h", "--help"):
+            continue  # a global option, described once
+        assert re.search(rf"(?<![\w-]){re.escape(option)}(?![\w-])", section), \
+            f"{name} {option} is not in its man page section"
+    if has_serial(help):
+        assert "serial" in section, f"{name}'s serial is not in the man page"
+    for subcommand in subcommands(help):
+        assert re.search(rf"\b{re.escape(subcommand)}\b", section), \
+            f"{name} {subcommand} is not in the man page"
+        documented_in(section, rtether, path + [subcommand])
 
 
 # --- bash completion ---------------------------------------------------------------
