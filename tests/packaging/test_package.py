@@ -175,7 +175,7 @@ def test_units_are_notify_services_of_an_unprivileged_user(unpacked, unit, comma
 def rendered_man(unpacked):
     page = os.path.join(unpacked, "usr/share/man/man1/rtether.1.gz")
     result = run(["man", "--warnings", "-l", page],
-                 env=dict(os.environ, MANWIDTH="80", LC_ALL="C.UTF-8", MAN_KEEP_FORMATTING=""))
+                 env=dict(os.environ, MANWIDTH="80", LC_ALL="C.UTF-8"))
     return result
 
 
