@@ -12,6 +12,7 @@ packages=(
   g++-mingw-w64-x86-64 wine wine64 googletest zip
   dnsmasq-base bind9-dnsutils
   nodejs
+  libsystemd-dev systemd man-db groff-base bash-completion dpkg-dev
 )
 
 missing=()

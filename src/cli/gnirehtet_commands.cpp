@@ -10,6 +10,9 @@
 // Environment: ADB (adb binary), GNIREHTET_APK (or RTETHER_APK) for the apk
 // (adb/host_files.hpp: else beside rtether's binary too),
 // ADB_SERVER_SOCKET / ANDROID_ADB_SERVER_PORT for the adb server, as adb.
+// Under systemd (Type=notify) autostart/autorun report READY=1 once watching
+// adb (and listening), STOPPING=1 on a signal, STATUS= lines between
+// (cli/service_status.hpp).
 #include <csignal>
 #include <cstdlib>
 #include <memory>
@@ -24,6 +27,7 @@
 #include "cli/app.hpp"
 #include "cli/device_worker.hpp"
 #include "cli/dns_upstreams.hpp"
+#include "cli/service_status.hpp"
 #include "cli/start_values.hpp"
 #include "cli/status_display.hpp"
 #include "io/console.hpp"
@@ -219,8 +223,10 @@ int run_watching(const GnirehtetOptions& options, bool with_relay) {
     bare_loop.emplace();
   }
   io::EventLoop& loop = with_relay ? host_with_relay->loop : *bare_loop;
+  std::optional<ServiceStatus> service;
   io::SignalWatcher signals(loop, {SIGINT, SIGTERM}, [&](int signal) {
     log::info("stopping ({})", signal == SIGINT ? "SIGINT" : "SIGTERM");
+    service->stopping("stopping the devices");
     loop.stop();
   });
   // Started after the signals are blocked: its thread inherits the mask.
@@ -236,6 +242,12 @@ int run_watching(const GnirehtetOptions& options, bool with_relay) {
           [&](const std::string&) { worker.start_server(); },
       });
   watcher.start();
+  // Under systemd (Type=notify): the relay listens and adb is watched.
+  service.emplace(loop, with_relay ? &host_with_relay->relay : nullptr, &board,
+                  with_relay ? "relaying on tcp:" + std::to_string(options.port) +
+                                   ", starting every device adb lists"
+                             : "starting every device adb lists",
+                  status_interval(options));
   StatusDisplay status(loop, with_relay ? &host_with_relay->relay : nullptr, &board,
                        io::stdout_is_terminal(), status_interval(options));
   loop.run();

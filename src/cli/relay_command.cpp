@@ -8,8 +8,14 @@
 // host port into a device (grammar in relay/forward_rule.hpp).
 // --dns-upstream / --resolv-conf: where the device's resolver 10.0.2.3
 // forwards (cli/dns_upstreams.hpp).
+// Under systemd (Type=notify) it reports READY=1 once every listener is open
+// and STOPPING=1 when a signal ends it, a STATUS= line every
+// --status-interval between (cli/service_status.hpp).
+#include <fmt/format.h>
+
 #include <csignal>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -19,6 +25,7 @@
 #include "cli/outbound_options.hpp"
 #include "cli/remote_access.hpp"
 #include "cli/secret_file.hpp"
+#include "cli/service_status.hpp"
 #include "cli/status_display.hpp"
 #include "io/console.hpp"
 #include "io/event_loop.hpp"
@@ -52,6 +59,18 @@ struct RelayOptions {
   std::string dns_upstream;
   std::string resolv_conf;
 };
+
+// Where clients connect, for the service manager's status line.
+std::string listening_status(const RelayOptions& options, const wire::IpAddress& address) {
+  std::vector<std::string> places;
+  if (!options.no_tcp) {
+    const bool v6 = address.version == wire::IpVersion::V6;
+    places.push_back(
+        fmt::format("{}{}{}:{}", v6 ? "[" : "", address.to_string(), v6 ? "]" : "", options.port));
+  }
+  if (!options.unix_path.empty()) places.push_back("unix:" + options.unix_path);
+  return fmt::format("relaying; clients connect to {}", fmt::join(places, " and "));
+}
 
 int run_relay(const RelayOptions& options) {
   wire::IpAddress address;
@@ -116,10 +135,14 @@ int run_relay(const RelayOptions& options) {
   if (!options.unix_path.empty()) relay.listen_unix(options.unix_path);
   for (const auto& rule : rules) relay.add_forward(rule);
   log_dns_upstreams(relay.config().dns_upstreams);
+  std::optional<ServiceStatus> service;
   io::SignalWatcher signals(loop, {SIGINT, SIGTERM}, [&](int signal) {
     log::info("relay stopping ({})", signal == SIGINT ? "SIGINT" : "SIGTERM");
+    service->stopping("stopping");
     loop.stop();
   });
+  service.emplace(loop, &relay, nullptr, listening_status(options, address),
+                  std::chrono::seconds(options.status_interval));
   StatusDisplay status(loop, &relay, nullptr, io::stdout_is_terminal(),
                        std::chrono::seconds(options.status_interval));
   loop.run();
