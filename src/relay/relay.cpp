@@ -10,7 +10,9 @@ namespace rtether::relay {
 Relay::Relay(io::EventLoop& loop, RelayConfig config)
     : loop_(loop),
       config_(std::move(config)),
-      forwarder_(loop, [this](std::optional<std::uint32_t> id) { return session_for(id); }) {}
+      forwarder_(loop, [this](const ForwardRule& rule) {
+        return rule.serial.empty() ? session_for(rule.client_id) : session_for_serial(rule.serial);
+      }) {}
 
 Relay::~Relay() {
   for (auto& listener : listeners_) loop_.remove(listener->fd());

@@ -6,10 +6,12 @@
 
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "relay/fake_device.hpp"
+#include "relay/forward_rule.hpp"
 #include "relay/relay.hpp"
 
 namespace rtether::relay {
@@ -22,8 +24,9 @@ class RelayDeviceTest : public ::testing::Test {
  protected:
   RelayDeviceTest() : relay_(loop_, RelayConfig{}) {}
 
-  bool turn_until(const std::function<bool()>& done) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+  bool turn_until(const std::function<bool()>& done,
+                  std::chrono::milliseconds bound = std::chrono::milliseconds(3000)) {
+    auto deadline = std::chrono::steady_clock::now() + bound;
     while (!done() && std::chrono::steady_clock::now() < deadline)
       loop_.run_once(std::chrono::milliseconds(5));
     return done();
@@ -50,6 +53,25 @@ class RelayDeviceTest : public ::testing::Test {
     const std::size_t before = relay_.client_count();
     client.reset();
     EXPECT_TRUE(turn_until([&] { return relay_.client_count() == before - 1; }));
+  }
+
+  // The device port of the first TCP SYN the relay sent `client` (after
+  // its 4-byte client id), once one came.
+  std::optional<std::uint16_t> syn_port(const io::Fd& client, std::chrono::milliseconds bound) {
+    std::vector<std::uint8_t> stream;
+    std::optional<std::uint16_t> port;
+    turn_until([&] {
+      std::uint8_t buffer[4096];
+      for (long got; (got = testing::receive_now(client.get(), {buffer, sizeof buffer})) > 0;)
+        stream.insert(stream.end(), buffer, buffer + got);
+      if (stream.size() <= 4) return false;
+      auto ip = wire::parse_ip(wire::Bytes{stream.data() + 4, stream.size() - 4});
+      if (!ip.packet) return false;
+      auto tcp = wire::TcpView::parse(ip.packet->payload);
+      if (tcp && tcp->flags() == flag::kSyn) port = tcp->destination_port();
+      return true;
+    }, bound);
+    return port;
   }
 
   std::vector<DeviceStats> devices() const { return relay_.device_stats(); }
@@ -125,6 +147,27 @@ TEST_F(RelayDeviceTest, TotalsSurviveAReconnectAndCountIt) {
   auto clients = relay_.client_stats();
   ASSERT_EQ(clients.size(), 1u);
   EXPECT_EQ(clients[0].packets_from_device, 2u);
+}
+
+TEST_F(RelayDeviceTest, AForwardToASerialReachesThatDevice) {
+  io::Endpoint a = relay_.listen_tcp(loopback_any_port(), "SERIAL-A");
+  io::Endpoint b = relay_.listen_tcp(loopback_any_port(), "SERIAL-B");
+  io::Fd client_a = connect_client(a);
+  io::Fd client_b = connect_client(b);
+  // Without a target the most recent (B) would be reached: name A.
+  std::string error;
+  auto rule = parse_forward_rule("tcp:0:2222@SERIAL-A", error);
+  ASSERT_FALSE(rule) << "port 0 is refused by the grammar";
+  testing::HostListener taken;  // a free port: closed before the forward opens it
+  std::uint16_t port = taken.port;
+  taken.fd.reset();
+  rule = parse_forward_rule("tcp:" + std::to_string(port) + ":2222@SERIAL-A", error);
+  ASSERT_TRUE(rule) << error;
+  relay_.add_forward(*rule);
+  auto host = io::connect_nonblocking(io::Transport::Tcp, rule->listen);
+  ASSERT_TRUE(host);
+  EXPECT_EQ(syn_port(client_a, std::chrono::milliseconds(3000)), std::optional<std::uint16_t>(2222));
+  EXPECT_EQ(syn_port(client_b, std::chrono::milliseconds(200)), std::nullopt);
 }
 
 TEST_F(RelayDeviceTest, UnlabelledClientsMakeNoDevice) {
