@@ -2,14 +2,18 @@
 phones under `rtether autorun`: each phone's reverse tunnel goes to a relay
 port of its own, so the relay names each client by its adb serial (the
 status shows one line per serial); `--forward HOSTPORT:DEVICEPORT@SERIAL`
-reaches the phone named, not the most recent one; and a phone unplugged
-and plugged back keeps its totals and counts the reconnect."""
+reaches the phone named, not the most recent one; `--outbound-address
+SERIAL=ADDR` gives each phone's host sockets their own source address
+(127.0.0.2, 127.0.0.3: all of 127/8 is this host's), as a server on
+127.0.0.1 sees it; and a phone unplugged and plugged back keeps its
+totals, its egress and counts the reconnect."""
 
 import re
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -34,6 +38,48 @@ SERIAL_SERVER = (
     "    c, _ = s.accept()\n"
     "    c.sendall(sys.argv[2].encode() + b'\\n' + b'x' * int(sys.argv[4]))\n"
     "    c.close()\n")
+
+
+class PeerAddressServer:
+    """A TCP server on 127.0.0.1 that answers with the peer's address."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.stopping = False
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        while not self.stopping:
+            try:
+                conn, peer = self.sock.accept()
+            except (socket.timeout, OSError):
+                continue
+            with conn:
+                conn.sendall(peer[0].encode())
+
+    def close(self):
+        self.stopping = True
+        self.thread.join(2)
+        self.sock.close()
+
+
+def source_seen(phone, server):
+    """The source address the host server saw for the phone's connection to
+    10.0.2.2 (the host's loopback)."""
+    r = phone.ns_run([sys.executable, "-c", ASK_SOURCE, harness.HOST_ALIAS, str(server.port)],
+                     timeout=20, check_rc=False)
+    return r.stdout.strip()
+
+
+ASK_SOURCE = (
+    "import socket, sys\n"
+    "s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=10)\n"
+    "print(s.recv(100).decode())\n")
 
 
 def wait_log(proc, needle, count=1, timeout=20):
@@ -122,7 +168,9 @@ def test_autorun_names_each_phone_by_serial_and_forwards_to_the_one_named(phone_
     proc = phone_farm.spawn("autorun", [
         "autorun", "-p", str(port), "--status-interval", "1",
         "--forward", f"tcp:{to_first}:{DEVICE_PORT}@{first.serial}",
-        "--forward", f"tcp:{to_second}:{DEVICE_PORT}@{second.serial}"])
+        "--forward", f"tcp:{to_second}:{DEVICE_PORT}@{second.serial}",
+        "--outbound-address", f"{first.serial}=127.0.0.2",
+        "--outbound-address", f"{second.serial}=127.0.0.3"])
     for phone in (first, second):
         phone.wait_app(True, timeout=30)
         phone.wait_tun()
@@ -142,7 +190,10 @@ def test_autorun_names_each_phone_by_serial_and_forwards_to_the_one_named(phone_
 
     # The second phone connected last, yet @SERIAL picks each one.
     servers = [serve_serial(first, 2), serve_serial(second, 1)]
+    peer_server = PeerAddressServer()
     try:
+        check(source_seen(first, peer_server) == "127.0.0.2", "the first phone's egress")
+        check(source_seen(second, peer_server) == "127.0.0.3", "the second phone's egress")
         check(answer_at(to_first) == first.serial, "the forward to the first phone's serial")
         check(answer_at(to_second) == second.serial, "the forward to the second phone's serial")
         # The answer went up from the phone: in its device's totals.
@@ -159,9 +210,11 @@ def test_autorun_names_each_phone_by_serial_and_forwards_to_the_one_named(phone_
         wait_log(proc, f"(device {first.serial}, reconnect 1)")
         wait_log(proc, "reconnects 1")
         check(answer_at(to_first) == first.serial, "the forward after the replug")
+        check(source_seen(first, peer_server) == "127.0.0.2", "the egress after the replug")
         # Totals survive the reconnect: the first client's bytes, and more.
         wait_totals(proc, first.serial, (before[0], before[1] + PADDING))
     finally:
+        peer_server.close()
         for server in servers:
             try:
                 server.wait(timeout=10)
