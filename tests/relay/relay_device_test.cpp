@@ -170,6 +170,17 @@ TEST_F(RelayDeviceTest, AForwardToASerialReachesThatDevice) {
   EXPECT_EQ(syn_port(client_b, std::chrono::milliseconds(200)), std::nullopt);
 }
 
+TEST(RelayConfigOutbound, AClientIdWinsOverItsSerialWhichWinsOverTheRelayWide) {
+  RelayConfig config;
+  config.outbound.interface_name = "all";
+  config.serial_outbound["SERIAL-A"].interface_name = "serial";
+  config.client_outbound[4].interface_name = "client";
+  EXPECT_EQ(config.outbound_for(4, "SERIAL-A").interface_name, "client");
+  EXPECT_EQ(config.outbound_for(5, "SERIAL-A").interface_name, "serial");
+  EXPECT_EQ(config.outbound_for(5, "SERIAL-B").interface_name, "all");
+  EXPECT_EQ(config.outbound_for(5).interface_name, "all");
+}
+
 TEST_F(RelayDeviceTest, UnlabelledClientsMakeNoDevice) {
   io::Endpoint plain = relay_.listen_tcp(loopback_any_port());
   io::Fd client = connect_client(plain);
