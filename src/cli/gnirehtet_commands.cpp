@@ -207,6 +207,7 @@ void show_listed(DeviceBoard& board, const adb::DeviceList& list) {
   std::set<std::string> listed;
   for (const auto& device : list.devices) {
     listed.insert(device.serial);
+    if (!device.model.empty()) board.set_model(device.serial, device.model);
     if (device.state != "device") board.set(device.serial, waiting_state(device.state));
   }
   for (const auto& [serial, state] : board.snapshot())

@@ -31,6 +31,16 @@ void DeviceBoard::expire_gone(Clock::time_point now, Clock::duration kept) {
   });
 }
 
+void DeviceBoard::set_model(const std::string& serial, std::string model) {
+  std::lock_guard lock(mutex_);
+  models_[serial] = std::move(model);
+}
+
+std::map<std::string, std::string> DeviceBoard::models() const {
+  std::lock_guard lock(mutex_);
+  return models_;
+}
+
 std::map<std::string, std::string> DeviceBoard::snapshot() const {
   std::lock_guard lock(mutex_);
   std::map<std::string, std::string> states;
@@ -85,7 +95,9 @@ std::string format_device_line(const DeviceLine& line) {
   } else if (state.empty()) {
     state = "not connected";
   }
-  std::string text = fmt::format("device {} {}", line.serial, state);
+  std::string text = line.model.empty()
+                         ? fmt::format("device {} {}", line.serial, state)
+                         : fmt::format("device {} {} {}", line.serial, line.model, state);
   // Figures once the relay has seen a client of it.
   if (stats == nullptr || (stats->connections == 0 && !stats->connected)) return text;
   text += fmt::format("  flows {}  down {} ({})  up {} ({})", stats->open_flows,
@@ -157,12 +169,15 @@ void StatusDisplay::tick() {
 
 std::vector<std::string> StatusDisplay::render_devices(double seconds) {
   std::map<std::string, DeviceLine> by_serial;
-  if (devices_ != nullptr)
+  std::map<std::string, std::string> models;
+  if (devices_ != nullptr) {
+    models = devices_->models();
     for (auto& [serial, state] : devices_->snapshot()) {
       DeviceLine& line = by_serial[serial];
       line.serial = serial;
       line.state = std::move(state);
     }
+  }
   std::map<std::string, relay::DeviceStats> current;
   if (relay_ != nullptr)
     for (auto& stats : relay_->device_stats()) {
@@ -183,7 +198,10 @@ std::vector<std::string> StatusDisplay::render_devices(double seconds) {
   previous_devices_ = std::move(current);
   std::vector<std::string> lines;
   lines.reserve(by_serial.size());
-  for (const auto& [serial, line] : by_serial) lines.push_back(format_device_line(line));
+  for (auto& [serial, line] : by_serial) {
+    if (auto model = models.find(serial); model != models.end()) line.model = model->second;
+    lines.push_back(format_device_line(line));
+  }
   return lines;
 }
 
@@ -240,6 +258,13 @@ void StatusDisplay::log_device_changes() {
       log::info("device {}: {}", serial, state);
   }
   logged_devices_ = std::move(now);
+  auto models = devices_->models();
+  for (const auto& [serial, model] : models) {
+    auto before = logged_models_.find(serial);
+    if (before == logged_models_.end() || before->second != model)
+      log::info("device {} is a {}", serial, model);
+  }
+  logged_models_ = std::move(models);
 }
 
 void StatusDisplay::log_totals(double seconds) {

@@ -58,6 +58,8 @@ TEST(FormatDeviceLine, ShowsTheBoardStateUntilTheRelayHasSeenAClient) {
             "device 198.51.100.2:5555 started (reverse tunnel to tcp:40001)");
   line.state.clear();
   EXPECT_EQ(format_device_line(line), "device 198.51.100.2:5555 not connected");
+  line.model = "Virtual_Phone";
+  EXPECT_EQ(format_device_line(line), "device 198.51.100.2:5555 Virtual_Phone not connected");
 }
 
 TEST(FormatDeviceLine, AConnectedDeviceShowsFlowsRatesTotalsAndReconnects) {

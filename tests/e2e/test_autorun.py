@@ -279,7 +279,8 @@ def autorun_on_a_terminal(rtether, world):
 def check_status_block(out, rc):
     """The live block of autorun_on_a_terminal: device and client lines,
     redrawn in place, within 80 columns, and a clean exit."""
-    check("device AAA" in out and "started" in out, f"no device line on the terminal: {out!r}")
+    check("device AAA Fake_AAA started" in out,
+          f"no device line (serial, model, state) on the terminal: {out!r}")
     check("client 0" in out and "flows 0" in out and "down 0 bit/s (0 B)" in out,
           f"no client line on the terminal: {out!r}")
     check("\x1b[2F" in out, f"the status block was not redrawn in place: {out!r}")

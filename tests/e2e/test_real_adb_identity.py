@@ -1,7 +1,7 @@
 """One identity per device, with Debian's real adb server and two virtual
 phones under `rtether autorun`: each phone's reverse tunnel goes to a relay
 port of its own, so the relay names each client by its adb serial (the
-status shows one line per serial); `--forward HOSTPORT:DEVICEPORT@SERIAL`
+status shows one line per serial, with the model adb lists); `--forward HOSTPORT:DEVICEPORT@SERIAL`
 reaches the phone named, not the most recent one; `--outbound-address
 SERIAL=ADDR` gives each phone's host sockets their own source address
 (127.0.0.2, 127.0.0.3: all of 127/8 is this host's), as a server on
@@ -161,8 +161,8 @@ def reverse_port(phone):
 
 @pytest.mark.timeout(90)
 def test_autorun_names_each_phone_by_serial_and_forwards_to_the_one_named(phone_farm):
-    first = phone_farm.add_phone(installed=9)
-    second = phone_farm.add_phone(installed=9)
+    first = phone_farm.add_phone(installed=9, model="Phone_One")
+    second = phone_farm.add_phone(installed=9, model="Phone_Two")
     port = harness.free_tcp_port()
     to_first, to_second = harness.free_tcp_port(), harness.free_tcp_port()
     proc = phone_farm.spawn("autorun", [
@@ -179,10 +179,13 @@ def test_autorun_names_each_phone_by_serial_and_forwards_to_the_one_named(phone_
     ports = {phone.serial: reverse_port(phone) for phone in (first, second)}
     check(len(set(ports.values())) == 2 and port not in ports.values(),
           f"reverse tunnel ports {ports} (base {port})")
-    for serial, own in ports.items():
-        check(proc.log_lines(f"relay listening on 127.0.0.1:{own} for device {serial}"),
-              f"no listener for {serial}:\n{proc.log_text()}")
-        wait_log(proc, f"device {serial}: connected, flows")
+    for phone in (first, second):
+        own = ports[phone.serial]
+        check(proc.log_lines(f"relay listening on 127.0.0.1:{own} for device {phone.serial}"),
+              f"no listener for {phone.serial}:\n{proc.log_text()}")
+        wait_log(proc, f"device {phone.serial}: connected, flows")
+        # The model from the server's track-devices-l (the phone's banner).
+        wait_log(proc, f"device {phone.serial} is a {phone.model}")
     check(len(proc.log_lines("connected (device ")) == 2,
           f"two clients with serials expected:\n{proc.log_text()}")
     check(not [line for line in proc.log_lines("client ") if ": flows " in line],
