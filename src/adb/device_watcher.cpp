@@ -6,7 +6,8 @@
 namespace rtether::adb {
 
 namespace {
-constexpr const char* kTrackDevices = "host:track-devices";
+// The long form: the same lists, plus each device's model for the status.
+constexpr const char* kTrackDevices = "host:track-devices-l";
 constexpr std::size_t kReadChunk = 16384;
 }  // namespace
 

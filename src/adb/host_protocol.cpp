@@ -127,19 +127,29 @@ DeviceList parse_device_list(std::string_view message) {
     message.remove_prefix(end == std::string_view::npos ? message.size() : end + 1);
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (line.empty()) continue;
+    // Short form: a tab after the serial; long form: spaces.
     std::size_t tab = line.find('\t');
-    if (tab == 0 || tab == std::string_view::npos || tab + 1 == line.size()) {
+    std::size_t end_of_serial = tab != std::string_view::npos ? tab : line.find(' ');
+    if (end_of_serial == 0 || end_of_serial == std::string_view::npos) {
       ++list.malformed_lines;
       continue;
     }
-    std::string_view state = line.substr(tab + 1);
-    std::size_t space = state.find(' ');
-    if (space != std::string_view::npos) state = state.substr(0, space);
+    std::string_view rest = line.substr(end_of_serial + 1);
+    if (tab == std::string_view::npos) rest.remove_prefix(std::min(rest.find_first_not_of(' '),
+                                                                   rest.size()));
+    std::size_t space = rest.find(' ');
+    std::string_view state = rest.substr(0, space);
     if (state.empty()) {
       ++list.malformed_lines;
       continue;
     }
-    list.devices.push_back(DeviceEntry{std::string(line.substr(0, tab)), std::string(state)});
+    DeviceEntry entry{std::string(line.substr(0, end_of_serial)), std::string(state), {}};
+    constexpr std::string_view kModel = " model:";
+    if (auto model = rest.find(kModel); model != std::string_view::npos) {
+      std::string_view value = rest.substr(model + kModel.size());
+      entry.model = std::string(value.substr(0, value.find(' ')));
+    }
+    list.devices.push_back(std::move(entry));
   }
   return list;
 }

@@ -5,8 +5,11 @@
 // 4 lowercase hex digits of length then the bytes (`0012host:track-devices`).
 // The server answers `OKAY`, or `FAIL` plus a framed reason. After OKAY,
 // `host:track-devices` sends a stream of framed messages, one per change,
-// each the whole device list: lines `SERIAL\tSTATE\n` (the `-l` form adds
-// space-separated fields after STATE, which are ignored). A message may be
+// each the whole device list: lines `SERIAL\tSTATE\n`. `host:track-devices-l`
+// (what DeviceWatcher asks) pads SERIAL with spaces instead of the tab
+// (adb's "%-22s %s") and adds space-separated fields after STATE
+// (`usb:1-1 product:P model:M device:D transport_id:N`, empty ones left
+// out); the model is kept, the other fields are ignored. A message may be
 // up to 65535 bytes (4 hex digits); nothing here assumes a smaller buffer.
 #pragma once
 
@@ -58,12 +61,14 @@ std::optional<std::size_t> parse_hex_length(std::string_view digits);
 struct DeviceEntry {
   std::string serial;
   std::string state;  // "device", "offline", "unauthorized", "recovery", ...
+                      // (the first word: "no permissions (...)" is "no")
+  std::string model;  // `model:` of the long form (ro.product.model, spaces as _); may be empty
   friend bool operator==(const DeviceEntry&, const DeviceEntry&) = default;
 };
 
 struct DeviceList {
   std::vector<DeviceEntry> devices;
-  std::size_t malformed_lines = 0;  // lines without SERIAL<TAB>STATE
+  std::size_t malformed_lines = 0;  // lines without SERIAL<TAB or spaces>STATE
 };
 
 DeviceList parse_device_list(std::string_view message);

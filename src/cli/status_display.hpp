@@ -1,10 +1,15 @@
 // Live status of `relay`, `run` and `autorun`. On a terminal: one line per
-// device (adb serial and what rtether did with it) and one per relay client
-// (id, time connected, open flows, current down/up rate and totals), cut to
-// the terminal's width and redrawn in
-// place about once a second. Elsewhere (a pipe, a log file): plain log
-// lines: the relay already logs connects and disconnects; here each change
-// of a device's state, and a totals line per client every `log_interval`.
+// device, by adb serial, with its model: what rtether did with it (the DeviceBoard) or,
+// while its client is connected, "connected"; its open flows, current
+// down/up rate and totals over all its clients (the relay's DeviceStats,
+// so they survive the app reconnecting) and its reconnects. Clients the
+// relay knows no serial of (plain `relay`, a tunnel autorun did not set
+// up) keep a line each (id, time connected, flows, rates, totals). Lines
+// are cut to the terminal's width and redrawn in place about once a second.
+// Elsewhere (a pipe, a log file): plain log lines: the relay already logs
+// connects and disconnects; here each change of a device's state (and its
+// model, once adb lists it), and a totals line per device and per client
+// without a serial every `log_interval`.
 //
 // Down = host to device (bytes the relay sent to the client), up = device
 // to host.
@@ -14,6 +19,7 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -36,6 +42,10 @@ class DeviceBoard {
   // Forgets devices gone for longer than `kept` (as of `now`).
   void expire_gone(Clock::time_point now, Clock::duration kept = kGoneKept);
   std::map<std::string, std::string> snapshot() const;
+  // The model adb lists for a serial (track-devices-l); kept after the
+  // device goes, so its line still names it.
+  void set_model(const std::string& serial, std::string model);
+  std::map<std::string, std::string> models() const;
 
  private:
   struct Entry {
@@ -44,6 +54,7 @@ class DeviceBoard {
   };
   mutable std::mutex mutex_;
   std::map<std::string, Entry> states_;
+  std::map<std::string, std::string> models_;
 };
 
 // "1.5 MB", "980 B" (decimal units, as network tools print them).
@@ -59,6 +70,18 @@ struct ClientLine {
   std::chrono::seconds connected_for{0};
 };
 std::string format_client_line(const ClientLine& line);
+
+struct DeviceLine {
+  std::string serial;
+  std::string model;  // adb's, when it lists one
+  std::string state;  // the board's; empty when it has none
+  // The relay's figures for the serial; none when the relay does not know
+  // it (autostart, `run` without a serial).
+  std::optional<relay::DeviceStats> stats;
+  double down_bytes_per_second = 0;
+  double up_bytes_per_second = 0;
+};
+std::string format_device_line(const DeviceLine& line);
 
 // The lines drawn on a terminal of `columns` x `rows` (0 = unknown): each
 // cut to columns - 1 (a wrapped line would break the in-place redraw), and
@@ -101,6 +124,7 @@ class StatusDisplay {
   void draw(const std::vector<std::string>& lines);
   void log_device_changes();
   void log_totals(double seconds);
+  std::vector<std::string> render_devices(double seconds);
 
   io::EventLoop& loop_;
   const relay::Relay* relay_;
@@ -113,7 +137,10 @@ class StatusDisplay {
   std::map<std::uint32_t, relay::ClientStats> previous_;
   std::map<std::uint32_t, io::Time> first_seen_;
   std::map<std::uint32_t, relay::ClientStats> at_last_log_;
+  std::map<std::string, relay::DeviceStats> previous_devices_;
+  std::map<std::string, relay::DeviceStats> devices_at_last_log_;
   std::map<std::string, std::string> logged_devices_;
+  std::map<std::string, std::string> logged_models_;
   RedrawTracker redraw_;
 };
 

@@ -115,8 +115,8 @@ TEST(HostReplyParser, BadLengthIsAnErrorAndStopsTheStream) {
 
 TEST(ParseDeviceList, ReadsSerialAndStateLines) {
   auto list = parse_device_list("emulator-5554\tdevice\n0123456789ABCDEF\tunauthorized\n");
-  EXPECT_EQ(list.devices, (std::vector<DeviceEntry>{{"emulator-5554", "device"},
-                                                    {"0123456789ABCDEF", "unauthorized"}}));
+  EXPECT_EQ(list.devices, (std::vector<DeviceEntry>{{"emulator-5554", "device", ""},
+                                                    {"0123456789ABCDEF", "unauthorized", ""}}));
   EXPECT_EQ(list.malformed_lines, 0u);
 }
 
@@ -125,15 +125,34 @@ TEST(ParseDeviceList, EmptyMessageMeansNoDevice) {
   EXPECT_TRUE(parse_device_list("\n\n").devices.empty());
 }
 
-TEST(ParseDeviceList, LongFormFieldsAfterTheStateAreIgnored) {
+TEST(ParseDeviceList, FieldsAfterTheStateGiveTheModelOnly) {
   auto list =
       parse_device_list("R58M\tdevice usb:1-1 product:a model:Pixel device:b\r\nX\toffline");
-  EXPECT_EQ(list.devices, (std::vector<DeviceEntry>{{"R58M", "device"}, {"X", "offline"}}));
+  EXPECT_EQ(list.devices,
+            (std::vector<DeviceEntry>{{"R58M", "device", "Pixel"}, {"X", "offline", ""}}));
+}
+
+TEST(ParseDeviceList, ReadsTheLongFormOfTrackDevicesL) {
+  // adb 29's "%-22s %s" then the fields, empty ones left out.
+  auto list = parse_device_list(
+      "198.51.100.2:5555      device product:vp model:Virtual_Phone device:vp transport_id:3\n"
+      "emulator-5554          offline transport_id:1\n"
+      "0123456789ABCDEFGHIJKLMN device usb:1-1 model:Pixel_7 transport_id:2\n"
+      "CCC                    no permissions (user in plugdev group); see [http://x] "
+      "usb:1-2 transport_id:4\n");
+  EXPECT_EQ(list.devices, (std::vector<DeviceEntry>{
+                              {"198.51.100.2:5555", "device", "Virtual_Phone"},
+                              {"emulator-5554", "offline", ""},
+                              {"0123456789ABCDEFGHIJKLMN", "device", "Pixel_7"},
+                              {"CCC", "no", ""},
+                          }));
+  EXPECT_EQ(list.malformed_lines, 0u);
+  EXPECT_EQ(parse_device_list("ALONE\nPADDED      \n").malformed_lines, 2u);
 }
 
 TEST(ParseDeviceList, MalformedLinesAreCountedNotFatal) {
   auto list = parse_device_list("no-tab-here\n\tdevice\nA\t\nB\t device\nC\tdevice\n");
-  EXPECT_EQ(list.devices, (std::vector<DeviceEntry>{{"C", "device"}}));
+  EXPECT_EQ(list.devices, (std::vector<DeviceEntry>{{"C", "device", ""}}));
   EXPECT_EQ(list.malformed_lines, 4u);
 }
 

@@ -12,6 +12,8 @@ by logging that client's requests:
     exec:cmd package 'install' ... -S N -> OKAY, read N bytes, "Success\n", close
     reverse:forward:LOCAL;REMOTE      -> OKAY OKAY, close
   host:track-devices                -> OKAY, then one framed device list per change
+  host:track-devices-l              -> the same in the long form (adb's "%-22s %s", then
+                                       model:Fake_<serial> for ready devices, transport_id)
 Device selection fails as the real server does ("no devices/emulators found",
 "more than one device/emulator", "device 'S' not found", "device unauthorized.").
 Every request is recorded, in order, in `requests`.
@@ -87,7 +89,7 @@ class FakeAdbServer:
         self.thread.join(2)
         with self.lock:
             trackers, self.trackers = self.trackers, []
-        for conn in trackers:
+        for conn, _ in trackers:
             try:
                 conn.shutdown(socket.SHUT_RDWR)
             except OSError:
@@ -102,17 +104,17 @@ class FakeAdbServer:
         with self.lock:
             self.devices = dict(devices)
             trackers = list(self.trackers)
-            message = self._device_list_locked()
-        for conn in trackers:
+            messages = {form: self._device_list_locked(form) for form in (False, True)}
+        for conn, long_form in trackers:
             try:
-                conn.sendall(frame(message))
+                conn.sendall(frame(messages[long_form]))
             except OSError:
                 pass
 
     def send_raw_to_trackers(self, data):
         with self.lock:
             trackers = list(self.trackers)
-        for conn in trackers:
+        for conn, _ in trackers:
             conn.sendall(data)
 
     def tracker_count(self):
@@ -138,8 +140,12 @@ class FakeAdbServer:
                              f"requests: {self.requests}")
 
     # --- protocol --------------------------------------------------------------
-    def _device_list_locked(self):
-        return "".join(f"{serial}\t{state}\n" for serial, state in self.devices.items())
+    def _device_list_locked(self, long_form=False):
+        if not long_form:
+            return "".join(f"{serial}\t{state}\n" for serial, state in self.devices.items())
+        return "".join(f"{serial:<22} {state}{' model:Fake_' + serial if state == 'device' else ''}"
+                       f" transport_id:{i + 1}\n"
+                       for i, (serial, state) in enumerate(self.devices.items()))
 
     def _accept_loop(self):
         while self.running:
@@ -184,10 +190,11 @@ class FakeAdbServer:
                 if request == "host:version":
                     conn.sendall(b"OKAY" + frame(SERVER_VERSION))
                     return
-                if request == "host:track-devices":
+                if request in ("host:track-devices", "host:track-devices-l"):
+                    long_form = request.endswith("-l")
                     with self.lock:
-                        conn.sendall(b"OKAY" + frame(self._device_list_locked()))
-                        self.trackers.append(conn)
+                        conn.sendall(b"OKAY" + frame(self._device_list_locked(long_form)))
+                        self.trackers.append((conn, long_form))
                     keep = True
                     return
                 m = re.fullmatch(r"host(?:-serial:(.+))?:features", request)

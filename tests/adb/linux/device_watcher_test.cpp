@@ -62,7 +62,7 @@ class FakeServer {
   }
   std::string read_request(io::EventLoop& loop) {
     std::string got;
-    for (int i = 0; i < 100 && got.size() < 22; ++i) {
+    for (int i = 0; i < 100 && got.size() < 24; ++i) {
       loop.run_once(20ms);
       char buffer[64];
       ssize_t n = ::recv(client_, buffer, sizeof buffer, MSG_DONTWAIT);
@@ -117,7 +117,7 @@ TEST(DeviceWatcher, SendsTrackDevicesAndReportsChanges) {
   DeviceWatcher watcher(loop, loopback(server.port()), recorder.callbacks());
   watcher.start();
   ASSERT_TRUE(server.accept_from(loop));
-  EXPECT_EQ(server.read_request(loop), "0012host:track-devices");
+  EXPECT_EQ(server.read_request(loop), "0014host:track-devices-l");
   server.send("OKAY" + framed("A\tdevice\nB\tunauthorized\n"));
   spin(loop);
   EXPECT_EQ(recorder.events, std::vector<std::string>{"+A"});
@@ -191,7 +191,7 @@ TEST(DeviceWatcher, ServerGoneMeansStartServerRetryAndDevicesNewAgain) {
   EXPECT_GE(recorder.unreachable, 1);
   server = std::make_unique<FakeServer>(port);
   ASSERT_TRUE(server->accept_from(loop));  // the retry comes within a few seconds
-  EXPECT_EQ(server->read_request(loop), "0012host:track-devices");
+  EXPECT_EQ(server->read_request(loop), "0014host:track-devices-l");
   server->send("OKAY" + framed("A\tdevice\n"));
   spin(loop);
   EXPECT_EQ(recorder.events, (std::vector<std::string>{"+A", "-A", "+A"}));
@@ -236,7 +236,7 @@ TEST(DeviceWatcher, ASilentServerIsDroppedAfterTheHandshakeLimit) {
   watcher.set_handshake_timeout(300ms);
   watcher.start();
   ASSERT_TRUE(server.accept_from(loop));
-  EXPECT_EQ(server.read_request(loop), "0012host:track-devices");
+  EXPECT_EQ(server.read_request(loop), "0014host:track-devices-l");
   server.drop_client();  // nothing sent: the watcher sees EOF (start-server)
   spin(loop);
   EXPECT_EQ(recorder.unreachable, 1);
@@ -284,13 +284,13 @@ TEST(DeviceWatcher, AUnixServerWithAFullBacklogDoesNotBlockTheLoop) {
   }
   ASSERT_GE(accepted, 0);
   io::Fd connection(accepted);
-  char request[22];
+  char request[24];
   for (int i = 0; i < 100; ++i) {
     loop.run_once(10ms);
-    if (::recv(connection.get(), request, sizeof request, MSG_PEEK | MSG_DONTWAIT) == 22) break;
+    if (::recv(connection.get(), request, sizeof request, MSG_PEEK | MSG_DONTWAIT) == 24) break;
   }
-  ASSERT_EQ(::recv(connection.get(), request, sizeof request, MSG_DONTWAIT), 22);
-  EXPECT_EQ(std::string(request, 22), "0012host:track-devices");
+  ASSERT_EQ(::recv(connection.get(), request, sizeof request, MSG_DONTWAIT), 24);
+  EXPECT_EQ(std::string(request, 24), "0014host:track-devices-l");
 }
 
 TEST(DeviceWatcher, ReachesAServerOnAnAbstractUnixSocket) {
@@ -310,9 +310,9 @@ TEST(DeviceWatcher, ReachesAServerOnAnAbstractUnixSocket) {
   }
   ASSERT_GE(accepted, 0);
   io::Fd connection(accepted);
-  char request[22];
-  ASSERT_EQ(::recv(connection.get(), request, sizeof request, MSG_WAITALL), 22);
-  EXPECT_EQ(std::string(request, 22), "0012host:track-devices");
+  char request[24];
+  ASSERT_EQ(::recv(connection.get(), request, sizeof request, MSG_WAITALL), 24);
+  EXPECT_EQ(std::string(request, 24), "0014host:track-devices-l");
   std::string reply = "OKAY" + framed("U\tdevice\n");
   ASSERT_EQ(::send(connection.get(), reply.data(), reply.size(), 0),
             static_cast<ssize_t>(reply.size()));
