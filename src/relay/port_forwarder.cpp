@@ -45,7 +45,7 @@ class PortForwarder::Listener : public io::Handler {
 
  protected:
   ClientSession* session() {
-    ClientSession* session = owner_.find_session_(rule_.client_id);
+    ClientSession* session = owner_.find_session_(rule_);
     if (!session) ++owner_.counters_.drop_forward_no_client;
     return session;
   }
@@ -162,7 +162,9 @@ void PortForwarder::add(const ForwardRule& rule) {
   loop_.add(listener->fd(), io::Interest::Read, io::Trigger::Level, listener.get());
   log::info("forwarding {} (host {}:{} -> device port {}{})", rule.to_string(),
             rule.listen.address.to_string(), rule.listen.port, rule.device_port,
-            rule.client_id ? fmt::format(" of client {}", *rule.client_id) : std::string{});
+            !rule.serial.empty() ? " of device " + rule.serial
+            : rule.client_id     ? fmt::format(" of client {}", *rule.client_id)
+                                 : std::string{});
   listeners_.push_back(std::move(listener));
 }
 
