@@ -7,6 +7,8 @@
 //   run [SERIAL] [-d] [-r] [-p]                start, relay; Ctrl+C stops the app
 //   autostart|autorun [-d] [-r] [-p]           watch adb (track-devices) and
 //                                              start every device that appears
+// run and autorun also take --metrics [ADDR:]PORT (cli/metrics_option.hpp;
+// beyond loopback with --allow-remote).
 // Environment: ADB (adb binary), GNIREHTET_APK (or RTETHER_APK) for the apk
 // (adb/host_files.hpp: else beside rtether's binary too),
 // ADB_SERVER_SOCKET / ANDROID_ADB_SERVER_PORT for the adb server, as adb.
@@ -24,6 +26,7 @@
 #include "cli/app.hpp"
 #include "cli/device_worker.hpp"
 #include "cli/dns_upstreams.hpp"
+#include "cli/metrics_option.hpp"
 #include "cli/start_values.hpp"
 #include "cli/status_display.hpp"
 #include "io/console.hpp"
@@ -45,6 +48,8 @@ struct GnirehtetOptions {
   std::string routes;
   std::uint16_t port = wire::gnirehtet::kRelayPort;
   int status_interval = kDefaultStatusInterval;
+  std::string metrics;
+  bool allow_remote = false;  // for --metrics only: the relay itself stays on loopback
 
   std::optional<std::string> device() const {
     return serial.empty() ? std::nullopt : std::optional<std::string>(serial);
@@ -57,6 +62,7 @@ enum Features : unsigned {
   kStartValues = 2,  // -d, -r
   kPort = 4,
   kStatus = 8,
+  kMetrics = 16,  // --metrics, --allow-remote
 };
 
 // Validates a list and rewrites it to the canonical text sent to the app.
@@ -105,12 +111,15 @@ relay::RelayConfig relay_config() {
 }
 
 struct RelayHost {
-  explicit RelayHost(const GnirehtetOptions& options) : relay(loop, relay_config()) {
+  RelayHost(const GnirehtetOptions& options, const std::optional<io::Endpoint>& metrics_at)
+      : relay(loop, relay_config()) {
     relay.listen_tcp(io::Endpoint{wire::gnirehtet::kHostLoopbackV4, options.port});
     log_dns_upstreams(relay.config().dns_upstreams);
+    if (metrics_at) metrics = start_metrics(loop, relay, *metrics_at);
   }
   io::EventLoop loop;
   relay::Relay relay;
+  std::unique_ptr<relay::MetricsServer> metrics;
 };
 
 // What a device adb lists but cannot use needs from the user.
@@ -156,7 +165,12 @@ int stop_device(adb::AdbRunner& adb, adb::GnirehtetApp& app, const GnirehtetOpti
 int run_run(const GnirehtetOptions& options) {
   // Listen first: a used port fails before anything changes on the device,
   // and the app's first connection attempt finds the relay.
-  RelayHost host(options);
+  auto metrics = check_metrics_option(options.metrics, options.allow_remote);
+  if (!metrics.refused.empty()) {
+    log::error("{}", metrics.refused);
+    return 2;
+  }
+  RelayHost host(options, metrics.at);
   io::SignalWatcher signals(host.loop, {SIGINT, SIGTERM}, [&](int signal) {
     log::info("stopping ({})", signal == SIGINT ? "SIGINT" : "SIGTERM");
     host.loop.stop();
@@ -210,11 +224,16 @@ int run_watching(const GnirehtetOptions& options, bool with_relay) {
     log::error("{}", error);
     return 2;
   }
+  auto metrics = check_metrics_option(options.metrics, options.allow_remote);
+  if (!metrics.refused.empty()) {
+    log::error("{}", metrics.refused);
+    return 2;
+  }
   if (!adb_runnable()) return 1;
   std::optional<RelayHost> host_with_relay;
   std::optional<io::EventLoop> bare_loop;
   if (with_relay) {
-    host_with_relay.emplace(options);
+    host_with_relay.emplace(options, metrics.at);
   } else {
     bare_loop.emplace();
   }
@@ -274,6 +293,12 @@ CLI::App* add_command(CLI::App& app, const char* name, const std::string& descri
                      "Seconds between totals log lines when not on a terminal (0 = none)")
         ->default_val(kDefaultStatusInterval)
         ->check(CLI::Range(0, 86400));
+  if (features & kMetrics) {
+    add_metrics_option(command, options->metrics);
+    command->add_flag("--allow-remote", options->allow_remote,
+                      "Accept a --metrics address beyond loopback (anyone who reaches it sees "
+                      "the devices' serials and traffic)");
+  }
   command->footer(std::string("Environment: ADB (adb binary; default: ") + adb::adb_file_name() +
                   " next to rtether, else from PATH),\nGNIREHTET_APK or RTETHER_APK (default: " +
                   adb::kApkFileName +
@@ -370,7 +395,7 @@ void register_gnirehtet(CLI::App& app, CommandBody& body) {
     auto options = std::make_shared<Options>();
     auto* command = add_command(
         app, "run", "Start the device, relay in the foreground; Ctrl+C stops the device", options,
-        kSerial | kStartValues | kPort | kStatus,
+        kSerial | kStartValues | kPort | kStatus | kMetrics,
         "  rtether run\n  rtether run 0123456789ABCDEF -d 192.0.2.53 -r 0.0.0.0/0\n"
         "  rtether run -p 31417 > rtether.log   (plain log lines when not on a terminal)");
     on_selected(command, body, options, [](const Options& o) { return run_run(o); });
@@ -388,8 +413,9 @@ void register_gnirehtet(CLI::App& app, CommandBody& body) {
     auto options = std::make_shared<Options>();
     auto* command = add_command(
         app, "autorun", "Relay, and start every device adb sees (again when it is plugged back)",
-        options, kStartValues | kPort | kStatus,
-        "  rtether autorun\n  rtether autorun -d 192.0.2.53 -r 0.0.0.0/0 -p 31417");
+        options, kStartValues | kPort | kStatus | kMetrics,
+        "  rtether autorun\n  rtether autorun -d 192.0.2.53 -r 0.0.0.0/0 -p 31417\n"
+        "  rtether autorun --metrics 9464   (http://127.0.0.1:9464/metrics)");
     on_selected(command, body, options, [](const Options& o) { return run_watching(o, true); });
   }
 }
