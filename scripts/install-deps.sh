@@ -11,6 +11,7 @@ packages=(
   default-jdk-headless
   g++-mingw-w64-x86-64 wine wine64 googletest zip
   dnsmasq-base bind9-dnsutils
+  prometheus
 )
 
 missing=()
