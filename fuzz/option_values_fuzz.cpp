@@ -1,14 +1,15 @@
 // Fuzz target: the parsers behind command-line values (addresses, CIDR
-// routes, DNS lists, relay addresses). Every input either parses or yields
-// a one-line error; a parsed prefix re-formats to text that parses back to
-// the same prefix; the canonical -d/-r lists sent to the Gnirehtet app hold
-// no whitespace and are their own canonical form.
+// routes, DNS lists, relay addresses, --metrics addresses). Every input
+// either parses or yields a one-line error; a parsed prefix re-formats to
+// text that parses back to the same prefix; the canonical -d/-r lists sent
+// to the Gnirehtet app hold no whitespace and are their own canonical form.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <string>
 #include <string_view>
 
+#include "cli/metrics_option.hpp"
 #include "cli/start_values.hpp"
 #include "wire/ip_prefix.hpp"
 #include "device/relay_link.hpp"
@@ -55,6 +56,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto relay = device::parse_relay_address(text, error);
   require(relay.has_value() || !error.empty());
   if (relay) require(!relay->to_string().empty());
+
+  error.clear();
+  auto metrics = rtether::cli::parse_metrics_address(std::string(text), error);
+  require(metrics.has_value() || !error.empty());
+  if (metrics) require(metrics->port != 0);
 
   wire::IpAddress address;
   if (wire::IpAddress::parse(std::string(text), address)) {
