@@ -1,9 +1,9 @@
 // Fuzz target: the parsers behind command-line values (addresses, CIDR
 // routes, DNS lists, relay addresses, --management's values split at
-// spaces, a PWFILE's text). Every input either parses or yields
-// a one-line error; a parsed prefix re-formats to text that parses back to
-// the same prefix; the canonical -d/-r lists sent to the Gnirehtet app hold
-// no whitespace and are their own canonical form.
+// spaces, a PWFILE's text, --metrics addresses). Every input either parses
+// or yields a one-line error; a parsed prefix re-formats to text that parses
+// back to the same prefix; the canonical -d/-r lists sent to the Gnirehtet
+// app hold no whitespace and are their own canonical form.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "cli/management_option.hpp"
+#include "cli/metrics_option.hpp"
 #include "cli/start_values.hpp"
 #include "wire/ip_prefix.hpp"
 #include "device/relay_link.hpp"
@@ -76,6 +77,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto password = rtether::cli::password_from_file_text(text, error);
   require(password.has_value() != !error.empty());
   if (password) require(!password->empty() && password->find('\n') == std::string::npos);
+  error.clear();
+  auto metrics = rtether::cli::parse_metrics_address(std::string(text), error);
+  require(metrics.has_value() || !error.empty());
+  if (metrics) require(metrics->port != 0);
 
   wire::IpAddress address;
   if (wire::IpAddress::parse(std::string(text), address)) {

@@ -13,6 +13,7 @@ packages=(
   dnsmasq-base bind9-dnsutils
   nodejs
   libsystemd-dev systemd man-db groff-base bash-completion dpkg-dev
+  prometheus
 )
 
 missing=()

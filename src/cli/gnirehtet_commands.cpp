@@ -13,7 +13,9 @@
 // serial; autorun keeps -p for tunnels it did not set up (no serial) and
 // gives each device its own loopback port (the system's choice, kept for
 // the whole run so a replugged device gets the same one), the target of
-// that device's reverse tunnel.
+// that device's reverse tunnel. Both take --metrics [ADDR:]PORT too
+// (cli/metrics_option.hpp; beyond loopback with --allow-remote, which
+// applies to it alone).
 // Environment: ADB (adb binary), GNIREHTET_APK (or RTETHER_APK) for the apk
 // (adb/host_files.hpp: else beside rtether's binary too),
 // ADB_SERVER_SOCKET / ANDROID_ADB_SERVER_PORT for the adb server, as adb.
@@ -38,6 +40,7 @@
 #include "cli/app.hpp"
 #include "cli/device_worker.hpp"
 #include "cli/dns_upstreams.hpp"
+#include "cli/metrics_option.hpp"
 #include "cli/outbound_options.hpp"
 #include "cli/remote_access.hpp"
 #include "cli/service_status.hpp"
@@ -65,6 +68,8 @@ struct GnirehtetOptions {
   int status_interval = kDefaultStatusInterval;
   std::vector<std::string> forwards;
   OutboundValues outbound;
+  std::string metrics;
+  bool allow_remote = false;  // for --metrics only: the relay itself stays on loopback
 
   std::optional<std::string> device() const {
     return serial.empty() ? std::nullopt : std::optional<std::string>(serial);
@@ -77,7 +82,7 @@ enum Features : unsigned {
   kStartValues = 2,  // -d, -r
   kPort = 4,
   kStatus = 8,
-  kRelayOptions = 16,  // --forward, --outbound-address, --outbound-interface
+  kRelayOptions = 16,  // --forward, --outbound-address, --outbound-interface, --metrics
 };
 
 // Validates a list and rewrites it to the canonical text sent to the app.
@@ -121,6 +126,7 @@ int run_app_action(const GnirehtetOptions& options, AppAction action) {
 struct RelayPlan {
   relay::RelayConfig config;
   std::vector<relay::ForwardRule> forwards;
+  std::optional<io::Endpoint> metrics;
 };
 
 // nullopt after one error line, with the exit status in `exit_status` (2: a bad
@@ -139,6 +145,13 @@ std::optional<RelayPlan> plan_relay(const GnirehtetOptions& options, int& exit_s
     }
     plan.forwards.push_back(*rule);
   }
+  auto metrics = check_metrics_option(options.metrics, options.allow_remote);
+  if (!metrics.refused.empty()) {
+    log::error("{}", metrics.refused);
+    exit_status = 2;
+    return std::nullopt;
+  }
+  plan.metrics = metrics.at;
   OutboundSettings outbound;
   if (std::string error;
       !build_outbound(options.outbound, outbound, error, OutboundScopes::ClientIdsAndSerials)) {
@@ -170,6 +183,7 @@ struct RelayHost {
     relay.listen_tcp(io::Endpoint{wire::gnirehtet::kHostLoopbackV4, options.port}, serial);
     for (const auto& rule : plan.forwards) relay.add_forward(rule);
     log_dns_upstreams(relay.config().dns_upstreams);
+    if (plan.metrics) metrics = start_metrics(loop, relay, *plan.metrics);
   }
 
   // autorun: the port of the device's own listener (opened on first use,
@@ -192,6 +206,7 @@ struct RelayHost {
   io::EventLoop loop;
   relay::Relay relay;
   std::map<std::string, std::uint16_t> device_ports;
+  std::unique_ptr<relay::MetricsServer> metrics;
 };
 
 // What a device adb lists but cannot use needs from the user.
@@ -397,6 +412,10 @@ CLI::App* add_command(CLI::App& app, const char* name, const std::string& descri
         ->check([](const std::string& text) {
           return check_outbound_interface(text, OutboundScopes::ClientIdsAndSerials);
         });
+    add_metrics_option(command, options->metrics);
+    command->add_flag("--allow-remote", options->allow_remote,
+                      "Accept a --metrics address beyond loopback (anyone who reaches it sees "
+                      "the devices' serials and traffic)");
   }
   if (features & kStatus)
     command
@@ -522,7 +541,8 @@ void register_gnirehtet(CLI::App& app, CommandBody& body) {
         options, kStartValues | kPort | kStatus | kRelayOptions,
         "  rtether autorun\n  rtether autorun -d 192.0.2.53 -r 0.0.0.0/0 -p 31417\n"
         "  rtether autorun --forward tcp:8022:22@0123456789ABCDEF "
-        "--outbound-address 0123456789ABCDEF=192.0.2.10");
+        "--outbound-address 0123456789ABCDEF=192.0.2.10\n"
+        "  rtether autorun --metrics 9464   (http://127.0.0.1:9464/metrics)");
     command->get_option("--port")->description(
         "Relay TCP port for tunnels autorun did not set up (each device gets a loopback port of "
         "its own, so the relay knows its serial)");

@@ -7,12 +7,12 @@
 // --forward PROTO:[BIND:]HOSTPORT:DEVICEPORT[@CLIENT] (repeatable) forwards a
 // host port into a device (grammar in relay/forward_rule.hpp).
 // --dns-upstream / --resolv-conf: where the device's resolver 10.0.2.3
-// forwards (cli/dns_upstreams.hpp).
+// forwards (cli/dns_upstreams.hpp). --metrics [ADDR:]PORT serves Prometheus
+// metrics (cli/metrics_option.hpp).
 // Under systemd (Type=notify) it reports READY=1 once every listener is open
 // and STOPPING=1 when a signal ends it, a STATUS= line every
 // --status-interval between (cli/service_status.hpp).
 #include <fmt/format.h>
-
 #include <csignal>
 #include <memory>
 #include <optional>
@@ -22,6 +22,7 @@
 
 #include "cli/app.hpp"
 #include "cli/dns_upstreams.hpp"
+#include "cli/metrics_option.hpp"
 #include "cli/outbound_options.hpp"
 #include "cli/remote_access.hpp"
 #include "cli/secret_file.hpp"
@@ -58,6 +59,7 @@ struct RelayOptions {
   OutboundValues outbound;
   std::string dns_upstream;
   std::string resolv_conf;
+  std::string metrics;
 };
 
 // Where clients connect, for the service manager's status line.
@@ -101,6 +103,11 @@ int run_relay(const RelayOptions& options) {
       return 2;
     }
   }
+  auto metrics = check_metrics_option(options.metrics, options.remote.allow_remote);
+  if (!metrics.refused.empty()) {
+    log::error("{}", metrics.refused);
+    return 2;
+  }
   const bool remote_clients = !options.no_tcp && !relay::is_loopback(address);
   relay::RelayConfig config;
   if (!options.secret_file.empty()) {
@@ -135,6 +142,8 @@ int run_relay(const RelayOptions& options) {
   if (!options.unix_path.empty()) relay.listen_unix(options.unix_path);
   for (const auto& rule : rules) relay.add_forward(rule);
   log_dns_upstreams(relay.config().dns_upstreams);
+  std::unique_ptr<relay::MetricsServer> metrics_server;
+  if (metrics.at) metrics_server = start_metrics(loop, relay, *metrics.at);
   std::optional<ServiceStatus> service;
   io::SignalWatcher signals(loop, {SIGINT, SIGTERM}, [&](int signal) {
     log::info("relay stopping ({})", signal == SIGINT ? "SIGINT" : "SIGTERM");
@@ -215,10 +224,12 @@ void register_relay(CLI::App& app, CommandBody& body) {
   command->add_option("--resolv-conf", options->resolv_conf,
                       "Read the upstream resolvers from this resolv.conf file instead")
       ->excludes("--dns-upstream");
+  add_metrics_option(command, options->metrics);
   command->footer(
       "Examples:\n  rtether relay\n  rtether relay -p 31417 --bind ::1\n"
       "  rtether relay --bind 192.0.2.10 --allow-remote --secret /etc/rtether/secret\n"
       "  rtether relay --unix @rtether --no-tcp\n"
+      "  rtether relay --metrics 9464   (http://127.0.0.1:9464/metrics)\n"
       "  rtether relay --forward tcp:8080:80 --forward udp:5353:53@0\n"
       "  rtether relay --outbound-address 192.0.2.10 --outbound-address 1=198.51.100.7");
   command->callback([options, &body] { body = [options] { return run_relay(*options); }; });

@@ -10,8 +10,8 @@ namespace rtether::cli {
 
 void add_remote_access_options(CLI::App* command, RemoteAccessOptions& options) {
   command->add_flag("--allow-remote", options.allow_remote,
-                    "Accept a --bind (or --forward) address beyond loopback: anyone who can "
-                    "reach it uses this host's network (see --secret)");
+                    "Accept a --bind, --forward or --metrics address beyond loopback: anyone "
+                    "who can reach --bind uses this host's network (see --secret)");
   auto* on = command->add_flag("--host-loopback", options.host_loopback,
                                "Let devices reach the host's loopback (10.0.2.2, fd00::2:2, "
                                "127.0.0.0/8, ::1) even with --allow-remote");
@@ -47,6 +47,20 @@ std::string check_forward_listener(const wire::IpAddress& at, const std::string&
         rule_text, at.to_string());
   log::warn("--forward {} with --allow-remote: anyone who can reach {} reaches the device's port",
             rule_text, at.to_string());
+  return {};
+}
+
+std::string check_metrics_listener(const wire::IpAddress& at, const std::string& text,
+                                   bool allow_remote) {
+  if (relay::is_loopback(at)) return {};
+  if (!allow_remote)
+    return fmt::format(
+        "--metrics {}: beyond loopback, anyone who can reach {} would see the devices' serials "
+        "and traffic; add --allow-remote to accept that risk",
+        text, at.to_string());
+  log::warn("--metrics {} with --allow-remote: anyone who can reach {} sees the devices' serials "
+            "and traffic",
+            text, at.to_string());
   return {};
 }
 

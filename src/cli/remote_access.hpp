@@ -34,6 +34,12 @@ std::string check_client_listener(const wire::IpAddress& at, const RemoteAccessO
 std::string check_forward_listener(const wire::IpAddress& at, const std::string& rule_text,
                                    const RemoteAccessOptions& options);
 
+// The same for the --metrics endpoint (`text` is the option's value):
+// beyond loopback it shows anyone who reaches it the devices' serials and
+// traffic.
+std::string check_metrics_listener(const wire::IpAddress& at, const std::string& text,
+                                   bool allow_remote);
+
 // Whether devices may reach the host's loopback (10.0.2.2, fd00::2:2,
 // 127.0.0.0/8, ::1): on unless turned off, and off by default for a relay
 // that accepts remote clients.

@@ -116,7 +116,8 @@ std::vector<ClientStats> Relay::client_stats() const {
     const Counters& counters = session->counters();
     stats.push_back(ClientStats{id, session->serial(), session->live_flow_count(),
                                 counters.bytes_from_device, counters.bytes_to_device,
-                                counters.packets_from_device, counters.packets_to_device});
+                                counters.packets_from_device, counters.packets_to_device,
+                                counters});
   }
   return stats;
 }

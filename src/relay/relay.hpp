@@ -35,6 +35,7 @@ struct ClientStats {
   std::uint64_t bytes_to_device = 0;
   std::uint64_t packets_from_device = 0;
   std::uint64_t packets_to_device = 0;
+  Counters counters;  // its whole counter table (the metrics endpoint's drops, flows, ...)
 };
 
 // One adb serial across all its clients so far (a copy: read-only).
