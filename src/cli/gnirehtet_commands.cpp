@@ -7,6 +7,7 @@
 //   run [SERIAL] [-d] [-r] [-p]                start, relay; Ctrl+C stops the app
 //   autostart|autorun [-d] [-r] [-p]           watch adb (track-devices) and
 //                                              start every device that appears
+// run and autorun take --control [PATH] (cli/control_option.hpp).
 // Environment: ADB (adb binary), GNIREHTET_APK (or RTETHER_APK) for the apk
 // (adb/host_files.hpp: else beside rtether's binary too),
 // ADB_SERVER_SOCKET / ANDROID_ADB_SERVER_PORT for the adb server, as adb.
@@ -22,8 +23,10 @@
 #include "adb/host_files.hpp"
 #include "adb/server_address.hpp"
 #include "cli/app.hpp"
+#include "cli/control_option.hpp"
 #include "cli/device_worker.hpp"
 #include "cli/dns_upstreams.hpp"
+#include "cli/remote_access.hpp"
 #include "cli/start_values.hpp"
 #include "cli/status_display.hpp"
 #include "io/console.hpp"
@@ -45,6 +48,7 @@ struct GnirehtetOptions {
   std::string routes;
   std::uint16_t port = wire::gnirehtet::kRelayPort;
   int status_interval = kDefaultStatusInterval;
+  ControlOption control;
 
   std::optional<std::string> device() const {
     return serial.empty() ? std::nullopt : std::optional<std::string>(serial);
@@ -57,6 +61,7 @@ enum Features : unsigned {
   kStartValues = 2,  // -d, -r
   kPort = 4,
   kStatus = 8,
+  kControl = 16,  // --control
 };
 
 // Validates a list and rewrites it to the canonical text sent to the app.
@@ -107,10 +112,17 @@ relay::RelayConfig relay_config() {
 struct RelayHost {
   explicit RelayHost(const GnirehtetOptions& options) : relay(loop, relay_config()) {
     relay.listen_tcp(io::Endpoint{wire::gnirehtet::kHostLoopbackV4, options.port});
+    // No --allow-remote here: forwards added at run time stay on loopback.
+    control = open_control(options.control, loop, relay,
+                           [](const relay::ForwardRule& rule, const std::string& text) {
+                             return check_forward_listener(rule.listen.address, text,
+                                                           RemoteAccessOptions{});
+                           });
     log_dns_upstreams(relay.config().dns_upstreams);
   }
   io::EventLoop loop;
   relay::Relay relay;
+  std::unique_ptr<control::ControlServer> control;
 };
 
 // What a device adb lists but cannot use needs from the user.
@@ -274,6 +286,7 @@ CLI::App* add_command(CLI::App& app, const char* name, const std::string& descri
                      "Seconds between totals log lines when not on a terminal (0 = none)")
         ->default_val(kDefaultStatusInterval)
         ->check(CLI::Range(0, 86400));
+  if (features & kControl) add_control_option(command, options->control);
   command->footer(std::string("Environment: ADB (adb binary; default: ") + adb::adb_file_name() +
                   " next to rtether, else from PATH),\nGNIREHTET_APK or RTETHER_APK (default: " +
                   adb::kApkFileName +
@@ -370,7 +383,7 @@ void register_gnirehtet(CLI::App& app, CommandBody& body) {
     auto options = std::make_shared<Options>();
     auto* command = add_command(
         app, "run", "Start the device, relay in the foreground; Ctrl+C stops the device", options,
-        kSerial | kStartValues | kPort | kStatus,
+        kSerial | kStartValues | kPort | kStatus | kControl,
         "  rtether run\n  rtether run 0123456789ABCDEF -d 192.0.2.53 -r 0.0.0.0/0\n"
         "  rtether run -p 31417 > rtether.log   (plain log lines when not on a terminal)");
     on_selected(command, body, options, [](const Options& o) { return run_run(o); });
@@ -388,7 +401,7 @@ void register_gnirehtet(CLI::App& app, CommandBody& body) {
     auto options = std::make_shared<Options>();
     auto* command = add_command(
         app, "autorun", "Relay, and start every device adb sees (again when it is plugged back)",
-        options, kStartValues | kPort | kStatus,
+        options, kStartValues | kPort | kStatus | kControl,
         "  rtether autorun\n  rtether autorun -d 192.0.2.53 -r 0.0.0.0/0 -p 31417");
     on_selected(command, body, options, [](const Options& o) { return run_watching(o, true); });
   }

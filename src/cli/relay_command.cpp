@@ -7,7 +7,8 @@
 // --forward PROTO:[BIND:]HOSTPORT:DEVICEPORT[@CLIENT] (repeatable) forwards a
 // host port into a device (grammar in relay/forward_rule.hpp).
 // --dns-upstream / --resolv-conf: where the device's resolver 10.0.2.3
-// forwards (cli/dns_upstreams.hpp).
+// forwards (cli/dns_upstreams.hpp). --control [PATH]: the control socket
+// for `rtether status` and `rtether forward` (cli/control_option.hpp).
 #include <csignal>
 #include <memory>
 #include <stdexcept>
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "cli/app.hpp"
+#include "cli/control_option.hpp"
 #include "cli/dns_upstreams.hpp"
 #include "cli/outbound_options.hpp"
 #include "cli/remote_access.hpp"
@@ -51,6 +53,7 @@ struct RelayOptions {
   OutboundValues outbound;
   std::string dns_upstream;
   std::string resolv_conf;
+  ControlOption control;
 };
 
 int run_relay(const RelayOptions& options) {
@@ -115,6 +118,12 @@ int run_relay(const RelayOptions& options) {
   if (!options.no_tcp) relay.listen_tcp(io::Endpoint{address, options.port});
   if (!options.unix_path.empty()) relay.listen_unix(options.unix_path);
   for (const auto& rule : rules) relay.add_forward(rule);
+  // Forwards added through it meet the same check as --forward's.
+  auto control = open_control(options.control, loop, relay,
+                              [&options](const relay::ForwardRule& rule, const std::string& text) {
+                                return check_forward_listener(rule.listen.address, text,
+                                                              options.remote);
+                              });
   log_dns_upstreams(relay.config().dns_upstreams);
   io::SignalWatcher signals(loop, {SIGINT, SIGTERM}, [&](int signal) {
     log::info("relay stopping ({})", signal == SIGINT ? "SIGINT" : "SIGTERM");
@@ -186,11 +195,13 @@ void register_relay(CLI::App& app, CommandBody& body) {
   command->add_option("--resolv-conf", options->resolv_conf,
                       "Read the upstream resolvers from this resolv.conf file instead")
       ->excludes("--dns-upstream");
+  add_control_option(command, options->control);
   command->footer(
       "Examples:\n  rtether relay\n  rtether relay -p 31417 --bind ::1\n"
       "  rtether relay --bind 192.0.2.10 --allow-remote --secret /etc/rtether/secret\n"
       "  rtether relay --unix @rtether --no-tcp\n"
       "  rtether relay --forward tcp:8080:80 --forward udp:5353:53@0\n"
+      "  rtether relay --control   (then: rtether status, rtether forward add tcp:8080:80)\n"
       "  rtether relay --outbound-address 192.0.2.10 --outbound-address 1=198.51.100.7");
   command->callback([options, &body] { body = [options] { return run_relay(*options); }; });
 }
