@@ -18,14 +18,14 @@ DeviceWorker::DeviceWorker(std::string adb_path, std::string apk_path, adb::Star
 
 DeviceWorker::~DeviceWorker() { shutdown(); }
 
-void DeviceWorker::start_device(const std::string& serial) {
+void DeviceWorker::start_device(const std::string& serial, std::uint16_t relay_port) {
   std::lock_guard lock(mutex_);
   if (stopping_) return;
   // Queued already (gone and back meanwhile, say): one job, but the board
   // says it is waiting again.
   board_.set(serial, "waiting to start");
   if (!queued_serials_.insert(serial).second) return;
-  jobs_.push_back(Job{serial});
+  jobs_.push_back(Job{serial, relay_port});
   wake_.notify_one();
 }
 
@@ -78,9 +78,11 @@ void DeviceWorker::run_job(const Job& job) {
   // A device that went away meanwhile stays "gone" on the board.
   board_.set_unless_gone(serial, "starting");
   std::string error;
-  if (app_.start(serial, options_, error)) {
+  adb::StartOptions options = options_;
+  options.port = job.relay_port;
+  if (app_.start(serial, options, error)) {
     board_.set_unless_gone(serial,
-                           "started (reverse tunnel to tcp:" + std::to_string(options_.port) + ")");
+                           "started (reverse tunnel to tcp:" + std::to_string(options.port) + ")");
     log::info("device {} started", serial);
   } else if (!cancel_) {
     board_.set_unless_gone(serial, "failed: " + error);

@@ -3,12 +3,14 @@
 // start-server` when the server is gone) on one thread of its own, so the
 // event loop that relays packets and watches devices never waits on adb.
 // Jobs run in order; a device already queued is not queued twice, nor is a
-// second start-server. Shutdown cancels the adb command under way (killed)
-// and joins the thread.
+// second start-server. Each device's reverse tunnel goes to the relay port
+// given with it (autorun: the device's own listener; autostart: -p).
+// Shutdown cancels the adb command under way (killed) and joins the thread.
 #pragma once
 
 #include <atomic>
 #include <condition_variable>
+#include <cstdint>
 #include <deque>
 #include <mutex>
 #include <optional>
@@ -30,13 +32,14 @@ class DeviceWorker {
   DeviceWorker(const DeviceWorker&) = delete;
   DeviceWorker& operator=(const DeviceWorker&) = delete;
 
-  void start_device(const std::string& serial);
+  void start_device(const std::string& serial, std::uint16_t relay_port);
   void start_server();
   void shutdown();
 
  private:
   struct Job {
     std::optional<std::string> serial;  // none: adb start-server
+    std::uint16_t relay_port = 0;
   };
   void work();
   void run_job(const Job& job);

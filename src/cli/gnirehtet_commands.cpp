@@ -7,7 +7,14 @@
 //   run [SERIAL] [-d] [-r] [-p]                start, relay; Ctrl+C stops the app
 //   autostart|autorun [-d] [-r] [-p]           watch adb (track-devices) and
 //                                              start every device that appears
-// run and autorun take --control [PATH] (cli/control_option.hpp).
+// run and autorun also take the relay's --forward and --outbound-* options,
+// where @SERIAL and SERIAL= name a device: their relay knows each client's
+// adb serial (relay/relay.hpp). `run SERIAL` labels its -p listener with the
+// serial; autorun keeps -p for tunnels it did not set up (no serial) and
+// gives each device its own loopback port (the system's choice, kept for
+// the whole run so a replugged device gets the same one), the target of
+// that device's reverse tunnel. Both take --control [PATH] too
+// (cli/control_option.hpp).
 // Environment: ADB (adb binary), GNIREHTET_APK (or RTETHER_APK) for the apk
 // (adb/host_files.hpp: else beside rtether's binary too),
 // ADB_SERVER_SOCKET / ANDROID_ADB_SERVER_PORT for the adb server, as adb.
@@ -15,7 +22,11 @@
 #include <cstdlib>
 #include <memory>
 #include <optional>
+#include <map>
 #include <set>
+#include <stdexcept>
+#include <system_error>
+#include <vector>
 
 #include "adb/adb_runner.hpp"
 #include "adb/device_watcher.hpp"
@@ -26,6 +37,7 @@
 #include "cli/control_option.hpp"
 #include "cli/device_worker.hpp"
 #include "cli/dns_upstreams.hpp"
+#include "cli/outbound_options.hpp"
 #include "cli/remote_access.hpp"
 #include "cli/start_values.hpp"
 #include "cli/status_display.hpp"
@@ -33,6 +45,7 @@
 #include "io/event_loop.hpp"
 #include "io/log.hpp"
 #include "io/signal_watcher.hpp"
+#include "relay/forward_rule.hpp"
 #include "relay/relay.hpp"
 #include "wire/gnirehtet.hpp"
 
@@ -48,6 +61,8 @@ struct GnirehtetOptions {
   std::string routes;
   std::uint16_t port = wire::gnirehtet::kRelayPort;
   int status_interval = kDefaultStatusInterval;
+  std::vector<std::string> forwards;
+  OutboundValues outbound;
   ControlOption control;
 
   std::optional<std::string> device() const {
@@ -61,7 +76,7 @@ enum Features : unsigned {
   kStartValues = 2,  // -d, -r
   kPort = 4,
   kStatus = 8,
-  kControl = 16,  // --control
+  kRelayOptions = 16,  // --forward, --outbound-address, --outbound-interface, --control
 };
 
 // Validates a list and rewrites it to the canonical text sent to the app.
@@ -100,28 +115,87 @@ int run_app_action(const GnirehtetOptions& options, AppAction action) {
 
 // --- relay in the foreground (run, autorun) ----------------------------------
 
-// The app is given the relay's resolver (10.0.2.3) unless -d says
-// otherwise: it forwards to the host's resolvers, as `rtether relay` does by
-// default.
-relay::RelayConfig relay_config() {
+// What run and autorun give their relay: the forwards and egress from the
+// command line, checked before anything listens or touches a device.
+struct RelayPlan {
   relay::RelayConfig config;
-  if (auto upstreams = choose_dns_upstreams({}, {})) config.dns_upstreams = std::move(*upstreams);
-  return config;
+  std::vector<relay::ForwardRule> forwards;
+};
+
+// nullopt after one error line, with the exit status in `exit_status` (2: a bad
+// value; 1: an outbound setting this host cannot use).
+std::optional<RelayPlan> plan_relay(const GnirehtetOptions& options, int& exit_status) {
+  RelayPlan plan;
+  for (const auto& text : options.forwards) {
+    std::string error;
+    auto rule = relay::parse_forward_rule(text, error);
+    if (!rule) throw std::logic_error("validated --forward failed to parse: " + error);
+    // No --allow-remote here: a forward beyond loopback is refused.
+    if (auto refused = check_forward_listener(rule->listen.address, text, {}); !refused.empty()) {
+      log::error("{}", refused);
+      exit_status = 2;
+      return std::nullopt;
+    }
+    plan.forwards.push_back(*rule);
+  }
+  OutboundSettings outbound;
+  if (std::string error;
+      !build_outbound(options.outbound, outbound, error, OutboundScopes::ClientIdsAndSerials)) {
+    log::error("{}", error);
+    exit_status = 2;
+    return std::nullopt;
+  }
+  if (auto failed = probe_outbound(outbound); !failed.empty()) {
+    log::error("{}", failed);
+    exit_status = 1;
+    return std::nullopt;
+  }
+  plan.config.outbound = std::move(outbound.all);
+  plan.config.client_outbound = std::move(outbound.per_client);
+  plan.config.serial_outbound = std::move(outbound.per_serial);
+  // The app is given the relay's resolver (10.0.2.3) unless -d says
+  // otherwise: it forwards to the host's resolvers, as `rtether relay` does
+  // by default.
+  if (auto upstreams = choose_dns_upstreams({}, {}))
+    plan.config.dns_upstreams = std::move(*upstreams);
+  return plan;
 }
 
 struct RelayHost {
-  explicit RelayHost(const GnirehtetOptions& options) : relay(loop, relay_config()) {
-    relay.listen_tcp(io::Endpoint{wire::gnirehtet::kHostLoopbackV4, options.port});
+  // `serial`: the device whose tunnel targets -p (run SERIAL); empty: none
+  // known.
+  RelayHost(const GnirehtetOptions& options, RelayPlan plan, const std::string& serial)
+      : base_port(options.port), relay(loop, std::move(plan.config)) {
+    relay.listen_tcp(io::Endpoint{wire::gnirehtet::kHostLoopbackV4, options.port}, serial);
+    for (const auto& rule : plan.forwards) relay.add_forward(rule);
     // No --allow-remote here: forwards added at run time stay on loopback.
     control = open_control(options.control, loop, relay,
                            [](const relay::ForwardRule& rule, const std::string& text) {
-                             return check_forward_listener(rule.listen.address, text,
-                                                           RemoteAccessOptions{});
+                             return check_forward_listener(rule.listen.address, text, {});
                            });
     log_dns_upstreams(relay.config().dns_upstreams);
   }
+
+  // autorun: the port of the device's own listener (opened on first use,
+  // kept for the run), or -p when none could open.
+  std::uint16_t device_port(const std::string& serial) {
+    if (auto found = device_ports.find(serial); found != device_ports.end()) return found->second;
+    try {
+      io::Endpoint at =
+          relay.listen_tcp(io::Endpoint{wire::gnirehtet::kHostLoopbackV4, 0}, serial);
+      device_ports.emplace(serial, at.port);
+      return at.port;
+    } catch (const std::system_error& error) {
+      log::warn("device {}: no listener of its own ({}); its tunnel goes to tcp:{}, unlabelled",
+                serial, error.what(), base_port);
+      return base_port;
+    }
+  }
+
+  std::uint16_t base_port;
   io::EventLoop loop;
   relay::Relay relay;
+  std::map<std::string, std::uint16_t> device_ports;
   std::unique_ptr<control::ControlServer> control;
 };
 
@@ -166,9 +240,12 @@ int stop_device(adb::AdbRunner& adb, adb::GnirehtetApp& app, const GnirehtetOpti
 }
 
 int run_run(const GnirehtetOptions& options) {
+  int refused = 0;
+  auto plan = plan_relay(options, refused);
+  if (!plan) return refused;
   // Listen first: a used port fails before anything changes on the device,
   // and the app's first connection attempt finds the relay.
-  RelayHost host(options);
+  RelayHost host(options, std::move(*plan), options.serial);
   io::SignalWatcher signals(host.loop, {SIGINT, SIGTERM}, [&](int signal) {
     log::info("stopping ({})", signal == SIGINT ? "SIGINT" : "SIGTERM");
     host.loop.stop();
@@ -222,11 +299,17 @@ int run_watching(const GnirehtetOptions& options, bool with_relay) {
     log::error("{}", error);
     return 2;
   }
+  std::optional<RelayPlan> plan;
+  if (with_relay) {
+    int refused = 0;
+    plan = plan_relay(options, refused);
+    if (!plan) return refused;
+  }
   if (!adb_runnable()) return 1;
   std::optional<RelayHost> host_with_relay;
   std::optional<io::EventLoop> bare_loop;
   if (with_relay) {
-    host_with_relay.emplace(options);
+    host_with_relay.emplace(options, std::move(*plan), std::string());
   } else {
     bare_loop.emplace();
   }
@@ -242,7 +325,10 @@ int run_watching(const GnirehtetOptions& options, bool with_relay) {
   adb::DeviceWatcher watcher(
       loop, *server,
       adb::DeviceWatcher::Callbacks{
-          [&](const std::string& serial) { worker.start_device(serial); },
+          [&](const std::string& serial) {
+            worker.start_device(serial, with_relay ? host_with_relay->device_port(serial)
+                                                   : options.port);
+          },
           [&](const std::string& serial) { board.set(serial, DeviceBoard::kGone); },
           [&](const adb::DeviceList& list) { show_listed(board, list); },
           [&](const std::string&) { worker.start_server(); },
@@ -280,13 +366,41 @@ CLI::App* add_command(CLI::App& app, const char* name, const std::string& descri
     command->add_option("-p,--port", options->port, "Relay TCP port (the reverse tunnel's target)")
         ->default_val(wire::gnirehtet::kRelayPort)
         ->check(CLI::Range(1, 65535));
+  if (features & kRelayOptions) {
+    command
+        ->add_option("--forward", options->forwards,
+                     "Forward a host port into a device: tcp|udp:[BIND:]HOSTPORT:DEVICEPORT"
+                     "[@CLIENT|@SERIAL] (repeatable; BIND defaults to " +
+                         wire::gnirehtet::kHostLoopbackV4.to_string() +
+                         ", loopback only; SERIAL as 'adb devices' lists it)")
+        ->check([](const std::string& text) {
+          std::string error;
+          return relay::parse_forward_rule(text, error) ? std::string{} : error;
+        });
+    command
+        ->add_option("--outbound-address", options->outbound.addresses,
+                     "Host sockets toward destinations leave from ADDR (repeatable: one IPv4, "
+                     "one IPv6; SERIAL=ADDR for one device, ID=ADDR for one relay client)")
+        ->type_name("[SERIAL=|ID=]ADDR")
+        ->check([](const std::string& text) {
+          return check_outbound_address(text, OutboundScopes::ClientIdsAndSerials);
+        });
+    command
+        ->add_option("--outbound-interface", options->outbound.interfaces,
+                     "Host sockets toward destinations leave through IFACE (SERIAL=IFACE for "
+                     "one device, ID=IFACE for one relay client)")
+        ->type_name("[SERIAL=|ID=]IFACE")
+        ->check([](const std::string& text) {
+          return check_outbound_interface(text, OutboundScopes::ClientIdsAndSerials);
+        });
+    add_control_option(command, options->control);
+  }
   if (features & kStatus)
     command
         ->add_option("--status-interval", options->status_interval,
                      "Seconds between totals log lines when not on a terminal (0 = none)")
         ->default_val(kDefaultStatusInterval)
         ->check(CLI::Range(0, 86400));
-  if (features & kControl) add_control_option(command, options->control);
   command->footer(std::string("Environment: ADB (adb binary; default: ") + adb::adb_file_name() +
                   " next to rtether, else from PATH),\nGNIREHTET_APK or RTETHER_APK (default: " +
                   adb::kApkFileName +
@@ -383,8 +497,9 @@ void register_gnirehtet(CLI::App& app, CommandBody& body) {
     auto options = std::make_shared<Options>();
     auto* command = add_command(
         app, "run", "Start the device, relay in the foreground; Ctrl+C stops the device", options,
-        kSerial | kStartValues | kPort | kStatus | kControl,
+        kSerial | kStartValues | kPort | kStatus | kRelayOptions,
         "  rtether run\n  rtether run 0123456789ABCDEF -d 192.0.2.53 -r 0.0.0.0/0\n"
+        "  rtether run 0123456789ABCDEF --forward tcp:8022:22@0123456789ABCDEF\n"
         "  rtether run -p 31417 > rtether.log   (plain log lines when not on a terminal)");
     on_selected(command, body, options, [](const Options& o) { return run_run(o); });
   }
@@ -401,8 +516,13 @@ void register_gnirehtet(CLI::App& app, CommandBody& body) {
     auto options = std::make_shared<Options>();
     auto* command = add_command(
         app, "autorun", "Relay, and start every device adb sees (again when it is plugged back)",
-        options, kStartValues | kPort | kStatus | kControl,
-        "  rtether autorun\n  rtether autorun -d 192.0.2.53 -r 0.0.0.0/0 -p 31417");
+        options, kStartValues | kPort | kStatus | kRelayOptions,
+        "  rtether autorun\n  rtether autorun -d 192.0.2.53 -r 0.0.0.0/0 -p 31417\n"
+        "  rtether autorun --forward tcp:8022:22@0123456789ABCDEF "
+        "--outbound-address 0123456789ABCDEF=192.0.2.10");
+    command->get_option("--port")->description(
+        "Relay TCP port for tunnels autorun did not set up (each device gets a loopback port of "
+        "its own, so the relay knows its serial)");
     on_selected(command, body, options, [](const Options& o) { return run_watching(o, true); });
   }
 }

@@ -5,6 +5,7 @@
 
 #include <charconv>
 #include <optional>
+#include <string_view>
 
 namespace rtether::cli {
 
@@ -12,18 +13,40 @@ namespace {
 
 struct Scoped {
   std::optional<std::uint32_t> client;
+  std::string serial;  // empty: not a device's
   std::string value;
 };
 
-// "ID=VALUE" or "VALUE"; nullopt when ID is not a client id.
-std::optional<Scoped> split_scope(const std::string& text) {
+bool digits_only(std::string_view text) {
+  return text.find_first_not_of("0123456789") == std::string_view::npos;
+}
+
+// An adb serial as the server lists it: printable, no spaces.
+bool is_serial(std::string_view text) {
+  if (text.empty() || text.size() > 255 || digits_only(text)) return false;
+  for (char c : text)
+    if (c <= ' ' || c > '~') return false;
+  return true;
+}
+
+// "ID=VALUE", "SERIAL=VALUE" (when serials are allowed) or "VALUE";
+// nullopt when the scope is neither.
+std::optional<Scoped> split_scope(const std::string& text, OutboundScopes scopes) {
   auto equals = text.find('=');
-  if (equals == std::string::npos) return Scoped{std::nullopt, text};
+  if (equals == std::string::npos) return Scoped{std::nullopt, {}, text};
+  std::string_view scope(text.data(), equals);
+  if (scopes == OutboundScopes::ClientIdsAndSerials && is_serial(scope))
+    return Scoped{std::nullopt, std::string(scope), text.substr(equals + 1)};
   std::uint32_t id = 0;
-  const char* begin = text.data();
-  auto [end, error] = std::from_chars(begin, begin + equals, id);
-  if (equals == 0 || error != std::errc{} || end != begin + equals) return std::nullopt;
-  return Scoped{id, text.substr(equals + 1)};
+  auto [end, error] = std::from_chars(scope.data(), scope.data() + scope.size(), id);
+  if (scope.empty() || error != std::errc{} || end != scope.data() + scope.size())
+    return std::nullopt;
+  return Scoped{id, {}, text.substr(equals + 1)};
+}
+
+const char* scope_syntax(OutboundScopes scopes) {
+  return scopes == OutboundScopes::ClientIdsAndSerials ? "ID or SERIAL a client id or adb serial"
+                                                       : "ID a client id";
 }
 
 std::string describe(const io::OutboundError& failure, const io::Outbound& outbound) {
@@ -51,38 +74,47 @@ std::string describe(const io::OutboundError& failure, const io::Outbound& outbo
 
 }  // namespace
 
-std::string check_outbound_address(const std::string& text) {
-  auto scoped = split_scope(text);
+std::string check_outbound_address(const std::string& text, OutboundScopes scopes) {
+  auto scoped = split_scope(text, scopes);
   wire::IpAddress address;
   if (!scoped || !wire::IpAddress::parse(scoped->value, address))
-    return fmt::format("'{}' is not [ID=]ADDR (an IPv4 or IPv6 address, ID a client id)", text);
+    return fmt::format("'{}' is not [{}=]ADDR (an IPv4 or IPv6 address, {})", text,
+                       scopes == OutboundScopes::ClientIdsAndSerials ? "ID|SERIAL" : "ID",
+                       scope_syntax(scopes));
   return {};
 }
 
-std::string check_outbound_interface(const std::string& text) {
-  auto scoped = split_scope(text);
+std::string check_outbound_interface(const std::string& text, OutboundScopes scopes) {
+  auto scoped = split_scope(text, scopes);
   // Linux names are at most 15 bytes (IFNAMSIZ - 1); Windows' are longer.
   if (!scoped || scoped->value.empty() || scoped->value.size() > 255 ||
       scoped->value.find_first_of("/ \t") != std::string::npos)
-    return fmt::format("'{}' is not [ID=]IFACE (an interface name, ID a client id)", text);
+    return fmt::format("'{}' is not [{}=]IFACE (an interface name, {})", text,
+                       scopes == OutboundScopes::ClientIdsAndSerials ? "ID|SERIAL" : "ID",
+                       scope_syntax(scopes));
   return {};
 }
 
-bool build_outbound(const OutboundValues& values, OutboundSettings& settings, std::string& error) {
+bool build_outbound(const OutboundValues& values, OutboundSettings& settings, std::string& error,
+                    OutboundScopes scopes) {
   settings = {};
-  // Values per scope first; clients then start from the relay-wide ones.
+  // Values per scope first; clients and devices then start from the
+  // relay-wide ones.
   std::map<std::uint32_t, io::Outbound> named;
+  std::map<std::string, io::Outbound> devices;
   auto scope_of = [&](const Scoped& scoped) -> io::Outbound& {
-    return scoped.client ? named[*scoped.client] : settings.all;
+    if (scoped.client) return named[*scoped.client];
+    return scoped.serial.empty() ? settings.all : devices[scoped.serial];
   };
   auto label = [](const Scoped& scoped) {
-    return scoped.client ? fmt::format("client {}", *scoped.client) : std::string("all clients");
+    if (scoped.client) return fmt::format("client {}", *scoped.client);
+    return scoped.serial.empty() ? std::string("all clients") : "device " + scoped.serial;
   };
   for (const auto& text : values.addresses) {
-    auto scoped = split_scope(text);
+    auto scoped = split_scope(text, scopes);
     wire::IpAddress address;
     if (!scoped || !wire::IpAddress::parse(scoped->value, address)) {
-      error = "--outbound-address " + check_outbound_address(text);
+      error = "--outbound-address " + check_outbound_address(text, scopes);
       return false;
     }
     auto& slot = address.version == wire::IpVersion::V4 ? scope_of(*scoped).address_v4
@@ -96,9 +128,9 @@ bool build_outbound(const OutboundValues& values, OutboundSettings& settings, st
     slot = address;
   }
   for (const auto& text : values.interfaces) {
-    auto scoped = split_scope(text);
-    if (!scoped || !check_outbound_interface(text).empty()) {
-      error = "--outbound-interface " + check_outbound_interface(text);
+    auto scoped = split_scope(text, scopes);
+    if (!scoped || !check_outbound_interface(text, scopes).empty()) {
+      error = "--outbound-interface " + check_outbound_interface(text, scopes);
       return false;
     }
     auto& slot = scope_of(*scoped).interface_name;
@@ -109,13 +141,15 @@ bool build_outbound(const OutboundValues& values, OutboundSettings& settings, st
     }
     slot = scoped->value;
   }
-  for (const auto& [client, own] : named) {
-    io::Outbound merged = settings.all;
-    if (own.address_v4) merged.address_v4 = own.address_v4;
-    if (own.address_v6) merged.address_v6 = own.address_v6;
-    if (!own.interface_name.empty()) merged.interface_name = own.interface_name;
-    settings.per_client.emplace(client, merged);
-  }
+  auto merged = [&](const io::Outbound& own) {
+    io::Outbound result = settings.all;
+    if (own.address_v4) result.address_v4 = own.address_v4;
+    if (own.address_v6) result.address_v6 = own.address_v6;
+    if (!own.interface_name.empty()) result.interface_name = own.interface_name;
+    return result;
+  };
+  for (const auto& [client, own] : named) settings.per_client.emplace(client, merged(own));
+  for (const auto& [serial, own] : devices) settings.per_serial.emplace(serial, merged(own));
   return true;
 }
 
@@ -124,6 +158,9 @@ std::string probe_outbound(const OutboundSettings& settings) {
   for (const auto& [client, outbound] : settings.per_client)
     if (auto failure = io::check_outbound(outbound))
       return fmt::format("client {}: {}", client, describe(*failure, outbound));
+  for (const auto& [serial, outbound] : settings.per_serial)
+    if (auto failure = io::check_outbound(outbound))
+      return fmt::format("device {}: {}", serial, describe(*failure, outbound));
   return {};
 }
 

@@ -158,13 +158,13 @@ void register_relay(CLI::App& app, CommandBody& body) {
                    "Host sockets toward destinations leave from ADDR (repeatable: one IPv4, one "
                    "IPv6; ID=ADDR for the client with relay id ID only)")
       ->type_name("[ID=]ADDR")
-      ->check(check_outbound_address);
+      ->check([](const std::string& text) { return check_outbound_address(text); });
   command
       ->add_option("--outbound-interface", options->outbound.interfaces,
                    "Host sockets toward destinations leave through IFACE (Linux: "
                    "SO_BINDTODEVICE, CAP_NET_RAW before 5.7; ID=IFACE for one client only)")
       ->type_name("[ID=]IFACE")
-      ->check(check_outbound_interface);
+      ->check([](const std::string& text) { return check_outbound_interface(text); });
   command->add_option("--unix", options->unix_path,
                       "Also listen on a UNIX socket (a leading @ means abstract)");
   command->add_flag("--no-tcp", options->no_tcp, "Listen on --unix only");
@@ -185,7 +185,13 @@ void register_relay(CLI::App& app, CommandBody& body) {
                        "device)")
       ->check([](const std::string& text) {
         std::string error;
-        return relay::parse_forward_rule(text, error) ? std::string{} : error;
+        auto rule = relay::parse_forward_rule(text, error);
+        if (!rule) return error;
+        // Its clients come through no adb tunnel it set up: no serials.
+        if (!rule->serial.empty())
+          return "'" + text + "': `relay` knows no adb serials: a client id after @ (run and "
+                 "autorun take @SERIAL)";
+        return std::string{};
       });
   command->add_option("--dns-upstream", options->dns_upstream,
                       "Resolvers the device's DNS server 10.0.2.3 (fd00::2:3) forwards to, in "

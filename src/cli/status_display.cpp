@@ -77,6 +77,26 @@ std::string format_client_line(const ClientLine& line) {
       format_rate(line.up_bytes_per_second), format_bytes(line.stats.bytes_from_device));
 }
 
+std::string format_device_line(const DeviceLine& line) {
+  const relay::DeviceStats* stats = line.stats ? &*line.stats : nullptr;
+  std::string state = line.state;
+  if (stats != nullptr && stats->connected) {
+    state = "connected";
+  } else if (state.empty()) {
+    state = "not connected";
+  }
+  std::string text = fmt::format("device {} {}", line.serial, state);
+  // Figures once the relay has seen a client of it.
+  if (stats == nullptr || (stats->connections == 0 && !stats->connected)) return text;
+  text += fmt::format("  flows {}  down {} ({})  up {} ({})", stats->open_flows,
+                      format_rate(line.down_bytes_per_second),
+                      format_bytes(stats->counters.bytes_to_device),
+                      format_rate(line.up_bytes_per_second),
+                      format_bytes(stats->counters.bytes_from_device));
+  if (stats->reconnects > 0) text += fmt::format("  reconnects {}", stats->reconnects);
+  return text;
+}
+
 std::vector<std::string> fit_to_terminal(std::vector<std::string> lines, std::size_t columns,
                                          std::size_t rows) {
   if (rows > 1 && lines.size() > rows - 1) {
@@ -135,17 +155,47 @@ void StatusDisplay::tick() {
   }
 }
 
-std::vector<std::string> StatusDisplay::render(double seconds) {
+std::vector<std::string> StatusDisplay::render_devices(double seconds) {
+  std::map<std::string, DeviceLine> by_serial;
+  if (devices_ != nullptr)
+    for (auto& [serial, state] : devices_->snapshot()) {
+      DeviceLine& line = by_serial[serial];
+      line.serial = serial;
+      line.state = std::move(state);
+    }
+  std::map<std::string, relay::DeviceStats> current;
+  if (relay_ != nullptr)
+    for (auto& stats : relay_->device_stats()) {
+      DeviceLine& line = by_serial[stats.serial];
+      line.serial = stats.serial;
+      auto before = previous_devices_.find(stats.serial);
+      if (before != previous_devices_.end()) {
+        const relay::Counters& was = before->second.counters;
+        line.down_bytes_per_second =
+            static_cast<double>(stats.counters.bytes_to_device - was.bytes_to_device) / seconds;
+        line.up_bytes_per_second =
+            static_cast<double>(stats.counters.bytes_from_device - was.bytes_from_device) /
+            seconds;
+      }
+      line.stats = stats;
+      current.emplace(stats.serial, std::move(stats));
+    }
+  previous_devices_ = std::move(current);
   std::vector<std::string> lines;
-  if (devices_ != nullptr) {
-    for (const auto& [serial, state] : devices_->snapshot())
-      lines.push_back(fmt::format("device {:<20} {}", serial, state));
-  }
+  lines.reserve(by_serial.size());
+  for (const auto& [serial, line] : by_serial) lines.push_back(format_device_line(line));
+  return lines;
+}
+
+std::vector<std::string> StatusDisplay::render(double seconds) {
+  std::vector<std::string> lines = render_devices(seconds);
   if (relay_ == nullptr) return lines;
   std::map<std::uint32_t, relay::ClientStats> current;
   io::Time now = loop_.now();
   for (const auto& stats : relay_->client_stats()) {
     current[stats.id] = stats;
+    // A device's clients are on its device line.
+    if (!stats.serial.empty()) continue;
     auto [seen, inserted] = first_seen_.emplace(stats.id, now);
     ClientLine line{stats, 0, 0,
                     std::chrono::duration_cast<std::chrono::seconds>(now - seen->second)};
@@ -194,7 +244,25 @@ void StatusDisplay::log_device_changes() {
 
 void StatusDisplay::log_totals(double seconds) {
   if (relay_ == nullptr) return;
+  for (const auto& [serial, stats] : previous_devices_) {
+    if (stats.connections == 0) continue;
+    auto before = devices_at_last_log_.find(serial);
+    relay::Counters base =
+        before != devices_at_last_log_.end() ? before->second.counters : relay::Counters{};
+    const relay::Counters& now = stats.counters;
+    log::info("device {}: {}, flows {}, down {} ({}), up {} ({}), reconnects {}", serial,
+              stats.connected ? "connected" : "not connected", stats.open_flows,
+              format_bytes(now.bytes_to_device),
+              format_rate(static_cast<double>(now.bytes_to_device - base.bytes_to_device) /
+                          seconds),
+              format_bytes(now.bytes_from_device),
+              format_rate(static_cast<double>(now.bytes_from_device - base.bytes_from_device) /
+                          seconds),
+              stats.reconnects);
+  }
+  devices_at_last_log_ = previous_devices_;
   for (const auto& [id, stats] : previous_) {
+    if (!stats.serial.empty()) continue;
     auto before = at_last_log_.find(id);
     relay::ClientStats base = before != at_last_log_.end() ? before->second : relay::ClientStats{};
     log::info(

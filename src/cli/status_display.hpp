@@ -1,10 +1,15 @@
 // Live status of `relay`, `run` and `autorun`. On a terminal: one line per
-// device (adb serial and what rtether did with it) and one per relay client
-// (id, time connected, open flows, current down/up rate and totals), cut to
-// the terminal's width and redrawn in
-// place about once a second. Elsewhere (a pipe, a log file): plain log
-// lines: the relay already logs connects and disconnects; here each change
-// of a device's state, and a totals line per client every `log_interval`.
+// device, by adb serial: what rtether did with it (the DeviceBoard) or,
+// while its client is connected, "connected"; its open flows, current
+// down/up rate and totals over all its clients (the relay's DeviceStats,
+// so they survive the app reconnecting) and its reconnects. Clients the
+// relay knows no serial of (plain `relay`, a tunnel autorun did not set
+// up) keep a line each (id, time connected, flows, rates, totals). Lines
+// are cut to the terminal's width and redrawn in place about once a second.
+// Elsewhere (a pipe, a log file): plain log lines: the relay already logs
+// connects and disconnects; here each change of a device's state, and a
+// totals line per device and per client without a serial every
+// `log_interval`.
 //
 // Down = host to device (bytes the relay sent to the client), up = device
 // to host.
@@ -14,6 +19,7 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -60,6 +66,17 @@ struct ClientLine {
 };
 std::string format_client_line(const ClientLine& line);
 
+struct DeviceLine {
+  std::string serial;
+  std::string state;  // the board's; empty when it has none
+  // The relay's figures for the serial; none when the relay does not know
+  // it (autostart, `run` without a serial).
+  std::optional<relay::DeviceStats> stats;
+  double down_bytes_per_second = 0;
+  double up_bytes_per_second = 0;
+};
+std::string format_device_line(const DeviceLine& line);
+
 // The lines drawn on a terminal of `columns` x `rows` (0 = unknown): each
 // cut to columns - 1 (a wrapped line would break the in-place redraw), and
 // at most rows - 1 of them, the last saying how many more were left out.
@@ -101,6 +118,7 @@ class StatusDisplay {
   void draw(const std::vector<std::string>& lines);
   void log_device_changes();
   void log_totals(double seconds);
+  std::vector<std::string> render_devices(double seconds);
 
   io::EventLoop& loop_;
   const relay::Relay* relay_;
@@ -113,6 +131,8 @@ class StatusDisplay {
   std::map<std::uint32_t, relay::ClientStats> previous_;
   std::map<std::uint32_t, io::Time> first_seen_;
   std::map<std::uint32_t, relay::ClientStats> at_last_log_;
+  std::map<std::string, relay::DeviceStats> previous_devices_;
+  std::map<std::string, relay::DeviceStats> devices_at_last_log_;
   std::map<std::string, std::string> logged_devices_;
   RedrawTracker redraw_;
 };

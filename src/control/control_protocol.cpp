@@ -97,6 +97,7 @@ std::string status_reply(const StatusSnapshot& status) {
   json clients = json::array();
   for (const auto& client : status.clients) {
     clients.push_back({{"id", client.id},
+                       {"serial", client.serial},
                        {"open_flows", client.open_flows},
                        {"bytes_from_device", client.bytes_from_device},
                        {"bytes_to_device", client.bytes_to_device},

@@ -12,7 +12,8 @@
 //
 // Replies: {"ok":true, ...} with the command's members, or
 // {"ok":false,"error":"MESSAGE"}:
-//   status          "clients": [{"id", "open_flows",
+//   status          "clients": [{"id", "serial" ("" when not known),
+//                   "open_flows",
 //                   "bytes_from_device", "bytes_to_device",
 //                   "packets_from_device", "packets_to_device"}] by id,
 //                   "flows" (live and TIME-WAIT), "totals": {counter: value}

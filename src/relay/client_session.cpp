@@ -24,12 +24,14 @@ bool ping_forbidden_logged = false;
 }  // namespace
 
 ClientSession::ClientSession(io::EventLoop& loop, io::Fd socket, std::uint32_t id,
-                             const RelayConfig& config, ClosedCallback on_closed)
+                             const RelayConfig& config, ClosedCallback on_closed,
+                             std::string serial)
     : loop_(loop),
       socket_(std::move(socket)),
       id_(id),
       config_(config),
       on_closed_(std::move(on_closed)),
+      serial_(std::move(serial)),
       random_(std::random_device{}()),
       icmp_errors_(*this),
       // Forwarded flows start at a random relay-side port (of the 16384 in

@@ -17,6 +17,7 @@
 #include <memory>
 #include <optional>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "io/event_loop.hpp"
@@ -38,8 +39,10 @@ namespace rtether::relay {
 class ClientSession : public io::Handler, private FlowContext {
  public:
   using ClosedCallback = std::function<void(std::uint32_t id)>;
+  // `serial`: the adb serial of the device whose reverse tunnel the client
+  // came through (the label of the relay's listener); empty when unknown.
   ClientSession(io::EventLoop& loop, io::Fd socket, std::uint32_t id, const RelayConfig& config,
-                ClosedCallback on_closed);
+                ClosedCallback on_closed, std::string serial = {});
   ~ClientSession() override;
 
   // Registers with the loop and writes the 4-byte client id (and, with a
@@ -50,6 +53,7 @@ class ClientSession : public io::Handler, private FlowContext {
   void close(const char* reason);
 
   std::uint32_t id() const { return id_; }
+  const std::string& serial() const { return serial_; }
   // False until the client answered the --secret handshake (always true
   // without one): nothing is relayed to or from it before.
   bool relaying() const {
@@ -70,7 +74,7 @@ class ClientSession : public io::Handler, private FlowContext {
   io::EventLoop& loop() override { return loop_; }
   io::Time now() const override { return loop_.now(); }
   const RelayConfig& config() const override { return config_; }
-  const io::Outbound& outbound() const override { return config_.outbound_for(id_); }
+  const io::Outbound& outbound() const override { return config_.outbound_for(id_, serial_); }
   FlowTable& flows() override { return flows_; }
   wire::MutableBytes reserve(std::size_t bytes, bool control) override {
     return output_.reserve(bytes, control);
@@ -102,6 +106,7 @@ class ClientSession : public io::Handler, private FlowContext {
   std::uint32_t id_;
   const RelayConfig& config_;
   ClosedCallback on_closed_;
+  std::string serial_;
   wire::StreamFramer framer_;
   Counters counters_;
   std::mt19937 random_;

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <functional>
 #include <map>
+#include <string>
 #include <vector>
 
 #include "io/outbound.hpp"
@@ -92,13 +93,18 @@ struct RelayConfig {
   std::chrono::milliseconds secret_timeout{5000};
   // Where host sockets toward destinations leave from (--outbound-address,
   // --outbound-interface): `outbound` for every client, or the entry of a
-  // client id in `client_outbound` (`--outbound-address ID=ADDR`; the CLI
-  // fills it in from `outbound` and the client's own values).
+  // client id in `client_outbound` (`--outbound-address ID=ADDR`), else of
+  // the client's adb serial in `serial_outbound` (`SERIAL=ADDR`, run and
+  // autorun); the CLI fills each entry in from `outbound` and its own values.
   io::Outbound outbound;
   std::map<std::uint32_t, io::Outbound> client_outbound;
-  const io::Outbound& outbound_for(std::uint32_t client_id) const {
-    auto found = client_outbound.find(client_id);
-    return found == client_outbound.end() ? outbound : found->second;
+  std::map<std::string, io::Outbound> serial_outbound;
+  const io::Outbound& outbound_for(std::uint32_t client_id, const std::string& serial = {}) const {
+    if (auto found = client_outbound.find(client_id); found != client_outbound.end())
+      return found->second;
+    if (serial.empty()) return outbound;
+    auto found = serial_outbound.find(serial);
+    return found == serial_outbound.end() ? outbound : found->second;
   }
 };
 

@@ -12,7 +12,6 @@ namespace rtether::relay {
 
 namespace {
 
-
 // A decimal number in [min, max], digits only (no sign, no spaces).
 std::optional<std::uint32_t> parse_number(const std::string& text, std::uint32_t min,
                                           std::uint32_t max) {
@@ -26,6 +25,18 @@ std::optional<std::uint32_t> parse_number(const std::string& text, std::uint32_t
   return static_cast<std::uint32_t>(value);
 }
 
+// An adb serial as the server lists it: printable, no spaces, not all
+// digits (those are client ids).
+bool is_serial(const std::string& text) {
+  if (text.empty() || text.size() > 255) return false;
+  bool digits_only = true;
+  for (char c : text) {
+    if (c <= ' ' || c > '~') return false;
+    if (c < '0' || c > '9') digits_only = false;
+  }
+  return !digits_only;
+}
+
 }  // namespace
 
 std::string ForwardRule::to_string() const {
@@ -34,6 +45,7 @@ std::string ForwardRule::to_string() const {
   std::string text = fmt::format("{}:{}{}{}:{}:{}", name, v6 ? "[" : "", listen.address.to_string(),
                                  v6 ? "]" : "", listen.port, device_port);
   if (client_id) text += fmt::format("@{}", *client_id);
+  if (!serial.empty()) text += "@" + serial;
   return text;
 }
 
@@ -50,12 +62,16 @@ std::optional<ForwardRule> parse_forward_rule(const std::string& text, std::stri
   }
   rest = rest.substr(4);
   if (auto at = rest.find('@'); at != std::string::npos) {
-    auto id = parse_number(rest.substr(at + 1), 0, 0xFFFFFFFF);
-    if (!id) {
-      error = fmt::format("'{}': the client id after @ must be a number", text);
+    std::string target = rest.substr(at + 1);
+    if (is_serial(target)) {
+      rule.serial = std::move(target);
+    } else if (auto id = parse_number(target, 0, 0xFFFFFFFF)) {
+      rule.client_id = *id;
+    } else {
+      error = fmt::format(
+          "'{}': after @ goes a client id (a number below 2^32) or an adb serial", text);
       return std::nullopt;
     }
-    rule.client_id = *id;
     rest = rest.substr(0, at);
   }
   std::string bind = wire::gnirehtet::kHostLoopbackV4.to_string();
@@ -74,7 +90,7 @@ std::optional<ForwardRule> parse_forward_rule(const std::string& text, std::stri
   }
   auto colon = rest.find(':');
   if (colon == std::string::npos || rest.find(':', colon + 1) != std::string::npos) {
-    error = fmt::format("'{}': expected {}:[BIND:]HOSTPORT:DEVICEPORT[@CLIENT]", text,
+    error = fmt::format("'{}': expected {}:[BIND:]HOSTPORT:DEVICEPORT[@CLIENT|@SERIAL]", text,
                         text.substr(0, 3));
     return std::nullopt;
   }

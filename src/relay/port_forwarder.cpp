@@ -55,7 +55,7 @@ class PortForwarder::Listener : public io::Handler {
 
  protected:
   ClientSession* session() {
-    ClientSession* session = owner_.find_session_(rule_.client_id);
+    ClientSession* session = owner_.find_session_(rule_);
     if (!session) ++owner_.counters_.drop_forward_no_client;
     return session;
   }
@@ -184,7 +184,9 @@ std::uint32_t PortForwarder::add(const ForwardRule& rule) {
   loop_.add(listener->fd(), io::Interest::Read, io::Trigger::Level, listener.get());
   log::info("forwarding {} (host {}:{} -> device port {}{})", rule.to_string(),
             rule.listen.address.to_string(), rule.listen.port, rule.device_port,
-            rule.client_id ? fmt::format(" of client {}", *rule.client_id) : std::string{});
+            !rule.serial.empty() ? " of device " + rule.serial
+            : rule.client_id     ? fmt::format(" of client {}", *rule.client_id)
+                                 : std::string{});
   listeners_.push_back(std::move(listener));
   return id;
 }

@@ -7,8 +7,9 @@
 // other flow. UDP: each host peer becomes a UdpFlow whose host socket is
 // bound to the forward's port and connected to that peer; the device sees
 // the peer as 10.0.2.2 and a port of the relay's.
-// The device is the rule's client id, or the most recently connected one;
-// with no device, connections are closed and datagrams dropped (counted).
+// The device is the rule's adb serial (its most recent client), or its
+// client id, or else the most recently connected one; with no such device,
+// connections are closed and datagrams dropped (counted).
 // Rules are added at start-up (--forward) or at run time (`rtether forward
 // add|remove`, control/): each has an id, from 1, that its flows carry, so
 // removing a rule closes its listener at once and ends its flows.
@@ -33,8 +34,9 @@ class ClientSession;
 
 class PortForwarder {
  public:
-  // Finds the session for a client id (nullopt: the most recent), or null.
-  using SessionFinder = std::function<ClientSession*(std::optional<std::uint32_t>)>;
+  // Finds the session a rule names (serial, client id, else the most
+  // recent), or null.
+  using SessionFinder = std::function<ClientSession*(const ForwardRule&)>;
   PortForwarder(io::EventLoop& loop, SessionFinder find_session);
   ~PortForwarder();
 

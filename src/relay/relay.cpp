@@ -1,6 +1,8 @@
 // Relay: listeners and the client session table; see relay.hpp.
 #include "relay/relay.hpp"
 
+#include <fmt/core.h>
+
 #include "io/log.hpp"
 
 namespace rtether::relay {
@@ -8,22 +10,34 @@ namespace rtether::relay {
 Relay::Relay(io::EventLoop& loop, RelayConfig config)
     : loop_(loop),
       config_(std::move(config)),
-      forwarder_(loop, [this](std::optional<std::uint32_t> id) { return session_for(id); }) {}
+      forwarder_(loop, [this](const ForwardRule& rule) {
+        return rule.serial.empty() ? session_for(rule.client_id) : session_for_serial(rule.serial);
+      }) {}
 
 Relay::~Relay() {
   for (auto& listener : listeners_) loop_.remove(listener->fd());
   sessions_.clear();
 }
 
-void Relay::listen_tcp(const io::Endpoint& at) {
-  auto listener = std::make_unique<Listener>(*this, io::listen_tcp(at));
+io::Endpoint Relay::listen_tcp(const io::Endpoint& at, std::string device_label) {
+  io::Fd fd = io::listen_tcp(at);
+  io::Endpoint bound = at;
+  if (auto local = io::local_endpoint(fd.get())) bound = *local;
+  if (device_label.empty()) {
+    log::info("relay listening on {}:{}", bound.address.to_string(), bound.port);
+  } else {
+    log::info("relay listening on {}:{} for device {}", bound.address.to_string(), bound.port,
+              device_label);
+    devices_.try_emplace(device_label);
+  }
+  auto listener = std::make_unique<Listener>(*this, std::move(fd), std::move(device_label));
   loop_.add(listener->fd(), io::Interest::Read, io::Trigger::Level, listener.get());
-  log::info("relay listening on {}:{}", at.address.to_string(), at.port);
   listeners_.push_back(std::move(listener));
+  return bound;
 }
 
 void Relay::listen_unix(const std::string& path) {
-  auto listener = std::make_unique<Listener>(*this, io::listen_unix(path));
+  auto listener = std::make_unique<Listener>(*this, io::listen_unix(path), std::string());
   loop_.add(listener->fd(), io::Interest::Read, io::Trigger::Level, listener.get());
   log::info("relay listening on unix:{}", path);
   listeners_.push_back(std::move(listener));
@@ -50,16 +64,31 @@ ClientSession* Relay::session_for(std::optional<std::uint32_t> client_id) {
   return nullptr;
 }
 
-void Relay::Listener::on_ready(io::Readiness) { relay_.accept_from(fd_.get()); }
+ClientSession* Relay::session_for_serial(const std::string& serial) {
+  for (auto it = sessions_.rbegin(); it != sessions_.rend(); ++it)
+    if (it->second->serial() == serial && it->second->relaying()) return it->second.get();
+  return nullptr;
+}
 
-void Relay::accept_from(int listen_fd) {
-  auto error = io::accept_pending(listen_fd, [this](io::Fd fd) {
+void Relay::Listener::on_ready(io::Readiness) { relay_.accept_from(fd_.get(), device_label_); }
+
+void Relay::accept_from(int listen_fd, const std::string& device_label) {
+  auto error = io::accept_pending(listen_fd, [&](io::Fd fd) {
     std::uint32_t id = next_id_++;
     auto session = std::make_unique<ClientSession>(
-        loop_, std::move(fd), id, config_, [this](std::uint32_t closed) { on_session_closed(closed); });
+        loop_, std::move(fd), id, config_, [this](std::uint32_t closed) { on_session_closed(closed); },
+        device_label);
     auto* raw = session.get();
     sessions_.emplace(id, std::move(session));
-    log::info("client {} connected", id);
+    if (device_label.empty()) {
+      log::info("client {} connected", id);
+    } else {
+      DeviceRecord& device = devices_[device_label];
+      ++device.connections;
+      log::info("client {} connected (device {}{})", id, device_label,
+                device.connections > 1 ? fmt::format(", reconnect {}", device.connections - 1)
+                                       : std::string());
+    }
     raw->start();
   });
   if (error) log::warn("accept failed: {}", error.message());
@@ -69,6 +98,8 @@ void Relay::on_session_closed(std::uint32_t id) {
   auto found = sessions_.find(id);
   if (found == sessions_.end()) return;
   closed_totals_ += found->second->counters();
+  if (const std::string& serial = found->second->serial(); !serial.empty())
+    devices_[serial].closed += found->second->counters();
   sessions_.erase(found);
 }
 
@@ -90,10 +121,36 @@ std::vector<ClientStats> Relay::client_stats() const {
   stats.reserve(sessions_.size());
   for (const auto& [id, session] : sessions_) {
     const Counters& counters = session->counters();
-    stats.push_back(ClientStats{id, session->live_flow_count(), counters.bytes_from_device,
-                                counters.bytes_to_device, counters.packets_from_device,
-                                counters.packets_to_device});
+    stats.push_back(ClientStats{id, session->serial(), session->live_flow_count(),
+                                counters.bytes_from_device, counters.bytes_to_device,
+                                counters.packets_from_device, counters.packets_to_device});
   }
+  return stats;
+}
+
+std::vector<DeviceStats> Relay::device_stats() const {
+  std::map<std::string, DeviceStats> by_serial;
+  for (const auto& [serial, record] : devices_) {
+    DeviceStats& device = by_serial[serial];
+    device.serial = serial;
+    device.connections = record.connections;
+    device.reconnects = record.connections > 0 ? record.connections - 1 : 0;
+    device.counters = record.closed;
+  }
+  // Sessions by id, so the last one seen is the most recent client.
+  for (const auto& [id, session] : sessions_) {
+    if (session->serial().empty()) continue;
+    DeviceStats& device = by_serial[session->serial()];
+    device.counters += session->counters();
+    device.open_flows += session->live_flow_count();
+    if (session->relaying()) {
+      device.connected = true;
+      device.client_id = id;
+    }
+  }
+  std::vector<DeviceStats> stats;
+  stats.reserve(by_serial.size());
+  for (auto& [serial, device] : by_serial) stats.push_back(std::move(device));
   return stats;
 }
 

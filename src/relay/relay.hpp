@@ -1,6 +1,15 @@
 // Relay: the host side. Listens (TCP and/or UNIX socket), gives each
 // accepted client the next id (from 0, as Gnirehtet does) and a
 // ClientSession, and removes the session when its client goes away.
+//
+// Device identity: every adb reverse connection comes from 127.0.0.1, so
+// the peer address says nothing about which phone it is. `run` and
+// `autorun` give each adb serial a listener of its own (its reverse
+// tunnel's target, `listen_tcp(at, serial)`); a client accepted on it
+// carries that serial (`ClientSession::serial`). Per-serial totals
+// (`device_stats`) add up every client of that serial, the gone ones
+// included, so they survive the app reconnecting; clients of unlabelled
+// listeners have no serial and are counted per client only.
 #pragma once
 
 #include <cstdint>
@@ -20,11 +29,23 @@ namespace rtether::relay {
 // What a status display needs about one live client (a copy: read-only).
 struct ClientStats {
   std::uint32_t id = 0;
+  std::string serial;  // adb serial of the listener it came through; empty when unknown
   std::size_t open_flows = 0;  // live flows (TIME-WAIT ones not counted)
   std::uint64_t bytes_from_device = 0;
   std::uint64_t bytes_to_device = 0;
   std::uint64_t packets_from_device = 0;
   std::uint64_t packets_to_device = 0;
+};
+
+// One adb serial across all its clients so far (a copy: read-only).
+struct DeviceStats {
+  std::string serial;
+  bool connected = false;      // a client of it is live (and past the --secret handshake)
+  std::uint32_t client_id = 0;  // the most recent live client's id, when connected
+  std::size_t open_flows = 0;   // of its live clients (TIME-WAIT ones not counted)
+  std::uint64_t connections = 0;  // clients accepted for it
+  std::uint64_t reconnects = 0;   // connections after the first
+  Counters counters;              // its clients' counters, live and gone
 };
 
 class Relay {
@@ -33,7 +54,11 @@ class Relay {
   ~Relay();
 
   // Start-up configuration: throw std::system_error with a clear message.
-  void listen_tcp(const io::Endpoint& at);
+  // `device_label`: the adb serial whose reverse tunnel targets this
+  // listener (its clients carry it; its totals appear in device_stats at
+  // once); empty for none. Returns where it listens (port 0: the port the
+  // system chose).
+  io::Endpoint listen_tcp(const io::Endpoint& at, std::string device_label = {});
   void listen_unix(const std::string& path);
   // Host -> device port forwarding, at start-up or at run time: throws
   // std::system_error when the port is taken, std::invalid_argument when
@@ -46,26 +71,37 @@ class Relay {
   // The session of a client id, or the most recently connected one; null if
   // none (or it has not answered the --secret handshake yet).
   ClientSession* session_for(std::optional<std::uint32_t> client_id);
+  // The most recently connected session of an adb serial; null if none.
+  ClientSession* session_for_serial(const std::string& serial);
 
   const RelayConfig& config() const { return config_; }
   std::size_t client_count() const { return sessions_.size(); }
   std::size_t flow_count() const;
   Counters totals() const;  // live clients plus those already gone
   std::vector<ClientStats> client_stats() const;  // live clients, by id
+  std::vector<DeviceStats> device_stats() const;  // every serial listened for or seen, by serial
 
  private:
   class Listener : public io::Handler {
    public:
-    Listener(Relay& relay, io::Fd fd) : relay_(relay), fd_(std::move(fd)) {}
+    Listener(Relay& relay, io::Fd fd, std::string device_label)
+        : relay_(relay), fd_(std::move(fd)), device_label_(std::move(device_label)) {}
     void on_ready(io::Readiness readiness) override;
     int fd() const { return fd_.get(); }
 
    private:
     Relay& relay_;
     io::Fd fd_;
+    std::string device_label_;
   };
 
-  void accept_from(int listen_fd);
+  // What stays of a serial when its clients are gone.
+  struct DeviceRecord {
+    std::uint64_t connections = 0;
+    Counters closed;  // counters of its clients already gone
+  };
+
+  void accept_from(int listen_fd, const std::string& device_label);
   void on_session_closed(std::uint32_t id);
 
   io::EventLoop& loop_;
@@ -74,6 +110,7 @@ class Relay {
   std::map<std::uint32_t, std::unique_ptr<ClientSession>> sessions_;
   std::uint32_t next_id_ = 0;
   Counters closed_totals_;
+  std::map<std::string, DeviceRecord> devices_;
   PortForwarder forwarder_;
 };
 

@@ -66,5 +66,36 @@ TEST(BuildOutbound, AClientStartsFromTheRelayWideValuesAndReplacesItsOwn) {
   EXPECT_EQ(five.interface_name, "wlan0");
 }
 
+TEST(OutboundValue, SerialScopesOnlyWhereTheRelayKnowsSerials) {
+  constexpr auto kSerials = OutboundScopes::ClientIdsAndSerials;
+  for (const char* text : {"R58M123ABC=192.0.2.1", "198.51.100.2:5555=2001:db8::1", "3=::1"})
+    EXPECT_EQ(check_outbound_address(text, kSerials), "") << text;
+  EXPECT_EQ(check_outbound_interface("emulator-5554=eth1", kSerials), "");
+  EXPECT_NE(check_outbound_address("R58M123ABC=192.0.2.1"), "");
+  EXPECT_NE(check_outbound_address("a b=192.0.2.1", kSerials), "");
+  EXPECT_NE(check_outbound_address("=192.0.2.1", kSerials), "");
+  EXPECT_NE(check_outbound_interface("R58M=", kSerials), "");
+}
+
+TEST(BuildOutbound, ADeviceStartsFromTheRelayWideValuesAndReplacesItsOwn) {
+  OutboundSettings settings;
+  std::string error;
+  ASSERT_TRUE(build_outbound({{"192.0.2.1", "198.51.100.2:5555=198.51.100.7", "4=192.0.2.9"},
+                              {"198.51.100.2:5555=wlan0", "eth0"}},
+                             settings, error, OutboundScopes::ClientIdsAndSerials))
+      << error;
+  ASSERT_EQ(settings.per_serial.size(), 1u);
+  const auto& phone = settings.per_serial.at("198.51.100.2:5555");
+  EXPECT_EQ(phone.address_v4, address("198.51.100.7"));
+  EXPECT_EQ(phone.interface_name, "wlan0");
+  ASSERT_EQ(settings.per_client.size(), 1u);
+  EXPECT_EQ(settings.per_client.at(4).interface_name, "eth0");
+  EXPECT_FALSE(build_outbound({{"R58M=192.0.2.1", "R58M=192.0.2.2"}, {}}, settings, error,
+                              OutboundScopes::ClientIdsAndSerials));
+  EXPECT_NE(error.find("two IPv4 addresses for device R58M"), std::string::npos) << error;
+  EXPECT_FALSE(build_outbound({{"R58M=192.0.2.1"}, {}}, settings, error));
+  EXPECT_NE(error.find("ID a client id"), std::string::npos) << error;
+}
+
 }  // namespace
 }  // namespace rtether::cli

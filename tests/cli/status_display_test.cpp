@@ -46,6 +46,47 @@ TEST(FormatClientLine, ShowsIdFlowsRatesAndTotals) {
     EXPECT_NE(text.find(part), std::string::npos) << part << " in " << text;
 }
 
+TEST(FormatDeviceLine, ShowsTheBoardStateUntilTheRelayHasSeenAClient) {
+  DeviceLine line;
+  line.serial = "198.51.100.2:5555";
+  line.state = "started (reverse tunnel to tcp:40001)";
+  EXPECT_EQ(format_device_line(line),
+            "device 198.51.100.2:5555 started (reverse tunnel to tcp:40001)");
+  line.stats = relay::DeviceStats{};
+  line.stats->serial = line.serial;
+  EXPECT_EQ(format_device_line(line),
+            "device 198.51.100.2:5555 started (reverse tunnel to tcp:40001)");
+  line.state.clear();
+  EXPECT_EQ(format_device_line(line), "device 198.51.100.2:5555 not connected");
+}
+
+TEST(FormatDeviceLine, AConnectedDeviceShowsFlowsRatesTotalsAndReconnects) {
+  DeviceLine line;
+  line.serial = "AAA";
+  line.state = "started (reverse tunnel to tcp:40001)";
+  relay::DeviceStats stats;
+  stats.serial = "AAA";
+  stats.connected = true;
+  stats.open_flows = 3;
+  stats.connections = 1;
+  stats.counters.bytes_to_device = 2'000'000;
+  stats.counters.bytes_from_device = 3'000;
+  line.stats = stats;
+  line.down_bytes_per_second = 125'000;
+  line.up_bytes_per_second = 1'000;
+  EXPECT_EQ(format_device_line(line),
+            "device AAA connected  flows 3  down 1.0 Mbit/s (2.0 MB)  up 8.0 kbit/s (3.0 kB)");
+  // Gone again after a reconnect: the totals stay, the state is the board's.
+  line.stats->connected = false;
+  line.stats->connections = 2;
+  line.stats->reconnects = 1;
+  line.stats->open_flows = 0;
+  line.state = "gone";
+  line.down_bytes_per_second = line.up_bytes_per_second = 0;
+  EXPECT_EQ(format_device_line(line),
+            "device AAA gone  flows 0  down 0 bit/s (2.0 MB)  up 0 bit/s (3.0 kB)  reconnects 1");
+}
+
 TEST(DeviceBoard, LastStateWins) {
   DeviceBoard board;
   board.set("A", "starting");

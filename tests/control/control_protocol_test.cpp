@@ -88,7 +88,7 @@ TEST(ControlRequest, FormattedRequestsParseBackTheSame) {
 
 TEST(ControlReply, StatusCarriesClientsFlowsTotalsAndForwards) {
   StatusSnapshot status;
-  status.clients.push_back(relay::ClientStats{2, 5, 1000, 2000, 10, 20});
+  status.clients.push_back(relay::ClientStats{2, "0123456789ABCDEF", 5, 1000, 2000, 10, 20});
   status.totals.bytes_from_device = 1500;
   status.totals.drop_flow_limit = 3;
   status.flows = 6;
@@ -99,6 +99,7 @@ TEST(ControlReply, StatusCarriesClientsFlowsTotalsAndForwards) {
   const json& value = *reply;
   ASSERT_EQ(value["clients"].size(), 1u);
   EXPECT_EQ(value["clients"][0]["id"], 2);
+  EXPECT_EQ(value["clients"][0]["serial"], "0123456789ABCDEF");
   EXPECT_EQ(value["clients"][0]["open_flows"], 5);
   EXPECT_EQ(value["clients"][0]["bytes_from_device"], 1000);
   EXPECT_EQ(value["clients"][0]["bytes_to_device"], 2000);

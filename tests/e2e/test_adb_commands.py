@@ -233,12 +233,14 @@ def test_run_stops_device_on_ctrl_c(rtether, world):
     client, client_id = connect_client(port)
     try:
         check(client_id == 0, "the first client did not get id 0")
-        # Plain log lines (not a terminal): the connection and periodic totals.
+        # Plain log lines (not a terminal): the connection and periodic
+        # totals, under the device's serial (-p is SERIAL's listener).
         deadline = time.monotonic() + 10
-        while not proc.log_lines("client 0: flows 0"):
+        while not proc.log_lines(f"device {SERIAL}: connected, flows 0"):
             check(time.monotonic() < deadline, f"no totals line in run's log:\n{proc.log_text()}")
             time.sleep(0.1)
-        check(proc.log_lines("client 0 connected"), "run did not log the connection")
+        check(proc.log_lines(f"client 0 connected (device {SERIAL})"),
+              "run did not log the connection with the device's serial")
         check(len(proc.log_lines(f"device {SERIAL}: started")) == 1,
               "run did not log the device's state once")
     finally:

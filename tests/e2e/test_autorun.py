@@ -28,6 +28,13 @@ def reverse_count(world, serial):
     return sum(1 for s, _ in world.server.reverses if s == serial)
 
 
+def reverse_port(world, serial):
+    """The relay port of `serial`'s first reverse tunnel (autorun: its own)."""
+    remote = next(r for s, r in world.server.reverses if s == serial).split(";")[1]
+    check(remote.startswith("tcp:"), f"{serial}'s reverse tunnel goes to {remote}")
+    return int(remote[len("tcp:"):])
+
+
 def wait_reverses(world, serial, count, timeout=30):
     world.server.wait_for(lambda s: sum(1 for x, _ in s.reverses if x == serial) >= count, timeout,
                           f"{count} reverse tunnel(s) for {serial}")
@@ -65,6 +72,12 @@ def test_devices_appear_disappear_reappear(rtether, world):
                                             "--status-interval", "1"])
     wait_started(world, "AAA", 1)
     check(harness._tcp_listening(port), "autorun's relay is not listening")
+    # AAA's tunnel goes to a relay port of its own, so the relay knows it.
+    aaa_port = reverse_port(world, "AAA")
+    check(aaa_port != port and harness._tcp_listening(aaa_port),
+          f"AAA's reverse tunnel port {aaa_port} (base {port}) is not a listener of its own")
+    check(proc.log_lines(f"relay listening on 127.0.0.1:{aaa_port} for device AAA"),
+          f"no labelled listener for AAA:\n{proc.log_text()}")
     check(reverse_count(world, "BBB") == 0, "BBB (unauthorized) was started")
     deadline = time.monotonic() + 10
     while not proc.log_lines("device BBB: unauthorized: accept the USB debugging prompt"):
@@ -73,6 +86,7 @@ def test_devices_appear_disappear_reappear(rtether, world):
     # A second device is authorized: it is started; AAA is not started again.
     world.server.set_devices({"AAA": "device", "BBB": "device"})
     wait_started(world, "BBB", 1)
+    check(reverse_port(world, "BBB") not in (port, aaa_port), "BBB shares a relay port")
     # AAA unplugged, then plugged back: its reverse tunnel is set up again.
     world.server.set_devices({"BBB": "device"})
     deadline = time.monotonic() + 10
@@ -85,7 +99,9 @@ def test_devices_appear_disappear_reappear(rtether, world):
     check(reverse_count(world, "AAA") == 2 and reverse_count(world, "BBB") == 1,
           f"reverse tunnels: {world.server.reverses}")
     got = [r for r in world.server.requests_since(mark) if r != "host:version"]
-    expected = [r for r in adb_start_sequence("AAA", port, dns="192.0.2.53") if r != "host:version"]
+    # The same port again: a replugged device keeps its listener.
+    expected = [r for r in adb_start_sequence("AAA", aaa_port, dns="192.0.2.53")
+                if r != "host:version"]
     check(got == expected, f"re-plugged AAA: requests\n  got      {got}\n  expected {expected}")
     # An offline device is not started; states are logged as they change.
     world.server.set_devices({"BBB": "device", "AAA": "device", "CCC": "offline"})

@@ -72,7 +72,7 @@ def test_run_relays_traffic_byte_exact_and_ctrl_c_stops_the_app(phone_farm, http
     check(len(streams) == 1 and streams[0]["remote"] == f"tcp:{port}",
           f"reverse streams: {streams}")
     deadline = time.monotonic() + 10
-    while not proc.log_lines("client 0: flows"):
+    while not proc.log_lines(f"device {phone.serial}: connected, flows"):
         check(time.monotonic() < deadline, f"no totals line in run's log:\n{proc.log_text()}")
         time.sleep(0.1)
 

@@ -55,6 +55,21 @@ TEST(ForwardRule, Ipv6BindAddressInBrackets) {
   EXPECT_EQ(parse_ok("tcp:[::]:1:65535@0").device_port, 65535);
 }
 
+TEST(ForwardRule, AnythingButDigitsAfterTheAtIsAnAdbSerial) {
+  auto usb = parse_ok("tcp:8022:22@0123456789ABCDEF");
+  EXPECT_FALSE(usb.client_id);
+  EXPECT_EQ(usb.serial, "0123456789ABCDEF");
+  EXPECT_EQ(usb.to_string(), "tcp:127.0.0.1:8022:22@0123456789ABCDEF");
+  // adb over TCP: the serial has colons of its own, after the @.
+  auto network = parse_ok("udp:[::1]:5353:53@198.51.100.2:5555");
+  EXPECT_EQ(network.serial, "198.51.100.2:5555");
+  EXPECT_EQ(network.listen.port, 5353);
+  EXPECT_EQ(network.device_port, 53);
+  EXPECT_EQ(parse_ok("tcp:1:2@emulator-5554").serial, "emulator-5554");
+  EXPECT_EQ(*parse_ok("tcp:1:2@0012").client_id, 12u);
+  EXPECT_TRUE(parse_ok("tcp:1:2@0012").serial.empty());
+}
+
 TEST(ForwardRule, BadValuesSayWhatIsWrong) {
   EXPECT_NE(parse_error("sctp:1:2").find("tcp: or udp:"), std::string::npos);
   EXPECT_NE(parse_error("tcp:0:80").find("1 to 65535"), std::string::npos);
@@ -66,7 +81,7 @@ TEST(ForwardRule, BadValuesSayWhatIsWrong) {
   EXPECT_NE(parse_error("tcp:[::1:1:2").find("brackets"), std::string::npos);
   EXPECT_NE(parse_error("tcp:::1:1:2").find("HOSTPORT:DEVICEPORT"), std::string::npos);
   EXPECT_NE(parse_error("tcp:1:2@").find("client id"), std::string::npos);
-  EXPECT_NE(parse_error("tcp:1:2@x").find("client id"), std::string::npos);
+  EXPECT_NE(parse_error("tcp:1:2@a b").find("client id"), std::string::npos);
   EXPECT_NE(parse_error("tcp:1:2@99999999999").find("client id"), std::string::npos);
   parse_error("");
   parse_error("tcp:");

@@ -50,15 +50,18 @@ std::uint64_t number(const json& value, const char* name) {
 
 // The status for people: one line per client, then the relay's totals.
 void print_status_table(const json& status) {
-  std::printf("%-8s %7s  %-26s %-26s\n", "CLIENT", "FLOWS", "FROM DEVICE", "TO DEVICE");
+  std::printf("%-6s %-20s %6s  %-26s %-26s\n", "CLIENT", "SERIAL", "FLOWS", "FROM DEVICE",
+              "TO DEVICE");
   const json& clients = status.value("clients", json::array());
   for (const auto& client : clients) {
     auto traffic = [&](const char* bytes, const char* packets) {
       return fmt::format("{} ({} packets)", format_bytes(number(client, bytes)),
                          number(client, packets));
     };
-    std::printf("%-8llu %7llu  %-26s %-26s\n",
+    const std::string serial = client.value("serial", std::string());
+    std::printf("%-6llu %-20s %6llu  %-26s %-26s\n",
                 static_cast<unsigned long long>(number(client, "id")),
+                serial.empty() ? "-" : serial.c_str(),
                 static_cast<unsigned long long>(number(client, "open_flows")),
                 traffic("bytes_from_device", "packets_from_device").c_str(),
                 traffic("bytes_to_device", "packets_to_device").c_str());

@@ -49,8 +49,8 @@ class SlowAdb : public ::testing::Test {
 TEST_F(SlowAdb, AStartFinishingAfterTheDeviceWentAwayLeavesItGone) {
   DeviceBoard board;
   DeviceWorker worker(adb_, dir_ + "/gnirehtet.apk", adb::StartOptions{}, board);
-  worker.start_device("X");  // keeps the worker busy for 0.4 s
-  worker.start_device("A");  // queued behind it
+  worker.start_device("X", 31416);  // keeps the worker busy for 0.4 s
+  worker.start_device("A", 31416);  // queued behind it
   EXPECT_EQ(board.snapshot().at("A"), "waiting to start");
   board.set("A", DeviceBoard::kGone);  // unplugged before its turn
   wait_for_calls(2);
@@ -63,10 +63,10 @@ TEST_F(SlowAdb, AStartFinishingAfterTheDeviceWentAwayLeavesItGone) {
 TEST_F(SlowAdb, ADeviceBackWhileItsStartIsQueuedSaysWaitingAgain) {
   DeviceBoard board;
   DeviceWorker worker(adb_, dir_ + "/gnirehtet.apk", adb::StartOptions{}, board);
-  worker.start_device("X");
-  worker.start_device("B");
+  worker.start_device("X", 31416);
+  worker.start_device("B", 31416);
   board.set("B", DeviceBoard::kGone);
-  worker.start_device("B");  // back again: still one job, but waiting
+  worker.start_device("B", 31416);  // back again: still one job, but waiting
   EXPECT_EQ(board.snapshot().at("B"), "waiting to start");
   wait_for_calls(2);
   EXPECT_EQ(board.snapshot().at("B").rfind("failed: ", 0), 0u) << board.snapshot().at("B");
