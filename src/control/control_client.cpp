@@ -42,8 +42,14 @@ class Exchange final : public io::Handler {
         fd_.get(),
         wire::Bytes{reinterpret_cast<const std::uint8_t*>(output_.data()), output_.size()});
     if (sent.would_block()) return;
-    if (!sent) return fail("the relay closed the connection (" + sent.error().message() + ")");
-    output_.erase(0, *sent);
+    if (!sent) {
+      // A relay that refuses a peer replies and closes before reading the
+      // request: its reply is still queued here, and says why.
+      send_error_ = sent.error();
+      output_.clear();
+    } else {
+      output_.erase(0, *sent);
+    }
     if (output_.empty()) loop_.modify(fd_.get(), io::Interest::Read, io::Trigger::Level, this);
   }
 
@@ -52,8 +58,11 @@ class Exchange final : public io::Handler {
     auto got = io::recv_some(
         fd_.get(), wire::MutableBytes{reinterpret_cast<std::uint8_t*>(chunk), sizeof chunk});
     if (got.would_block()) return;
-    if (!got) return fail("the relay closed the connection (" + got.error().message() + ")");
-    if (*got == 0) return fail("the relay closed the connection without a reply");
+    if (!got || *got == 0) {
+      const std::error_code why = send_error_ ? send_error_ : got.error();
+      return fail(why ? "the relay closed the connection (" + why.message() + ")"
+                      : "the relay closed the connection without a reply");
+    }
     input_.append(chunk, *got);
     if (input_.find('\n') != std::string::npos) {
       done_ = true;
@@ -67,6 +76,7 @@ class Exchange final : public io::Handler {
   std::string output_;
   std::string input_;
   std::string failure_;
+  std::error_code send_error_;
   bool done_ = false;
 };
 }  // namespace
