@@ -5,11 +5,13 @@ closes it (a connection through it is reset, a new one refused);
 `status --json` parses and its byte counters move by exactly the bytes of
 the datagrams just sent (the client runs with --no-ipv6, so the device's
 kernel sends nothing else meanwhile); another uid is refused, by the socket
-file's mode (0600) or, on an abstract socket, by the peer uid check."""
+file's mode (0600) or, on an abstract socket, by the peer uid check; and
+`autorun --control` (fake adb server) names its device's client by serial."""
 
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -213,3 +215,36 @@ def test_another_uid_is_refused(make_env, control_dir, where):
               "the relay did not log the refusal")
     # The relay's own user (root here) still gets its answer.
     check(json.loads(rtether(env, ["status", "--json"]).stdout)["flows"] >= 0, "no status")
+
+
+@pytest.mark.world(devices={"AAA": "device"}, installed={"AAA": 9})
+def test_autorun_takes_control_and_names_the_device(rtether, world):
+    """autorun --control (fake adb server, device AAA): a client on AAA's own
+    relay port shows in `status --json` with that serial, and a forward to
+    @AAA is added and listed on the running autorun."""
+    path = "@" + harness.unique_name("rtether-e2e-autorun-control")
+    proc = world.spawn(rtether, "autorun", ["autorun", "-p", str(harness.free_tcp_port()),
+                                            "--control", path])
+    world.server.wait_for(lambda s: any(x == "AAA" for x, _ in s.reverses), 30,
+                          "a reverse tunnel for AAA")
+    wait_listening(path, proc)
+    remote = next(r for s, r in world.server.reverses if s == "AAA").split(";")[1]
+    device = socket.create_connection(("127.0.0.1", int(remote[len("tcp:"):])), timeout=10)
+    try:
+        device.settimeout(10)
+        check(len(device.recv(4)) == 4, "no client id from the relay")
+
+        def control(args):
+            return harness.run([rtether] + args + ["--control", path])
+
+        status = json.loads(control(["status", "--json"]).stdout)
+        serials = [client["serial"] for client in status["clients"]]
+        check(serials == ["AAA"], f"status clients: {status['clients']}")
+        port = harness.free_tcp_port()
+        control(["forward", "add", f"tcp:{port}:80@AAA"])
+        listed = control(["forward", "list"]).stdout.split()
+        check(listed == [f"tcp:127.0.0.1:{port}:80@AAA"], f"forward list: {listed}")
+    finally:
+        device.close()
+    rc, _, killed = proc.stop(signal.SIGINT, timeout=20)
+    check(not killed and rc == 0, f"autorun after SIGINT: exit {rc}\n{proc.log_text()}")
