@@ -5,6 +5,8 @@
 // line saying why), 2 a bad option or RULE.
 #include <cstdio>
 #include <memory>
+#include <optional>
+#include <stdexcept>
 #include <string>
 
 #include <fmt/core.h>
@@ -122,8 +124,9 @@ void add_forward_command(CLI::App* forward, CommandBody& body, const char* name,
           return relay::parse_forward_rule(text, error) ? std::string{} : error;
         });
   add_path_option(sub, *options);
-  sub->callback(
-      [options, &body, command] { body = [options, command] { return run_forward(*options, command); }; });
+  sub->callback([options, &body, command] {
+    body = [options, command] { return run_forward(*options, command); };
+  });
 }
 }  // namespace
 
@@ -139,7 +142,8 @@ void register_control(CLI::App& app, CommandBody& body) {
     status->callback([options, &body] { body = [options] { return run_status(*options); }; });
   }
   auto* forward = app.add_subcommand(
-      "forward", "Add, remove or list a running relay's port forwards (relay|run|autorun --control)");
+      "forward",
+      "Add, remove or list a running relay's port forwards (relay|run|autorun --control)");
   forward->require_subcommand(1);
   add_forward_command(forward, body, "add", "Forward a new host port into the device now",
                       control::Command::ForwardAdd);
@@ -150,7 +154,8 @@ void register_control(CLI::App& app, CommandBody& body) {
                       control::Command::ForwardList);
   forward->footer(
       "Examples:\n  rtether forward add tcp:8080:80\n  rtether forward add udp:5353:53@1\n"
-      "  rtether forward remove tcp:8080:80\n  rtether forward list --control /run/rtether/control");
+      "  rtether forward remove tcp:8080:80\n"
+      "  rtether forward list --control /run/rtether/control");
 }
 
 }  // namespace rtether::cli

@@ -1,9 +1,8 @@
 // ControlServer: see control_server.hpp.
 #include "control/control_server.hpp"
 
-#include <stdexcept>
-#include <system_error>
-#include <vector>
+#include <exception>
+#include <string>
 
 #include "control/control_protocol.hpp"
 #include "io/log.hpp"

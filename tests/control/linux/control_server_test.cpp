@@ -159,9 +159,8 @@ TEST_F(ControlServerTest, BadRequestsGetTheReasonAndTheConnectionStays) {
   std::string error;
   EXPECT_FALSE(parse_reply(replies.substr(0, newline), error));
   EXPECT_EQ(error, "a request is one JSON object on one line");
-  EXPECT_TRUE(parse_reply(replies.substr(newline + 1, replies.find('\n', newline + 1) - newline - 1),
-                          error))
-      << error;
+  const std::string second = replies.substr(newline + 1);
+  EXPECT_TRUE(parse_reply(second.substr(0, second.find('\n')), error)) << error;
 }
 
 TEST_F(ControlServerTest, AnOverlongRequestIsRefusedAndClosed) {
