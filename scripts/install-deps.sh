@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   cmake ninja-build g++ clang pkg-config
-  libgtest-dev libgmock-dev libfmt-dev libcli11-dev libmnl-dev libssl-dev
+  libgtest-dev libgmock-dev libfmt-dev libcli11-dev libmnl-dev libssl-dev nlohmann-json3-dev
   iproute2 procps curl python3 python3-pytest python3-pytest-timeout
   iperf3 passt slirp4netns iputils-ping adb
   default-jdk-headless

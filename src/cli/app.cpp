@@ -29,6 +29,7 @@ int run(int argc, char** argv) {
   register_shell(app, body, argv[0]);
   register_vpnservice(app, body);
   register_gnirehtet(app, body);
+  register_control(app, body);
 
   try {
     app.parse(argc, argv);

@@ -21,5 +21,8 @@ void register_shell(CLI::App& app, CommandBody& body, const char* self_path);
 // install, uninstall, reinstall, start, stop, restart, tunnel, run,
 // autostart, autorun: Gnirehtet's host commands (gnirehtet_commands.cpp).
 void register_gnirehtet(CLI::App& app, CommandBody& body);
+// status, forward add|remove|list: requests to a running relay's control
+// socket (Linux only; cli/linux/control_commands.cpp).
+void register_control(CLI::App& app, CommandBody& body);
 
 }  // namespace rtether::cli

@@ -15,7 +15,7 @@
 // the whole run so a replugged device gets the same one), the target of
 // that device's reverse tunnel. Both take --metrics [ADDR:]PORT too
 // (cli/metrics_option.hpp; beyond loopback with --allow-remote, which
-// applies to it alone).
+// applies to it alone) and --control [PATH] (cli/control_option.hpp).
 // Environment: ADB (adb binary), GNIREHTET_APK (or RTETHER_APK) for the apk
 // (adb/host_files.hpp: else beside rtether's binary too),
 // ADB_SERVER_SOCKET / ANDROID_ADB_SERVER_PORT for the adb server, as adb.
@@ -38,6 +38,7 @@
 #include "adb/host_files.hpp"
 #include "adb/server_address.hpp"
 #include "cli/app.hpp"
+#include "cli/control_option.hpp"
 #include "cli/device_worker.hpp"
 #include "cli/dns_upstreams.hpp"
 #include "cli/metrics_option.hpp"
@@ -70,6 +71,7 @@ struct GnirehtetOptions {
   OutboundValues outbound;
   std::string metrics;
   bool allow_remote = false;  // for --metrics only: the relay itself stays on loopback
+  ControlOption control;
 
   std::optional<std::string> device() const {
     return serial.empty() ? std::nullopt : std::optional<std::string>(serial);
@@ -82,7 +84,7 @@ enum Features : unsigned {
   kStartValues = 2,  // -d, -r
   kPort = 4,
   kStatus = 8,
-  kRelayOptions = 16,  // --forward, --outbound-address, --outbound-interface, --metrics
+  kRelayOptions = 16,  // --forward, --outbound-*, --metrics, --control
 };
 
 // Validates a list and rewrites it to the canonical text sent to the app.
@@ -182,6 +184,11 @@ struct RelayHost {
       : base_port(options.port), relay(loop, std::move(plan.config)) {
     relay.listen_tcp(io::Endpoint{wire::gnirehtet::kHostLoopbackV4, options.port}, serial);
     for (const auto& rule : plan.forwards) relay.add_forward(rule);
+    // No --allow-remote here: forwards added at run time stay on loopback.
+    control = open_control(options.control, loop, relay,
+                           [](const relay::ForwardRule& rule, const std::string& text) {
+                             return check_forward_listener(rule.listen.address, text, {});
+                           });
     log_dns_upstreams(relay.config().dns_upstreams);
     if (plan.metrics) metrics = start_metrics(loop, relay, *plan.metrics);
   }
@@ -207,6 +214,7 @@ struct RelayHost {
   relay::Relay relay;
   std::map<std::string, std::uint16_t> device_ports;
   std::unique_ptr<relay::MetricsServer> metrics;
+  std::unique_ptr<control::ControlServer> control;
 };
 
 // What a device adb lists but cannot use needs from the user.
@@ -416,6 +424,7 @@ CLI::App* add_command(CLI::App& app, const char* name, const std::string& descri
     command->add_flag("--allow-remote", options->allow_remote,
                       "Accept a --metrics address beyond loopback (anyone who reaches it sees "
                       "the devices' serials and traffic)");
+    add_control_option(command, options->control);
   }
   if (features & kStatus)
     command

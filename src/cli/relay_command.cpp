@@ -8,7 +8,8 @@
 // host port into a device (grammar in relay/forward_rule.hpp).
 // --dns-upstream / --resolv-conf: where the device's resolver 10.0.2.3
 // forwards (cli/dns_upstreams.hpp). --metrics [ADDR:]PORT serves Prometheus
-// metrics (cli/metrics_option.hpp).
+// metrics (cli/metrics_option.hpp). --control [PATH]: the control socket
+// for `rtether status` and `rtether forward` (cli/control_option.hpp).
 // Under systemd (Type=notify) it reports READY=1 once every listener is open
 // and STOPPING=1 when a signal ends it, a STATUS= line every
 // --status-interval between (cli/service_status.hpp).
@@ -21,6 +22,7 @@
 #include <vector>
 
 #include "cli/app.hpp"
+#include "cli/control_option.hpp"
 #include "cli/dns_upstreams.hpp"
 #include "cli/metrics_option.hpp"
 #include "cli/outbound_options.hpp"
@@ -60,6 +62,7 @@ struct RelayOptions {
   std::string dns_upstream;
   std::string resolv_conf;
   std::string metrics;
+  ControlOption control;
 };
 
 // Where clients connect, for the service manager's status line.
@@ -141,6 +144,12 @@ int run_relay(const RelayOptions& options) {
   if (!options.no_tcp) relay.listen_tcp(io::Endpoint{address, options.port});
   if (!options.unix_path.empty()) relay.listen_unix(options.unix_path);
   for (const auto& rule : rules) relay.add_forward(rule);
+  // Forwards added through it meet the same check as --forward's.
+  auto control = open_control(options.control, loop, relay,
+                              [&options](const relay::ForwardRule& rule, const std::string& text) {
+                                return check_forward_listener(rule.listen.address, text,
+                                                              options.remote);
+                              });
   log_dns_upstreams(relay.config().dns_upstreams);
   std::unique_ptr<relay::MetricsServer> metrics_server;
   if (metrics.at) metrics_server = start_metrics(loop, relay, *metrics.at);
@@ -225,12 +234,14 @@ void register_relay(CLI::App& app, CommandBody& body) {
                       "Read the upstream resolvers from this resolv.conf file instead")
       ->excludes("--dns-upstream");
   add_metrics_option(command, options->metrics);
+  add_control_option(command, options->control);
   command->footer(
       "Examples:\n  rtether relay\n  rtether relay -p 31417 --bind ::1\n"
       "  rtether relay --bind 192.0.2.10 --allow-remote --secret /etc/rtether/secret\n"
       "  rtether relay --unix @rtether --no-tcp\n"
       "  rtether relay --metrics 9464   (http://127.0.0.1:9464/metrics)\n"
       "  rtether relay --forward tcp:8080:80 --forward udp:5353:53@0\n"
+      "  rtether relay --control   (then: rtether status, rtether forward add tcp:8080:80)\n"
       "  rtether relay --outbound-address 192.0.2.10 --outbound-address 1=198.51.100.7");
   command->callback([options, &body] { body = [options] { return run_relay(*options); }; });
 }

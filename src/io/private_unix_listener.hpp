@@ -1,6 +1,7 @@
 // PrivateUnixListener: a listening UNIX socket at a path that only this
 // user can connect to, for the management interface (the daemon's
-// `--management PATH unix`, `rtether vpnservice --listen`).
+// `--management PATH unix`, `rtether vpnservice --listen`) and the relay's
+// control socket (control/control_server.hpp).
 //
 // The socket file is created 0600 (under a 0177 umask, then chmod for a
 // umask changed meanwhile). A socket file already at the path is either a
@@ -20,6 +21,11 @@
 #include "io/socket.hpp"
 
 namespace rtether::io {
+
+// Creates the folder `path` (its parent must exist) with mode 0700 when it is
+// missing; throws std::runtime_error when it cannot, or when what is there
+// is not a folder of this user that others cannot write to.
+void make_private_folder(const std::string& path);
 
 class PrivateUnixListener {
  public:

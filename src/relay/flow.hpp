@@ -7,6 +7,8 @@
 // the FlowTable owns every transition, the flow asks for them.
 #pragma once
 
+#include <cstdint>
+
 #include "io/event_loop.hpp"
 #include "io/socket.hpp"
 #include "relay/flow_key.hpp"
@@ -26,6 +28,10 @@ class Flow : public io::Handler {
   const FlowKey& key() const { return key_; }
   bool retired() const { return retired_; }
   bool lingering() const { return lingering_; }
+  // The forward (PortForwarder id, from 1) that opened this flow; 0 for a
+  // flow the device opened.
+  std::uint32_t forward_id() const { return forward_id_; }
+  void set_forward_id(std::uint32_t id) { forward_id_ = id; }
 
   // A device packet for this flow (transport header not yet parsed).
   virtual void on_device_packet(const wire::IpPacket& packet) = 0;
@@ -33,6 +39,9 @@ class Flow : public io::Handler {
   virtual void pump() = 0;
   // The client is gone: release the host side now.
   virtual void shut_down() = 0;
+  // The relay ends the flow while the client stays (its forward was
+  // removed): reset both sides where the protocol has a reset.
+  virtual void abort() { shut_down(); }
   // True when a new connection may take this flow's 5-tuple: a bare SYN
   // for a TCP flow in TIME-WAIT (RFC 6191 lets a new SYN end TIME-WAIT).
   virtual bool replaceable_by_syn() const { return false; }
@@ -48,6 +57,7 @@ class Flow : public io::Handler {
   bool retired_ = false;
 
  private:
+  std::uint32_t forward_id_ = 0;
   friend class FlowTable;
   Flow* waiting_next_ = nullptr;
   Flow* waiting_prev_ = nullptr;

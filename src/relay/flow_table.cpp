@@ -85,6 +85,14 @@ void FlowTable::close() {
   for (Flow* flow : flows) flow->shut_down();
 }
 
+void FlowTable::abort_matching(const std::function<bool(const Flow&)>& matches) {
+  // Flows retire themselves from abort(); iterate over a snapshot.
+  std::vector<Flow*> selected;
+  for (auto& [key, flow] : flows_)
+    if (matches(*flow)) selected.push_back(flow.get());
+  for (Flow* flow : selected) flow->abort();
+}
+
 void FlowTable::reap() { retired_.clear(); }
 
 }  // namespace rtether::relay

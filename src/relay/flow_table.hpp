@@ -76,6 +76,9 @@ class FlowTable {
 
   // Any state -> RETIRED (idempotent).
   void retire(Flow& flow);
+  // Aborts every flow `matches` selects (each retires itself); a control
+  // request, not per packet, so a scan of the table.
+  void abort_matching(const std::function<bool(const Flow&)>& matches);
   // Shuts every flow down (each retires itself) and refuses new ones.
   void close();
   bool closed() const { return closed_; }

@@ -68,7 +68,8 @@ std::optional<FlowKey> ForwardedFlows::free_key(std::uint16_t device_port, std::
   return std::nullopt;
 }
 
-bool ForwardedFlows::open_tcp(io::Fd accepted, std::uint16_t device_port) {
+bool ForwardedFlows::open_tcp(io::Fd accepted, std::uint16_t device_port,
+                              std::uint32_t forward_id) {
   // Refused: the host application sees a reset, not a clean end.
   auto refuse = [&accepted] {
     io::set_abort_on_close(accepted.get());
@@ -84,13 +85,15 @@ bool ForwardedFlows::open_tcp(io::Fd accepted, std::uint16_t device_port) {
   if (!key) return refuse();
   auto& flow = static_cast<TcpFlow&>(
       flows.insert(std::make_unique<TcpFlow>(context_, *key, std::move(accepted))));
+  flow.set_forward_id(forward_id);
   ++context_.counters().forward_tcp_opened;
   flow.start_forwarded();
   return true;
 }
 
 std::optional<FlowKey> ForwardedFlows::open_udp(io::Fd socket, const io::Endpoint& peer,
-                                                std::uint16_t device_port, wire::Bytes datagram) {
+                                                std::uint16_t device_port,
+                                                std::uint32_t forward_id, wire::Bytes datagram) {
   FlowTable& flows = context_.flows();
   if (flows.closed()) return std::nullopt;
   if (!flows.has_room()) {
@@ -100,6 +103,7 @@ std::optional<FlowKey> ForwardedFlows::open_udp(io::Fd socket, const io::Endpoin
   auto key = free_key(device_port, wire::ip_protocol::kUdp);
   if (!key) return std::nullopt;
   auto& flow = static_cast<UdpFlow&>(flows.insert(std::make_unique<UdpFlow>(context_, *key)));
+  flow.set_forward_id(forward_id);
   ++context_.counters().forward_udp_opened;
   flow.adopt(std::move(socket), peer);
   flow.send_to_device(datagram);
@@ -114,6 +118,11 @@ bool ForwardedFlows::deliver_udp(const FlowKey& key, const io::Endpoint& peer,
   if (!flow->serves_forward_peer(peer)) return false;
   flow->send_to_device(datagram);
   return true;
+}
+
+void ForwardedFlows::close_forward(std::uint32_t forward_id) {
+  context_.flows().abort_matching(
+      [forward_id](const Flow& flow) { return flow.forward_id() == forward_id; });
 }
 
 }  // namespace rtether::relay

@@ -31,22 +31,26 @@ class ForwardedFlows {
   void learn_device_source(const wire::IpAddress& source);
   wire::IpAddress device_address(wire::IpVersion version) const;
 
-  // A host connection accepted by a TCP forward: the relay opens a TCP
-  // connection to device_port (it sends the SYN) and bridges the two.
+  // A host connection accepted by TCP forward `forward_id` (a PortForwarder
+  // id, from 1): the relay opens a TCP connection to device_port (it sends
+  // the SYN) and bridges the two.
   // False (the socket is reset) when the session is closed, no relay-side
   // port is free or the flow limit is reached (counted).
-  bool open_tcp(io::Fd accepted, std::uint16_t device_port);
+  bool open_tcp(io::Fd accepted, std::uint16_t device_port, std::uint32_t forward_id);
   // A host peer's first datagram to a UDP forward: `socket` is bound to the
   // forward's port and connected to `peer`; `datagram` goes to the device
   // now, later ones arrive on `socket`. Returns the new flow's key (for
   // deliver_udp), nullopt when refused (counted).
   std::optional<FlowKey> open_udp(io::Fd socket, const io::Endpoint& peer,
-                                  std::uint16_t device_port, wire::Bytes datagram);
+                                  std::uint16_t device_port, std::uint32_t forward_id,
+                                  wire::Bytes datagram);
   // A datagram from `peer` that reached the forward's listening socket, for
   // the association opened for it under `key`; false (nothing sent) when
   // that flow is gone or the key now belongs to another flow (the port was
   // reused for another peer, or it is not a forwarded flow at all).
   bool deliver_udp(const FlowKey& key, const io::Endpoint& peer, wire::Bytes datagram);
+  // Forward `forward_id` was removed: its flows end (TCP: reset both ways).
+  void close_forward(std::uint32_t forward_id);
 
  private:
   // A relay-side key for a forwarded flow to device_port; nullopt (counted)

@@ -1,7 +1,9 @@
 // PortForwarder: listeners for --forward rules; see port_forwarder.hpp.
 #include "relay/port_forwarder.hpp"
 
+#include <algorithm>
 #include <deque>
+#include <stdexcept>
 #include <vector>
 
 #include <fmt/core.h>
@@ -39,9 +41,17 @@ struct EndpointEqual {
 
 class PortForwarder::Listener : public io::Handler {
  public:
-  Listener(PortForwarder& owner, const ForwardRule& rule, io::Fd fd)
-      : owner_(owner), rule_(rule), fd_(std::move(fd)) {}
+  Listener(PortForwarder& owner, const ForwardRule& rule, std::uint32_t id, io::Fd fd)
+      : owner_(owner), rule_(rule), id_(id), fd_(std::move(fd)) {}
+  const ForwardRule& rule() const { return rule_; }
+  std::uint32_t id() const { return id_; }
   int fd() const { return fd_.get(); }
+  // Out of the loop and the port closed now; the object itself lives on
+  // until the batch ends (events already fetched for it then find no fd).
+  void close() {
+    owner_.loop_.remove(fd_.get());
+    fd_.reset();
+  }
 
  protected:
   ClientSession* session() {
@@ -52,6 +62,7 @@ class PortForwarder::Listener : public io::Handler {
 
   PortForwarder& owner_;
   ForwardRule rule_;
+  std::uint32_t id_;
   io::Fd fd_;
 };
 
@@ -59,6 +70,7 @@ class PortForwarder::TcpListener final : public Listener {
  public:
   using Listener::Listener;
   void on_ready(io::Readiness) override {
+    if (!fd_.valid()) return;
     auto error = io::accept_pending(fd_.get(), [this](io::Fd accepted) {
       ClientSession* target = session();
       if (!target) {
@@ -66,7 +78,7 @@ class PortForwarder::TcpListener final : public Listener {
         io::set_abort_on_close(accepted.get());
         return;
       }
-      target->forwards().open_tcp(std::move(accepted), rule_.device_port);
+      target->forwards().open_tcp(std::move(accepted), rule_.device_port, id_);
     });
     if (error) log::warn("forward {}: accept failed: {}", rule_.to_string(), error.message());
   }
@@ -76,6 +88,7 @@ class PortForwarder::UdpListener final : public Listener {
  public:
   using Listener::Listener;
   void on_ready(io::Readiness) override {
+    if (!fd_.valid()) return;
     if (buffer_.empty()) buffer_.resize(kMaxDatagram);
     for (int i = 0; i < kDatagramBudget; ++i) {
       auto got = io::recv_from(fd_.get(), wire::MutableBytes{buffer_.data(), buffer_.size()});
@@ -115,7 +128,8 @@ class PortForwarder::UdpListener final : public Listener {
       return;
     }
     take_strays(socket->get(), *target);
-    auto key = target->forwards().open_udp(std::move(*socket), peer, rule_.device_port, datagram);
+    auto key = target->forwards().open_udp(std::move(*socket), peer, rule_.device_port, id_,
+                                                  datagram);
     if (!key) return;
     if (peers_.size() >= kMaxRememberedPeers) peers_.clear();
     peers_[peer] = Peer{target->id(), *key};
@@ -153,12 +167,20 @@ PortForwarder::~PortForwarder() {
   for (auto& listener : listeners_) loop_.remove(listener->fd());
 }
 
-void PortForwarder::add(const ForwardRule& rule) {
+std::uint32_t PortForwarder::add(const ForwardRule& rule) {
+  for (const auto& listener : listeners_) {
+    const ForwardRule& other = listener->rule();
+    if (other.protocol == rule.protocol && other.listen.port == rule.listen.port &&
+        other.listen.address == rule.listen.address)
+      throw std::invalid_argument(fmt::format("forward {}: {} already forwards that port",
+                                              rule.to_string(), other.to_string()));
+  }
+  const std::uint32_t id = next_id_++;
   std::unique_ptr<Listener> listener;
   if (rule.protocol == wire::ip_protocol::kTcp)
-    listener = std::make_unique<TcpListener>(*this, rule, io::listen_tcp(rule.listen));
+    listener = std::make_unique<TcpListener>(*this, rule, id, io::listen_tcp(rule.listen));
   else
-    listener = std::make_unique<UdpListener>(*this, rule, io::bind_udp(rule.listen));
+    listener = std::make_unique<UdpListener>(*this, rule, id, io::bind_udp(rule.listen));
   loop_.add(listener->fd(), io::Interest::Read, io::Trigger::Level, listener.get());
   log::info("forwarding {} (host {}:{} -> device port {}{})", rule.to_string(),
             rule.listen.address.to_string(), rule.listen.port, rule.device_port,
@@ -166,6 +188,31 @@ void PortForwarder::add(const ForwardRule& rule) {
             : rule.client_id     ? fmt::format(" of client {}", *rule.client_id)
                                  : std::string{});
   listeners_.push_back(std::move(listener));
+  return id;
+}
+
+std::optional<std::uint32_t> PortForwarder::remove(const ForwardRule& rule) {
+  const std::string text = rule.to_string();
+  auto found = std::find_if(listeners_.begin(), listeners_.end(), [&](const auto& listener) {
+    return listener->rule().to_string() == text;
+  });
+  if (found == listeners_.end()) return std::nullopt;
+  const std::uint32_t id = (*found)->id();
+  (*found)->close();
+  // Destroyed after the current batch (the loop's rule for handlers); the
+  // deferred callback must be copyable, hence the shared_ptr.
+  std::shared_ptr<Listener> retired(std::move(*found));
+  listeners_.erase(found);
+  loop_.defer([retired] {});
+  log::info("forward {} removed", text);
+  return id;
+}
+
+std::vector<ForwardRule> PortForwarder::rules() const {
+  std::vector<ForwardRule> rules;
+  rules.reserve(listeners_.size());
+  for (const auto& listener : listeners_) rules.push_back(listener->rule());
+  return rules;
 }
 
 }  // namespace rtether::relay

@@ -10,6 +10,9 @@
 // The device is the rule's adb serial (its most recent client), or its
 // client id, or else the most recently connected one; with no such device,
 // connections are closed and datagrams dropped (counted).
+// Rules are added at start-up (--forward) or at run time (`rtether forward
+// add|remove`, control/): each has an id, from 1, that its flows carry, so
+// removing a rule closes its listener at once and ends its flows.
 #pragma once
 
 #include <cstdint>
@@ -37,8 +40,15 @@ class PortForwarder {
   PortForwarder(io::EventLoop& loop, SessionFinder find_session);
   ~PortForwarder();
 
-  // Start-up configuration: throws std::system_error when the port is taken.
-  void add(const ForwardRule& rule);
+  // Listens for the rule and returns its id; throws std::system_error when
+  // the port is taken, std::invalid_argument when a rule of the same
+  // protocol already listens on that address and port (a UDP port would
+  // otherwise be shared through SO_REUSEPORT).
+  std::uint32_t add(const ForwardRule& rule);
+  // Stops listening for the rule equal to `rule` (same canonical text) and
+  // returns its id, for the sessions to end its flows; nullopt when none is.
+  std::optional<std::uint32_t> remove(const ForwardRule& rule);
+  std::vector<ForwardRule> rules() const;  // in the order added
   const Counters& counters() const { return counters_; }  // drops with no session to count on
 
  private:
@@ -49,6 +59,7 @@ class PortForwarder {
   io::EventLoop& loop_;
   SessionFinder find_session_;
   std::vector<std::unique_ptr<Listener>> listeners_;
+  std::uint32_t next_id_ = 1;
   Counters counters_;
 };
 

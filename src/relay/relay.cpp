@@ -45,6 +45,13 @@ void Relay::listen_unix(const std::string& path) {
 
 void Relay::add_forward(const ForwardRule& rule) { forwarder_.add(rule); }
 
+bool Relay::remove_forward(const ForwardRule& rule) {
+  auto id = forwarder_.remove(rule);
+  if (!id) return false;
+  for (auto& [client, session] : sessions_) session->forwards().close_forward(*id);
+  return true;
+}
+
 ClientSession* Relay::session_for(std::optional<std::uint32_t> client_id) {
   // A client still owing its secret answer gets nothing, forwards included.
   if (client_id) {

@@ -61,8 +61,14 @@ class Relay {
   // system chose).
   io::Endpoint listen_tcp(const io::Endpoint& at, std::string device_label = {});
   void listen_unix(const std::string& path);
-  // Host -> device port forwarding (start-up; throws when the port is taken).
+  // Host -> device port forwarding, at start-up or at run time: throws
+  // std::system_error when the port is taken, std::invalid_argument when
+  // another rule forwards it already.
   void add_forward(const ForwardRule& rule);
+  // Closes the rule's port and ends its flows in every session; false when
+  // no rule equal to `rule` is in place.
+  bool remove_forward(const ForwardRule& rule);
+  std::vector<ForwardRule> forwards() const { return forwarder_.rules(); }
   // The session of a client id, or the most recently connected one; null if
   // none (or it has not answered the --secret handshake yet).
   ClientSession* session_for(std::optional<std::uint32_t> client_id);

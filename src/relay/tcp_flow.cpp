@@ -392,6 +392,15 @@ void TcpFlow::shut_down() {
   finish();
 }
 
+void TcpFlow::abort() {
+  if (retired_) return;
+  if (!lingering()) {
+    endpoint_.abort(context_.now());
+    emit_control();
+  }
+  shut_down();
+}
+
 void TcpFlow::enter_lingering() {
   // Both directions are finished: the host socket has nothing left to do.
   // Only the endpoint stays, to re-acknowledge a retransmitted FIN.

@@ -99,6 +99,9 @@ class TcpFlow final : public Flow {
   void on_ready(io::Readiness readiness) override;
   void pump() override;
   void shut_down() override;
+  // A RST to the device (none from TIME-WAIT, which has no connection left
+  // to reset), and the host side aborted.
+  void abort() override;
   bool replaceable_by_syn() const override {
     return endpoint_.state() == tcp::State::TimeWait && !owes_host();
   }

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <stdexcept>
 #include <system_error>
 
@@ -23,6 +24,16 @@ bool is_socket_file(const std::string& path) {
   return ::lstat(path.c_str(), &info) == 0 && S_ISSOCK(info.st_mode);
 }
 }  // namespace
+
+void make_private_folder(const std::string& path) {
+  if (::mkdir(path.c_str(), 0700) == 0) return;
+  const int error = errno;
+  struct stat info {};
+  if (error != EEXIST || ::lstat(path.c_str(), &info) != 0)
+    throw std::system_error(error, std::generic_category(), "cannot create folder " + path);
+  if (!S_ISDIR(info.st_mode) || info.st_uid != ::geteuid() || (info.st_mode & 022) != 0)
+    throw std::runtime_error(path + " is not a folder of this user closed to others");
+}
 
 PrivateUnixListener::PrivateUnixListener(std::string path, int backlog) : path_(std::move(path)) {
   if (!is_abstract(path_) && is_socket_file(path_)) {

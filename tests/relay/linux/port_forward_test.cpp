@@ -24,6 +24,8 @@ using testing::address;
 using testing::FakeDevice;
 using testing::HostListener;
 namespace flag = wire::tcp_flag;
+// The PortForwarder id these flows are opened under.
+constexpr std::uint32_t kForwardId = 1;
 
 wire::Bytes bytes_of(const std::string& text) {
   return {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()};
@@ -72,7 +74,7 @@ class PortForwardTest : public ::testing::Test {
 
 TEST_F(PortForwardTest, TcpOpensTheDeviceSideAndBridgesBothWays) {
   io::Fd peer;
-  ASSERT_TRUE(session_->forwards().open_tcp(host_connection(peer), 8080));
+  ASSERT_TRUE(session_->forwards().open_tcp(host_connection(peer), 8080, kForwardId));
   auto syn = device_.next_tcp();
   ASSERT_TRUE(syn);
   EXPECT_EQ(syn->flags(), flag::kSyn);
@@ -133,7 +135,7 @@ TEST_F(PortForwardTest, TcpOpensTheDeviceSideAndBridgesBothWays) {
 
 TEST_F(PortForwardTest, TcpRefusedByTheDeviceResetsTheHostConnection) {
   io::Fd peer;
-  ASSERT_TRUE(session_->forwards().open_tcp(host_connection(peer), 9));
+  ASSERT_TRUE(session_->forwards().open_tcp(host_connection(peer), 9, kForwardId));
   auto syn = device_.next_tcp();
   ASSERT_TRUE(syn);
   wire::TcpSegmentHeader refuse;
@@ -164,7 +166,7 @@ TEST_F(PortForwardTest, TcpToASilentDeviceResendsTheSynThenResetsTheHost) {
   session.start();
   io::Fd peer;
   io::Fd accepted = host_connection(peer);
-  ASSERT_TRUE(session.forwards().open_tcp(std::move(accepted), 8080));
+  ASSERT_TRUE(session.forwards().open_tcp(std::move(accepted), 8080, kForwardId));
   auto first = device.next_tcp();
   auto again = device.next_tcp();
   ASSERT_TRUE(first && again);
@@ -188,7 +190,7 @@ TEST_F(PortForwardTest, TcpToASilentDeviceResendsTheSynThenResetsTheHost) {
 TEST_F(PortForwardTest, TcpStaleDeviceConnectionIsResetAndTheOpenGoesOn) {
   config_.tcp.syn_ack_timeout = std::chrono::milliseconds(50);
   io::Fd peer;
-  ASSERT_TRUE(session_->forwards().open_tcp(host_connection(peer), 8080));
+  ASSERT_TRUE(session_->forwards().open_tcp(host_connection(peer), 8080, kForwardId));
   auto syn = device_.next_tcp();
   ASSERT_TRUE(syn);
   const std::uint16_t relay_port = syn->source_port();
@@ -241,7 +243,7 @@ TEST_F(PortForwardTest, ForwardedPortsStartAtARandomOffsetPerSession) {
       accepted = listener.accept_one();
       return accepted.valid();
     });
-    ASSERT_TRUE(session.forwards().open_tcp(std::move(accepted), 80));
+    ASSERT_TRUE(session.forwards().open_tcp(std::move(accepted), 80, kForwardId));
     auto syn = device.next_tcp();
     ASSERT_TRUE(syn);
     EXPECT_GE(syn->source_port(), 49152);
@@ -268,7 +270,7 @@ TEST_F(PortForwardTest, ForwardsGoToTheAddressTheDeviceSendsFrom) {
   EXPECT_EQ(session_->forwards().device_address(wire::IpVersion::V4), address("10.0.0.9"));
   EXPECT_EQ(session_->forwards().device_address(wire::IpVersion::V6), address("fd00::2"));
   io::Fd peer;
-  ASSERT_TRUE(session_->forwards().open_tcp(host_connection(peer), 80));
+  ASSERT_TRUE(session_->forwards().open_tcp(host_connection(peer), 80, kForwardId));
   auto syn = device_.next_tcp_skipping_pure_acks();
   ASSERT_TRUE(syn);
   auto ip = wire::parse_ip(device_.packets().back());
@@ -325,7 +327,8 @@ TEST_F(PortForwardTest, UdpCarriesDatagramsBothWays) {
   auto socket = io::open_udp_peer(forward, peer_endpoint);
   ASSERT_TRUE(socket);
   auto key =
-      session_->forwards().open_udp(std::move(*socket), peer_endpoint, 5353, bytes_of("query"));
+      session_->forwards().open_udp(std::move(*socket), peer_endpoint, 5353, kForwardId,
+                                    bytes_of("query"));
   ASSERT_TRUE(key);
   auto packet = device_.next_packet();
   ASSERT_TRUE(packet);
@@ -384,7 +387,8 @@ TEST_F(PortForwardTest, UdpForwardOnIpv6ReportsHostErrorsToTheDevice) {
   auto socket = io::open_udp_peer(forward, peer_endpoint);
   ASSERT_TRUE(socket);
   auto key =
-      session_->forwards().open_udp(std::move(*socket), peer_endpoint, 5353, bytes_of("query"));
+      session_->forwards().open_udp(std::move(*socket), peer_endpoint, 5353, kForwardId,
+                                    bytes_of("query"));
   ASSERT_TRUE(key);
   auto packet = device_.next_packet();
   ASSERT_TRUE(packet);
@@ -426,7 +430,8 @@ TEST_F(PortForwardTest, UdpTooBigForTheDeviceIsDroppedAndCounted) {
   auto socket = io::open_udp_peer(forward, peer_endpoint);
   ASSERT_TRUE(socket);
   const std::string big(65508, 'x');  // one byte over IPv4's 65507
-  auto key = session_->forwards().open_udp(std::move(*socket), peer_endpoint, 5353, bytes_of(big));
+  auto key = session_->forwards().open_udp(std::move(*socket), peer_endpoint, 5353, kForwardId,
+                                           bytes_of(big));
   ASSERT_TRUE(key);
   EXPECT_EQ(session_->counters().drop_udp_too_big, 1u);
   EXPECT_EQ(session_->counters().packets_to_device, 0u);

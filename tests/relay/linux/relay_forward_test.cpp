@@ -1,6 +1,8 @@
 // Relay-level port forwarding: with two devices connected, a forward without
 // a client id reaches the most recent one, `@ID` the named one, and an id
-// that is not connected gets the host connection reset and counted.
+// that is not connected gets the host connection reset and counted. Rules
+// change at run time: a removed rule's port refuses connections and its
+// flows are reset both ways; a second rule on a forwarded port is refused.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -9,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include <cerrno>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -91,6 +94,18 @@ class RelayForwardTest : public ::testing::Test {
     return rule;
   }
 
+  // The errno a read of `host` ends with (0: end of stream) within 3 s.
+  int host_end(const io::Fd& host) {
+    int error = -1;
+    turn_until([&] {
+      char buffer[8];
+      long got = ::recv(host.get(), buffer, sizeof buffer, MSG_DONTWAIT);
+      error = got < 0 ? errno : 0;
+      return got == 0 || (got < 0 && errno != EAGAIN);
+    });
+    return error;
+  }
+
   io::Fd connect_host(const ForwardRule& rule) {
     auto connection = io::connect_nonblocking(io::Transport::Tcp, rule.listen);
     EXPECT_TRUE(connection);
@@ -137,16 +152,61 @@ TEST_F(RelayForwardTest, AnIdNotConnectedResetsTheHostConnection) {
   auto only = connect_device(1);
   auto missing = rule(82, 5);
   io::Fd host = connect_host(missing);
-  int error = 0;
-  turn_until([&] {
-    char buffer[8];
-    long got = ::recv(host.get(), buffer, sizeof buffer, MSG_DONTWAIT);
-    error = got < 0 ? errno : 0;
-    return got == 0 || (got < 0 && errno != EAGAIN);
-  });
-  EXPECT_EQ(error, ECONNRESET);
+  EXPECT_EQ(host_end(host), ECONNRESET);
   EXPECT_EQ(relay_.totals().drop_forward_no_client, 1u);
   EXPECT_FALSE(only->poll_tcp());
+}
+
+TEST_F(RelayForwardTest, ARemovedRuleClosesItsPort) {
+  auto device = connect_device(1);
+  auto removed = rule(83, std::nullopt);
+  ASSERT_EQ(relay_.forwards().size(), 1u);
+  EXPECT_TRUE(relay_.remove_forward(removed));
+  EXPECT_TRUE(relay_.forwards().empty());
+  EXPECT_FALSE(relay_.remove_forward(removed));
+  loop_.run_once(std::chrono::milliseconds(0));  // the listener dies after the batch
+  io::Fd host{::socket(AF_INET, SOCK_STREAM, 0)};
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(removed.listen.port);
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  EXPECT_EQ(::connect(host.get(), reinterpret_cast<sockaddr*>(&to), sizeof to), -1);
+  EXPECT_EQ(errno, ECONNREFUSED);
+  EXPECT_FALSE(device->poll_tcp());
+}
+
+TEST_F(RelayForwardTest, ARemovedRuleResetsItsFlowsBothWays) {
+  auto device = connect_device(1);
+  auto removed = rule(84, std::nullopt);
+  auto kept = rule(85, std::nullopt);
+  io::Fd host = connect_host(removed);
+  auto syn = syn_at(*device);
+  ASSERT_TRUE(syn);
+  EXPECT_EQ(syn->destination_port(), 84);
+  ASSERT_TRUE(relay_.remove_forward(removed));
+  auto reset = syn_at(*device);
+  ASSERT_TRUE(reset);
+  EXPECT_TRUE(reset->flags() & flag::kRst);
+  EXPECT_EQ(reset->destination_port(), 84);
+  EXPECT_EQ(host_end(host), ECONNRESET);
+  // The other rule still forwards.
+  io::Fd other = connect_host(kept);
+  auto kept_syn = syn_at(*device);
+  ASSERT_TRUE(kept_syn);
+  EXPECT_EQ(kept_syn->destination_port(), 85);
+}
+
+TEST_F(RelayForwardTest, ASecondRuleOnAForwardedPortIsRefused) {
+  ForwardRule udp;
+  udp.protocol = wire::ip_protocol::kUdp;
+  udp.listen = {address("127.0.0.1"), free_port()};
+  udp.device_port = 53;
+  relay_.add_forward(udp);
+  ForwardRule again = udp;
+  again.device_port = 54;
+  EXPECT_THROW(relay_.add_forward(again), std::invalid_argument);
+  ASSERT_EQ(relay_.forwards().size(), 1u);
+  EXPECT_EQ(relay_.forwards()[0].device_port, 53);
 }
 
 }  // namespace
