@@ -1,9 +1,12 @@
 // Relay: the host side. Listens (TCP and/or UNIX socket), gives each
 // accepted client the next id (from 0, as Gnirehtet does) and a
-// ClientSession, and removes the session when its client goes away.
+// ClientSession, and removes the session when its client goes away. In
+// direct mode the caller attaches a device link it opened itself (the tun
+// in a network namespace), which gets the next id the same way.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -13,6 +16,7 @@
 #include "io/socket.hpp"
 #include "relay/client_session.hpp"
 #include "relay/config.hpp"
+#include "relay/device_link.hpp"
 #include "relay/port_forwarder.hpp"
 
 namespace rtether::relay {
@@ -35,6 +39,9 @@ class Relay {
   // Start-up configuration: throw std::system_error with a clear message.
   void listen_tcp(const io::Endpoint& at);
   void listen_unix(const std::string& path);
+  // A device on a link opened by the caller (direct mode). `on_closed` runs
+  // once its session has closed (the link failed or ended).
+  void attach(std::unique_ptr<DeviceLink> link, std::function<void()> on_closed);
   // Host -> device port forwarding (start-up; throws when the port is taken).
   void add_forward(const ForwardRule& rule);
   // The session of a client id, or the most recently connected one; null if
@@ -60,6 +67,7 @@ class Relay {
   };
 
   void accept_from(int listen_fd);
+  void add_session(std::unique_ptr<DeviceLink> link, ClientSession::ClosedCallback on_closed);
   void on_session_closed(std::uint32_t id);
 
   io::EventLoop& loop_;
