@@ -52,7 +52,6 @@ ClientSession::~ClientSession() {
 }
 
 void ClientSession::start() {
-  link_->start();
   if (!link_->is_stream()) {
     loop_.add(link_->fd(), io::Interest::ReadWrite, io::Trigger::Edge, this);
     return;

@@ -61,8 +61,6 @@ class DeviceLink {
   // packet (the session reads and writes those on fd()); a packet link
   // carries packets only.
   virtual bool is_stream() const = 0;
-  // Called once, before the session registers fd() with its loop.
-  virtual void start() = 0;
   // Reads at most `budget` times, handing each whole packet to `sink`.
   // `hung_up`: the peer closed or failed, so no further edge will come;
   // read on to the end.

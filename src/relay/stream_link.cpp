@@ -7,7 +7,7 @@ namespace {
 constexpr int kClientSocketBuffer = 4 * 1024 * 1024;  // as the Linux client asks on its side
 }  // namespace
 
-void StreamLink::start() {
+StreamLink::StreamLink(io::Fd socket) : socket_(std::move(socket)) {
   io::set_no_delay(socket_.get());
   // Room for several maximal packets in the kernel too, so a flush rarely
   // would block and the relay rarely waits for writability (capped by

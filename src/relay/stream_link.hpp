@@ -12,12 +12,11 @@ namespace rtether::relay {
 
 class StreamLink final : public DeviceLink {
  public:
-  explicit StreamLink(io::Fd socket) : socket_(std::move(socket)) {}
+  // Sets TCP_NODELAY and large kernel buffers on the socket.
+  explicit StreamLink(io::Fd socket);
 
   int fd() const override { return socket_.get(); }
   bool is_stream() const override { return true; }
-  // TCP_NODELAY and large kernel buffers.
-  void start() override;
   // Each read fills the framer's free space; a short read means drained.
   LinkRead read(PacketSink& sink, int budget, bool hung_up) override;
   // One send of as much of `queued` as the socket takes: a stream may take
