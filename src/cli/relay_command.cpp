@@ -7,7 +7,8 @@
 // --forward PROTO:[BIND:]HOSTPORT:DEVICEPORT[@CLIENT] (repeatable) forwards a
 // host port into a device (grammar in relay/forward_rule.hpp).
 // --dns-upstream / --resolv-conf: where the device's resolver 10.0.2.3
-// forwards (cli/dns_upstreams.hpp).
+// forwards (cli/dns_upstreams.hpp). --netns NAME|PATH|PID: direct mode, the
+// relay opens the namespace's tun itself (cli/direct_mode.hpp).
 #include <csignal>
 #include <memory>
 #include <stdexcept>
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "cli/app.hpp"
+#include "cli/direct_mode.hpp"
 #include "cli/dns_upstreams.hpp"
 #include "cli/outbound_options.hpp"
 #include "cli/remote_access.hpp"
@@ -51,11 +53,14 @@ struct RelayOptions {
   OutboundValues outbound;
   std::string dns_upstream;
   std::string resolv_conf;
+  OpenDirectDevice open_direct;  // set with --netns
 };
 
 int run_relay(const RelayOptions& options) {
+  // Direct mode serves one namespace's tun and listens on TCP for no one.
+  const bool listen_tcp = !options.no_tcp && !options.open_direct;
   wire::IpAddress address;
-  if (!options.no_tcp && !wire::IpAddress::parse(options.bind, address)) {
+  if (listen_tcp && !wire::IpAddress::parse(options.bind, address)) {
     log::error("--bind: '{}' is not an IPv4 or IPv6 address", options.bind);
     return 2;
   }
@@ -67,7 +72,7 @@ int run_relay(const RelayOptions& options) {
     rules.push_back(*rule);
   }
   // Every listener is checked before any opens.
-  if (!options.no_tcp) {
+  if (listen_tcp) {
     if (auto refused = check_client_listener(address, options.remote,
                                                  !options.secret_file.empty()); !refused.empty()) {
       log::error("{}", refused);
@@ -82,7 +87,7 @@ int run_relay(const RelayOptions& options) {
       return 2;
     }
   }
-  const bool remote_clients = !options.no_tcp && !relay::is_loopback(address);
+  const bool remote_clients = listen_tcp && !relay::is_loopback(address);
   relay::RelayConfig config;
   if (!options.secret_file.empty()) {
     std::string error;
@@ -112,7 +117,7 @@ int run_relay(const RelayOptions& options) {
   io::EventLoop loop;
   loop.set_busy_poll(std::chrono::microseconds(options.busy_poll_us));
   relay::Relay relay(loop, std::move(config));
-  if (!options.no_tcp) relay.listen_tcp(io::Endpoint{address, options.port});
+  if (listen_tcp) relay.listen_tcp(io::Endpoint{address, options.port});
   if (!options.unix_path.empty()) relay.listen_unix(options.unix_path);
   for (const auto& rule : rules) relay.add_forward(rule);
   log_dns_upstreams(relay.config().dns_upstreams);
@@ -120,11 +125,13 @@ int run_relay(const RelayOptions& options) {
     log::info("relay stopping ({})", signal == SIGINT ? "SIGINT" : "SIGTERM");
     loop.stop();
   });
+  std::unique_ptr<DirectDevice> direct;
+  if (options.open_direct) direct = options.open_direct(relay, loop);
   StatusDisplay status(loop, &relay, nullptr, io::stdout_is_terminal(),
                        std::chrono::seconds(options.status_interval));
   loop.run();
   log::info("relay stopped: {}", relay.totals().summary());
-  return 0;
+  return direct && direct->lost() ? 1 : 0;
 }
 }  // namespace
 
@@ -186,10 +193,12 @@ void register_relay(CLI::App& app, CommandBody& body) {
   command->add_option("--resolv-conf", options->resolv_conf,
                       "Read the upstream resolvers from this resolv.conf file instead")
       ->excludes("--dns-upstream");
+  add_direct_mode_options(*command, options->open_direct);
   command->footer(
       "Examples:\n  rtether relay\n  rtether relay -p 31417 --bind ::1\n"
       "  rtether relay --bind 192.0.2.10 --allow-remote --secret /etc/rtether/secret\n"
       "  rtether relay --unix @rtether --no-tcp\n"
+      "  rtether relay --netns box          (Linux: serve namespace box's tun directly)\n"
       "  rtether relay --forward tcp:8080:80 --forward udp:5353:53@0\n"
       "  rtether relay --outbound-address 192.0.2.10 --outbound-address 1=198.51.100.7");
   command->callback([options, &body] { body = [options] { return run_relay(*options); }; });
