@@ -31,8 +31,9 @@ using OpenDirectDevice =
     std::function<std::unique_ptr<DirectDevice>(relay::Relay& relay, io::EventLoop& loop)>;
 
 // Adds --netns and the options that go with it to the relay command (after
-// its -p and --bind). `open` is set once --netns is parsed; the relay then listens on TCP no more
-// (-p/--bind are refused beside it), --unix still adds a listener.
+// its -p and --bind). `open` is set once --netns is parsed; the relay then
+// listens on TCP no more (-p/--bind are refused beside it), --unix still
+// adds a listener.
 void add_direct_mode_options(CLI::App& command, OpenDirectDevice& open);
 
 }  // namespace rtether::cli

@@ -17,7 +17,8 @@ bool link_failed(int error) { return error == EBADF || error == EBADFD || error 
 }  // namespace
 
 PacketLink::PacketLink(io::Fd fd)
-    : fd_(std::move(fd)), buffer_(std::make_unique_for_overwrite<std::uint8_t[]>(wire::kMaxPacket)) {
+    : fd_(std::move(fd)),
+      buffer_(std::make_unique_for_overwrite<std::uint8_t[]>(wire::kMaxPacket)) {
   if (auto error = io::set_nonblocking(fd_.get(), true)) {
     throw std::runtime_error("packet link: cannot make the descriptor non-blocking: " +
                              error.message());

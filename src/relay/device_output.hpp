@@ -1,13 +1,13 @@
 // DeviceOutput: the one queue of packets toward a device, in front of its
-// DeviceLink (the client socket, or the tun in direct mode). Flows reserve room for a packet, write it in place and
-// commit it; the queue is sent once per loop iteration for all flows (a
+// DeviceLink (the client socket, or the tun in direct mode). Flows reserve
+// room for a packet, write it in place and commit it; the queue is sent once per loop iteration for all flows (a
 // deferred flush), or at once past kEagerFlushBytes or when a reserve finds
 // no room. Data packets leave config.control_reserve free, so ACKs, resets
 // and ICMP errors always find room while data waits.
 //
-// When the link is full (a send would block), the queue is blocked until the
-// link is writable again (on_writable, from the session's readiness); flows that found no
-// room park on the FlowTable's waiting list and are pumped, in order, when
+// When the link is full (a send would block), the queue is blocked until
+// the link is writable again (on_writable, from the session's readiness);
+// flows that found no room park on the FlowTable's waiting list and are pumped, in order, when
 // room returns (pull: a flow reads its host socket only into room it has).
 #pragma once
 

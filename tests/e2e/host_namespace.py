@@ -17,9 +17,10 @@ Topology (every namespace created here, unique names, removed at the end):
 The relay and the client both run inside HOST (`ip netns exec`), linked by
 an abstract UNIX socket (per namespace too); the client puts its tun in the
 device namespace as usual. With transport="direct" there is no client: the
-relay in HOST opens the tun in the device namespace itself (`--netns`). The relay runs as root, so it has CAP_NET_RAW
-unless `relay_net_raw=False` (setpriv drops it from its bounding and
-inheritable sets, so the exec'd relay never gets it back).
+relay in HOST opens the tun in the device namespace itself (`--netns`).
+The relay runs as root, so it has CAP_NET_RAW unless `relay_net_raw=False`
+(setpriv drops it from its bounding and inheritable sets, so the exec'd
+relay never gets it back).
 """
 
 import os

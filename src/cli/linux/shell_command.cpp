@@ -169,7 +169,9 @@ void Shell::start_helpers() {
   // interactive shell. Warnings (lost relay, reconnecting) still show.
   std::string verbosity = debug ? "-v" : "-q";
   int ready[2];
-  if (pipe2(ready, O_CLOEXEC) < 0) throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
+  if (pipe2(ready, O_CLOEXEC) < 0) {
+    throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
+  }
   ready_read_ = io::Fd(ready[0]);
   io::Fd ready_write(ready[1]);
   if (options_.separate) return start_separate_helpers(verbosity, ready_write.get());
