@@ -10,7 +10,7 @@ nsenter; pasta (package passt) and slirp4netns for their columns; wine64
 for rtether-wine (the Windows build's relay under Wine, Linux client).
 
     sudo python3 bench/run.py --rtether build/rtether [--quick]
-        [--only rtether,pasta,slirp4netns] [--markdown FILE] [--json FILE]
+        [--only rtether-direct,rtether,pasta,slirp4netns] [--markdown FILE] [--json FILE]
     sudo python3 bench/run.py --rtether build/rtether
         --rtether-exe build-windows/rtether.exe --only rtether-tcp,rtether-wine
 
@@ -40,9 +40,10 @@ def parse_options():
     ap.add_argument("--rtether", help="path to the rtether binary")
     ap.add_argument("--rtether-exe",
                     help="path to the Windows rtether.exe, for rtether-wine (its relay under Wine)")
-    ap.add_argument("--only", default="rtether,rtether-tcp,pasta-2025,pasta,slirp4netns",
-                    help="comma list of translators (rtether,rtether-tcp,rtether-wine,"
-                         "pasta-2025,pasta,slirp4netns)")
+    ap.add_argument("--only",
+                    default="rtether-direct,rtether,rtether-tcp,pasta-2025,pasta,slirp4netns",
+                    help="comma list of translators (rtether-direct,rtether,rtether-tcp,"
+                         "rtether-wine,pasta-2025,pasta,slirp4netns)")
     ap.add_argument("--pasta-anchor", metavar="TARBALL",
                     help="passt source tarball for the pasta-2025 column (default "
                          "../shared/anchors/passt-2c174f1.tar.gz beside the repository)")

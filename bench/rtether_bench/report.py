@@ -82,7 +82,7 @@ def _missing_cell(result, row):
 
 
 # Ratio columns: rtether against each pasta measured in the same run.
-RATIOS = (("rtether", "pasta-2025"), ("rtether", "pasta"))
+RATIOS = (("rtether-direct", "pasta-2025"), ("rtether", "pasta-2025"), ("rtether", "pasta"))
 
 
 def build_table(results, order, held_count):

@@ -317,6 +317,30 @@ class RtetherTcpLink(Rtether):
         self.link = "tcp"
 
 
+class RtetherDirect(Rtether):
+    """Direct mode: `rtether relay --netns NS` opens the namespace's tun
+    itself and serves it, with no client process and no stream between them
+    (what `rtether shell` runs by default). The relay is the whole
+    translator."""
+    name = "rtether-direct"
+
+    def __init__(self, options):
+        super().__init__(options)
+        self.tag = "rtether-direct"
+
+    def start(self):
+        binary = self.options.rtether
+        if not binary:
+            raise RuntimeError("no --rtether PATH given")
+        self.make_netns()
+        self.tune_netns()
+        self.relay = self.spawn([binary, "relay", "--netns", self.netns, "--mtu",
+                                 self.options.mtu], "relay")
+        self.mode = "direct"
+        self.peer = "10.0.2.2"
+        self.wait_ready(self.options.probe_port)
+
+
 class RtetherWine(RtetherTcpLink):
     """The relay of the Windows build, rtether.exe, under Wine (`wine
     rtether.exe relay -p PORT --bind 127.0.0.1`, a Wine session of its own:
@@ -373,4 +397,5 @@ class RtetherWine(RtetherTcpLink):
         return super().relay_pids() + server
 
 
-TRANSLATORS = {t.name: t for t in (Rtether, RtetherTcpLink, RtetherWine, Pasta, Pasta2025, Slirp4netns)}
+TRANSLATORS = {t.name: t for t in (RtetherDirect, Rtether, RtetherTcpLink, RtetherWine, Pasta,
+                                    Pasta2025, Slirp4netns)}

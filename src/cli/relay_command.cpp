@@ -7,9 +7,11 @@
 // --forward PROTO:[BIND:]HOSTPORT:DEVICEPORT[@CLIENT] (repeatable) forwards a
 // host port into a device (grammar in relay/forward_rule.hpp).
 // --dns-upstream / --resolv-conf: where the device's resolver 10.0.2.3
-// forwards (cli/dns_upstreams.hpp). --metrics [ADDR:]PORT serves Prometheus
-// metrics (cli/metrics_option.hpp). --control [PATH]: the control socket
-// for `rtether status` and `rtether forward` (cli/control_option.hpp).
+// forwards (cli/dns_upstreams.hpp). --netns NAME|PATH|PID: direct mode, the
+// relay opens the namespace's tun itself (cli/direct_mode.hpp).
+// --metrics [ADDR:]PORT serves Prometheus metrics (cli/metrics_option.hpp).
+// --control [PATH]: the control socket for `rtether status` and `rtether
+// forward` (cli/control_option.hpp).
 // Under systemd (Type=notify) it reports READY=1 once every listener is open
 // and STOPPING=1 when a signal ends it, a STATUS= line every
 // --status-interval between (cli/service_status.hpp).
@@ -23,6 +25,7 @@
 
 #include "cli/app.hpp"
 #include "cli/control_option.hpp"
+#include "cli/direct_mode.hpp"
 #include "cli/dns_upstreams.hpp"
 #include "cli/metrics_option.hpp"
 #include "cli/outbound_options.hpp"
@@ -63,23 +66,29 @@ struct RelayOptions {
   std::string resolv_conf;
   std::string metrics;
   ControlOption control;
+  OpenDirectDevice open_direct;  // set with --netns
 };
 
 // Where clients connect, for the service manager's status line.
-std::string listening_status(const RelayOptions& options, const wire::IpAddress& address) {
+std::string listening_status(const RelayOptions& options, bool listen_tcp,
+                             const wire::IpAddress& address) {
   std::vector<std::string> places;
-  if (!options.no_tcp) {
+  if (options.open_direct) places.push_back("the namespace's tun (direct mode)");
+  if (listen_tcp) {
     const bool v6 = address.version == wire::IpVersion::V6;
     places.push_back(
         fmt::format("{}{}{}:{}", v6 ? "[" : "", address.to_string(), v6 ? "]" : "", options.port));
   }
   if (!options.unix_path.empty()) places.push_back("unix:" + options.unix_path);
-  return fmt::format("relaying; clients connect to {}", fmt::join(places, " and "));
+  return fmt::format("relaying; {} {}", options.open_direct ? "devices:" : "clients connect to",
+                     fmt::join(places, " and "));
 }
 
 int run_relay(const RelayOptions& options) {
+  // Direct mode serves one namespace's tun and listens on TCP for no one.
+  const bool listen_tcp = !options.no_tcp && !options.open_direct;
   wire::IpAddress address;
-  if (!options.no_tcp && !wire::IpAddress::parse(options.bind, address)) {
+  if (listen_tcp && !wire::IpAddress::parse(options.bind, address)) {
     log::error("--bind: '{}' is not an IPv4 or IPv6 address", options.bind);
     return 2;
   }
@@ -91,7 +100,7 @@ int run_relay(const RelayOptions& options) {
     rules.push_back(*rule);
   }
   // Every listener is checked before any opens.
-  if (!options.no_tcp) {
+  if (listen_tcp) {
     if (auto refused = check_client_listener(address, options.remote,
                                                  !options.secret_file.empty()); !refused.empty()) {
       log::error("{}", refused);
@@ -111,7 +120,7 @@ int run_relay(const RelayOptions& options) {
     log::error("{}", metrics.refused);
     return 2;
   }
-  const bool remote_clients = !options.no_tcp && !relay::is_loopback(address);
+  const bool remote_clients = listen_tcp && !relay::is_loopback(address);
   relay::RelayConfig config;
   if (!options.secret_file.empty()) {
     std::string error;
@@ -141,7 +150,7 @@ int run_relay(const RelayOptions& options) {
   io::EventLoop loop;
   loop.set_busy_poll(std::chrono::microseconds(options.busy_poll_us));
   relay::Relay relay(loop, std::move(config));
-  if (!options.no_tcp) relay.listen_tcp(io::Endpoint{address, options.port});
+  if (listen_tcp) relay.listen_tcp(io::Endpoint{address, options.port});
   if (!options.unix_path.empty()) relay.listen_unix(options.unix_path);
   for (const auto& rule : rules) relay.add_forward(rule);
   // Forwards added through it meet the same check as --forward's.
@@ -159,13 +168,15 @@ int run_relay(const RelayOptions& options) {
     service->stopping("stopping");
     loop.stop();
   });
-  service.emplace(loop, &relay, nullptr, listening_status(options, address),
+  std::unique_ptr<DirectDevice> direct;
+  if (options.open_direct) direct = options.open_direct(relay, loop);
+  service.emplace(loop, &relay, nullptr, listening_status(options, listen_tcp, address),
                   std::chrono::seconds(options.status_interval));
   StatusDisplay status(loop, &relay, nullptr, io::stdout_is_terminal(),
                        std::chrono::seconds(options.status_interval));
   loop.run();
   log::info("relay stopped: {}", relay.totals().summary());
-  return 0;
+  return direct && direct->lost() ? 1 : 0;
 }
 }  // namespace
 
@@ -235,11 +246,13 @@ void register_relay(CLI::App& app, CommandBody& body) {
       ->excludes("--dns-upstream");
   add_metrics_option(command, options->metrics);
   add_control_option(command, options->control);
+  add_direct_mode_options(*command, options->open_direct);
   command->footer(
       "Examples:\n  rtether relay\n  rtether relay -p 31417 --bind ::1\n"
       "  rtether relay --bind 192.0.2.10 --allow-remote --secret /etc/rtether/secret\n"
       "  rtether relay --unix @rtether --no-tcp\n"
       "  rtether relay --metrics 9464   (http://127.0.0.1:9464/metrics)\n"
+      "  rtether relay --netns box          (Linux: serve namespace box's tun directly)\n"
       "  rtether relay --forward tcp:8080:80 --forward udp:5353:53@0\n"
       "  rtether relay --control   (then: rtether status, rtether forward add tcp:8080:80)\n"
       "  rtether relay --outbound-address 192.0.2.10 --outbound-address 1=198.51.100.7");

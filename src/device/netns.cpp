@@ -45,18 +45,55 @@ void prepare_run_dir() {
 
 }  // namespace
 
-NetnsGuard::NetnsGuard(const std::string& name) {
+NetnsTarget NetnsTarget::named(const std::string& name) {
   check_name(name);
+  return {run_path(name), name};
+}
+
+NetnsTarget NetnsTarget::parse(const std::string& text) {
+  if (text.find('/') != std::string::npos) return {text, ""};
+  if (!text.empty() && text.find_first_not_of("0123456789") == std::string::npos) {
+    return {"/proc/" + text + "/ns/net", ""};
+  }
+  return named(text);
+}
+
+std::string NetnsTarget::description() const {
+  return "namespace " + (name.empty() ? path : name);
+}
+
+namespace {
+// The nsfs file of a target, opened to enter or compare it.
+io::Fd open_target(const NetnsTarget& target) {
+  io::Fd file(open(target.path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!file.valid()) {
+    throw std::runtime_error("network " + target.description() + ": " + errno_text());
+  }
+  return file;
+}
+}  // namespace
+
+bool is_current_netns(const NetnsTarget& target) {
+  io::Fd file = open_target(target);
+  struct stat theirs {};
+  struct stat ours {};
+  if (fstat(file.get(), &theirs) < 0 || stat("/proc/thread-self/ns/net", &ours) < 0) {
+    throw std::runtime_error("cannot compare network namespaces: " + errno_text());
+  }
+  return theirs.st_dev == ours.st_dev && theirs.st_ino == ours.st_ino;
+}
+
+NetnsGuard::NetnsGuard(const std::string& name) : NetnsGuard(NetnsTarget::named(name)) {}
+
+NetnsGuard::NetnsGuard(const NetnsTarget& target) {
   original_ = io::Fd(open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
   if (!original_.valid()) {
     throw std::runtime_error("cannot open the current network namespace: " + errno_text());
   }
-  io::Fd target(open(run_path(name).c_str(), O_RDONLY | O_CLOEXEC));
-  if (!target.valid()) {
-    throw std::runtime_error("network namespace '" + name + "': " + errno_text());
-  }
-  if (setns(target.get(), CLONE_NEWNET) < 0) {
-    throw std::runtime_error("cannot enter network namespace '" + name + "': " + errno_text());
+  io::Fd file = open_target(target);
+  if (setns(file.get(), CLONE_NEWNET) < 0) {
+    throw std::runtime_error("cannot enter network " + target.description() + ": " +
+                             errno_text());
   }
 }
 

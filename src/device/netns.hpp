@@ -17,12 +17,34 @@ namespace rtether::device {
 inline constexpr const char* kNetnsRunDir = "/run/netns";
 inline constexpr const char* kNetnsEtcDir = "/etc/netns";
 
-// Moves the calling thread into /run/netns/NAME and back to the namespace it
+// A network namespace as a command line names it (`rtether relay --netns`):
+// NAME is /run/netns/NAME (`ip netns`); anything with a '/' is the path of a
+// namespace file (a bind-mounted netns, /proc/PID/ns/net); digits only are a
+// PID, whose namespace is /proc/PID/ns/net (a namespace named by digits is
+// given as /run/netns/DIGITS).
+struct NetnsTarget {
+  std::string path;  // the nsfs file to open
+  std::string name;  // the `ip netns` name; empty for a path or a PID
+
+  // Throws std::runtime_error for a bad name ("", ".", "..").
+  static NetnsTarget parse(const std::string& text);
+  static NetnsTarget named(const std::string& name);
+  // "namespace NAME" or "namespace PATH", for messages.
+  std::string description() const;
+};
+
+// True when the target is the calling thread's own network namespace (the
+// same nsfs inode). Throws std::runtime_error if it cannot be opened.
+bool is_current_netns(const NetnsTarget& target);
+
+// Moves the calling thread into a namespace and back to the namespace it
 // was in when the guard is destroyed. Throws std::runtime_error on failure
 // (unknown name, EPERM).
 class NetnsGuard {
  public:
+  // /run/netns/NAME.
   explicit NetnsGuard(const std::string& name);
+  explicit NetnsGuard(const NetnsTarget& target);
   ~NetnsGuard();
   NetnsGuard(const NetnsGuard&) = delete;
   NetnsGuard& operator=(const NetnsGuard&) = delete;

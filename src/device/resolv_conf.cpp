@@ -35,7 +35,7 @@ ResolvConf::ResolvConf(const std::string& netns, const std::vector<wire::IpAddre
   for (const auto& server : servers) listed.append(" ").append(server.to_string());
   if (servers.empty()) return;
   if (netns_.empty()) {
-    log::info("default namespace: /etc/resolv.conf left as is; DNS servers to use:{}", listed);
+    log::info("no named namespace: /etc/resolv.conf left as is; DNS servers to use:{}", listed);
     return;
   }
   make_directory(kNetnsEtcDir);

@@ -17,8 +17,8 @@ namespace rtether::device {
 
 class ResolvConf {
  public:
-  // Empty netns = the default namespace (nothing written); no servers, no
-  // file. Throws
+  // Empty netns = the default namespace, or one named by a path or a PID,
+  // which has no /etc/netns/NAME/ (nothing written); no servers, no file. Throws
   // std::runtime_error if the file cannot be written.
   // search_domain, if not empty, becomes the file's "search" line.
   ResolvConf(const std::string& netns, const std::vector<wire::IpAddress>& servers,

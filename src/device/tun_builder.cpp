@@ -31,9 +31,11 @@ bool has_ipv6(const std::vector<wire::IpPrefix>& prefixes) {
 
 int LinuxTunBuilder::establish() {
   if (tun_) throw std::logic_error("tun already established");
+  std::optional<NetnsTarget> target;
+  if (!netns_.empty()) target = NetnsTarget::parse(netns_);
   {
     std::optional<NetnsGuard> inside;
-    if (!netns_.empty()) inside.emplace(netns_);
+    if (target) inside.emplace(*target);
     auto tun = TunDevice::open(tun_name_);
     // IPv6 with neither an address nor a route is off, as Android's
     // VpnService blocks a family given neither (VpnService.Builder
@@ -69,9 +71,12 @@ int LinuxTunBuilder::establish() {
     }
     tun_.emplace(std::move(tun));
   }
-  resolv_conf_ = std::make_unique<ResolvConf>(netns_, dns_servers_, search_domain_);
+  // Only a named namespace has an /etc/netns/NAME/ for its programs; for a
+  // path or a PID the servers are logged, as for the default namespace.
+  resolv_conf_ =
+      std::make_unique<ResolvConf>(target ? target->name : "", dns_servers_, search_domain_);
   log::info("tun {} up in {} (MTU {})", tun_->name(),
-            netns_.empty() ? std::string("the default namespace") : "namespace " + netns_, mtu_);
+            target ? target->description() : std::string("the default namespace"), mtu_);
   return tun_->fd();
 }
 

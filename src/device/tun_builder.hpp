@@ -17,8 +17,9 @@
 
 namespace rtether::device {
 
-// Builds a tun named `tun_name` inside the named network namespace `netns`
-// (empty: the namespace of the calling thread, where a default route is
+// Builds a tun named `tun_name` inside the network namespace `netns`, a
+// NAME, PATH or PID as NetnsTarget::parse reads it (empty: the namespace of
+// the calling thread, where a default route is
 // added as 0.0.0.0/1 + 128.0.0.0/1 so it neither clashes with nor replaces
 // the host's). With neither an IPv6 address nor an IPv6 route, IPv6 is
 // turned off on the tun before it comes up (disable_ipv6). Only the thread

@@ -6,6 +6,7 @@
 #include "relay/address_map.hpp"
 #include "relay/error_quote.hpp"
 #include "relay/icmp_flow.hpp"
+#include "relay/stream_link.hpp"
 #include "relay/tcp_flow.hpp"
 #include "relay/udp_flow.hpp"
 #include "tcp/reset_reply.hpp"
@@ -17,8 +18,6 @@
 namespace rtether::relay {
 
 namespace {
-constexpr int kClientSocketBuffer = 4 * 1024 * 1024;  // as the Linux client asks on its side
-
 // Said once per process: every ping would repeat it.
 bool ping_forbidden_logged = false;
 }  // namespace
@@ -26,8 +25,14 @@ bool ping_forbidden_logged = false;
 ClientSession::ClientSession(io::EventLoop& loop, io::Fd socket, std::uint32_t id,
                              const RelayConfig& config, ClosedCallback on_closed,
                              std::string serial)
+    : ClientSession(loop, std::make_unique<StreamLink>(std::move(socket)), id, config,
+                    std::move(on_closed), std::move(serial)) {}
+
+ClientSession::ClientSession(io::EventLoop& loop, std::unique_ptr<DeviceLink> link,
+                             std::uint32_t id, const RelayConfig& config, ClosedCallback on_closed,
+                             std::string serial)
     : loop_(loop),
-      socket_(std::move(socket)),
+      link_(std::move(link)),
       id_(id),
       config_(config),
       on_closed_(std::move(on_closed)),
@@ -39,7 +44,7 @@ ClientSession::ClientSession(io::EventLoop& loop, io::Fd socket, std::uint32_t i
       forwards_(*this, static_cast<std::uint16_t>(random_() % 16384)),
       dns_(*this),
       flows_(loop, config.max_flows_per_client),
-      output_(loop, socket_.get(), config, counters_, flows_,
+      output_(loop, *link_, config, counters_, flows_,
               [this] { close("client socket error"); }),
       read_task_(loop, [this] { read_client(); }),
       secret_timer_(loop, [this] { on_secret_deadline(); }) {}
@@ -50,16 +55,15 @@ ClientSession::~ClientSession() {
 }
 
 void ClientSession::start() {
-  io::set_no_delay(socket_.get());
-  // Room for several maximal packets in the kernel too, so a flush rarely
-  // would block and the relay rarely waits for writability (capped by
-  // net.core.wmem_max/rmem_max; kernel memory, used only while full).
-  io::set_buffer_sizes(socket_.get(), kClientSocketBuffer, kClientSocketBuffer);
+  if (!link_->is_stream()) {
+    loop_.add(link_->fd(), io::Interest::ReadWrite, io::Trigger::Edge, this);
+    return;
+  }
   namespace handshake = wire::secret_handshake;
   std::uint8_t first_bytes[handshake::kClientIdSize + handshake::kNonceSize];
   wire::store_be32(first_bytes, id_);
   std::size_t length = handshake::kClientIdSize;
-  loop_.add(socket_.get(), io::Interest::ReadWrite, io::Trigger::Edge, this);
+  loop_.add(link_->fd(), io::Interest::ReadWrite, io::Trigger::Edge, this);
   if (!config_.secret.empty()) {
     std::uint8_t* nonce = first_bytes + handshake::kClientIdSize;
     if (auto error = io::random_bytes({nonce, handshake::kNonceSize})) {
@@ -70,7 +74,7 @@ void ClientSession::start() {
     length += handshake::kNonceSize;
   }
   // The socket is fresh: its send buffer takes these few bytes at once.
-  io::send_some(socket_.get(), wire::Bytes{first_bytes, length});
+  io::send_some(link_->fd(), wire::Bytes{first_bytes, length});
 }
 
 void ClientSession::start_secret_check(std::uint8_t* nonce) {
@@ -96,7 +100,7 @@ bool ClientSession::read_secret_answer() {
   while (secret_check_->state() == State::Waiting) {
     std::uint8_t answer[wire::secret_handshake::kAnswerSize];
     const std::size_t wanted = secret_check_->missing();
-    auto got = io::recv_some(socket_.get(), wire::MutableBytes{answer, wanted});
+    auto got = io::recv_some(link_->fd(), wire::MutableBytes{answer, wanted});
     if (got.would_block()) return false;
     if (!got) {
       close("client socket error");
@@ -138,31 +142,32 @@ void ClientSession::on_ready(io::Readiness readiness) {
 }
 
 void ClientSession::read_client() {
+  if (closed_) return;
   if (!relaying() && !read_secret_answer()) return;
-  for (int reads = 0; reads < config_.client_read_budget; ++reads) {
-    if (closed_) return;
-    auto room = framer_.writable();
-    auto got = io::recv_some(socket_.get(), room);
-    if (got.would_block()) return;
-    if (!got) return close("client socket error");
-    if (*got == 0) return close("client disconnected");
-    framer_.commit(*got);
-    while (auto packet = framer_.next()) {
-      handle_packet(*packet);
-      if (closed_) return;
-    }
-    if (framer_.failed()) {
-      log::warn("client {}: stream cannot be framed ({}), closing", id_,
-                wire::to_string(framer_.error()));
-      return close("bad stream");
-    }
-    // A short read drained the socket; more data brings a new edge. After a
-    // hang-up no edge follows, so read on to the end of the stream.
-    if (*got < room.size() && !client_hung_up_) return;
+  using Status = LinkRead::Status;
+  const LinkRead result = link_->read(*this, config_.client_read_budget, client_hung_up_);
+  switch (result.status) {
+    case Status::Drained:
+    case Status::Stopped:
+      return;
+    case Status::BudgetUsed:
+      // Data left: come back after other handlers ran (edge-triggered, so
+      // no new event would tell us).
+      read_task_.schedule();
+      return;
+    case Status::Ended:
+      return close(result.reason);
+    case Status::Failed:
+      if (result.detail != nullptr) {
+        log::warn("client {}: {} ({}), closing", id_, result.reason, result.detail);
+      }
+      return close(result.reason);
   }
-  // Budget used up with data left: come back after other handlers ran
-  // (edge-triggered, so no new event would tell us).
-  read_task_.schedule();
+}
+
+bool ClientSession::on_packet(wire::Bytes packet) {
+  handle_packet(packet);
+  return !closed_;
 }
 
 void ClientSession::handle_packet(wire::Bytes bytes) {
@@ -384,11 +389,11 @@ void ClientSession::close(const char* reason) {
   if (closed_) return;
   closed_ = true;
   log::info("client {} closed ({}): {}", id_, reason, counters_.summary());
-  loop_.remove(socket_.get());
+  loop_.remove(link_->fd());
   output_.close();
   dns_.close();
   flows_.close();
-  socket_.reset();
+  link_.reset();
   // A plain deferred callback, not a DeferredTask: it destroys the session
   // and needs nothing of it.
   if (on_closed_) {

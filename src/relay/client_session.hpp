@@ -1,5 +1,6 @@
-// ClientSession: one connected device: framing and dispatch. Reads the
-// client stream, frames it into IP packets and dispatches them to flows by
+// ClientSession: one connected device: dispatch. Reads IP packets from the
+// device's link (DeviceLink: a client stream, or in direct mode the tun the
+// relay opened itself) and dispatches them to flows by
 // FlowKey, opening flows for first packets and answering what belongs to no
 // flow (a stateless reset, an ICMP error, a counted drop). It is the
 // FlowContext of its flows (they see only that) and holds what that context
@@ -8,8 +9,8 @@
 // (the device's resolver at 10.0.2.3 / fd00::2:3).
 //
 // Data flow:
-//   client socket -> StreamFramer -> parse_ip -> FlowTable lookup -> Flow
-//   Flow -> reserve()/commit() packet in the DeviceOutput -> send() to client
+//   DeviceLink::read -> parse_ip -> FlowTable lookup -> Flow
+//   Flow -> reserve()/commit() packet in the DeviceOutput -> DeviceLink::send
 #pragma once
 
 #include <cstdint>
@@ -25,6 +26,7 @@
 #include "relay/config.hpp"
 #include "relay/counters.hpp"
 #include "relay/deferred_task.hpp"
+#include "relay/device_link.hpp"
 #include "relay/device_output.hpp"
 #include "relay/dns_forwarder.hpp"
 #include "relay/flow_context.hpp"
@@ -32,24 +34,28 @@
 #include "relay/forwarded_flows.hpp"
 #include "relay/icmp_error_sender.hpp"
 #include "relay/secret_check.hpp"
-#include "wire/stream_framer.hpp"
 
 namespace rtether::relay {
 
-class ClientSession : public io::Handler, private FlowContext {
+class ClientSession : public io::Handler, private FlowContext, private PacketSink {
  public:
   using ClosedCallback = std::function<void(std::uint32_t id)>;
-  // `serial`: the adb serial of the device whose reverse tunnel the client
-  // came through (the label of the relay's listener); empty when unknown.
+  // A client process's stream socket (a StreamLink), or a link the caller
+  // opened (direct mode). `serial`: the adb serial of the device whose
+  // reverse tunnel the client came through (the label of the relay's
+  // listener); empty when unknown.
   ClientSession(io::EventLoop& loop, io::Fd socket, std::uint32_t id, const RelayConfig& config,
                 ClosedCallback on_closed, std::string serial = {});
+  ClientSession(io::EventLoop& loop, std::unique_ptr<DeviceLink> link, std::uint32_t id,
+                const RelayConfig& config, ClosedCallback on_closed, std::string serial = {});
   ~ClientSession() override;
 
-  // Registers with the loop and writes the 4-byte client id (and, with a
-  // secret, the nonce of the handshake).
+  // Registers with the loop; on a stream, writes the 4-byte client id (and,
+  // with a secret, the nonce of the handshake). A packet link has no
+  // handshake: the relay opened that device itself.
   void start();
   void on_ready(io::Readiness readiness) override;
-  // Closes every flow and the client socket (idempotent).
+  // Closes every flow and the device link (idempotent).
   void close(const char* reason);
 
   std::uint32_t id() const { return id_; }
@@ -88,6 +94,8 @@ class ClientSession : public io::Handler, private FlowContext {
   FlowContext& context() { return *this; }
 
   void read_client();
+  // PacketSink: one packet from the link.
+  bool on_packet(wire::Bytes packet) override;
   // Reads the handshake answer; true once it passed (packets follow).
   bool read_secret_answer();
   void start_secret_check(std::uint8_t* nonce);
@@ -102,12 +110,11 @@ class ClientSession : public io::Handler, private FlowContext {
   bool refuses_destination(const wire::IpAddress& destination);
 
   io::EventLoop& loop_;
-  io::Fd socket_;
+  std::unique_ptr<DeviceLink> link_;
   std::uint32_t id_;
   const RelayConfig& config_;
   ClosedCallback on_closed_;
   std::string serial_;
-  wire::StreamFramer framer_;
   Counters counters_;
   std::mt19937 random_;
   std::size_t buffered_bytes_ = 0;

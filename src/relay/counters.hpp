@@ -16,7 +16,7 @@ namespace rtether::relay {
   /* Device -> relay. */                                                                          \
   X(secret_refused, "client closed: wrong --secret answer, or none before the stream ended")      \
   X(secret_timeout, "client closed: no --secret answer before the deadline")                      \
-  X(packets_from_device, "IP packets framed from the client stream")                              \
+  X(packets_from_device, "IP packets read from the device link")                                  \
   X(bytes_from_device, "bytes of those packets")                                                  \
   X(drop_bad_ip, "IP header failed validation")                                                   \
   X(drop_fragment, "fragments are not reassembled")                                               \
@@ -32,6 +32,7 @@ namespace rtether::relay {
   X(packets_to_device, "IP packets queued toward the client")                                     \
   X(bytes_to_device, "bytes of those packets")                                                    \
   X(drop_output_full, "control segment lost: output queue full")                                  \
+  X(drop_device_write, "packet the device refused (direct mode: a tun write error)")              \
   /* Flows. */                                                                                    \
   X(tcp_flows_opened, "device TCP connections accepted")                                          \
   X(tcp_connect_failed, "host connect refused or failed")                                         \

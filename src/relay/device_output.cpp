@@ -1,8 +1,6 @@
 // DeviceOutput: see device_output.hpp.
 #include "relay/device_output.hpp"
 
-#include "io/socket.hpp"
-
 namespace rtether::relay {
 
 namespace {
@@ -11,10 +9,10 @@ namespace {
 constexpr std::size_t kEagerFlushBytes = 128 * 1024;
 }  // namespace
 
-DeviceOutput::DeviceOutput(io::EventLoop& loop, int fd, const RelayConfig& config,
+DeviceOutput::DeviceOutput(io::EventLoop& loop, DeviceLink& link, const RelayConfig& config,
                            Counters& counters, FlowTable& flows,
                            std::function<void()> on_send_error)
-    : fd_(fd),
+    : link_(link),
       config_(config),
       counters_(counters),
       flows_(flows),
@@ -50,13 +48,14 @@ void DeviceOutput::commit(std::size_t bytes) {
 
 void DeviceOutput::flush() {
   while (!queue_.empty() && !blocked_ && !closed_) {
-    auto sent = io::send_some(fd_, queue_.front());
-    if (sent.would_block()) {
+    const LinkSend sent = link_.send(queue_.front());
+    queue_.consume(sent.consumed);
+    counters_.drop_device_write += sent.refused;
+    if (sent.error) return on_send_error_();
+    if (sent.blocked) {
       blocked_ = true;  // the next writable edge resumes (on_writable)
       return;
     }
-    if (!sent) return on_send_error_();
-    queue_.consume(*sent);
   }
 }
 

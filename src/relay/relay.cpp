@@ -4,6 +4,7 @@
 #include <fmt/core.h>
 
 #include "io/log.hpp"
+#include "relay/stream_link.hpp"
 
 namespace rtether::relay {
 
@@ -74,24 +75,38 @@ void Relay::Listener::on_ready(io::Readiness) { relay_.accept_from(fd_.get(), de
 
 void Relay::accept_from(int listen_fd, const std::string& device_label) {
   auto error = io::accept_pending(listen_fd, [&](io::Fd fd) {
-    std::uint32_t id = next_id_++;
-    auto session = std::make_unique<ClientSession>(
-        loop_, std::move(fd), id, config_, [this](std::uint32_t closed) { on_session_closed(closed); },
-        device_label);
-    auto* raw = session.get();
-    sessions_.emplace(id, std::move(session));
-    if (device_label.empty()) {
-      log::info("client {} connected", id);
-    } else {
-      DeviceRecord& device = devices_[device_label];
-      ++device.connections;
-      log::info("client {} connected (device {}{})", id, device_label,
-                device.connections > 1 ? fmt::format(", reconnect {}", device.connections - 1)
-                                       : std::string());
-    }
-    raw->start();
+    add_session(std::make_unique<StreamLink>(std::move(fd)),
+                [this](std::uint32_t closed) { on_session_closed(closed); }, device_label);
   });
   if (error) log::warn("accept failed: {}", error.message());
+}
+
+void Relay::attach(std::unique_ptr<DeviceLink> link, std::function<void()> on_closed) {
+  // The session's callback runs from a deferred copy, so it may destroy the
+  // session that held it.
+  add_session(std::move(link), [this, on_closed = std::move(on_closed)](std::uint32_t closed) {
+    on_session_closed(closed);
+    on_closed();
+  });
+}
+
+void Relay::add_session(std::unique_ptr<DeviceLink> link, ClientSession::ClosedCallback on_closed,
+                        const std::string& device_label) {
+  std::uint32_t id = next_id_++;
+  auto session = std::make_unique<ClientSession>(loop_, std::move(link), id, config_,
+                                                 std::move(on_closed), device_label);
+  auto* raw = session.get();
+  sessions_.emplace(id, std::move(session));
+  if (device_label.empty()) {
+    log::info("client {} connected", id);
+  } else {
+    DeviceRecord& device = devices_[device_label];
+    ++device.connections;
+    log::info("client {} connected (device {}{})", id, device_label,
+              device.connections > 1 ? fmt::format(", reconnect {}", device.connections - 1)
+                                     : std::string());
+  }
+  raw->start();
 }
 
 void Relay::on_session_closed(std::uint32_t id) {

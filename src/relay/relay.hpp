@@ -1,6 +1,8 @@
 // Relay: the host side. Listens (TCP and/or UNIX socket), gives each
 // accepted client the next id (from 0, as Gnirehtet does) and a
-// ClientSession, and removes the session when its client goes away.
+// ClientSession, and removes the session when its client goes away. In
+// direct mode the caller attaches a device link it opened itself (the tun
+// in a network namespace), which gets the next id the same way.
 //
 // Device identity: every adb reverse connection comes from 127.0.0.1, so
 // the peer address says nothing about which phone it is. `run` and
@@ -13,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -22,6 +25,7 @@
 #include "io/socket.hpp"
 #include "relay/client_session.hpp"
 #include "relay/config.hpp"
+#include "relay/device_link.hpp"
 #include "relay/port_forwarder.hpp"
 
 namespace rtether::relay {
@@ -61,6 +65,9 @@ class Relay {
   // system chose).
   io::Endpoint listen_tcp(const io::Endpoint& at, std::string device_label = {});
   void listen_unix(const std::string& path);
+  // A device on a link opened by the caller (direct mode). `on_closed` runs
+  // once its session has closed (the link failed or ended).
+  void attach(std::unique_ptr<DeviceLink> link, std::function<void()> on_closed);
   // Host -> device port forwarding, at start-up or at run time: throws
   // std::system_error when the port is taken, std::invalid_argument when
   // another rule forwards it already.
@@ -103,6 +110,8 @@ class Relay {
   };
 
   void accept_from(int listen_fd, const std::string& device_label);
+  void add_session(std::unique_ptr<DeviceLink> link, ClientSession::ClosedCallback on_closed,
+                   const std::string& device_label = {});
   void on_session_closed(std::uint32_t id);
 
   io::EventLoop& loop_;

@@ -55,6 +55,57 @@ TEST(NetnsGuard, ThrowsForAnUnknownNamespace) {
   EXPECT_EQ(current_netns_inode(), outside);
 }
 
+TEST(NetnsTarget, ReadsANameAPathAndAPid) {
+  const NetnsTarget named = NetnsTarget::parse("box");
+  EXPECT_EQ(named.path, "/run/netns/box");
+  EXPECT_EQ(named.name, "box");
+  const NetnsTarget path = NetnsTarget::parse("/var/run/netns/box");
+  EXPECT_EQ(path.path, "/var/run/netns/box");
+  EXPECT_EQ(path.name, "");
+  const NetnsTarget pid = NetnsTarget::parse("1234");
+  EXPECT_EQ(pid.path, "/proc/1234/ns/net");
+  EXPECT_EQ(pid.name, "");
+  EXPECT_THROW(NetnsTarget::parse(""), std::runtime_error);
+  EXPECT_THROW(NetnsTarget::parse(".."), std::runtime_error);
+}
+
+TEST(NetnsGuard, EntersANamespaceByPathAndByPid) {
+  ScopedNetns netns("by-path");
+  ino_t outside = current_netns_inode();
+  ino_t by_path = 0;
+  {
+    NetnsGuard inside(NetnsTarget::parse(std::string(kNetnsRunDir) + "/" + netns.name()));
+    by_path = current_netns_inode();
+    EXPECT_NE(by_path, outside);
+  }
+  // A process that lives in the namespace: its PID names it too.
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    NetnsGuard inside(netns.name());
+    pause();
+    _exit(0);
+  }
+  ino_t by_pid = 0;
+  for (int attempt = 0; attempt < 200 && by_pid != by_path; ++attempt) {
+    // The child enters the namespace after fork returns: wait until it has.
+    if (attempt > 0) usleep(5000);
+    NetnsGuard inside(NetnsTarget::parse(std::to_string(child)));
+    by_pid = current_netns_inode();
+  }
+  kill(child, SIGKILL);
+  waitpid(child, nullptr, 0);
+  EXPECT_EQ(by_pid, by_path);
+  EXPECT_EQ(current_netns_inode(), outside);
+}
+
+TEST(IsCurrentNetns, TellsOurNamespaceFromAnother) {
+  ScopedNetns netns("current");
+  EXPECT_TRUE(is_current_netns(NetnsTarget::parse(std::to_string(getpid()))));
+  EXPECT_FALSE(is_current_netns(NetnsTarget::named(netns.name())));
+  EXPECT_THROW(is_current_netns(NetnsTarget::parse("/nonexistent/netns")), std::runtime_error);
+}
+
 TEST(DeleteNetns, ReportsAMissingName) {
   std::string error;
   EXPECT_FALSE(delete_netns("rtether-test-no-such-namespace", error));

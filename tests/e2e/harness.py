@@ -223,15 +223,23 @@ class WineRelay:
 
 class Env:
     """One namespace + relay + client. Use as a context manager. The relay is
-    started by `relay_launcher` (a `LinuxRelay` of `rtether` unless given)."""
+    started by `relay_launcher` (a `LinuxRelay` of `rtether` unless given).
+
+    `transport`: "tcp" or "unix", the stream between relay and client; or
+    "direct", `rtether relay --netns NS` (direct mode: the relay opens the
+    tun in the namespace itself, no client process), which then also brings
+    the tun up and takes it away (client_args have nothing to apply to)."""
 
     def __init__(self, rtether, transport="tcp", mtu=None, client=True, relay=True,
                  client_args=(), relay_args=(), relay_launcher=None):
         self.rtether = os.path.abspath(rtether)
         self.relay_launcher = relay_launcher or LinuxRelay(self.rtether)
         self.transport = transport
+        self.direct = transport == "direct"
+        if self.direct and client_args:
+            raise TestFailure(f"direct mode has no client for client_args {list(client_args)}")
         self.mtu = mtu
-        self.want_client = client
+        self.want_client = client and not self.direct
         self.want_relay = relay
         self.client_args = list(client_args)
         self.relay_args = list(relay_args)
@@ -277,9 +285,16 @@ class Env:
     def _base(self):
         return [self.rtether] + (["-v"] if self.verbose else [])
 
+    def direct_args(self):
+        """The relay's options in direct mode: the namespace and the MTU."""
+        return ["--netns", self.ns] + (["--mtu", str(self.mtu)] if self.mtu else [])
+
     def start_relay(self, port=None, log_name=None):
-        """Starts (or restarts, on the same port/socket) the relay; waits until it listens."""
-        if self.transport == "unix":
+        """Starts (or restarts, on the same port/socket) the relay; waits until it
+        listens, or in direct mode until its tun is up."""
+        if self.direct:
+            listen = self.direct_args()
+        elif self.transport == "unix":
             if self.unix_name is None:
                 self.unix_name = unique_name("rtether-e2e")
             listen = ["--unix", "@" + self.unix_name, "--no-tcp"]
@@ -298,6 +313,9 @@ class Env:
                     env=launcher.environment, stop_signal=launcher.stop_signal)
         self.procs.append(proc)
         self.relay = proc
+        if self.direct:
+            self.wait_tun()
+            return proc
         deadline = time.monotonic() + 10
         while True:
             if not proc.alive():
@@ -325,9 +343,11 @@ class Env:
     def wait_tun(self, timeout=10):
         deadline = time.monotonic() + timeout
         last = ""
+        # The process that brings the tun up: the relay in direct mode.
+        carrier = self.relay if self.direct else self.client
         while time.monotonic() < deadline:
-            if self.client is not None and not self.client.alive():
-                raise TestFailure(f"client exited early with {self.client.returncode()}")
+            if carrier is not None and not carrier.alive():
+                raise TestFailure(f"{carrier.name} exited early with {carrier.returncode()}")
             r = run(["ip", "-n", self.ns, "-j", "addr", "show", "dev", TUN], check_rc=False)
             last = r.stdout + r.stderr
             if r.returncode == 0:
@@ -365,10 +385,14 @@ class Env:
         return self._stop(self.relay, "relay", expect_rc)
 
     def session_counters(self, timeout=10):
-        """Stops the client and returns the relay's counters of its session
-        as {name: value}, from the line the relay logs when a client leaves:
+        """Stops the client (in direct mode the relay, whose session closes
+        with it) and returns the relay's counters of its session as
+        {name: value}, from the line the relay logs when a client leaves:
         "client N closed (REASON): name=value ..." (non-zero ones only)."""
-        self.stop_client()
+        if self.direct:
+            self.stop_relay()
+        else:
+            self.stop_client()
         deadline = time.monotonic() + timeout
         while True:
             closed = [line for line in self.relay.log_lines("client ") if " closed (" in line]
@@ -381,20 +405,27 @@ class Env:
         pairs = [field.split("=", 1) for field in summary.split() if "=" in field]
         return {name: int(value) for name, value in pairs}
 
+    def _check_device_gone(self, owner):
+        """After the tun's owner (client, or the relay in direct mode) exited."""
+        if self.ns_created:
+            r = run(["ip", "-n", self.ns, "link", "show", TUN], check_rc=False)
+            if r.returncode == 0:
+                self.teardown_problems.append(f"tun {TUN} still present in {self.ns} "
+                                              f"after {owner} exit")
+        if os.path.exists(f"/etc/netns/{self.ns}/resolv.conf"):
+            self.teardown_problems.append(f"/etc/netns/{self.ns}/resolv.conf left "
+                                          f"behind by the {owner}")
+
     def teardown(self):
-        # Client first (it owns the tun and /etc/netns/NS/resolv.conf), then relay.
+        # Client first (it owns the tun and /etc/netns/NS/resolv.conf), then relay
+        # (the owner in direct mode).
         if self.client is not None and self.client.alive():
             self.stop_client()
-            if self.ns_created:
-                r = run(["ip", "-n", self.ns, "link", "show", TUN], check_rc=False)
-                if r.returncode == 0:
-                    self.teardown_problems.append(f"tun {TUN} still present in {self.ns} "
-                                                  f"after client exit")
-            if os.path.exists(f"/etc/netns/{self.ns}/resolv.conf"):
-                self.teardown_problems.append(f"/etc/netns/{self.ns}/resolv.conf left "
-                                              f"behind by the client")
+            self._check_device_gone("client")
         if self.relay is not None and self.relay.alive():
             self.stop_relay()
+            if self.direct:
+                self._check_device_gone("relay")
         for p in self.procs:
             p.close()
         if self.ns_created:

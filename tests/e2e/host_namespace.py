@@ -16,9 +16,11 @@ Topology (every namespace created here, unique names, removed at the end):
 
 The relay and the client both run inside HOST (`ip netns exec`), linked by
 an abstract UNIX socket (per namespace too); the client puts its tun in the
-device namespace as usual. The relay runs as root, so it has CAP_NET_RAW
-unless `relay_net_raw=False` (setpriv drops it from its bounding and
-inheritable sets, so the exec'd relay never gets it back).
+device namespace as usual. With transport="direct" there is no client: the
+relay in HOST opens the tun in the device namespace itself (`--netns`).
+The relay runs as root, so it has CAP_NET_RAW unless `relay_net_raw=False`
+(setpriv drops it from its bounding and inheritable sets, so the exec'd
+relay never gets it back).
 """
 
 import os
@@ -37,8 +39,9 @@ UNROUTED_V4 = "203.0.113.7"       # HOST has no route there
 
 class HostNsEnv(harness.Env):
     def __init__(self, rtether, ping_allowed=True, far_mtu=1280, relay_args=(), client_args=(),
-                 relay_net_raw=True):
-        super().__init__(rtether, transport="unix", client_args=client_args, relay_args=relay_args)
+                 relay_net_raw=True, transport="unix"):
+        super().__init__(rtether, transport=transport, client_args=client_args,
+                         relay_args=relay_args)
         self.ping_allowed = ping_allowed
         self.relay_net_raw = relay_net_raw
         self.far_mtu = far_mtu
@@ -95,14 +98,18 @@ class HostNsEnv(harness.Env):
     def start_relay(self, port=None, log_name=None):
         if self.unix_name is None:
             self.unix_name = harness.unique_name("rtether-e2e")
-        args = self._base() + ["relay", "--unix", "@" + self.unix_name, "--no-tcp"]
-        args += self.relay_args
+        listen = (self.direct_args() if self.direct
+                  else ["--unix", "@" + self.unix_name, "--no-tcp"])
+        args = self._base() + ["relay"] + listen + self.relay_args
         if not self.relay_net_raw:
             at = args.index(self.rtether)
             args[at:at] = ["setpriv", "--inh-caps=-net_raw", "--bounding-set=-net_raw"]
         proc = harness.Proc("relay", args, os.path.join(self.tmp, "relay.log"))
         self.procs.append(proc)
         self.relay = proc
+        if self.direct:
+            self.wait_tun()
+            return proc
         deadline = time.monotonic() + 10
         while True:
             if not proc.alive():

@@ -41,8 +41,9 @@ def closed_port():
         return s.getsockname()[1]
 
 
-@pytest.mark.parametrize("env", [{"transport": "tcp"}, {"transport": "unix"}], indirect=True,
-                         ids=["tcp-link", "unix-link"])
+@pytest.mark.parametrize("env", [{"transport": "tcp"}, {"transport": "unix"},
+                                 {"transport": "direct"}], indirect=True,
+                         ids=["tcp-link", "unix-link", "direct"])
 def test_connect_to_a_closed_port_is_refused_at_once(env):
     port = closed_port()
     out = env.ns_python_json(CLIENT, [harness.HOST_ALIAS, port, ATTEMPTS], timeout=60)

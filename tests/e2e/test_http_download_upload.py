@@ -138,8 +138,10 @@ def test_slow_host_server_reading_an_upload(env, http_server):
     env.assert_alive()
 
 
-@pytest.mark.parametrize("env", [{"mtu": 16384}, {"mtu": 1500, "transport": "unix"}],
-                         indirect=True, ids=["mtu-16384", "mtu-1500-unix-link"])
+@pytest.mark.parametrize("env", [{"mtu": 16384}, {"mtu": 1500, "transport": "unix"},
+                                 {"transport": "direct"}, {"mtu": 1500, "transport": "direct"}],
+                         indirect=True,
+                         ids=["mtu-16384", "mtu-1500-unix-link", "direct", "mtu-1500-direct"])
 def test_download_and_upload(env, http_server):
     # The MTU Gnirehtet's app uses; both directions again.
     server = http_server(body())

@@ -26,6 +26,8 @@ import host_namespace as hn
 from harness import check, log
 
 ROUTES = ["-r", "0.0.0.0/0,::/0"]
+# Direct mode (the relay opens the tun itself) has these routes unasked.
+DIRECT = {"transport": "direct", "client_args": ()}
 
 
 def ping(env, target, count=3, v6=False, size=None, check_rc=False):
@@ -56,6 +58,7 @@ def expect_all_replies(env, target, v6=False, size=None):
 ], ids=["host-alias", "host-alias-8000-bytes", "host-alias-v6", "router", "router-v6", "far",
         "far-v6"])
 @pytest.mark.env(client_args=ROUTES)
+@pytest.mark.parametrize("host_env", [{}, DIRECT], indirect=True, ids=["unix-link", "direct"])
 def test_ping_gets_every_reply(host_env, target, v6, size):
     expect_all_replies(host_env, target, v6=v6, size=size)
     host_env.assert_alive()
@@ -144,6 +147,7 @@ print(json.dumps(out))
 
 
 @pytest.mark.env(client_args=ROUTES)
+@pytest.mark.parametrize("host_env", [{}, DIRECT], indirect=True, ids=["unix-link", "direct"])
 def test_udp_to_a_closed_port_or_no_route_fails_on_the_device(host_env):
     out = host_env.ns_python_json(UDP_CLOSED, [hn.UNROUTED_V4, harness.HOST_ALIAS, "fd00::2:2",
                                                hn.ROUTER_V4, hn.ROUTER_V6, hn.UNROUTED_V4],

@@ -97,9 +97,13 @@ def closed_port_v6():
         return s.getsockname()[1]
 
 
+# Direct mode's tun has these routes without being asked (no client_args).
+DIRECT = {"transport": "direct", "client_args": ()}
+
+
 @pytest.mark.parametrize("env", [{"transport": "tcp", "client_args": ROUTES},
-                                 {"transport": "unix", "client_args": ROUTES}],
-                         indirect=True, ids=["tcp-link", "unix-link"])
+                                 {"transport": "unix", "client_args": ROUTES}, DIRECT],
+                         indirect=True, ids=["tcp-link", "unix-link", "direct"])
 def test_ipv6_download_8_mib_byte_exact(env, tcp_server):
     body = harness.deterministic_bytes(DOWNLOAD_BYTES, 6)
     server = tcp_server(sender_of(body), host="::1")
@@ -124,11 +128,13 @@ def udp_echo(env, server):
 
 
 @pytest.mark.env(client_args=ROUTES)
+@pytest.mark.parametrize("env", [{}, DIRECT], indirect=True, ids=["tcp-link", "direct"])
 def test_ipv6_udp_echo_up_to_60000_bytes(env, udp_echo_server):
     udp_echo(env, udp_echo_server(host="::1"))
 
 
 @pytest.mark.env(client_args=ROUTES)
+@pytest.mark.parametrize("env", [{}, DIRECT], indirect=True, ids=["tcp-link", "direct"])
 def test_ipv6_connection_refused_at_once(env):
     out = env.ns_python_json(REFUSED, [HOST_ALIAS_V6, closed_port_v6()], timeout=30)
     log("attempts: " + ", ".join(f"{r} in {1000 * t:.1f} ms" for r, t in out))

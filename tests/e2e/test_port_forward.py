@@ -86,9 +86,10 @@ class DeviceServers:
         self.popen.stdout.close()
 
 
-def forwarding_env(make_env, host):
+def forwarding_env(make_env, host, transport="tcp"):
     """An env whose relay forwards a TCP and a UDP host port (on `host`) to the
-    device servers, and one TCP port to client id 7 (never connected)."""
+    device servers, and one TCP port to client id 7 (never connected). In
+    direct mode (transport="direct") the namespace's tun is client 0 too."""
     tcp_port = harness.free_tcp_port()
     udp_port = free_udp_port()
     missing_port = harness.free_tcp_port()
@@ -98,7 +99,7 @@ def forwarding_env(make_env, host):
     args = ["--forward", f"tcp:{bind}{tcp_port}:{DEVICE_TCP_PORT}@0",
             "--forward", f"udp:{bind or '127.0.0.1:'}{udp_port}:{DEVICE_UDP_PORT}",
             "--forward", f"tcp:{missing_port}:{DEVICE_TCP_PORT}@7"]
-    env = make_env(relay_args=args)
+    env = make_env(relay_args=args, transport=transport)
     env.forward_host = host
     env.forward_tcp = tcp_port
     env.forward_udp = udp_port
@@ -109,8 +110,9 @@ def forwarding_env(make_env, host):
 @pytest.fixture
 def env(request, make_env):
     """Here, a `forwarding_env` on the host address given as the fixture's
-    parameter, 127.0.0.1 by default."""
-    return forwarding_env(make_env, getattr(request, "param", "127.0.0.1"))
+    parameter, 127.0.0.1 by default; "ADDRESS/direct" for direct mode."""
+    host, _, transport = getattr(request, "param", "127.0.0.1").partition("/")
+    return forwarding_env(make_env, host, transport or "tcp")
 
 
 @pytest.fixture
@@ -140,7 +142,8 @@ def echo_once(port, index, host="127.0.0.1"):
     return hashlib.sha256(bytes(received)).hexdigest() == hashlib.sha256(data).hexdigest()
 
 
-@pytest.mark.parametrize("env", ["127.0.0.1", "::1"], indirect=True, ids=["ipv4", "ipv6"])
+@pytest.mark.parametrize("env", ["127.0.0.1", "::1", "127.0.0.1/direct"], indirect=True,
+                         ids=["ipv4", "ipv6", "ipv4-direct"])
 def test_forwarded_tcp_echoes_concurrently_byte_exact(env, device_servers):
     t0 = time.monotonic()
     with concurrent.futures.ThreadPoolExecutor(CONNECTIONS) as pool:
@@ -229,7 +232,8 @@ def udp_peer(port, index, host="127.0.0.1"):
     return all(outcome)
 
 
-@pytest.mark.parametrize("env", ["127.0.0.1", "::1"], indirect=True, ids=["ipv4", "ipv6"])
+@pytest.mark.parametrize("env", ["127.0.0.1", "::1", "127.0.0.1/direct"], indirect=True,
+                         ids=["ipv4", "ipv6", "ipv4-direct"])
 def test_forwarded_udp_from_many_host_peers_is_echoed_exactly(env, device_servers):
     with concurrent.futures.ThreadPoolExecutor(UDP_PEERS) as pool:
         results = list(pool.map(lambda i: udp_peer(env.forward_udp, i, env.forward_host),

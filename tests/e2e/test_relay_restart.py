@@ -1,6 +1,7 @@
 """The relay goes away (its clean-stop signal, by PID) and comes back on the
 same port/socket: the client keeps its tun, reconnects by itself, and a new
-connection from the namespace works again within ~15 s."""
+connection from the namespace works again within ~15 s. In direct mode the
+tun goes with the relay and the next relay brings it back."""
 
 import json
 import os
@@ -38,7 +39,11 @@ def restart_and_fetch(env, server, body, cycles, down_secs=0.0):
             f"{' (had to SIGKILL)' if killed else ''}")
         check(not killed and rc == 0, f"relay did not exit cleanly on {sig}: rc {rc}, "
                                       f"killed {killed}")
-        check(env.client.alive(), "client exited when the relay went away")
+        if env.direct:
+            r = harness.run(["ip", "-n", env.ns, "link", "show", harness.TUN], check_rc=False)
+            check(r.returncode != 0, "the tun outlived its direct-mode relay")
+        else:
+            check(env.client.alive(), "client exited when the relay went away")
         if down_secs:
             time.sleep(down_secs)
         t0 = time.monotonic()
@@ -53,8 +58,8 @@ def restart_and_fetch(env, server, body, cycles, down_secs=0.0):
             ok, last = fetch_ok(timeout=3)
             if ok:
                 break
-            check(env.client.alive(), f"client died during reconnect (exit "
-                                      f"{env.client.returncode()})")
+            check(env.direct or env.client.alive(), f"client died during reconnect (exit "
+                                                    f"{env.client.returncode()})")
             check(time.monotonic() - t_up < RECOVERY_LIMIT,
                   f"cycle {cycle}: no working connection {RECOVERY_LIMIT}s after the relay "
                   f"came back ({attempts} attempts, last: {last})")
@@ -76,8 +81,9 @@ def page(http_server):
     return serve_page(http_server)
 
 
-@pytest.mark.parametrize("env", [{"transport": "tcp"}, {"transport": "unix"}], indirect=True,
-                         ids=["tcp-link", "unix-link"])
+@pytest.mark.parametrize("env", [{"transport": "tcp"}, {"transport": "unix"},
+                                 {"transport": "direct"}], indirect=True,
+                         ids=["tcp-link", "unix-link", "direct"])
 def test_relay_restarts_twice_on_the_same_port_or_socket(env, page):
     restart_and_fetch(env, *page, cycles=2)
 

@@ -1,4 +1,5 @@
-"""`rtether shell -- CMD`: creates a namespace, runs relay + client, runs CMD
+"""`rtether shell -- CMD`: creates a namespace, runs a relay serving its tun
+directly (or, with --separate, relay + client over a stream), runs CMD
 inside, returns CMD's exit status and leaves no namespace behind."""
 
 import os
@@ -6,10 +7,15 @@ import subprocess
 import threading
 import time
 
+import pytest
+
 import harness
 from harness import check, log
 
 SHELL_TIMEOUT = 60
+# The shell's two ways to reach the namespace: direct mode (the default) and
+# a separate client over a stream (--separate).
+MODES = pytest.mark.parametrize("mode", [[], ["--separate"]], ids=["direct", "separate"])
 
 
 def run_shell(rtether, args, extra=(), timeout=SHELL_TIMEOUT):
@@ -66,11 +72,12 @@ def test_shell_returns_the_command_exit_status_and_leaves_no_namespace(rtether):
     before.check("after true")
 
 
-def test_shell_curl_reaches_a_host_server_via_10_0_2_2(rtether, http_server):
+@MODES
+def test_shell_curl_reaches_a_host_server_via_10_0_2_2(rtether, http_server, mode):
     before = Leftovers()
     server = http_server(b"hello from the host via rtether shell\n")
     r, secs = run_shell(rtether, ["curl", "--noproxy", "*", "-s", "--max-time", "20",
-                                  f"http://{harness.HOST_ALIAS}:{server.port}/"])
+                                  f"http://{harness.HOST_ALIAS}:{server.port}/"], extra=mode)
     log(f"shell -- curl: rc {r.returncode} in {secs:.2f}s, stdout {r.stdout!r}")
     check(r.returncode == 0, f"curl inside shell failed: {describe(r)}")
     check(r.stdout == server.body, f"stdout {r.stdout!r}, expected {server.body!r}; "
@@ -78,7 +85,8 @@ def test_shell_curl_reaches_a_host_server_via_10_0_2_2(rtether, http_server):
     before.check("after curl")
 
 
-def test_shell_command_sees_tun_mtu_route_own_namespace_and_resolv_conf(rtether):
+@MODES
+def test_shell_command_sees_tun_mtu_route_own_namespace_and_resolv_conf(rtether, mode):
     # What the command sees: the tun with 10.0.0.2 and the asked MTU, a default
     # route, its own network namespace, the namespace's resolv.conf.
     before = Leftovers()
@@ -88,7 +96,7 @@ def test_shell_command_sees_tun_mtu_route_own_namespace_and_resolv_conf(rtether)
               "test \"$(readlink /proc/self/ns/net)\" != \"" +
               os.readlink("/proc/self/ns/net") + "\" && "
               "grep -q '^nameserver 10.0.2.3' /etc/resolv.conf && echo inside-ok")
-    r, secs = run_shell(rtether, ["sh", "-c", script], extra=["--mtu", "16384"])
+    r, secs = run_shell(rtether, ["sh", "-c", script], extra=["--mtu", "16384"] + mode)
     check(r.returncode == 0 and r.stdout.strip() == b"inside-ok",
           f"inside view with --mtu 16384 (tun address, MTU, default route, own netns, "
           f"resolv.conf): {describe(r)}")

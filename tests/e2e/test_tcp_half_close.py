@@ -59,8 +59,9 @@ print(json.dumps({"sent_sha": hashlib.sha256(data).hexdigest(), "reply_len": tot
 '''
 
 
-@pytest.mark.parametrize("env", [{}, {"transport": "unix", "mtu": 1500}], indirect=True,
-                         ids=["tcp-link", "unix-link-mtu-1500"])
+@pytest.mark.parametrize("env", [{}, {"transport": "unix", "mtu": 1500},
+                                 {"transport": "direct"}], indirect=True,
+                         ids=["tcp-link", "unix-link-mtu-1500", "direct"])
 def test_device_shuts_down_first_and_the_host_replies_after_eof(env, tcp_server):
     server = tcp_server(server_a)
     out = env.ns_python_json(CLIENT_A, [harness.HOST_ALIAS, server.port, REQUEST_SIZE],
@@ -127,8 +128,9 @@ print(json.dumps({"greeting_len": total, "greeting_sha": h.hexdigest(),
 '''
 
 
-@pytest.mark.parametrize("env", [{}, {"transport": "unix", "mtu": 1500}], indirect=True,
-                         ids=["tcp-link", "unix-link-mtu-1500"])
+@pytest.mark.parametrize("env", [{}, {"transport": "unix", "mtu": 1500},
+                                 {"transport": "direct"}], indirect=True,
+                         ids=["tcp-link", "unix-link-mtu-1500", "direct"])
 def test_host_shuts_down_first_and_the_device_still_sends(env, tcp_server):
     server = tcp_server(server_b)
     out = env.ns_python_json(CLIENT_B, [harness.HOST_ALIAS, server.port, REQUEST_SIZE],
@@ -257,6 +259,8 @@ print(json.dumps({"result": res, "secs": time.monotonic() - t0}))
 '''
 
 
+@pytest.mark.parametrize("env", [{}, {"transport": "direct"}], indirect=True,
+                         ids=["tcp-link", "direct"])
 def test_host_reset_reaches_the_device(env, tcp_server):
     server = tcp_server(server_rst)
     out = env.ns_python_json(CLIENT_GETS_RST, [harness.HOST_ALIAS, server.port], timeout=30)
@@ -293,6 +297,8 @@ print("{}")
 '''
 
 
+@pytest.mark.parametrize("env", [{}, {"transport": "direct"}], indirect=True,
+                         ids=["tcp-link", "direct"])
 def test_device_reset_reaches_the_host(env, tcp_server):
     server = tcp_server(server_sees_reset)
     env.ns_python_json(CLIENT_SENDS_RST, [harness.HOST_ALIAS, server.port], timeout=30)

@@ -79,8 +79,9 @@ def echo_all(env, server, sizes):
     env.assert_alive()
 
 
-@pytest.mark.parametrize("env", [{"transport": "tcp"}, {"transport": "unix"}], indirect=True,
-                         ids=["tcp-link", "unix-link"])
+@pytest.mark.parametrize("env", [{"transport": "tcp"}, {"transport": "unix"},
+                                 {"transport": "direct"}], indirect=True,
+                         ids=["tcp-link", "unix-link", "direct"])
 def test_udp_echo_up_to_60000_bytes(env, udp_echo_server):
     echo_all(env, udp_echo_server(), SIZES)
 
@@ -123,6 +124,8 @@ def ipv4_fragments(udp_payload, mtu):
 
 
 @pytest.mark.env(mtu=FRAGMENTED_MTU)
+@pytest.mark.parametrize("env", [{}, {"transport": "direct"}], indirect=True,
+                         ids=["tcp-link", "direct"])
 def test_udp_fragments_are_dropped_and_counted(env, udp_echo_server):
     # The relay does not reassemble: every fragment is dropped and counted as
     # drop_fragment (docs/ARCHITECTURE.md), none reaches the host.

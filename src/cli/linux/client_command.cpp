@@ -36,18 +36,12 @@
 namespace rtether::cli {
 namespace {
 
-// Default MTU: the largest a tun takes short of the 65535-byte IP limit,
-// as pasta uses. Every packet costs a tun read, a relay parse and a host
-// socket call, so 64 KiB segments cut the per-byte cost ~4x against
-// Gnirehtet's 16384 (the stream framer takes packets up to 65535 bytes).
-constexpr int kDefaultMtu = 65520;
-
 struct ClientOptions {
   std::string relay = wire::gnirehtet::kHostLoopbackV4.to_string() + ":" +
                       std::to_string(wire::gnirehtet::kRelayPort);
   std::string netns;
   std::string tun = device::TunDevice::kDefaultName;
-  int mtu = kDefaultMtu;
+  int mtu = daemon::kDefaultMtu;
   std::string dns = wire::gnirehtet::kDefaultDnsServer.to_string();
   std::string routes = "0.0.0.0/0";
   std::string dns_domain;

@@ -1,12 +1,16 @@
 // `rtether shell`: a command (default: an interactive shell) in a fresh
 // network namespace whose only way out is rtether, with no setup by hand.
 //
-// Lifecycle: create namespace NAME -> start `rtether relay` on an abstract
-// UNIX socket -> start `rtether client --netns NAME --ready-fd N` -> wait
-// for "ready" -> bring `lo` up in NAME -> run CMD inside NAME (with
-// /etc/netns/NAME/resolv.conf bind-mounted as `ip netns exec` does) -> wait
-// for CMD -> stop client and relay (SIGTERM, then SIGKILL) -> delete NAME.
-// The exit status is CMD's (128+signal if it was killed).
+// Lifecycle: create namespace NAME -> start `rtether relay --netns NAME
+// --ready-fd N` (direct mode: the relay opens the tun in NAME itself and
+// serves it, cli/direct_mode.hpp) -> wait for "ready" -> bring `lo` up in
+// NAME -> run CMD inside NAME (with /etc/netns/NAME/resolv.conf
+// bind-mounted as `ip netns exec` does) -> wait for CMD -> stop the relay
+// (SIGTERM, then SIGKILL) -> delete NAME. The exit status is CMD's
+// (128+signal if it was killed). With --separate the path of a phone or a
+// VM is taken instead: `rtether relay` on an abstract UNIX socket and
+// `rtether client --netns NAME --ready-fd N` linked to it by a stream; the
+// client is stopped before the relay.
 //
 // Signals: like system(), this process ignores SIGINT/SIGQUIT while CMD
 // runs so Ctrl+C reaches CMD only; relay and client run in their own
@@ -54,6 +58,7 @@ constexpr auto kCommandStopTimeout = 5s;
 struct ShellOptions {
   int mtu = 0;  // 0: the client's default
   std::string netns;
+  bool separate = false;  // relay + client over a stream instead of direct mode
   std::vector<std::string> command;
 };
 
@@ -110,12 +115,15 @@ class Shell {
  private:
   void block_signals();
   void start_helpers();
+  void start_separate_helpers(const std::string& verbosity, int ready_fd);
   bool wait_until_ready();
   int run_command();
   void tear_down();
   // Reaps children after SIGCHLD; returns the pending non-SIGCHLD signal, 0 if none.
   int drain_signals();
   bool helper_died();
+  // The helper that brings the tun up: the relay in direct mode.
+  const char* helper_name() const { return options_.separate ? "client" : "relay"; }
 
   ShellOptions options_;
   std::string self_;
@@ -156,11 +164,29 @@ bool Shell::helper_died() {
 }
 
 void Shell::start_helpers() {
-  std::string socket_name = "@rtether-shell-" + std::to_string(getpid());
   bool debug = log::level() <= log::Level::Debug;
   // Helpers are quiet unless -v: their info lines would land in the user's
   // interactive shell. Warnings (lost relay, reconnecting) still show.
   std::string verbosity = debug ? "-v" : "-q";
+  int ready[2];
+  if (pipe2(ready, O_CLOEXEC) < 0) {
+    throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
+  }
+  ready_read_ = io::Fd(ready[0]);
+  io::Fd ready_write(ready[1]);
+  if (options_.separate) return start_separate_helpers(verbosity, ready_write.get());
+  std::vector<std::string> relay = {self_,     verbosity,   "relay",
+                                    "--netns", netns_,      "--ready-fd",
+                                    std::to_string(ready_write.get())};
+  if (options_.mtu > 0) {
+    relay.push_back("--mtu");
+    relay.push_back(std::to_string(options_.mtu));
+  }
+  relay_.process = spawn_helper(relay, ready_write.get());
+}
+
+void Shell::start_separate_helpers(const std::string& verbosity, int ready_fd) {
+  std::string socket_name = "@rtether-shell-" + std::to_string(getpid());
   relay_.process = spawn_helper({self_, verbosity, "relay", "--unix", socket_name, "--no-tcp"}, -1);
   // Start the client only once the relay listens, so its first connect
   // succeeds instead of warning and backing off.
@@ -170,19 +196,13 @@ void Shell::start_helpers() {
     if (Clock::now() > deadline) throw std::runtime_error("relay did not start listening");
     usleep(10000);
   }
-
-  int ready[2];
-  if (pipe2(ready, O_CLOEXEC) < 0) throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
-  ready_read_ = io::Fd(ready[0]);
-  io::Fd ready_write(ready[1]);
   std::vector<std::string> client = {self_, verbosity, "client", "--relay", "unix:" + socket_name,
-                                     "--netns", netns_, "--ready-fd",
-                                     std::to_string(ready_write.get())};
+                                     "--netns", netns_, "--ready-fd", std::to_string(ready_fd)};
   if (options_.mtu > 0) {
     client.push_back("--mtu");
     client.push_back(std::to_string(options_.mtu));
   }
-  client_.process = spawn_helper(client, ready_write.get());
+  client_.process = spawn_helper(client, ready_fd);
 }
 
 bool Shell::wait_until_ready() {
@@ -191,7 +211,7 @@ bool Shell::wait_until_ready() {
   for (;;) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
     if (left <= 0ms) {
-      log::error("client did not bring the tun up within {} s", kReadyTimeout.count());
+      log::error("{} did not bring the tun up within {} s", helper_name(), kReadyTimeout.count());
       return false;
     }
     pollfd fds[2] = {{ready_read_.get(), POLLIN, 0}, {signal_fd_.get(), POLLIN, 0}};
@@ -215,8 +235,10 @@ bool Shell::wait_until_ready() {
         if (received.find('\n') != std::string::npos) return received.starts_with("ready");
         continue;
       }
-      // End of file without "ready": the client failed; its log says why.
-      if (!helper_died()) log::error("client closed --ready-fd without bringing the tun up");
+      // End of file without "ready": the helper failed; its log says why.
+      if (!helper_died()) {
+        log::error("{} closed --ready-fd without bringing the tun up", helper_name());
+      }
       return false;
     }
   }
@@ -276,7 +298,8 @@ int Shell::run_command() {
 
 void Shell::tear_down() {
   command_.stop(kCommandStopTimeout);
-  // Client first: it removes the tun and resolv.conf while the relay is up.
+  // Client first (--separate): it removes the tun and resolv.conf while the
+  // relay is up.
   client_.stop(kStopTimeout);
   relay_.stop(kStopTimeout);
   if (!netns_created_) return;
@@ -311,9 +334,13 @@ void register_shell(CLI::App& app, CommandBody& body, const char* self_path) {
   auto options = std::make_shared<ShellOptions>();
   auto* command = app.add_subcommand(
       "shell", "Run a command (default: $SHELL) in a new network namespace reached only "
-               "through rtether (relay and client started and stopped for you)");
+               "through rtether (a relay serving the namespace's tun directly, started and "
+               "stopped for you)");
   command->add_option("--mtu", options->mtu, "Tun MTU (default: the client's)")
       ->check(CLI::Range(68, 65535));
+  command->add_flag("--separate", options->separate,
+                    "Reach the namespace the way a phone or a VM does: a separate `rtether "
+                    "client` linked to the relay by a stream, instead of direct mode");
   command->add_option("--netns", options->netns,
                       "Name of the namespace to create (default: rtether-shell-PID)");
   command->add_option("command", options->command, "Command and arguments, after --");

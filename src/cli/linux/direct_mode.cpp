@@ -1,0 +1,111 @@
+// Direct mode on Linux (see cli/direct_mode.hpp): `rtether relay --netns
+// NAME|PATH|PID [--mtu N] [--ready-fd N]`.
+//
+// Start-up: refuse the relay's own namespace (its host sockets would route
+// into the tun) -> LinuxTunBuilder inside the target (rtether0, 10.0.0.2/32,
+// fd00::2/128, 0.0.0.0/0 and ::/0, the MTU, DNS 10.0.2.3 in
+// /etc/netns/NAME/resolv.conf for a named namespace), the same tun
+// `rtether client` builds -> its fd becomes a device::PacketLink attached to
+// the relay -> "ready rtether0" on --ready-fd. The tun goes with the relay
+// (not persistent); a tun that fails ends its session and stops the relay
+// with exit status 1.
+#include "cli/direct_mode.hpp"
+
+#include <stdexcept>
+#include <string>
+
+#include "daemon/ready_fd.hpp"
+#include "daemon/tun_plan.hpp"
+#include "device/netns.hpp"
+#include "device/packet_link.hpp"
+#include "device/tun_builder.hpp"
+#include "device/tun_device.hpp"
+#include "io/log.hpp"
+#include "wire/gnirehtet.hpp"
+
+namespace rtether::cli {
+namespace {
+
+struct DirectOptions {
+  std::string netns;
+  int mtu = daemon::kDefaultMtu;
+  int ready_fd = -1;
+};
+
+class NamespaceDevice final : public DirectDevice {
+ public:
+  NamespaceDevice(const DirectOptions& options, relay::Relay& relay, io::EventLoop& loop);
+  bool lost() const override { return lost_; }
+
+ private:
+  std::unique_ptr<device::LinuxTunBuilder> builder_;  // keeps the tun's resolv.conf
+  bool lost_ = false;
+};
+
+NamespaceDevice::NamespaceDevice(const DirectOptions& options, relay::Relay& relay,
+                                 io::EventLoop& loop) {
+  // Checked before anything is made, so a wrong number fails at once.
+  daemon::ReadyFd ready(options.ready_fd);
+  const auto target = device::NetnsTarget::parse(options.netns);
+  if (device::is_current_netns(target)) {
+    throw std::runtime_error("--netns " + options.netns +
+                             " is the relay's own network namespace: its host sockets would "
+                             "route back into the tun");
+  }
+  namespace gnirehtet = wire::gnirehtet;
+  builder_ = std::make_unique<device::LinuxTunBuilder>(device::TunDevice::kDefaultName,
+                                                       options.netns);
+  builder_->set_mtu(options.mtu);
+  builder_->add_address(wire::IpPrefix{gnirehtet::kDeviceAddressV4, 32});
+  builder_->add_address(
+      wire::IpPrefix{gnirehtet::kDeviceAddressV6, daemon::kDeviceAddressV6Length});
+  builder_->add_route(wire::IpPrefix{wire::IpAddress{wire::IpVersion::V4, {}}, 0});
+  builder_->add_route(wire::IpPrefix{wire::IpAddress{wire::IpVersion::V6, {}}, 0});
+  builder_->add_dns(gnirehtet::kDefaultDnsServer);
+  builder_->establish();
+  const std::string tun_name = builder_->tun().name();
+  relay.attach(std::make_unique<device::PacketLink>(builder_->release_tun()),
+               [this, &loop, tun_name, where = target.description()] {
+                 log::error("tun {} in {} failed: relay stopping", tun_name, where);
+                 lost_ = true;
+                 loop.stop();
+               });
+  ready.announce(tun_name);
+}
+
+}  // namespace
+
+void add_direct_mode_options(CLI::App& command, OpenDirectDevice& open) {
+  auto options = std::make_shared<DirectOptions>();
+  auto* netns =
+      command
+          .add_option("--netns", options->netns,
+                      "Direct mode: open the tun (rtether0, as `rtether client` sets it up) in "
+                      "this network namespace and serve it with no client process: NAME "
+                      "(/run/netns/NAME), a PATH to a namespace file, or a PID "
+                      "(/proc/PID/ns/net). No TCP listener then (--unix still adds one)")
+          ->type_name("NAME|PATH|PID")
+          ->each([options, &open](const std::string&) {
+            open = [options](relay::Relay& relay,
+                             io::EventLoop& loop) -> std::unique_ptr<DirectDevice> {
+              return std::make_unique<NamespaceDevice>(*options, relay, loop);
+            };
+          });
+  netns->excludes(command.get_option("--port"));
+  netns->excludes(command.get_option("--bind"));
+  command
+      .add_option("--mtu", options->mtu,
+                  "Direct mode: the tun's MTU (the default, as the client's, is near the "
+                  "65535-byte IP maximum: fewer, larger packets cost less per byte)")
+      ->capture_default_str()
+      ->check(CLI::Range(68, 65535))
+      ->needs(netns);
+  command
+      .add_option("--ready-fd", options->ready_fd,
+                  "Direct mode: write \"ready <tun>\\n\" to this inherited fd once the tun is "
+                  "up, then close it (for a supervising process)")
+      ->check(CLI::NonNegativeNumber)
+      ->needs(netns);
+}
+
+}  // namespace rtether::cli
