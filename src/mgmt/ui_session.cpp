@@ -271,6 +271,7 @@ std::vector<UiCommand> UiSession::answer_proxy(std::string_view body) {
   std::optional<ProxySetting> configured;
   if (profile_) configured = profile_->proxy();
   if (!configured) {
+    show_({UiEvent::Kind::Info, "connecting to " + query->host + " directly (proxy NONE)"});
     out.push_back(command("proxy NONE"));
     return out;
   }

@@ -43,6 +43,7 @@ PUSHED_DNS = "10.8.0.53"
 PUSHED_DOMAIN = "example.test"
 AUTH_USER = "alice"
 AUTH_PASSWORD = "s3cret pass"
+KEY_PASSWORD = "key pass"
 
 
 def tarball():
@@ -110,6 +111,9 @@ class Pki:
         self._signed("server", "ec", "serverAuth")
         self._signed("client-ec", "ec", "clientAuth")
         self._signed("client-rsa", "rsa", "clientAuth")
+        # The EC key again, encrypted: OpenVPN asks >PASSWORD 'Private Key'.
+        openssl("pkey", "-in", "client-ec.key", "-aes256", "-passout", f"pass:{KEY_PASSWORD}",
+                "-out", "client-ec-encrypted.key", cwd=folder)
 
     def path(self, name):
         return os.path.join(self.folder, name)
@@ -173,17 +177,19 @@ class OpenVpnWorld:
 
     # -- processes --------------------------------------------------------
 
-    def start(self, name, args, ns=None):
+    def start(self, name, args, ns=None, env=None):
         if ns:
             args = ["ip", "netns", "exec", ns] + list(args)
-        proc = harness.Proc(name, args, os.path.join(self.tmp, f"{name}.log"))
+        proc = harness.Proc(name, args, os.path.join(self.tmp, f"{name}.log"), env=env)
         self.procs.append(proc)
         return proc
 
-    def start_server(self, topology="subnet", extra=()):
+    def start_server(self, topology="subnet", extra=(), client_sigalgs=None):
         """Debian's openvpn in SERVER: UDP on a free port, redirect-gateway
-        def1, one route through the VPN's own server address, one pushed
-        net_gateway route, DNS and a domain."""
+        def1, a pushed net_gateway route, DNS and a domain. `client_sigalgs`
+        (OpenSSL's ClientSignatureAlgorithms, through an OPENSSL_CONF of
+        the server's own) limits the signatures it accepts from clients:
+        OpenSSL prefers RSA-PSS even in TLS 1.2."""
         self.port = 20000 + os.getpid() % 20000
         config = textwrap.dedent(f"""\
             dev ovs0
@@ -207,7 +213,16 @@ class OpenVpnWorld:
         path = os.path.join(self.tmp, "server.conf")
         with open(path, "w") as f:
             f.write(config)
-        proc = self.start("openvpn-server", [SERVER_OPENVPN, "--config", path], ns=self.server_ns)
+        env = None
+        if client_sigalgs:
+            openssl_conf = os.path.join(self.tmp, "server-openssl.cnf")
+            with open(openssl_conf, "w") as f:
+                f.write("openssl_conf = init\n[init]\nssl_conf = ssl\n[ssl]\n"
+                        "system_default = defaults\n[defaults]\n"
+                        f"ClientSignatureAlgorithms = {client_sigalgs}\n")
+            env = dict(os.environ, OPENSSL_CONF=openssl_conf)
+        proc = self.start("openvpn-server", [SERVER_OPENVPN, "--config", path], ns=self.server_ns,
+                          env=env)
         wait_for(lambda: "Initialization Sequence Completed" in proc.log_text(400),
                  "the OpenVPN server to start", proc=proc)
         return proc
@@ -222,7 +237,7 @@ class OpenVpnWorld:
         os.chmod(path, 0o755)
         return path
 
-    def client_config(self, key="client-ec", extra=()):
+    def client_config(self, key="client-ec", extra=(), key_file=None):
         """What ics-openvpn writes for a profile (its management lines
         included), less what only a phone has."""
         lines = [
@@ -233,7 +248,7 @@ class OpenVpnWorld:
             "connect-retry 1 2", "persist-tun",
         ]
         if not any(line.startswith("management-external-key") for line in extra):
-            lines.append(f"key {self.pki.path(key + '.key')}")
+            lines.append(f"key {key_file or self.pki.path(key + '.key')}")
         lines += list(extra)
         path = os.path.join(self.tmp, "client.conf")
         with open(path, "w") as f:
@@ -256,11 +271,12 @@ class OpenVpnWorld:
             args.append("--listen")
         return self.start("vpnservice", args)
 
-    def connect(self, listen_role=True, client_extra=(), vpnservice_extra=(), key="client-ec"):
+    def connect(self, listen_role=True, client_extra=(), vpnservice_extra=(), key="client-ec",
+                key_file=None):
         """Starts the UI and the client in the order the role wants; returns
         (client, vpnservice) once vpnservice shows CONNECTED."""
         socket_path = os.path.join(self.tmp, "mgmt.sock")
-        config = self.client_config(key=key, extra=client_extra)
+        config = self.client_config(key=key, extra=client_extra, key_file=key_file)
         if listen_role:
             ui = self.vpnservice(socket_path, True, vpnservice_extra)
             wait_for(lambda: os.path.exists(socket_path), "vpnservice's socket", proc=ui)

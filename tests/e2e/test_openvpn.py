@@ -11,11 +11,13 @@ in namespaces of the test's own (openvpn_peer.py):
   transfer through the tun is byte-exact; a SIGUSR1 restart of the client
   keeps the same tun and the transfer works again;
 - net30 topology: the tun address is the /30 the server gave;
-- management-query-proxy: `proxy NONE` lets it connect;
+- management-query-proxy: `proxy NONE` lets it connect; a pushed
+  dhcp-option PROXY_HTTP (NEED-OK HTTPPROXY) is taken;
+- an encrypted key: its password from --askpass FILE;
 - auth-user-pass (checked by the server's script): --auth-user-pass FILE;
 - management-external-key: --external-key with the client's EC key
-  (ECDSA) and RSA key (PSS under TLS 1.3; PKCS#1 and no padding under TLS
-  1.2, as the key's flags ask).
+  (ECDSA) and RSA key (PSS under TLS 1.3; PKCS#1 under TLS 1.2 with a
+  server that accepts only RSA+SHA256 signatures).
 """
 
 import os
@@ -26,6 +28,7 @@ import pytest
 
 import harness
 import openvpn_peer
+from conftest import _made_key as conftest_made_key
 from harness import check, log
 from openvpn_peer import wait_for
 
@@ -93,15 +96,12 @@ def pki(tmp_path_factory):
 @pytest.fixture
 def world(request, rtether, openvpn_binary, pki, tmp_path):
     made = openvpn_peer.OpenVpnWorld(rtether, openvpn_binary, pki, str(tmp_path))
-    failed = True
+    # conftest.py adds its log_report() to the report of a failed test.
+    request.node.stash.setdefault(conftest_made_key, []).append(made)
     try:
         yield made
-        failed = False
     finally:
-        report = made.log_report()
         problems = made.close()
-        if failed:
-            print(report)
     if problems:
         pytest.fail("teardown: " + "; ".join(problems), pytrace=False)
 
@@ -161,3 +161,70 @@ def test_vpn_up_with_pushed_routes_dns_and_restart(world, listen_role):
     check(client.popen.wait(timeout=15) is not None, "the client did not exit")
     check(ui.popen.wait(timeout=15) == 0, f"vpnservice exit status {ui.popen.returncode}")
     check("198.51.100.0/24" not in world.routes(), "the bypass route outlived vpnservice")
+
+
+def connected_through_vpn(world, client, ui):
+    """The VPN carries traffic; then Ctrl+C on vpnservice stops it all."""
+    start_echo(world, openvpn_peer.VIA_VPN)
+    check(echo(world, openvpn_peer.VIA_VPN, 65536).startswith("10.8.0."),
+          "traffic did not come through the tun")
+    ui.popen.send_signal(signal.SIGINT)
+    client.popen.wait(timeout=15)
+    check(ui.popen.wait(timeout=15) == 0, f"vpnservice exit status {ui.popen.returncode}")
+
+
+def test_net30_topology_gives_the_tun_its_30(world):
+    world.start_server(topology="net30")
+    client, ui = world.connect()
+    address = tun_address(world)
+    check(address.startswith("10.8.0.") and address.endswith("/30"), f"tun address {address}")
+    connected_through_vpn(world, client, ui)
+
+
+def test_management_query_proxy_is_answered_none_and_a_pushed_proxy_taken(world):
+    world.start_server(extra=[f'push "dhcp-option PROXY_HTTP {openvpn_peer.SERVER_ADDRESS} 3128"'])
+    client, ui = world.connect(client_extra=["management-query-proxy"])
+    check(ui.log_lines(f"need-ok  HTTPPROXY {openvpn_peer.SERVER_ADDRESS} 3128"),
+          "no HTTPPROXY NEED-OK was seen")
+    check(ui.log_lines(f"connecting to {openvpn_peer.SERVER_ADDRESS} directly (proxy NONE)"),
+          "vpnservice did not answer >PROXY")
+    connected_through_vpn(world, client, ui)
+
+
+def test_auth_user_pass_from_a_file(world, tmp_path):
+    world.start_server(extra=[f"auth-user-pass-verify {world.auth_script()} via-file",
+                              "script-security 2"])
+    credentials = tmp_path / "auth.txt"
+    credentials.write_text(f"{openvpn_peer.AUTH_USER}\n{openvpn_peer.AUTH_PASSWORD}\n")
+    client, ui = world.connect(client_extra=["auth-user-pass"],
+                               vpnservice_extra=["--auth-user-pass", str(credentials)])
+    check(ui.log_lines("'Auth' credentials given"), "vpnservice did not answer >PASSWORD")
+    connected_through_vpn(world, client, ui)
+
+
+# RSA_NO_PADDING is asked only when OpenSSL itself signs unpadded, which
+# TLS never does: the unit tests (tests/daemon/external_key_test.cpp) cover it.
+def test_private_key_password_from_askpass(world, tmp_path):
+    world.start_server()
+    askpass = tmp_path / "askpass.txt"
+    askpass.write_text(openvpn_peer.KEY_PASSWORD + "\n")
+    client, ui = world.connect(key_file=world.pki.path("client-ec-encrypted.key"),
+                               vpnservice_extra=["--askpass", str(askpass)])
+    check(ui.log_lines("'Private Key' password given"), "vpnservice did not answer >PASSWORD")
+    connected_through_vpn(world, client, ui)
+
+
+@pytest.mark.parametrize("key,flags,tls,algorithm", [
+    ("client-ec", "", "", "ECDSA"),
+    ("client-rsa", "pss", "", "RSA_PKCS1_PSS_PADDING"),
+    ("client-rsa", "pkcs1", "tls-version-max 1.2", "RSA_PKCS1_PADDING"),
+], ids=["ecdsa", "rsa-pss", "rsa-pkcs1"])
+def test_management_external_key_signs_with_the_key(world, key, flags, tls, algorithm):
+    world.start_server(client_sigalgs="RSA+SHA256" if flags == "pkcs1" else None)
+    extra = [f"management-external-key {flags}".strip()] + ([tls] if tls else [])
+    client, ui = world.connect(key=key, client_extra=extra,
+                               vpnservice_extra=["--external-key", world.pki.path(key + ".key")])
+    signed = ui.log_lines("signed ")
+    check(signed and all(algorithm in line for line in signed),
+          f"signatures asked and made: {signed}")
+    connected_through_vpn(world, client, ui)
