@@ -14,13 +14,17 @@ in namespaces of the test's own (openvpn_peer.py):
 - management-query-proxy: `proxy NONE` lets it connect; a pushed
   dhcp-option PROXY_HTTP (NEED-OK HTTPPROXY) is taken;
 - an encrypted key: its password from --askpass FILE;
-- auth-user-pass (checked by the server's script): --auth-user-pass FILE;
+- auth-user-pass (checked by the server's script): --auth-user-pass FILE,
+  or typed at vpnservice's prompt on a pseudo-terminal (the password not
+  echoed); with neither, vpnservice says what is missing and stops the
+  daemon instead of leaving it waiting;
 - management-external-key: --external-key with the client's EC key
   (ECDSA) and RSA key (PSS under TLS 1.3; PKCS#1 under TLS 1.2 with a
   server that accepts only RSA+SHA256 signatures).
 """
 
 import os
+import pty
 import signal
 import time
 
@@ -206,6 +210,46 @@ def test_auth_user_pass_from_a_file(world, tmp_path):
 
 # RSA_NO_PADDING is asked only when OpenSSL itself signs unpadded, which
 # TLS never does: the unit tests (tests/daemon/external_key_test.cpp) cover it.
+def test_auth_user_pass_typed_at_the_terminal_prompt(world):
+    world.start_server(extra=[f"auth-user-pass-verify {world.auth_script()} via-file",
+                              "script-security 2"])
+    socket_path = os.path.join(world.tmp, "mgmt.sock")
+    # vpnservice on a pseudo-terminal of the test's own, as a user runs it.
+    controller, terminal = pty.openpty()
+    ui = harness.Proc("vpnservice", [world.rtether, "-v", "vpnservice", "--management",
+                                     socket_path, "--netns", world.device, "--tun", "ovpn0",
+                                     "--listen"], os.path.join(world.tmp, "vpnservice.log"),
+                      stdin=terminal)
+    os.close(terminal)
+    world.procs.append(ui)
+    try:
+        wait_for(lambda: os.path.exists(socket_path), "vpnservice's socket", proc=ui)
+        client = world.start_client(socket_path, True,
+                                    world.client_config(extra=["auth-user-pass"]))
+        for prompt, answer in ((b"Enter Auth Username:", openvpn_peer.AUTH_USER),
+                               (b"Enter Auth Password:", openvpn_peer.AUTH_PASSWORD)):
+            wait_for(lambda: prompt in ui.log_text(400).encode(), f"the prompt {prompt!r}",
+                     proc=ui)
+            os.write(controller, answer.encode() + b"\n")
+        world.wait_connected(ui, 1, client)
+        check(openvpn_peer.AUTH_PASSWORD not in ui.log_text(400),
+              "the password was echoed or logged")
+        connected_through_vpn(world, client, ui)
+    finally:
+        os.close(controller)
+
+
+def test_auth_user_pass_without_a_file_or_terminal_stops_the_daemon(world):
+    world.start_server()
+    socket_path = os.path.join(world.tmp, "mgmt.sock")
+    ui = world.vpnservice(socket_path, True)
+    wait_for(lambda: os.path.exists(socket_path), "vpnservice's socket", proc=ui)
+    client = world.start_client(socket_path, True, world.client_config(extra=["auth-user-pass"]))
+    check(ui.popen.wait(timeout=20) == 1, f"vpnservice exit status {ui.popen.returncode}")
+    check(client.popen.wait(timeout=20) is not None, "the client is still running")
+    check(ui.log_lines("give --auth-user-pass FILE"), "vpnservice did not say what is missing")
+
+
 def test_private_key_password_from_askpass(world, tmp_path):
     world.start_server()
     askpass = tmp_path / "askpass.txt"
