@@ -57,6 +57,11 @@ std::optional<std::vector<std::uint8_t>> base64_decode(std::string_view text) {
       }
       group = group << 6 | static_cast<std::uint32_t>(value);
     }
+    // RFC 4648 3.5: the bits the padding leaves over must be zero, so each
+    // byte string has one encoding.
+    if ((padding == 1 && (group & 0xff) != 0) || (padding == 2 && (group & 0xffff) != 0)) {
+      return std::nullopt;
+    }
     bytes.push_back(static_cast<std::uint8_t>(group >> 16));
     if (padding < 2) bytes.push_back(static_cast<std::uint8_t>(group >> 8));
     if (padding < 1) bytes.push_back(static_cast<std::uint8_t>(group));

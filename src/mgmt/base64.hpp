@@ -15,7 +15,8 @@ namespace rtether::mgmt {
 std::string base64_encode(std::span<const std::uint8_t> bytes);
 
 // nullopt for text that is not padded base64 (a length that is not a
-// multiple of 4, a character outside the alphabet, padding in the middle).
+// multiple of 4, a character outside the alphabet, padding in the middle,
+// non-zero bits under the padding).
 std::optional<std::vector<std::uint8_t>> base64_decode(std::string_view text);
 
 }  // namespace rtether::mgmt

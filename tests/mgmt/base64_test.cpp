@@ -32,6 +32,8 @@ TEST(Base64, RefusesWhatIsNotPaddedBase64) {
   EXPECT_FALSE(base64_decode("Zg==Zm9v"));  // padding in the middle
   EXPECT_FALSE(base64_decode("Z==="));      // three padding characters
   EXPECT_FALSE(base64_decode("Zg=v"));      // data after padding
+  EXPECT_FALSE(base64_decode("Zh=="));      // bits set under the padding (RFC 4648 3.5)
+  EXPECT_FALSE(base64_decode("Zm9="));
 }
 
 }  // namespace
