@@ -19,8 +19,13 @@ io::Fd LinuxVpnService::open_tun(const mgmt::TunConfig& config, std::string& err
     return {};
   }
   // Before the tun's routes exist, so what they would catch never enters it.
-  for (const auto& problem : bypass_.update(config.bypass_routes, config.routes)) {
-    log::warn("tun {}: {}", tun_name_, problem);
+  try {
+    for (const auto& problem : bypass_.update(config.bypass_routes, config.routes)) {
+      log::warn("tun {}: {}", tun_name_, problem);
+    }
+  } catch (const std::exception& e) {
+    error = e.what();  // the namespace or netlink refused: no tun either
+    return {};
   }
   // The previous builder's resolv.conf goes first (the new one rewrites it);
   // its tun, if any, stays with the daemon until it closes it.

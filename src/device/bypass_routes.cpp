@@ -49,6 +49,7 @@ void BypassRoutes::remove(const std::vector<Installed>& routes) {
 std::vector<std::string> BypassRoutes::update(const std::vector<wire::IpPrefix>& bypass,
                                               const std::vector<wire::IpPrefix>& tun_routes) {
   std::vector<std::string> problems;
+  if (bypass.empty() && installed_.empty()) return problems;
   std::vector<Installed> wanted;
   {
     std::optional<NetnsGuard> inside;

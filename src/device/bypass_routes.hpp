@@ -31,7 +31,8 @@ class BypassRoutes {
   // Installs a route for each of `bypass` that one of `tun_routes` covers
   // and removes the earlier ones not wanted any more. Returns what it could
   // not do, one line each (no underlying route, a refused route); the rest
-  // is still done.
+  // is still done. Throws std::runtime_error when the namespace or netlink
+  // cannot be used at all.
   std::vector<std::string> update(const std::vector<wire::IpPrefix>& bypass,
                                   const std::vector<wire::IpPrefix>& tun_routes);
 
