@@ -43,17 +43,20 @@ pytestmark = pytest.mark.timeout(720)
 TRANSFER_SIZE = 4 << 20
 TCP_PORT = 5001
 
-# In a namespace: accepts one connection, sends the peer's address as a
-# line, then echoes every byte until the peer shuts its side.
+# In a namespace: for each connection (at most 16, none idle over 120 s),
+# sends the peer's address as a line, then echoes every byte until the
+# peer shuts its side.
 ECHO_SERVER = r'''
 import socket, sys
 s = socket.socket()
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind((sys.argv[1], int(sys.argv[2])))
 s.listen(4)
+s.settimeout(120)
 print("listening", flush=True)
-while True:
+for _ in range(16):
     conn, peer = s.accept()
+    conn.settimeout(120)
     conn.sendall((peer[0] + "\n").encode())
     while True:
         data = conn.recv(65536)
