@@ -2,24 +2,29 @@
 // input is a byte stream from a peer, cut at a point taken from its first
 // byte. As a daemon: LineReader -> ManagementCore (with a NEED-OK pending,
 // so needok, hold, signal, state... all run). As a UI: the same lines go to
-// the real-time parsers and a UiSession whose device fails every request.
+// the real-time parsers (PROXY, PASSWORD and PK_SIGN too), a UiSession
+// whose device fails every request and one whose profile answers all.
 // A second core asks for a password (PWFILE); the first line that is not
 // "pw" counts as a wrong one, so verb, mute, load-stats and status N run
 // once "pw" came.
 // Invariants: no line longer than the limit, splitting is stable through
 // quote_argument, every reply ends in "\r\n", nothing but the prompt goes
 // out before the password, a tun payload that parses formats to text that
-// parses back to the same text, nothing crashes or hangs.
+// parses back to the same text, PK_SIGN data encodes back to its base64,
+// nothing crashes or hangs.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <string>
 #include <string_view>
 
+#include "mgmt/base64.hpp"
 #include "mgmt/line_reader.hpp"
 #include "mgmt/management_core.hpp"
 #include "mgmt/messages.hpp"
 #include "mgmt/tun_payloads.hpp"
+#include "mgmt/ui_profile.hpp"
+#include "mgmt/ui_queries.hpp"
 #include "mgmt/ui_session.hpp"
 
 namespace {
@@ -46,6 +51,22 @@ class RefusingDevice final : public rtether::mgmt::UiDevice {
   bool protect(int, std::string& detail) override {
     detail = "fuzzing";
     return false;
+  }
+};
+
+class AnsweringProfile final : public rtether::mgmt::UiProfile {
+ public:
+  std::optional<rtether::mgmt::ProxySetting> proxy() const override {
+    return rtether::mgmt::ProxySetting{rtether::mgmt::ProxySetting::Kind::Http, "proxy", "3128"};
+  }
+  std::optional<rtether::mgmt::UiCredentials> credentials(const rtether::mgmt::PasswordQuery&,
+                                                          std::string&) override {
+    return rtether::mgmt::UiCredentials{"user", "pass"};
+  }
+  void credentials_refused(const std::string&) override {}
+  std::optional<std::vector<std::uint8_t>> sign(const rtether::mgmt::SignRequest& request,
+                                                std::string&) override {
+    return request.data;
   }
 };
 
@@ -76,6 +97,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   RefusingDevice device;
   mgmt::UiSession session(device, nullptr);
   session.on_connect();
+  AnsweringProfile profile;
+  mgmt::UiSession answering(device, nullptr, &profile);
   for (const auto& line : lines) {
     require(line.size() <= mgmt::kMaxLineLength);
     auto split = mgmt::split_command(line);
@@ -110,7 +133,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (locked.take_close_request()) locked.on_connect();
 
     session.on_line(line, {});
+    for (const auto& command : answering.on_line(line, {})) {
+      require(!command.line.empty() && command.line.back() == '\n');
+    }
+    std::string error;
+    mgmt::parse_proxy_setting(line, error);
     if (auto realtime = mgmt::parse_realtime(line)) {
+      mgmt::parse_proxy_query(realtime->body);
+      mgmt::parse_password_query(realtime->body);
+      if (auto request = mgmt::parse_sign_request(realtime->body, error)) {
+        std::string_view encoded =
+            std::string_view(realtime->body).substr(0, realtime->body.find(','));
+        require(mgmt::base64_encode(request->data) == encoded);
+      }
       if (auto state = mgmt::parse_state(realtime->body)) mgmt::format_state(*state);
       mgmt::parse_bytecount(realtime->body);
       if (auto request = mgmt::parse_need_ok(realtime->body)) {

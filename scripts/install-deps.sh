@@ -14,6 +14,7 @@ packages=(
   nodejs
   libsystemd-dev systemd man-db groff-base bash-completion dpkg-dev
   prometheus
+  openvpn liblzo2-dev liblz4-dev libcap-ng-dev libnl-genl-3-dev
 )
 
 missing=()
@@ -33,4 +34,12 @@ if ((${#missing[@]})); then
   fi
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# tests/e2e/test_openvpn.py runs its own OpenVPN server (Debian's openvpn;
+# liblzo2, liblz4, libcap-ng and libnl-genl are what the OpenVPN client
+# built from the anchor needs): the package's service must not stay running
+# beside it.
+if [ -d /run/systemd/system ] && systemctl is-enabled --quiet openvpn.service 2>/dev/null; then
+  systemctl disable --now openvpn.service
 fi

@@ -9,13 +9,22 @@
 namespace rtether::daemon {
 
 LinuxVpnService::LinuxVpnService(std::string tun_name, std::string netns)
-    : tun_name_(std::move(tun_name)), netns_(std::move(netns)) {}
+    : tun_name_(tun_name), netns_(netns), bypass_(netns, tun_name) {}
 
 LinuxVpnService::~LinuxVpnService() = default;
 
 io::Fd LinuxVpnService::open_tun(const mgmt::TunConfig& config, std::string& error) {
   if (config.mtu < 68 || config.mtu > 65535) {
     error = "MTU " + std::to_string(config.mtu) + " out of range";
+    return {};
+  }
+  // Before the tun's routes exist, so what they would catch never enters it.
+  try {
+    for (const auto& problem : bypass_.update(config.bypass_routes, config.routes)) {
+      log::warn("tun {}: {}", tun_name_, problem);
+    }
+  } catch (const std::exception& e) {
+    error = e.what();  // the namespace or netlink refused: no tun either
     return {};
   }
   // The previous builder's resolv.conf goes first (the new one rewrites it);

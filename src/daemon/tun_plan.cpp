@@ -13,8 +13,9 @@ namespace {
 // The ROUTE payload's gateway field: the tun is point-to-point, so any
 // address does; this one is the peer of the device address in Gnirehtet's /30 habit.
 const wire::IpAddress kRouteGateway = wire::IpAddress::v4(0x0a000001);  // 10.0.0.1
-// ics-openvpn treats a ROUTE6 device named like this as the VPN's own.
-constexpr const char* kRoute6Device = "vpnservice-tun";
+// ics-openvpn treats a ROUTE or ROUTE6 device named like this as the VPN's
+// own; the gateway alone would not tell it (10.0.0.1 is outside the /32).
+constexpr const char* kTunDevice = "vpnservice-tun";
 
 }  // namespace
 
@@ -65,11 +66,11 @@ std::vector<mgmt::NeedOkRequest> TunPlan::address_requests() const {
 std::vector<mgmt::NeedOkRequest> TunPlan::route_and_dns_requests() const {
   std::vector<mgmt::NeedOkRequest> requests;
   for (const auto& route : routes4) {
-    mgmt::RoutePayload payload{route.network(), kRouteGateway, ""};
+    mgmt::RoutePayload payload{route.network(), kRouteGateway, kTunDevice};
     requests.push_back({"ROUTE", mgmt::format_payload(payload)});
   }
   for (const auto& route : routes6) {
-    mgmt::Route6Payload payload{route.network(), kRoute6Device};
+    mgmt::Route6Payload payload{route.network(), kTunDevice};
     requests.push_back({"ROUTE6", mgmt::format_payload(payload)});
   }
   for (const auto& server : dns6) requests.push_back({"DNS6SERVER", server.to_string()});

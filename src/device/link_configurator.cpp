@@ -147,4 +147,63 @@ void LinkConfigurator::add_route(int ifindex, const wire::IpAddress& destination
   request(message, "add route " + prefix.to_string() + " dev " + interface_label(ifindex));
 }
 
+namespace {
+
+// RTM_NEWROUTE / RTM_DELROUTE for PREFIX [via GATEWAY] dev DEV in the main
+// table: universe scope with a gateway, link scope without (IPv4).
+nlmsghdr* put_gateway_route(char* buffer, std::uint16_t type, int ifindex,
+                            const wire::IpPrefix& destination,
+                            const std::optional<wire::IpAddress>& gateway) {
+  wire::IpPrefix prefix = destination.network();
+  nlmsghdr* message = mnl_nlmsg_put_header(buffer);
+  message->nlmsg_type = type;
+  auto* route = static_cast<rtmsg*>(mnl_nlmsg_put_extra_header(message, sizeof(rtmsg)));
+  route->rtm_family = static_cast<uint8_t>(family_of(prefix.address));
+  route->rtm_dst_len = static_cast<uint8_t>(prefix.length);
+  route->rtm_table = RT_TABLE_MAIN;
+  route->rtm_protocol = RTPROT_BOOT;
+  route->rtm_scope = gateway || prefix.address.version == wire::IpVersion::V6 ? RT_SCOPE_UNIVERSE
+                                                                             : RT_SCOPE_LINK;
+  route->rtm_type = RTN_UNICAST;
+  if (prefix.length > 0) {
+    mnl_attr_put(message, RTA_DST, static_cast<uint16_t>(prefix.address.size()),
+                 prefix.address.bytes.data());
+  }
+  if (gateway) {
+    mnl_attr_put(message, RTA_GATEWAY, static_cast<uint16_t>(gateway->size()),
+                 gateway->bytes.data());
+  }
+  mnl_attr_put_u32(message, RTA_OIF, static_cast<uint32_t>(ifindex));
+  return message;
+}
+
+std::string gateway_route_label(int ifindex, const wire::IpPrefix& destination,
+                                const std::optional<wire::IpAddress>& gateway) {
+  return destination.network().to_string() + (gateway ? " via " + gateway->to_string() : "") +
+         " dev " + interface_label(ifindex);
+}
+
+}  // namespace
+
+void LinkConfigurator::replace_gateway_route(int ifindex, const wire::IpPrefix& destination,
+                                             const std::optional<wire::IpAddress>& gateway) {
+  alignas(nlmsghdr) char buffer[kMessageSize];
+  nlmsghdr* message = put_gateway_route(buffer, RTM_NEWROUTE, ifindex, destination, gateway);
+  message->nlmsg_flags = NLM_F_CREATE | NLM_F_REPLACE;
+  request(message, "replace route " + gateway_route_label(ifindex, destination, gateway));
+}
+
+bool LinkConfigurator::delete_gateway_route(int ifindex, const wire::IpPrefix& destination,
+                                            const std::optional<wire::IpAddress>& gateway) {
+  alignas(nlmsghdr) char buffer[kMessageSize];
+  nlmsghdr* message = put_gateway_route(buffer, RTM_DELROUTE, ifindex, destination, gateway);
+  try {
+    request(message, "delete route " + gateway_route_label(ifindex, destination, gateway));
+  } catch (const std::runtime_error&) {
+    if (errno == ESRCH || errno == ENODEV) return false;  // gone already (or its device)
+    throw;
+  }
+  return true;
+}
+
 }  // namespace rtether::device

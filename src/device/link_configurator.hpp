@@ -8,6 +8,8 @@
 // (see NetnsGuard). Requests are synchronous (each waits for its ACK).
 #pragma once
 
+#include <optional>
+
 #include "wire/ip_prefix.hpp"
 #include "io/socket.hpp"
 #include "wire/ip_address.hpp"
@@ -35,6 +37,13 @@ class LinkConfigurator {
   // `replace`: take the route over if it exists (`ip route replace`).
   void add_route(int ifindex, const wire::IpAddress& destination, int prefix_length,
                  bool replace = false);
+  // A route through `gateway` on the device (`ip route replace PREFIX via
+  // GATEWAY dev DEV`; on-link without a gateway), replacing one to the same
+  // prefix; and its removal (false: it was not there).
+  void replace_gateway_route(int ifindex, const wire::IpPrefix& destination,
+                             const std::optional<wire::IpAddress>& gateway);
+  bool delete_gateway_route(int ifindex, const wire::IpPrefix& destination,
+                            const std::optional<wire::IpAddress>& gateway);
 
  private:
   void set_link_attribute(int ifindex, std::uint16_t attribute, std::uint32_t value,

@@ -9,11 +9,10 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <optional>
-#include <sstream>
 
 #include "device/netns.hpp"
+#include "device/underlying_route.hpp"
 #include "io/socket.hpp"
 
 namespace rtether::device {
@@ -28,32 +27,6 @@ ino_t namespace_inode(int fd) {
 ino_t namespace_inode(const std::string& path) {
   struct stat info {};
   return ::stat(path.c_str(), &info) == 0 ? info.st_ino : 0;
-}
-
-// The interface of the lowest-metric IPv4 default route not through a tun
-// of ours, read from the calling thread's namespace.
-std::string underlying_interface(const std::string& tun_prefix) {
-  std::ifstream routes("/proc/thread-self/net/route");
-  std::string line;
-  std::getline(routes, line);  // header
-  std::string best;
-  unsigned long best_metric = ~0ul;
-  while (std::getline(routes, line)) {
-    std::istringstream fields(line);
-    std::string name, destination, gateway, flags, references, use, metric, mask;
-    if (!(fields >> name >> destination >> gateway >> flags >> references >> use >> metric >>
-          mask)) {
-      continue;
-    }
-    if (destination != "00000000" || mask != "00000000") continue;
-    if (!tun_prefix.empty() && name.rfind(tun_prefix, 0) == 0) continue;
-    unsigned long value = std::stoul(metric);
-    if (value < best_metric) {
-      best = name;
-      best_metric = value;
-    }
-  }
-  return best;
 }
 
 }  // namespace
@@ -73,7 +46,8 @@ ProtectResult protect_socket(int fd, const std::string& tun_netns, const std::st
   {
     std::optional<NetnsGuard> inside;
     if (!tun_netns.empty()) inside.emplace(tun_netns);
-    device = underlying_interface(tun_prefix);
+    auto route = underlying_default_route(wire::IpVersion::V4, tun_prefix);
+    if (route) device = route->interface;
   }
   if (device.empty()) {
     return {false, "no default route outside the tun to bind the socket to"};

@@ -62,7 +62,14 @@ wire::IpAddress netmask_of(int length) {
 }
 
 std::optional<wire::IpPrefix> IfconfigPayload::address() const {
-  if (topology != "subnet") return wire::IpPrefix{local, 32};
+  if (topology != "subnet") {
+    // ics-openvpn (OpenVPNService.setLocalIP): the peer's /30 (net30) or /31
+    // (p2p) when the peer is in it, else the address alone.
+    int length = topology == "net30" ? 30 : 31;
+    std::uint32_t mask = 0xffffffffu << (32 - length);
+    bool same = (local.v4_host_order() & mask) == (remote_or_netmask.v4_host_order() & mask);
+    return wire::IpPrefix{local, same ? length : 32};
+  }
   auto length = netmask_length(remote_or_netmask);
   if (!length) return std::nullopt;
   return wire::IpPrefix{local, *length};

@@ -21,8 +21,10 @@ struct IfconfigPayload {
   int mtu = 0;
   std::string topology;  // "subnet", "net30", "p2p"; empty: not sent
 
-  // The tun's address: LOCAL with the netmask's length in subnet topology,
-  // else alone (/32). nullopt: a subnet netmask that is not contiguous.
+  // The tun's address: LOCAL with the netmask's length in subnet topology;
+  // with a peer in the same /30 (net30) or /31 (p2p) that prefix, as
+  // ics-openvpn takes it; else alone (/32). nullopt: a subnet netmask that
+  // is not contiguous.
   std::optional<wire::IpPrefix> address() const;
 };
 

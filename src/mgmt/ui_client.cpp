@@ -51,6 +51,7 @@ bool UiClient::read_daemon() {
     for (auto& fd : fds) received_fds_.push_back(std::move(fd));
     auto lines = reader_.feed(std::string_view(buffer, *got));
     for (auto& line : lines) {
+      log::debug("management << {}", line);
       io::Fd fd;
       bool wants_fd = line.rfind(">NEED-OK:Need 'PROTECTFD'", 0) == 0 || line.rfind("PROTECTFD:", 0) == 0;
       if (wants_fd && !received_fds_.empty()) {

@@ -88,7 +88,8 @@ TEST_F(DaemonTest, CancelledItemIsLoggedAndSkipped) {
   run(plan(false, "192.0.2.0/24"));
   EXPECT_EQ(log.with_prefix("log W "),
             std::vector<std::string>{
-                "ROUTE '192.0.2.0 255.255.255.0 10.0.0.1' not confirmed (cancel): skipped"});
+                "ROUTE '192.0.2.0 255.255.255.0 10.0.0.1 dev vpnservice-tun' not confirmed "
+                "(cancel): skipped"});
   EXPECT_GE(forwarding.tun_fd, 0);
 }
 

@@ -28,10 +28,11 @@ TEST(TunPlan, DescribesTheTunInOpenVpnsLayoutAndOrder) {
             (std::vector<std::string>{"IFCONFIG 10.0.0.2 255.255.255.255 1400 subnet",
                                       "IFCONFIG6 fd00::2/128 1400"}));
   EXPECT_EQ(lines(plan.route_and_dns_requests()),
-            (std::vector<std::string>{
-                "ROUTE 192.0.2.0 255.255.255.0 10.0.0.1", "ROUTE 0.0.0.0 0.0.0.0 10.0.0.1",
-                "ROUTE6 2001:db8:f000::/36 vpnservice-tun", "DNS6SERVER 2001:db8::53",
-                "DNSSERVER 192.0.2.53", "DNSDOMAIN example.test"}));
+            (std::vector<std::string>{"ROUTE 192.0.2.0 255.255.255.0 10.0.0.1 dev vpnservice-tun",
+                                      "ROUTE 0.0.0.0 0.0.0.0 10.0.0.1 dev vpnservice-tun",
+                                      "ROUTE6 2001:db8:f000::/36 vpnservice-tun",
+                                      "DNS6SERVER 2001:db8::53", "DNSSERVER 192.0.2.53",
+                                      "DNSDOMAIN example.test"}));
   EXPECT_EQ(plan.tun_ipv4(), "10.0.0.2");
   EXPECT_EQ(plan.tun_ipv6(), "fd00::2");
 }
@@ -47,7 +48,8 @@ TEST(TunPlan, WithoutIpv6TheIpv6ServersAreLeftOutAndIpv6RoutesRefused) {
   EXPECT_EQ(lines(plan.address_requests()),
             std::vector<std::string>{"IFCONFIG 10.0.0.2 255.255.255.255 1400 subnet"});
   EXPECT_EQ(lines(plan.route_and_dns_requests()),
-            (std::vector<std::string>{"ROUTE 0.0.0.0 0.0.0.0 10.0.0.1", "DNSSERVER 8.8.8.8"}));
+            (std::vector<std::string>{"ROUTE 0.0.0.0 0.0.0.0 10.0.0.1 dev vpnservice-tun",
+                                      "DNSSERVER 8.8.8.8"}));
   EXPECT_EQ(plan.tun_ipv6(), "");
   try {
     make(false, "0.0.0.0/0,2001:db8::/32", "8.8.8.8");

@@ -133,7 +133,8 @@ class Proc:
     """A subprocess started by the test, stdout+stderr captured to a file.
     `stop_signal` is the signal that asks it to exit cleanly."""
 
-    def __init__(self, name, args, log_path, env=None, stop_signal=signal.SIGTERM):
+    def __init__(self, name, args, log_path, env=None, stop_signal=signal.SIGTERM,
+                 stdin=subprocess.DEVNULL):
         self.name = name
         self.args = args
         self.log_path = log_path
@@ -141,7 +142,7 @@ class Proc:
         self.log_file = open(log_path, "wb")
         self.started = time.monotonic()
         self.popen = subprocess.Popen(args, stdout=self.log_file, stderr=subprocess.STDOUT,
-                                      stdin=subprocess.DEVNULL, env=env)
+                                      stdin=stdin, env=env)
         self.pid = self.popen.pid
 
     def alive(self):

@@ -148,8 +148,8 @@ def test_ics_like_session(env, relay_host):
               in ui.lines, "IFCONFIG payload")
         check(">NEED-OK:Need 'IFCONFIG6' confirmation MSG:fd00::2/128 65520" in ui.lines,
               "IFCONFIG6 payload")
-        check(">NEED-OK:Need 'ROUTE' confirmation MSG:0.0.0.0 0.0.0.0 10.0.0.1" in ui.lines,
-              "ROUTE payload")
+        check(">NEED-OK:Need 'ROUTE' confirmation MSG:0.0.0.0 0.0.0.0 10.0.0.1 dev vpnservice-tun"
+              in ui.lines, "ROUTE payload")
         check(ui.protected == [(socket.AF_INET, socket.SOCK_STREAM)],
               f"PROTECTFD descriptors: {ui.protected}")
         fields = connected.split(":", 1)[1].split(",")

@@ -52,7 +52,7 @@ TEST(TunPayloads, EveryRecordedPayloadRoundTrips) {
 TEST(TunPayloads, IfconfigAddressDependsOnTheTopology) {
   auto net30 = parse_ifconfig("10.8.0.2 10.8.0.1 1400 net30");
   ASSERT_TRUE(net30);
-  EXPECT_EQ(net30->address()->to_string(), "10.8.0.2/32");
+  EXPECT_EQ(net30->address()->to_string(), "10.8.0.2/30");  // ics-openvpn's /30
   EXPECT_EQ(net30->mtu, 1400);
   auto subnet = parse_ifconfig("10.9.0.2 255.255.255.0 1500 subnet");
   ASSERT_TRUE(subnet);

@@ -9,6 +9,7 @@
 
 #include "mgmt/line_reader.hpp"
 #include "mgmt/transcript.hpp"
+#include "mgmt/ui_profile.hpp"
 
 namespace rtether::mgmt {
 namespace {
@@ -82,12 +83,14 @@ TEST(UiSessionTranscript, AnswersThePersistSessionAsIcsOpenvpnDid) {
   ASSERT_EQ(device.configs.size(), 1u);
   const auto& config = device.configs[0];
   ASSERT_TRUE(config.ipv4);
-  EXPECT_EQ(config.ipv4->to_string(), "10.8.0.2/32");  // net30: the local address alone
+  EXPECT_EQ(config.ipv4->to_string(), "10.8.0.2/30");  // net30: the peer's /30
   ASSERT_TRUE(config.ipv6);
   EXPECT_EQ(config.ipv6->to_string(), "fd00::2/64");
   EXPECT_EQ(config.mtu, 1400);
-  EXPECT_EQ(texts(config.routes),
-            (std::vector<std::string>{"192.168.77.0/24", "10.99.0.0/16", "fd01::/64"}));
+  // 192.168.77.0/24 goes through the peer 10.8.0.1; 10.99.0.0/16 is a
+  // net_gateway route (127.100.103.119 dev android-gw): around the tun.
+  EXPECT_EQ(texts(config.routes), (std::vector<std::string>{"192.168.77.0/24", "fd01::/64"}));
+  EXPECT_EQ(texts(config.bypass_routes), (std::vector<std::string>{"10.99.0.0/16"}));
   EXPECT_EQ(texts(config.dns), (std::vector<std::string>{"fd00::53", "10.8.0.53"}));
   EXPECT_EQ(config.domain, "example.test");
   EXPECT_EQ(device.protected_fds.size(), 2u);
@@ -160,6 +163,128 @@ TEST(UiSession, RefusesWhatItCannotUse) {
   session.on_line(">BYTECOUNT:10,20", {});
   ASSERT_TRUE(session.bytes());
   EXPECT_EQ(session.bytes()->bytes_out, 20u);
+}
+
+class FakeProfile final : public UiProfile {
+ public:
+  std::optional<ProxySetting> proxy() const override { return proxy_setting; }
+  std::optional<UiCredentials> credentials(const PasswordQuery& query,
+                                           std::string& error) override {
+    asked.push_back(query.type);
+    if (!credentials_given) error = "none here";
+    return credentials_given;
+  }
+  void credentials_refused(const std::string& type) override { refused.push_back(type); }
+  std::optional<std::vector<std::uint8_t>> sign(const SignRequest& request,
+                                                std::string& error) override {
+    signed_algorithms.push_back(request.algorithm.name);
+    if (!signature) error = "no key";
+    return signature;
+  }
+  std::optional<ProxySetting> proxy_setting;
+  std::optional<UiCredentials> credentials_given;
+  std::optional<std::vector<std::uint8_t>> signature;
+  std::vector<std::string> asked, refused, signed_algorithms;
+};
+
+// The lines below are the ones OpenVPN master 3de92608 (FAKE_ANDROID) sent
+// in tests/e2e/test_openvpn.py.
+TEST(UiSessionQueries, AnswersProxyWithNoneOrTheConfiguredProxy) {
+  FakeDevice device;
+  FakeProfile profile;
+  UiSession session(device, nullptr, &profile);
+  EXPECT_EQ(lines_of(session.on_line(">PROXY:1,UDP,192.0.2.1", {})),
+            std::vector<std::string>{"proxy NONE"});
+  profile.proxy_setting = ProxySetting{ProxySetting::Kind::Socks, "192.0.2.9", "1080"};
+  EXPECT_EQ(lines_of(session.on_line(">PROXY:1,UDP,192.0.2.1", {})),
+            std::vector<std::string>{"proxy SOCKS '192.0.2.9' '1080'"});
+  // OpenVPN takes an HTTP proxy for TCP only.
+  profile.proxy_setting = ProxySetting{ProxySetting::Kind::Http, "proxy.example", "3128"};
+  EXPECT_EQ(lines_of(session.on_line(">PROXY:1,UDP,192.0.2.1", {})),
+            std::vector<std::string>{"proxy NONE"});
+  EXPECT_EQ(lines_of(session.on_line(">PROXY:2,TCP,vpn.example.com", {})),
+            std::vector<std::string>{"proxy HTTP 'proxy.example' '3128'"});
+  UiSession without_profile(device, nullptr);
+  EXPECT_EQ(lines_of(without_profile.on_line(">PROXY:1,UDP,192.0.2.1", {})),
+            std::vector<std::string>{"proxy NONE"});
+}
+
+TEST(UiSessionQueries, AnswersPasswordsFromTheProfileOrStopsTheDaemon) {
+  FakeDevice device;
+  FakeProfile profile;
+  profile.credentials_given = UiCredentials{"alice", "s3cret pass"};
+  UiSession session(device, nullptr, &profile);
+  EXPECT_EQ(lines_of(session.on_line(">PASSWORD:Need 'Auth' username/password", {})),
+            (std::vector<std::string>{"username 'Auth' 'alice'", "password 'Auth' 's3cret pass'"}));
+  EXPECT_EQ(lines_of(session.on_line(">PASSWORD:Need 'Private Key' password", {})),
+            std::vector<std::string>{"password 'Private Key' 's3cret pass'"});
+  EXPECT_EQ(profile.asked, (std::vector<std::string>{"Auth", "Private Key"}));
+  EXPECT_FALSE(session.failed());
+  EXPECT_TRUE(session.on_line(">PASSWORD:Verification Failed: 'Auth'", {}).empty());
+  EXPECT_EQ(profile.refused, std::vector<std::string>{"Auth"});
+  EXPECT_TRUE(session.failed());
+  profile.credentials_given.reset();
+  UiSession unanswered(device, nullptr, &profile);
+  EXPECT_EQ(lines_of(unanswered.on_line(">PASSWORD:Need 'Auth' username/password", {})),
+            std::vector<std::string>{"signal SIGTERM"});
+  EXPECT_TRUE(unanswered.failed());
+}
+
+TEST(UiSessionQueries, AnswersPkSignWithTheSignatureInBase64Lines) {
+  FakeDevice device;
+  FakeProfile profile;
+  profile.signature = std::vector<std::uint8_t>{'s', 'i', 'g'};
+  UiSession session(device, nullptr, &profile);
+  EXPECT_EQ(lines_of(session.on_line(
+                ">PK_SIGN:uYXfNnjnHjNg/1bjny7B6n2NrviRcz0nwSVDNPSqZiM=,RSA_PKCS1_PSS_PADDING,"
+                "hashalg=SHA256,saltlen=digest",
+                {})),
+            (std::vector<std::string>{"pk-sig", "c2ln", "END"}));
+  EXPECT_EQ(profile.signed_algorithms, std::vector<std::string>{"RSA_PKCS1_PSS_PADDING"});
+  profile.signature.reset();
+  EXPECT_EQ(
+      lines_of(session.on_line(">PK_SIGN:hKY1k2cprq//GS42gc+TgLBHPkkFbOhl3GUnVE8DrQc=,ECDSA", {})),
+      std::vector<std::string>{"signal SIGTERM"});
+  EXPECT_TRUE(session.failed());
+}
+
+TEST(UiSessionNeedOk, TakesHttpProxyAndOpensOnlyATun) {
+  FakeDevice device;
+  UiSession session(device, nullptr);
+  EXPECT_EQ(
+      lines_of(session.on_line(">NEED-OK:Need 'HTTPPROXY' confirmation MSG:192.0.2.1 3128", {})),
+      std::vector<std::string>{"needok 'HTTPPROXY' ok"});
+  EXPECT_EQ(lines_of(session.on_line(">NEED-OK:Need 'OPENTUN' confirmation MSG:tap", {})),
+            std::vector<std::string>{"needok 'OPENTUN' cancel"});
+  EXPECT_TRUE(device.configs.empty());
+  EXPECT_TRUE(session.failed());
+}
+
+TEST(UiSessionNeedOk, KeepsNetGatewayRoutesOffTheTunByIcsOpenvpnsRule) {
+  FakeDevice device;
+  UiSession session(device, nullptr);
+  for (const char* line :
+       {">NEED-OK:Need 'IFCONFIG' confirmation MSG:10.8.0.2 255.255.255.0 1500 subnet",
+        // Recorded (redirect-gateway def1 and a net_gateway route).
+        ">NEED-OK:Need 'ROUTE' confirmation MSG:0.0.0.0 128.0.0.0 10.8.0.1 dev android-gw",
+        ">NEED-OK:Need 'ROUTE' confirmation MSG:198.51.100.0 255.255.255.0 127.100.103.119 dev "
+        "android-gw",
+        // A gateway outside the tun's network, no tun device: not the VPN's.
+        ">NEED-OK:Need 'ROUTE' confirmation MSG:192.0.2.0 255.255.255.0 192.168.1.1",
+        // rtether's daemon: its own device name.
+        ">NEED-OK:Need 'ROUTE' confirmation MSG:203.0.113.0 255.255.255.0 10.0.0.1 dev "
+        "vpnservice-tun",
+        ">NEED-OK:Need 'ROUTE6' confirmation MSG:fd01::/64 (null)",
+        ">NEED-OK:Need 'ROUTE6' confirmation MSG:2001:db8::/32 android-gw",
+        ">NEED-OK:Need 'OPENTUN' confirmation MSG:tun"}) {
+    session.on_line(line, {});
+  }
+  ASSERT_EQ(device.configs.size(), 1u);
+  EXPECT_EQ(device.configs[0].ipv4->to_string(), "10.8.0.2/24");
+  EXPECT_EQ(texts(device.configs[0].routes),
+            (std::vector<std::string>{"0.0.0.0/1", "203.0.113.0/24", "fd01::/64"}));
+  EXPECT_EQ(texts(device.configs[0].bypass_routes),
+            (std::vector<std::string>{"198.51.100.0/24", "192.0.2.0/24", "2001:db8::/32"}));
 }
 
 }  // namespace

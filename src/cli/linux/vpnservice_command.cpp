@@ -4,7 +4,11 @@
 // --management-client, as ics-openvpn does), answers its NEED-OK callbacks
 // (mgmt::UiSession), builds the tun it asks for in the given namespace and
 // passes the fd over, protects the relay socket, and shows state and byte
-// counts. Ctrl+C becomes `signal SIGINT` (a second one leaves at once);
+// counts. It answers >PROXY (--proxy, else `proxy NONE`), >PASSWORD
+// (--auth-user-pass, --askpass, or a prompt on the terminal) and >PK_SIGN
+// (--external-key) as ics-openvpn does (VpnServiceProfile), and routes
+// the daemon's net_gateway routes around the tun.
+// Ctrl+C becomes `signal SIGINT` (a second one leaves at once);
 // SIGUSR1 pauses (the daemon drops
 // the relay link and waits in hold); SIGCONT or Enter resumes.
 #include <signal.h>
@@ -18,6 +22,7 @@
 #include <string>
 
 #include "cli/app.hpp"
+#include "cli/linux/vpnservice_profile.hpp"
 #include "daemon/linux_vpn_service.hpp"
 #include "device/netns.hpp"
 #include "io/log.hpp"
@@ -34,6 +39,7 @@ struct VpnServiceOptions {
   bool listen = false;
   std::string netns;
   std::string tun = device::TunDevice::kDefaultName;
+  VpnServiceProfileOptions profile;
 };
 
 void show(const mgmt::UiEvent& event) {
@@ -101,6 +107,8 @@ int run_vpnservice(const VpnServiceOptions& options) {
     throw std::runtime_error("network namespace '" + options.netns + "' does not exist");
   }
   io::Fd signals = io::block_into_signal_fd({SIGINT, SIGTERM, SIGUSR1, SIGCONT, SIGHUP});
+  // Before any connection: a bad file is a start-up error, not a stall.
+  VpnServiceProfile profile(options.profile, signals.get());
   io::PrivateUnixListener listener;
   io::Fd socket = connect_or_accept(options, listener);
   if (!socket.valid()) {
@@ -120,7 +128,7 @@ int run_vpnservice(const VpnServiceOptions& options) {
     listener.close();
   }
   daemon::LinuxVpnService service(options.tun, options.netns);
-  mgmt::UiSession session(service, show);
+  mgmt::UiSession session(service, show, &profile);
   mgmt::UiClient client(std::move(socket), session);
   bool stopping = false;
   std::vector<mgmt::UiClient::Watch> watches;
@@ -180,6 +188,29 @@ void register_vpnservice(CLI::App& app, CommandBody& body) {
   command->add_option("--netns", options->netns,
                       "Create the tun in this named network namespace (/run/netns/NAME)");
   command->add_option("--tun", options->tun, "Tun interface name")->capture_default_str();
+  command
+      ->add_option("--proxy", options->profile.proxy,
+                   "Answer the daemon's >PROXY (management-query-proxy) with this proxy: "
+                   "http://HOST:PORT or socks://HOST:PORT (default: proxy NONE)")
+      ->type_name("URL");
+  command
+      ->add_option("--auth-user-pass", options->profile.auth_user_pass,
+                   "Answer >PASSWORD 'Auth' from FILE: username on the first line, password on "
+                   "the second (OpenVPN's format); without it, a terminal prompt")
+      ->check(CLI::ExistingFile)
+      ->type_name("FILE");
+  command
+      ->add_option("--askpass", options->profile.askpass,
+                   "Answer >PASSWORD 'Private Key' with the first line of FILE (also the "
+                   "password of an encrypted --external-key); without it, a terminal prompt")
+      ->check(CLI::ExistingFile)
+      ->type_name("FILE");
+  command
+      ->add_option("--external-key", options->profile.external_key,
+                   "Answer >PK_SIGN (management-external-key) by signing with this PEM private "
+                   "key (RSA, EC, Ed25519, Ed448)")
+      ->check(CLI::ExistingFile)
+      ->type_name("FILE");
   command->callback([&body, options] { body = [options] { return run_vpnservice(*options); }; });
 }
 
