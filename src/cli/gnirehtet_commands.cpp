@@ -24,6 +24,7 @@
 #include "cli/app.hpp"
 #include "cli/device_worker.hpp"
 #include "cli/dns_upstreams.hpp"
+#include "cli/proxy_options.hpp"
 #include "cli/start_values.hpp"
 #include "cli/status_display.hpp"
 #include "io/console.hpp"
@@ -45,6 +46,7 @@ struct GnirehtetOptions {
   std::string routes;
   std::uint16_t port = wire::gnirehtet::kRelayPort;
   int status_interval = kDefaultStatusInterval;
+  ProxyValues proxy;
 
   std::optional<std::string> device() const {
     return serial.empty() ? std::nullopt : std::optional<std::string>(serial);
@@ -57,6 +59,7 @@ enum Features : unsigned {
   kStartValues = 2,  // -d, -r
   kPort = 4,
   kStatus = 8,
+  kProxy = 16,  // --proxy, --proxy-udp (the commands that run a relay)
 };
 
 // Validates a list and rewrites it to the canonical text sent to the app.
@@ -98,16 +101,23 @@ int run_app_action(const GnirehtetOptions& options, AppAction action) {
 // The app is given the relay's resolver (10.0.2.3) unless -d says
 // otherwise: it forwards to the host's resolvers, as `rtether relay` does by
 // default.
-relay::RelayConfig relay_config() {
+// nullopt (logged) on a bad --proxy env.
+std::optional<relay::RelayConfig> relay_config(const GnirehtetOptions& options) {
   relay::RelayConfig config;
+  if (std::string error; !apply_proxy_options(options.proxy, process_environment(), config, error)) {
+    log::error("{}", error);
+    return std::nullopt;
+  }
   if (auto upstreams = choose_dns_upstreams({}, {})) config.dns_upstreams = std::move(*upstreams);
   return config;
 }
 
 struct RelayHost {
-  explicit RelayHost(const GnirehtetOptions& options) : relay(loop, relay_config()) {
+  RelayHost(const GnirehtetOptions& options, relay::RelayConfig config)
+      : relay(loop, std::move(config)) {
     relay.listen_tcp(io::Endpoint{wire::gnirehtet::kHostLoopbackV4, options.port});
     log_dns_upstreams(relay.config().dns_upstreams);
+    log_proxy(relay.config());
   }
   io::EventLoop loop;
   relay::Relay relay;
@@ -156,7 +166,9 @@ int stop_device(adb::AdbRunner& adb, adb::GnirehtetApp& app, const GnirehtetOpti
 int run_run(const GnirehtetOptions& options) {
   // Listen first: a used port fails before anything changes on the device,
   // and the app's first connection attempt finds the relay.
-  RelayHost host(options);
+  auto config = relay_config(options);
+  if (!config) return 2;
+  RelayHost host(options, std::move(*config));
   io::SignalWatcher signals(host.loop, {SIGINT, SIGTERM}, [&](int signal) {
     log::info("stopping ({})", signal == SIGINT ? "SIGINT" : "SIGTERM");
     host.loop.stop();
@@ -214,7 +226,9 @@ int run_watching(const GnirehtetOptions& options, bool with_relay) {
   std::optional<RelayHost> host_with_relay;
   std::optional<io::EventLoop> bare_loop;
   if (with_relay) {
-    host_with_relay.emplace(options);
+    auto config = relay_config(options);
+    if (!config) return 2;
+    host_with_relay.emplace(options, std::move(*config));
   } else {
     bare_loop.emplace();
   }
@@ -274,6 +288,7 @@ CLI::App* add_command(CLI::App& app, const char* name, const std::string& descri
                      "Seconds between totals log lines when not on a terminal (0 = none)")
         ->default_val(kDefaultStatusInterval)
         ->check(CLI::Range(0, 86400));
+  if (features & kProxy) add_proxy_options(command, options->proxy);
   command->footer(std::string("Environment: ADB (adb binary; default: ") + adb::adb_file_name() +
                   " next to rtether, else from PATH),\nGNIREHTET_APK or RTETHER_APK (default: " +
                   adb::kApkFileName +
@@ -370,7 +385,7 @@ void register_gnirehtet(CLI::App& app, CommandBody& body) {
     auto options = std::make_shared<Options>();
     auto* command = add_command(
         app, "run", "Start the device, relay in the foreground; Ctrl+C stops the device", options,
-        kSerial | kStartValues | kPort | kStatus,
+        kSerial | kStartValues | kPort | kStatus | kProxy,
         "  rtether run\n  rtether run 0123456789ABCDEF -d 192.0.2.53 -r 0.0.0.0/0\n"
         "  rtether run -p 31417 > rtether.log   (plain log lines when not on a terminal)");
     on_selected(command, body, options, [](const Options& o) { return run_run(o); });
@@ -388,7 +403,7 @@ void register_gnirehtet(CLI::App& app, CommandBody& body) {
     auto options = std::make_shared<Options>();
     auto* command = add_command(
         app, "autorun", "Relay, and start every device adb sees (again when it is plugged back)",
-        options, kStartValues | kPort | kStatus,
+        options, kStartValues | kPort | kStatus | kProxy,
         "  rtether autorun\n  rtether autorun -d 192.0.2.53 -r 0.0.0.0/0 -p 31417");
     on_selected(command, body, options, [](const Options& o) { return run_watching(o, true); });
   }

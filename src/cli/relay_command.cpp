@@ -7,7 +7,8 @@
 // --forward PROTO:[BIND:]HOSTPORT:DEVICEPORT[@CLIENT] (repeatable) forwards a
 // host port into a device (grammar in relay/forward_rule.hpp).
 // --dns-upstream / --resolv-conf: where the device's resolver 10.0.2.3
-// forwards (cli/dns_upstreams.hpp).
+// forwards (cli/dns_upstreams.hpp). --proxy / --proxy-udp: the upstream
+// proxy host connections go through (cli/proxy_options.hpp).
 #include <csignal>
 #include <memory>
 #include <stdexcept>
@@ -17,6 +18,7 @@
 #include "cli/app.hpp"
 #include "cli/dns_upstreams.hpp"
 #include "cli/outbound_options.hpp"
+#include "cli/proxy_options.hpp"
 #include "cli/remote_access.hpp"
 #include "cli/secret_file.hpp"
 #include "cli/status_display.hpp"
@@ -51,6 +53,7 @@ struct RelayOptions {
   OutboundValues outbound;
   std::string dns_upstream;
   std::string resolv_conf;
+  ProxyValues proxy;
 };
 
 int run_relay(const RelayOptions& options) {
@@ -105,6 +108,10 @@ int run_relay(const RelayOptions& options) {
   config.outbound = std::move(outbound.all);
   config.client_outbound = std::move(outbound.per_client);
   config.host_loopback = host_loopback_allowed(options.remote, remote_clients);
+  if (std::string error; !apply_proxy_options(options.proxy, process_environment(), config, error)) {
+    log::error("{}", error);
+    return 2;
+  }
   // Last: a start that goes on logs where the device's queries go.
   auto dns_upstreams = choose_dns_upstreams(options.dns_upstream, options.resolv_conf);
   if (!dns_upstreams) return 2;
@@ -116,6 +123,7 @@ int run_relay(const RelayOptions& options) {
   if (!options.unix_path.empty()) relay.listen_unix(options.unix_path);
   for (const auto& rule : rules) relay.add_forward(rule);
   log_dns_upstreams(relay.config().dns_upstreams);
+  log_proxy(relay.config());
   io::SignalWatcher signals(loop, {SIGINT, SIGTERM}, [&](int signal) {
     log::info("relay stopping ({})", signal == SIGINT ? "SIGINT" : "SIGTERM");
     loop.stop();
@@ -186,12 +194,15 @@ void register_relay(CLI::App& app, CommandBody& body) {
   command->add_option("--resolv-conf", options->resolv_conf,
                       "Read the upstream resolvers from this resolv.conf file instead")
       ->excludes("--dns-upstream");
+  add_proxy_options(command, options->proxy);
   command->footer(
       "Examples:\n  rtether relay\n  rtether relay -p 31417 --bind ::1\n"
       "  rtether relay --bind 192.0.2.10 --allow-remote --secret /etc/rtether/secret\n"
       "  rtether relay --unix @rtether --no-tcp\n"
       "  rtether relay --forward tcp:8080:80 --forward udp:5353:53@0\n"
-      "  rtether relay --outbound-address 192.0.2.10 --outbound-address 1=198.51.100.7");
+      "  rtether relay --outbound-address 192.0.2.10 --outbound-address 1=198.51.100.7\n"
+      "  rtether relay --proxy socks5://user:pass@192.0.2.8:1080\n"
+      "  rtether relay --proxy http://192.0.2.8:3128 --proxy-udp direct");
   command->callback([options, &body] { body = [options] { return run_relay(*options); }; });
 }
 

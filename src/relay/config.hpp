@@ -5,12 +5,13 @@
 #include <cstddef>
 #include <functional>
 #include <map>
+#include <optional>
 #include <vector>
 
 #include "io/outbound.hpp"
 #include "io/ping_socket.hpp"
 #include "io/socket.hpp"
-
+#include "relay/upstream_proxy.hpp"
 #include "tcp/endpoint.hpp"
 
 namespace rtether::relay {
@@ -96,6 +97,16 @@ struct RelayConfig {
   // fills it in from `outbound` and the client's own values).
   io::Outbound outbound;
   std::map<std::uint32_t, io::Outbound> client_outbound;
+  // --proxy: every TCP flow to a destination is a tunnel through it
+  // (relay/upstream_proxy.hpp; tcp_flow.hpp has how), and device UDP goes
+  // through a SOCKS5 proxy's UDP ASSOCIATE or follows proxy_udp. The
+  // device's SYN-ACK waits for the proxy's "connected"; any failure is a
+  // reset, counted by reason (proxy_*).
+  std::optional<UpstreamProxy> proxy;
+  ProxyUdp proxy_udp = ProxyUdp::Drop;
+  // From the connect to the proxy to its answer for the target: a proxy
+  // that accepts but never answers costs the device this long, then a reset.
+  std::chrono::milliseconds proxy_timeout = 10000ms;
   const io::Outbound& outbound_for(std::uint32_t client_id) const {
     auto found = client_outbound.find(client_id);
     return found == client_outbound.end() ? outbound : found->second;

@@ -9,4 +9,4 @@ namespace rtether::wire {
 
 std::string base64_encode(std::string_view data);
 
-} // namespace rtether::wire
+}  // namespace rtether::wire

@@ -21,24 +21,24 @@
 namespace rtether::wire {
 
 class HttpConnectClient final : public ProxyHandshake {
-public:
+ public:
   // Far more than any proxy's CONNECT response; a longer one is malformed.
-  static constexpr std::size_t kMaxResponseHeader = 8192;
+  static constexpr std::size_t kMaxResponseHeader = kMaxAnswer;
 
   // Queues the request.
-  HttpConnectClient(const IpAddress &target, std::uint16_t port,
-                    const std::optional<ProxyCredentials> &credentials);
+  HttpConnectClient(const IpAddress& target, std::uint16_t port,
+                    const std::optional<ProxyCredentials>& credentials);
 
   std::size_t feed(Bytes input) override;
 
   // The response's status code (0 before one was read).
   int status() const { return status_; }
 
-private:
+ private:
   std::size_t on_response(std::string_view header);
 
   bool had_credentials_;
   int status_ = 0;
 };
 
-} // namespace rtether::wire
+}  // namespace rtether::wire

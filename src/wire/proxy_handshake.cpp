@@ -7,22 +7,22 @@ namespace rtether::wire {
 
 std::string_view to_string(ProxyError error) {
   switch (error) {
-  case ProxyError::None:
-    return "none";
-  case ProxyError::Malformed:
-    return "malformed answer";
-  case ProxyError::AuthRequired:
-    return "authentication required";
-  case ProxyError::AuthFailed:
-    return "authentication failed";
-  case ProxyError::NotAllowed:
-    return "not allowed by the proxy's rules";
-  case ProxyError::TargetRefused:
-    return "target refused or unreachable";
-  case ProxyError::Unsupported:
-    return "not supported by the proxy";
-  case ProxyError::Failed:
-    return "failed";
+    case ProxyError::None:
+      return "none";
+    case ProxyError::Malformed:
+      return "malformed answer";
+    case ProxyError::AuthRequired:
+      return "authentication required";
+    case ProxyError::AuthFailed:
+      return "authentication failed";
+    case ProxyError::NotAllowed:
+      return "not allowed by the proxy's rules";
+    case ProxyError::TargetRefused:
+      return "target refused or unreachable";
+    case ProxyError::Unsupported:
+      return "not supported by the proxy";
+    case ProxyError::Failed:
+      return "failed";
   }
   return "failed";
 }
@@ -47,4 +47,4 @@ std::size_t ProxyHandshake::fail(ProxyError error) {
   return 0;
 }
 
-} // namespace rtether::wire
+}  // namespace rtether::wire

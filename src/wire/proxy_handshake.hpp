@@ -23,14 +23,14 @@ namespace rtether::wire {
 // Why a handshake failed, in the terms the relay counts and answers by.
 enum class ProxyError : std::uint8_t {
   None,
-  Malformed,     // the answer is not the protocol, or too long
-  AuthRequired,  // the proxy wants credentials we were not given or does not
-                 // take ours
-  AuthFailed,    // the proxy rejected the username/password
-  NotAllowed,    // the proxy's rules forbid the target (SOCKS5 02, HTTP 403)
-  TargetRefused, // the target refused or was unreachable from the proxy
-  Unsupported,   // the command or address type is not supported (SOCKS5 07, 08)
-  Failed,        // any other failure the proxy reported
+  Malformed,      // the answer is not the protocol, or too long
+  AuthRequired,   // the proxy wants credentials we were not given or does not
+                  // take ours
+  AuthFailed,     // the proxy rejected the username/password
+  NotAllowed,     // the proxy's rules forbid the target (SOCKS5 02, HTTP 403)
+  TargetRefused,  // the target refused or was unreachable from the proxy
+  Unsupported,    // the command or address type is not supported (SOCKS5 07, 08)
+  Failed,         // any other failure the proxy reported
 };
 std::string_view to_string(ProxyError error);
 
@@ -41,7 +41,12 @@ struct ProxyCredentials {
 };
 
 class ProxyHandshake {
-public:
+ public:
+  // The longest answer message taken (an HTTP response header; SOCKS5's
+  // are at most 262 bytes): an owner that peeks this much always has a
+  // whole one, and a longer one is malformed.
+  static constexpr std::size_t kMaxAnswer = 8192;
+
   enum class State : std::uint8_t { Waiting, Done, Failed };
 
   virtual ~ProxyHandshake() = default;
@@ -56,16 +61,16 @@ public:
   State state() const { return state_; }
   ProxyError error() const { return error_; }
 
-protected:
+ protected:
   void queue(Bytes bytes);
   std::size_t fail(ProxyError error);
 
   State state_ = State::Waiting;
 
-private:
+ private:
   std::vector<std::uint8_t> output_;
   std::size_t output_sent_ = 0;
   ProxyError error_ = ProxyError::None;
 };
 
-} // namespace rtether::wire
+}  // namespace rtether::wire

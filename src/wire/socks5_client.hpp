@@ -24,7 +24,7 @@
 namespace rtether::wire {
 
 inline constexpr std::uint8_t kSocks5Version = 5;
-inline constexpr std::uint8_t kSocks5AuthVersion = 1; // RFC 1929 2
+inline constexpr std::uint8_t kSocks5AuthVersion = 1;  // RFC 1929 2
 // Reply codes (RFC 1928 6).
 namespace socks5_reply {
 inline constexpr std::uint8_t kSucceeded = 0;
@@ -36,17 +36,17 @@ inline constexpr std::uint8_t kConnectionRefused = 5;
 inline constexpr std::uint8_t kTtlExpired = 6;
 inline constexpr std::uint8_t kCommandNotSupported = 7;
 inline constexpr std::uint8_t kAddressTypeNotSupported = 8;
-} // namespace socks5_reply
+}  // namespace socks5_reply
 namespace socks5_method {
 inline constexpr std::uint8_t kNoAuth = 0x00;
 inline constexpr std::uint8_t kUsernamePassword = 0x02;
 inline constexpr std::uint8_t kNoneAcceptable = 0xff;
-} // namespace socks5_method
+}  // namespace socks5_method
 namespace socks5_atyp {
 inline constexpr std::uint8_t kIpv4 = 1;
 inline constexpr std::uint8_t kDomainName = 3;
 inline constexpr std::uint8_t kIpv6 = 4;
-} // namespace socks5_atyp
+}  // namespace socks5_atyp
 
 enum class Socks5Command : std::uint8_t { Connect = 1, UdpAssociate = 3 };
 
@@ -56,20 +56,20 @@ struct Socks5Address {
 };
 
 class Socks5Client final : public ProxyHandshake {
-public:
+ public:
   // Queues the greeting. `credentials`' fields must be 1..255 bytes
   // (checked where they are read, relay/upstream_proxy.hpp).
-  Socks5Client(Socks5Command command, const Socks5Address &target,
-               const std::optional<ProxyCredentials> &credentials);
+  Socks5Client(Socks5Command command, const Socks5Address& target,
+               const std::optional<ProxyCredentials>& credentials);
 
   std::size_t feed(Bytes input) override;
 
   // After Done: BND.ADDR and BND.PORT of the reply, when an IP address.
-  const std::optional<Socks5Address> &bound() const { return bound_; }
+  const std::optional<Socks5Address>& bound() const { return bound_; }
   // After a failed reply: its REP code (0 before any reply).
   std::uint8_t reply_code() const { return reply_code_; }
 
-private:
+ private:
   enum class Step : std::uint8_t { Method, Auth, Reply };
   std::size_t on_method(Bytes input);
   std::size_t on_auth(Bytes input);
@@ -87,6 +87,6 @@ private:
 // The address part of a SOCKS5 request or UDP header: ATYP, address, port.
 std::size_t socks5_address_size(IpVersion version);
 // Writes it at the start of `out` (at least socks5_address_size bytes).
-void write_socks5_address(MutableBytes out, const Socks5Address &address);
+void write_socks5_address(MutableBytes out, const Socks5Address& address);
 
-} // namespace rtether::wire
+}  // namespace rtether::wire

@@ -26,10 +26,9 @@ struct Socks5UdpDatagram {
 std::size_t socks5_udp_header_size(IpVersion version);
 // Writes the header at the start of `out` (socks5_udp_header_size bytes);
 // returns its size, 0 when `out` is too small.
-std::size_t write_socks5_udp_header(MutableBytes out,
-                                    const Socks5Address &destination);
+std::size_t write_socks5_udp_header(MutableBytes out, const Socks5Address& destination);
 // A datagram from the proxy: nullopt when truncated, RSV not zero, FRAG not
 // zero, or the address type is not IPv4/IPv6.
 std::optional<Socks5UdpDatagram> parse_socks5_udp(Bytes datagram);
 
-} // namespace rtether::wire
+}  // namespace rtether::wire

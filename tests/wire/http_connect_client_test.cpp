@@ -10,27 +10,24 @@
 namespace rtether::wire {
 namespace {
 
-std::string output_text(const ProxyHandshake &handshake) {
-  return std::string(reinterpret_cast<const char *>(handshake.output().data()),
+std::string output_text(const ProxyHandshake& handshake) {
+  return std::string(reinterpret_cast<const char*>(handshake.output().data()),
                      handshake.output().size());
 }
 
 Bytes bytes(std::string_view text) {
-  return Bytes{reinterpret_cast<const std::uint8_t *>(text.data()),
-               text.size()};
+  return Bytes{reinterpret_cast<const std::uint8_t*>(text.data()), text.size()};
 }
 
 TEST(HttpConnectClient, RequestNamesTheTargetInAuthorityForm) {
   HttpConnectClient client(IpAddress::v4(0xc0000201), 443, std::nullopt);
-  EXPECT_EQ(output_text(client),
-            "CONNECT 192.0.2.1:443 HTTP/1.1\r\nHost: 192.0.2.1:443\r\n\r\n");
+  EXPECT_EQ(output_text(client), "CONNECT 192.0.2.1:443 HTTP/1.1\r\nHost: 192.0.2.1:443\r\n\r\n");
 }
 
 TEST(HttpConnectClient, Ipv6InBracketsAndBasicCredentials) {
   IpAddress address;
   ASSERT_TRUE(IpAddress::parse("2001:db8::1", address));
-  HttpConnectClient client(address, 80,
-                           ProxyCredentials{"Aladdin", "open sesame"});
+  HttpConnectClient client(address, 80, ProxyCredentials{"Aladdin", "open sesame"});
   // RFC 7617 2's own example.
   EXPECT_EQ(output_text(client),
             "CONNECT [2001:db8::1]:80 HTTP/1.1\r\nHost: [2001:db8::1]:80\r\n"
@@ -61,10 +58,9 @@ TEST(HttpConnectClient, AnUnfinishedHeaderWaits) {
 }
 
 TEST(HttpConnectClient, StatusCodesMapToErrors) {
-  const std::pair<const char *, ProxyError> cases[] = {
+  const std::pair<const char*, ProxyError> cases[] = {
       {"HTTP/1.1 403 Forbidden\r\n\r\n", ProxyError::NotAllowed},
-      {"HTTP/1.1 407 Proxy Authentication Required\r\n\r\n",
-       ProxyError::AuthRequired},
+      {"HTTP/1.1 407 Proxy Authentication Required\r\n\r\n", ProxyError::AuthRequired},
       {"HTTP/1.1 500 Unable to connect\r\n\r\n", ProxyError::TargetRefused},
       {"HTTP/1.1 502 Bad Gateway\r\n\r\n", ProxyError::TargetRefused},
       {"HTTP/1.1 301 Moved\r\n\r\n", ProxyError::TargetRefused},
@@ -75,7 +71,7 @@ TEST(HttpConnectClient, StatusCodesMapToErrors) {
       {"HTTP/1.1 2000 OK\r\n\r\n", ProxyError::Malformed},
       {"\r\n\r\n", ProxyError::Malformed},
   };
-  for (const auto &[response, error] : cases) {
+  for (const auto& [response, error] : cases) {
     HttpConnectClient client(IpAddress::v4(1), 1, std::nullopt);
     client.feed(bytes(response));
     EXPECT_EQ(client.state(), ProxyHandshake::State::Failed) << response;
@@ -92,8 +88,7 @@ TEST(HttpConnectClient, A407WithCredentialsIsAuthFailed) {
 TEST(HttpConnectClient, AnEndlessHeaderIsMalformed) {
   HttpConnectClient client(IpAddress::v4(1), 1, std::nullopt);
   std::string header = "HTTP/1.1 200 OK\r\n";
-  while (header.size() < HttpConnectClient::kMaxResponseHeader)
-    header += "X-Padding: aaaa\r\n";
+  while (header.size() < HttpConnectClient::kMaxResponseHeader) header += "X-Padding: aaaa\r\n";
   EXPECT_EQ(client.feed(bytes(header)), 0u);
   EXPECT_EQ(client.error(), ProxyError::Malformed);
 }
@@ -109,5 +104,5 @@ TEST(Base64, Rfc4648TestVectors) {
   EXPECT_EQ(base64_encode("\xff\xfe"), "//4=");
 }
 
-} // namespace
-} // namespace rtether::wire
+}  // namespace
+}  // namespace rtether::wire

@@ -10,27 +10,26 @@ namespace {
 
 using ByteVector = std::vector<std::uint8_t>;
 
-ByteVector take_output(ProxyHandshake &handshake) {
+ByteVector take_output(ProxyHandshake& handshake) {
   ByteVector out(handshake.output().begin(), handshake.output().end());
   handshake.output_sent(out.size());
   return out;
 }
 
-IpAddress address(const char *text) {
+IpAddress address(const char* text) {
   IpAddress parsed;
   EXPECT_TRUE(IpAddress::parse(text, parsed));
   return parsed;
 }
 
-const Socks5Address kTarget{IpAddress::v4(0xc0000201), 8080}; // 192.0.2.1:8080
+const Socks5Address kTarget{IpAddress::v4(0xc0000201), 8080};  // 192.0.2.1:8080
 const ProxyCredentials kCredentials{"alice", "s3cret"};
 
 TEST(Socks5Client, WithoutCredentialsOffersNoAuthAndConnects) {
   Socks5Client client(Socks5Command::Connect, kTarget, std::nullopt);
   EXPECT_EQ(take_output(client), (ByteVector{5, 1, 0}));
   EXPECT_EQ(client.feed(ByteVector{5, 0}), 2u);
-  EXPECT_EQ(take_output(client),
-            (ByteVector{5, 1, 0, 1, 192, 0, 2, 1, 0x1f, 0x90}));
+  EXPECT_EQ(take_output(client), (ByteVector{5, 1, 0, 1, 192, 0, 2, 1, 0x1f, 0x90}));
   EXPECT_EQ(client.state(), ProxyHandshake::State::Waiting);
   const ByteVector reply{5, 0, 0, 1, 127, 0, 0, 1, 0x30, 0x39};
   EXPECT_EQ(client.feed(reply), reply.size());
@@ -44,11 +43,10 @@ TEST(Socks5Client, UsernamePasswordAsRfc1929) {
   Socks5Client client(Socks5Command::Connect, kTarget, kCredentials);
   EXPECT_EQ(take_output(client), (ByteVector{5, 2, 0, 2}));
   EXPECT_EQ(client.feed(ByteVector{5, 2}), 2u);
-  EXPECT_EQ(take_output(client), (ByteVector{1, 5, 'a', 'l', 'i', 'c', 'e', 6,
-                                             's', '3', 'c', 'r', 'e', 't'}));
-  EXPECT_EQ(client.feed(ByteVector{1, 0}), 2u);
   EXPECT_EQ(take_output(client),
-            (ByteVector{5, 1, 0, 1, 192, 0, 2, 1, 0x1f, 0x90}));
+            (ByteVector{1, 5, 'a', 'l', 'i', 'c', 'e', 6, 's', '3', 'c', 'r', 'e', 't'}));
+  EXPECT_EQ(client.feed(ByteVector{1, 0}), 2u);
+  EXPECT_EQ(take_output(client), (ByteVector{5, 1, 0, 1, 192, 0, 2, 1, 0x1f, 0x90}));
   EXPECT_EQ(client.feed(ByteVector{5, 0, 0, 1, 0, 0, 0, 0, 0, 0}), 10u);
   EXPECT_EQ(client.state(), ProxyHandshake::State::Done);
 }
@@ -97,7 +95,7 @@ TEST(Socks5Client, ReplyCodesMapToErrors) {
       {socks5_reply::kAddressTypeNotSupported, ProxyError::Unsupported},
       {9, ProxyError::Failed},
   };
-  for (const auto &[code, error] : cases) {
+  for (const auto& [code, error] : cases) {
     Socks5Client client(Socks5Command::Connect, kTarget, std::nullopt);
     client.feed(ByteVector{5, 0});
     client.feed(ByteVector{5, code, 0, 1, 0, 0, 0, 0, 0, 0});
@@ -109,9 +107,8 @@ TEST(Socks5Client, ReplyCodesMapToErrors) {
 
 TEST(Socks5Client, SplitRepliesAreTakenOnlyWhole) {
   Socks5Client client(Socks5Command::Connect, kTarget, std::nullopt);
-  const ByteVector stream{5, 0, 5, 0,  0,   4,   0x20, 1,  0x0d, 0xb8,
-                          0, 0, 0, 0,  0,   0,   0,    0,  0,    0,
-                          0, 1, 0, 80, 'd', 'a', 't',  'a'};
+  const ByteVector stream{5, 0, 5, 0, 0, 4, 0x20, 1, 0x0d, 0xb8, 0,   0,   0,   0,
+                          0, 0, 0, 0, 0, 0, 0,    1, 0,    80,   'd', 'a', 't', 'a'};
   // Fed as a peeking owner would: all it has so far, from the first byte not
   // taken.
   std::size_t taken = 0;
@@ -135,9 +132,9 @@ TEST(Socks5Client, ADomainNameBoundAddressIsReadPast) {
 }
 
 TEST(Socks5Client, ABadReplyHeaderIsMalformed) {
-  for (const ByteVector &reply : {ByteVector{4, 0, 0, 1, 0, 0, 0, 0, 0, 0},
-                                  ByteVector{5, 0, 1, 1, 0, 0, 0, 0, 0, 0},
-                                  ByteVector{5, 0, 0, 2, 0, 0, 0, 0, 0, 0}}) {
+  for (const ByteVector& reply :
+       {ByteVector{4, 0, 0, 1, 0, 0, 0, 0, 0, 0}, ByteVector{5, 0, 1, 1, 0, 0, 0, 0, 0, 0},
+        ByteVector{5, 0, 0, 2, 0, 0, 0, 0, 0, 0}}) {
     Socks5Client client(Socks5Command::Connect, kTarget, std::nullopt);
     client.feed(ByteVector{5, 0});
     client.feed(reply);
@@ -146,8 +143,7 @@ TEST(Socks5Client, ABadReplyHeaderIsMalformed) {
 }
 
 TEST(Socks5Client, UdpAssociateOfAnIpv6Target) {
-  Socks5Client client(Socks5Command::UdpAssociate, {address("::"), 0},
-                      std::nullopt);
+  Socks5Client client(Socks5Command::UdpAssociate, {address("::"), 0}, std::nullopt);
   take_output(client);
   client.feed(ByteVector{5, 0});
   ByteVector expected{5, 3, 0, 4};
@@ -158,11 +154,10 @@ TEST(Socks5Client, UdpAssociateOfAnIpv6Target) {
 TEST(Socks5Client, OutputSentInPartsThenEmpty) {
   Socks5Client client(Socks5Command::Connect, kTarget, kCredentials);
   client.output_sent(1);
-  EXPECT_EQ(ByteVector(client.output().begin(), client.output().end()),
-            (ByteVector{2, 0, 2}));
+  EXPECT_EQ(ByteVector(client.output().begin(), client.output().end()), (ByteVector{2, 0, 2}));
   client.output_sent(3);
   EXPECT_TRUE(client.output().empty());
 }
 
-} // namespace
-} // namespace rtether::wire
+}  // namespace
+}  // namespace rtether::wire

@@ -29,8 +29,7 @@ TEST(Socks5Udp, Ipv6RoundTrip) {
   ASSERT_TRUE(parsed);
   EXPECT_EQ(parsed->peer.address, address);
   EXPECT_EQ(parsed->peer.port, 4242);
-  EXPECT_EQ(ByteVector(parsed->payload.begin(), parsed->payload.end()),
-            (ByteVector{'h', 'i'}));
+  EXPECT_EQ(ByteVector(parsed->payload.begin(), parsed->payload.end()), (ByteVector{'h', 'i'}));
 }
 
 TEST(Socks5Udp, TooSmallRoomWritesNothing) {
@@ -49,5 +48,5 @@ TEST(Socks5Udp, FragmentsReservedBitsDomainsAndTruncationAreRefused) {
   EXPECT_TRUE(empty->payload.empty());
 }
 
-} // namespace
-} // namespace rtether::wire
+}  // namespace
+}  // namespace rtether::wire
