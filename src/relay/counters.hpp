@@ -78,7 +78,10 @@ namespace rtether::relay {
   X(proxy_not_allowed, "the proxy's rules forbid the target (SOCKS5 02, HTTP 403)")               \
   X(proxy_target_refused, "the target refused or was unreachable from the proxy")                 \
   X(proxy_failed, "the proxy reported another failure, or cannot do what was asked")              \
-  X(proxy_udp_dropped, "device UDP refused: the proxy carries none (--proxy-udp drop)")
+  X(proxy_udp_dropped, "device UDP refused: the proxy carries none (--proxy-udp drop)")           \
+  X(proxy_udp_associations, "device UDP flows given a SOCKS5 UDP ASSOCIATE")                      \
+  X(proxy_udp_early_drops, "device datagram dropped: too many before UDP ASSOCIATE answered")     \
+  X(proxy_udp_bad_datagrams, "datagram from the proxy malformed, or not from the flow's peer")
 
 struct Counters {
 #define RTETHER_COUNTER_FIELD(name, meaning) std::uint64_t name = 0;

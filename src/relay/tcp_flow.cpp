@@ -8,6 +8,7 @@
 #include "relay/flow_context.hpp"
 #include "relay/flow_table.hpp"
 #include "relay/icmp_error_sender.hpp"
+#include "relay/proxy_exchange.hpp"
 #include "relay/error_quote.hpp"
 
 namespace rtether::relay {
@@ -109,62 +110,21 @@ void TcpFlow::on_connect_done(const std::error_code& error) {
   after_activity();
 }
 
-namespace {
-std::uint64_t& counter_for(Counters& counters, wire::ProxyError error) {
-  switch (error) {
-    case wire::ProxyError::Malformed: return counters.proxy_bad_replies;
-    case wire::ProxyError::AuthRequired:
-    case wire::ProxyError::AuthFailed: return counters.proxy_auth_failed;
-    case wire::ProxyError::NotAllowed: return counters.proxy_not_allowed;
-    case wire::ProxyError::TargetRefused: return counters.proxy_target_refused;
-    case wire::ProxyError::None:
-    case wire::ProxyError::Unsupported:
-    case wire::ProxyError::Failed: break;
-  }
-  return counters.proxy_failed;
-}
-}  // namespace
-
 void TcpFlow::continue_proxy_handshake() {
-  auto& handshake = *proxy_handshake_;
-  auto& counters = context_.counters();
-  // Each round sends what the handshake has to say and takes the proxy's
-  // answers; SOCKS5 takes at most three (method, authentication, reply).
-  for (int round = 0; round < 4; ++round) {
-    while (!handshake.output().empty()) {
-      auto sent = io::send_some(socket_.get(), handshake.output());
-      if (sent.would_block()) return;  // writability resumes it
-      if (!sent) return on_proxy_failed(counters.proxy_connect_failed, sent.error().message());
-      handshake.output_sent(*sent);
-    }
-    auto room = context_.peek_scratch(wire::ProxyHandshake::kMaxAnswer);
-    auto peeked = io::peek_some(socket_.get(), room);
-    if (peeked.would_block()) return;  // the answer's arrival resumes it
-    if (!peeked) return on_proxy_failed(counters.proxy_connect_failed, peeked.error().message());
-    if (*peeked == 0)
-      return on_proxy_failed(counters.proxy_connect_failed, "closed before answering");
-    const std::size_t used = handshake.feed(room.first(*peeked));
-    if (used > 0) {
-      auto discarded = io::discard(socket_.get(), used);
-      if (!discarded || *discarded != used)
-        return on_proxy_failed(counters.proxy_connect_failed, "its answer could not be read");
-    }
-    if (handshake.state() == wire::ProxyHandshake::State::Failed)
-      return on_proxy_failed(counter_for(counters, handshake.error()),
-                             wire::to_string(handshake.error()));
-    if (handshake.state() == wire::ProxyHandshake::State::Done) {
-      proxy_handshake_.reset();
-      proxy_deadline_ = tcp::Time::max();
-      events_.clear(HostEvent::ProxyHandshake);
-      ++counters.proxy_tunnels;
-      // The target's first bytes may have come with the answer: no new
-      // readiness edge will announce them.
-      events_.set(HostEvent::HostReadable);
-      return on_connect_done({});
-    }
-    if (used == 0) return;  // part of an answer: the rest brings a new edge
-  }
-  on_proxy_failed(counters.proxy_bad_replies, "too many answers");
+  auto progress = advance_proxy_handshake(socket_.get(), *proxy_handshake_,
+                                          context_.peek_scratch(wire::ProxyHandshake::kMaxAnswer),
+                                          context_.counters());
+  if (progress.result == ProxyProgress::Result::Failed)
+    return on_proxy_failed(*progress.counter, progress.why);
+  if (progress.result == ProxyProgress::Result::Waiting) return;
+  proxy_handshake_.reset();
+  proxy_deadline_ = tcp::Time::max();
+  events_.clear(HostEvent::ProxyHandshake);
+  ++context_.counters().proxy_tunnels;
+  // The target's first bytes may have come with the answer: no new
+  // readiness edge will announce them.
+  events_.set(HostEvent::HostReadable);
+  on_connect_done({});
 }
 
 void TcpFlow::on_proxy_failed(std::uint64_t& counter, std::string_view why) {

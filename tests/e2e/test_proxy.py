@@ -154,3 +154,59 @@ def test_a_port_tinyproxy_does_not_allow_resets_the_device_fast(make_env, proxie
     refused_fast(env, server.port)
     counters = env.session_counters()
     check(counters.get("proxy_not_allowed") == 1, f"counters: {counters}")
+
+
+# From the device: datagrams to 10.0.2.2:PORT on a connected socket, up to
+# three tries; the echo, or the errno the device's socket reports.
+UDP_PROBE = r"""
+import errno, json, socket, sys
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.settimeout(2)
+u.connect(("10.0.2.2", int(sys.argv[1])))
+result = None
+for attempt in range(3):
+    try:
+        u.send(b"echo through the proxy %d" % attempt)
+        result = u.recv(100).decode()
+        break
+    except socket.timeout:
+        result = "timeout"
+    except OSError as e:
+        result = errno.errorcode.get(e.errno, str(e.errno))
+        break
+print(json.dumps({"result": result}))
+"""
+
+
+def test_udp_through_danted_udp_associate(make_env, proxies, udp_echo_server):
+    danted = proxies(Danted)
+    echo = udp_echo_server()
+    env = make_env(relay_args=["--proxy", f"socks5://127.0.0.1:{danted.port}"])
+    seen = env.ns_python_json(UDP_PROBE, [echo.port], timeout=30)
+    check(seen["result"].startswith("echo through the proxy"), f"no echo: {seen}")
+    check("udpassociate" in danted.log(), f"danted's log shows no UDP ASSOCIATE:\n{danted.log()}")
+    counters = env.session_counters()
+    check(counters.get("proxy_udp_associations") == 1, f"counters: {counters}")
+
+
+def test_udp_under_an_http_proxy_is_refused_with_proxy_udp_drop(make_env, proxies,
+                                                                udp_echo_server):
+    echo = udp_echo_server()
+    tinyproxy = proxies(Tinyproxy, connect_ports=[echo.port])
+    env = make_env(relay_args=["--proxy", f"http://127.0.0.1:{tinyproxy.port}"])
+    seen = env.ns_python_json(UDP_PROBE, [echo.port], timeout=30)
+    # "Administratively prohibited" (RFC 1812 5.2.7.1) is EHOSTUNREACH on Linux.
+    check(seen["result"] == "EHOSTUNREACH", f"the device's UDP was not refused: {seen}")
+    check(not echo.received, f"a datagram reached the host server: {echo.received}")
+    counters = env.session_counters()
+    check(counters.get("proxy_udp_dropped") == 1, f"counters: {counters}")
+
+
+def test_udp_under_an_http_proxy_goes_direct_with_proxy_udp_direct(make_env, proxies,
+                                                                   udp_echo_server):
+    echo = udp_echo_server()
+    tinyproxy = proxies(Tinyproxy, connect_ports=[echo.port])
+    env = make_env(relay_args=["--proxy", f"http://127.0.0.1:{tinyproxy.port}",
+                               "--proxy-udp", "direct"])
+    seen = env.ns_python_json(UDP_PROBE, [echo.port], timeout=30)
+    check(seen["result"].startswith("echo through the proxy"), f"no echo: {seen}")
