@@ -56,12 +56,19 @@ std::unique_ptr<wire::ProxyHandshake> UpstreamProxy::tcp_handshake(
 }
 
 std::string UpstreamProxy::to_string() const {
+  // Appended piece by piece: GCC 12's -Wrestrict misreads "[" + string.
   std::string text = scheme == ProxyScheme::Socks5 ? "socks5://" : "http://";
-  if (credentials) text += credentials->user + "@";
-  const std::string host = address.address.version == wire::IpVersion::V6
-                               ? "[" + address.address.to_string() + "]"
-                               : address.address.to_string();
-  return text + host + ":" + std::to_string(address.port);
+  if (credentials) {
+    text += credentials->user;
+    text += '@';
+  }
+  const bool v6 = address.address.version == wire::IpVersion::V6;
+  if (v6) text += '[';
+  text += address.address.to_string();
+  if (v6) text += ']';
+  text += ':';
+  text += std::to_string(address.port);
+  return text;
 }
 
 std::optional<UpstreamProxy> parse_proxy_url(std::string_view text, std::string& error) {

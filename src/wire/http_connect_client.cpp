@@ -12,9 +12,13 @@ HttpConnectClient::HttpConnectClient(const IpAddress& target, std::uint16_t port
     : had_credentials_(credentials.has_value()) {
   // RFC 9110 9.3.6: the request target is authority-form, host:port; an
   // IPv6 host is an IP-literal in brackets (RFC 3986 3.2.2).
-  const std::string host =
-      target.version == IpVersion::V6 ? "[" + target.to_string() + "]" : target.to_string();
-  const std::string authority = host + ":" + std::to_string(port);
+  // Appended piece by piece: GCC 12's -Wrestrict misreads "[" + string.
+  std::string authority;
+  if (target.version == IpVersion::V6) authority += '[';
+  authority += target.to_string();
+  if (target.version == IpVersion::V6) authority += ']';
+  authority += ':';
+  authority += std::to_string(port);
   std::string request = "CONNECT " + authority + " HTTP/1.1\r\nHost: " + authority + "\r\n";
   if (credentials)
     request += "Proxy-Authorization: Basic " +
