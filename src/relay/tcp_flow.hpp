@@ -67,9 +67,9 @@ namespace rtether::relay {
 //                     was consumed (all data before it)
 //   PeekAfter         prepare_host_socket(): no SO_PEEK_OFF, -
 //                     peek past the in-flight bytes instead
-//   ProxyHandshake    on_ready(): connected to the proxy,    on_proxy_answer(): the proxy
-//                     its opening under way (Connecting      said connected (or failed)
-//                     stays set with it)
+//   ProxyHandshake    on_connect_done(): connected to the    continue_proxy_handshake() /
+//                     proxy, its opening under way           on_proxy_failed(): the proxy
+//                     (Connecting stays set with it)         said connected, or failed
 enum class HostEvent : std::uint16_t {
   Connecting = 1 << 0,
   HostReadable = 1 << 1,
