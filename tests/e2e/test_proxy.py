@@ -5,11 +5,13 @@ CONNECT), and each proxy's own log shows the connection; device UDP goes
 through danted's UDP ASSOCIATE, and is refused under an HTTP proxy with
 `--proxy-udp drop`. A proxy that refuses (nothing listening, a danted
 block rule, a port tinyproxy does not allow, a wrong password) resets the
-device's connection within 2 s, counted by reason. The proxies are the
-test's own (tests/e2e/proxy_servers.py)."""
+device's connection within 2 s, counted by reason. Bad settings fail at
+start with one line. The proxies are the test's own
+(tests/e2e/proxy_servers.py)."""
 
 import os
 import shutil
+import subprocess
 import tempfile
 
 import pytest
@@ -210,3 +212,23 @@ def test_udp_under_an_http_proxy_goes_direct_with_proxy_udp_direct(make_env, pro
                                "--proxy-udp", "direct"])
     seen = env.ns_python_json(UDP_PROBE, [echo.port], timeout=30)
     check(seen["result"].startswith("echo through the proxy"), f"no echo: {seen}")
+
+
+BAD_STARTS = [
+    (["--proxy", "socks5://proxy.example:1080"], "must be an IP address"),
+    (["--proxy", "http://127.0.0.1"], "PORT is missing"),
+    (["--proxy", "env"], "none of ALL_PROXY, HTTPS_PROXY, https_proxy, all_proxy is set"),
+    (["--proxy-udp", "maybe"], "--proxy-udp"),
+]
+
+
+@pytest.mark.parametrize("args, expected", BAD_STARTS, ids=[" ".join(a) for a, _ in BAD_STARTS])
+def test_bad_proxy_settings_fail_at_start_with_one_line(rtether, args, expected):
+    environment = {name: value for name, value in os.environ.items()
+                   if name not in ("ALL_PROXY", "HTTPS_PROXY", "https_proxy", "all_proxy")}
+    r = subprocess.run([rtether, "relay", "-p", str(harness.free_tcp_port())] + args,
+                       capture_output=True, text=True, timeout=20, env=environment)
+    # CLI11's own refusals add a "Run with --help" line.
+    lines = [l for l in r.stderr.strip().splitlines() if not l.startswith("Run with --help")]
+    check(r.returncode == 2 and len(lines) == 1 and expected in lines[0],
+          f"relay {args}: rc {r.returncode}, stderr {r.stderr!r}")
