@@ -15,6 +15,7 @@ packages=(
   libsystemd-dev systemd man-db groff-base bash-completion dpkg-dev
   prometheus
   openvpn liblzo2-dev liblz4-dev libcap-ng-dev libnl-genl-3-dev
+  dante-server tinyproxy
 )
 
 missing=()
@@ -33,7 +34,28 @@ if ((${#missing[@]})); then
     exit 1
   fi
   apt-get update -qq
+  # Packages with a service (dante-server, tinyproxy) must not start it: the
+  # tests run their own, with their own config (tests/e2e/proxy_servers.py).
+  # policy-rc.d answering 101 ("action forbidden") stops invoke-rc.d and
+  # deb-systemd-invoke from starting anything during the install.
+  own_policy=false
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+    chmod 755 /usr/sbin/policy-rc.d
+    own_policy=true
+  fi
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  if $own_policy; then rm -f /usr/sbin/policy-rc.d; fi
+fi
+# Nor may they start at the next boot, or stay running from an earlier
+# install without the policy (systemd stops only the unit's own processes).
+if command -v systemctl >/dev/null && [ -d /run/systemd/system ] && [ "$(id -u)" -eq 0 ]; then
+  for service in danted tinyproxy; do
+    if systemctl is-enabled --quiet "$service" 2>/dev/null ||
+      systemctl is-active --quiet "$service" 2>/dev/null; then
+      systemctl disable --now "$service" >/dev/null 2>&1 || true
+    fi
+  done
 fi
 
 # tests/e2e/test_openvpn.py runs its own OpenVPN server (Debian's openvpn;

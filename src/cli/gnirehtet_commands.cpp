@@ -44,6 +44,7 @@
 #include "cli/metrics_option.hpp"
 #include "cli/outbound_options.hpp"
 #include "cli/remote_access.hpp"
+#include "cli/proxy_options.hpp"
 #include "cli/service_status.hpp"
 #include "cli/start_values.hpp"
 #include "cli/status_display.hpp"
@@ -72,6 +73,7 @@ struct GnirehtetOptions {
   std::string metrics;
   bool allow_remote = false;  // for --metrics only: the relay itself stays on loopback
   ControlOption control;
+  ProxyValues proxy;
 
   std::optional<std::string> device() const {
     return serial.empty() ? std::nullopt : std::optional<std::string>(serial);
@@ -84,7 +86,7 @@ enum Features : unsigned {
   kStartValues = 2,  // -d, -r
   kPort = 4,
   kStatus = 8,
-  kRelayOptions = 16,  // --forward, --outbound-*, --metrics, --control
+  kRelayOptions = 16,  // --forward, --outbound-*, --metrics, --control, --proxy, --proxy-udp
 };
 
 // Validates a list and rewrites it to the canonical text sent to the app.
@@ -154,6 +156,12 @@ std::optional<RelayPlan> plan_relay(const GnirehtetOptions& options, int& exit_s
     return std::nullopt;
   }
   plan.metrics = metrics.at;
+  if (std::string error;
+      !apply_proxy_options(options.proxy, process_environment(), plan.config, error)) {
+    log::error("{}", error);
+    exit_status = 2;
+    return std::nullopt;
+  }
   OutboundSettings outbound;
   if (std::string error;
       !build_outbound(options.outbound, outbound, error, OutboundScopes::ClientIdsAndSerials)) {
@@ -191,6 +199,7 @@ struct RelayHost {
                            });
     log_dns_upstreams(relay.config().dns_upstreams);
     if (plan.metrics) metrics = start_metrics(loop, relay, *plan.metrics);
+    log_proxy(relay.config());
   }
 
   // autorun: the port of the device's own listener (opened on first use,
@@ -432,6 +441,7 @@ CLI::App* add_command(CLI::App& app, const char* name, const std::string& descri
                      "Seconds between totals log lines when not on a terminal (0 = none)")
         ->default_val(kDefaultStatusInterval)
         ->check(CLI::Range(0, 86400));
+  if (features & kRelayOptions) add_proxy_options(command, options->proxy);
   command->footer(std::string("Environment: ADB (adb binary; default: ") + adb::adb_file_name() +
                   " next to rtether, else from PATH),\nGNIREHTET_APK or RTETHER_APK (default: " +
                   adb::kApkFileName +
@@ -551,7 +561,8 @@ void register_gnirehtet(CLI::App& app, CommandBody& body) {
         "  rtether autorun\n  rtether autorun -d 192.0.2.53 -r 0.0.0.0/0 -p 31417\n"
         "  rtether autorun --forward tcp:8022:22@0123456789ABCDEF "
         "--outbound-address 0123456789ABCDEF=192.0.2.10\n"
-        "  rtether autorun --metrics 9464   (http://127.0.0.1:9464/metrics)");
+        "  rtether autorun --metrics 9464   (http://127.0.0.1:9464/metrics)\n"
+        "  rtether autorun --proxy socks5://192.0.2.8:1080");
     command->get_option("--port")->description(
         "Relay TCP port for tunnels autorun did not set up (each device gets a loopback port of "
         "its own, so the relay knows its serial)");

@@ -9,6 +9,8 @@
 // --dns-upstream / --resolv-conf: where the device's resolver 10.0.2.3
 // forwards (cli/dns_upstreams.hpp). --netns NAME|PATH|PID: direct mode, the
 // relay opens the namespace's tun itself (cli/direct_mode.hpp).
+// --proxy / --proxy-udp: the upstream proxy host connections go through
+// (cli/proxy_options.hpp).
 // --metrics [ADDR:]PORT serves Prometheus metrics (cli/metrics_option.hpp).
 // --control [PATH]: the control socket for `rtether status` and `rtether
 // forward` (cli/control_option.hpp).
@@ -29,6 +31,7 @@
 #include "cli/dns_upstreams.hpp"
 #include "cli/metrics_option.hpp"
 #include "cli/outbound_options.hpp"
+#include "cli/proxy_options.hpp"
 #include "cli/remote_access.hpp"
 #include "cli/secret_file.hpp"
 #include "cli/service_status.hpp"
@@ -67,6 +70,7 @@ struct RelayOptions {
   std::string metrics;
   ControlOption control;
   OpenDirectDevice open_direct;  // set with --netns
+  ProxyValues proxy;
 };
 
 // Where clients connect, for the service manager's status line.
@@ -143,6 +147,10 @@ int run_relay(const RelayOptions& options) {
   config.outbound = std::move(outbound.all);
   config.client_outbound = std::move(outbound.per_client);
   config.host_loopback = host_loopback_allowed(options.remote, remote_clients);
+  if (std::string error; !apply_proxy_options(options.proxy, process_environment(), config, error)) {
+    log::error("{}", error);
+    return 2;
+  }
   // Last: a start that goes on logs where the device's queries go.
   auto dns_upstreams = choose_dns_upstreams(options.dns_upstream, options.resolv_conf);
   if (!dns_upstreams) return 2;
@@ -160,6 +168,7 @@ int run_relay(const RelayOptions& options) {
                                                               options.remote);
                               });
   log_dns_upstreams(relay.config().dns_upstreams);
+  log_proxy(relay.config());
   std::unique_ptr<relay::MetricsServer> metrics_server;
   if (metrics.at) metrics_server = start_metrics(loop, relay, *metrics.at);
   std::optional<ServiceStatus> service;
@@ -247,6 +256,7 @@ void register_relay(CLI::App& app, CommandBody& body) {
   add_metrics_option(command, options->metrics);
   add_control_option(command, options->control);
   add_direct_mode_options(*command, options->open_direct);
+  add_proxy_options(command, options->proxy);
   command->footer(
       "Examples:\n  rtether relay\n  rtether relay -p 31417 --bind ::1\n"
       "  rtether relay --bind 192.0.2.10 --allow-remote --secret /etc/rtether/secret\n"
@@ -255,7 +265,9 @@ void register_relay(CLI::App& app, CommandBody& body) {
       "  rtether relay --netns box          (Linux: serve namespace box's tun directly)\n"
       "  rtether relay --forward tcp:8080:80 --forward udp:5353:53@0\n"
       "  rtether relay --control   (then: rtether status, rtether forward add tcp:8080:80)\n"
-      "  rtether relay --outbound-address 192.0.2.10 --outbound-address 1=198.51.100.7");
+      "  rtether relay --outbound-address 192.0.2.10 --outbound-address 1=198.51.100.7\n"
+      "  rtether relay --proxy socks5://user:pass@192.0.2.8:1080\n"
+      "  rtether relay --proxy http://192.0.2.8:3128 --proxy-udp direct");
   command->callback([options, &body] { body = [options] { return run_relay(*options); }; });
 }
 

@@ -283,6 +283,13 @@ void ClientSession::handle_udp(const wire::IpPacket& packet) {
       ++counters_.drop_flow_limit;
       return;
     }
+    // A proxy without UDP (HTTP CONNECT) and --proxy-udp drop: nothing
+    // leaves the host outside the proxy, and the device learns so at once.
+    if (config_.proxy && !config_.proxy->carries_udp() && config_.proxy_udp == ProxyUdp::Drop) {
+      ++counters_.proxy_udp_dropped;
+      icmp_errors_.answer(packet, wire::IcmpErrorKind::AdminProhibited);
+      return;
+    }
     auto flow = std::make_unique<UdpFlow>(context(), key);
     if (auto error = flow->open()) {
       // No route (connect() of a datagram socket routes): tell the device

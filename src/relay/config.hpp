@@ -6,12 +6,13 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <optional>
 #include <vector>
 
 #include "io/outbound.hpp"
 #include "io/ping_socket.hpp"
 #include "io/socket.hpp"
-
+#include "relay/upstream_proxy.hpp"
 #include "tcp/endpoint.hpp"
 
 namespace rtether::relay {
@@ -91,6 +92,16 @@ struct RelayConfig {
   // once; the time only bounds a silent or slow one.
   std::vector<std::uint8_t> secret;
   std::chrono::milliseconds secret_timeout{5000};
+  // --proxy: every TCP flow to a destination is a tunnel through it
+  // (relay/upstream_proxy.hpp; tcp_flow.hpp has how), and device UDP goes
+  // through a SOCKS5 proxy's UDP ASSOCIATE or follows proxy_udp. The
+  // device's SYN-ACK waits for the proxy's "connected"; any failure is a
+  // reset, counted by reason (proxy_*).
+  std::optional<UpstreamProxy> proxy;
+  ProxyUdp proxy_udp = ProxyUdp::Drop;
+  // From the connect to the proxy to its answer for the target: a proxy
+  // that accepts but never answers costs the device this long, then a reset.
+  std::chrono::milliseconds proxy_timeout = 10000ms;
   // Where host sockets toward destinations leave from (--outbound-address,
   // --outbound-interface): `outbound` for every client, or the entry of a
   // client id in `client_outbound` (`--outbound-address ID=ADDR`), else of

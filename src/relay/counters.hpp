@@ -69,7 +69,20 @@ namespace rtether::relay {
   X(dns_server_failures, "no upstream answered: SERVFAIL to the device")                          \
   X(dns_tcp_retries, "truncated UDP answer to a TCP query, asked again over TCP")                 \
   X(dns_drop_answer_lost, "answer lost: output queue full or the TCP asker gone")                 \
-  X(dns_drop_tcp_connection_limit, "DNS TCP connection refused: per-client limit")
+  X(dns_drop_tcp_connection_limit, "DNS TCP connection refused: per-client limit")                \
+  /* Upstream proxy (--proxy): every failure resets the device's connection. */                   \
+  X(proxy_tunnels, "TCP flows connected through the proxy")                                       \
+  X(proxy_connect_failed, "the proxy unreachable, or it closed or reset in the handshake")        \
+  X(proxy_timeouts, "the proxy gave no answer within proxy_timeout")                              \
+  X(proxy_bad_replies, "the proxy's answer was not SOCKS5 / HTTP, or too long")                   \
+  X(proxy_auth_failed, "the proxy wants credentials or refused ours")                             \
+  X(proxy_not_allowed, "the proxy's rules forbid the target (SOCKS5 02, HTTP 403)")               \
+  X(proxy_target_refused, "the target refused or was unreachable from the proxy")                 \
+  X(proxy_failed, "the proxy reported another failure, or cannot do what was asked")              \
+  X(proxy_udp_dropped, "device UDP refused: the proxy carries none (--proxy-udp drop)")           \
+  X(proxy_udp_associations, "device UDP flows given a SOCKS5 UDP ASSOCIATE")                      \
+  X(proxy_udp_early_drops, "device datagram dropped: too many before UDP ASSOCIATE answered")     \
+  X(proxy_udp_bad_datagrams, "datagram from the proxy malformed, or not from the flow's peer")
 
 struct Counters {
 #define RTETHER_COUNTER_FIELD(name, meaning) std::uint64_t name = 0;

@@ -8,6 +8,7 @@
 #include "relay/flow_context.hpp"
 #include "relay/flow_table.hpp"
 #include "relay/icmp_error_sender.hpp"
+#include "relay/proxy_exchange.hpp"
 #include "relay/error_quote.hpp"
 
 namespace rtether::relay {
@@ -62,7 +63,12 @@ void TcpFlow::start_forwarded() {
 TcpFlow::~TcpFlow() { context_.add_buffered(-static_cast<long>(to_host_.size())); }
 
 void TcpFlow::connect() {
-  connect({host_destination(key_.destination), key_.destination_port}, context_.outbound());
+  const io::Endpoint target{host_destination(key_.destination), key_.destination_port};
+  const auto& proxy = context_.config().proxy;
+  if (!proxy) return connect(target, context_.outbound());
+  proxy_handshake_ = proxy->tcp_handshake(target);
+  proxy_deadline_ = context_.now() + context_.config().proxy_timeout;
+  connect(proxy->address, context_.outbound());
 }
 
 void TcpFlow::connect(const io::Endpoint& target, const io::Outbound& from) {
@@ -79,6 +85,14 @@ void TcpFlow::connect(const io::Endpoint& target, const io::Outbound& from) {
 }
 
 void TcpFlow::on_connect_done(const std::error_code& error) {
+  if (proxy_handshake_ && !has(HostEvent::ProxyHandshake)) {
+    // Connected to the proxy (or not): its answer decides, not this.
+    if (error) return on_proxy_failed(context_.counters().proxy_connect_failed, error.message());
+    events_.set(HostEvent::Connecting);
+    events_.set(HostEvent::ProxyHandshake);
+    continue_proxy_handshake();
+    return after_activity();
+  }
   events_.clear(HostEvent::Connecting);
   auto now = context_.now();
   if (error) {
@@ -94,6 +108,36 @@ void TcpFlow::on_connect_done(const std::error_code& error) {
   update_receive_space();
   emit_control();
   after_activity();
+}
+
+void TcpFlow::continue_proxy_handshake() {
+  auto progress = advance_proxy_handshake(socket_.get(), *proxy_handshake_,
+                                          context_.peek_scratch(wire::ProxyHandshake::kMaxAnswer),
+                                          context_.counters());
+  if (progress.result == ProxyProgress::Result::Failed)
+    return on_proxy_failed(*progress.counter, progress.why);
+  if (progress.result == ProxyProgress::Result::Waiting) return;
+  proxy_handshake_.reset();
+  proxy_deadline_ = tcp::Time::max();
+  events_.clear(HostEvent::ProxyHandshake);
+  ++context_.counters().proxy_tunnels;
+  // The target's first bytes may have come with the answer: no new
+  // readiness edge will announce them.
+  events_.set(HostEvent::HostReadable);
+  on_connect_done({});
+}
+
+void TcpFlow::on_proxy_failed(std::uint64_t& counter, std::string_view why) {
+  ++counter;
+  log::debug("{}: proxy {}: {}", key_.to_string(), context_.config().proxy->to_string(), why);
+  proxy_handshake_.reset();
+  proxy_deadline_ = tcp::Time::max();
+  events_.clear(HostEvent::ProxyHandshake);
+  events_.clear(HostEvent::Connecting);
+  // The device sees what a refused direct connect gives it: a reset.
+  endpoint_.on_connect_failed(context_.now());
+  emit_control();
+  finish();
 }
 
 bool TcpFlow::answer_with_icmp(const std::error_code& error) {
@@ -129,7 +173,10 @@ void TcpFlow::prepare_host_socket() {
 
 void TcpFlow::on_ready(io::Readiness readiness) {
   if (retired_) return;
-  if (has(HostEvent::Connecting)) {
+  if (has(HostEvent::ProxyHandshake)) {
+    continue_proxy_handshake();
+    if (retired_ || has(HostEvent::Connecting)) return;
+  } else if (has(HostEvent::Connecting)) {
     if (!readiness.writable && !readiness.error && !readiness.hangup) return;
     // Writable without an error means connected; only an error needs asking.
     const bool failed = readiness.error || readiness.hangup;
@@ -341,6 +388,8 @@ void TcpFlow::rewind() {
 
 void TcpFlow::on_timer() {
   if (retired_) return;
+  if (proxy_handshake_ && context_.now() >= proxy_deadline_)
+    return on_proxy_failed(context_.counters().proxy_timeouts, "no answer in time");
   // A closed endpoint has no timers: this is the drain deadline.
   if (endpoint_.closed()) return pump();
   bool time_wait = endpoint_.state() == tcp::State::TimeWait;
@@ -378,7 +427,7 @@ void TcpFlow::after_activity() {
     return;
   }
   if (endpoint_.state() == tcp::State::TimeWait && !lingering() && !owed) enter_lingering();
-  auto deadline = std::min(endpoint_.deadline(), drain_deadline_);
+  auto deadline = std::min({endpoint_.deadline(), drain_deadline_, proxy_deadline_});
   if (deadline == tcp::Time::max())
     timer_.cancel();
   else if (!timer_.armed() || timer_.deadline() != deadline)

@@ -15,10 +15,21 @@
 // with an ICMP error instead of a reset, as a router on the way would.
 // Forwarded flows (rtether relay --forward tcp:...) start from an accepted
 // host connection and open the device side actively (the relay sends the SYN).
+// Through an upstream proxy (config.proxy, relay/upstream_proxy.hpp) the
+// host socket connects to the proxy, and the proxy's opening (a
+// wire::ProxyHandshake: SOCKS5 CONNECT or HTTP CONNECT) runs before the
+// flow counts as connected: its answers are peeked and only their own bytes
+// discarded, so the target's first bytes stay in the socket for the peeks
+// that follow. The device's SYN-ACK waits until the proxy says the target
+// is connected; a proxy that cannot be reached, refuses, answers garbage or
+// stays silent past config.proxy_timeout resets the device's connection
+// (counted by reason: proxy_*).
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
+#include <string_view>
 
 #include "io/event_loop.hpp"
 #include "io/outbound.hpp"
@@ -27,6 +38,7 @@
 #include "relay/flow.hpp"
 #include "tcp/endpoint.hpp"
 #include "wire/packet_builder.hpp"
+#include "wire/proxy_handshake.hpp"
 
 namespace rtether::relay {
 
@@ -55,6 +67,9 @@ namespace rtether::relay {
 //                     was consumed (all data before it)
 //   PeekAfter         prepare_host_socket(): no SO_PEEK_OFF, -
 //                     peek past the in-flight bytes instead
+//   ProxyHandshake    on_connect_done(): connected to the    continue_proxy_handshake() /
+//                     proxy, its opening under way           on_proxy_failed(): the proxy
+//                     (Connecting stays set with it)         said connected, or failed
 enum class HostEvent : std::uint16_t {
   Connecting = 1 << 0,
   HostReadable = 1 << 1,
@@ -65,6 +80,7 @@ enum class HostEvent : std::uint16_t {
   HostWriteShut = 1 << 6,
   DeviceFin = 1 << 7,
   PeekAfter = 1 << 8,
+  ProxyHandshake = 1 << 9,
 };
 
 class HostEvents {
@@ -90,6 +106,8 @@ class TcpFlow final : public Flow {
   // to the device's destination (address_map.hpp) from this client's
   // egress, or to `target` from `from` (the DNS forwarder's loopback
   // listener for 10.0.2.3:53, which no egress choice applies to).
+  // With config.proxy the first connects to the proxy instead, which is
+  // then asked for the destination.
   void connect();
   void connect(const io::Endpoint& target, const io::Outbound& from);
   // Forwarded flow: registers the host socket and sends the SYN.
@@ -108,6 +126,8 @@ class TcpFlow final : public Flow {
 
  private:
   void on_connect_done(const std::error_code& error);
+  void continue_proxy_handshake();
+  void on_proxy_failed(std::uint64_t& counter, std::string_view why);
   void prepare_host_socket();
   bool answer_with_icmp(const std::error_code& error);
   void take_device_data(wire::Bytes data);
@@ -139,6 +159,9 @@ class TcpFlow final : public Flow {
   wire::TcpSegmentHeader header_;  // addresses and ports toward the device
   HostEvents events_;
   tcp::Time drain_deadline_ = tcp::Time::max();
+  // Only while the proxy's opening runs (ProxyHandshake).
+  std::unique_ptr<wire::ProxyHandshake> proxy_handshake_;
+  tcp::Time proxy_deadline_ = tcp::Time::max();
 };
 
 }  // namespace rtether::relay

@@ -1,9 +1,14 @@
 // UdpFlow: see udp_flow.hpp.
 #include "relay/udp_flow.hpp"
 
+#include <algorithm>
+#include <cstring>
+
 #include "io/log.hpp"
 #include "relay/address_map.hpp"
 #include "relay/flow_context.hpp"
+#include "relay/icmp_error_sender.hpp"
+#include "wire/socks5_udp.hpp"
 #include "wire/transport.hpp"
 
 namespace rtether::relay {
@@ -30,6 +35,14 @@ UdpFlow::UdpFlow(FlowContext& context, const FlowKey& key)
 
 std::error_code UdpFlow::open() {
   io::Endpoint target{host_destination(key_.destination), key_.destination_port};
+  if (context_.config().proxy && context_.config().proxy->carries_udp()) {
+    association_ = std::make_unique<Socks5UdpAssociation>(
+        context_,
+        Socks5UdpAssociation::Callbacks{
+            [this](const io::Endpoint& relay) { on_associated(relay); },
+            [this](std::uint64_t&, const std::string& why) { on_association_ended(why); }});
+    return association_->open();
+  }
   auto connection = io::connect_nonblocking(io::Transport::Udp, target, context_.outbound());
   if (!connection) {
     log::debug("{}: cannot open: {}", key_.to_string(), connection.error().message());
@@ -38,6 +51,27 @@ std::error_code UdpFlow::open() {
   socket_ = std::move(connection->fd);
   start();
   return {};
+}
+
+void UdpFlow::on_associated(const io::Endpoint& relay) {
+  if (retired_) return;
+  auto connection = io::connect_nonblocking(io::Transport::Udp, relay, context_.outbound());
+  if (!connection) return on_association_ended(connection.error().message());
+  socket_ = std::move(connection->fd);
+  ++context_.counters().proxy_udp_associations;
+  start();
+  for (const auto& datagram : early_datagrams_) send_to_host(datagram);
+  early_datagrams_.clear();
+  early_datagrams_.shrink_to_fit();
+}
+
+void UdpFlow::on_association_ended(const std::string& why) {
+  if (retired_) return;
+  log::debug("{}: proxy UDP association: {}", key_.to_string(), why);
+  if (!quote_.bytes().empty())
+    context_.icmp_errors().send(wire::IcmpErrorKind::AdminProhibited, 0, key_.destination,
+                                key_.source, quote_.bytes());
+  finish();
 }
 
 void UdpFlow::adopt(io::Fd socket, const io::Endpoint& peer) {
@@ -67,7 +101,30 @@ void UdpFlow::on_device_packet(const wire::IpPacket& packet) {
   }
   touch();
   quote_.remember(packet);
-  auto sent = io::send_some(socket_.get(), udp->payload());
+  if (association_ && !association_->associated()) {
+    if (early_datagrams_.size() >= kMaxEarlyDatagrams) {
+      ++context_.counters().proxy_udp_early_drops;
+      return;
+    }
+    early_datagrams_.emplace_back(udp->payload().begin(), udp->payload().end());
+    return;
+  }
+  send_to_host(udp->payload());
+}
+
+void UdpFlow::send_to_host(wire::Bytes payload) {
+  if (association_) {
+    // RFC 1928 7: the header names the destination, the proxy sends the
+    // data on to it.
+    const wire::Socks5Address destination{host_destination(key_.destination),
+                                          key_.destination_port};
+    const std::size_t header = wire::socks5_udp_header_size(destination.address.version);
+    send_buffer_.resize(header + payload.size());
+    wire::write_socks5_udp_header(send_buffer_, destination);
+    std::copy(payload.begin(), payload.end(), send_buffer_.begin() + static_cast<long>(header));
+    payload = send_buffer_;
+  }
+  auto sent = io::send_some(socket_.get(), payload);
   if (!sent) {
     // "Connection refused" reports an earlier ICMP port unreachable (already
     // sent on to the device); the datagram is not retried (UDP semantics).
@@ -89,8 +146,30 @@ io::Result<std::size_t> UdpFlow::receive(wire::MutableBytes into) {
   return io::recv_datagram(socket_.get(), into);
 }
 
+std::optional<std::size_t> UdpFlow::unwrap_proxied(wire::MutableBytes room, std::size_t length) {
+  const std::size_t header_room = wire::udp_header_size(header_.source.version);
+  if (length > max_datagram_) return length;  // cut by the read: too big either way
+  auto datagram = wire::parse_socks5_udp(room.subspan(header_room, length));
+  const io::Endpoint destination{host_destination(key_.destination), key_.destination_port};
+  if (!datagram || datagram->peer.address != destination.address ||
+      datagram->peer.port != destination.port)
+    return std::nullopt;
+  // The payload moves to where the device packet's payload starts.
+  std::memmove(room.data() + header_room, datagram->payload.data(), datagram->payload.size());
+  return datagram->payload.size();
+}
+
 std::size_t UdpFlow::frame(wire::MutableBytes room, std::size_t length) {
   touch();  // any datagram from the peer, even one too big to carry
+  if (association_) {
+    // Only the destination's datagrams, as a connected socket would have it.
+    const auto unwrapped = unwrap_proxied(room, length);
+    if (!unwrapped) {
+      ++context_.counters().proxy_udp_bad_datagrams;
+      return 0;
+    }
+    length = *unwrapped;
+  }
   if (length > max_datagram_) {
     // Too big for one device-side packet (say an IPv6 host peer's toward
     // an IPv4 device): the read cut it; dropped whole, not delivered short.

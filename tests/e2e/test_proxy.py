@@ -1,0 +1,234 @@
+"""The upstream proxy (issue 12, `--proxy`): a download from the device is
+byte-exact through Debian's danted (SOCKS5, without authentication and with
+a username/password of a test-made system user) and tinyproxy (HTTP
+CONNECT), and each proxy's own log shows the connection; device UDP goes
+through danted's UDP ASSOCIATE, and is refused under an HTTP proxy with
+`--proxy-udp drop`. A proxy that refuses (nothing listening, a danted
+block rule, a port tinyproxy does not allow, a wrong password) resets the
+device's connection within 2 s, counted by reason. Bad settings fail at
+start with one line. The proxies are the test's own
+(tests/e2e/proxy_servers.py)."""
+
+import os
+import shutil
+import subprocess
+import tempfile
+
+import pytest
+
+import harness
+from harness import check
+from proxy_servers import Danted, ProxyUser, Tinyproxy
+
+BODY = harness.deterministic_bytes(3 * 1024 * 1024, seed=12)
+
+# From the device: one connection to 10.0.2.2:PORT, its outcome and time.
+CONNECT_PROBE = r"""
+import json, socket, sys, time
+t0 = time.monotonic()
+s = socket.socket()
+s.settimeout(10)
+try:
+    s.connect(("10.0.2.2", int(sys.argv[1])))
+    s.sendall(b"GET / HTTP/1.0\r\n\r\n")
+    result = "answered" if s.recv(100) else "closed"
+except ConnectionRefusedError:
+    result = "refused"
+except ConnectionResetError:
+    result = "reset"
+except socket.timeout:
+    result = "timeout"
+print(json.dumps({"result": result, "seconds": time.monotonic() - t0}))
+"""
+
+
+@pytest.fixture
+def proxies():
+    """A factory of proxies, each in a directory of a temp directory of the
+    test's own (searchable by `nobody`, whom tinyproxy becomes), all stopped
+    and removed after the test."""
+    made = []
+    tmp = tempfile.mkdtemp(prefix="rte2e-proxy-")
+    os.chmod(tmp, 0o755)
+
+    def make(proxy_class, *args, **kwargs):
+        made.append(proxy_class(tmp, *args, **kwargs))
+        return made[-1]
+
+    yield make
+    for proxy in reversed(made):
+        proxy.close()
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+@pytest.fixture
+def proxy_user():
+    user = ProxyUser()
+    yield user
+    user.close()
+
+
+def download(env, server):
+    out = os.path.join(env.tmp, "download.bin")
+    r = env.curl(["-o", out, "-w", "%{http_code}", f"http://{harness.HOST_ALIAS}:{server.port}/"],
+                 timeout=60, check_rc=False)
+    check(r.returncode == 0, f"curl through the proxy failed (rc {r.returncode}): {r.stderr}")
+    with open(out, "rb") as f:
+        got = f.read()
+    os.unlink(out)
+    check(r.stdout.strip() == "200", f"HTTP status {r.stdout!r}")
+    check(len(got) == len(BODY) and harness.sha256(got) == harness.sha256(BODY),
+          f"downloaded {len(got)} bytes, not the {len(BODY)} served (or not the same)")
+
+
+def refused_fast(env, port):
+    seen = env.ns_python_json(CONNECT_PROBE, [port], timeout=30)
+    check(seen["result"] == "refused" and seen["seconds"] < 2,
+          f"the device's connect was not reset within 2 s: {seen}")
+
+
+def test_a_download_through_danted_is_byte_exact_and_in_its_log(make_env, proxies, http_server):
+    danted = proxies(Danted)
+    server = http_server(body=BODY)
+    env = make_env(relay_args=["--proxy", f"socks5://127.0.0.1:{danted.port}"])
+    download(env, server)
+    check(f"127.0.0.1.{server.port}" in danted.log(),
+          f"danted's log shows no connection to port {server.port}:\n{danted.log()}")
+    counters = env.session_counters()
+    check(counters.get("proxy_tunnels", 0) >= 1, f"no proxy tunnel counted: {counters}")
+
+
+def test_danted_with_a_username_and_password(make_env, proxies, http_server, proxy_user):
+    danted = proxies(Danted, username=True)
+    server = http_server(body=BODY)
+    env = make_env(relay_args=[
+        "--proxy", f"socks5://{proxy_user.name}:{proxy_user.password}@127.0.0.1:{danted.port}"])
+    download(env, server)
+    check(proxy_user.name in danted.log(),
+          f"danted's log does not name the user {proxy_user.name}:\n{danted.log()}")
+
+
+def test_a_wrong_password_resets_the_device_fast(make_env, proxies, http_server, proxy_user):
+    danted = proxies(Danted, username=True)
+    server = http_server(body=BODY)
+    env = make_env(relay_args=[
+        "--proxy", f"socks5://{proxy_user.name}:wrong@127.0.0.1:{danted.port}"])
+    refused_fast(env, server.port)
+    counters = env.session_counters()
+    check(counters.get("proxy_auth_failed") == 1, f"counters: {counters}")
+
+
+def test_a_danted_block_rule_resets_the_device_fast(make_env, proxies, http_server):
+    server = http_server(body=BODY)
+    danted = proxies(Danted, blocked_ports=[server.port])
+    env = make_env(relay_args=["--proxy", f"socks5://127.0.0.1:{danted.port}"])
+    refused_fast(env, server.port)
+    check("block(1)" in danted.log(), f"danted's log shows no block:\n{danted.log()}")
+    counters = env.session_counters()
+    check(counters.get("proxy_not_allowed") == 1, f"counters: {counters}")
+
+
+def test_no_proxy_listening_resets_the_device_fast(make_env, http_server):
+    server = http_server(body=BODY)
+    env = make_env(relay_args=["--proxy", f"socks5://127.0.0.1:{harness.free_tcp_port()}"])
+    refused_fast(env, server.port)
+    counters = env.session_counters()
+    check(counters.get("proxy_connect_failed") == 1, f"counters: {counters}")
+
+
+def test_a_download_through_tinyproxy_connect_from_the_environment(make_env, proxies, http_server,
+                                                                   monkeypatch):
+    server = http_server(body=BODY)
+    tinyproxy = proxies(Tinyproxy, connect_ports=[server.port])
+    # `--proxy env`: the first set of ALL_PROXY, HTTPS_PROXY, https_proxy, all_proxy.
+    monkeypatch.delenv("ALL_PROXY", raising=False)
+    monkeypatch.setenv("HTTPS_PROXY", f"http://127.0.0.1:{tinyproxy.port}/")
+    env = make_env(relay_args=["--proxy", "env"])
+    download(env, server)
+    check(f"CONNECT 127.0.0.1:{server.port}" in tinyproxy.log(),
+          f"tinyproxy's log shows no CONNECT to {server.port}:\n{tinyproxy.log()}")
+
+
+def test_a_port_tinyproxy_does_not_allow_resets_the_device_fast(make_env, proxies, http_server):
+    server = http_server(body=BODY)
+    tinyproxy = proxies(Tinyproxy, connect_ports=[server.port + 1])
+    env = make_env(relay_args=["--proxy", f"http://127.0.0.1:{tinyproxy.port}"])
+    refused_fast(env, server.port)
+    counters = env.session_counters()
+    check(counters.get("proxy_not_allowed") == 1, f"counters: {counters}")
+
+
+# From the device: datagrams to 10.0.2.2:PORT on a connected socket, up to
+# three tries; the echo, or the errno the device's socket reports.
+UDP_PROBE = r"""
+import errno, json, socket, sys
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.settimeout(2)
+u.connect(("10.0.2.2", int(sys.argv[1])))
+result = None
+for attempt in range(3):
+    try:
+        u.send(b"echo through the proxy %d" % attempt)
+        result = u.recv(100).decode()
+        break
+    except socket.timeout:
+        result = "timeout"
+    except OSError as e:
+        result = errno.errorcode.get(e.errno, str(e.errno))
+        break
+print(json.dumps({"result": result}))
+"""
+
+
+def test_udp_through_danted_udp_associate(make_env, proxies, udp_echo_server):
+    danted = proxies(Danted)
+    echo = udp_echo_server()
+    env = make_env(relay_args=["--proxy", f"socks5://127.0.0.1:{danted.port}"])
+    seen = env.ns_python_json(UDP_PROBE, [echo.port], timeout=30)
+    check(seen["result"].startswith("echo through the proxy"), f"no echo: {seen}")
+    check("udpassociate" in danted.log(), f"danted's log shows no UDP ASSOCIATE:\n{danted.log()}")
+    counters = env.session_counters()
+    check(counters.get("proxy_udp_associations") == 1, f"counters: {counters}")
+
+
+def test_udp_under_an_http_proxy_is_refused_with_proxy_udp_drop(make_env, proxies,
+                                                                udp_echo_server):
+    echo = udp_echo_server()
+    tinyproxy = proxies(Tinyproxy, connect_ports=[echo.port])
+    env = make_env(relay_args=["--proxy", f"http://127.0.0.1:{tinyproxy.port}"])
+    seen = env.ns_python_json(UDP_PROBE, [echo.port], timeout=30)
+    # "Administratively prohibited" (RFC 1812 5.2.7.1) is EHOSTUNREACH on Linux.
+    check(seen["result"] == "EHOSTUNREACH", f"the device's UDP was not refused: {seen}")
+    check(not echo.received, f"a datagram reached the host server: {echo.received}")
+    counters = env.session_counters()
+    check(counters.get("proxy_udp_dropped") == 1, f"counters: {counters}")
+
+
+def test_udp_under_an_http_proxy_goes_direct_with_proxy_udp_direct(make_env, proxies,
+                                                                   udp_echo_server):
+    echo = udp_echo_server()
+    tinyproxy = proxies(Tinyproxy, connect_ports=[echo.port])
+    env = make_env(relay_args=["--proxy", f"http://127.0.0.1:{tinyproxy.port}",
+                               "--proxy-udp", "direct"])
+    seen = env.ns_python_json(UDP_PROBE, [echo.port], timeout=30)
+    check(seen["result"].startswith("echo through the proxy"), f"no echo: {seen}")
+
+
+BAD_STARTS = [
+    (["--proxy", "socks5://proxy.example:1080"], "must be an IP address"),
+    (["--proxy", "http://127.0.0.1"], "PORT is missing"),
+    (["--proxy", "env"], "none of ALL_PROXY, HTTPS_PROXY, https_proxy, all_proxy is set"),
+    (["--proxy-udp", "maybe"], "--proxy-udp"),
+]
+
+
+@pytest.mark.parametrize("args, expected", BAD_STARTS, ids=[" ".join(a) for a, _ in BAD_STARTS])
+def test_bad_proxy_settings_fail_at_start_with_one_line(rtether, args, expected):
+    environment = {name: value for name, value in os.environ.items()
+                   if name not in ("ALL_PROXY", "HTTPS_PROXY", "https_proxy", "all_proxy")}
+    r = subprocess.run([rtether, "relay", "-p", str(harness.free_tcp_port())] + args,
+                       capture_output=True, text=True, timeout=20, env=environment)
+    # CLI11's own refusals add a "Run with --help" line.
+    lines = [l for l in r.stderr.strip().splitlines() if not l.startswith("Run with --help")]
+    check(r.returncode == 2 and len(lines) == 1 and expected in lines[0],
+          f"relay {args}: rc {r.returncode}, stderr {r.stderr!r}")
