@@ -5,8 +5,8 @@
 #include <cstddef>
 #include <functional>
 #include <map>
-#include <string>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "io/outbound.hpp"
