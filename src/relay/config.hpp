@@ -90,6 +90,10 @@ struct RelayConfig {
   // once; the time only bounds a silent or slow one.
   std::vector<std::uint8_t> secret;
   std::chrono::milliseconds secret_timeout{5000};
+  // Clients still owing their answer at once, at most: one more is closed
+  // as it is accepted (secret_pending_limit), so a flood of silent
+  // connections costs at most this many sessions until their deadlines.
+  std::size_t max_unanswered_clients = 64;
   // Where host sockets toward destinations leave from (--outbound-address,
   // --outbound-interface): `outbound` for every client, or the entry of a
   // client id in `client_outbound` (`--outbound-address ID=ADDR`; the CLI

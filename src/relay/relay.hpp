@@ -48,18 +48,30 @@ class Relay {
   std::vector<ClientStats> client_stats() const;  // live clients, by id
 
  private:
+  // A level-triggered listening socket. When accept fails (out of fds or
+  // memory, most often) the connection stays queued and the socket stays
+  // readable: the listener then stops watching it for kAcceptPause instead
+  // of spinning, and logs the first failure of a streak only.
   class Listener : public io::Handler {
    public:
-    Listener(Relay& relay, io::Fd fd) : relay_(relay), fd_(std::move(fd)) {}
+    Listener(Relay& relay, io::Fd fd);
     void on_ready(io::Readiness readiness) override;
     int fd() const { return fd_.get(); }
+    void pause_after(const std::error_code& error);
+    void stop_watching();
 
    private:
+    void resume();
+
     Relay& relay_;
     io::Fd fd_;
+    io::Timer resume_timer_;
+    std::uint64_t failed_tries_ = 0;  // in the current streak
+    bool watching_ = true;  // registered with the loop (not paused)
   };
 
-  void accept_from(int listen_fd);
+  void accept_from(Listener& listener);
+  std::size_t unanswered_clients() const;
   void on_session_closed(std::uint32_t id);
 
   io::EventLoop& loop_;
