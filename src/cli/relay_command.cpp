@@ -82,7 +82,7 @@ int run_relay(const RelayOptions& options) {
       return 2;
     }
   }
-  const bool remote_clients = !options.no_tcp && !relay::is_loopback(address);
+  const bool remote_clients = !options.no_tcp && !wire::is_loopback(address);
   relay::RelayConfig config;
   if (!options.secret_file.empty()) {
     std::string error;
