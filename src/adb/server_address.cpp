@@ -1,19 +1,7 @@
 // ADB_SERVER_SOCKET / ANDROID_ADB_SERVER_PORT parsing; see server_address.hpp.
 #include "adb/server_address.hpp"
 
-#include <charconv>
-
 namespace rtether::adb {
-
-namespace {
-std::optional<std::uint16_t> parse_port(std::string_view text) {
-  unsigned value = 0;
-  auto [end, status] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (status != std::errc() || end != text.data() + text.size() || value == 0 || value > 65535)
-    return std::nullopt;
-  return static_cast<std::uint16_t>(value);
-}
-}  // namespace
 
 std::string ServerAddress::to_string() const {
   if (kind == Kind::Unix) {
@@ -63,7 +51,7 @@ std::optional<ServerAddress> parse_server_socket(std::string_view text, std::str
     host = rest.substr(0, colon);
     port_text = rest.substr(colon + 1);
   }
-  auto port = parse_port(port_text);
+  auto port = wire::parse_port(port_text);
   if (!port) {
     error = "ADB_SERVER_SOCKET '" + shown + "': port must be a number from 1 to 65535";
     return std::nullopt;
@@ -84,7 +72,7 @@ std::optional<ServerAddress> server_address_from_environment(const char* server_
     return parse_server_socket(server_socket, error);
   ServerAddress server;
   if (server_port != nullptr && *server_port != '\0') {
-    auto port = parse_port(server_port);
+    auto port = wire::parse_port(server_port);
     if (!port) {
       error = std::string("ANDROID_ADB_SERVER_PORT '") + server_port +
               "': must be a number from 1 to 65535";

@@ -124,7 +124,7 @@ int run_relay(const RelayOptions& options) {
     log::error("{}", metrics.refused);
     return 2;
   }
-  const bool remote_clients = listen_tcp && !relay::is_loopback(address);
+  const bool remote_clients = listen_tcp && !wire::is_loopback(address);
   relay::RelayConfig config;
   if (!options.secret_file.empty()) {
     std::string error;

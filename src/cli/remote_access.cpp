@@ -4,7 +4,7 @@
 #include <fmt/core.h>
 
 #include "io/log.hpp"
-#include "relay/address_map.hpp"
+#include "wire/ip_address.hpp"
 
 namespace rtether::cli {
 
@@ -23,7 +23,7 @@ void add_remote_access_options(CLI::App* command, RemoteAccessOptions& options) 
 
 std::string check_client_listener(const wire::IpAddress& at, const RemoteAccessOptions& options,
                                   bool secret) {
-  if (relay::is_loopback(at)) return {};
+  if (wire::is_loopback(at)) return {};
   if (!options.allow_remote)
     return fmt::format(
         "--bind {}: beyond loopback, anyone who can reach this port would use this host's "
@@ -39,7 +39,7 @@ std::string check_client_listener(const wire::IpAddress& at, const RemoteAccessO
 
 std::string check_forward_listener(const wire::IpAddress& at, const std::string& rule_text,
                                    const RemoteAccessOptions& options) {
-  if (relay::is_loopback(at)) return {};
+  if (wire::is_loopback(at)) return {};
   if (!options.allow_remote)
     return fmt::format(
         "--forward {}: beyond loopback, anyone who can reach {} would reach the device's port; "
@@ -52,7 +52,7 @@ std::string check_forward_listener(const wire::IpAddress& at, const std::string&
 
 std::string check_metrics_listener(const wire::IpAddress& at, const std::string& text,
                                    bool allow_remote) {
-  if (relay::is_loopback(at)) return {};
+  if (wire::is_loopback(at)) return {};
   if (!allow_remote)
     return fmt::format(
         "--metrics {}: beyond loopback, anyone who can reach {} would see the devices' serials "

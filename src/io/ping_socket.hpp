@@ -60,7 +60,10 @@ Result<std::size_t> send_echo(int fd, const EchoMode& mode, wire::Bytes request)
 // Reads the next echo reply for this socket into `into`, as an ICMP message:
 // its length (more than into.size() when cut), or the error (would_block()
 // when none waits). Raw sockets skip other identifiers' replies and IPv4
-// ones with a bad checksum (the kernel checks neither for raw sockets).
+// ones with a bad checksum (the kernel checks neither for raw sockets); after
+// many such in one call they give up with std::errc::interrupted: more may
+// be queued, so the caller reads again later (an edge-triggered reader is
+// not woken again for what is already queued).
 Result<std::size_t> receive_echo(int fd, const EchoMode& mode, wire::MutableBytes into);
 
 }  // namespace rtether::io

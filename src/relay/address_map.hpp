@@ -5,9 +5,10 @@
 //
 // Host loopback (`--no-host-loopback` turns it off): a device reaches the
 // host's loopback services through the aliases, but also by dialling a
-// loopback address itself (127.0.0.0/8, ::1, their IPv4-mapped forms) or
-// an address Linux connects to the local host (0.0.0.0/8, ::). All of them
-// are the same hole, so reaches_host_loopback() names every one.
+// loopback address itself (wire::is_loopback: 127.0.0.0/8, ::1, their
+// IPv4-mapped forms) or an address Linux connects to the local host
+// (0.0.0.0/8, ::). All of them are the same hole, so reaches_host_loopback()
+// names every one.
 #pragma once
 
 #include "wire/ip_address.hpp"
@@ -15,11 +16,6 @@
 namespace rtether::relay {
 
 wire::IpAddress host_destination(const wire::IpAddress& device_destination);
-
-// 127.0.0.0/8 (RFC 1122 3.2.1.3 (g)), ::1 (RFC 4291 2.5.3) and
-// ::ffff:127.0.0.0/104 (RFC 4291 2.5.5.2, which an IPv6 socket dials as
-// IPv4): an address only this host can reach.
-bool is_loopback(const wire::IpAddress& address);
 
 // Whether dialling `device_destination` reaches the host itself through its
 // loopback: the aliases, a loopback address, or "this host" (0.0.0.0/8,

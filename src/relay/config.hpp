@@ -102,6 +102,10 @@ struct RelayConfig {
   // From the connect to the proxy to its answer for the target: a proxy
   // that accepts but never answers costs the device this long, then a reset.
   std::chrono::milliseconds proxy_timeout = 10000ms;
+  // Clients still owing their answer at once, at most: one more is closed
+  // as it is accepted (secret_pending_limit), so a flood of silent
+  // connections costs at most this many sessions until their deadlines.
+  std::size_t max_unanswered_clients = 64;
   // Where host sockets toward destinations leave from (--outbound-address,
   // --outbound-interface): `outbound` for every client, or the entry of a
   // client id in `client_outbound` (`--outbound-address ID=ADDR`), else of

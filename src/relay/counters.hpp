@@ -16,6 +16,7 @@ namespace rtether::relay {
   /* Device -> relay. */                                                                          \
   X(secret_refused, "client closed: wrong --secret answer, or none before the stream ended")      \
   X(secret_timeout, "client closed: no --secret answer before the deadline")                      \
+  X(secret_pending_limit, "client closed at accept: too many still owing a --secret answer")      \
   X(packets_from_device, "IP packets read from the device link")                                  \
   X(bytes_from_device, "bytes of those packets")                                                  \
   X(drop_bad_ip, "IP header failed validation")                                                   \

@@ -12,6 +12,7 @@ DatagramFlow::DatagramFlow(FlowContext& context, const FlowKey& key,
     : Flow(context, key),
       max_datagram_(max_datagram),
       timer_(context.loop(), [this] { on_timer(); }),
+      resume_(context.loop(), [this] { pump(); }),
       last_activity_(context.now()),
       idle_timeout_(idle_timeout),
       header_room_(header_room) {}
@@ -34,6 +35,10 @@ void DatagramFlow::pump() {
     auto got = receive(room.subspan(header_room_, max_datagram_));
     if (got.would_block()) {
       readable_ = false;
+      return;
+    }
+    if (got.error() == std::errc::interrupted) {
+      resume_.schedule();  // readable_ stays: the rest is read next turn
       return;
     }
     if (!got) {

@@ -17,6 +17,7 @@
 #include "io/event_loop.hpp"
 #include "io/socket.hpp"
 #include "relay/error_quote.hpp"
+#include "relay/deferred_task.hpp"
 #include "relay/flow.hpp"
 
 namespace rtether::relay {
@@ -33,7 +34,9 @@ class DatagramFlow : public Flow {
                std::size_t header_room, std::size_t max_datagram);
 
   // Reads one host datagram into `into`: its length (more than into.size()
-  // when cut), or the error (would_block() when none waits).
+  // when cut), or the error (would_block() when none waits; interrupted when
+  // it gave up for this turn with more perhaps queued: pump goes on after
+  // the current batch of events).
   virtual io::Result<std::size_t> receive(wire::MutableBytes into) = 0;
   // The packet to the device for the `length` bytes just read into `room`
   // after header_room: writes its headers and returns its size, or 0 when
@@ -54,6 +57,7 @@ class DatagramFlow : public Flow {
   void on_timer();
 
   io::Timer timer_;
+  DeferredTask resume_;
   io::Time last_activity_;
   std::chrono::seconds idle_timeout_;
   std::size_t header_room_;

@@ -8,17 +8,6 @@
 namespace rtether::relay {
 
 namespace {
-std::optional<std::uint16_t> parse_port(const std::string& text) {
-  if (text.empty() || text.size() > 5) return std::nullopt;
-  unsigned value = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9') return std::nullopt;
-    value = value * 10 + static_cast<unsigned>(c - '0');
-  }
-  if (value == 0 || value > 65535) return std::nullopt;
-  return static_cast<std::uint16_t>(value);
-}
-
 std::optional<io::Endpoint> parse_upstream(const std::string& item, std::string& error) {
   std::string address_text = item;
   std::optional<std::string> port_text;  // after a ':', empty ones refused below
@@ -53,7 +42,7 @@ std::optional<io::Endpoint> parse_upstream(const std::string& item, std::string&
     return std::nullopt;
   }
   if (port_text) {
-    auto port = parse_port(*port_text);
+    auto port = wire::parse_port(*port_text);
     if (!port) {
       error = fmt::format("'{}': the port must be 1-65535", item);
       return std::nullopt;

@@ -16,7 +16,7 @@ Relay::Relay(io::EventLoop& loop, RelayConfig config)
       }) {}
 
 Relay::~Relay() {
-  for (auto& listener : listeners_) loop_.remove(listener->fd());
+  for (auto& listener : listeners_) listener->stop_watching();
   sessions_.clear();
 }
 
@@ -71,14 +71,61 @@ ClientSession* Relay::session_for_serial(const std::string& serial) {
   return nullptr;
 }
 
-void Relay::Listener::on_ready(io::Readiness) { relay_.accept_from(fd_.get(), device_label_); }
+namespace {
+constexpr std::chrono::milliseconds kAcceptPause{100};
+}  // namespace
 
-void Relay::accept_from(int listen_fd, const std::string& device_label) {
-  auto error = io::accept_pending(listen_fd, [&](io::Fd fd) {
+Relay::Listener::Listener(Relay& relay, io::Fd fd, std::string device_label)
+    : relay_(relay),
+      fd_(std::move(fd)),
+      device_label_(std::move(device_label)),
+      resume_timer_(relay.loop_, [this] { resume(); }) {}
+
+void Relay::Listener::on_ready(io::Readiness) { relay_.accept_from(*this); }
+
+void Relay::Listener::pause_after(const std::error_code& error) {
+  if (failed_tries_++ == 0)
+    log::warn("accept failed: {}; retrying every {} ms", error.message(), kAcceptPause.count());
+  stop_watching();
+  resume_timer_.arm(relay_.loop_.now() + kAcceptPause);
+}
+
+void Relay::Listener::stop_watching() {
+  if (watching_) relay_.loop_.remove(fd_.get());
+  watching_ = false;
+}
+
+void Relay::Listener::resume() {
+  relay_.loop_.add(fd_.get(), io::Interest::Read, io::Trigger::Level, this);
+  watching_ = true;
+  // Whatever is queued is tried at once; a success ends the streak.
+  const std::uint64_t before = failed_tries_;
+  relay_.accept_from(*this);
+  if (failed_tries_ == before && before > 0) {
+    log::info("accepting again after {} failed tries", before);
+    failed_tries_ = 0;
+  }
+}
+
+std::size_t Relay::unanswered_clients() const {
+  std::size_t count = 0;
+  for (const auto& [id, session] : sessions_) count += session->relaying() ? 0 : 1;
+  return count;
+}
+
+void Relay::accept_from(Listener& listener) {
+  auto error = io::accept_pending(listener.fd(), [&](io::Fd fd) {
+    if (!config_.secret.empty() && unanswered_clients() >= config_.max_unanswered_clients) {
+      ++closed_totals_.secret_pending_limit;
+      log::debug("client refused: {} clients still owe their secret answer",
+                 config_.max_unanswered_clients);
+      return;  // fd closes here
+    }
     add_session(std::make_unique<StreamLink>(std::move(fd)),
-                [this](std::uint32_t closed) { on_session_closed(closed); }, device_label);
+                [this](std::uint32_t closed) { on_session_closed(closed); },
+                listener.device_label());
   });
-  if (error) log::warn("accept failed: {}", error.message());
+  if (error) listener.pause_after(error);
 }
 
 void Relay::attach(std::unique_ptr<DeviceLink> link, std::function<void()> on_closed) {

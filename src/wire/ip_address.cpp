@@ -197,4 +197,34 @@ std::string IpAddress::to_string() const {
   return text;
 }
 
+IpAddress unmapped(const IpAddress& address) {
+  if (address.version != IpVersion::V6) return address;
+  const bool mapped =
+      std::all_of(address.bytes.begin(), address.bytes.begin() + kMappedPrefixZeros,
+                  [](std::uint8_t byte) { return byte == 0; }) &&
+      address.bytes[kMappedPrefixZeros] == 0xff && address.bytes[kMappedPrefixZeros + 1] == 0xff;
+  return mapped ? IpAddress::v4_from(address.bytes.data() + kMappedEmbeddedV4) : address;
+}
+
+bool is_loopback(const IpAddress& address) {
+  const IpAddress dialled = unmapped(address);
+  if (dialled.version == IpVersion::V4) return dialled.bytes[0] == 127;
+  return std::all_of(dialled.bytes.begin(), dialled.bytes.end() - 1,
+                     [](std::uint8_t byte) { return byte == 0; }) &&
+         dialled.bytes.back() == 1;
+}
+
+std::optional<std::uint16_t> parse_port(std::string_view text) {
+  // Digits only: no sign, no spaces, and at most 5 of them (leading zeros
+  // included), so the value cannot overflow.
+  if (text.empty() || text.size() > 5) return std::nullopt;
+  unsigned value = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    value = value * 10 + static_cast<unsigned>(c - '0');
+  }
+  if (value == 0 || value > 65535) return std::nullopt;
+  return static_cast<std::uint16_t>(value);
+}
+
 }  // namespace rtether::wire

@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <optional>
+#include <string_view>
 
 #include "wire/bytes.hpp"
 
@@ -42,5 +44,17 @@ struct IpAddress {
 
   friend bool operator==(const IpAddress&, const IpAddress&) = default;
 };
+
+// The IPv4 address an IPv6 socket dials for ::ffff:a.b.c.d (RFC 4291
+// 2.5.5.2), or the address itself.
+IpAddress unmapped(const IpAddress& address);
+
+// 127.0.0.0/8 (RFC 1122 3.2.1.3 (g)), ::1 (RFC 4291 2.5.3) and
+// ::ffff:127.0.0.0/104 (RFC 4291 2.5.5.2, which an IPv6 socket dials as
+// IPv4): an address only this host can reach.
+bool is_loopback(const IpAddress& address);
+
+// A port number as text: decimal digits only, 1-65535.
+std::optional<std::uint16_t> parse_port(std::string_view text);
 
 }  // namespace rtether::wire

@@ -25,7 +25,7 @@
 #include "device/tun_forwarder.hpp"
 #include "io/log.hpp"
 #include "mgmt/management_server.hpp"
-#include "relay/address_map.hpp"
+#include "wire/ip_address.hpp"
 #include "wire/gnirehtet.hpp"
 #include "wire/ip_prefix.hpp"
 
@@ -111,7 +111,7 @@ int run_client(ClientOptions options) {
     log::warn("WARNING: Using --management on a TCP port WITHOUT passwords is STRONGLY "
               "discouraged and considered insecure");
   }
-  if (tcp_management && !relay::is_loopback(management_option->address)) {
+  if (tcp_management && !wire::is_loopback(management_option->address)) {
     log::warn("--management {} {} with --management-allow-remote: anyone who can reach this port "
               "{}can watch and stop this daemon, in clear text",
               management_option->address.to_string(), management_option->port,
@@ -272,7 +272,7 @@ void register_client(CLI::App& app, CommandBody& body) {
       if (!tcp && options->management_allow_remote) {
         throw CLI::ValidationError("--management-allow-remote", "is for --management IP PORT");
       }
-      if (tcp && !relay::is_loopback(management->address) &&
+      if (tcp && !wire::is_loopback(management->address) &&
           !options->management_allow_remote) {
         throw CLI::ValidationError(
             "--management",

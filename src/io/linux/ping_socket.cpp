@@ -185,8 +185,8 @@ Result<std::size_t> receive_echo(int fd, const EchoMode& mode, wire::MutableByte
     }
     if (is_our_reply(into.first(*got), v4, mode.identifier)) return got;
   }
-  // A flood of others' replies: a later one wakes the socket again.
-  return std::make_error_code(std::errc::resource_unavailable_try_again);
+  // A flood of others' replies: the rest waits for the caller's next turn.
+  return std::make_error_code(std::errc::interrupted);
 }
 
 }  // namespace rtether::io

@@ -43,7 +43,12 @@ bool ends_process(DWORD event) {
 
 // A connected pair of loopback TCP sockets (Windows has no socketpair):
 // the first end non-blocking, for the loop; the second for the handler.
-// Neither is inherited by children.
+// Neither is inherited by children. Any local process could connect to the
+// listener in the moment it is open, so the accepted end must be the
+// writer's peer (its address and port), or it is closed and the next one
+// taken, a few times at most.
+constexpr int kMaxStrangers = 8;
+
 std::pair<Fd, SOCKET> socket_pair() {
   auto open = [] {
     SOCKET socket =
@@ -58,7 +63,7 @@ std::pair<Fd, SOCKET> socket_pair() {
   int length = sizeof address;
   if (::bind(to_socket(listener.get()), reinterpret_cast<sockaddr*>(&address), sizeof address) !=
           0 ||
-      ::listen(to_socket(listener.get()), 1) != 0 ||
+      ::listen(to_socket(listener.get()), kMaxStrangers + 1) != 0 ||
       ::getsockname(to_socket(listener.get()), reinterpret_cast<sockaddr*>(&address), &length) != 0)
     throw_winsock("signal socket listener");
   SOCKET writer = open();
@@ -66,7 +71,23 @@ std::pair<Fd, SOCKET> socket_pair() {
     ::closesocket(writer);
     throw_winsock("signal socket connect");
   }
-  Fd reader(to_fd(::accept(to_socket(listener.get()), nullptr, nullptr)));
+  sockaddr_in writer_address{};
+  int writer_length = sizeof writer_address;
+  if (::getsockname(writer, reinterpret_cast<sockaddr*>(&writer_address), &writer_length) != 0) {
+    ::closesocket(writer);
+    throw_winsock("signal socket name");
+  }
+  Fd reader;
+  for (int tries = 0; tries < kMaxStrangers + 1 && !reader.valid(); ++tries) {
+    sockaddr_in peer{};
+    int peer_length = sizeof peer;
+    Fd accepted(to_fd(
+        ::accept(to_socket(listener.get()), reinterpret_cast<sockaddr*>(&peer), &peer_length)));
+    if (!accepted.valid()) break;
+    if (peer.sin_port == writer_address.sin_port &&
+        peer.sin_addr.s_addr == writer_address.sin_addr.s_addr)
+      reader = std::move(accepted);
+  }
   u_long non_blocking = 1;
   if (!reader.valid() || ::ioctlsocket(to_socket(reader.get()), FIONBIO, &non_blocking) != 0) {
     ::closesocket(writer);
@@ -78,13 +99,15 @@ std::pair<Fd, SOCKET> socket_pair() {
   return {std::move(reader), writer};
 }
 
+// Only SIGINT and SIGTERM are ever written; anything else is not ours.
 void drain(int fd, const std::function<void(int)>& each) {
   char numbers[64];
   for (;;) {
     int got = ::recv(to_socket(fd), numbers, sizeof numbers, 0);
     if (got <= 0) return;
-    if (each)
-      for (int i = 0; i < got; ++i) each(numbers[i]);
+    if (!each) continue;
+    for (int i = 0; i < got; ++i)
+      if (numbers[i] == SIGINT || numbers[i] == SIGTERM) each(numbers[i]);
   }
 }
 }  // namespace

@@ -191,6 +191,42 @@ TEST(PingSocket, RawIpv4SocketSkipsAReplyWithABadChecksum) {
   });
 }
 
+TEST(PingSocket, AFloodOfOthersRepliesIsReadOnLaterTurnsNotLost) {
+  in_new_netns(kForbidden, [] {
+    auto socket = open_ping_socket(endpoint("127.0.0.1"));
+    ASSERT_TRUE(socket);
+    // Room for the whole flood (root may exceed net.core.rmem_max).
+    const int room = 8 << 20;
+    ASSERT_EQ(::setsockopt(socket->fd.get(), SOL_SOCKET, SO_RCVBUFFORCE, &room, sizeof room), 0);
+    Fd forger{::socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMP)};
+    ASSERT_TRUE(forger.valid());
+    sockaddr_in loopback{};
+    loopback.sin_family = AF_INET;
+    loopback.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    auto forge = [&](std::uint16_t identifier, std::uint16_t sequence) {
+      auto reply = echo_request(wire::IpVersion::V4, identifier, sequence, "flood");
+      wire::store(reply.data(), wire::icmp_field::kType, wire::icmp_type::kEchoReply);
+      wire::store(reply.data(), wire::icmp_field::kChecksum, wire::internet_checksum(reply));
+      ASSERT_EQ(::sendto(forger.get(), reply.data(), reply.size(), 0,
+                         reinterpret_cast<sockaddr*>(&loopback), sizeof loopback),
+                static_cast<ssize_t>(reply.size()));
+    };
+    // More foreign replies than one call skips, then ours.
+    const auto foreign = static_cast<std::uint16_t>(socket->mode.identifier ^ 0xffff);
+    for (std::uint16_t sequence = 0; sequence < 1500; ++sequence) forge(foreign, sequence);
+    forge(socket->mode.identifier, 9);
+    std::vector<std::uint8_t> buffer(65536);
+    auto first = receive_echo(socket->fd.get(), socket->mode, buffer);
+    ASSERT_FALSE(first);
+    // Not would_block: an edge-triggered caller would never read ours.
+    EXPECT_EQ(first.error(), std::errc::interrupted);
+    auto second = receive_echo(socket->fd.get(), socket->mode, buffer);
+    ASSERT_TRUE(second) << second.error().message();
+    buffer.resize(*second);
+    expect_reply(buffer, wire::IpVersion::V4, socket->mode.identifier, 9, "flood");
+  });
+}
+
 TEST(PingSocket, WithoutCapNetRawTheRefusalIsThePingSockets) {
   in_new_netns(kForbidden, [] {
     // Capabilities are per thread: only this one loses CAP_NET_RAW.
