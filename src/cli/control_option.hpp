@@ -27,10 +27,12 @@ void add_control_option(CLI::App* command, ControlOption& control);
 std::string default_control_path_here();
 
 // The control server for `relay`, or null when --control was not given.
+// A shared_ptr binds its deleter where the server is made (Linux), so the
+// Windows build, which never makes one, needs no ControlServer code.
 // `check_forward` is the command's policy for forwards added through it.
 // Throws std::runtime_error (start-up: path in use, folder not private;
 // on Windows: not available).
-std::unique_ptr<control::ControlServer> open_control(
+std::shared_ptr<control::ControlServer> open_control(
     const ControlOption& control, io::EventLoop& loop, relay::Relay& relay,
     control::ControlServer::ForwardCheck check_forward);
 

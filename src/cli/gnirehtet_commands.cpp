@@ -223,7 +223,7 @@ struct RelayHost {
   relay::Relay relay;
   std::map<std::string, std::uint16_t> device_ports;
   std::unique_ptr<relay::MetricsServer> metrics;
-  std::unique_ptr<control::ControlServer> control;
+  std::shared_ptr<control::ControlServer> control;
 };
 
 // What a device adb lists but cannot use needs from the user.

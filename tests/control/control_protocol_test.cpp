@@ -88,7 +88,7 @@ TEST(ControlRequest, FormattedRequestsParseBackTheSame) {
 
 TEST(ControlReply, StatusCarriesClientsFlowsTotalsAndForwards) {
   StatusSnapshot status;
-  status.clients.push_back(relay::ClientStats{2, "0123456789ABCDEF", 5, 1000, 2000, 10, 20});
+  status.clients.push_back(relay::ClientStats{2, "0123456789ABCDEF", 5, 1000, 2000, 10, 20, {}});
   status.totals.bytes_from_device = 1500;
   status.totals.drop_flow_limit = 3;
   status.flows = 6;

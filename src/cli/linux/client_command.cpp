@@ -25,8 +25,8 @@
 #include "device/tun_forwarder.hpp"
 #include "io/log.hpp"
 #include "mgmt/management_server.hpp"
-#include "wire/ip_address.hpp"
 #include "wire/gnirehtet.hpp"
+#include "wire/ip_address.hpp"
 #include "wire/ip_prefix.hpp"
 
 #ifndef RTETHER_VERSION

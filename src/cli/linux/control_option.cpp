@@ -28,7 +28,7 @@ void add_control_option(CLI::App* command, ControlOption& control) {
           ->type_name("[PATH]");
 }
 
-std::unique_ptr<control::ControlServer> open_control(
+std::shared_ptr<control::ControlServer> open_control(
     const ControlOption& control, io::EventLoop& loop, relay::Relay& relay,
     control::ControlServer::ForwardCheck check_forward) {
   if (control.option->count() == 0) return nullptr;
@@ -40,7 +40,7 @@ std::unique_ptr<control::ControlServer> open_control(
   }
   options.owner_uid = static_cast<long>(::geteuid());
   options.check_forward = std::move(check_forward);
-  return std::make_unique<control::ControlServer>(loop, relay, std::move(options));
+  return std::make_shared<control::ControlServer>(loop, relay, std::move(options));
 }
 
 }  // namespace rtether::cli

@@ -15,7 +15,7 @@ void add_control_option(CLI::App* command, ControlOption& control) {
                        ->type_name("[PATH]");
 }
 
-std::unique_ptr<control::ControlServer> open_control(const ControlOption& control, io::EventLoop&,
+std::shared_ptr<control::ControlServer> open_control(const ControlOption& control, io::EventLoop&,
                                                      relay::Relay&,
                                                      control::ControlServer::ForwardCheck) {
   if (control.option->count() == 0) return nullptr;

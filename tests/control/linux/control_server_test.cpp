@@ -138,7 +138,7 @@ TEST_F(ControlServerTest, APortInUseIsAnErrorReply) {
 TEST_F(ControlServerTest, TheCommandsPolicyChecksNewForwards) {
   ControlServer::Options options;
   options.check_forward = [](const relay::ForwardRule& rule, const std::string& text) {
-    return relay::is_loopback(rule.listen.address) ? std::string() : text + ": beyond loopback";
+    return wire::is_loopback(rule.listen.address) ? std::string() : text + ": beyond loopback";
   };
   start(std::move(options));
   EXPECT_EQ(refused(R"({"command":"forward-add","rule":"tcp:0.0.0.0:8080:80"})"),
