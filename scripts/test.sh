@@ -30,6 +30,10 @@ kill -INT "$wineserver_pid" 2>/dev/null || true
 wait "$wineserver_pid" 2>/dev/null || true
 trap - EXIT
 
+# Peers built from source for the e2e tests (OpenVPN) are built once for
+# both Linux builds.
+export RTETHER_PEERS_DIR="$PWD/build/peers"
+
 echo "== optimised build and tests =="
 cmake --preset default -DRTETHER_WINDOWS_EXE="$PWD/build-windows/rtether.exe" >/dev/null
 cmake --build --preset default

@@ -5,7 +5,9 @@ the client, Debian's openvpn package as the server, throwaway certificates
 made with the openssl CLI.
 
 The client build is made once per tarball (keyed by its SHA-256) under the
-build tree, build/peers/openvpn-android-<digest>/openvpn; the sources come
+build tree, build/peers/openvpn-android-<digest>/openvpn, or under
+RTETHER_PEERS_DIR when set (scripts/test.sh shares one between its
+builds, so the sanitized run does not build OpenVPN again); the sources come
 from shared/anchors/openvpn-3de92608.tar.gz in a parent folder of this file,
 or from RTETHER_OPENVPN_TARBALL.
 
@@ -62,7 +64,8 @@ def build_openvpn(build_dir):
     """The FAKE_ANDROID openvpn binary, built once per tarball."""
     source = tarball()
     digest = hashlib.sha256(source.read_bytes()).hexdigest()[:16]
-    folder = pathlib.Path(build_dir) / "peers" / f"openvpn-android-{digest}"
+    peers = os.environ.get("RTETHER_PEERS_DIR") or pathlib.Path(build_dir) / "peers"
+    folder = pathlib.Path(peers) / f"openvpn-android-{digest}"
     binary = folder / "openvpn"
     if binary.is_file():
         return binary
