@@ -149,6 +149,7 @@ void ManagementCore::on_connect() {
   bytecount_interval_ = 0;
   password_verified_ = false;
   password_tries_ = 0;
+  close_requested_ = false;
   output_.clear();
   if (password_needed()) {
     send_raw(std::string(kPasswordPrompt));
@@ -197,6 +198,10 @@ void ManagementCore::note_overlong_line() {
 }
 
 void ManagementCore::handle_line(std::string_view line) {
+  // Once the session is to close (quit, or the last password try failed),
+  // the rest of the read is not run: manage.c man_read stops at `halt`, so
+  // one packet cannot carry more guesses, or commands after a right one.
+  if (close_requested_) return;
   if (password_needed()) {
     check_password(line);
     return;

@@ -112,7 +112,8 @@ class ManagementCore {
   std::optional<Signal> take_signal();
   bool take_hold_release();
   std::optional<NeedOkAnswer> take_need_ok_answer();
-  bool take_close_request();  // exit/quit
+  bool take_close_request();  // exit/quit, or the last password try failed
+  bool close_requested() const { return close_requested_; }
 
   int bytecount_interval() const { return bytecount_interval_; }
 

@@ -145,6 +145,12 @@ void ManagementServer::run() {
           link->bytecount_interval = interval;
           link->next_bytecount = Clock::now() + std::chrono::seconds(interval);
         }
+        if (link->login_deadline) {
+          auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*link->login_deadline -
+                                                                            Clock::now());
+          int wait = static_cast<int>(std::max<long long>(0, left.count()));
+          timeout = timeout < 0 ? wait : std::min(timeout, wait);
+        }
         if (link->bytecount_interval > 0) {
           auto left = std::chrono::duration_cast<std::chrono::milliseconds>(link->next_bytecount -
                                                                             Clock::now());
@@ -169,6 +175,9 @@ void ManagementServer::run() {
                  (fds[i].revents & (POLLIN | POLLHUP | POLLERR))) {
         read_client(link);
       }
+    }
+    for (Link* link : {&ui_, monitor_ ? &*monitor_ : nullptr}) {
+      if (link) drop_if_login_late_locked(*link);
     }
     for (Link* link : {&ui_, monitor_ ? &*monitor_ : nullptr}) {
       if (!link || link->bytecount_interval <= 0 || !link->socket.valid()) continue;
@@ -202,6 +211,9 @@ void ManagementServer::accept_client(Link& link) {
   link.socket = std::move(peer);
   link.reader = LineReader();
   link.core.on_connect();
+  if (link.tcp_listener.valid() && link.core.password_needed()) {
+    link.login_deadline = Clock::now() + options_.tcp_login_timeout;
+  }
   link.core.log("I", "MANAGEMENT: Client connected from " + link.where);
   log::info("management: client connected on {}", link.where);
 }
@@ -226,7 +238,10 @@ void ManagementServer::read_client(Link& link) {
     for (const auto& line : lines) {
       link.core.handle_line(line);
       if (auto signal = link.core.take_signal()) raise_locked(*signal);
+      // The lines after a quit or the last failed password try are not run.
+      if (link.core.close_requested()) break;
     }
+    if (!link.core.password_needed()) link.login_deadline.reset();
     if (!lines.empty()) link.core.end_of_read();
     for (auto i = discarded; i < link.reader.discarded_lines(); ++i) link.core.note_overlong_line();
     // Descriptors belong to the line they came with; once every line is
@@ -275,11 +290,22 @@ void ManagementServer::write_locked(Link& link) {
   }
 }
 
+void ManagementServer::drop_if_login_late_locked(Link& link) {
+  if (!link.login_deadline || !link.socket.valid() || Clock::now() < *link.login_deadline) return;
+  auto seconds = std::chrono::duration<double>(options_.tcp_login_timeout).count();
+  log::warn("management: no password from the client on {} within {}s, closing it", link.where,
+            seconds);
+  link.core.log("W", fmt::format("MAN: client connection closed: no password within {}s",
+                                 seconds));
+  drop_locked(link, "did not send the password in time");
+}
+
 void ManagementServer::drop_locked(Link& link, const char* why) {
   log::info("management: client {}", why);
   link.core.on_disconnect();
   link.socket.reset();
   link.reader = LineReader();
+  link.login_deadline.reset();
   if (link.owns_daemon && !stopping_) {
     // The UI owns the daemon's life in these roles (OpenVPN's
     // --management-client exits the same way).

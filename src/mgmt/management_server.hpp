@@ -22,7 +22,8 @@
 // tun's descriptor, so the UI (in-process) still answers the NEED-OKs;
 // the TCP client sees states, log lines and byte counts, answers the hold
 // (--management-hold) and may send signals. Either link may require a
-// password (PWFILE).
+// password (PWFILE); a TCP client that has not sent it within
+// tcp_login_timeout is closed, so a silent one cannot hold the port.
 #pragma once
 
 #include <sys/types.h>
@@ -45,6 +46,10 @@ namespace rtether::mgmt {
 
 // Output queued for a UI that does not read it; past this the UI is dropped.
 inline constexpr std::size_t kMaxQueuedOutput = 1 << 20;
+// How long a TCP client may take to send the right password. OpenVPN's
+// manage.c has no such limit, but the port serves one client at a time: a
+// client that connects and stays silent would hold it for ever.
+inline constexpr std::chrono::milliseconds kTcpLoginTimeout = std::chrono::seconds(30);
 
 struct ServerOptions {
   enum class Mode { Listen, Connect, Attached };
@@ -57,6 +62,7 @@ struct ServerOptions {
   std::string password;         // Listen / Connect: required from the UI (empty: none)
   std::optional<io::Endpoint> tcp;  // the monitoring port, beside an Attached UI
   std::string tcp_password;         // required from every TCP client (empty: none)
+  std::chrono::milliseconds tcp_login_timeout = kTcpLoginTimeout;  // with a tcp_password
 };
 
 class ManagementServer {
@@ -112,6 +118,8 @@ class ManagementServer {
     LineReader reader;
     int bytecount_interval = 0;
     std::chrono::steady_clock::time_point next_bytecount{};
+    // Set while an accepted TCP client has not sent the password yet.
+    std::optional<std::chrono::steady_clock::time_point> login_deadline;
 
     int listener_fd() const {
       return unix_listener.valid() ? unix_listener.fd() : tcp_listener.get();
@@ -123,6 +131,7 @@ class ManagementServer {
   void read_client(Link& link);
   void write_locked(Link& link);
   void drop_locked(Link& link, const char* why);
+  void drop_if_login_late_locked(Link& link);
   void write_all_locked();
   void on_os_signal();
   void raise_locked(Signal signal);

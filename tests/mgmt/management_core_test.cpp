@@ -430,6 +430,23 @@ TEST(ManagementCorePassword, ThirdWrongPasswordClosesTheConnection) {
             "4,D,MANAGEMENT: CMD 'log 2'\r\nEND\r\n");
 }
 
+// manage.c man_read stops at `halt`: lines after the last failed try, in
+// the same read, are not run (neither the right password nor a command).
+TEST(ManagementCorePassword, LinesAfterTheThirdWrongPasswordAreIgnored) {
+  CoreFixture fixture(1, false);
+  fixture.core.require_password("right");
+  fixture.core.on_connect();
+  fixture.core.drain_text();
+  for (const char* line : {"wrong", "wrong", "wrong", "right", "signal SIGTERM"}) {
+    fixture.core.handle_line(line);
+  }
+  fixture.core.end_of_read();
+  EXPECT_EQ(fixture.core.drain_text(), "");
+  EXPECT_TRUE(fixture.core.password_needed());
+  EXPECT_FALSE(fixture.core.take_signal());
+  EXPECT_TRUE(fixture.core.take_close_request());
+}
+
 TEST(ManagementCore, ExitClosesOnlyTheSession) {
   CoreFixture fixture(1, false);
   fixture.core.on_connect();

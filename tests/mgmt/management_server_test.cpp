@@ -16,6 +16,7 @@
 #include <cerrno>
 #include <chrono>
 #include <future>
+#include <thread>
 
 #include "mgmt/line_reader.hpp"
 
@@ -205,7 +206,9 @@ TEST_F(ManagementServerTest, UiThatSendsCommandsButReadsNoRepliesIsDropped) {
 // stay with the UI; it may leave and come back without stopping anything.
 class ManagementTcpTest : public ManagementServerTest {
  protected:
-  void SetUp() override {
+  void SetUp() override { start(kTcpLoginTimeout); }
+  void start(std::chrono::milliseconds login_timeout) {
+    server_.reset();
     int pair[2];
     ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair), 0);
     ui_ = io::Fd(pair[1]);
@@ -218,6 +221,7 @@ class ManagementTcpTest : public ManagementServerTest {
     ASSERT_TRUE(wire::IpAddress::parse("127.0.0.1", loopback));
     options.tcp = io::Endpoint{loopback, 0};
     options.tcp_password = "pass word";
+    options.tcp_login_timeout = login_timeout;
     server_.emplace(std::move(options), ManagementCore::Hooks{});
   }
 
@@ -268,6 +272,17 @@ class ManagementTcpTest : public ManagementServerTest {
   void tcp_send(const std::string& line) {
     std::string data = line + "\n";
     ASSERT_EQ(write(tcp_.get(), data.data(), data.size()), static_cast<long>(data.size()));
+  }
+  // The daemon's log history, as `log all` lists it (one line each).
+  std::string tcp_log() {
+    tcp_send("log all");
+    std::string history;
+    for (int i = 0; i < 100; ++i) {
+      auto line = tcp_line();
+      if (line == "END" || line == "<timeout>" || line == "<eof>") break;
+      history += line + "\n";
+    }
+    return history;
   }
 
   io::Fd tcp_;
@@ -330,6 +345,42 @@ TEST_F(ManagementTcpTest, ThreeWrongPasswordsCloseTheConnectionOnly) {
   EXPECT_EQ(read_tcp(1), "<eof>");
   EXPECT_FALSE(server_->pending_signal());
   ASSERT_TRUE(connect_tcp());
+}
+
+// One packet with many guesses: the third wrong one closes the connection
+// and the rest of the packet (the right password, a signal) is not run.
+TEST_F(ManagementTcpTest, WrongPasswordsInOneWriteStopAtTheThird) {
+  ASSERT_TRUE(connect_tcp());
+  tcp_send("guess\nguess\nguess\npass word\nsignal SIGTERM");
+  EXPECT_EQ(read_tcp(1), "<eof>");
+  EXPECT_FALSE(server_->wait_for_signal(std::chrono::milliseconds(200)));
+  ASSERT_TRUE(connect_tcp());
+  tcp_send("pass word");
+  EXPECT_EQ(tcp_line(), "SUCCESS: password is correct");
+  EXPECT_EQ(tcp_line(), info_greeting());
+  EXPECT_NE(tcp_log().find(",W,MAN: client connection rejected after 3 failed password attempts"),
+            std::string::npos);
+  EXPECT_FALSE(server_->pending_signal());
+}
+
+// A client that does not log in is closed after tcp_login_timeout, so the
+// one-client port is free again; one that logged in stays past it.
+TEST_F(ManagementTcpTest, SilentClientIsClosedAfterTheLoginTimeout) {
+  start(std::chrono::milliseconds(300));
+  ASSERT_TRUE(connect_tcp());
+  auto connected = std::chrono::steady_clock::now();
+  EXPECT_EQ(read_tcp(1), "<eof>");
+  EXPECT_GE(std::chrono::steady_clock::now() - connected, std::chrono::milliseconds(250));
+
+  ASSERT_TRUE(connect_tcp());
+  tcp_send("pass word");
+  EXPECT_EQ(tcp_line(), "SUCCESS: password is correct");
+  EXPECT_EQ(tcp_line(), info_greeting());
+  EXPECT_NE(tcp_log().find(",W,MAN: client connection closed: no password within 0.3s"),
+            std::string::npos);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  tcp_send("state on");
+  EXPECT_EQ(tcp_line(), "SUCCESS: real-time state notification set to ON");
 }
 
 // Listen role on a socket file: 0600, one UI after the other, and a path a
