@@ -8,21 +8,9 @@
 #include "cli/remote_access.hpp"
 #include "relay/relay_metrics.hpp"
 #include "wire/gnirehtet.hpp"
+#include "wire/ip_address.hpp"
 
 namespace rtether::cli {
-
-namespace {
-std::optional<std::uint16_t> parse_port(const std::string& text) {
-  if (text.empty() || text.size() > 5) return std::nullopt;
-  unsigned value = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9') return std::nullopt;
-    value = value * 10 + static_cast<unsigned>(c - '0');
-  }
-  if (value == 0 || value > 65535) return std::nullopt;
-  return static_cast<std::uint16_t>(value);
-}
-}  // namespace
 
 std::optional<io::Endpoint> parse_metrics_address(const std::string& text, std::string& error) {
   io::Endpoint at{wire::gnirehtet::kHostLoopbackV4, 0};
@@ -44,7 +32,7 @@ std::optional<io::Endpoint> parse_metrics_address(const std::string& text, std::
     }
     port_text = text.substr(colon + 1);
   }
-  auto port = parse_port(port_text);
+  auto port = wire::parse_port(port_text);
   if (!port) {
     error = fmt::format("--metrics {}: the port must be 1-65535", text);
     return std::nullopt;

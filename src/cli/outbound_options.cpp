@@ -7,6 +7,8 @@
 #include <optional>
 #include <string_view>
 
+#include "relay/forward_rule.hpp"
+
 namespace rtether::cli {
 
 namespace {
@@ -17,25 +19,13 @@ struct Scoped {
   std::string value;
 };
 
-bool digits_only(std::string_view text) {
-  return text.find_first_not_of("0123456789") == std::string_view::npos;
-}
-
-// An adb serial as the server lists it: printable, no spaces.
-bool is_serial(std::string_view text) {
-  if (text.empty() || text.size() > 255 || digits_only(text)) return false;
-  for (char c : text)
-    if (c <= ' ' || c > '~') return false;
-  return true;
-}
-
 // "ID=VALUE", "SERIAL=VALUE" (when serials are allowed) or "VALUE";
 // nullopt when the scope is neither.
 std::optional<Scoped> split_scope(const std::string& text, OutboundScopes scopes) {
   auto equals = text.find('=');
   if (equals == std::string::npos) return Scoped{std::nullopt, {}, text};
   std::string_view scope(text.data(), equals);
-  if (scopes == OutboundScopes::ClientIdsAndSerials && is_serial(scope))
+  if (scopes == OutboundScopes::ClientIdsAndSerials && relay::is_serial_text(scope))
     return Scoped{std::nullopt, std::string(scope), text.substr(equals + 1)};
   std::uint32_t id = 0;
   auto [end, error] = std::from_chars(scope.data(), scope.data() + scope.size(), id);

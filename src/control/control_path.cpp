@@ -5,7 +5,14 @@
 
 namespace rtether::control {
 
-std::string default_control_path(const char* xdg_runtime_dir, long uid) {
+std::string default_control_path(const char* runtime_directory, const char* xdg_runtime_dir,
+                                 long uid) {
+  // systemd.exec(5): RuntimeDirectory= sets $RUNTIME_DIRECTORY to the
+  // absolute path it created; the first one when several are listed.
+  if (runtime_directory && runtime_directory[0] == '/') {
+    std::string first(runtime_directory);
+    return first.substr(0, first.find(':')) + "/control";
+  }
   // XDG Base Directory Specification: $XDG_RUNTIME_DIR is per user, 0700,
   // and "must be an absolute path"; a relative one is to be ignored.
   if (xdg_runtime_dir && xdg_runtime_dir[0] == '/')

@@ -3,7 +3,7 @@
 
 #include <charconv>
 
-#include "mgmt/base64.hpp"
+#include "wire/base64.hpp"
 
 namespace rtether::mgmt {
 namespace {
@@ -94,7 +94,7 @@ std::optional<PasswordQuery> parse_password_query(std::string_view body) {
 std::optional<SignRequest> parse_sign_request(std::string_view body, std::string& error) {
   auto parts = split(body, ',');
   SignRequest request;
-  auto data = base64_decode(parts[0]);
+  auto data = wire::base64_decode(parts[0]);
   if (!data || data->empty()) {
     error = "the data to sign is not base64";
     return std::nullopt;
@@ -150,7 +150,7 @@ std::optional<SignRequest> parse_sign_request(std::string_view body, std::string
 
 std::vector<std::string> pk_sig_lines(const std::vector<std::uint8_t>& signature) {
   std::vector<std::string> lines{"pk-sig"};
-  std::string text = base64_encode(signature);
+  std::string text = wire::base64_encode(signature);
   for (std::size_t i = 0; i < text.size(); i += kPkSigLineLength) {
     lines.push_back(text.substr(i, kPkSigLineLength));
   }

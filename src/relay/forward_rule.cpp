@@ -25,17 +25,6 @@ std::optional<std::uint32_t> parse_number(const std::string& text, std::uint32_t
   return static_cast<std::uint32_t>(value);
 }
 
-// An adb serial as the server lists it: printable, no spaces, not all
-// digits (those are client ids).
-bool is_serial(const std::string& text) {
-  if (text.empty() || text.size() > 255) return false;
-  bool digits_only = true;
-  for (char c : text) {
-    if (c <= ' ' || c > '~') return false;
-    if (c < '0' || c > '9') digits_only = false;
-  }
-  return !digits_only;
-}
 
 }  // namespace
 
@@ -63,7 +52,7 @@ std::optional<ForwardRule> parse_forward_rule(const std::string& text, std::stri
   rest = rest.substr(4);
   if (auto at = rest.find('@'); at != std::string::npos) {
     std::string target = rest.substr(at + 1);
-    if (is_serial(target)) {
+    if (is_serial_text(target)) {
       rule.serial = std::move(target);
     } else if (auto id = parse_number(target, 0, 0xFFFFFFFF)) {
       rule.client_id = *id;
@@ -107,6 +96,16 @@ std::optional<ForwardRule> parse_forward_rule(const std::string& text, std::stri
   rule.listen.port = static_cast<std::uint16_t>(*host_port);
   rule.device_port = static_cast<std::uint16_t>(*device_port);
   return rule;
+}
+
+bool is_serial_text(std::string_view text) {
+  if (text.empty() || text.size() > 255) return false;
+  bool digits_only = true;
+  for (char c : text) {
+    if (c <= ' ' || c > '~') return false;
+    if (c < '0' || c > '9') digits_only = false;
+  }
+  return !digits_only;
 }
 
 }  // namespace rtether::relay

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "io/socket.hpp"
 
@@ -34,5 +35,10 @@ struct ForwardRule {
 
 // nullopt and a message naming what is wrong in `error` on bad input.
 std::optional<ForwardRule> parse_forward_rule(const std::string& text, std::string& error);
+
+// Whether `text` names a device by adb serial (in `@SERIAL` and
+// `SERIAL=VALUE`): printable ASCII, no spaces, 1-255 bytes, not all digits
+// (those name a client id).
+bool is_serial_text(std::string_view text);
 
 }  // namespace rtether::relay

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "wire/http_connect_client.hpp"
+#include "wire/ip_address.hpp"
 
 namespace rtether::relay {
 
@@ -33,17 +34,6 @@ bool percent_decode(std::string_view text, std::string& out) {
   return true;
 }
 
-bool parse_port(std::string_view text, std::uint16_t& port) {
-  if (text.empty() || text.size() > 5) return false;
-  unsigned value = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9') return false;
-    value = value * 10 + static_cast<unsigned>(c - '0');
-  }
-  if (value == 0 || value > 65535) return false;
-  port = static_cast<std::uint16_t>(value);
-  return true;
-}
 
 }  // namespace
 
@@ -135,7 +125,9 @@ std::optional<UpstreamProxy> parse_proxy_url(std::string_view text, std::string&
             std::string(host) + "\"";
     return std::nullopt;
   }
-  if (!parse_port(port, proxy.address.port)) {
+  auto parsed_port = wire::parse_port(port);
+  if (parsed_port) proxy.address.port = *parsed_port;
+  if (!parsed_port) {
     error = "bad proxy port \"" + std::string(port) + "\" (1-65535)";
     return std::nullopt;
   }

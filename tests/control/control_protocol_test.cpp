@@ -136,13 +136,21 @@ TEST(ControlReply, ARefusalGivesTheRelaysMessage) {
 }
 
 TEST(ControlPath, DefaultsFollowTheRuntimeFolder) {
-  EXPECT_EQ(default_control_path("/run/user/1000", 1000), "/run/user/1000/rtether/control");
-  EXPECT_EQ(default_control_path("/run/user/0", 0), "/run/user/0/rtether/control");
-  EXPECT_EQ(default_control_path(nullptr, 0), "/run/rtether/control");
-  EXPECT_EQ(default_control_path(nullptr, 1000), "/tmp/rtether-1000/control");
+  EXPECT_EQ(default_control_path(nullptr, "/run/user/1000", 1000),
+            "/run/user/1000/rtether/control");
+  EXPECT_EQ(default_control_path(nullptr, "/run/user/0", 0), "/run/user/0/rtether/control");
+  EXPECT_EQ(default_control_path(nullptr, nullptr, 0), "/run/rtether/control");
+  EXPECT_EQ(default_control_path(nullptr, nullptr, 1000), "/tmp/rtether-1000/control");
   // Relative values are to be ignored (XDG Base Directory Specification).
-  EXPECT_EQ(default_control_path("run/user", 1000), "/tmp/rtether-1000/control");
-  EXPECT_EQ(default_control_path("", 0), "/run/rtether/control");
+  EXPECT_EQ(default_control_path(nullptr, "run/user", 1000), "/tmp/rtether-1000/control");
+  EXPECT_EQ(default_control_path(nullptr, "", 0), "/run/rtether/control");
+  // A systemd service's RuntimeDirectory= (the packaged units': /run/rtether,
+  // whatever the dynamic user's uid) comes first; of several, the first.
+  EXPECT_EQ(default_control_path("/run/rtether", "/run/user/61234", 61234),
+            "/run/rtether/control");
+  EXPECT_EQ(default_control_path("/run/rtether:/run/other", nullptr, 61234),
+            "/run/rtether/control");
+  EXPECT_EQ(default_control_path("run/rtether", nullptr, 61234), "/tmp/rtether-61234/control");
   EXPECT_EQ(control_folder("/run/rtether/control"), "/run/rtether");
   EXPECT_EQ(control_folder("control"), "");
 }

@@ -5,7 +5,6 @@
 
 #include <string>
 
-#include "wire/base64.hpp"
 
 namespace rtether::wire {
 namespace {
@@ -91,17 +90,6 @@ TEST(HttpConnectClient, AnEndlessHeaderIsMalformed) {
   while (header.size() < HttpConnectClient::kMaxResponseHeader) header += "X-Padding: aaaa\r\n";
   EXPECT_EQ(client.feed(bytes(header)), 0u);
   EXPECT_EQ(client.error(), ProxyError::Malformed);
-}
-
-TEST(Base64, Rfc4648TestVectors) {
-  EXPECT_EQ(base64_encode(""), "");
-  EXPECT_EQ(base64_encode("f"), "Zg==");
-  EXPECT_EQ(base64_encode("fo"), "Zm8=");
-  EXPECT_EQ(base64_encode("foo"), "Zm9v");
-  EXPECT_EQ(base64_encode("foob"), "Zm9vYg==");
-  EXPECT_EQ(base64_encode("fooba"), "Zm9vYmE=");
-  EXPECT_EQ(base64_encode("foobar"), "Zm9vYmFy");
-  EXPECT_EQ(base64_encode("\xff\xfe"), "//4=");
 }
 
 }  // namespace

@@ -12,7 +12,8 @@
 namespace rtether::cli {
 
 std::string default_control_path_here() {
-  return control::default_control_path(std::getenv("XDG_RUNTIME_DIR"),
+  return control::default_control_path(std::getenv("RUNTIME_DIRECTORY"),
+                                       std::getenv("XDG_RUNTIME_DIR"),
                                        static_cast<long>(::geteuid()));
 }
 

@@ -4,7 +4,6 @@
 #include <fmt/core.h>
 
 #include <cerrno>
-#include <charconv>
 #include <cstring>
 #include <fstream>
 
@@ -41,14 +40,12 @@ std::optional<ManagementOption> parse_management_option(const std::vector<std::s
           kUsage);
       return std::nullopt;
     }
-    unsigned port = 0;
-    const std::string& text = values[1];
-    auto [end, failure] = std::from_chars(text.data(), text.data() + text.size(), port);
-    if (failure != std::errc() || end != text.data() + text.size() || port == 0 || port > 65535) {
-      error = fmt::format("'{}' is not a TCP port (1-65535); {}", text, kUsage);
+    auto port = wire::parse_port(values[1]);
+    if (!port) {
+      error = fmt::format("'{}' is not a TCP port (1-65535); {}", values[1], kUsage);
       return std::nullopt;
     }
-    option.port = static_cast<std::uint16_t>(port);
+    option.port = *port;
   }
   if (values.size() == 3) {
     if (values[2].empty()) {

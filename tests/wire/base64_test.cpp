@@ -1,12 +1,18 @@
 // Base64 against RFC 4648 section 10's test vectors, and what it refuses.
-#include "mgmt/base64.hpp"
+#include "wire/base64.hpp"
 
 #include <gtest/gtest.h>
 
-namespace rtether::mgmt {
+namespace rtether::wire {
 namespace {
 
 std::vector<std::uint8_t> bytes(std::string_view text) { return {text.begin(), text.end()}; }
+
+TEST(Base64, EncodesTextAsItsBytes) {
+  EXPECT_EQ(base64_encode(std::string_view("foobar")), "Zm9vYmFy");
+  EXPECT_EQ(base64_encode(std::string_view("\xff\xfe")), "//4=");
+  EXPECT_EQ(base64_encode(std::string_view("user:pa ss")), "dXNlcjpwYSBzcw==");
+}
 
 TEST(Base64, EncodesTheRfcVectors) {
   EXPECT_EQ(base64_encode(bytes("")), "");
@@ -37,4 +43,4 @@ TEST(Base64, RefusesWhatIsNotPaddedBase64) {
 }
 
 }  // namespace
-}  // namespace rtether::mgmt
+}  // namespace rtether::wire
