@@ -18,6 +18,19 @@ namespace {
 
 using namespace std::chrono_literals;
 
+// Turns `loop` until `done` or `limit`; returns the turns it took. A free
+// function: under EMFILE the sanitizers cannot check a member call's type.
+int turn_until(EventLoop& loop, const std::function<bool()>& done,
+               std::chrono::milliseconds limit = 3000ms) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  int turns = 0;
+  while (!done() && std::chrono::steady_clock::now() < deadline) {
+    loop.run_once(20ms);
+    ++turns;
+  }
+  return turns;
+}
+
 class AcceptPauseTest : public ::testing::Test {
  protected:
   struct Listener : Handler {
@@ -32,17 +45,6 @@ class AcceptPauseTest : public ::testing::Test {
     pause_.watch(listen_fd_.get(), &listener_);
   }
 
-  // Turns the loop until `done` or `limit`; returns the turns it took.
-  int turn_until(const std::function<bool()>& done, std::chrono::milliseconds limit = 3000ms) {
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    int turns = 0;
-    while (!done() && std::chrono::steady_clock::now() < deadline) {
-      loop_.run_once(20ms);
-      ++turns;
-    }
-    return turns;
-  }
-
   EventLoop loop_;
   std::string path_;
   Fd listen_fd_;
@@ -54,13 +56,17 @@ class AcceptPauseTest : public ::testing::Test {
 TEST_F(AcceptPauseTest, ConnectionsAreHandedOver) {
   Fd first = connect_unix_blocking(path_);
   Fd second = connect_unix_blocking(path_);
-  turn_until([&] { return accepted_.size() == 2; });
+  turn_until(loop_, [&] { return accepted_.size() == 2; });
   EXPECT_EQ(accepted_.size(), 2u);
   EXPECT_FALSE(pause_.paused());
   EXPECT_EQ(pause_.failed_tries(), 0u);
 }
 
 TEST_F(AcceptPauseTest, OutOfFdsItPausesAndAcceptsLater) {
+  // One accepted while fds are plenty: the sanitizers' first check of a
+  // dynamic type needs fds of its own.
+  Fd early = connect_unix_blocking(path_);
+  turn_until(loop_, [&] { return accepted_.size() == 1; });
   Fd client = connect_unix_blocking(path_);  // queued, not accepted yet
   testing::FdExhaustion exhaustion;
   ASSERT_TRUE(exhaustion.exhausted());
@@ -68,30 +74,32 @@ TEST_F(AcceptPauseTest, OutOfFdsItPausesAndAcceptsLater) {
   // 300 ms of a loop that waits at most 20 ms per turn: about 15 turns when
   // the listener pauses, thousands when a readable listener spins. It
   // retries every 100 ms meanwhile.
-  const int turns = turn_until([] { return false; }, 300ms);
+  const int turns = turn_until(loop_, [] { return false; }, 300ms);
   EXPECT_LT(turns, 60);
-  EXPECT_TRUE(accepted_.empty());
+  EXPECT_EQ(accepted_.size(), 1u);
   EXPECT_GE(pause_.failed_tries(), 2u);
   EXPECT_LE(pause_.failed_tries(), 10u);
 
   exhaustion.release();
-  turn_until([&] { return !accepted_.empty(); });
-  EXPECT_EQ(accepted_.size(), 1u);
+  turn_until(loop_, [&] { return accepted_.size() == 2; });
+  EXPECT_EQ(accepted_.size(), 2u);
   EXPECT_EQ(pause_.failed_tries(), 0u);  // the streak ended
   EXPECT_FALSE(pause_.paused());
 }
 
 TEST_F(AcceptPauseTest, StopWhilePausedCancelsTheResume) {
+  Fd early = connect_unix_blocking(path_);  // accepted while fds are plenty
+  turn_until(loop_, [&] { return accepted_.size() == 1; });
   Fd client = connect_unix_blocking(path_);
   testing::FdExhaustion exhaustion;
   ASSERT_TRUE(exhaustion.exhausted());
-  turn_until([&] { return pause_.paused(); }, 1000ms);
+  turn_until(loop_, [&] { return pause_.paused(); }, 1000ms);
   ASSERT_TRUE(pause_.paused());
   pause_.stop();
   EXPECT_FALSE(pause_.paused());
   exhaustion.release();
-  turn_until([] { return false; }, 250ms);
-  EXPECT_TRUE(accepted_.empty());  // out of the loop for good
+  turn_until(loop_, [] { return false; }, 250ms);
+  EXPECT_EQ(accepted_.size(), 1u);  // out of the loop for good
 }
 
 }  // namespace
