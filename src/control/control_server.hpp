@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 
+#include "io/accept_pause.hpp"
 #include "io/event_loop.hpp"
 #include "io/private_unix_listener.hpp"
 #include "relay/forward_rule.hpp"
@@ -50,7 +51,7 @@ class ControlServer {
   class Listener;
   class Connection;
 
-  void accept_pending();
+  void accept(io::Fd fd);
   void close(Connection& connection);
 
   io::EventLoop& loop_;
@@ -58,6 +59,7 @@ class ControlServer {
   Options options_;
   io::PrivateUnixListener socket_;
   std::unique_ptr<Listener> listener_;
+  io::AcceptPause accept_;  // after socket_: leaves the loop before it closes
   std::map<Connection*, std::unique_ptr<Connection>> connections_;
 };
 

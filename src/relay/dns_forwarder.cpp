@@ -15,7 +15,9 @@ constexpr int kListenBacklog = 64;  // as many as the connections it takes
 }  // namespace
 
 DnsForwarder::DnsForwarder(FlowContext& context)
-    : context_(context), reap_task_(context.loop(), [this] { reap(); }) {}
+    : context_(context),
+      accept_(context.loop(), "dns", [this](io::Fd socket) { accept(std::move(socket)); }),
+      reap_task_(context.loop(), [this] { reap(); }) {}
 
 DnsForwarder::~DnsForwarder() { close(); }
 
@@ -100,16 +102,14 @@ std::optional<io::Endpoint> DnsForwarder::tcp_endpoint() {
     listener_.reset();
     return std::nullopt;
   }
-  context_.loop().add(listener_.get(), io::Interest::Read, io::Trigger::Level, this);
+  accept_.watch(listener_.get(), this);
   listener_endpoint_ = *bound;
   return listener_endpoint_;
 }
 
 void DnsForwarder::on_ready(io::Readiness) {
   if (closed_ || !listener_.valid()) return;
-  if (auto error =
-          io::accept_pending(listener_.get(), [this](io::Fd socket) { accept(std::move(socket)); }))
-    log::debug("dns: accept failed: {}", error.message());
+  accept_.accept();
 }
 
 void DnsForwarder::accept(io::Fd socket) {
@@ -150,10 +150,8 @@ void DnsForwarder::close() {
   closed_ = true;
   for (auto& [ticket, pending] : pending_) pending.query->cancel();
   for (auto& [serial, connection] : connections_) connection->close();
-  if (listener_.valid()) {
-    context_.loop().remove(listener_.get());
-    listener_.reset();
-  }
+  accept_.stop();
+  listener_.reset();
 }
 
 }  // namespace rtether::relay

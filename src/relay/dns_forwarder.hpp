@@ -30,6 +30,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "io/accept_pause.hpp"
 #include "io/event_loop.hpp"
 #include "io/socket.hpp"
 #include "relay/deferred_task.hpp"
@@ -92,6 +93,7 @@ class DnsForwarder final : public io::Handler {
   std::uint64_t next_ticket_ = 0;
   io::Fd listener_;
   std::optional<io::Endpoint> listener_endpoint_;
+  io::AcceptPause accept_;  // after listener_: leaves the loop before it closes
   std::unordered_map<std::uint64_t, std::unique_ptr<DnsTcpConnection>> connections_;
   std::uint64_t next_connection_ = 1;  // 0: no connection
   // Finished queries and closed connections, destroyed after the current

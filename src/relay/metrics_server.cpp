@@ -105,27 +105,25 @@ MetricsServer::MetricsServer(io::EventLoop& loop, const io::Endpoint& at, Render
       limits_(limits),
       listen_fd_(io::listen_tcp(at, static_cast<int>(limits.max_connections))),
       endpoint_(at),
+      accept_(loop, "metrics", [this](io::Fd fd) { accept(std::move(fd)); }),
       reap_task_(loop, [this] { reap(); }) {
   if (auto bound = io::local_endpoint(listen_fd_.get())) endpoint_ = *bound;
-  loop_.add(listen_fd_.get(), io::Interest::Read, io::Trigger::Level, &listener_);
+  accept_.watch(listen_fd_.get(), &listener_);
   log::info("metrics on http://{}:{}/metrics", endpoint_.address.to_string(), endpoint_.port);
 }
 
 MetricsServer::~MetricsServer() {
   connections_.clear();
-  loop_.remove(listen_fd_.get());
+  accept_.stop();
 }
 
-void MetricsServer::Listener::on_ready(io::Readiness) { server_.accept(); }
+void MetricsServer::Listener::on_ready(io::Readiness) { server_.accept_.accept(); }
 
-void MetricsServer::accept() {
-  auto error = io::accept_pending(listen_fd_.get(), [this](io::Fd fd) {
-    // Past the limit the connection is closed at once: a scraper retries
-    // at its next interval, a flood costs an accept and a close.
-    if (connections_.size() >= limits_.max_connections) return;
-    connections_.push_back(std::make_unique<Connection>(*this, std::move(fd)));
-  });
-  if (error) log::warn("metrics: accept failed: {}", error.message());
+void MetricsServer::accept(io::Fd fd) {
+  // Past the limit the connection is closed at once: a scraper retries at
+  // its next interval, a flood costs an accept and a close.
+  if (connections_.size() >= limits_.max_connections) return;
+  connections_.push_back(std::make_unique<Connection>(*this, std::move(fd)));
 }
 
 void MetricsServer::reap() {

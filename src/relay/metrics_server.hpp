@@ -19,6 +19,7 @@
 #include <memory>
 #include <string>
 
+#include "io/accept_pause.hpp"
 #include "io/event_loop.hpp"
 #include "io/socket.hpp"
 #include "relay/deferred_task.hpp"
@@ -61,7 +62,7 @@ class MetricsServer {
     MetricsServer& server_;
   };
 
-  void accept();
+  void accept(io::Fd fd);
   void reap();
 
   io::EventLoop& loop_;
@@ -70,6 +71,7 @@ class MetricsServer {
   io::Fd listen_fd_;
   io::Endpoint endpoint_;
   Listener listener_{*this};
+  io::AcceptPause accept_;  // after listen_fd_: leaves the loop before it closes
   std::list<std::unique_ptr<Connection>> connections_;
   DeferredTask reap_task_;
 };

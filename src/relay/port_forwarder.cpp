@@ -8,6 +8,7 @@
 
 #include <fmt/core.h>
 
+#include "io/accept_pause.hpp"
 #include "io/datagram.hpp"
 #include "io/log.hpp"
 #include "relay/client_session.hpp"
@@ -46,10 +47,15 @@ class PortForwarder::Listener : public io::Handler {
   const ForwardRule& rule() const { return rule_; }
   std::uint32_t id() const { return id_; }
   int fd() const { return fd_.get(); }
+  // Into the loop, and out of it again for good.
+  virtual void watch() {
+    owner_.loop_.add(fd_.get(), io::Interest::Read, io::Trigger::Level, this);
+  }
+  virtual void stop_watching() { owner_.loop_.remove(fd_.get()); }
   // Out of the loop and the port closed now; the object itself lives on
   // until the batch ends (events already fetched for it then find no fd).
   void close() {
-    owner_.loop_.remove(fd_.get());
+    stop_watching();
     fd_.reset();
   }
 
@@ -69,19 +75,25 @@ class PortForwarder::Listener : public io::Handler {
 class PortForwarder::TcpListener final : public Listener {
  public:
   using Listener::Listener;
+  void watch() override { accept_.watch(fd_.get(), this); }
+  void stop_watching() override { accept_.stop(); }
   void on_ready(io::Readiness) override {
-    if (!fd_.valid()) return;
-    auto error = io::accept_pending(fd_.get(), [this](io::Fd accepted) {
-      ClientSession* target = session();
-      if (!target) {
-        log::debug("forward {}: no device connected, connection closed", rule_.to_string());
-        io::set_abort_on_close(accepted.get());
-        return;
-      }
-      target->forwards().open_tcp(std::move(accepted), rule_.device_port, id_);
-    });
-    if (error) log::warn("forward {}: accept failed: {}", rule_.to_string(), error.message());
+    if (fd_.valid()) accept_.accept();
   }
+
+ private:
+  void accept(io::Fd accepted) {
+    ClientSession* target = session();
+    if (!target) {
+      log::debug("forward {}: no device connected, connection closed", rule_.to_string());
+      io::set_abort_on_close(accepted.get());
+      return;
+    }
+    target->forwards().open_tcp(std::move(accepted), rule_.device_port, id_);
+  }
+
+  io::AcceptPause accept_{owner_.loop_, "forward " + rule_.to_string(),
+                          [this](io::Fd accepted) { accept(std::move(accepted)); }};
 };
 
 class PortForwarder::UdpListener final : public Listener {
@@ -164,7 +176,7 @@ PortForwarder::PortForwarder(io::EventLoop& loop, SessionFinder find_session)
     : loop_(loop), find_session_(std::move(find_session)) {}
 
 PortForwarder::~PortForwarder() {
-  for (auto& listener : listeners_) loop_.remove(listener->fd());
+  for (auto& listener : listeners_) listener->stop_watching();
 }
 
 std::uint32_t PortForwarder::add(const ForwardRule& rule) {
@@ -181,7 +193,7 @@ std::uint32_t PortForwarder::add(const ForwardRule& rule) {
     listener = std::make_unique<TcpListener>(*this, rule, id, io::listen_tcp(rule.listen));
   else
     listener = std::make_unique<UdpListener>(*this, rule, id, io::bind_udp(rule.listen));
-  loop_.add(listener->fd(), io::Interest::Read, io::Trigger::Level, listener.get());
+  listener->watch();
   log::info("forwarding {} (host {}:{} -> device port {}{})", rule.to_string(),
             rule.listen.address.to_string(), rule.listen.port, rule.device_port,
             !rule.serial.empty() ? " of device " + rule.serial

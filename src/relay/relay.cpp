@@ -16,7 +16,7 @@ Relay::Relay(io::EventLoop& loop, RelayConfig config)
       }) {}
 
 Relay::~Relay() {
-  for (auto& listener : listeners_) listener->stop_watching();
+  listeners_.clear();
   sessions_.clear();
 }
 
@@ -32,14 +32,12 @@ io::Endpoint Relay::listen_tcp(const io::Endpoint& at, std::string device_label)
     devices_.try_emplace(device_label);
   }
   auto listener = std::make_unique<Listener>(*this, std::move(fd), std::move(device_label));
-  loop_.add(listener->fd(), io::Interest::Read, io::Trigger::Level, listener.get());
   listeners_.push_back(std::move(listener));
   return bound;
 }
 
 void Relay::listen_unix(const std::string& path) {
   auto listener = std::make_unique<Listener>(*this, io::listen_unix(path), std::string());
-  loop_.add(listener->fd(), io::Interest::Read, io::Trigger::Level, listener.get());
   log::info("relay listening on unix:{}", path);
   listeners_.push_back(std::move(listener));
 }
@@ -71,41 +69,16 @@ ClientSession* Relay::session_for_serial(const std::string& serial) {
   return nullptr;
 }
 
-namespace {
-constexpr std::chrono::milliseconds kAcceptPause{100};
-}  // namespace
-
 Relay::Listener::Listener(Relay& relay, io::Fd fd, std::string device_label)
-    : relay_(relay),
-      fd_(std::move(fd)),
+    : fd_(std::move(fd)),
       device_label_(std::move(device_label)),
-      resume_timer_(relay.loop_, [this] { resume(); }) {}
-
-void Relay::Listener::on_ready(io::Readiness) { relay_.accept_from(*this); }
-
-void Relay::Listener::pause_after(const std::error_code& error) {
-  if (failed_tries_++ == 0)
-    log::warn("accept failed: {}; retrying every {} ms", error.message(), kAcceptPause.count());
-  stop_watching();
-  resume_timer_.arm(relay_.loop_.now() + kAcceptPause);
+      accept_(relay.loop_, "relay", [this, &relay](io::Fd accepted) {
+        relay.accept_from(*this, std::move(accepted));
+      }) {
+  accept_.watch(fd_.get(), this);
 }
 
-void Relay::Listener::stop_watching() {
-  if (watching_) relay_.loop_.remove(fd_.get());
-  watching_ = false;
-}
-
-void Relay::Listener::resume() {
-  relay_.loop_.add(fd_.get(), io::Interest::Read, io::Trigger::Level, this);
-  watching_ = true;
-  // Whatever is queued is tried at once; a success ends the streak.
-  const std::uint64_t before = failed_tries_;
-  relay_.accept_from(*this);
-  if (failed_tries_ == before && before > 0) {
-    log::info("accepting again after {} failed tries", before);
-    failed_tries_ = 0;
-  }
-}
+void Relay::Listener::on_ready(io::Readiness) { accept_.accept(); }
 
 std::size_t Relay::unanswered_clients() const {
   std::size_t count = 0;
@@ -113,19 +86,15 @@ std::size_t Relay::unanswered_clients() const {
   return count;
 }
 
-void Relay::accept_from(Listener& listener) {
-  auto error = io::accept_pending(listener.fd(), [&](io::Fd fd) {
-    if (!config_.secret.empty() && unanswered_clients() >= config_.max_unanswered_clients) {
-      ++closed_totals_.secret_pending_limit;
-      log::debug("client refused: {} clients still owe their secret answer",
-                 config_.max_unanswered_clients);
-      return;  // fd closes here
-    }
-    add_session(std::make_unique<StreamLink>(std::move(fd)),
-                [this](std::uint32_t closed) { on_session_closed(closed); },
-                listener.device_label());
-  });
-  if (error) listener.pause_after(error);
+void Relay::accept_from(const Listener& listener, io::Fd fd) {
+  if (!config_.secret.empty() && unanswered_clients() >= config_.max_unanswered_clients) {
+    ++closed_totals_.secret_pending_limit;
+    log::debug("client refused: {} clients still owe their secret answer",
+               config_.max_unanswered_clients);
+    return;  // fd closes here
+  }
+  add_session(std::make_unique<StreamLink>(std::move(fd)),
+              [this](std::uint32_t closed) { on_session_closed(closed); }, listener.device_label());
 }
 
 void Relay::attach(std::unique_ptr<DeviceLink> link, std::function<void()> on_closed) {

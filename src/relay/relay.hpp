@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "io/accept_pause.hpp"
 #include "io/event_loop.hpp"
 #include "io/socket.hpp"
 #include "relay/client_session.hpp"
@@ -90,28 +91,18 @@ class Relay {
   std::vector<DeviceStats> device_stats() const;  // every serial listened for or seen, by serial
 
  private:
-  // A level-triggered listening socket. When accept fails (out of fds or
-  // memory, most often) the connection stays queued and the socket stays
-  // readable: the listener then stops watching it for kAcceptPause instead
-  // of spinning, and logs the first failure of a streak only.
+  // A listening socket; its AcceptPause keeps a failing accept from
+  // spinning (see io/accept_pause.hpp).
   class Listener : public io::Handler {
    public:
     Listener(Relay& relay, io::Fd fd, std::string device_label);
     void on_ready(io::Readiness readiness) override;
-    int fd() const { return fd_.get(); }
     const std::string& device_label() const { return device_label_; }
-    void pause_after(const std::error_code& error);
-    void stop_watching();
 
    private:
-    void resume();
-
-    Relay& relay_;
     io::Fd fd_;
     std::string device_label_;
-    io::Timer resume_timer_;
-    std::uint64_t failed_tries_ = 0;  // in the current streak
-    bool watching_ = true;  // registered with the loop (not paused)
+    io::AcceptPause accept_;
   };
 
   // What stays of a serial when its clients are gone.
@@ -120,7 +111,7 @@ class Relay {
     Counters closed;  // counters of its clients already gone
   };
 
-  void accept_from(Listener& listener);
+  void accept_from(const Listener& listener, io::Fd fd);
   std::size_t unanswered_clients() const;
   void add_session(std::unique_ptr<DeviceLink> link, ClientSession::ClosedCallback on_closed,
                    const std::string& device_label = {});

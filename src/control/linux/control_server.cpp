@@ -17,7 +17,7 @@ constexpr std::size_t kReadChunk = 4096;
 class ControlServer::Listener final : public io::Handler {
  public:
   explicit Listener(ControlServer& server) : server_(server) {}
-  void on_ready(io::Readiness) override { server_.accept_pending(); }
+  void on_ready(io::Readiness) override { server_.accept_.accept(); }
 
  private:
   ControlServer& server_;
@@ -54,8 +54,10 @@ class ControlServer::Connection final : public io::Handler {
     if (!fd_.valid()) return;
     idle_.arm(server_.loop_.now() + server_.options_.idle_timeout);
     if (!output_.empty()) {
-      if (readiness.writable || readiness.error || readiness.hangup) flush();
-      return;
+      if (!readiness.writable && !readiness.error && !readiness.hangup) return;
+      flush();
+      // A reply sent in full lets the lines read meanwhile be answered.
+      return answer_pending();
     }
     if (!readiness.readable_or_closed()) return;
     char chunk[kReadChunk];
@@ -68,7 +70,8 @@ class ControlServer::Connection final : public io::Handler {
   }
 
  private:
-  // Handles the complete lines read, one reply at a time.
+  // Handles the complete lines read, one reply at a time (a loop, not a
+  // recursion through flush: a buffer of many short lines stays flat).
   void answer_pending() {
     while (fd_.valid() && output_.empty() && !closing_) {
       auto newline = input_.find('\n');
@@ -99,7 +102,6 @@ class ControlServer::Connection final : public io::Handler {
     }
     if (closing_) return server_.close(*this);
     server_.loop_.modify(fd_.get(), io::Interest::Read, io::Trigger::Level, this);
-    answer_pending();
   }
 
   ControlServer& server_;
@@ -115,34 +117,32 @@ ControlServer::ControlServer(io::EventLoop& loop, relay::Relay& relay, Options o
       relay_(relay),
       options_(std::move(options)),
       socket_(options_.path, kBacklog),
-      listener_(std::make_unique<Listener>(*this)) {
-  loop_.add(socket_.fd(), io::Interest::Read, io::Trigger::Level, listener_.get());
+      listener_(std::make_unique<Listener>(*this)),
+      accept_(loop, "control", [this](io::Fd fd) { accept(std::move(fd)); }) {
+  accept_.watch(socket_.fd(), listener_.get());
   log::info("control socket listening on {}", options_.path);
 }
 
 ControlServer::~ControlServer() {
   for (auto& [raw, connection] : connections_) connection->stop();
-  loop_.remove(socket_.fd());
+  accept_.stop();
 }
 
-void ControlServer::accept_pending() {
-  auto error = io::accept_pending(socket_.fd(), [this](io::Fd fd) {
-    const long uid = io::peer_uid(fd.get());
-    const bool allowed = uid >= 0 && (uid == options_.owner_uid || uid == 0);
-    auto connection = std::make_unique<Connection>(*this, std::move(fd));
-    Connection* raw = connection.get();
-    connections_.emplace(raw, std::move(connection));
-    if (!allowed) {
-      log::warn("control: refused a connection from uid {} (allowed: {} and root)", uid,
-                options_.owner_uid);
-      raw->send_final(error_reply("refused: uid " + std::to_string(uid) +
-                                  " may not use this control socket"));
-    } else if (connections_.size() > options_.max_connections) {
-      raw->send_final(error_reply("too many control connections (at most " +
-                                  std::to_string(options_.max_connections) + ")"));
-    }
-  });
-  if (error) log::warn("control: accept failed: {}", error.message());
+void ControlServer::accept(io::Fd fd) {
+  const long uid = io::peer_uid(fd.get());
+  const bool allowed = uid >= 0 && (uid == options_.owner_uid || uid == 0);
+  auto connection = std::make_unique<Connection>(*this, std::move(fd));
+  Connection* raw = connection.get();
+  connections_.emplace(raw, std::move(connection));
+  if (!allowed) {
+    log::warn("control: refused a connection from uid {} (allowed: {} and root)", uid,
+              options_.owner_uid);
+    raw->send_final(
+        error_reply("refused: uid " + std::to_string(uid) + " may not use this control socket"));
+  } else if (connections_.size() > options_.max_connections) {
+    raw->send_final(error_reply("too many control connections (at most " +
+                                std::to_string(options_.max_connections) + ")"));
+  }
 }
 
 void ControlServer::close(Connection& connection) {

@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <algorithm>
 #include <future>
 #include <string>
 #include <thread>
@@ -18,6 +19,7 @@
 #include "control/control_client.hpp"
 #include "control/control_protocol.hpp"
 #include "control/control_server.hpp"
+#include "io/linux/fd_exhaustion.hpp"
 #include "relay/address_map.hpp"
 #include "relay/fake_device.hpp"
 
@@ -207,6 +209,53 @@ TEST_F(ControlServerTest, ALiveSocketAtThePathIsNotTaken) {
   ControlServer::Options second;
   second.path = path_;
   EXPECT_THROW(ControlServer(loop_, relay_, std::move(second)), std::runtime_error);
+}
+
+TEST_F(ControlServerTest, ManyLinesInOneBufferAreAllAnswered) {
+  start();
+  constexpr int kLines = 500;
+  std::string requests;
+  for (int i = 0; i < kLines; ++i) requests += "{\"command\":\"status\"}\n";
+  int fd = connect_raw();
+  ASSERT_EQ(::send(fd, requests.data(), requests.size(), 0), static_cast<long>(requests.size()));
+  std::string replies;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (std::count(replies.begin(), replies.end(), '\n') < kLines &&
+         std::chrono::steady_clock::now() < deadline) {
+    loop_.run_once(std::chrono::milliseconds(5));
+    char buffer[65536];
+    long got = ::recv(fd, buffer, sizeof buffer, MSG_DONTWAIT);
+    if (got == 0) break;
+    if (got > 0) replies.append(buffer, static_cast<std::size_t>(got));
+  }
+  EXPECT_EQ(std::count(replies.begin(), replies.end(), '\n'), kLines);
+  std::string error;
+  EXPECT_TRUE(parse_reply(replies.substr(0, replies.find('\n')), error)) << error;
+  ::close(fd);
+}
+
+TEST_F(ControlServerTest, OutOfFdsTheListenerPausesAndAcceptsLater) {
+  start();
+  int fd = connect_raw();  // queued, not accepted yet
+  io::testing::FdExhaustion exhaustion;
+  ASSERT_TRUE(exhaustion.exhausted());
+  // 300 ms of a loop that waits at most 20 ms per turn: about 15 turns when
+  // the listener pauses, thousands when a readable listener spins.
+  int turns = 0;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(300);
+  while (std::chrono::steady_clock::now() < deadline) {
+    loop_.run_once(std::chrono::milliseconds(20));
+    ++turns;
+  }
+  EXPECT_LT(turns, 60);
+  EXPECT_EQ(server_->connection_count(), 0u);
+
+  exhaustion.release();
+  deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+  while (server_->connection_count() == 0 && std::chrono::steady_clock::now() < deadline)
+    loop_.run_once(std::chrono::milliseconds(20));
+  EXPECT_EQ(server_->connection_count(), 1u);
+  ::close(fd);
 }
 
 }  // namespace
