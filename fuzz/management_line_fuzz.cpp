@@ -144,7 +144,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       if (auto request = mgmt::parse_sign_request(realtime->body, error)) {
         std::string_view encoded =
             std::string_view(realtime->body).substr(0, realtime->body.find(','));
-        require(wire::base64_encode(request->data) == encoded);
+        require(rtether::wire::base64_encode(request->data) == encoded);
       }
       if (auto state = mgmt::parse_state(realtime->body)) mgmt::format_state(*state);
       mgmt::parse_bytecount(realtime->body);
