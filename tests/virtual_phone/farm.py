@@ -4,18 +4,24 @@ never the default server on 5037) and virtual phones attached to it.
 
 Each VirtualPhone is a network namespace of its own (`rtvp-PID-N`) linked to
 the test's namespace by a veth pair with a /30 of TEST-NET-2 (198.51.100.0/24:
-the host end .4k+1, the phone .4k+2, k chosen under a lock file among the
-/30s no interface holds), its adbd (adbd.py) listening on PHONE:5555, so its
+the host end .4k+1, the phone .4k+2), its adbd (adbd.py) listening on PHONE:5555, so its
 adb serial is "198.51.100.X:5555". `plug()` starts the daemon and runs
 `adb connect`; `unplug()` stops the daemon and runs `adb disconnect` (the
 server would otherwise keep the transport "offline" and retry it for a
 minute, which a USB unplug does not do).
 
+The /30 is claimed without a lock file: the host end of the veth is named
+after it (`rtvpK`), and interface names are unique in the namespace, so of
+two tests (in this process or another) that pick the same k, the second one's
+`ip link add` fails and it tries the next k. A k whose host address some
+other interface holds is skipped. `add_phones(n)` sets up n phones at once
+(namespace, daemon, `adb connect`), for farms of tens of phones.
+
 `PhoneFarm.close()` removes everything: each phone's app (by the PID in its
 app.json), daemon and namespace, then the adb server (`adb kill-server`, then
 by PID)."""
 
-import fcntl
+import concurrent.futures
 import ipaddress
 import json
 import os
@@ -35,7 +41,8 @@ from harness import check  # noqa: E402
 ADBD = os.path.join(HERE, "adbd.py")
 ADBD_PORT = 5555
 SUBNET = ipaddress.ip_network("198.51.100.0/24")
-ALLOCATION_LOCK = "/run/lock/rtether-virtual-phones.lock"
+HOST_LINK_PREFIX = "rtvp"  # + the /30's index in SUBNET: the claim on it
+SETUP_WORKERS = 8  # phones add_phones() sets up at once
 KILL_TIMEOUT = 5  # seconds a SIGKILLed process may take to be gone
 
 
@@ -211,10 +218,7 @@ class VirtualPhone:
         self.daemon = None
         self.daemons = 0
         self.ns_created = False
-        # Unique in this process (the namespace's counter): a veth of an
-        # earlier phone may outlive its deletion for a moment.
-        self.host_link = f"vp{os.getpid() % 100000}n{self.ns.rsplit('-', 1)[1]}"
-        self.host_address = self.address = self.serial = None
+        self.host_link = self.host_address = self.address = self.serial = None
         self.link_created = False
         self.problems = []
 
@@ -222,20 +226,30 @@ class VirtualPhone:
         harness.run(["ip", "netns", "add", self.ns])
         self.ns_created = True
         harness.run(["ip", "-n", self.ns, "link", "set", "lo", "up"])
-        with open(ALLOCATION_LOCK, "a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            used = _root_addresses()
-            subnets = [s for s in SUBNET.subnets(new_prefix=30) if str(s[1]) not in used]
-            check(subnets, "no /30 of 198.51.100.0/24 left for a virtual phone")
-            self.host_address, self.address = str(subnets[0][1]), str(subnets[0][2])
-            harness.run(["ip", "link", "add", self.host_link, "type", "veth", "peer", "name",
-                         "eth0", "netns", self.ns])
-            self.link_created = True
-            harness.run(["ip", "addr", "add", f"{self.host_address}/30", "dev", self.host_link])
+        self._claim_subnet()
         harness.run(["ip", "link", "set", self.host_link, "up"])
         harness.run(["ip", "-n", self.ns, "addr", "add", f"{self.address}/30", "dev", "eth0"])
         harness.run(["ip", "-n", self.ns, "link", "set", "eth0", "up"])
         self.serial = f"{self.address}:{ADBD_PORT}"
+
+    def _claim_subnet(self):
+        """Creates the veth whose host end names a free /30 (see the module
+        comment) and gives that end its address."""
+        used = _root_addresses()
+        for index, subnet in enumerate(SUBNET.subnets(new_prefix=30)):
+            if str(subnet[1]) in used:
+                continue
+            link = f"{HOST_LINK_PREFIX}{index}"
+            r = harness.run(["ip", "link", "add", link, "type", "veth", "peer", "name", "eth0",
+                             "netns", self.ns], check_rc=False)
+            if r.returncode != 0:
+                check("File exists" in r.stderr, f"ip link add {link}: {r.stderr}")
+                continue  # another phone's claim
+            self.host_link, self.link_created = link, True
+            self.host_address, self.address = str(subnet[1]), str(subnet[2])
+            harness.run(["ip", "addr", "add", f"{self.host_address}/30", "dev", link])
+            return
+        check(False, "no /30 of 198.51.100.0/24 left for a virtual phone")
 
     # --- the daemon: plugged or not ------------------------------------------
     def start_daemon(self):
@@ -385,6 +399,23 @@ class PhoneFarm:
         if plugged:
             phone.plug()
         return phone
+
+    def add_phones(self, count, **options):
+        """`count` phones set up and plugged in parallel (SETUP_WORKERS at a
+        time), in the order of their index."""
+        phones = []
+        for _ in range(count):
+            phones.append(VirtualPhone(self, **options))
+            self.phones.append(phones[-1])
+
+        def set_up(phone):
+            phone.make_namespace()
+            phone.plug()
+
+        with concurrent.futures.ThreadPoolExecutor(SETUP_WORKERS) as pool:
+            for future in [pool.submit(set_up, phone) for phone in phones]:
+                future.result()  # the first failure, once all have finished
+        return phones
 
     def env(self, **extra):
         return self.server.env(**{"GNIREHTET_APK": self.apk, **extra})
