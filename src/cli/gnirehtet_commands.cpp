@@ -22,6 +22,7 @@
 // Under systemd (Type=notify) autostart/autorun report READY=1 once watching
 // adb (and listening), STOPPING=1 on a signal, STATUS= lines between
 // (cli/service_status.hpp).
+#include <cctype>
 #include <csignal>
 #include <cstdlib>
 #include <memory>
@@ -267,13 +268,36 @@ int stop_device(adb::AdbRunner& adb, adb::GnirehtetApp& app, const GnirehtetOpti
   return app.stop(options.device(), error) ? 0 : fail(error);
 }
 
-int run_run(const GnirehtetOptions& options) {
+// `run` without SERIAL: the serial of the only device (`adb get-serialno`,
+// which fails as any other command would with none or several), so that the
+// status and the metrics name it, -p's listener is its, and the later
+// commands (Ctrl+C's stop) reach it even if another device is plugged in
+// meanwhile. Nullopt with `error` set (and `interrupted` by Ctrl+C).
+std::optional<std::string> only_device_serial(const adb::AdbRunner& adb, bool& interrupted,
+                                              std::string& error) {
+  auto result = adb.run(std::nullopt, {"get-serialno"});
+  interrupted = result.cancelled;
+  if (!result.ok) {
+    error = result.error;
+    return std::nullopt;
+  }
+  std::string serial = result.output;
+  while (!serial.empty() && std::isspace(static_cast<unsigned char>(serial.back())))
+    serial.pop_back();
+  if (serial.empty() || serial.find_first_of(" \t\n") != std::string::npos) {
+    error = "'adb get-serialno' named no device: give its serial ('adb devices' lists them)";
+    return std::nullopt;
+  }
+  return serial;
+}
+
+int run_run(const GnirehtetOptions& given) {
   int refused = 0;
-  auto plan = plan_relay(options, refused);
+  auto plan = plan_relay(given, refused);
   if (!plan) return refused;
   // Listen first: a used port fails before anything changes on the device,
   // and the app's first connection attempt finds the relay.
-  RelayHost host(options, std::move(*plan), options.serial);
+  RelayHost host(given, std::move(*plan), given.serial);
   io::SignalWatcher signals(host.loop, {SIGINT, SIGTERM}, [&](int signal) {
     log::info("stopping ({})", signal == SIGINT ? "SIGINT" : "SIGTERM");
     host.loop.stop();
@@ -284,9 +308,23 @@ int run_run(const GnirehtetOptions& options) {
   adb.set_cancel_fd(signals.fd());
   adb.set_own_process_group(true);  // the stop after Ctrl+C must survive it
   adb::GnirehtetApp app(adb, adb::apk_path_from_environment());
+  std::string error;
+  GnirehtetOptions options = given;
+  if (options.serial.empty()) {
+    // The loop has not run yet: a client already waiting is accepted on the
+    // labelled listener.
+    bool interrupted = false;
+    auto serial = only_device_serial(adb, interrupted, error);
+    if (!serial) {
+      if (!interrupted) return fail(error);
+      log::error("interrupted while starting the device");
+      return 1;
+    }
+    options.serial = *serial;
+    host.relay.label_listener(options.port, options.serial);
+  }
   DeviceBoard board;
   board.set(device_label(options), "starting");
-  std::string error;
   if (!app.start(options.device(), options.start_options(), error)) {
     if (!app.interrupted()) return fail(error);
     log::error("interrupted while starting the device");

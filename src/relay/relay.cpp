@@ -36,6 +36,17 @@ io::Endpoint Relay::listen_tcp(const io::Endpoint& at, std::string device_label)
   return bound;
 }
 
+void Relay::label_listener(std::uint16_t port, const std::string& device_label) {
+  for (auto& listener : listeners_) {
+    auto local = io::local_endpoint(listener->fd());
+    if (!local || local->port != port || !listener->device_label().empty()) continue;
+    listener->set_device_label(device_label);
+    devices_.try_emplace(device_label);
+    log::info("relay listening on {}:{} for device {}", local->address.to_string(), port,
+              device_label);
+  }
+}
+
 void Relay::listen_unix(const std::string& path) {
   auto listener = std::make_unique<Listener>(*this, io::listen_unix(path), std::string());
   log::info("relay listening on unix:{}", path);

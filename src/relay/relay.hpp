@@ -65,6 +65,10 @@ class Relay {
   // once); empty for none. Returns where it listens (port 0: the port the
   // system chose).
   io::Endpoint listen_tcp(const io::Endpoint& at, std::string device_label = {});
+  // Labels the unlabelled TCP listener on `port` with `device_label` once
+  // it is known (`run` without SERIAL: the only device's, from adb). Before
+  // the loop first runs, so that no client of it was accepted unlabelled.
+  void label_listener(std::uint16_t port, const std::string& device_label);
   void listen_unix(const std::string& path);
   // A device on a link opened by the caller (direct mode). `on_closed` runs
   // once its session has closed (the link failed or ended).
@@ -97,7 +101,9 @@ class Relay {
    public:
     Listener(Relay& relay, io::Fd fd, std::string device_label);
     void on_ready(io::Readiness readiness) override;
+    int fd() const { return fd_.get(); }
     const std::string& device_label() const { return device_label_; }
+    void set_device_label(const std::string& label) { device_label_ = label; }
 
    private:
     io::Fd fd_;

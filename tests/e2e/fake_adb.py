@@ -6,6 +6,7 @@ It answers what adb 29's client sends for the commands rtether runs, learned
 by logging that client's requests:
   host:version                      -> OKAY + "0029" (server version 41), close
   host:features / host-serial:S:features -> OKAY + feature list ("cmd"), close
+  host:get-serialno                 -> OKAY + the only device's serial, close
   host:tport:any / host:tport:serial:S   -> OKAY + 8-byte transport id, then
                                            one service on the same connection:
     shell:CMD                         -> OKAY, CMD's output, close
@@ -196,6 +197,10 @@ class FakeAdbServer:
                         conn.sendall(b"OKAY" + frame(self._device_list_locked(long_form)))
                         self.trackers.append((conn, long_form))
                     keep = True
+                    return
+                if request == "host:get-serialno":
+                    chosen, failure = self._select(None)
+                    conn.sendall(b"FAIL" + frame(failure) if failure else b"OKAY" + frame(chosen))
                     return
                 m = re.fullmatch(r"host(?:-serial:(.+))?:features", request)
                 if m:

@@ -15,7 +15,7 @@ import pytest
 
 import harness
 from harness import check
-from adb_env import DEFAULT_DNS
+from adb_env import DEFAULT_DNS, stop_cleanly, wait_log
 
 DOWNLOAD = 6 << 20
 UPLOAD = 3 << 20
@@ -97,6 +97,30 @@ def test_run_relays_traffic_byte_exact_and_ctrl_c_stops_the_app(phone_farm, http
     check(phone.app() is None, "the app still runs after run's Ctrl+C")
     check(phone.resolv_conf() is None, "the stopped app left its resolv.conf")
     check(not bystander.events("service"), "run SERIAL touched the other phone")
+
+
+def test_run_without_serial_learns_the_only_phones_serial(phone_farm, http_server):
+    # `run` alone: the real server's only device. Its serial (adb
+    # get-serialno) labels -p's listener, so the status names the phone and
+    # counts its traffic, and the later commands (the stop) name it.
+    phone = phone_farm.add_phone(installed=9)
+    body = harness.deterministic_bytes(1 << 20, 7)
+    server = http_server(body)
+    port = harness.free_tcp_port()
+    proc = phone_farm.spawn("run", ["run", "-p", str(port), "--status-interval", "1"])
+    wait_log(proc, f"relay listening on 127.0.0.1:{port} for device {phone.serial}")
+    phone.wait_app(True, timeout=20)
+    phone.wait_tun()
+    path = os.path.join(phone_farm.tmp, "download")
+    check(download(phone, server.port, len(body), path) == harness.sha256(body),
+          "the download is not byte-exact")
+    wait_log(proc, f"client 0 connected (device {phone.serial})")
+    wait_log(proc, f"device {phone.serial}: connected, flows")
+    check(not proc.log_lines("(the only device)"), f"run did not name the phone:\n"
+                                                   f"{proc.log_text()}")
+    stop_cleanly(proc)
+    check(phone.app() is None and len(phone.events("app-stop")) == 1,
+          f"Ctrl+C did not stop the app: {phone.events('app-stop')}")
 
 
 def wait_event(phone, kind, timeout=20):

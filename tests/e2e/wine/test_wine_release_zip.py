@@ -16,7 +16,7 @@ import zipfile
 import pytest
 
 import harness
-from adb_env import adb_install, adb_start_sequence
+from adb_env import adb_get_serialno, adb_install, adb_start_sequence
 from harness import check
 from wine_host import adb_world_class, rtether, wine_prefix, stand_in_path  # noqa: F401
 
@@ -140,7 +140,8 @@ def test_double_click_runs_run_until_ctrl_c(unpacked, world, wine_prefix):
         world.server.wait_for(lambda s: any(".START" in c for _, c in s.am_starts), 30,
                               "rtether-run.cmd to start the device")
         got = world.server.requests_since()
-        check(got == adb_start_sequence(None, port), f"run's requests: {got}")
+        check(got == adb_get_serialno() + adb_start_sequence(SERIAL, port),
+              f"run's requests: {got}")
         pids = rtether_pids(unpacked)
         check(len(pids) == 1, f"rtether.exe processes of the folder: {pids}")
         deadline = time.monotonic() + 10
