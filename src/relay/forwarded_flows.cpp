@@ -1,6 +1,7 @@
 // ForwardedFlows: see forwarded_flows.hpp.
 #include "relay/forwarded_flows.hpp"
 
+#include "io/log.hpp"
 #include "relay/flow_context.hpp"
 #include "relay/flow_table.hpp"
 #include "relay/tcp_flow.hpp"
@@ -121,8 +122,21 @@ bool ForwardedFlows::deliver_udp(const FlowKey& key, const io::Endpoint& peer,
 }
 
 void ForwardedFlows::close_forward(std::uint32_t forward_id) {
-  context_.flows().abort_matching(
-      [forward_id](const Flow& flow) { return flow.forward_id() == forward_id; });
+  std::size_t tcp = 0;
+  std::size_t udp = 0;
+  context_.flows().abort_matching([forward_id, &tcp, &udp](const Flow& flow) {
+    if (flow.forward_id() != forward_id) return false;
+    ++(flow.key().protocol == wire::ip_protocol::kTcp ? tcp : udp);
+    return true;
+  });
+  // UDP has no reset, and an ICMP error of our own would need a raw socket:
+  // the host peer learns of it from its next datagram, which meets a closed
+  // port (the kernel answers ICMP port unreachable, ECONNREFUSED on a
+  // connected socket).
+  if (tcp + udp > 0)
+    log::info("forward {} removed: {} TCP connection(s) reset, {} UDP peer(s) closed (a peer's "
+              "next datagram gets ICMP port unreachable)",
+              forward_id, tcp, udp);
 }
 
 }  // namespace rtether::relay

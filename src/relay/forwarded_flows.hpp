@@ -49,7 +49,9 @@ class ForwardedFlows {
   // that flow is gone or the key now belongs to another flow (the port was
   // reused for another peer, or it is not a forwarded flow at all).
   bool deliver_udp(const FlowKey& key, const io::Endpoint& peer, wire::Bytes datagram);
-  // Forward `forward_id` was removed: its flows end (TCP: reset both ways).
+  // Forward `forward_id` was removed: its flows end (TCP: reset both ways;
+  // UDP: the host socket closes, so the peer's next datagram meets a closed
+  // port), logged with their number.
   void close_forward(std::uint32_t forward_id);
 
  private:

@@ -1,7 +1,8 @@
 """The relay's control socket (`rtether relay --control`), with a relay and a
 client running: `rtether forward add` opens a new host port that reaches a
 server inside the client's namespace without a restart, `forward remove`
-closes it (a connection through it is reset, a new one refused);
+closes it (a connection through it is reset, a new one refused; a UDP
+peer's next datagram is refused by the host's kernel);
 `status --json` parses and its byte counters move by exactly the bytes of
 the datagrams just sent (the client runs with --no-ipv6, so the device's
 kernel sends nothing else meanwhile); another uid is refused, by the socket
@@ -46,6 +47,13 @@ def accept_loop():
         conn, _ = t.accept()
         threading.Thread(target=echo, args=(conn,), daemon=True).start()
 threading.Thread(target=accept_loop, daemon=True).start()
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.bind(("0.0.0.0", port))
+def udp_echo():
+    while True:
+        data, peer = u.recvfrom(65535)
+        u.sendto(data, peer)
+threading.Thread(target=udp_echo, daemon=True).start()
 print("ready", flush=True)
 sys.stdin.read()
 '''
@@ -160,6 +168,40 @@ def test_forward_add_and_remove_act_on_the_running_relay(make_env, control_dir):
         device.close()
     check(env.relay.alive() and env.relay.popen.pid == relay_pid, "the relay was restarted")
     check(env.relay.log_lines(f"control: forward {canonical} added"), "no 'added' log line")
+
+
+def free_udp_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_forward_remove_closes_a_udp_forward_and_its_peer_learns_next_send(make_env,
+                                                                          control_dir):
+    # UDP has no reset, and the relay sends no ICMP of its own (that needs a
+    # raw socket): the flow's socket closes with the forward, so the host
+    # peer's next datagram meets a closed port and the kernel answers ICMP
+    # port unreachable (ECONNREFUSED on its connected socket). Logged.
+    env = control_env(make_env, os.path.join(control_dir, "control"))
+    device = DeviceEcho(env)
+    peer = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        port = free_udp_port()
+        rule = f"udp:{port}:{DEVICE_PORT}"
+        rtether(env, ["forward", "add", rule])
+        peer.settimeout(10)
+        peer.connect(("127.0.0.1", port))
+        peer.send(b"ping")
+        check(peer.recv(100) == b"ping", "the UDP forward's echo differs")
+        rtether(env, ["forward", "remove", rule])
+        check(env.relay.log_lines("removed: 0 TCP connection(s) reset, 1 UDP peer(s) closed"),
+              f"no log line for the closed UDP peer:\n{env.relay.log_text()}")
+        peer.send(b"after")
+        with pytest.raises(ConnectionRefusedError):
+            peer.recv(100)
+    finally:
+        peer.close()
+        device.close()
 
 
 def test_status_json_counts_the_bytes_just_sent(make_env, control_dir, udp_echo_server):
