@@ -1,6 +1,8 @@
 """Shared pieces of the adb end-to-end tests: a fake adb server (fake_adb.py)
 with Debian's real adb client in front of it, and the exact request sequences
-adb 29 sends to the server for each adb command rtether runs."""
+adb 29 sends to the server for each adb command rtether runs; for the tests
+with Debian's real adb server and virtual phones (test_real_adb_*.py), the
+waits on an autorun and its phones (`start_autorun`)."""
 
 import os
 import shutil
@@ -55,6 +57,11 @@ def adb_install(serial, apk_size):
 
 def adb_uninstall(serial):
     return adb_shell(serial, f"shell:cmd package 'uninstall' '{PACKAGE}'")
+
+
+def adb_get_serialno():
+    """`run` without SERIAL asks the only device's serial first."""
+    return ["host:version", "host:get-serialno"]
 
 
 def adb_start_sequence(serial, port=31416, install_size=None, dns=DEFAULT_DNS, routes=None):
@@ -173,3 +180,57 @@ os.execv({real!r}, [{real!r}] + sys.argv[1:])
         """The log of every rtether process started, as text."""
         return "\n".join(f"----- {proc.name} log -----\n{proc.log_text()}" for proc in self.procs)
 
+
+
+# --- Debian's real adb server and virtual phones (tests/virtual_phone/) -------
+
+def wait_log(proc, needle, count=1, timeout=20):
+    """Until `proc` logged `count` lines with `needle` (it must stay alive)."""
+    deadline = time.monotonic() + timeout
+    while len(proc.log_lines(needle)) < count:
+        harness.check(proc.alive() and time.monotonic() < deadline,
+                      f"{proc.name} logged {needle!r} {len(proc.log_lines(needle))} of {count} "
+                      f"time(s):\n{proc.log_text()}")
+        time.sleep(0.05)
+
+
+def wait_streams(phone, count, timeout=20):
+    """Until `count` reverse streams reached the relay from `phone`."""
+    deadline = time.monotonic() + timeout
+    while len(phone.events("reverse-stream")) < count:
+        harness.check(time.monotonic() < deadline,
+                      f"{phone.serial}: {len(phone.events('reverse-stream'))} of {count} reverse "
+                      f"streams; app log:\n{phone.app_log()}")
+        time.sleep(0.05)
+
+
+def wait_relaying(phones, timeout=30):
+    """Until each phone's app runs, its tun is up and its first reverse
+    stream reached the relay."""
+    for phone in phones:
+        phone.wait_app(True, timeout=timeout)
+        phone.wait_tun(timeout=timeout)
+        wait_streams(phone, 1, timeout=timeout)
+
+
+def start_autorun(phone_farm, phones, args=(), timeout=30):
+    """`rtether autorun -p PORT ARGS` on the farm's server, once it relays
+    for every phone of `phones` (plugged already); returns (Proc, PORT)."""
+    port = harness.free_tcp_port()
+    proc = phone_farm.spawn("autorun", ["autorun", "-p", str(port)] + list(args))
+    wait_relaying(phones, timeout=timeout)
+    return proc, port
+
+
+def reverse_port(phone):
+    """The relay port the phone's latest reverse forward goes to."""
+    remote = phone.events("reverse-forward")[-1]["remote"]
+    harness.check(remote.startswith("tcp:"), f"{phone.serial}'s reverse forward goes to {remote}")
+    return int(remote[len("tcp:"):])
+
+
+def stop_cleanly(proc, timeout=20):
+    """SIGINT: the way a user ends run/autorun; it must exit 0 by itself."""
+    rc, _, killed = proc.stop(signal.SIGINT, timeout=timeout)
+    harness.check(not killed and rc == 0, f"{proc.name} after SIGINT: exit {rc}, "
+                                          f"killed={killed}\n{proc.log_text()}")

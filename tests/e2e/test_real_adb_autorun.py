@@ -16,29 +16,11 @@ import pytest
 
 import harness
 from harness import check
+from adb_env import start_autorun, stop_cleanly, wait_log, wait_streams
 
 LONG_DOWNLOAD = 16 << 20
 LONG_RATE = "4M"  # bytes/s: the long download lasts ~4 s; the replug (~1.5 s) happens during it
 SHORT_DOWNLOAD = 1 << 20
-
-
-def wait_log(proc, needle, count=1, timeout=20):
-    deadline = time.monotonic() + timeout
-    while len(proc.log_lines(needle)) < count:
-        check(proc.alive() and time.monotonic() < deadline,
-              f"autorun logged {needle!r} {len(proc.log_lines(needle))} of {count} time(s):\n"
-              f"{proc.log_text()}")
-        time.sleep(0.05)
-
-
-def wait_streams(phone, count, timeout=20):
-    """Until `count` reverse streams reached the relay from `phone`."""
-    deadline = time.monotonic() + timeout
-    while len(phone.events("reverse-stream")) < count:
-        check(time.monotonic() < deadline,
-              f"{phone.serial}: {len(phone.events('reverse-stream'))} of {count} reverse "
-              f"streams; app log:\n{phone.app_log()}")
-        time.sleep(0.05)
 
 
 def curl(phone, port, path, rate=None):
@@ -70,12 +52,7 @@ def test_autorun_follows_unplug_and_replug_while_traffic_flows(phone_farm, http_
     moving = phone_farm.add_phone()
     body = harness.deterministic_bytes(LONG_DOWNLOAD, 21)
     server = http_server(body)
-    port = harness.free_tcp_port()
-    proc = phone_farm.spawn("autorun", ["autorun", "-p", str(port), "--status-interval", "1"])
-    for phone in (steady, moving):
-        phone.wait_app(True, timeout=30)
-        phone.wait_tun()
-        wait_streams(phone, 1)
+    proc, _ = start_autorun(phone_farm, (steady, moving), ["--status-interval", "1"])
     check(moving.events("install") and not steady.events("install"),
           "autorun installed the app where it was current, or not where it was missing")
 
@@ -108,18 +85,13 @@ def test_autorun_follows_unplug_and_replug_while_traffic_flows(phone_farm, http_
           "the replugged phone's download is not byte-exact")
     check(len(steady.events("reverse-stream")) == 1, "the steady phone's stream was broken")
 
-    rc, _, killed = proc.stop(signal.SIGINT, timeout=20)
-    check(not killed and rc == 0, f"autorun after SIGINT: exit {rc}, killed={killed}\n"
-                                  f"{proc.log_text()}")
+    stop_cleanly(proc)
 
 
 @pytest.mark.timeout(60)
 def test_autorun_restarts_the_adb_server_and_starts_the_phone_again(phone_farm, http_server):
     phone = phone_farm.add_phone(installed=9)
-    port = harness.free_tcp_port()
-    proc = phone_farm.spawn("autorun", ["autorun", "-p", str(port)])
-    phone.wait_app(True, timeout=30)
-    wait_streams(phone, 1)
+    proc, _ = start_autorun(phone_farm, (phone,))
     # The server dies: autorun sees its stream end, forgets the phone and
     # runs `adb start-server`, which forks a new server on the same port.
     phone_farm.server.kill()
@@ -138,8 +110,7 @@ def test_autorun_restarts_the_adb_server_and_starts_the_phone_again(phone_farm, 
     finish(curl(phone, server.port, path), "the download after the server restart")
     check(sha256_of(path) == harness.sha256(body), "the download after the restart is not "
                                                    "byte-exact")
-    rc, _, killed = proc.stop(signal.SIGINT, timeout=20)
-    check(not killed and rc == 0, f"autorun after SIGINT: exit {rc}, killed={killed}")
+    stop_cleanly(proc)
 
 
 @pytest.mark.timeout(60)
@@ -150,10 +121,7 @@ def test_autorun_follows_a_phone_the_server_reconnects_by_itself(phone_farm):
     # its own (tries 250 ms after the loss, then every 10 s): then "offline"
     # and "device" come together, and autorun starts the phone again.
     phone = phone_farm.add_phone(installed=9)
-    port = harness.free_tcp_port()
-    proc = phone_farm.spawn("autorun", ["autorun", "-p", str(port)])
-    phone.wait_app(True, timeout=30)
-    wait_streams(phone, 1)
+    proc, _ = start_autorun(phone_farm, (phone,))
     phone.stop_daemon()
     phone_farm.server.wait_state(phone.serial, "offline")
     phone.start_daemon()
@@ -162,8 +130,7 @@ def test_autorun_follows_a_phone_the_server_reconnects_by_itself(phone_farm):
     wait_log(proc, f"device {phone.serial} started", count=2)
     wait_streams(phone, 2)
     check(len(phone.events("transport-open")) == 2, "the server did not reconnect by itself")
-    rc, _, killed = proc.stop(signal.SIGINT, timeout=20)
-    check(not killed and rc == 0, f"autorun after SIGINT: exit {rc}, killed={killed}")
+    stop_cleanly(proc)
 
 
 def test_autostart_starts_plugged_phones_without_a_relay(phone_farm):
@@ -177,8 +144,7 @@ def test_autostart_starts_plugged_phones_without_a_relay(phone_farm):
     check(phone.events("am")[-1]["extras"] == {"dnsServers": "192.0.2.53"}, "autostart's -d")
     check(not harness._tcp_listening(port) and not proc.log_lines("relay listening"),
           "autostart started a relay")
-    rc, _, killed = proc.stop(signal.SIGINT, timeout=20)
-    check(not killed and rc == 0, f"autostart after SIGINT: exit {rc}, killed={killed}")
+    stop_cleanly(proc)
 
 
 def test_autorun_ctrl_c_cancels_a_start_under_way(phone_farm):

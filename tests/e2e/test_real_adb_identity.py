@@ -9,7 +9,6 @@ SERIAL=ADDR` gives each phone's host sockets their own source address
 totals, its egress and counts the reconnect."""
 
 import re
-import signal
 import socket
 import subprocess
 import sys
@@ -20,6 +19,7 @@ import pytest
 
 import harness
 from harness import check
+from adb_env import reverse_port, start_autorun, stop_cleanly, wait_log, wait_streams
 
 DEVICE_PORT = 7000
 PADDING = 20000  # bytes after the serial: a change the status' rounded totals show
@@ -82,24 +82,6 @@ ASK_SOURCE = (
     "print(s.recv(100).decode())\n")
 
 
-def wait_log(proc, needle, count=1, timeout=20):
-    deadline = time.monotonic() + timeout
-    while len(proc.log_lines(needle)) < count:
-        check(proc.alive() and time.monotonic() < deadline,
-              f"autorun logged {needle!r} {len(proc.log_lines(needle))} of {count} time(s):\n"
-              f"{proc.log_text()}")
-        time.sleep(0.05)
-
-
-def wait_streams(phone, count, timeout=20):
-    deadline = time.monotonic() + timeout
-    while len(phone.events("reverse-stream")) < count:
-        check(time.monotonic() < deadline,
-              f"{phone.serial}: {len(phone.events('reverse-stream'))} of {count} reverse "
-              f"streams; app log:\n{phone.app_log()}")
-        time.sleep(0.05)
-
-
 def serve_serial(phone, connections):
     """A server on DEVICE_PORT in the phone's namespace that answers with
     the phone's serial, once it listens."""
@@ -153,28 +135,17 @@ def wait_totals(proc, serial, at_least, timeout=10):
         time.sleep(0.1)
 
 
-def reverse_port(phone):
-    remote = phone.events("reverse-forward")[-1]["remote"]
-    check(remote.startswith("tcp:"), f"{phone.serial}'s reverse forward goes to {remote}")
-    return int(remote[len("tcp:"):])
-
-
 @pytest.mark.timeout(90)
 def test_autorun_names_each_phone_by_serial_and_forwards_to_the_one_named(phone_farm):
     first = phone_farm.add_phone(installed=9, model="Phone_One")
     second = phone_farm.add_phone(installed=9, model="Phone_Two")
-    port = harness.free_tcp_port()
     to_first, to_second = harness.free_tcp_port(), harness.free_tcp_port()
-    proc = phone_farm.spawn("autorun", [
-        "autorun", "-p", str(port), "--status-interval", "1",
+    proc, port = start_autorun(phone_farm, (first, second), [
+        "--status-interval", "1",
         "--forward", f"tcp:{to_first}:{DEVICE_PORT}@{first.serial}",
         "--forward", f"tcp:{to_second}:{DEVICE_PORT}@{second.serial}",
         "--outbound-address", f"{first.serial}=127.0.0.2",
         "--outbound-address", f"{second.serial}=127.0.0.3"])
-    for phone in (first, second):
-        phone.wait_app(True, timeout=30)
-        phone.wait_tun()
-        wait_streams(phone, 1)
     # Each tunnel has a relay port of its own, labelled with the serial.
     ports = {phone.serial: reverse_port(phone) for phone in (first, second)}
     check(len(set(ports.values())) == 2 and port not in ports.values(),
@@ -228,6 +199,4 @@ def test_autorun_names_each_phone_by_serial_and_forwards_to_the_one_named(phone_
            if "reconnects 1" in line], f"no totals line counting the reconnect:\n{proc.log_text()}")
     check(not [line for line in proc.log_lines(f"device {second.serial}: ")
                if "reconnects 1" in line], "the second phone counted a reconnect")
-    rc, _, killed = proc.stop(signal.SIGINT, timeout=20)
-    check(not killed and rc == 0, f"autorun after SIGINT: exit {rc}, killed={killed}\n"
-                                  f"{proc.log_text()}")
+    stop_cleanly(proc)
