@@ -65,6 +65,8 @@ def parse_arguments(argv):
     parser.add_argument("--product", default="rtether_vphone")
     parser.add_argument("--model", default="Virtual_Phone")
     parser.add_argument("--device", default="vphone")
+    parser.add_argument("--skip-checksum", action="store_true",
+                        help="answer version 0x01000001: payloads are not checksummed")
     parser.add_argument("--answer-delay", action="append", default=[], metavar="TEXT=SECONDS",
                         help="hold back the answer of shell commands holding TEXT (a slow phone)")
     args = parser.parse_args(argv)
@@ -93,7 +95,8 @@ def main(argv):
 
     def serve(conn, peer):
         conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        transport = Transport(conn, identity, args.mode, services.open, log)
+        transport = Transport(conn, identity, args.mode, services.open, log,
+                              skip_checksum=args.skip_checksum)
         with lock:
             transports.append(transport)
         log(f"connection from {peer[0]}:{peer[1]} ({args.mode})")

@@ -200,8 +200,9 @@ class AdbServer:
 
 class VirtualPhone:
     def __init__(self, farm, mode="device", features="cmd", installed=None, model="Virtual_Phone",
-                 answer_delays=None):
+                 answer_delays=None, skip_checksum=False):
         self.farm = farm
+        self.skip_checksum = skip_checksum
         self.answer_delays = dict(answer_delays or {})
         self.rtether = farm.rtether
         self.mode = mode
@@ -258,6 +259,8 @@ class VirtualPhone:
                 "--listen", f"{self.address}:{ADBD_PORT}", "--netns", self.ns,
                 "--state", self.state_dir, "--rtether", self.rtether, "--mode", self.mode,
                 "--features", self.features, "--model", self.model]
+        if self.skip_checksum:
+            args.append("--skip-checksum")
         for text, seconds in self.answer_delays.items():
             args += ["--answer-delay", f"{text}={seconds}"]
         self.daemon = harness.Proc(f"adbd-{self.index}-{self.daemons}", args,

@@ -125,8 +125,9 @@ class Stream:
 
 
 class Transport:
-    def __init__(self, sock, banner, mode, on_open, log):
+    def __init__(self, sock, banner, mode, on_open, log, skip_checksum=False):
         self.sock = sock
+        self.skip_checksum = skip_checksum  # answer VERSION_SKIP_CHECKSUM: nothing is summed
         self.banner = banner
         self.mode = mode  # "device", "unauthorized" or "offline"
         self.on_open = on_open  # (transport, stream, service) -> None, in a thread of its own
@@ -184,7 +185,8 @@ class Transport:
         try:
             while True:
                 limit = self.max_payload if self.online else m.MAX_PAYLOAD_BEFORE_CNXN
-                message = m.read_message(self.sock, limit)
+                message = m.read_message(self.sock, limit,
+                                         verify_checksum=not (self.online and self.skip_checksum))
                 self._dispatch(message)
         except (EOFError, OSError) as e:
             self.log(f"transport closed: {e}")
@@ -257,7 +259,8 @@ class Transport:
             return
         self.max_payload = min(message.arg1, m.MAX_PAYLOAD)
         self.online = True
-        self.send(m.A_CNXN, m.VERSION, m.MAX_PAYLOAD, self.banner.encode())
+        version = m.VERSION_SKIP_CHECKSUM if self.skip_checksum else m.VERSION
+        self.send(m.A_CNXN, version, m.MAX_PAYLOAD, self.banner.encode())
 
     def _open(self, message):
         if message.arg0 == 0 or message.arg1 != 0:
