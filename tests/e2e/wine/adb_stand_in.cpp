@@ -119,6 +119,17 @@ class Client {
     host_request(serial_.empty() ? "host:features" : "host-serial:" + serial_ + ":features",
                  "failed to get feature set: ");
   }
+  // host:get-serialno: the only device's serial (FAIL as adb's own error).
+  std::string serial_number() {
+    SOCKET s = open();
+    request(s, "host:get-serialno");
+    std::string failure;
+    if (!okay(s, failure)) fail(failure);
+    std::string length = receive(s, 4);
+    std::string serial = receive(s, std::strtoul(length.c_str(), nullptr, 16));
+    ::closesocket(s);
+    return serial;
+  }
   // A connection switched to the device, with `service` requested on it.
   SOCKET service(const std::string& service) {
     SOCKET s = open();
@@ -179,6 +190,12 @@ int main(int argc, char** argv) {
   Client client(server, serial);
   if (command == "version") {
     std::fputs("Android Debug Bridge version 1.0.41\nVersion 29.0.6-debian (stand-in)\n", stdout);
+    return 0;
+  }
+  if (command == "get-serialno") {
+    client.version();
+    std::string out = client.serial_number() + "\n";
+    std::fwrite(out.data(), 1, out.size(), stdout);
     return 0;
   }
   if (command == "shell" || command == "uninstall") {
