@@ -9,8 +9,18 @@
 // the relay -> "ready rtether0" on --ready-fd. The tun goes with the relay
 // (not persistent); a tun that fails ends its session and stops the relay
 // with exit status 1.
+//
+// Not root: the namespace is an unprivileged user's (rootless containers,
+// `unshare -rn`, `rtether shell` as that user), so a forked child joins the
+// user namespace that owns it before its network namespace, builds the tun
+// there and passes its fd back (device/user_namespace.hpp); the relay's
+// sockets stay on the host. A PID target is watched (pidfd): when that
+// process exits the relay ends (exit status 0), saying so.
 #include "cli/direct_mode.hpp"
 
+#include <unistd.h>
+
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -20,6 +30,7 @@
 #include "device/packet_link.hpp"
 #include "device/tun_builder.hpp"
 #include "device/tun_device.hpp"
+#include "device/user_namespace.hpp"
 #include "io/log.hpp"
 #include "wire/gnirehtet.hpp"
 
@@ -32,12 +43,46 @@ struct DirectOptions {
   int ready_fd = -1;
 };
 
+// `--netns PID`: the relay ends when that process does (its namespace
+// would then hold nothing but our tun).
+class ProcessWatch final : public io::Handler {
+ public:
+  ProcessWatch(io::EventLoop& loop, pid_t pid)
+      : loop_(loop), pid_(pid), fd_(device::open_process_watch(pid)) {
+    loop_.add(fd_.get(), io::Interest::Read, io::Trigger::Level, this);
+  }
+  ~ProcessWatch() override {
+    if (fd_.valid()) loop_.remove(fd_.get());
+  }
+  ProcessWatch(const ProcessWatch&) = delete;
+  ProcessWatch& operator=(const ProcessWatch&) = delete;
+
+  void on_ready(io::Readiness) override {
+    log::info("process {} (--netns {}) exited: relay stopping", pid_, pid_);
+    loop_.remove(fd_.get());
+    fd_.reset();
+    loop_.stop();
+  }
+
+ private:
+  io::EventLoop& loop_;
+  pid_t pid_;
+  io::Fd fd_;
+};
+
+std::optional<pid_t> target_pid(const std::string& text) {
+  if (text.empty() || text.size() > 9 || text.find_first_not_of("0123456789") != std::string::npos)
+    return std::nullopt;
+  return static_cast<pid_t>(std::stol(text));
+}
+
 class NamespaceDevice final : public DirectDevice {
  public:
   NamespaceDevice(const DirectOptions& options, relay::Relay& relay, io::EventLoop& loop);
   bool lost() const override { return lost_; }
 
  private:
+  std::unique_ptr<ProcessWatch> watch_;
   std::unique_ptr<device::LinuxTunBuilder> builder_;  // keeps the tun's resolv.conf
   bool lost_ = false;
 };
@@ -62,9 +107,23 @@ NamespaceDevice::NamespaceDevice(const DirectOptions& options, relay::Relay& rel
   builder_->add_route(wire::IpPrefix{wire::IpAddress{wire::IpVersion::V4, {}}, 0});
   builder_->add_route(wire::IpPrefix{wire::IpAddress{wire::IpVersion::V6, {}}, 0});
   builder_->add_dns(gnirehtet::kDefaultDnsServer);
-  builder_->establish();
-  const std::string tun_name = builder_->tun().name();
-  relay.attach(std::make_unique<device::PacketLink>(builder_->release_tun()),
+  // Watched from before the tun is made, so a process that exits meanwhile
+  // is noticed too.
+  if (auto pid = target_pid(options.netns)) watch_ = std::make_unique<ProcessWatch>(loop, *pid);
+  io::Fd tun;
+  std::string tun_name;
+  if (geteuid() == 0) {
+    builder_->establish();
+    tun_name = builder_->tun().name();
+    tun = builder_->release_tun();
+  } else {
+    tun = device::open_in_owning_user_namespace(target, [this] {
+      builder_->establish();
+      return builder_->release_tun();
+    });
+    tun_name = device::tun_name_of(tun.get());
+  }
+  relay.attach(std::make_unique<device::PacketLink>(std::move(tun)),
                [this, &loop, tun_name, where = target.description()] {
                  log::error("tun {} in {} failed: relay stopping", tun_name, where);
                  lost_ = true;

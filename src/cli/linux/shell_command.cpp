@@ -17,6 +17,16 @@
 // process group so the terminal's Ctrl+C never reaches them. SIGTERM/SIGHUP
 // are passed on to CMD. Children are tracked by PID through a signalfd
 // (SIGCHLD), so a relay or client that dies is reported at once.
+//
+// Not root (direct mode only): no named namespace (that needs root); a
+// holder process made in a new user, network and mount namespace instead
+// (device::UserNamespaceSandbox, as `unshare -rn` and `pasta --config-net`
+// make one: lo up, our uid and gid mapped to 0, a private resolv.conf with
+// the relay's DNS 10.0.2.3 bind-mounted on /etc/resolv.conf) -> `rtether
+// relay --netns HOLDER_PID --ready-fd N` (which, not being root, makes the
+// tun in the holder's user namespace) -> CMD joins the holder's namespaces
+// -> at the end the relay and the holder are stopped; nothing is left on
+// the host.
 #include <fcntl.h>
 #include <net/if.h>
 #include <poll.h>
@@ -39,6 +49,7 @@
 #include "device/link_configurator.hpp"
 #include "device/netns.hpp"
 #include "device/resolv_conf.hpp"
+#include "device/user_namespace.hpp"
 #include "io/socket.hpp"
 #include "io/log.hpp"
 #include "io/process.hpp"
@@ -54,6 +65,8 @@ using Clock = std::chrono::steady_clock;
 constexpr auto kReadyTimeout = 15s;     // relay start + connect + tun setup
 constexpr auto kStopTimeout = 3s;       // SIGTERM grace before SIGKILL
 constexpr auto kCommandStopTimeout = 5s;
+// The relay's DNS forwarder, as seen from the tun.
+constexpr const char* kDnsServer = "10.0.2.3";
 
 struct ShellOptions {
   int mtu = 0;  // 0: the client's default
@@ -127,6 +140,7 @@ class Shell {
 
   ShellOptions options_;
   std::string self_;
+  std::unique_ptr<device::UserNamespaceSandbox> sandbox_;  // not root: the namespace
   std::string netns_;
   bool netns_created_ = false;
   int interrupted_by_ = 0;  // signal that stopped us before CMD ran
@@ -255,6 +269,7 @@ int Shell::run_command() {
   io::SpawnOptions options;
   options.argv = argv;
   options.before_exec = [this](std::string& error) {
+    if (sandbox_) return sandbox_->enter_for_exec(error);
     return device::enter_netns_for_exec(netns_, error);
   };
   io::SpawnResult spawned = io::spawn(options);
@@ -302,6 +317,7 @@ void Shell::tear_down() {
   // relay is up.
   client_.stop(kStopTimeout);
   relay_.stop(kStopTimeout);
+  sandbox_.reset();
   if (!netns_created_) return;
   device::ResolvConf::remove_for(netns_);
   std::string error;
@@ -310,6 +326,21 @@ void Shell::tear_down() {
 }
 
 int Shell::run() {
+  if (geteuid() != 0) {
+    if (options_.separate || !options_.netns.empty()) {
+      throw std::runtime_error(std::string(options_.separate ? "--separate" : "--netns") +
+                               " needs root (a named namespace); without root rtether shell "
+                               "makes a user namespace and serves it in direct mode");
+    }
+    block_signals();
+    sandbox_ = std::make_unique<device::UserNamespaceSandbox>("nameserver " +
+                                                              std::string(kDnsServer) + "\n");
+    netns_ = std::to_string(sandbox_->pid());
+    start_helpers();
+    if (!wait_until_ready()) return interrupted_by_ != 0 ? 128 + interrupted_by_ : 1;
+    log::info("user and network namespace of process {} are ready", netns_);
+    return run_command();
+  }
   netns_ = options_.netns.empty() ? "rtether-shell-" + std::to_string(getpid()) : options_.netns;
   if (device::netns_exists(netns_)) {
     throw std::runtime_error("network namespace '" + netns_ + "' already exists");
@@ -335,7 +366,9 @@ void register_shell(CLI::App& app, CommandBody& body, const char* self_path) {
   auto* command = app.add_subcommand(
       "shell", "Run a command (default: $SHELL) in a new network namespace reached only "
                "through rtether (a relay serving the namespace's tun directly, started and "
-               "stopped for you)");
+               "stopped for you). Not root: a new user namespace (your uid as 0 inside) with "
+               "its own network and mount namespaces, as `unshare -rn` makes, and no "
+               "--separate or --netns");
   command->add_option("--mtu", options->mtu, "Tun MTU (default: the client's)")
       ->check(CLI::Range(68, 65535));
   command->add_flag("--separate", options->separate,
