@@ -136,6 +136,13 @@ io::Fd open_in_owning_user_namespace(const NetnsTarget& target,
                                  target.description() + " (only its owner may): " +
                                  errno_text());
       }
+      // For good: from inside that user namespace the host's network
+      // namespace is not ours to return to, so `open`'s NetnsGuard must
+      // find this child already there (it enters and returns to the same).
+      if (setns(net.get(), CLONE_NEWNET) < 0) {
+        throw std::runtime_error("cannot enter network " + target.description() + ": " +
+                                 errno_text());
+      }
       fd = open_fd();
     } catch (const std::exception& error) {
       report = error.what();
