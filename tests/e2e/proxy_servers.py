@@ -55,7 +55,7 @@ def _wait_listening(proc, port, what, netns=None):
 
 class Danted:
     def __init__(self, tmp, username=False, blocked_ports=(), internals=("127.0.0.1",),
-                 external="127.0.0.1", clients=("127.0.0.0/8",), netns=None):
+                 external="127.0.0.1", clients=("127.0.0.0/8",), netns=None, udp=True):
         self.port = harness.free_tcp_port()
         self.dir = os.path.join(tmp, f"danted-{self.port}")
         os.makedirs(self.dir)
@@ -64,7 +64,9 @@ class Danted:
         blocks = "".join(
             "socks block {\n  from: 0.0.0.0/0 to: 127.0.0.0/8 port = %d\n  log: connect error\n}\n"
             % port for port in blocked_ports)
-        # "0/0": any address of either family (Dante 1.4).
+        # "0/0": any address of either family (Dante 1.4). Without `udp`
+        # only CONNECT passes: a UDP ASSOCIATE is refused (a rule's block).
+        commands = "connect udpassociate udpreply" if udp else "connect"
         config = (f"logoutput: {self.log_path}\n"
                   + "".join(f"internal: {address} port = {self.port}\n" for address in internals)
                   + f"external: {external}\n"
@@ -76,12 +78,14 @@ class Danted:
                             % client for client in clients)
                   + blocks
                   + "".join("socks pass {\n  from: %s to: 0/0\n"
-                            "  command: connect udpassociate udpreply\n"
+                            "  command: %s\n"
                             "  log: connect disconnect error\n}\n"
                             # Replies to a client's UDP from wherever it sent.
                             "socks pass {\n  from: 0/0 to: %s\n  command: udpreply\n"
-                            "  log: connect disconnect error\n}\n" % (client, client)
-                            for client in clients))
+                            "  log: connect disconnect error\n}\n" % (client, commands, client)
+                            for client in clients)
+                  + ("" if udp else "socks block {\n  from: 0/0 to: 0/0\n"
+                     "  command: udpassociate\n  log: connect error\n}\n"))
         self.config_path = os.path.join(self.dir, "danted.conf")
         with open(self.config_path, "w") as f:
             f.write(config)

@@ -14,7 +14,8 @@ IPv6 address (`[::1]`) carries a byte-exact download. DNS follows the
 proxy: with dnsmasq in a namespace of the test's own, on an address only
 that namespace has, and the proxy in it too, the device's lookups of a
 record only that dnsmasq knows succeed over UDP and TCP: through danted's
-UDP ASSOCIATE, and over TCP through tinyproxy's CONNECT; the proxy's log
+UDP ASSOCIATE, over TCP through danted's CONNECT when it refuses UDP, and
+over TCP through tinyproxy's CONNECT; the proxy's log
 shows the DNS connection and dnsmasq sees the queries come from the
 proxy's address."""
 
@@ -293,6 +294,29 @@ def test_dns_goes_through_danteds_udp_associate(make_env, proxy_namespace, proxi
     # The TCP query too: asked over UDP first, its answer not truncated.
     check(counters.get("dns_proxy_udp") == 2 and counters.get("dns_answers") == 2 and
           not counters.get("dns_proxy_tcp"), f"counters: {counters}")
+
+
+def test_dns_goes_over_tcp_through_danteds_connect_when_it_refuses_udp(make_env, proxy_namespace,
+                                                                      proxies):
+    space = proxy_namespace
+    dns = proxies(FarDnsmasq, space)
+    danted = proxies(Danted, internals=(space.ADDRESS,), external=space.ADDRESS,
+                     clients=(f"{space.ROOT_ADDRESS}/32",), netns=space.name, udp=False)
+    env = make_env(relay_args=["--proxy", f"socks5://{space.ADDRESS}:{danted.port}",
+                               "--dns-upstream", space.FAR_ADDRESS])
+    far_lookups_succeed(env, dns)
+    log_text = danted.log()
+    harness.log(f"danted's log:\n{log_text}")
+    check("block(" in log_text and "udp/udpassociate" in log_text,
+          f"danted's log shows no refused UDP ASSOCIATE:\n{log_text}")
+    check("tcp/connect" in log_text and f"{space.FAR_ADDRESS}.53" in log_text,
+          f"danted's log shows no CONNECT to {space.FAR_ADDRESS}.53:\n{log_text}")
+    counters = env.session_counters()
+    # Each query (the TCP one too) asks over UDP first, is refused, then
+    # goes over the CONNECT tunnel.
+    check(counters.get("dns_proxy_udp") == 2 and counters.get("dns_proxy_udp_fallbacks") == 2 and
+          counters.get("dns_proxy_tcp") == 2 and counters.get("dns_answers") == 2,
+          f"counters: {counters}")
 
 
 def test_dns_goes_over_tcp_through_tinyproxys_connect(make_env, proxy_namespace, proxies):
