@@ -1,7 +1,8 @@
 // Fuzz target: DNS messages as the relay's forwarder reads them (device
 // queries, upstream answers). A parsed message's question lies inside it,
 // matches itself, and its SERVFAIL answer parses back as a response with
-// the same ID and question; the ID is written where it is read.
+// the same ID and question, its truncated form keeps header and question
+// with TC set; the ID is written where it is read.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -37,6 +38,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   require(answer->response && answer->id == parsed->id && answer->opcode == parsed->opcode &&
           answer->rcode == wire::dns_rcode::kServerFailure && !answer->truncated);
   require(wire::same_dns_question(message, *parsed, failure, *answer));
+
+  std::vector<std::uint8_t> truncated(parsed->question_end);
+  require(wire::write_dns_truncated(truncated, message, *parsed) == parsed->question_end);
+  auto cut = wire::parse_dns_message(truncated);
+  require(cut.has_value());
+  require(cut->truncated && cut->id == parsed->id && cut->response == parsed->response &&
+          cut->rcode == parsed->rcode && cut->question_end == parsed->question_end);
 
   std::vector<std::uint8_t> copy(data, data + size);
   wire::set_dns_id(copy, static_cast<std::uint16_t>(parsed->id ^ 0xFFFF));

@@ -1,8 +1,10 @@
 // Fuzz target: the parsers behind command-line values (addresses, CIDR
-// routes, DNS lists, relay addresses, --management's values split at
-// spaces, a PWFILE's text, --metrics addresses). Every input either parses
-// or yields a one-line error; a parsed prefix re-formats to text that parses
-// back to the same prefix; the canonical -d/-r lists sent to the Gnirehtet
+// routes, DNS lists, relay addresses, --proxy URLs, --management's values
+// split at spaces, a PWFILE's text, --metrics addresses). Every input
+// either parses or yields a one-line error; a --proxy URL without
+// credentials re-formats (its log form) to one with the same host and
+// port; a parsed prefix re-formats to text that parses back to the same
+// prefix; the canonical -d/-r lists sent to the Gnirehtet
 // app hold no whitespace and are their own canonical form.
 #include <cstddef>
 #include <cstdint>
@@ -16,6 +18,7 @@
 #include "cli/start_values.hpp"
 #include "wire/ip_prefix.hpp"
 #include "device/relay_link.hpp"
+#include "relay/upstream_proxy.hpp"
 #include "wire/ip_address.hpp"
 
 namespace {
@@ -81,6 +84,21 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto metrics = rtether::cli::parse_metrics_address(std::string(text), error);
   require(metrics.has_value() || !error.empty());
   if (metrics) require(metrics->port != 0);
+
+  error.clear();
+  auto proxy = rtether::relay::parse_proxy_url(text, error);
+  require(proxy.has_value() != !error.empty());
+  if (proxy) {
+    require(proxy->address.port != 0);
+    // A host name is one the resolver can be asked: no '@', ':', '/' or '%'.
+    require(proxy->host.size() <= 253 &&
+            proxy->host.find_first_of("@:/%[] ") == std::string::npos);
+    std::string again_error;
+    auto again = rtether::relay::parse_proxy_url(proxy->to_string(), again_error);
+    // The log form drops the password; without credentials it parses back.
+    if (!proxy->credentials)
+      require(again && again->host == proxy->host && again->address.port == proxy->address.port);
+  }
 
   wire::IpAddress address;
   if (wire::IpAddress::parse(std::string(text), address)) {

@@ -3,6 +3,7 @@
 
 #include <cstdlib>
 
+#include "io/host_names.hpp"
 #include "io/log.hpp"
 
 namespace rtether::cli {
@@ -16,7 +17,9 @@ void add_proxy_options(CLI::App* command, ProxyValues& values) {
   command
       ->add_option("--proxy", values.proxy,
                    "Send every host TCP connection through this proxy: socks5://[USER:PASS@]"
-                   "HOST:PORT or http://[USER:PASS@]HOST:PORT (CONNECT); HOST an IP address. "
+                   "HOST:PORT or http://[USER:PASS@]HOST:PORT (CONNECT); HOST an IP address or a "
+                   "name (resolved once, at start). The relay's DNS goes through it too (not to a "
+                   "loopback resolver). "
                    "'env': from ALL_PROXY, HTTPS_PROXY, https_proxy or all_proxy")
       ->type_name("URL|env")
       ->check([](const std::string& text) {
@@ -40,8 +43,15 @@ EnvironmentLookup process_environment() {
   };
 }
 
+HostResolver host_resolver() {
+  return [](const std::string& name, std::string& error) {
+    return io::resolve_host_name(name, error);
+  };
+}
+
 bool apply_proxy_options(const ProxyValues& values, const EnvironmentLookup& environment,
-                         relay::RelayConfig& config, std::string& error) {
+                         relay::RelayConfig& config, std::string& error,
+                         const HostResolver& resolve) {
   config.proxy_udp = values.udp == "direct" ? relay::ProxyUdp::Direct : relay::ProxyUdp::Drop;
   if (values.proxy.empty()) return true;
   std::string url = values.proxy;
@@ -67,6 +77,15 @@ bool apply_proxy_options(const ProxyValues& values, const EnvironmentLookup& env
     error = source + ": " + why;
     return false;
   }
+  if (!config.proxy->host.empty()) {
+    auto addresses = resolve(config.proxy->host, why);
+    if (addresses.empty()) {
+      error = source + ": the proxy's host \"" + config.proxy->host + "\" does not resolve: " + why;
+      config.proxy.reset();
+      return false;
+    }
+    config.proxy->address.address = addresses.front();
+  }
   return true;
 }
 
@@ -75,8 +94,10 @@ void log_proxy(const relay::RelayConfig& config) {
   const char* udp = config.proxy->carries_udp()                 ? "UDP by UDP ASSOCIATE"
                     : config.proxy_udp == relay::ProxyUdp::Drop ? "UDP refused (--proxy-udp drop)"
                                                                 : "UDP direct (--proxy-udp direct)";
-  log::info("upstream proxy {}: every TCP connection through it, {}", config.proxy->to_string(),
-            udp);
+  std::string resolved;
+  if (!config.proxy->host.empty()) resolved = " (" + config.proxy->address.address.to_string() + ")";
+  log::info("upstream proxy {}{}: every TCP connection and DNS (but to loopback) through it, {}",
+            config.proxy->to_string(), resolved, udp);
 }
 
 }  // namespace rtether::cli

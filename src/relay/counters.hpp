@@ -71,6 +71,10 @@ namespace rtether::relay {
   X(dns_tcp_retries, "truncated UDP answer to a TCP query, asked again over TCP")                 \
   X(dns_drop_answer_lost, "answer lost: output queue full or the TCP asker gone")                 \
   X(dns_drop_tcp_connection_limit, "DNS TCP connection refused: per-client limit")                \
+  X(dns_proxy_udp, "upstream DNS attempts through the SOCKS5 proxy's UDP ASSOCIATE")              \
+  X(dns_proxy_tcp, "upstream DNS attempts over TCP through the proxy (CONNECT)")                  \
+  X(dns_proxy_udp_fallbacks, "no UDP ASSOCIATE from the proxy: DNS asked over TCP through it")    \
+  X(dns_truncated_for_udp, "a TCP answer over 512 bytes to a UDP asker: sent truncated (TC)")     \
   /* Upstream proxy (--proxy): every failure resets the device's connection. */                   \
   X(proxy_tunnels, "TCP flows connected through the proxy")                                       \
   X(proxy_connect_failed, "the proxy unreachable, or it closed or reset in the handshake")        \

@@ -70,10 +70,11 @@ void DnsTcpConnection::read_queries() {
     const std::size_t message = wire::load_be16(in_.data());
     if (in_.size() < kLengthPrefix + message) continue;
     // A whole message (an empty one too: the forwarder counts it as bad).
-    std::vector<std::uint8_t> taken;
-    taken.swap(in_);
+    // The forwarder copies what it keeps, so the buffer is reused for the
+    // next one: cleared, its capacity kept (no allocation per message).
     ++answers_expected_;  // first: the answer can come from inside the call
-    if (!query_(*this, wire::Bytes{taken}.subspan(kLengthPrefix))) --answers_expected_;
+    if (!query_(*this, wire::Bytes{in_}.subspan(kLengthPrefix))) --answers_expected_;
+    in_.clear();
   }
   // Budget used up with data left: an edge-triggered socket gives no new
   // event for it, so read on in the next turn of the loop.

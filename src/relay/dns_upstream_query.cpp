@@ -6,6 +6,8 @@
 
 #include "io/log.hpp"
 #include "relay/dns_upstream.hpp"
+#include "relay/proxy_exchange.hpp"
+#include "wire/socks5_udp.hpp"
 
 namespace rtether::relay {
 
@@ -24,7 +26,8 @@ DnsUpstreamQuery::DnsUpstreamQuery(FlowContext& context, wire::Bytes query,
       asker_(asker),
       receive_buffer_(receive_buffer),
       done_(std::move(done)),
-      timer_(context.loop(), [this] { on_timeout(); }) {}
+      timer_(context.loop(), [this] { on_timeout(); }),
+      fall_back_task_(context.loop(), [this] { fall_back_to_proxy_tcp(); }) {}
 
 DnsUpstreamQuery::~DnsUpstreamQuery() { end_attempt(); }
 
@@ -43,6 +46,14 @@ void DnsUpstreamQuery::attempt(Transport transport) {
   transport_ = transport;
   const io::Endpoint& upstream = context_.config().dns_upstreams[upstream_];
   wire::set_dns_id(query_, static_cast<std::uint16_t>(context_.random_iss()));
+  const auto& proxy = context_.config().proxy;
+  via_proxy_ = proxy && !wire::is_loopback(upstream.address);
+  if (via_proxy_) {
+    if (transport == Transport::Udp && proxy->carries_udp() && !proxy_without_udp_)
+      return attempt_proxy_udp();
+    transport_ = Transport::Tcp;
+    return attempt_proxy_tcp();
+  }
   auto connection = io::connect_nonblocking(
       transport == Transport::Udp ? io::Transport::Udp : io::Transport::Tcp, upstream);
   if (!connection) {
@@ -62,14 +73,109 @@ void DnsUpstreamQuery::attempt(Transport transport) {
     }
     return;
   }
+  frame_tcp_query();
+  connecting_ = connection->in_progress;
+  context_.loop().add(socket_.get(), io::Interest::ReadWrite, io::Trigger::Edge, this);
+  if (!connecting_) write_tcp();
+}
+
+void DnsUpstreamQuery::frame_tcp_query() {
   tcp_out_.resize(kLengthPrefix + query_.size());
   wire::store_be16(tcp_out_.data(), static_cast<std::uint16_t>(query_.size()));
   std::copy(query_.begin(), query_.end(), tcp_out_.begin() + kLengthPrefix);
   tcp_sent_ = 0;
   tcp_in_.clear();
+}
+
+void DnsUpstreamQuery::attempt_proxy_udp() {
+  ++context_.counters().dns_proxy_udp;
+  timer_.arm(context_.now() + context_.config().dns_query_timeout);
+  association_ = std::make_unique<Socks5UdpAssociation>(
+      context_, Socks5UdpAssociation::Callbacks{
+                    [this](const io::Endpoint& relay) { on_associated(relay); },
+                    [this](std::uint64_t&, const std::string& why) { on_association_ended(why); }});
+  if (auto error = association_->open()) {
+    // Not even a connect to the proxy: TCP through it would fail the same.
+    ++context_.counters().proxy_connect_failed;
+    ++context_.counters().dns_upstream_errors;
+    log::debug("dns: cannot reach the proxy {}: {}", context_.config().proxy->to_string(),
+               error.message());
+    return fail_over();
+  }
+}
+
+void DnsUpstreamQuery::on_associated(const io::Endpoint& relay) {
+  if (finished_ || !association_) return;
+  auto connection = io::connect_nonblocking(io::Transport::Udp, relay, context_.outbound());
+  if (!connection) return on_association_ended(connection.error().message());
+  socket_ = std::move(connection->fd);
+  context_.loop().add(socket_.get(), io::Interest::Read, io::Trigger::Edge, this);
+  // RFC 1928 7: the header names the upstream, the proxy sends the query
+  // on to it.
+  const io::Endpoint& upstream = context_.config().dns_upstreams[upstream_];
+  const wire::Socks5Address destination{upstream.address, upstream.port};
+  const std::size_t header = wire::socks5_udp_header_size(upstream.address.version);
+  tcp_out_.resize(header + query_.size());
+  wire::write_socks5_udp_header(tcp_out_, destination);
+  std::copy(query_.begin(), query_.end(), tcp_out_.begin() + static_cast<long>(header));
+  auto sent = io::send_some(socket_.get(), tcp_out_);
+  if (!sent) return on_association_ended("send to its UDP relay: " + sent.error().message());
+}
+
+void DnsUpstreamQuery::on_association_ended(const std::string& why) {
+  if (finished_ || !association_) return;
+  log::debug("dns: no UDP through the proxy {} for {} ({}): over TCP through it",
+             context_.config().proxy->to_string(),
+             to_string(context_.config().dns_upstreams[upstream_]), why);
+  proxy_without_udp_ = true;
+  // From inside the association's callback: it is ended in the next turn.
+  fall_back_task_.schedule();
+}
+
+void DnsUpstreamQuery::fall_back_to_proxy_tcp() {
+  if (finished_ || !association_) return;  // the attempt ended meanwhile
+  ++context_.counters().dns_proxy_udp_fallbacks;
+  end_attempt();
+  attempt(Transport::Tcp);
+}
+
+void DnsUpstreamQuery::attempt_proxy_tcp() {
+  const auto& proxy = *context_.config().proxy;
+  const io::Endpoint& upstream = context_.config().dns_upstreams[upstream_];
+  ++context_.counters().dns_proxy_tcp;
+  auto connection =
+      io::connect_nonblocking(io::Transport::Tcp, proxy.address, context_.outbound());
+  if (!connection) {
+    ++context_.counters().proxy_connect_failed;
+    ++context_.counters().dns_upstream_errors;
+    log::debug("dns: cannot reach the proxy {}: {}", proxy.to_string(),
+               connection.error().message());
+    return fail_over();
+  }
+  socket_ = std::move(connection->fd);
+  timer_.arm(context_.now() + context_.config().dns_query_timeout);
+  tunnel_ = proxy.tcp_handshake(upstream);
+  frame_tcp_query();
   connecting_ = connection->in_progress;
   context_.loop().add(socket_.get(), io::Interest::ReadWrite, io::Trigger::Edge, this);
-  if (!connecting_) write_tcp();
+  if (!connecting_) advance_tunnel();
+}
+
+void DnsUpstreamQuery::advance_tunnel() {
+  auto progress =
+      advance_proxy_handshake(socket_.get(), *tunnel_,
+                              context_.peek_scratch(wire::ProxyHandshake::kMaxAnswer),
+                              context_.counters());
+  if (progress.result == ProxyProgress::Result::Waiting) return;
+  if (progress.result == ProxyProgress::Result::Failed) {
+    ++*progress.counter;
+    ++context_.counters().dns_upstream_errors;
+    log::debug("dns: the proxy {} gave no tunnel to {}: {}", context_.config().proxy->to_string(),
+               to_string(context_.config().dns_upstreams[upstream_]), progress.why);
+    return fail_over();
+  }
+  tunnel_.reset();
+  write_tcp();
 }
 
 void DnsUpstreamQuery::fail_over() {
@@ -81,6 +187,8 @@ void DnsUpstreamQuery::fail_over() {
 
 void DnsUpstreamQuery::end_attempt() {
   timer_.cancel();
+  association_.reset();
+  tunnel_.reset();
   if (!socket_.valid()) return;
   context_.loop().remove(socket_.get());
   socket_.reset();
@@ -102,11 +210,19 @@ void DnsUpstreamQuery::on_ready(io::Readiness readiness) {
     if (!readiness.writable && !readiness.error) return;
     connecting_ = false;
     if (auto error = io::connect_result(socket_.get())) {
+      if (via_proxy_) ++context_.counters().proxy_connect_failed;
       ++context_.counters().dns_upstream_errors;
       log::debug("dns: TCP connect to {} failed: {}",
-                 to_string(context_.config().dns_upstreams[upstream_]), error.message());
+                 via_proxy_ ? context_.config().proxy->to_string()
+                            : to_string(context_.config().dns_upstreams[upstream_]),
+                 error.message());
       return fail_over();
     }
+  }
+  if (tunnel_) {
+    // The proxy's answers come before any of the upstream's; the query
+    // goes out once the tunnel stands.
+    return advance_tunnel();
   }
   const unsigned attempt = attempt_;
   if (readiness.writable) write_tcp();
@@ -133,8 +249,23 @@ void DnsUpstreamQuery::read_udp() {
       ++context_.counters().dns_upstream_errors;
       continue;
     }
-    on_upstream_message(receive_buffer_.first(*got));
+    if (!via_proxy_) {
+      on_upstream_message(receive_buffer_.first(*got));
+      continue;
+    }
+    if (auto message = unwrap_proxied(receive_buffer_.first(*got))) on_upstream_message(*message);
   }
+}
+
+std::optional<wire::MutableBytes> DnsUpstreamQuery::unwrap_proxied(wire::MutableBytes datagram) {
+  const io::Endpoint& upstream = context_.config().dns_upstreams[upstream_];
+  auto parsed = wire::parse_socks5_udp(datagram);
+  if (!parsed || parsed->peer.address != upstream.address || parsed->peer.port != upstream.port) {
+    ++context_.counters().proxy_udp_bad_datagrams;
+    return std::nullopt;
+  }
+  const auto offset = static_cast<std::size_t>(parsed->payload.data() - datagram.data());
+  return datagram.subspan(offset, parsed->payload.size());
 }
 
 void DnsUpstreamQuery::write_tcp() {
@@ -206,6 +337,17 @@ void DnsUpstreamQuery::finish_with_server_failure() {
 void DnsUpstreamQuery::finish(wire::MutableBytes answer) {
   end_attempt();
   finished_ = true;
+  std::array<std::uint8_t, wire::kDnsMaxQuestionEnd> truncated;
+  if (asker_ == Asker::Udp && transport_ == Transport::Tcp &&
+      answer.size() > wire::kDnsClassicUdpMessage) {
+    // A UDP asker answered over TCP (through the proxy): more than any
+    // asker surely takes in a datagram, so TC and it asks over TCP.
+    if (auto parsed = wire::parse_dns_message(answer)) {
+      ++context_.counters().dns_truncated_for_udp;
+      answer = wire::MutableBytes{truncated}.first(
+          wire::write_dns_truncated(truncated, answer, *parsed));
+    }
+  }
   wire::set_dns_id(answer, parsed_.id);
   auto done = std::move(done_);
   done(answer);

@@ -27,17 +27,50 @@
 // waiting out its own timeout. Upstream answers of any RCODE (NXDOMAIN,
 // SERVFAIL, REFUSED) are answers and go to the device as they are.
 //
+// Through the proxy (config.proxy, issue 12): every upstream that is not
+// a loopback address is asked through it, since the relay's network may
+// let nothing else out. A loopback upstream (127.0.0.53, a local stub, or
+// ::1) is the host's own resolver, which a proxy on another host cannot
+// reach: it is asked directly, as without a proxy (and it forwards by the
+// host's own rules). Through the proxy an attempt is:
+//   UDP, SOCKS5: over a UDP ASSOCIATE of its own (Socks5UdpAssociation,
+//        RFC 1928 7): the query with the SOCKS5 UDP header naming the
+//        upstream, the answer taken only from the upstream's address
+//        (dns_proxy_udp). When the proxy gives no association (it refuses
+//        the command, closes, or its relay address is unusable) the same
+//        upstream is asked over TCP through it instead
+//        (dns_proxy_udp_fallbacks), and so are this query's later
+//        attempts.
+//   UDP, HTTP proxy: over TCP through a CONNECT tunnel (an HTTP proxy
+//        carries no UDP; --proxy-udp is for the device's own UDP flows,
+//        DNS never leaves beside the proxy).
+//   TCP: through a CONNECT tunnel (SOCKS5 CONNECT or HTTP CONNECT) to the
+//        upstream's port, framed as above (dns_proxy_tcp).
+// A device query that came over UDP and was answered over TCP gets the
+// answer in one datagram when it is at most 512 bytes (RFC 1035 4.2.1,
+// what every asker takes), else the answer's header and question with TC
+// set, and the device asks again over TCP (which goes through the proxy
+// too). Timeouts, failover and SERVFAIL are as above: the attempt's
+// timer covers the proxy's handshake, a proxy failure is an upstream
+// error (and its proxy_* counter) and fails over to the next upstream.
+//
 // Never blocks: every socket is non-blocking, the loop wakes the query.
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "io/event_loop.hpp"
 #include "io/socket.hpp"
+#include "relay/deferred_task.hpp"
 #include "relay/flow_context.hpp"
+#include "relay/socks5_udp_association.hpp"
 #include "wire/dns_message.hpp"
+#include "wire/proxy_handshake.hpp"
 
 namespace rtether::relay {
 
@@ -67,10 +100,22 @@ class DnsUpstreamQuery final : public io::Handler {
   enum class Transport : std::uint8_t { Udp, Tcp };
 
   void attempt(Transport transport);
+  // The current upstream through config.proxy (see above).
+  void frame_tcp_query();
+  void attempt_proxy_udp();
+  void attempt_proxy_tcp();
+  void on_associated(const io::Endpoint& relay);
+  void on_association_ended(const std::string& why);
+  // No association: the same upstream over TCP through the proxy.
+  void fall_back_to_proxy_tcp();
+  void advance_tunnel();
   void fail_over();
   void end_attempt();
   void on_timeout();
   void read_udp();
+  // A datagram from the proxy's UDP relay: the upstream's answer inside
+  // it, or nullopt (counted) when it is malformed or from anyone else.
+  std::optional<wire::MutableBytes> unwrap_proxied(wire::MutableBytes datagram);
   void write_tcp();
   void read_tcp();
   // An upstream message: the answer when it matches, else counted.
@@ -89,8 +134,16 @@ class DnsUpstreamQuery final : public io::Handler {
   std::size_t upstream_ = 0;  // index into config.dns_upstreams
   unsigned attempt_ = 0;      // counts attempts, so a loop sees one end
   Transport transport_ = Transport::Udp;
+  bool via_proxy_ = false;           // this attempt goes through config.proxy
+  bool proxy_without_udp_ = false;   // the proxy gave no UDP association
   bool connecting_ = false;
-  std::vector<std::uint8_t> tcp_out_;  // the query with its length first
+  std::unique_ptr<Socks5UdpAssociation> association_;  // a UDP attempt through SOCKS5
+  std::unique_ptr<wire::ProxyHandshake> tunnel_;      // a TCP attempt's CONNECT, until done
+  // Through the association's own callback, which must not destroy it.
+  DeferredTask fall_back_task_;
+  // A TCP attempt: the query with its length first; through the
+  // association: the query after its SOCKS5 UDP header.
+  std::vector<std::uint8_t> tcp_out_;
   std::size_t tcp_sent_ = 0;
   std::vector<std::uint8_t> tcp_in_;  // the framed answer so far
   bool finished_ = false;

@@ -34,6 +34,26 @@ bool percent_decode(std::string_view text, std::string& out) {
   return true;
 }
 
+// RFC 1123 2.1 names: dot-separated labels of letters, digits and '-' (and
+// '_', seen in the wild), 1..63 bytes each, 253 in all; at least one
+// letter, so that no mistyped address ("10.0.0.256") passes as a name.
+bool is_host_name(std::string_view text) {
+  if (text.empty() || text.size() > 253) return false;
+  std::size_t label = 0;
+  bool letter = false;
+  for (const char c : text) {
+    if (c == '.') {
+      if (label == 0) return false;
+      label = 0;
+      continue;
+    }
+    const bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    if (!alpha && !(c >= '0' && c <= '9') && c != '-' && c != '_') return false;
+    letter = letter || alpha;
+    if (++label > 63) return false;
+  }
+  return label > 0 && letter;
+}
 
 }  // namespace
 
@@ -52,9 +72,9 @@ std::string UpstreamProxy::to_string() const {
     text += credentials->user;
     text += '@';
   }
-  const bool v6 = address.address.version == wire::IpVersion::V6;
+  const bool v6 = host.empty() && address.address.version == wire::IpVersion::V6;
   if (v6) text += '[';
-  text += address.address.to_string();
+  text += host.empty() ? address.address.to_string() : host;
   if (v6) text += ']';
   text += ':';
   text += std::to_string(address.port);
@@ -119,9 +139,11 @@ std::optional<UpstreamProxy> parse_proxy_url(std::string_view text, std::string&
     host = rest.substr(0, colon);
     port = rest.substr(colon + 1);
   }
-  if (!wire::IpAddress::parse(std::string(host), proxy.address.address) ||
-      bracketed != (proxy.address.address.version == wire::IpVersion::V6)) {
-    error = "the proxy's HOST must be an IP address (IPv6 in brackets), not \"" +
+  const bool address = wire::IpAddress::parse(std::string(host), proxy.address.address);
+  if (!bracketed && !address && is_host_name(host)) {
+    proxy.host = std::string(host);  // resolved at start-up (cli)
+  } else if (!address || bracketed != (proxy.address.address.version == wire::IpVersion::V6)) {
+    error = "the proxy's HOST must be a host name or an IP address (IPv6 in brackets), not \"" +
             std::string(host) + "\"";
     return std::nullopt;
   }

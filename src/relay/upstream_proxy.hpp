@@ -7,7 +7,11 @@
 //   http://[USER:PASS@]HOST:PORT     HTTP CONNECT (RFC 9110 9.3.6), Basic
 //                                    Proxy-Authorization (RFC 7617)
 //
-// HOST is an IP address (IPv6 in brackets): the relay resolves no names.
+// HOST is an IP address (IPv6 in brackets) or a host name. A name is
+// resolved once, at start-up, with the host's resolver (cli/proxy_options:
+// io::resolve_host_name, the first address it prefers); the relay keeps
+// that address while it runs, so a proxy that moves to another address
+// needs a restart (the event loop never waits on a resolver).
 // USER and PASS are percent-decoded (RFC 3986 2.1), 1..255 bytes each; a
 // trailing "/" is accepted, as proxy environment variables often carry one.
 // Only SOCKS5 carries UDP (UDP ASSOCIATE, RFC 1928 7); for an HTTP proxy,
@@ -35,13 +39,15 @@ enum class ProxyUdp : std::uint8_t { Direct, Drop };
 
 struct UpstreamProxy {
   ProxyScheme scheme = ProxyScheme::Socks5;
-  io::Endpoint address;
+  io::Endpoint address;  // for a host name: its address once resolved
+  std::string host;      // the host name as given; empty for an IP address
   std::optional<wire::ProxyCredentials> credentials;
 
   bool carries_udp() const { return scheme == ProxyScheme::Socks5; }
   // The opening of a TCP tunnel to `target`.
   std::unique_ptr<wire::ProxyHandshake> tcp_handshake(const io::Endpoint& target) const;
-  // "socks5://user@127.0.0.1:1080": for logs, never the password.
+  // "socks5://user@127.0.0.1:1080" (the host name, when given by one): for
+  // logs, never the password.
   std::string to_string() const;
 };
 

@@ -102,4 +102,14 @@ std::size_t write_dns_server_failure(MutableBytes out, Bytes query, const DnsMes
   return size;
 }
 
+std::size_t write_dns_truncated(MutableBytes out, Bytes answer, const DnsMessage& parsed) {
+  const std::size_t size = parsed.question_end;
+  if (out.size() < size || answer.size() < size) return 0;
+  std::copy_n(answer.data(), size, out.data());
+  const std::uint16_t flags = load_be16(answer.data() + kFlagsOffset);
+  store_be16(out.data() + kFlagsOffset, static_cast<std::uint16_t>(flags | kFlagTruncated));
+  std::fill_n(out.data() + kAnswerCountOffset, kDnsHeaderSize - kAnswerCountOffset, 0);
+  return size;
+}
+
 }  // namespace rtether::wire

@@ -60,4 +60,12 @@ bool same_dns_question(Bytes first, const DnsMessage& first_parsed, Bytes second
 // or 0 when `out` is smaller.
 std::size_t write_dns_server_failure(MutableBytes out, Bytes query, const DnsMessage& parsed);
 
+// RFC 1035 4.2.1: the classic limit of a DNS message over UDP, which every
+// asker takes whatever it announced (EDNS, RFC 6891, is not read here).
+inline constexpr std::size_t kDnsClassicUdpMessage = 512;
+// `answer` cut to its header and question, TC set and no records (RFC
+// 2181 9: the asker then asks again over TCP). Returns its size
+// (answer.question_end) or 0 when `out` is smaller.
+std::size_t write_dns_truncated(MutableBytes out, Bytes answer, const DnsMessage& parsed);
+
 }  // namespace rtether::wire

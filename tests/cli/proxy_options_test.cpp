@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <string>
+#include <vector>
 
 namespace rtether::cli {
 namespace {
@@ -58,6 +60,43 @@ TEST(ProxyOptions, EnvWithNothingSetOrABadValueIsAnError) {
   EXPECT_FALSE(apply_proxy_options(
       {"env", "drop"}, environment({{"https_proxy", "proxy.example:3128"}}), config, error));
   EXPECT_EQ(error.rfind("https_proxy: ", 0), 0u) << error;
+}
+
+TEST(ProxyOptions, AHostNameIsResolvedOnceAtStartToItsFirstAddress) {
+  relay::RelayConfig config;
+  std::string error;
+  std::vector<std::string> asked;
+  auto resolver = [&asked](const std::string& name, std::string&) {
+    asked.push_back(name);
+    return std::vector<wire::IpAddress>{wire::IpAddress::v4(0xc6336401),
+                                        wire::IpAddress::v4(0xc6336402)};
+  };
+  ASSERT_TRUE(apply_proxy_options({"socks5://proxy.example:1080", "drop"}, environment({}), config,
+                                  error, resolver))
+      << error;
+  ASSERT_TRUE(config.proxy);
+  EXPECT_EQ(asked, std::vector<std::string>{"proxy.example"});
+  EXPECT_EQ(config.proxy->address.address.to_string(), "198.51.100.1");
+  EXPECT_EQ(config.proxy->address.port, 1080);
+  asked.clear();
+  ASSERT_TRUE(apply_proxy_options({"socks5://198.51.100.9:1080", "drop"}, environment({}), config,
+                                  error, resolver));
+  EXPECT_TRUE(asked.empty()) << "an address is not resolved";
+}
+
+TEST(ProxyOptions, AHostNameThatDoesNotResolveIsAnErrorNamingIt) {
+  relay::RelayConfig config;
+  std::string error;
+  auto resolver = [](const std::string&, std::string& why) {
+    why = "Name or service not known";
+    return std::vector<wire::IpAddress>{};
+  };
+  EXPECT_FALSE(apply_proxy_options({"http://nowhere.invalid:3128", "drop"}, environment({}),
+                                   config, error, resolver));
+  EXPECT_EQ(error,
+            "--proxy: the proxy's host \"nowhere.invalid\" does not resolve: Name or service not "
+            "known");
+  EXPECT_FALSE(config.proxy);
 }
 
 }  // namespace

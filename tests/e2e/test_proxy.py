@@ -7,18 +7,29 @@ through danted's UDP ASSOCIATE, and is refused under an HTTP proxy with
 block rule, a port tinyproxy does not allow, a wrong password) resets the
 device's connection within 2 s, counted by reason. Bad settings fail at
 start with one line. The proxies are the test's own
-(tests/e2e/proxy_servers.py)."""
+(tests/e2e/proxy_servers.py).
+
+A proxy given by name (`localhost`) is resolved at start, and one on an
+IPv6 address (`[::1]`) carries a byte-exact download. DNS follows the
+proxy: with dnsmasq in a namespace of the test's own, on an address only
+that namespace has, and the proxy in it too, the device's lookups of a
+record only that dnsmasq knows succeed over UDP and TCP: through danted's
+UDP ASSOCIATE, over TCP through danted's CONNECT when it refuses UDP, and
+over TCP through tinyproxy's CONNECT; the proxy's log
+shows the DNS connection and dnsmasq sees the queries come from the
+proxy's address."""
 
 import os
 import shutil
 import subprocess
 import tempfile
+import time
 
 import pytest
 
 import harness
 from harness import check
-from proxy_servers import Danted, ProxyUser, Tinyproxy
+from proxy_servers import Danted, FarDnsmasq, ProxyNamespace, ProxyUser, Tinyproxy
 
 BODY = harness.deterministic_bytes(3 * 1024 * 1024, seed=12)
 
@@ -214,8 +225,118 @@ def test_udp_under_an_http_proxy_goes_direct_with_proxy_udp_direct(make_env, pro
     check(seen["result"].startswith("echo through the proxy"), f"no echo: {seen}")
 
 
+def test_a_proxy_given_by_name_is_resolved_at_start(make_env, proxies, http_server):
+    # Whichever of 127.0.0.1 and ::1 the host's resolver gives first.
+    danted = proxies(Danted, internals=("127.0.0.1", "::1"), clients=("127.0.0.0/8", "::1/128"))
+    server = http_server(body=BODY)
+    env = make_env(relay_args=["--proxy", f"socks5://localhost:{danted.port}"])
+    download(env, server)
+    check(f"127.0.0.1.{server.port}" in danted.log(),
+          f"danted's log shows no connection to port {server.port}:\n{danted.log()}")
+    check(env.relay.log_lines(f"upstream proxy socks5://localhost:{danted.port} ("),
+          f"the relay's log names no resolved proxy:\n{env.relay.log_text()}")
+
+
+def test_a_download_through_a_proxy_on_ipv6_is_byte_exact(make_env, proxies, http_server):
+    danted = proxies(Danted, internals=("::1",), clients=("::1/128",))
+    server = http_server(body=BODY)
+    env = make_env(relay_args=["--proxy", f"socks5://[::1]:{danted.port}"])
+    download(env, server)
+    log_text = danted.log()
+    check(f"::1.{danted.port}" in log_text and f"127.0.0.1.{server.port}" in log_text,
+          f"danted's log shows no IPv6 client going to port {server.port}:\n{log_text}")
+
+
+@pytest.fixture
+def proxy_namespace():
+    space = ProxyNamespace()
+    yield space
+    space.close()
+
+
+def answers(output):
+    return [line.split()[-1] for line in output.splitlines()
+            if line and not line.startswith(";") and "\tIN\t" in line]
+
+
+def far_lookups_succeed(env, dns):
+    """From the device, FarDnsmasq.NAME through 10.0.2.3 over UDP and TCP."""
+    for transport in ("+notcp", "+tcp"):
+        r = env.ns_run(["dig", "+time=5", "+tries=1", "@10.0.2.3", transport, FarDnsmasq.NAME,
+                        "A"], timeout=20, check_rc=False)
+        harness.log(f"dig {transport}: rc {r.returncode}\n{r.stdout}")
+        check("status: NOERROR" in r.stdout and answers(r.stdout) == [FarDnsmasq.ADDRESS],
+              f"{FarDnsmasq.NAME} ({transport}) through the proxy: {r.stdout}")
+    # From the proxy: an address of its namespace (the relay's is ROOT_ADDRESS).
+    inside = (f"from {ProxyNamespace.ADDRESS}", f"from {ProxyNamespace.FAR_ADDRESS}")
+    seen = dns.queries()
+    check(len(seen) == 2 and all(line.rstrip().endswith(inside) for line in seen),
+          f"dnsmasq did not see two queries from inside the proxy's namespace: {seen}")
+
+
+def test_dns_goes_through_danteds_udp_associate(make_env, proxy_namespace, proxies):
+    space = proxy_namespace
+    dns = proxies(FarDnsmasq, space)
+    danted = proxies(Danted, internals=(space.ADDRESS,), external=space.ADDRESS,
+                     clients=(f"{space.ROOT_ADDRESS}/32",), netns=space.name)
+    env = make_env(relay_args=["--proxy", f"socks5://{space.ADDRESS}:{danted.port}",
+                               "--dns-upstream", space.FAR_ADDRESS])
+    far_lookups_succeed(env, dns)
+    # danted logs an association's peers when it ends (the relay ends it
+    # once answered).
+    deadline = time.monotonic() + 5
+    while f"{space.FAR_ADDRESS}.53" not in danted.log() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    log_text = danted.log()
+    check("udpassociate" in log_text and f"{space.FAR_ADDRESS}.53" in log_text,
+          f"danted's log shows no UDP ASSOCIATE to {space.FAR_ADDRESS}.53:\n{log_text}")
+    counters = env.session_counters()
+    # The TCP query too: asked over UDP first, its answer not truncated.
+    check(counters.get("dns_proxy_udp") == 2 and counters.get("dns_answers") == 2 and
+          not counters.get("dns_proxy_tcp"), f"counters: {counters}")
+
+
+def test_dns_goes_over_tcp_through_danteds_connect_when_it_refuses_udp(make_env, proxy_namespace,
+                                                                      proxies):
+    space = proxy_namespace
+    dns = proxies(FarDnsmasq, space)
+    danted = proxies(Danted, internals=(space.ADDRESS,), external=space.ADDRESS,
+                     clients=(f"{space.ROOT_ADDRESS}/32",), netns=space.name, udp=False)
+    env = make_env(relay_args=["--proxy", f"socks5://{space.ADDRESS}:{danted.port}",
+                               "--dns-upstream", space.FAR_ADDRESS])
+    far_lookups_succeed(env, dns)
+    log_text = danted.log()
+    harness.log(f"danted's log:\n{log_text}")
+    check("block(" in log_text and "udp/udpassociate" in log_text,
+          f"danted's log shows no refused UDP ASSOCIATE:\n{log_text}")
+    check("tcp/connect" in log_text and f"{space.FAR_ADDRESS}.53" in log_text,
+          f"danted's log shows no CONNECT to {space.FAR_ADDRESS}.53:\n{log_text}")
+    counters = env.session_counters()
+    # Each query (the TCP one too) asks over UDP first, is refused, then
+    # goes over the CONNECT tunnel.
+    check(counters.get("dns_proxy_udp") == 2 and counters.get("dns_proxy_udp_fallbacks") == 2 and
+          counters.get("dns_proxy_tcp") == 2 and counters.get("dns_answers") == 2,
+          f"counters: {counters}")
+
+
+def test_dns_goes_over_tcp_through_tinyproxys_connect(make_env, proxy_namespace, proxies):
+    space = proxy_namespace
+    dns = proxies(FarDnsmasq, space)
+    tinyproxy = proxies(Tinyproxy, connect_ports=[53], listen=space.ADDRESS,
+                        allow=space.ROOT_ADDRESS, netns=space.name)
+    env = make_env(relay_args=["--proxy", f"http://{space.ADDRESS}:{tinyproxy.port}",
+                               "--dns-upstream", space.FAR_ADDRESS])
+    far_lookups_succeed(env, dns)
+    check(f"CONNECT {space.FAR_ADDRESS}:53" in tinyproxy.log(),
+          f"tinyproxy's log shows no CONNECT to {space.FAR_ADDRESS}:53:\n{tinyproxy.log()}")
+    counters = env.session_counters()
+    check(counters.get("dns_proxy_tcp") == 2 and counters.get("dns_answers") == 2 and
+          not counters.get("dns_proxy_udp"), f"counters: {counters}")
+
+
 BAD_STARTS = [
-    (["--proxy", "socks5://proxy.example:1080"], "must be an IP address"),
+    (["--proxy", "socks5://nowhere.invalid:1080"], 'host "nowhere.invalid" does not resolve'),
+    (["--proxy", "socks5://bad..name:1080"], "must be a host name or an IP address"),
     (["--proxy", "http://127.0.0.1"], "PORT is missing"),
     (["--proxy", "env"], "none of ALL_PROXY, HTTPS_PROXY, https_proxy, all_proxy is set"),
     (["--proxy-udp", "maybe"], "--proxy-udp"),
@@ -226,6 +347,8 @@ BAD_STARTS = [
 def test_bad_proxy_settings_fail_at_start_with_one_line(rtether, args, expected):
     environment = {name: value for name, value in os.environ.items()
                    if name not in ("ALL_PROXY", "HTTPS_PROXY", "https_proxy", "all_proxy")}
+    # A name that does not resolve fails fast, whatever nameserver the host has.
+    environment["RES_OPTIONS"] = "timeout:1 attempts:1"
     r = subprocess.run([rtether, "relay", "-p", str(harness.free_tcp_port())] + args,
                        capture_output=True, text=True, timeout=20, env=environment)
     # CLI11's own refusals add a "Run with --help" line.

@@ -52,6 +52,15 @@ TEST(UpstreamProxy, HttpWithPercentEncodedCredentialsAndATrailingSlash) {
   EXPECT_EQ(proxy.to_string(), "http://us@er@[2001:db8::8]:3128");
 }
 
+TEST(UpstreamProxy, AHostNameIsKeptForResolvingAtStart) {
+  auto proxy = parse_ok("socks5://u:p@proxy-1.corp.example:1080");
+  EXPECT_EQ(proxy.host, "proxy-1.corp.example");
+  EXPECT_EQ(proxy.address.port, 1080);
+  EXPECT_EQ(proxy.to_string(), "socks5://u@proxy-1.corp.example:1080");
+  EXPECT_EQ(parse_ok("http://localhost:3128/").host, "localhost");
+  EXPECT_TRUE(parse_ok("http://127.0.0.1:3128").host.empty());
+}
+
 TEST(UpstreamProxy, Socks5hIsSocks5) {
   EXPECT_EQ(parse_ok("socks5h://192.0.2.1:1080").scheme, ProxyScheme::Socks5);
 }
@@ -60,7 +69,11 @@ TEST(UpstreamProxy, BadUrlsSayWhatIsWrong) {
   EXPECT_NE(parse_error("127.0.0.1:1080").find("socks5://"), std::string::npos);
   EXPECT_NE(parse_error("socks4://127.0.0.1:1080").find("socks4"), std::string::npos);
   EXPECT_NE(parse_error("socks5://127.0.0.1").find("PORT"), std::string::npos);
-  EXPECT_NE(parse_error("socks5://proxy.example:1080").find("IP address"), std::string::npos);
+  EXPECT_NE(parse_error("socks5://10.0.0.256:1080").find("IP address"), std::string::npos);
+  EXPECT_NE(parse_error("socks5://proxy..example:1080").find("host name"), std::string::npos);
+  EXPECT_NE(parse_error("socks5://proxy_ex%61mple:1080").find("host name"), std::string::npos);
+  EXPECT_NE(parse_error("socks5://[proxy.example]:1080").find("IP address"), std::string::npos);
+  EXPECT_NE(parse_error("socks5://:1080").find("host name"), std::string::npos);
   EXPECT_NE(parse_error("socks5://2001:db8::1:1080").find("IP address"), std::string::npos);
   EXPECT_NE(parse_error("socks5://[127.0.0.1]:1080").find("IP address"), std::string::npos);
   EXPECT_NE(parse_error("socks5://[::1]1080").find("[IPV6]:PORT"), std::string::npos);

@@ -134,5 +134,30 @@ TEST(DnsMessage, ServerFailureKeepsIdOpcodeRdAndQuestionWithNoRecords) {
   EXPECT_EQ(write_dns_server_failure(small, query, parsed), 0u);
 }
 
+TEST(DnsMessage, TruncatedKeepsHeaderAndQuestionSetsTcAndDropsTheRecords) {
+  auto answer = dns_query(0x5151, "big.test");
+  answer[2] |= 0x81;  // QR, RD
+  answer[3] = 0x83;   // RA, NXDOMAIN
+  answer[7] = 2;      // ANCOUNT 2
+  answer[11] = 1;     // ARCOUNT 1
+  const auto parsed = *parse_dns_message(answer);
+  answer.resize(answer.size() + 600, 0xAB);  // the records, not read
+  std::vector<std::uint8_t> out(kDnsClassicUdpMessage);
+  const std::size_t size = write_dns_truncated(out, answer, parsed);
+  ASSERT_EQ(size, parsed.question_end);
+  out.resize(size);
+  auto cut = parse_dns_message(out);
+  ASSERT_TRUE(cut);
+  EXPECT_TRUE(cut->truncated);
+  EXPECT_TRUE(cut->response);
+  EXPECT_EQ(cut->id, 0x5151);
+  EXPECT_EQ(cut->rcode, 3);
+  EXPECT_EQ(out[2] & 0x01, 1) << "RD kept";
+  for (std::size_t i = 6; i < 12; ++i) EXPECT_EQ(out[i], 0) << "no records, byte " << i;
+  EXPECT_TRUE(same_dns_question(answer, parsed, out, *cut));
+  std::vector<std::uint8_t> small(parsed.question_end - 1);
+  EXPECT_EQ(write_dns_truncated(small, answer, parsed), 0u);
+}
+
 }  // namespace
 }  // namespace rtether::wire

@@ -6,7 +6,12 @@
 // SERVFAIL, a refused upstream fails over at once, and the in-flight cap
 // and malformed queries are counted drops. Over TCP, the device's
 // connection to 10.0.2.3:53 carries framed queries and answers, and a
-// truncated UDP answer is asked again over TCP.
+// truncated UDP answer is asked again over TCP. With a proxy (fake ones
+// of the test on loopback), a non-loopback upstream is asked through it:
+// over TCP through an HTTP CONNECT tunnel (a UDP asker answered in a
+// datagram, a big answer truncated), over a SOCKS5 UDP ASSOCIATE, over a
+// SOCKS5 CONNECT when the proxy refuses UDP; a loopback upstream is asked
+// directly.
 #include <netinet/in.h>
 #include <sys/socket.h>
 
@@ -16,12 +21,14 @@
 #include <chrono>
 #include <cstring>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "io/clock.hpp"
 #include "io/datagram.hpp"
 #include "relay/client_session.hpp"
 #include "relay/fake_device.hpp"
+#include "relay/upstream_proxy.hpp"
 #include "wire/dns_message.hpp"
 #include "wire/dns_test_messages.hpp"
 
@@ -393,6 +400,260 @@ TEST_F(DnsForwarding, ATcpQueryIsAnsweredOnTheDevicesConnectionAfterATruncatedUd
   EXPECT_EQ(counters().dns_tcp_retries, 1u);
   EXPECT_EQ(counters().dns_answers, 1u);
   EXPECT_EQ(counters().tcp_flows_opened, 1u);
+}
+
+// A proxy of the test: a listener on 127.0.0.1 whose connections the test
+// reads and answers by hand.
+struct FakeProxy {
+  io::Fd listener = io::listen_tcp({address("127.0.0.1"), 0});
+  io::Endpoint endpoint() const { return *io::local_endpoint(listener.get()); }
+
+  io::Fd accept(FakeDevice& device) {
+    io::Fd connection;
+    device.run_until([&] {
+      auto accepted = io::accept_nonblocking(listener.get());
+      if (accepted) connection = std::move(*accepted);
+      return connection.valid();
+    });
+    return connection;
+  }
+};
+
+// Reads (non-blocking, the loop turning) until `in` holds `count` bytes.
+bool read_bytes(FakeDevice& device, int fd, std::size_t count, std::vector<std::uint8_t>& in) {
+  return device.run_until([&] {
+    std::uint8_t buffer[4096];
+    const std::size_t room = std::min(sizeof buffer, count - std::min(count, in.size()));
+    if (room > 0) {
+      long got = ::recv(fd, buffer, room, MSG_DONTWAIT);
+      if (got > 0) in.insert(in.end(), buffer, buffer + got);
+    }
+    return in.size() >= count;
+  });
+}
+
+// An HTTP request head, up to its empty line.
+std::string read_head(FakeDevice& device, int fd) {
+  std::string head;
+  device.run_until([&] {
+    char c;
+    while (::recv(fd, &c, 1, MSG_DONTWAIT) == 1) {
+      head += c;
+      if (head.ends_with("\r\n\r\n")) return true;
+    }
+    return false;
+  });
+  return head;
+}
+
+void send_all(int fd, const std::vector<std::uint8_t>& bytes) {
+  ASSERT_EQ(::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL), static_cast<long>(bytes.size()));
+}
+void send_all(int fd, const std::string& text) {
+  send_all(fd, std::vector<std::uint8_t>(text.begin(), text.end()));
+}
+
+// The upstream only the proxy reaches (TEST-NET-1: nothing answers it).
+const io::Endpoint kFarUpstream{address("192.0.2.53"), 53};
+// A SOCKS5 address of it: ATYP IPv4, 192.0.2.53, port 53.
+const std::vector<std::uint8_t> kFarSocks5Address{0x01, 192, 0, 2, 53, 0x00, 53};
+
+class DnsThroughProxy : public DnsForwarding {
+ protected:
+  void use_proxy(const std::string& scheme) {
+    std::string error;
+    config_.proxy = parse_proxy_url(scheme + "://" + "127.0.0.1:" +
+                                        std::to_string(proxy_.endpoint().port),
+                                    error);
+    ASSERT_TRUE(config_.proxy) << error;
+    config_.dns_upstreams = {kFarUpstream};
+  }
+
+  // The tunnel's query, answered over it with `answer(query)`.
+  template <typename Answer>
+  void answer_over_tunnel(int fd, Answer answer) {
+    std::vector<std::uint8_t> in;
+    ASSERT_TRUE(read_bytes(device_, fd, 2, in));
+    ASSERT_TRUE(read_bytes(device_, fd, 2u + wire::load_be16(in.data()), in));
+    const std::vector<std::uint8_t> asked(in.begin() + 2, in.end());
+    send_all(fd, framed(answer(asked)));
+  }
+
+  // The relay's next SOCKS5 connection to the proxy, its greeting checked
+  // (no authentication, RFC 1928 3) and accepted; its 10-byte request (an
+  // IPv4 address) in `request`.
+  io::Fd accept_socks5(std::vector<std::uint8_t>& request) {
+    io::Fd connection = proxy_.accept(device_);
+    std::vector<std::uint8_t> greeting;
+    if (!connection.valid() || !read_bytes(device_, connection.get(), 3, greeting)) return {};
+    EXPECT_EQ(greeting, (std::vector<std::uint8_t>{0x05, 0x01, 0x00})) << "no authentication";
+    send_all(connection.get(), std::vector<std::uint8_t>{0x05, 0x00});
+    if (!read_bytes(device_, connection.get(), 10, request)) return {};
+    return connection;
+  }
+
+  FakeProxy proxy_;
+};
+
+TEST_F(DnsThroughProxy, AUdpQueryGoesOverTcpThroughAnHttpProxyAndIsAnsweredInADatagram) {
+  use_proxy("http");
+  start();
+  auto query = dns_query(0x2468, "only.test");
+  send_query(query);
+  io::Fd tunnel = proxy_.accept(device_);
+  ASSERT_TRUE(tunnel.valid()) << "no connection to the proxy";
+  const std::string head = read_head(device_, tunnel.get());
+  EXPECT_TRUE(head.starts_with("CONNECT 192.0.2.53:53 HTTP/1.1\r\n")) << head;
+  send_all(tunnel.get(), std::string("HTTP/1.1 200 Connection established\r\n\r\n"));
+  answer_over_tunnel(tunnel.get(), [](const std::vector<std::uint8_t>& asked) {
+    return dns_answer(asked, wire::dns_id(asked), kOnlyAddress);
+  });
+  auto got = device_receives();
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->source, address("10.0.2.3"));
+  EXPECT_EQ(got->destination_port, kDevicePort);
+  EXPECT_EQ(got->payload, dns_answer(query, 0x2468, kOnlyAddress));
+  EXPECT_EQ(counters().dns_proxy_tcp, 1u);
+  EXPECT_EQ(counters().dns_proxy_udp, 0u);
+  EXPECT_EQ(counters().dns_answers, 1u);
+}
+
+TEST_F(DnsThroughProxy, ATcpAnswerTooBigForADatagramReachesAUdpAskerTruncated) {
+  use_proxy("http");
+  start();
+  auto query = dns_query(0x1357, "big.test");
+  send_query(query);
+  io::Fd tunnel = proxy_.accept(device_);
+  ASSERT_TRUE(tunnel.valid());
+  read_head(device_, tunnel.get());
+  send_all(tunnel.get(), std::string("HTTP/1.1 200 OK\r\n\r\n"));
+  answer_over_tunnel(tunnel.get(), [](const std::vector<std::uint8_t>& asked) {
+    auto big = dns_answer(asked, wire::dns_id(asked), kOnlyAddress);
+    big.resize(700, 0);  // records past what a UDP asker surely takes
+    return big;
+  });
+  auto got = device_receives();
+  ASSERT_TRUE(got);
+  auto parsed = wire::parse_dns_message(got->payload);
+  ASSERT_TRUE(parsed);
+  EXPECT_TRUE(parsed->truncated);
+  EXPECT_EQ(parsed->id, 0x1357);
+  EXPECT_EQ(got->payload.size(), parsed->question_end);
+  EXPECT_EQ(counters().dns_truncated_for_udp, 1u);
+}
+
+TEST_F(DnsThroughProxy, AUdpQueryGoesThroughASocks5UdpAssociate) {
+  use_proxy("socks5");
+  io::Fd relay = io::bind_udp({address("127.0.0.1"), 0});
+  const std::uint16_t relay_port = io::local_endpoint(relay.get())->port;
+  start();
+  auto query = dns_query(0x4321, "only.test");
+  send_query(query);
+  std::vector<std::uint8_t> in;
+  io::Fd control = accept_socks5(in);
+  ASSERT_TRUE(control.valid());
+  EXPECT_EQ(in, (std::vector<std::uint8_t>{0x05, 0x03, 0x00, 0x01, 0, 0, 0, 0, 0, 0}))
+      << "UDP ASSOCIATE from the all-zeros address";
+  send_all(control.get(),
+           std::vector<std::uint8_t>{0x05, 0x00, 0x00, 0x01, 127, 0, 0, 1,
+                                     static_cast<std::uint8_t>(relay_port >> 8),
+                                     static_cast<std::uint8_t>(relay_port & 0xFF)});
+  std::vector<std::uint8_t> datagram(65536);
+  std::optional<io::Datagram> received;
+  ASSERT_TRUE(device_.run_until([&] {
+    auto got = io::recv_from(relay.get(), datagram);
+    if (got) received = *got;
+    return received.has_value();
+  })) << "no datagram at the proxy's UDP relay";
+  datagram.resize(received->size);
+  std::vector<std::uint8_t> header{0, 0, 0};
+  header.insert(header.end(), kFarSocks5Address.begin(), kFarSocks5Address.end());
+  ASSERT_GT(datagram.size(), header.size());
+  EXPECT_TRUE(std::equal(header.begin(), header.end(), datagram.begin()))
+      << "the SOCKS5 UDP header names the upstream";
+  const std::vector<std::uint8_t> asked(datagram.begin() + static_cast<long>(header.size()),
+                                        datagram.end());
+  // First one from elsewhere (ignored), then the upstream's answer.
+  std::vector<std::uint8_t> stray{0, 0, 0, 0x01, 198, 51, 100, 9, 0x00, 53};
+  auto answer = dns_answer(asked, wire::dns_id(asked), kOnlyAddress);
+  stray.insert(stray.end(), answer.begin(), answer.end());
+  std::vector<std::uint8_t> reply = header;
+  reply.insert(reply.end(), answer.begin(), answer.end());
+  for (const auto* message : {&stray, &reply}) {
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_port = htons(received->from.port);
+    std::memcpy(&to.sin_addr, received->from.address.bytes.data(), 4);
+    ASSERT_EQ(::sendto(relay.get(), message->data(), message->size(), 0,
+                       reinterpret_cast<const sockaddr*>(&to), sizeof to),
+              static_cast<long>(message->size()));
+  }
+  auto got = device_receives();
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->payload, dns_answer(query, 0x4321, kOnlyAddress));
+  EXPECT_EQ(counters().dns_proxy_udp, 1u);
+  EXPECT_EQ(counters().dns_proxy_tcp, 0u);
+  EXPECT_EQ(counters().proxy_udp_bad_datagrams, 1u);
+}
+
+TEST_F(DnsThroughProxy, ASocks5ProxyRefusingUdpIsAskedOverItsConnect) {
+  use_proxy("socks5");
+  start();
+  auto query = dns_query(0x0bad, "only.test");
+  send_query(query);
+  std::vector<std::uint8_t> in;
+  io::Fd control = accept_socks5(in);
+  ASSERT_TRUE(control.valid());
+  EXPECT_EQ(in[1], 0x03) << "UDP ASSOCIATE first";
+  // 07: command not supported.
+  send_all(control.get(), std::vector<std::uint8_t>{0x05, 0x07, 0x00, 0x01, 0, 0, 0, 0, 0, 0});
+
+  in.clear();
+  io::Fd tunnel = accept_socks5(in);
+  ASSERT_TRUE(tunnel.valid()) << "no CONNECT after the refused UDP ASSOCIATE";
+  std::vector<std::uint8_t> connect{0x05, 0x01, 0x00};
+  connect.insert(connect.end(), kFarSocks5Address.begin(), kFarSocks5Address.end());
+  EXPECT_EQ(in, connect) << "CONNECT to the upstream's port 53";
+  send_all(tunnel.get(), std::vector<std::uint8_t>{0x05, 0x00, 0x00, 0x01, 127, 0, 0, 1, 0, 1});
+  answer_over_tunnel(tunnel.get(), [](const std::vector<std::uint8_t>& asked) {
+    return dns_answer(asked, wire::dns_id(asked), kOnlyAddress);
+  });
+  auto got = device_receives();
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->payload, dns_answer(query, 0x0bad, kOnlyAddress));
+  EXPECT_EQ(counters().dns_proxy_udp, 1u);
+  EXPECT_EQ(counters().dns_proxy_udp_fallbacks, 1u);
+  EXPECT_EQ(counters().dns_proxy_tcp, 1u);
+  EXPECT_EQ(counters().proxy_failed, 1u);
+}
+
+TEST_F(DnsThroughProxy, ALoopbackUpstreamIsAskedDirectly) {
+  use_proxy("socks5");
+  Upstream upstream;
+  config_.dns_upstreams = {upstream.endpoint()};
+  start();
+  send_query(dns_query(0x7777, "only.test"));
+  io::Endpoint relay_socket;
+  ASSERT_TRUE(upstream.receive(device_, relay_socket)) << "the host's own resolver, not the proxy";
+  EXPECT_FALSE(io::accept_nonblocking(proxy_.listener.get()));
+  EXPECT_EQ(counters().dns_proxy_udp + counters().dns_proxy_tcp, 0u);
+}
+
+TEST_F(DnsThroughProxy, AProxyThatNeverAnswersTimesOutToServfail) {
+  use_proxy("http");
+  start();
+  send_query(dns_query(0x3333, "only.test"));
+  io::Fd tunnel = proxy_.accept(device_);
+  ASSERT_TRUE(tunnel.valid());
+  read_head(device_, tunnel.get());
+  jump(config_.dns_query_timeout);
+  auto got = device_receives();
+  ASSERT_TRUE(got);
+  auto parsed = wire::parse_dns_message(got->payload);
+  ASSERT_TRUE(parsed);
+  EXPECT_EQ(parsed->rcode, wire::dns_rcode::kServerFailure);
+  EXPECT_EQ(counters().dns_timeouts, 1u);
+  EXPECT_EQ(counters().dns_server_failures, 1u);
 }
 
 }  // namespace
