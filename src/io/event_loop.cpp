@@ -39,6 +39,24 @@ EventLoop::~EventLoop() {
 
 void EventLoop::defer(std::function<void()> callback) { deferred_.push_back(std::move(callback)); }
 
+void EventLoop::post(std::function<void()> callback) {
+  {
+    std::lock_guard lock(posted_mutex_);
+    posted_.push_back(std::move(callback));
+  }
+  poller_->wake();
+}
+
+void EventLoop::run_posted() {
+  {
+    std::lock_guard lock(posted_mutex_);
+    if (posted_.empty()) return;
+    running_posted_.swap(posted_);
+  }
+  for (auto& callback : running_posted_) callback();
+  running_posted_.clear();
+}
+
 Time EventLoop::refresh_now() {
   now_ = clock_.now();
   return now_;
@@ -75,6 +93,9 @@ void EventLoop::run_once(std::chrono::milliseconds max_wait) {
   if (ready.empty()) ready = poller_->wait(timeout);
   refresh_now();
   for (const ReadyHandler& entry : ready) entry.handler->on_ready(entry.readiness);
+  run_deferred();
+  // A post() after this look wakes the next wait, so none waits long.
+  run_posted();
   run_deferred();
   run_timers();
   run_deferred();
