@@ -23,6 +23,7 @@
 // events that was being handled.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -117,6 +118,7 @@ class EventLoop {
   std::vector<std::function<void()>> running_deferred_;
   std::mutex posted_mutex_;
   std::vector<std::function<void()>> posted_;  // under posted_mutex_
+  std::atomic<bool> has_posted_{false};        // posted_ is not empty
   std::vector<std::function<void()>> running_posted_;
 };
 

@@ -30,6 +30,24 @@ TEST(EventLoopPost, APostFromAnotherThreadWakesAWaitingLoop) {
   EXPECT_LT(waited, 5s);
 }
 
+TEST(EventLoopPost, APostDuringTheBusyPollIsNotLostToTheWaitAfterIt) {
+  EventLoop loop;
+  // The post lands inside the spin: a poll of it takes the wake and reports
+  // nothing, so the blocking wait after it must not sleep its 20 s.
+  loop.set_busy_poll(300ms);
+  bool ran = false;
+  std::thread poster([&] {
+    std::this_thread::sleep_for(30ms);
+    loop.post([&] { ran = true; });
+  });
+  const auto start = std::chrono::steady_clock::now();
+  loop.run_once(20s);
+  const auto waited = std::chrono::steady_clock::now() - start;
+  poster.join();
+  EXPECT_TRUE(ran);
+  EXPECT_LT(waited, 5s);
+}
+
 TEST(EventLoopPost, CallbacksOfManyThreadsAllRunInEachThreadsOrder) {
   EventLoop loop;
   constexpr int kThreads = 4;
