@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <condition_variable>
 #include <exception>
+#include <future>
 #include <mutex>
 #include <system_error>
 
@@ -31,13 +32,29 @@ Relay::Relay(io::EventLoop& loop, RelayConfig config)
   try {
     while (workers_.size() < threads) {
       auto worker = std::make_unique<Worker>();
-      worker->own_loop = std::make_unique<io::EventLoop>();
-      worker->own_loop->set_busy_poll(loop_.busy_poll());
-      worker->loop = worker->own_loop.get();
-      worker->thread = std::thread([loop = worker->loop] {
+      // Each loop is made, run and destroyed on its own thread: a poller
+      // may keep per-thread state (the Windows one finds itself by thread).
+      std::promise<io::EventLoop*> made;
+      auto ready = made.get_future();
+      worker->thread = std::thread([&made, busy_poll = loop_.busy_poll()] {
         io::prepare_worker_thread();
+        std::unique_ptr<io::EventLoop> loop;
+        try {
+          loop = std::make_unique<io::EventLoop>();
+          loop->set_busy_poll(busy_poll);
+        } catch (...) {
+          made.set_exception(std::current_exception());
+          return;
+        }
+        made.set_value(loop.get());
         loop->run();
       });
+      try {
+        worker->loop = ready.get();
+      } catch (...) {
+        worker->thread.join();
+        throw;
+      }
       workers_.push_back(std::move(worker));
     }
   } catch (...) {

@@ -138,9 +138,8 @@ class Relay {
   // One event loop and its sessions. Only `loop` is shared; the rest is
   // touched on that loop's thread only.
   struct Worker {
-    io::EventLoop* loop = nullptr;
-    std::unique_ptr<io::EventLoop> own_loop;  // all but the caller's
-    std::thread thread;                       // all but the caller's
+    io::EventLoop* loop = nullptr;  // all but the caller's: owned by `thread`
+    std::thread thread;             // all but the caller's
     std::map<std::uint32_t, std::unique_ptr<ClientSession>> sessions;
     Counters closed;                                   // of its clients already gone
     std::map<std::string, Counters> closed_by_serial;  // the same per adb serial
