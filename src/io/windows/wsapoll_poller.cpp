@@ -12,7 +12,6 @@
 #include <chrono>
 #include <cstdint>
 #include <system_error>
-#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -229,12 +228,8 @@ class WsaPollPoller final : public Poller {
     wake.events = POLLRDNORM;
     polled_.push_back(wake);
     fds_.push_back(kWakeFd);
+    // Never an empty set (WSAPoll refuses one): the wake socket is in it.
     const int milliseconds = static_cast<int>(timeout.count());
-    if (polled_.empty()) {
-      // WSAPoll refuses an empty set (WSAEINVAL): only the timeout is left.
-      if (milliseconds > 0) std::this_thread::sleep_for(timeout);
-      return true;
-    }
     const int count = ::WSAPoll(polled_.data(), static_cast<ULONG>(polled_.size()), milliseconds);
     if (count == SOCKET_ERROR) {
       const int error = ::WSAGetLastError();
