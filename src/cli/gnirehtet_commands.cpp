@@ -49,6 +49,7 @@
 #include "cli/service_status.hpp"
 #include "cli/start_values.hpp"
 #include "cli/status_display.hpp"
+#include "cli/threads_option.hpp"
 #include "io/console.hpp"
 #include "io/event_loop.hpp"
 #include "io/log.hpp"
@@ -75,6 +76,7 @@ struct GnirehtetOptions {
   bool allow_remote = false;  // for --metrics only: the relay itself stays on loopback
   ControlOption control;
   ProxyValues proxy;
+  std::size_t threads = 1;
 
   std::optional<std::string> device() const {
     return serial.empty() ? std::nullopt : std::optional<std::string>(serial);
@@ -87,7 +89,7 @@ enum Features : unsigned {
   kStartValues = 2,  // -d, -r
   kPort = 4,
   kStatus = 8,
-  kRelayOptions = 16,  // --forward, --outbound-*, --metrics, --control, --proxy, --proxy-udp
+  kRelayOptions = 16,  // --forward, --outbound-*, --metrics, --control, --threads, --proxy, --proxy-udp
 };
 
 // Validates a list and rewrites it to the canonical text sent to the app.
@@ -138,6 +140,7 @@ struct RelayPlan {
 // value; 1: an outbound setting this host cannot use).
 std::optional<RelayPlan> plan_relay(const GnirehtetOptions& options, int& exit_status) {
   RelayPlan plan;
+  plan.config.threads = options.threads;
   for (const auto& text : options.forwards) {
     std::string error;
     auto rule = relay::parse_forward_rule(text, error);
@@ -472,6 +475,7 @@ CLI::App* add_command(CLI::App& app, const char* name, const std::string& descri
                       "Accept a --metrics address beyond loopback (anyone who reaches it sees "
                       "the devices' serials and traffic)");
     add_control_option(command, options->control);
+    add_threads_option(command, options->threads);
   }
   if (features & kStatus)
     command

@@ -36,6 +36,7 @@
 #include "cli/secret_file.hpp"
 #include "cli/service_status.hpp"
 #include "cli/status_display.hpp"
+#include "cli/threads_option.hpp"
 #include "io/console.hpp"
 #include "io/event_loop.hpp"
 #include "io/log.hpp"
@@ -60,6 +61,7 @@ struct RelayOptions {
   std::string unix_path;
   bool no_tcp = false;
   int busy_poll_us = kDefaultBusyPollMicroseconds;
+  std::size_t threads = 1;
   int status_interval = kDefaultStatusInterval;
   std::vector<std::string> forwards;
   RemoteAccessOptions remote;
@@ -155,6 +157,7 @@ int run_relay(const RelayOptions& options) {
   auto dns_upstreams = choose_dns_upstreams(options.dns_upstream, options.resolv_conf);
   if (!dns_upstreams) return 2;
   config.dns_upstreams = std::move(*dns_upstreams);
+  config.threads = options.threads;
   io::EventLoop loop;
   loop.set_busy_poll(std::chrono::microseconds(options.busy_poll_us));
   relay::Relay relay(loop, std::move(config));
@@ -224,6 +227,7 @@ void register_relay(CLI::App& app, CommandBody& body) {
                       "Poll this long for more work before sleeping (lower latency; 0 = never)")
       ->default_val(kDefaultBusyPollMicroseconds)
       ->check(CLI::Range(0, 1000));
+  add_threads_option(command, options->threads);
   command->add_option("--status-interval", options->status_interval,
                       "Seconds between totals log lines when not on a terminal (0 = none)")
       ->default_val(kDefaultStatusInterval)

@@ -39,6 +39,26 @@ EventLoop::~EventLoop() {
 
 void EventLoop::defer(std::function<void()> callback) { deferred_.push_back(std::move(callback)); }
 
+void EventLoop::post(std::function<void()> callback) {
+  {
+    std::lock_guard lock(posted_mutex_);
+    posted_.push_back(std::move(callback));
+    has_posted_.store(true, std::memory_order_release);
+  }
+  poller_->wake();
+}
+
+void EventLoop::run_posted() {
+  {
+    std::lock_guard lock(posted_mutex_);
+    if (posted_.empty()) return;
+    running_posted_.swap(posted_);
+    has_posted_.store(false, std::memory_order_relaxed);
+  }
+  for (auto& callback : running_posted_) callback();
+  running_posted_.clear();
+}
+
 Time EventLoop::refresh_now() {
   now_ = clock_.now();
   return now_;
@@ -51,7 +71,10 @@ void EventLoop::run() {
 
 void EventLoop::run_once(std::chrono::milliseconds max_wait) {
   std::chrono::milliseconds timeout = max_wait;
-  if (!deferred_.empty()) {
+  // A wait may take (and drain) the wake of a post() and report nothing:
+  // the queue, filled before the wake, is what says a post is waiting.
+  auto posted = [this] { return has_posted_.load(std::memory_order_acquire); };
+  if (!deferred_.empty() || posted()) {
     timeout = std::chrono::milliseconds(0);
   } else if (!heap_.empty()) {
     auto until = heap_.front()->deadline_ - clock_.now();
@@ -70,11 +93,14 @@ void EventLoop::run_once(std::chrono::milliseconds max_wait) {
     do {
       ready = poller_->wait(std::chrono::milliseconds(0));
       if (ready.empty()) std::this_thread::yield();
-    } while (ready.empty() && std::chrono::steady_clock::now() < until);
+    } while (ready.empty() && !posted() && std::chrono::steady_clock::now() < until);
   }
-  if (ready.empty()) ready = poller_->wait(timeout);
+  if (ready.empty()) ready = poller_->wait(posted() ? std::chrono::milliseconds(0) : timeout);
   refresh_now();
   for (const ReadyHandler& entry : ready) entry.handler->on_ready(entry.readiness);
+  run_deferred();
+  // A post() after this look wakes the next wait, so none waits long.
+  run_posted();
   run_deferred();
   run_timers();
   run_deferred();

@@ -15,12 +15,20 @@
 //
 // Handlers may be destroyed from inside a callback only through defer():
 // callbacks queued with defer() run after the current batch of events.
+//
+// Threads: a loop and everything registered with it belong to the one
+// thread that runs it. post() is the only member another thread may call:
+// it queues a callback for the loop's thread and wakes its wait (the
+// Poller's wake()); posted callbacks run in order, after the batch of
+// events that was being handled.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 #include "io/clock.hpp"
@@ -77,10 +85,14 @@ class EventLoop {
   void run_once(std::chrono::milliseconds max_wait);
 
   void defer(std::function<void()> callback);
+  // Thread-safe: runs `callback` on the loop's thread soon (see above).
+  // Callbacks still queued when the loop is destroyed are dropped.
+  void post(std::function<void()> callback);
 
   // Before each blocking wait, poll without blocking for up to this long
   // (yielding the CPU between polls). 0, the default, never spins.
   void set_busy_poll(std::chrono::microseconds duration) { busy_poll_ = duration; }
+  std::chrono::microseconds busy_poll() const { return busy_poll_; }
 
   // The clock's time, cached at each wake-up; cheap to call per packet.
   Time now() const { return now_; }
@@ -94,6 +106,7 @@ class EventLoop {
   void heap_sift_down(std::size_t index);
   void run_timers();
   void run_deferred();
+  void run_posted();
 
   Clock& clock_;
   std::unique_ptr<Poller> poller_;
@@ -103,6 +116,10 @@ class EventLoop {
   std::vector<Timer*> heap_;
   std::vector<std::function<void()>> deferred_;
   std::vector<std::function<void()>> running_deferred_;
+  std::mutex posted_mutex_;
+  std::vector<std::function<void()>> posted_;  // under posted_mutex_
+  std::atomic<bool> has_posted_{false};        // posted_ is not empty
+  std::vector<std::function<void()>> running_posted_;
 };
 
 }  // namespace rtether::io

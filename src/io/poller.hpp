@@ -39,6 +39,9 @@ class Poller {
   // Waits up to `timeout` (0: only looks) and returns the ready handlers,
   // valid until the next call. An interrupted wait returns none.
   virtual std::span<const ReadyHandler> wait(std::chrono::milliseconds timeout) = 0;
+  // Thread-safe, the one call another thread may make: ends the current or
+  // the next wait() early (it returns what is ready, possibly nothing).
+  virtual void wake() = 0;
 };
 
 // The platform's backend (epoll on Linux, WSAPoll on Windows). Throws

@@ -9,4 +9,10 @@ namespace rtether::io {
 // Throws std::system_error when the platform cannot provide sockets.
 void prepare_process();
 
+// On a thread started to run an event loop, first: on Linux it takes no
+// asynchronous signal (the main thread's SignalWatcher blocks its own, so a
+// SIGINT or SIGTERM sent to the process would otherwise kill it here);
+// nothing to do on Windows.
+void prepare_worker_thread();
+
 }  // namespace rtether::io

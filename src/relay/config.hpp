@@ -70,6 +70,10 @@ struct RelayConfig {
   // fallback (tests).
   bool use_peek_offset = io::tcp_peek_offset_supported();
   tcp::Config tcp = default_tcp_config();
+  // Event loops the relay runs its sessions on (`--threads`): the caller's
+  // plus threads - 1 of its own, each on a thread of its own. 1: every
+  // session on the caller's loop.
+  std::size_t threads = 1;
   // DNS forwarding (relay/dns_forwarder.hpp): the host resolvers asked for
   // queries to 10.0.2.3 / fd00::2:3, in failover order (none: every query
   // is answered SERVFAIL).

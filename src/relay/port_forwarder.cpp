@@ -60,10 +60,11 @@ class PortForwarder::Listener : public io::Handler {
   }
 
  protected:
-  ClientSession* session() {
-    ClientSession* session = owner_.find_session_(rule_);
-    if (!session) ++owner_.counters_.drop_forward_no_client;
-    return session;
+  // `use` with the rule's session, on its loop; false (counted) with none.
+  bool with_session(const std::function<void(ClientSession&)>& use) {
+    if (owner_.find_session_(rule_, use)) return true;
+    ++owner_.counters_.drop_forward_no_client;
+    return false;
   }
 
   PortForwarder& owner_;
@@ -83,13 +84,13 @@ class PortForwarder::TcpListener final : public Listener {
 
  private:
   void accept(io::Fd accepted) {
-    ClientSession* target = session();
-    if (!target) {
+    const bool opened = with_session([&](ClientSession& target) {
+      target.forwards().open_tcp(std::move(accepted), rule_.device_port, id_);
+    });
+    if (!opened) {
       log::debug("forward {}: no device connected, connection closed", rule_.to_string());
       io::set_abort_on_close(accepted.get());
-      return;
     }
-    target->forwards().open_tcp(std::move(accepted), rule_.device_port, id_);
   }
 
   io::AcceptPause accept_{owner_.loop_, "forward " + rule_.to_string(),
@@ -125,9 +126,13 @@ class PortForwarder::UdpListener final : public Listener {
     std::vector<std::uint8_t> bytes;
   };
 
+  // The listener's state (peers_, strays_, scratch_) is touched on the
+  // session's loop while this one waits for it: one thread at a time.
   void handle(const io::Endpoint& peer, wire::Bytes datagram) {
-    ClientSession* target = session();
-    if (!target) return;
+    with_session([&](ClientSession& session) { handle_for(&session, peer, datagram); });
+  }
+
+  void handle_for(ClientSession* target, const io::Endpoint& peer, wire::Bytes datagram) {
     auto known = peers_.find(peer);
     if (known != peers_.end() && known->second.client == target->id() &&
         target->forwards().deliver_udp(known->second.key, peer, datagram))

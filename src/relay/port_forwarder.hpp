@@ -9,7 +9,10 @@
 // the peer as 10.0.2.2 and a port of the relay's.
 // The device is the rule's adb serial (its most recent client), or its
 // client id, or else the most recently connected one; with no such device,
-// connections are closed and datagrams dropped (counted).
+// connections are closed and datagrams dropped (counted). The listeners are
+// on the relay's first loop; the device's session may be on another one
+// (relay.hpp, Threads): the finder runs what needs the session there and
+// waits for it.
 // Rules are added at start-up (--forward) or at run time (`rtether forward
 // add|remove`, control/): each has an id, from 1, that its flows carry, so
 // removing a rule closes its listener at once and ends its flows.
@@ -34,9 +37,11 @@ class ClientSession;
 
 class PortForwarder {
  public:
-  // Finds the session a rule names (serial, client id, else the most
-  // recent), or null.
-  using SessionFinder = std::function<ClientSession*(const ForwardRule&)>;
+  // Runs `use` with the session a rule names (serial, client id, else the
+  // most recent) on that session's loop and waits for it; false when there
+  // is no such session (`use` not run).
+  using SessionFinder = std::function<bool(const ForwardRule&,
+                                           const std::function<void(ClientSession&)>& use)>;
   PortForwarder(io::EventLoop& loop, SessionFinder find_session);
   ~PortForwarder();
 

@@ -12,13 +12,26 @@
 // (`device_stats`) add up every client of that serial, the gone ones
 // included, so they survive the app reconnecting; clients of unlabelled
 // listeners have no serial and are counted per client only.
+//
+// Threads (RelayConfig::threads, `--threads`): the relay runs its sessions
+// on N event loops, the caller's (which also has the listeners, the port
+// forwarder and whatever else the caller put on it) and N - 1 of its own,
+// each on a thread of its own. A new session goes to the loop with the
+// fewest sessions (ties: the next one round the ring) and lives there until
+// it closes: a device's packets and flows never cross threads. Everything
+// here is called on the caller's loop; what reads or touches sessions
+// (stats, forwards) runs on each session's own loop, through
+// io::EventLoop::post, and waits for it. The loops' threads never wait for
+// the caller's, so that cannot deadlock.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "io/accept_pause.hpp"
@@ -56,6 +69,9 @@ struct DeviceStats {
 
 class Relay {
  public:
+  // Starts config.threads - 1 threads (see above); `loop` is the first of
+  // the N and must outlive the relay. Throws std::system_error when a loop
+  // or thread cannot be made.
   Relay(io::EventLoop& loop, RelayConfig config);
   ~Relay();
 
@@ -71,7 +87,8 @@ class Relay {
   void label_listener(std::uint16_t port, const std::string& device_label);
   void listen_unix(const std::string& path);
   // A device on a link opened by the caller (direct mode). `on_closed` runs
-  // once its session has closed (the link failed or ended).
+  // on the caller's loop once its session has closed (the link failed or
+  // ended).
   void attach(std::unique_ptr<DeviceLink> link, std::function<void()> on_closed);
   // Host -> device port forwarding, at start-up or at run time: throws
   // std::system_error when the port is taken, std::invalid_argument when
@@ -81,14 +98,21 @@ class Relay {
   // no rule equal to `rule` is in place.
   bool remove_forward(const ForwardRule& rule);
   std::vector<ForwardRule> forwards() const { return forwarder_.rules(); }
-  // The session of a client id, or the most recently connected one; null if
-  // none (or it has not answered the --secret handshake yet).
-  ClientSession* session_for(std::optional<std::uint32_t> client_id);
-  // The most recently connected session of an adb serial; null if none.
-  ClientSession* session_for_serial(const std::string& serial);
+  // Runs `use` on the session's own loop, with the session of a client id
+  // or else the most recently connected one, and waits for it; false (and
+  // `use` not run) if there is none (or it has not answered the --secret
+  // handshake yet).
+  bool with_session(std::optional<std::uint32_t> client_id,
+                    const std::function<void(ClientSession&)>& use);
+  // The same with the most recently connected session of an adb serial.
+  bool with_session_of_serial(const std::string& serial,
+                              const std::function<void(ClientSession&)>& use);
 
   const RelayConfig& config() const { return config_; }
-  std::size_t client_count() const { return sessions_.size(); }
+  std::size_t thread_count() const { return workers_.size(); }
+  // Live sessions on each loop (the caller's first): how they are spread.
+  std::vector<std::size_t> sessions_per_thread() const;
+  std::size_t client_count() const { return placement_.size(); }
   std::size_t flow_count() const;
   Counters totals() const;  // live clients plus those already gone
   std::vector<ClientStats> client_stats() const;  // live clients, by id
@@ -111,25 +135,50 @@ class Relay {
     io::AcceptPause accept_;
   };
 
-  // What stays of a serial when its clients are gone.
-  struct DeviceRecord {
-    std::uint64_t connections = 0;
-    Counters closed;  // counters of its clients already gone
+  // One event loop and its sessions. Only `loop` is shared; the rest is
+  // touched on that loop's thread only.
+  struct Worker {
+    io::EventLoop* loop = nullptr;  // all but the caller's: owned by `thread`
+    std::thread thread;             // all but the caller's
+    std::map<std::uint32_t, std::unique_ptr<ClientSession>> sessions;
+    Counters closed;                                   // of its clients already gone
+    std::map<std::string, Counters> closed_by_serial;  // the same per adb serial
+    bool stopping = false;                             // the relay is being destroyed
+  };
+  // Where a live session is, kept on the caller's loop.
+  struct Placement {
+    std::size_t worker = 0;
+    std::string serial;
   };
 
+  void stop_workers();
+  // Runs `work` on the worker's thread and waits for it (rethrows what it
+  // threw). On the caller's loop only.
+  void run_on(Worker& worker, const std::function<void()>& work) const;
+  // Runs `work` on each worker's thread in turn.
+  void run_on_each(const std::function<void(Worker&)>& work) const;
+  // Runs `work` on the caller's loop: now from there, posted from another.
+  void to_main(const Worker& from, std::function<void()> work);
+  std::size_t pick_worker();
+  // `use` with session `id`, on its thread, if it is relaying.
+  bool use_session(std::uint32_t id, const std::function<void(ClientSession&)>& use);
   void accept_from(const Listener& listener, io::Fd fd);
   std::size_t unanswered_clients() const;
-  void add_session(std::unique_ptr<DeviceLink> link, ClientSession::ClosedCallback on_closed,
+  void add_session(std::unique_ptr<DeviceLink> link, std::function<void()> on_closed,
                    const std::string& device_label = {});
-  void on_session_closed(std::uint32_t id);
+  void on_session_closed(Worker& worker, std::uint32_t id, const std::function<void()>& then);
 
   io::EventLoop& loop_;
   RelayConfig config_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::size_t next_worker_ = 0;
   std::vector<std::unique_ptr<Listener>> listeners_;
-  std::map<std::uint32_t, std::unique_ptr<ClientSession>> sessions_;
+  std::map<std::uint32_t, Placement> placement_;
   std::uint32_t next_id_ = 0;
-  Counters closed_totals_;
-  std::map<std::string, DeviceRecord> devices_;
+  Counters refused_;  // counted on the caller's loop: clients turned away
+  std::map<std::string, std::uint64_t> connections_;  // clients accepted per serial
+  // Callbacks posted to the caller's loop check it still has this relay.
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   PortForwarder forwarder_;
 };
 

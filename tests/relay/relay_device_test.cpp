@@ -76,6 +76,13 @@ class RelayDeviceTest : public ::testing::Test {
 
   std::vector<DeviceStats> devices() const { return relay_.device_stats(); }
 
+  // The id of the session with_session_of_serial picks, if any.
+  std::optional<std::uint32_t> session_of_serial(const std::string& serial) {
+    std::optional<std::uint32_t> id;
+    relay_.with_session_of_serial(serial, [&](ClientSession& session) { id = session.id(); });
+    return id;
+  }
+
   io::Endpoint loopback_any_port() const { return io::Endpoint{address("127.0.0.1"), 0}; }
 
   io::EventLoop loop_;
@@ -104,10 +111,9 @@ TEST_F(RelayDeviceTest, AClientCarriesTheSerialOfItsListener) {
   EXPECT_EQ(clients[0].serial, "198.51.100.2:5555");
   EXPECT_EQ(clients[1].serial, "");
   EXPECT_EQ(clients[2].serial, "SERIAL-A");
-  ASSERT_NE(relay_.session_for_serial("SERIAL-A"), nullptr);
-  EXPECT_EQ(relay_.session_for_serial("SERIAL-A")->id(), 2u);
-  EXPECT_EQ(relay_.session_for_serial("198.51.100.2:5555")->id(), 0u);
-  EXPECT_EQ(relay_.session_for_serial("SERIAL-C"), nullptr);
+  EXPECT_EQ(session_of_serial("SERIAL-A"), 2u);
+  EXPECT_EQ(session_of_serial("198.51.100.2:5555"), 0u);
+  EXPECT_EQ(session_of_serial("SERIAL-C"), std::nullopt);
   auto stats = devices();
   ASSERT_EQ(stats.size(), 2u);
   EXPECT_EQ(stats[0].serial, "198.51.100.2:5555");

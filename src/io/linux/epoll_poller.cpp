@@ -1,8 +1,11 @@
 // EpollPoller: the Linux Poller. Interest::Read watches EPOLLIN and
 // EPOLLRDHUP (the peer's half-close), Write watches EPOLLOUT, Edge adds
 // EPOLLET; EPOLLERR and EPOLLHUP come regardless. The Handler pointer rides
-// in epoll_data, so dispatch needs no lookup.
+// in epoll_data, so dispatch needs no lookup. wake() writes an eventfd that
+// is registered with no handler (a null pointer): wait() drains it and
+// reports nothing for it.
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -39,9 +42,27 @@ class EpollPoller final : public Poller {
  public:
   EpollPoller() : epoll_fd_(::epoll_create1(EPOLL_CLOEXEC)) {
     if (epoll_fd_ < 0) throw std::system_error(errno, std::generic_category(), "epoll_create1");
+    wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (wake_fd_ < 0) {
+      const int error = errno;
+      ::close(epoll_fd_);
+      throw std::system_error(error, std::generic_category(), "eventfd");
+    }
+    epoll_event event{};
+    event.events = EPOLLIN;
+    event.data.ptr = nullptr;
+    if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &event) < 0) {
+      const int error = errno;
+      ::close(wake_fd_);
+      ::close(epoll_fd_);
+      throw std::system_error(error, std::generic_category(), "epoll_ctl(ADD) of the wake fd");
+    }
     ready_.reserve(kMaxEventsPerWait);
   }
-  ~EpollPoller() override { ::close(epoll_fd_); }
+  ~EpollPoller() override {
+    ::close(wake_fd_);
+    ::close(epoll_fd_);
+  }
 
   void add(int fd, Interest interest, Trigger trigger, Handler* handler) override {
     control(EPOLL_CTL_ADD, fd, interest, trigger, handler, "epoll_ctl(ADD)");
@@ -59,10 +80,23 @@ class EpollPoller final : public Poller {
       if (errno == EINTR) return {};
       throw std::system_error(errno, std::generic_category(), "epoll_wait");
     }
-    for (int i = 0; i < count; ++i)
-      ready_.push_back(
-          {static_cast<Handler*>(events_[i].data.ptr), readiness_of(events_[i].events)});
+    for (int i = 0; i < count; ++i) {
+      auto* handler = static_cast<Handler*>(events_[i].data.ptr);
+      if (handler == nullptr) {
+        std::uint64_t wakes = 0;
+        // Nonblocking: a read that finds the counter cleared already is fine.
+        [[maybe_unused]] auto got = ::read(wake_fd_, &wakes, sizeof wakes);
+        continue;
+      }
+      ready_.push_back({handler, readiness_of(events_[i].events)});
+    }
     return ready_;
+  }
+
+  void wake() override {
+    const std::uint64_t one = 1;
+    // Fails only when the counter is at its maximum: woken already.
+    [[maybe_unused]] auto wrote = ::write(wake_fd_, &one, sizeof one);
   }
 
  private:
@@ -76,6 +110,7 @@ class EpollPoller final : public Poller {
   }
 
   int epoll_fd_;
+  int wake_fd_ = -1;
   epoll_event events_[kMaxEventsPerWait];
   std::vector<ReadyHandler> ready_;
 };

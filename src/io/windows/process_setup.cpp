@@ -17,4 +17,6 @@ void prepare_process() {
   ::SetConsoleOutputCP(CP_UTF8);
 }
 
+void prepare_worker_thread() {}
+
 }  // namespace rtether::io

@@ -4,14 +4,14 @@
 // direction is disarmed until the handler's io call in that direction would
 // block, and an error or the peer's close is reported once, so a closed
 // socket nobody reads cannot spin the loop. Why WSAPoll and not
-// IOCP or WSAEventSelect: src/io/README.md.
+// IOCP or WSAEventSelect: src/io/README.md. wake() sends a datagram to a
+// loopback UDP socket connected to itself, polled beside the registrations.
 #include <winsock2.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <system_error>
-#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -35,8 +35,18 @@ thread_local std::vector<WsaPollPoller*> thread_pollers;
 
 class WsaPollPoller final : public Poller {
  public:
-  WsaPollPoller() { thread_pollers.push_back(this); }
-  ~WsaPollPoller() override { std::erase(thread_pollers, this); }
+  WsaPollPoller() : wake_socket_(open_wake_socket()) { thread_pollers.push_back(this); }
+  ~WsaPollPoller() override {
+    std::erase(thread_pollers, this);
+    ::closesocket(wake_socket_);
+    ::WSACleanup();
+  }
+
+  void wake() override {
+    const char byte = 0;
+    // Fails only when the socket's queue is full: woken already.
+    ::send(wake_socket_, &byte, 1, 0);
+  }
 
   void add(int fd, Interest interest, Trigger trigger, Handler* handler) override {
     if (to_socket(fd) == INVALID_SOCKET)
@@ -62,6 +72,7 @@ class WsaPollPoller final : public Poller {
 
   std::span<const ReadyHandler> wait(std::chrono::milliseconds timeout) override {
     ready_.clear();
+    woken_ = false;
     // Two things WSAPoll cannot wait for: more bytes on a socket that was
     // peeked (it is readable all along), and room on a socket whose peer
     // closed (its POLLHUP, told already, would end each wait at once). While
@@ -75,11 +86,13 @@ class WsaPollPoller final : public Poller {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     for (;;) {
       check_growth();
-      if (!poll_once(std::chrono::milliseconds(0), true) || !ready_.empty()) return ready_;
+      if (!poll_once(std::chrono::milliseconds(0), true) || !ready_.empty() || woken_)
+        return ready_;
       const auto left =
           std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
       if (left.count() <= 0) return ready_;
-      if (!poll_once(std::min(left, kWatchStep), false) || !ready_.empty()) return ready_;
+      if (!poll_once(std::min(left, kWatchStep), false) || !ready_.empty() || woken_)
+        return ready_;
     }
   }
 
@@ -122,6 +135,37 @@ class WsaPollPoller final : public Poller {
     std::uint64_t order = 0;  // of registration: the order handlers are told
     bool reset = false;       // POLLERR with POLLHUP was seen (see reset_seen())
   };
+
+  // Its own WSAStartup, so a poller works before (or without) the process's.
+  static SOCKET open_wake_socket() {
+    WSADATA data;
+    if (int error = ::WSAStartup(MAKEWORD(2, 2), &data); error != 0)
+      throw std::system_error(winsock_error(error), "WSAStartup for the poller");
+    SOCKET socket = ::socket(AF_INET, SOCK_DGRAM, IPPROTO_UDP);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int length = sizeof address;
+    u_long nonblocking = 1;
+    if (socket == INVALID_SOCKET ||
+        ::bind(socket, reinterpret_cast<sockaddr*>(&address), sizeof address) == SOCKET_ERROR ||
+        ::getsockname(socket, reinterpret_cast<sockaddr*>(&address), &length) == SOCKET_ERROR ||
+        ::connect(socket, reinterpret_cast<sockaddr*>(&address), sizeof address) == SOCKET_ERROR ||
+        ::ioctlsocket(socket, FIONBIO, &nonblocking) == SOCKET_ERROR) {
+      const std::error_code error = last_winsock_error();
+      if (socket != INVALID_SOCKET) ::closesocket(socket);
+      ::WSACleanup();
+      throw std::system_error(error, "the poller's wake socket");
+    }
+    return socket;
+  }
+
+  void drain_wake_socket() {
+    char bytes[64];
+    while (::recv(wake_socket_, bytes, sizeof bytes, 0) > 0) {
+    }
+    woken_ = true;
+  }
 
   Entry* edge_entry(int fd) {
     auto entry = entries_.find(fd);
@@ -179,12 +223,13 @@ class WsaPollPoller final : public Poller {
       polled_.push_back(polled);
       fds_.push_back(fd);
     }
+    WSAPOLLFD wake{};
+    wake.fd = wake_socket_;
+    wake.events = POLLRDNORM;
+    polled_.push_back(wake);
+    fds_.push_back(kWakeFd);
+    // Never an empty set (WSAPoll refuses one): the wake socket is in it.
     const int milliseconds = static_cast<int>(timeout.count());
-    if (polled_.empty()) {
-      // WSAPoll refuses an empty set (WSAEINVAL): only the timeout is left.
-      if (milliseconds > 0) std::this_thread::sleep_for(timeout);
-      return true;
-    }
     const int count = ::WSAPoll(polled_.data(), static_cast<ULONG>(polled_.size()), milliseconds);
     if (count == SOCKET_ERROR) {
       const int error = ::WSAGetLastError();
@@ -194,6 +239,10 @@ class WsaPollPoller final : public Poller {
     for (std::size_t i = 0; i < polled_.size() && count > 0; ++i) {
       const SHORT events = polled_[i].revents;
       if (events == 0) continue;
+      if (fds_[i] == kWakeFd) {
+        drain_wake_socket();
+        continue;
+      }
       Entry& entry = entries_.at(fds_[i]);
       Readiness readiness;
       readiness.readable = (events & POLLRDNORM) != 0;
@@ -231,6 +280,9 @@ class WsaPollPoller final : public Poller {
     found_.clear();
   }
 
+  static constexpr int kWakeFd = -1;  // the wake socket's place in fds_
+  SOCKET wake_socket_;
+  bool woken_ = false;  // in this wait()
   std::unordered_map<int, Entry> entries_;
   std::uint64_t next_order_ = 0;
   std::vector<std::pair<std::uint64_t, ReadyHandler>> found_;

@@ -1,0 +1,155 @@
+// The relay on two loops (RelayConfig::threads = 2): sessions are spread
+// over both, and what is read across them (client and device stats, totals,
+// flow count) and forwarding into a session on the other loop are right.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "relay/fake_device.hpp"
+#include "relay/forward_rule.hpp"
+#include "relay/relay.hpp"
+
+namespace rtether::relay {
+namespace {
+
+using testing::address;
+namespace flag = wire::tcp_flag;
+
+RelayConfig two_threads() {
+  RelayConfig config;
+  config.threads = 2;
+  return config;
+}
+
+class RelayThreadsTest : public ::testing::Test {
+ protected:
+  RelayThreadsTest() : relay_(loop_, two_threads()) {}
+
+  bool turn_until(const std::function<bool()>& done,
+                  std::chrono::milliseconds bound = std::chrono::milliseconds(5000)) {
+    auto deadline = std::chrono::steady_clock::now() + bound;
+    while (!done() && std::chrono::steady_clock::now() < deadline)
+      loop_.run_once(std::chrono::milliseconds(5));
+    return done();
+  }
+
+  io::Fd connect_client(const io::Endpoint& at) {
+    const std::size_t before = relay_.client_count();
+    auto connection = io::connect_nonblocking(io::Transport::Tcp, at);
+    if (!connection) throw std::system_error(connection.error(), "connect to the relay");
+    EXPECT_TRUE(turn_until([&] { return relay_.client_count() == before + 1; }));
+    return std::move(connection->fd);
+  }
+
+  void send_stray_acks(const io::Fd& client, int count) {
+    for (int i = 0; i < count; ++i) {
+      std::vector<std::uint8_t> packet(200);
+      std::size_t length = wire::build_tcp(
+          packet, testing::device_tcp(static_cast<std::uint16_t>(40000 + i), 80, 1, 1, flag::kAck),
+          {});
+      ASSERT_EQ(testing::send_all(client.get(), {packet.data(), length}), length);
+    }
+  }
+
+  // Whether `client` was sent a TCP SYN to `port` (after its 4-byte id).
+  bool got_syn_to(const io::Fd& client, std::uint16_t port, std::chrono::milliseconds bound) {
+    std::vector<std::uint8_t> stream;
+    return turn_until([&] {
+      std::uint8_t buffer[4096];
+      for (long got; (got = testing::receive_now(client.get(), {buffer, sizeof buffer})) > 0;)
+        stream.insert(stream.end(), buffer, buffer + got);
+      if (stream.size() <= 4) return false;
+      auto ip = wire::parse_ip(wire::Bytes{stream.data() + 4, stream.size() - 4});
+      if (!ip.packet) return false;
+      auto tcp = wire::TcpView::parse(ip.packet->payload);
+      return tcp && tcp->flags() == flag::kSyn && tcp->destination_port() == port;
+    }, bound);
+  }
+
+  io::Endpoint loopback_any_port() const { return io::Endpoint{address("127.0.0.1"), 0}; }
+
+  io::EventLoop loop_;
+  Relay relay_;
+};
+
+TEST_F(RelayThreadsTest, SessionsAreSpreadOverBothLoops) {
+  ASSERT_EQ(relay_.thread_count(), 2u);
+  io::Endpoint at = relay_.listen_tcp(loopback_any_port());
+  io::Fd first = connect_client(at);
+  io::Fd second = connect_client(at);
+  EXPECT_EQ(relay_.sessions_per_thread(), (std::vector<std::size_t>{1, 1}));
+  io::Fd third = connect_client(at);
+  auto spread = relay_.sessions_per_thread();
+  EXPECT_EQ(spread[0] + spread[1], 3u);
+  EXPECT_GE(spread[0], 1u);
+  EXPECT_GE(spread[1], 1u);
+}
+
+TEST_F(RelayThreadsTest, StatsAddUpTheSessionsOfEveryLoop) {
+  io::Endpoint a = relay_.listen_tcp(loopback_any_port(), "SERIAL-A");
+  io::Endpoint plain = relay_.listen_tcp(loopback_any_port());
+  io::Fd client_a = connect_client(a);       // loop 0
+  io::Fd client_plain = connect_client(plain);  // loop 1
+  send_stray_acks(client_a, 2);
+  send_stray_acks(client_plain, 3);
+  ASSERT_TRUE(turn_until([&] { return relay_.totals().packets_from_device == 5; }));
+  auto clients = relay_.client_stats();
+  ASSERT_EQ(clients.size(), 2u);
+  EXPECT_EQ(clients[0].id, 0u);
+  EXPECT_EQ(clients[0].serial, "SERIAL-A");
+  EXPECT_EQ(clients[0].packets_from_device, 2u);
+  EXPECT_EQ(clients[1].id, 1u);
+  EXPECT_EQ(clients[1].packets_from_device, 3u);
+  EXPECT_EQ(relay_.totals().drop_no_flow, 5u);
+
+  // Gone from the second loop: its counters stay in the totals.
+  client_plain.reset();
+  ASSERT_TRUE(turn_until([&] { return relay_.client_count() == 1; }));
+  EXPECT_EQ(relay_.totals().packets_from_device, 5u);
+  EXPECT_EQ(relay_.client_stats().size(), 1u);
+
+  // A reconnect of SERIAL-A lands on the emptier loop; its device adds both.
+  client_a.reset();
+  ASSERT_TRUE(turn_until([&] { return relay_.client_count() == 0; }));
+  io::Fd again = connect_client(a);
+  send_stray_acks(again, 1);
+  ASSERT_TRUE(turn_until([&] { return relay_.totals().packets_from_device == 6; }));
+  auto devices = relay_.device_stats();
+  ASSERT_EQ(devices.size(), 1u);
+  EXPECT_TRUE(devices[0].connected);
+  EXPECT_EQ(devices[0].client_id, 2u);
+  EXPECT_EQ(devices[0].connections, 2u);
+  EXPECT_EQ(devices[0].counters.packets_from_device, 3u);
+  EXPECT_EQ(relay_.flow_count(), 0u);
+}
+
+TEST_F(RelayThreadsTest, AForwardReachesASessionOnTheOtherLoop) {
+  io::Endpoint at = relay_.listen_tcp(loopback_any_port());
+  io::Fd on_first = connect_client(at);
+  io::Fd on_second = connect_client(at);
+  ASSERT_EQ(relay_.sessions_per_thread(), (std::vector<std::size_t>{1, 1}));
+  testing::HostListener taken;  // a free port: closed before the forward opens it
+  std::uint16_t port = taken.port;
+  taken.fd.reset();
+  std::string error;
+  // Client 1 is the second one, on the relay's own loop 1.
+  auto rule = parse_forward_rule("tcp:" + std::to_string(port) + ":2222@1", error);
+  ASSERT_TRUE(rule) << error;
+  relay_.add_forward(*rule);
+  auto host = io::connect_nonblocking(io::Transport::Tcp, rule->listen);
+  ASSERT_TRUE(host);
+  EXPECT_TRUE(got_syn_to(on_second, 2222, std::chrono::milliseconds(3000)));
+  EXPECT_TRUE(turn_until([&] { return relay_.flow_count() == 1; }));
+  EXPECT_FALSE(got_syn_to(on_first, 2222, std::chrono::milliseconds(200)));
+  // Removing the rule ends that flow on the other loop.
+  EXPECT_TRUE(relay_.remove_forward(*rule));
+  EXPECT_TRUE(turn_until([&] { return relay_.flow_count() == 0; }));
+}
+
+}  // namespace
+}  // namespace rtether::relay
