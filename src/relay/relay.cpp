@@ -61,7 +61,7 @@ Relay::Relay(io::EventLoop& loop, RelayConfig config)
     stop_workers();
     throw;
   }
-  if (threads > 1) log::info("relay sessions on {} threads", threads);
+  if (threads > 1) log::debug("relay sessions on {} threads", threads);
 }
 
 Relay::~Relay() {
