@@ -74,6 +74,9 @@ namespace rtether::relay {
   X(dns_proxy_udp, "upstream DNS attempts through the SOCKS5 proxy's UDP ASSOCIATE")              \
   X(dns_proxy_tcp, "upstream DNS attempts over TCP through the proxy (CONNECT)")                  \
   X(dns_proxy_udp_fallbacks, "no UDP ASSOCIATE from the proxy: DNS asked over TCP through it")    \
+  X(dns_proxy_udp_timeouts, "UDP via the proxy unanswered: same upstream asked over TCP via it")  \
+  X(dns_proxy_udp_silent, "proxy's UDP found blocked (TCP answered): skipped for 5 minutes")      \
+  X(dns_proxy_udp_skipped, "DNS attempt over TCP via the proxy: its UDP found blocked lately")     \
   X(dns_truncated_for_udp, "a TCP answer over 512 bytes to a UDP asker: sent truncated (TC)")     \
   /* Upstream proxy (--proxy): every failure resets the device's connection. */                   \
   X(proxy_tunnels, "TCP flows connected through the proxy")                                       \

@@ -48,7 +48,7 @@ bool DnsForwarder::submit(wire::Bytes message, DnsUpstreamQuery::Asker asker, co
   if (receive_buffer_.empty()) receive_buffer_.resize(wire::kDnsMaxMessage);
   const std::uint64_t ticket = next_ticket_++;
   auto query = std::make_unique<DnsUpstreamQuery>(
-      context_, message, *parsed, asker, receive_buffer_,
+      context_, message, *parsed, asker, receive_buffer_, proxy_udp_health_,
       [this, ticket](wire::MutableBytes answer) { on_answer(ticket, answer); });
   auto& started = *query;
   pending_.emplace(ticket, Pending{std::move(query), udp, tcp_connection});

@@ -89,6 +89,7 @@ class DnsForwarder final : public io::Handler {
 
   FlowContext& context_;
   std::vector<std::uint8_t> receive_buffer_;  // UDP answers, allocated on the first query
+  ProxyUdpHealth proxy_udp_health_;           // shared by the queries (dns_upstream_query.hpp)
   std::unordered_map<std::uint64_t, Pending> pending_;
   std::uint64_t next_ticket_ = 0;
   io::Fd listener_;

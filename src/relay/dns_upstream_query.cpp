@@ -19,12 +19,14 @@ constexpr std::size_t kTcpReadChunk = 4096;
 
 DnsUpstreamQuery::DnsUpstreamQuery(FlowContext& context, wire::Bytes query,
                                    const wire::DnsMessage& parsed, Asker asker,
-                                   wire::MutableBytes receive_buffer, Done done)
+                                   wire::MutableBytes receive_buffer, ProxyUdpHealth& health,
+                                   Done done)
     : context_(context),
       query_(query.begin(), query.end()),
       parsed_(parsed),
       asker_(asker),
       receive_buffer_(receive_buffer),
+      health_(health),
       done_(std::move(done)),
       timer_(context.loop(), [this] { on_timeout(); }),
       fall_back_task_(context.loop(), [this] { fall_back_to_proxy_tcp(); }) {}
@@ -49,8 +51,11 @@ void DnsUpstreamQuery::attempt(Transport transport) {
   const auto& proxy = context_.config().proxy;
   via_proxy_ = proxy && !wire::is_loopback(upstream.address);
   if (via_proxy_) {
-    if (transport == Transport::Udp && proxy->carries_udp() && !proxy_without_udp_)
-      return attempt_proxy_udp();
+    if (transport == Transport::Udp && proxy->carries_udp() && !proxy_without_udp_) {
+      if (!health_.udp_blocked_until || context_.now() >= *health_.udp_blocked_until)
+        return attempt_proxy_udp();
+      ++context_.counters().dns_proxy_udp_skipped;
+    }
     transport_ = Transport::Tcp;
     return attempt_proxy_tcp();
   }
@@ -180,6 +185,7 @@ void DnsUpstreamQuery::advance_tunnel() {
 
 void DnsUpstreamQuery::fail_over() {
   end_attempt();
+  proxy_udp_timed_out_ = false;
   if (++upstream_ >= context_.config().dns_upstreams.size()) return finish_with_server_failure();
   ++context_.counters().dns_failovers;
   attempt(Transport::Udp);
@@ -196,6 +202,18 @@ void DnsUpstreamQuery::end_attempt() {
 
 void DnsUpstreamQuery::on_timeout() {
   if (finished_) return;
+  if (via_proxy_ && transport_ == Transport::Udp) {
+    // Through the proxy's UDP relay, unanswered: the same upstream over
+    // TCP through it before giving up on the upstream (see the header).
+    ++context_.counters().dns_proxy_udp_timeouts;
+    log::debug("dns: no answer from {} over UDP through the proxy {} in {} ms: over TCP through it",
+               to_string(context_.config().dns_upstreams[upstream_]),
+               context_.config().proxy->to_string(), context_.config().dns_query_timeout.count());
+    proxy_without_udp_ = true;
+    proxy_udp_timed_out_ = true;
+    end_attempt();
+    return attempt(Transport::Tcp);
+  }
   ++context_.counters().dns_timeouts;
   log::debug("dns: {} gave no answer in {} ms",
              to_string(context_.config().dns_upstreams[upstream_]),
@@ -322,6 +340,16 @@ void DnsUpstreamQuery::on_upstream_message(wire::MutableBytes message) {
     ++context_.counters().dns_tcp_retries;
     end_attempt();
     return attempt(Transport::Tcp);
+  }
+  if (proxy_udp_timed_out_ && via_proxy_ && transport_ == Transport::Tcp) {
+    // The upstream answers through the proxy, only not over its UDP.
+    const bool known = health_.udp_blocked_until && context_.now() < *health_.udp_blocked_until;
+    health_.udp_blocked_until = context_.now() + ProxyUdpHealth::kProxyUdpRetryAfter;
+    ++context_.counters().dns_proxy_udp_silent;
+    if (!known)
+      log::info("dns: UDP through the proxy {} goes unanswered while TCP through it works: DNS "
+                "goes over TCP through it for the next {} minutes",
+                context_.config().proxy->to_string(), ProxyUdpHealth::kProxyUdpRetryAfter.count());
   }
   ++context_.counters().dns_answers;
   finish(message);

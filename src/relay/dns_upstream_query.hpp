@@ -40,7 +40,16 @@
 //        the command, closes, or its relay address is unusable) the same
 //        upstream is asked over TCP through it instead
 //        (dns_proxy_udp_fallbacks), and so are this query's later
-//        attempts.
+//        attempts. When it gives one but no answer comes in time (the
+//        proxy's host lets no UDP out, a firewall drops the datagrams
+//        between relay and proxy, or the proxy drops the replies), the
+//        same upstream is asked over TCP through it with a fresh timeout
+//        (dns_proxy_udp_timeouts). If that answers, the proxy's UDP is
+//        taken to be blocked (dns_proxy_udp_silent, logged once): the
+//        forwarder's queries skip it for kProxyUdpRetryAfter
+//        (dns_proxy_udp_skipped), so only the first query pays the wait,
+//        and then try it again. A dead upstream costs one timeout more
+//        than without a proxy before the next one is asked.
 //   UDP, HTTP proxy: over TCP through a CONNECT tunnel (an HTTP proxy
 //        carries no UDP; --proxy-udp is for the device's own UDP flows,
 //        DNS never leaves beside the proxy).
@@ -57,6 +66,7 @@
 // Never blocks: every socket is non-blocking, the loop wakes the query.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -74,6 +84,14 @@
 
 namespace rtether::relay {
 
+// What the queries of one DnsForwarder learnt of UDP through the proxy
+// (see above): while `now < udp_blocked_until`, attempts go over TCP
+// through it without trying its UDP ASSOCIATE.
+struct ProxyUdpHealth {
+  static constexpr std::chrono::minutes kProxyUdpRetryAfter{5};
+  std::optional<io::Time> udp_blocked_until;
+};
+
 class DnsUpstreamQuery final : public io::Handler {
  public:
   // Called once with the answer for the device (its ID restored), an
@@ -82,9 +100,11 @@ class DnsUpstreamQuery final : public io::Handler {
   enum class Asker : std::uint8_t { Udp, Tcp };
 
   // `query` passed parse_dns_query() as `parsed`. `receive_buffer` is the
-  // forwarder's scratch for UDP answers (kDnsMaxMessage bytes).
+  // forwarder's scratch for UDP answers (kDnsMaxMessage bytes); `health`
+  // is the forwarder's, shared by its queries. Both outlive the query.
   DnsUpstreamQuery(FlowContext& context, wire::Bytes query, const wire::DnsMessage& parsed,
-                   Asker asker, wire::MutableBytes receive_buffer, Done done);
+                   Asker asker, wire::MutableBytes receive_buffer, ProxyUdpHealth& health,
+                   Done done);
   ~DnsUpstreamQuery() override;
   DnsUpstreamQuery(const DnsUpstreamQuery&) = delete;
   DnsUpstreamQuery& operator=(const DnsUpstreamQuery&) = delete;
@@ -128,6 +148,7 @@ class DnsUpstreamQuery final : public io::Handler {
   wire::DnsMessage parsed_;
   Asker asker_;
   wire::MutableBytes receive_buffer_;
+  ProxyUdpHealth& health_;
   Done done_;
   io::Timer timer_;
   io::Fd socket_;
@@ -135,7 +156,8 @@ class DnsUpstreamQuery final : public io::Handler {
   unsigned attempt_ = 0;      // counts attempts, so a loop sees one end
   Transport transport_ = Transport::Udp;
   bool via_proxy_ = false;           // this attempt goes through config.proxy
-  bool proxy_without_udp_ = false;   // the proxy gave no UDP association
+  bool proxy_without_udp_ = false;   // the proxy gave no UDP association, or no answer over it
+  bool proxy_udp_timed_out_ = false; // this upstream's UDP attempt through it went unanswered
   bool connecting_ = false;
   std::unique_ptr<Socks5UdpAssociation> association_;  // a UDP attempt through SOCKS5
   std::unique_ptr<wire::ProxyHandshake> tunnel_;      // a TCP attempt's CONNECT, until done

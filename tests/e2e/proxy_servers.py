@@ -5,7 +5,8 @@ free 127.0.0.1 port (the relay runs in the root namespace, on loopback):
 - `Danted`: Debian's dante-server (SOCKS5, RFC 1928), with or without
   `socksmethod: username` (RFC 1929; danted checks the system's users, so
   `ProxyUser` makes one with a password and removes it after), with UDP
-  ASSOCIATE, and optional `socks block` rules for ports it must refuse.
+  ASSOCIATE (or with it granted and its replies blocked), and optional
+  `socks block` rules for ports it must refuse.
 - `Tinyproxy`: Debian's tinyproxy (HTTP CONNECT, RFC 9110 9.3.6), whose
   ConnectPort list permits the given ports only.
 
@@ -66,7 +67,12 @@ class Danted:
             % port for port in blocked_ports)
         # "0/0": any address of either family (Dante 1.4). Without `udp`
         # only CONNECT passes: a UDP ASSOCIATE is refused (a rule's block).
+        # With udp="no-replies" the association is granted and the client's
+        # datagrams go out, but every reply to them is blocked: UDP that
+        # goes unanswered, as behind a proxy whose host lets no UDP in.
+        no_replies = udp == "no-replies"
         commands = "connect udpassociate udpreply" if udp else "connect"
+        reply_rule = "block" if no_replies else "pass"
         config = (f"logoutput: {self.log_path}\n"
                   + "".join(f"internal: {address} port = {self.port}\n" for address in internals)
                   + f"external: {external}\n"
@@ -81,8 +87,9 @@ class Danted:
                             "  command: %s\n"
                             "  log: connect disconnect error\n}\n"
                             # Replies to a client's UDP from wherever it sent.
-                            "socks pass {\n  from: 0/0 to: %s\n  command: udpreply\n"
-                            "  log: connect disconnect error\n}\n" % (client, commands, client)
+                            "socks %s {\n  from: 0/0 to: %s\n  command: udpreply\n"
+                            "  log: connect disconnect error\n}\n"
+                            % (client, commands, reply_rule, client)
                             for client in clients)
                   + ("" if udp else "socks block {\n  from: 0/0 to: 0/0\n"
                      "  command: udpassociate\n  log: connect error\n}\n"))

@@ -259,8 +259,9 @@ def answers(output):
             if line and not line.startswith(";") and "\tIN\t" in line]
 
 
-def far_lookups_succeed(env, dns):
-    """From the device, FarDnsmasq.NAME through 10.0.2.3 over UDP and TCP."""
+def far_lookups_succeed(env, dns, queries=2):
+    """From the device, FarDnsmasq.NAME through 10.0.2.3 over UDP and TCP;
+    dnsmasq sees `queries` queries."""
     for transport in ("+notcp", "+tcp"):
         r = env.ns_run(["dig", "+time=5", "+tries=1", "@10.0.2.3", transport, FarDnsmasq.NAME,
                         "A"], timeout=20, check_rc=False)
@@ -270,8 +271,8 @@ def far_lookups_succeed(env, dns):
     # From the proxy: an address of its namespace (the relay's is ROOT_ADDRESS).
     inside = (f"from {ProxyNamespace.ADDRESS}", f"from {ProxyNamespace.FAR_ADDRESS}")
     seen = dns.queries()
-    check(len(seen) == 2 and all(line.rstrip().endswith(inside) for line in seen),
-          f"dnsmasq did not see two queries from inside the proxy's namespace: {seen}")
+    check(len(seen) == queries and all(line.rstrip().endswith(inside) for line in seen),
+          f"dnsmasq did not see {queries} queries from inside the proxy's namespace: {seen}")
 
 
 def test_dns_goes_through_danteds_udp_associate(make_env, proxy_namespace, proxies):
@@ -317,6 +318,35 @@ def test_dns_goes_over_tcp_through_danteds_connect_when_it_refuses_udp(make_env,
     check(counters.get("dns_proxy_udp") == 2 and counters.get("dns_proxy_udp_fallbacks") == 2 and
           counters.get("dns_proxy_tcp") == 2 and counters.get("dns_answers") == 2,
           f"counters: {counters}")
+
+
+def test_dns_goes_over_tcp_through_danteds_connect_when_its_udp_goes_unanswered(
+        make_env, proxy_namespace, proxies):
+    space = proxy_namespace
+    dns = proxies(FarDnsmasq, space)
+    danted = proxies(Danted, internals=(space.ADDRESS,), external=space.ADDRESS,
+                     clients=(f"{space.ROOT_ADDRESS}/32",), netns=space.name, udp="no-replies")
+    env = make_env(relay_args=["--proxy", f"socks5://{space.ADDRESS}:{danted.port}",
+                               "--dns-upstream", space.FAR_ADDRESS])
+    # The UDP lookup: asked through the association (dnsmasq answers, danted
+    # blocks the reply), after 2 s over CONNECT. The TCP one: over CONNECT
+    # at once, the proxy's UDP known to go unanswered.
+    started = time.monotonic()
+    far_lookups_succeed(env, dns, queries=3)
+    took = time.monotonic() - started
+    check(took < 4.5, f"the lookups took {took:.1f} s (one 2 s UDP timeout expected)")
+    log_text = danted.log()
+    harness.log(f"danted's log:\n{log_text}")
+    check("block(" in log_text and "udpreply" in log_text,
+          f"danted's log shows no blocked UDP reply:\n{log_text}")
+    check("tcp/connect" in log_text and f"{space.FAR_ADDRESS}.53" in log_text,
+          f"danted's log shows no CONNECT to {space.FAR_ADDRESS}.53:\n{log_text}")
+    counters = env.session_counters()
+    check(counters.get("dns_proxy_udp") == 1 and counters.get("dns_proxy_udp_timeouts") == 1 and
+          counters.get("dns_proxy_udp_silent") == 1 and
+          counters.get("dns_proxy_udp_skipped") == 1 and counters.get("dns_proxy_tcp") == 2 and
+          counters.get("dns_answers") == 2 and not counters.get("dns_timeouts") and
+          not counters.get("dns_server_failures"), f"counters: {counters}")
 
 
 def test_dns_goes_over_tcp_through_tinyproxys_connect(make_env, proxy_namespace, proxies):

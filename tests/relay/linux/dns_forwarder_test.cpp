@@ -627,6 +627,77 @@ TEST_F(DnsThroughProxy, ASocks5ProxyRefusingUdpIsAskedOverItsConnect) {
   EXPECT_EQ(counters().proxy_failed, 1u);
 }
 
+// The proxy grants UDP ASSOCIATE but nothing comes back over it (its host
+// lets no UDP out): the same upstream is asked over TCP through it, and
+// the next query skips the proxy's UDP.
+TEST_F(DnsThroughProxy, ASocks5ProxyWhoseUdpGoesUnansweredIsAskedOverItsConnect) {
+  use_proxy("socks5");
+  io::Fd relay = io::bind_udp({address("127.0.0.1"), 0});
+  const std::uint16_t relay_port = io::local_endpoint(relay.get())->port;
+  start();
+  auto query = dns_query(0x2468, "only.test");
+  send_query(query);
+  std::vector<std::uint8_t> in;
+  io::Fd control = accept_socks5(in);
+  ASSERT_TRUE(control.valid());
+  EXPECT_EQ(in[1], 0x03) << "UDP ASSOCIATE first";
+  send_all(control.get(),
+           std::vector<std::uint8_t>{0x05, 0x00, 0x00, 0x01, 127, 0, 0, 1,
+                                     static_cast<std::uint8_t>(relay_port >> 8),
+                                     static_cast<std::uint8_t>(relay_port & 0xFF)});
+  std::vector<std::uint8_t> datagram(65536);
+  ASSERT_TRUE(device_.run_until(
+      [&] { return static_cast<bool>(io::recv_from(relay.get(), datagram)); }))
+      << "no query at the proxy's UDP relay";
+  // ... and no answer to it.
+  jump(config_.dns_query_timeout);
+  EXPECT_EQ(counters().dns_proxy_udp_timeouts, 1u);
+  EXPECT_EQ(counters().dns_timeouts, 0u) << "the upstream is not given up on yet";
+
+  in.clear();
+  io::Fd tunnel = accept_socks5(in);
+  ASSERT_TRUE(tunnel.valid()) << "no CONNECT after the unanswered UDP";
+  std::vector<std::uint8_t> connect{0x05, 0x01, 0x00};
+  connect.insert(connect.end(), kFarSocks5Address.begin(), kFarSocks5Address.end());
+  EXPECT_EQ(in, connect) << "CONNECT to the same upstream's port 53";
+  send_all(tunnel.get(), std::vector<std::uint8_t>{0x05, 0x00, 0x00, 0x01, 127, 0, 0, 1, 0, 1});
+  answer_over_tunnel(tunnel.get(), [](const std::vector<std::uint8_t>& asked) {
+    return dns_answer(asked, wire::dns_id(asked), kOnlyAddress);
+  });
+  auto got = device_receives();
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->payload, dns_answer(query, 0x2468, kOnlyAddress));
+  EXPECT_EQ(counters().dns_proxy_udp_silent, 1u);
+
+  // The next query goes over TCP through the proxy at once.
+  auto second = dns_query(0x1357, "only.test");
+  send_query(second);
+  in.clear();
+  io::Fd next = accept_socks5(in);
+  ASSERT_TRUE(next.valid());
+  EXPECT_EQ(in, connect) << "CONNECT, no UDP ASSOCIATE, while the proxy's UDP is known blocked";
+  send_all(next.get(), std::vector<std::uint8_t>{0x05, 0x00, 0x00, 0x01, 127, 0, 0, 1, 0, 1});
+  answer_over_tunnel(next.get(), [](const std::vector<std::uint8_t>& asked) {
+    return dns_answer(asked, wire::dns_id(asked), kOnlyAddress);
+  });
+  got = device_receives();
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->payload, dns_answer(second, 0x1357, kOnlyAddress));
+  EXPECT_EQ(counters().dns_proxy_udp, 1u);
+  EXPECT_EQ(counters().dns_proxy_udp_skipped, 1u);
+  EXPECT_EQ(counters().dns_proxy_tcp, 2u);
+  EXPECT_EQ(counters().dns_answers, 2u);
+
+  // Five minutes on, UDP through the proxy is tried again.
+  jump(ProxyUdpHealth::kProxyUdpRetryAfter);
+  send_query(dns_query(0x0102, "only.test"));
+  in.clear();
+  io::Fd again = accept_socks5(in);
+  ASSERT_TRUE(again.valid());
+  EXPECT_EQ(in[1], 0x03) << "UDP ASSOCIATE again";
+  EXPECT_EQ(counters().dns_proxy_udp, 2u);
+}
+
 TEST_F(DnsThroughProxy, ALoopbackUpstreamIsAskedDirectly) {
   use_proxy("socks5");
   Upstream upstream;
