@@ -275,13 +275,20 @@ def far_lookups_succeed(env, dns, queries=2):
           f"dnsmasq did not see {queries} queries from inside the proxy's namespace: {seen}")
 
 
+def danted_in_namespace(make_env, proxies, space, udp=True):
+    """A Danted in the proxy's namespace (`udp` as Danted takes it) and an
+    Env whose relay goes through it and asks FAR_ADDRESS for DNS."""
+    danted = proxies(Danted, internals=(space.ADDRESS,), external=space.ADDRESS,
+                     clients=(f"{space.ROOT_ADDRESS}/32",), netns=space.name, udp=udp)
+    env = make_env(relay_args=["--proxy", f"socks5://{space.ADDRESS}:{danted.port}",
+                               "--dns-upstream", space.FAR_ADDRESS])
+    return danted, env
+
+
 def test_dns_goes_through_danteds_udp_associate(make_env, proxy_namespace, proxies):
     space = proxy_namespace
     dns = proxies(FarDnsmasq, space)
-    danted = proxies(Danted, internals=(space.ADDRESS,), external=space.ADDRESS,
-                     clients=(f"{space.ROOT_ADDRESS}/32",), netns=space.name)
-    env = make_env(relay_args=["--proxy", f"socks5://{space.ADDRESS}:{danted.port}",
-                               "--dns-upstream", space.FAR_ADDRESS])
+    danted, env = danted_in_namespace(make_env, proxies, space)
     far_lookups_succeed(env, dns)
     # danted logs an association's peers when it ends (the relay ends it
     # once answered).
@@ -301,10 +308,7 @@ def test_dns_goes_over_tcp_through_danteds_connect_when_it_refuses_udp(make_env,
                                                                       proxies):
     space = proxy_namespace
     dns = proxies(FarDnsmasq, space)
-    danted = proxies(Danted, internals=(space.ADDRESS,), external=space.ADDRESS,
-                     clients=(f"{space.ROOT_ADDRESS}/32",), netns=space.name, udp=False)
-    env = make_env(relay_args=["--proxy", f"socks5://{space.ADDRESS}:{danted.port}",
-                               "--dns-upstream", space.FAR_ADDRESS])
+    danted, env = danted_in_namespace(make_env, proxies, space, udp=False)
     far_lookups_succeed(env, dns)
     log_text = danted.log()
     harness.log(f"danted's log:\n{log_text}")
@@ -324,10 +328,7 @@ def test_dns_goes_over_tcp_through_danteds_connect_when_its_udp_goes_unanswered(
         make_env, proxy_namespace, proxies):
     space = proxy_namespace
     dns = proxies(FarDnsmasq, space)
-    danted = proxies(Danted, internals=(space.ADDRESS,), external=space.ADDRESS,
-                     clients=(f"{space.ROOT_ADDRESS}/32",), netns=space.name, udp="no-replies")
-    env = make_env(relay_args=["--proxy", f"socks5://{space.ADDRESS}:{danted.port}",
-                               "--dns-upstream", space.FAR_ADDRESS])
+    danted, env = danted_in_namespace(make_env, proxies, space, udp="no-replies")
     # The UDP lookup: asked through the association (dnsmasq answers, danted
     # blocks the reply), after 2 s over CONNECT. The TCP one: over CONNECT
     # at once, the proxy's UDP known to go unanswered.

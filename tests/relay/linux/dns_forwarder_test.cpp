@@ -492,6 +492,26 @@ class DnsThroughProxy : public DnsForwarding {
     return connection;
   }
 
+  // The relay's next SOCKS5 CONNECT, to kFarUpstream's port 53, granted;
+  // the query over it answered with kOnlyAddress; `query` (its device ID
+  // `id`) then has that answer at the device.
+  void answer_socks5_connect(const std::vector<std::uint8_t>& query, std::uint16_t id,
+                             const char* why) {
+    std::vector<std::uint8_t> in;
+    io::Fd tunnel = accept_socks5(in);
+    ASSERT_TRUE(tunnel.valid()) << why;
+    std::vector<std::uint8_t> connect{0x05, 0x01, 0x00};
+    connect.insert(connect.end(), kFarSocks5Address.begin(), kFarSocks5Address.end());
+    EXPECT_EQ(in, connect) << why;
+    send_all(tunnel.get(), std::vector<std::uint8_t>{0x05, 0x00, 0x00, 0x01, 127, 0, 0, 1, 0, 1});
+    answer_over_tunnel(tunnel.get(), [](const std::vector<std::uint8_t>& asked) {
+      return dns_answer(asked, wire::dns_id(asked), kOnlyAddress);
+    });
+    auto got = device_receives();
+    ASSERT_TRUE(got);
+    EXPECT_EQ(got->payload, dns_answer(query, id, kOnlyAddress));
+  }
+
   FakeProxy proxy_;
 };
 
@@ -608,19 +628,7 @@ TEST_F(DnsThroughProxy, ASocks5ProxyRefusingUdpIsAskedOverItsConnect) {
   // 07: command not supported.
   send_all(control.get(), std::vector<std::uint8_t>{0x05, 0x07, 0x00, 0x01, 0, 0, 0, 0, 0, 0});
 
-  in.clear();
-  io::Fd tunnel = accept_socks5(in);
-  ASSERT_TRUE(tunnel.valid()) << "no CONNECT after the refused UDP ASSOCIATE";
-  std::vector<std::uint8_t> connect{0x05, 0x01, 0x00};
-  connect.insert(connect.end(), kFarSocks5Address.begin(), kFarSocks5Address.end());
-  EXPECT_EQ(in, connect) << "CONNECT to the upstream's port 53";
-  send_all(tunnel.get(), std::vector<std::uint8_t>{0x05, 0x00, 0x00, 0x01, 127, 0, 0, 1, 0, 1});
-  answer_over_tunnel(tunnel.get(), [](const std::vector<std::uint8_t>& asked) {
-    return dns_answer(asked, wire::dns_id(asked), kOnlyAddress);
-  });
-  auto got = device_receives();
-  ASSERT_TRUE(got);
-  EXPECT_EQ(got->payload, dns_answer(query, 0x0bad, kOnlyAddress));
+  answer_socks5_connect(query, 0x0bad, "CONNECT to the upstream's port 53 after the refusal");
   EXPECT_EQ(counters().dns_proxy_udp, 1u);
   EXPECT_EQ(counters().dns_proxy_udp_fallbacks, 1u);
   EXPECT_EQ(counters().dns_proxy_tcp, 1u);
@@ -654,35 +662,14 @@ TEST_F(DnsThroughProxy, ASocks5ProxyWhoseUdpGoesUnansweredIsAskedOverItsConnect)
   EXPECT_EQ(counters().dns_proxy_udp_timeouts, 1u);
   EXPECT_EQ(counters().dns_timeouts, 0u) << "the upstream is not given up on yet";
 
-  in.clear();
-  io::Fd tunnel = accept_socks5(in);
-  ASSERT_TRUE(tunnel.valid()) << "no CONNECT after the unanswered UDP";
-  std::vector<std::uint8_t> connect{0x05, 0x01, 0x00};
-  connect.insert(connect.end(), kFarSocks5Address.begin(), kFarSocks5Address.end());
-  EXPECT_EQ(in, connect) << "CONNECT to the same upstream's port 53";
-  send_all(tunnel.get(), std::vector<std::uint8_t>{0x05, 0x00, 0x00, 0x01, 127, 0, 0, 1, 0, 1});
-  answer_over_tunnel(tunnel.get(), [](const std::vector<std::uint8_t>& asked) {
-    return dns_answer(asked, wire::dns_id(asked), kOnlyAddress);
-  });
-  auto got = device_receives();
-  ASSERT_TRUE(got);
-  EXPECT_EQ(got->payload, dns_answer(query, 0x2468, kOnlyAddress));
+  answer_socks5_connect(query, 0x2468, "CONNECT to the same upstream after the unanswered UDP");
   EXPECT_EQ(counters().dns_proxy_udp_silent, 1u);
 
-  // The next query goes over TCP through the proxy at once.
+  // The next query goes over TCP through the proxy at once: CONNECT, no
+  // UDP ASSOCIATE, while the proxy's UDP is known blocked.
   auto second = dns_query(0x1357, "only.test");
   send_query(second);
-  in.clear();
-  io::Fd next = accept_socks5(in);
-  ASSERT_TRUE(next.valid());
-  EXPECT_EQ(in, connect) << "CONNECT, no UDP ASSOCIATE, while the proxy's UDP is known blocked";
-  send_all(next.get(), std::vector<std::uint8_t>{0x05, 0x00, 0x00, 0x01, 127, 0, 0, 1, 0, 1});
-  answer_over_tunnel(next.get(), [](const std::vector<std::uint8_t>& asked) {
-    return dns_answer(asked, wire::dns_id(asked), kOnlyAddress);
-  });
-  got = device_receives();
-  ASSERT_TRUE(got);
-  EXPECT_EQ(got->payload, dns_answer(second, 0x1357, kOnlyAddress));
+  answer_socks5_connect(second, 0x1357, "CONNECT at once for the next query");
   EXPECT_EQ(counters().dns_proxy_udp, 1u);
   EXPECT_EQ(counters().dns_proxy_udp_skipped, 1u);
   EXPECT_EQ(counters().dns_proxy_tcp, 2u);
