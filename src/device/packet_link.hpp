@@ -11,8 +11,21 @@
 // kernel refuses is a counted drop (`drop_device_write`), not the end of
 // the device; the end is the descriptor itself failing (EBADFD: the tun
 // detached, EBADF).
+//
+// A tun opened with IFF_VNET_HDR (TunDevice::open's `vnet_header`, found
+// with TUNGETIFF) has a virtio-net header before every packet, each way
+// (Documentation/networking/tuntap.rst; struct virtio_net_hdr, virtio 1.x
+// 5.1.6). Then the link completes checksums (DeviceLink::
+// completes_checksums): the relay leaves each TCP and UDP checksum at the
+// pseudo header's sum, and the header says NEEDS_CSUM with where the
+// transport header and its checksum field start. The device's kernel takes
+// such a packet as checked (a local socket's receive skips the pass over
+// the data) and computes the checksum only if it forwards the packet on.
+// Reads drop the header: the relay checks no checksum of the device's, so
+// one the device's kernel left to complete (TUN_F_CSUM) is no concern.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 
@@ -30,10 +43,12 @@ class PacketLink final : public relay::DeviceLink {
   bool is_stream() const override { return false; }
   relay::LinkRead read(relay::PacketSink& sink, int budget, bool hung_up) override;
   relay::LinkSend send(wire::Bytes queued) override;
+  bool completes_checksums() const override { return header_size_ != 0; }
 
  private:
   io::Fd fd_;
-  std::unique_ptr<std::uint8_t[]> buffer_;  // one maximal packet
+  std::size_t header_size_ = 0;             // the virtio-net header's, 0 without one
+  std::unique_ptr<std::uint8_t[]> buffer_;  // the header and one maximal packet
 };
 
 }  // namespace rtether::device

@@ -30,6 +30,9 @@ class LinuxTunBuilder {
   LinuxTunBuilder(std::string tun_name, std::string netns);
 
   void set_mtu(int mtu) { mtu_ = mtu; }
+  // The tun with a virtio-net header and checksum offload
+  // (TunDevice::open): for the relay's own PacketLink (direct mode).
+  void set_vnet_header(bool on) { vnet_header_ = on; }
   void add_address(const wire::IpPrefix& address) { addresses_.push_back(address); }
   void add_route(const wire::IpPrefix& route) { routes_.push_back(route); }
   void add_dns(const wire::IpAddress& server) { dns_servers_.push_back(server); }
@@ -54,6 +57,7 @@ class LinuxTunBuilder {
   std::string tun_name_;
   std::string netns_;
   int mtu_ = 1500;
+  bool vnet_header_ = false;
   std::vector<wire::IpPrefix> addresses_;
   std::vector<wire::IpPrefix> routes_;
   std::vector<wire::IpAddress> dns_servers_;

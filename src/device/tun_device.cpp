@@ -13,7 +13,7 @@
 
 namespace rtether::device {
 
-TunDevice TunDevice::open(const std::string& name) {
+TunDevice TunDevice::open(const std::string& name, bool vnet_header) {
   if (name.empty() || name.size() >= IFNAMSIZ) {
     throw std::runtime_error("tun name '" + name + "' must be 1-" +
                              std::to_string(IFNAMSIZ - 1) + " characters");
@@ -23,10 +23,18 @@ TunDevice TunDevice::open(const std::string& name) {
     throw std::runtime_error(std::string("cannot open /dev/net/tun: ") + std::strerror(errno));
   }
   ifreq request{};
-  request.ifr_flags = IFF_TUN | IFF_NO_PI;
+  request.ifr_flags = IFF_TUN | IFF_NO_PI | (vnet_header ? IFF_VNET_HDR : 0);
   std::memcpy(request.ifr_name, name.c_str(), name.size());
   if (ioctl(fd.get(), TUNSETIFF, &request) < 0) {
     throw std::runtime_error("cannot create tun '" + name + "': " + std::strerror(errno));
+  }
+  // Checksum offload only: the kernel may hand over TCP and UDP packets
+  // with the checksum still to complete (NEEDS_CSUM), and takes such
+  // packets. Without TUN_F_TSO* it never hands over a packet larger than
+  // the MTU.
+  if (vnet_header && ioctl(fd.get(), TUNSETOFFLOAD, static_cast<unsigned long>(TUN_F_CSUM)) < 0) {
+    throw std::runtime_error("cannot turn on checksum offload on tun '" + name +
+                             "': " + std::strerror(errno));
   }
   // The kernel may rewrite the name (a "%d" template); index it by the
   // name it actually chose, in the namespace it was created in.

@@ -1,5 +1,6 @@
 // TunDevice: one Linux tun interface (IFF_TUN | IFF_NO_PI: each read or
-// write is exactly one raw IP packet, the framing Gnirehtet's stream uses).
+// write is exactly one raw IP packet, the framing Gnirehtet's stream uses;
+// with IFF_VNET_HDR a virtio-net header before each).
 //
 // The interface is not persistent: it lives in the network namespace of the
 // thread that opened it and disappears when this object closes the fd, so a
@@ -23,7 +24,12 @@ class TunDevice {
   // Creates the interface in the calling thread's network namespace.
   // Throws std::runtime_error with the reason (no /dev/net/tun, EPERM, name
   // taken or too long): this only happens at start-up.
-  static TunDevice open(const std::string& name);
+  // `vnet_header`: IFF_VNET_HDR, each packet read or written behind a
+  // virtio-net header, with checksum offload (TUN_F_CSUM) on, so either
+  // side may leave a TCP or UDP checksum for the other to complete (the
+  // relay's PacketLink in direct mode: packet_link.hpp). No segmentation
+  // offload: every packet stays within the MTU.
+  static TunDevice open(const std::string& name, bool vnet_header = false);
 
   int fd() const { return fd_.get(); }
   const std::string& name() const { return name_; }

@@ -33,6 +33,8 @@ ClientSession::ClientSession(io::EventLoop& loop, std::unique_ptr<DeviceLink> li
                              std::string serial)
     : loop_(loop),
       link_(std::move(link)),
+      checksums_(link_->completes_checksums() ? wire::ChecksumMode::PseudoHeaderOnly
+                                              : wire::ChecksumMode::Full),
       id_(id),
       config_(config),
       on_closed_(std::move(on_closed)),
@@ -378,7 +380,7 @@ void ClientSession::send_stateless_reset(const wire::IpPacket& packet) {
   header.flags = reset.flags;
   auto room = reserve(wire::tcp_header_size(header), true);
   if (room.empty()) return;
-  commit(wire::write_tcp_headers(room, header, 0));
+  commit(wire::write_tcp_headers(room, header, 0, checksums_));
 }
 
 wire::MutableBytes ClientSession::peek_scratch(std::size_t bytes) {

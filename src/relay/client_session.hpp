@@ -89,6 +89,7 @@ class ClientSession : public io::Handler, private FlowContext, private PacketSin
   void wait_for_output(Flow& flow) override { output_.wait_for_output(flow); }
   void add_buffered(long delta) override { buffered_bytes_ += delta; }
   IcmpErrorSender& icmp_errors() override { return icmp_errors_; }
+  wire::ChecksumMode checksums() const override { return checksums_; }
   std::uint32_t random_iss() override { return static_cast<std::uint32_t>(random_()); }
   wire::MutableBytes peek_scratch(std::size_t bytes) override;
   FlowContext& context() { return *this; }
@@ -111,6 +112,7 @@ class ClientSession : public io::Handler, private FlowContext, private PacketSin
 
   io::EventLoop& loop_;
   std::unique_ptr<DeviceLink> link_;
+  wire::ChecksumMode checksums_;  // as link_ takes them (DeviceLink::completes_checksums)
   std::uint32_t id_;
   const RelayConfig& config_;
   ClosedCallback on_closed_;

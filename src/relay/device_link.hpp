@@ -68,6 +68,12 @@ class DeviceLink {
   // Sends from `queued` (whole packets back to back, as the session's
   // DeviceOutput holds them) as much as the link takes now.
   virtual LinkSend send(wire::Bytes queued) = 0;
+  // Whether the link completes the TCP and UDP checksums of the packets it
+  // sends (a tun with a virtio-net header: device/packet_link.hpp). Then
+  // every TCP and UDP packet queued for it carries only the pseudo header's
+  // sum (wire::ChecksumMode::PseudoHeaderOnly); a stream's device (the
+  // Gnirehtet app, `rtether client`) gets whole checksums.
+  virtual bool completes_checksums() const { return false; }
 };
 
 }  // namespace rtether::relay

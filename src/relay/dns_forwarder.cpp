@@ -79,7 +79,7 @@ void DnsForwarder::send_udp_answer(const UdpAsker& asker, wire::Bytes answer) {
   header.source_port = wire::gnirehtet::kDnsPort;
   header.destination_port = asker.device_port;
   auto room = context_.reserve(wire::udp_header_size(asker.device.version) + answer.size(), false);
-  const std::size_t length = room.empty() ? 0 : wire::build_udp(room, header, answer);
+  const std::size_t length = room.empty() ? 0 : wire::build_udp(room, header, answer, context_.checksums());
   if (length == 0) {
     ++context_.counters().dns_drop_answer_lost;
     return;

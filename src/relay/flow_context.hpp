@@ -10,7 +10,8 @@
 //     bytes, write it in place, commit() it; when there is no room, park
 //     with wait_for_output() and pump() is called when room returns;
 //   - the per-client budget of device bytes flows buffer for slow hosts;
-//   - the ICMP-error port toward the device (rate-limited);
+//   - the ICMP-error port toward the device (rate-limited), and how TCP
+//     and UDP packets toward it carry their checksums;
 //   - random initial sequence numbers and a scratch buffer for peeking.
 #pragma once
 
@@ -21,6 +22,7 @@
 #include "relay/config.hpp"
 #include "relay/counters.hpp"
 #include "wire/bytes.hpp"
+#include "wire/packet_builder.hpp"
 
 namespace rtether::relay {
 
@@ -52,6 +54,10 @@ class FlowContext {
   virtual void add_buffered(long delta) = 0;
 
   virtual IcmpErrorSender& icmp_errors() = 0;
+  // How TCP and UDP packets for the device carry their checksum: whole, or
+  // the pseudo header's sum for the link to complete (DeviceLink::
+  // completes_checksums). Every TCP and UDP packet a flow builds uses it.
+  virtual wire::ChecksumMode checksums() const = 0;
   virtual std::uint32_t random_iss() = 0;
   // Scratch space for peeking past in-flight bytes on kernels without
   // SO_PEEK_OFF; allocated on first use, shared by the session's flows.

@@ -372,7 +372,8 @@ void TcpFlow::send_segment(const tcp::OutSegment& segment, std::size_t payload_l
   header_.window = segment.window;
   header_.mss = segment.mss;
   header_.window_scale = segment.window_scale;
-  std::size_t length = wire::write_tcp_headers(room, header_, payload_length);
+  std::size_t length =
+      wire::write_tcp_headers(room, header_, payload_length, context_.checksums());
   header_.mss.reset();
   header_.window_scale.reset();
   context_.commit(length);

@@ -176,7 +176,7 @@ std::size_t UdpFlow::frame(wire::MutableBytes room, std::size_t length) {
     ++context_.counters().drop_udp_too_big;
     return 0;
   }
-  return wire::write_udp_headers(room, header_, length);
+  return wire::write_udp_headers(room, header_, length, context_.checksums());
 }
 
 void UdpFlow::send_to_device(wire::Bytes payload) {
@@ -192,7 +192,7 @@ void UdpFlow::send_to_device(wire::Bytes payload) {
     return;
   }
   touch();
-  const std::size_t length = wire::build_udp(room, header_, payload);
+  const std::size_t length = wire::build_udp(room, header_, payload, context_.checksums());
   if (length == 0) {
     ++context_.counters().drop_udp_too_big;
     return;

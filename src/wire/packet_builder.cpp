@@ -1,7 +1,8 @@
 // Builds IPv4/IPv6 packets carrying TCP, UDP or ICMP toward the device.
 //
 // Headers are written in place in front of a payload that is already in the
-// output buffer, so the only pass over the payload is the checksum. The
+// output buffer, so the only pass over the payload is the checksum (none at
+// all with ChecksumMode::PseudoHeaderOnly). The
 // transport checksum covers the pseudo header (RFC 9293 section 3.1 for
 // IPv4, RFC 8200 section 8.1 for IPv6) plus the transport header and data,
 // summed as one contiguous span.
@@ -104,6 +105,17 @@ std::uint16_t transport_checksum(const IpAddress& source, const IpAddress& desti
   return static_cast<std::uint16_t>(~checksum_fold(sum));
 }
 
+// The field's value for `mode`: the whole checksum, or the pseudo header's
+// folded sum that the link completes (the field itself is then summed in
+// as it stands, which is what makes the completed sum right).
+std::uint16_t transport_checksum_field(const IpAddress& source, const IpAddress& destination,
+                                       std::uint8_t protocol, Bytes segment, ChecksumMode mode) {
+  if (mode == ChecksumMode::PseudoHeaderOnly) {
+    return checksum_fold(pseudo_header_sum(source, destination, protocol, segment.size()));
+  }
+  return transport_checksum(source, destination, protocol, segment);
+}
+
 std::uint8_t icmp_protocol(IpVersion version) {
   return version == IpVersion::V4 ? ip_protocol::kIcmp : ip_protocol::kIcmpv6;
 }
@@ -130,7 +142,7 @@ std::size_t udp_header_size(IpVersion version) { return ip_header_size(version) 
 std::size_t icmp_header_size(IpVersion version) { return ip_header_size(version) + kIcmpHeader; }
 
 std::size_t write_tcp_headers(MutableBytes out, const TcpSegmentHeader& header,
-                              std::size_t payload_length) {
+                              std::size_t payload_length, ChecksumMode checksum) {
   const std::size_t total = tcp_header_size(header) + payload_length;
   assert(out.size() >= total);
   const std::size_t tcp_length = kTcpMinHeader + tcp_options_size(header);
@@ -168,13 +180,13 @@ std::size_t write_tcp_headers(MutableBytes out, const TcpSegmentHeader& header,
   }
 
   store(tcp, tcp_field::kChecksum,
-        transport_checksum(header.source, header.destination, ip_protocol::kTcp,
-                           Bytes(tcp, segment_length)));
+        transport_checksum_field(header.source, header.destination, ip_protocol::kTcp,
+                                 Bytes(tcp, segment_length), checksum));
   return total;
 }
 
 std::size_t write_udp_headers(MutableBytes out, const UdpDatagramHeader& header,
-                              std::size_t payload_length) {
+                              std::size_t payload_length, ChecksumMode checksum_mode) {
   const std::size_t total = udp_header_size(header.source.version) + payload_length;
   assert(out.size() >= total);
   const std::size_t datagram_length = kUdpHeader + payload_length;
@@ -186,9 +198,12 @@ std::size_t write_udp_headers(MutableBytes out, const UdpDatagramHeader& header,
   store(udp, udp_field::kDestinationPort, header.destination_port);
   store(udp, udp_field::kLength, static_cast<std::uint16_t>(datagram_length));
   store(udp, udp_field::kChecksum, 0);
-  std::uint16_t checksum = transport_checksum(header.source, header.destination,
-                                              ip_protocol::kUdp, Bytes(udp, datagram_length));
-  if (checksum == 0) checksum = kUdpZeroChecksum;
+  std::uint16_t checksum =
+      transport_checksum_field(header.source, header.destination, ip_protocol::kUdp,
+                               Bytes(udp, datagram_length), checksum_mode);
+  // A partial sum is never sent as it is: the link completes it (and
+  // writes a completed zero as all ones too).
+  if (checksum == 0 && checksum_mode == ChecksumMode::Full) checksum = kUdpZeroChecksum;
   store(udp, udp_field::kChecksum, checksum);
   return total;
 }
@@ -219,18 +234,20 @@ std::size_t write_icmp_headers(MutableBytes out, const IcmpMessageHeader& header
   return total;
 }
 
-std::size_t build_tcp(MutableBytes out, const TcpSegmentHeader& header, Bytes payload) {
+std::size_t build_tcp(MutableBytes out, const TcpSegmentHeader& header, Bytes payload,
+                      ChecksumMode checksum) {
   const std::size_t header_size = tcp_header_size(header);
   if (!fits(out, header_size, header.source.version, payload.size())) return 0;
   if (!payload.empty()) std::memcpy(out.data() + header_size, payload.data(), payload.size());
-  return write_tcp_headers(out, header, payload.size());
+  return write_tcp_headers(out, header, payload.size(), checksum);
 }
 
-std::size_t build_udp(MutableBytes out, const UdpDatagramHeader& header, Bytes payload) {
+std::size_t build_udp(MutableBytes out, const UdpDatagramHeader& header, Bytes payload,
+                      ChecksumMode checksum) {
   const std::size_t header_size = udp_header_size(header.source.version);
   if (!fits(out, header_size, header.source.version, payload.size())) return 0;
   if (!payload.empty()) std::memcpy(out.data() + header_size, payload.data(), payload.size());
-  return write_udp_headers(out, header, payload.size());
+  return write_udp_headers(out, header, payload.size(), checksum);
 }
 
 std::size_t build_icmp(MutableBytes out, const IcmpMessageHeader& header, Bytes payload) {

@@ -1,5 +1,6 @@
 // Builders for the packets the relay sends toward the device: IPv4/IPv6 with
-// TCP, UDP or ICMP, checksums filled in.
+// TCP, UDP or ICMP, checksums filled in (or, for TCP and UDP, left for the
+// link to complete: ChecksumMode).
 //
 // Hot path shape: the caller reserves header room at the front of its output
 // buffer, reads payload straight into out[header_size(...)...] (no copy), then
@@ -50,6 +51,18 @@ struct IcmpMessageHeader {
   std::uint8_t ttl = 64;
 };
 
+// What goes in the TCP or UDP checksum field.
+//   Full: the whole checksum (RFC 9293 3.1, RFC 768, RFC 8200 8.1).
+//   PseudoHeaderOnly: the folded sum of the pseudo header alone, not
+//     complemented: a "partial" checksum that the link toward the device
+//     completes over the segment, from the transport header on (the Linux
+//     kernel behind a tun with a virtio-net header marked NEEDS_CSUM: it
+//     computes the rest if the packet ever leaves the device's kernel, and
+//     a socket inside it takes the packet as checked). So the relay's one
+//     pass over the payload, and the device kernel's, are saved.
+// ICMP checksums are always whole.
+enum class ChecksumMode : std::uint8_t { Full, PseudoHeaderOnly };
+
 std::size_t ip_header_size(IpVersion version);  // 20 or 40 (no options)
 std::size_t tcp_header_size(const TcpSegmentHeader& header);  // IP + TCP incl. options (padded to 4)
 std::size_t udp_header_size(IpVersion version);               // IP + 8
@@ -59,16 +72,20 @@ std::size_t icmp_header_size(IpVersion version);              // IP + 8
 // Fills IP and TCP headers and checksums; returns the total packet length.
 // Requires out.size() >= header size + payload_length <= 65535 for IPv4.
 std::size_t write_tcp_headers(MutableBytes out, const TcpSegmentHeader& header,
-                              std::size_t payload_length);
+                              std::size_t payload_length,
+                              ChecksumMode checksum = ChecksumMode::Full);
 std::size_t write_udp_headers(MutableBytes out, const UdpDatagramHeader& header,
-                              std::size_t payload_length);
+                              std::size_t payload_length,
+                              ChecksumMode checksum = ChecksumMode::Full);
 std::size_t write_icmp_headers(MutableBytes out, const IcmpMessageHeader& header,
                                std::size_t payload_length);
 
 // Copying forms: copy payload after the header room, then write headers.
 // Return 0 if out is too small.
-std::size_t build_tcp(MutableBytes out, const TcpSegmentHeader& header, Bytes payload);
-std::size_t build_udp(MutableBytes out, const UdpDatagramHeader& header, Bytes payload);
+std::size_t build_tcp(MutableBytes out, const TcpSegmentHeader& header, Bytes payload,
+                      ChecksumMode checksum = ChecksumMode::Full);
+std::size_t build_udp(MutableBytes out, const UdpDatagramHeader& header, Bytes payload,
+                      ChecksumMode checksum = ChecksumMode::Full);
 std::size_t build_icmp(MutableBytes out, const IcmpMessageHeader& header, Bytes payload);
 
 }  // namespace rtether::wire

@@ -14,9 +14,11 @@
 
 #include <chrono>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "device/link_configurator.hpp"
 #include "device/tun_device.hpp"
 #include "device/netns.hpp"
 #include "io/event_loop.hpp"
@@ -183,6 +185,82 @@ TEST(PacketLinkOnATun, CountsPacketsTheKernelRefusesAndGoesOn) {
   RecordingSink sink;
   EXPECT_EQ(link->read(sink, 64, false).status, Status::Drained);
   EXPECT_TRUE(sink.packets.empty());
+}
+
+// A tun with a virtio-net header (direct mode's): the link says it
+// completes checksums, a UDP packet with only the pseudo header's sum (as
+// the relay then builds it) reaches a socket in the namespace, and a
+// datagram from that socket reaches the link as a bare IP packet.
+TEST(PacketLinkOnATun, WithAVnetHeaderTheKernelCompletesTheChecksums) {
+  ScopedNetns netns("packet-link-vnet");
+  std::unique_ptr<PacketLink> link;
+  io::Fd socket;
+  {
+    NetnsGuard inside(netns.name());
+    TunDevice tun = TunDevice::open("rtether-pl1", true);
+    LinkConfigurator links;
+    links.set_up(tun.index());
+    links.add_address(tun.index(), address("10.0.0.2"), 32);
+    links.add_route(tun.index(), address("10.0.2.0"), 24, false);
+    link = std::make_unique<PacketLink>(tun.release_fd());
+    socket = io::Fd(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    sockaddr_in bound{};
+    bound.sin_family = AF_INET;
+    bound.sin_port = htons(40001);
+    bound.sin_addr.s_addr = inet_addr("10.0.0.2");
+    ASSERT_EQ(bind(socket.get(), reinterpret_cast<sockaddr*>(&bound), sizeof bound), 0);
+  }
+  EXPECT_TRUE(link->completes_checksums());
+
+  wire::UdpDatagramHeader header;
+  header.source = address("10.0.2.2");
+  header.destination = address("10.0.0.2");
+  header.source_port = 53;
+  header.destination_port = 40001;
+  const std::string payload = "answer from the relay";
+  std::vector<std::uint8_t> packet(100);
+  packet.resize(wire::build_udp(packet, header,
+                                wire::Bytes{reinterpret_cast<const std::uint8_t*>(payload.data()),
+                                            payload.size()},
+                                wire::ChecksumMode::PseudoHeaderOnly));
+  const relay::LinkSend sent = link->send(packet);
+  EXPECT_EQ(sent.consumed, packet.size());
+  EXPECT_EQ(sent.refused, 0u);
+  char received[100];
+  timeval wait{2, 0};
+  ASSERT_EQ(setsockopt(socket.get(), SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof wait), 0);
+  const ssize_t got = recv(socket.get(), received, sizeof received, 0);
+  ASSERT_EQ(got, static_cast<ssize_t>(payload.size())) << "the namespace's socket got nothing";
+  EXPECT_EQ(std::string(received, static_cast<std::size_t>(got)), payload);
+
+  sockaddr_in peer{};
+  peer.sin_family = AF_INET;
+  peer.sin_port = htons(9);
+  peer.sin_addr.s_addr = inet_addr("10.0.2.2");
+  const std::string question = "from the namespace";
+  ASSERT_EQ(sendto(socket.get(), question.data(), question.size(), 0,
+                   reinterpret_cast<const sockaddr*>(&peer), sizeof peer),
+            static_cast<ssize_t>(question.size()));
+  // Every packet read must parse whole (the header taken off); the
+  // namespace's own IPv6 chatter may come before the datagram.
+  RecordingSink sink;
+  std::optional<std::string> asked;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  while (!asked && std::chrono::steady_clock::now() < deadline) {
+    link->read(sink, 64, false);
+    for (const auto& read : sink.packets) {
+      auto parsed = wire::parse_ip(read);
+      ASSERT_TRUE(parsed.packet) << "not an IP packet: the header was not taken off";
+      EXPECT_EQ(parsed.packet->packet.size(), read.size());
+      if (parsed.packet->protocol != wire::ip_protocol::kUdp) continue;
+      auto udp = wire::UdpView::parse(parsed.packet->payload);
+      ASSERT_TRUE(udp);
+      EXPECT_EQ(udp->destination_port(), 9);
+      asked.emplace(udp->payload().begin(), udp->payload().end());
+    }
+    sink.packets.clear();
+  }
+  EXPECT_EQ(asked, question);
 }
 
 // The whole engine over a packet link: a device datagram to the host alias

@@ -30,6 +30,7 @@ class FakeContext : public FlowContext {
   std::size_t buffer_budget_left() const override { return 0; }
   void add_buffered(long) override {}
   IcmpErrorSender& icmp_errors() override { return icmp_errors_; }
+  wire::ChecksumMode checksums() const override { return wire::ChecksumMode::Full; }
   std::uint32_t random_iss() override { return 0; }
   wire::MutableBytes peek_scratch(std::size_t) override { return {}; }
 

@@ -179,6 +179,54 @@ TEST_P(PacketBuilderPerVersion, SendsAComputedZeroUdpChecksumAsAllOnes) {
   expect_transport_checksum_verifies(packet);
 }
 
+// What a link that completes checksums does with a PseudoHeaderOnly
+// packet (the kernel's skb_checksum_help): sum from the transport header
+// on, the field as it stands included, and store the complement.
+ByteVector completed(Bytes packet, std::size_t field_offset) {
+  ByteVector out(packet.begin(), packet.end());
+  const IpPacket parsed = parse_built(Bytes(out));
+  const std::size_t start = parsed.header.size();
+  std::uint16_t sum = static_cast<std::uint16_t>(
+      ~checksum_fold(checksum_add(Bytes(out).subspan(start))));
+  if (sum == 0) sum = 0xFFFF;
+  store_be16(out.data() + start + field_offset, sum);
+  return out;
+}
+
+TEST_P(PacketBuilderPerVersion, LeavesATcpChecksumForTheLinkToCompleteWhenAsked) {
+  TcpSegmentHeader header = syn_header(GetParam());
+  const auto payload = payload_of(1001);
+  ByteVector full(2000), partial(2000);
+  const std::size_t length = build_tcp(full, header, payload);
+  ASSERT_EQ(build_tcp(partial, header, payload, ChecksumMode::PseudoHeaderOnly), length);
+  const IpPacket packet = parse_built(Bytes(partial).first(length));
+  // The field holds the pseudo header's folded sum, nothing of the data.
+  const auto summed = test::with_pseudo_header(packet.source, packet.destination,
+                                               packet.protocol, packet.payload);
+  const std::uint16_t pseudo = checksum_fold(
+      checksum_add(Bytes(summed).first(summed.size() - packet.payload.size())));
+  EXPECT_EQ(load(packet.payload.data(), tcp_field::kChecksum), pseudo);
+  // Completed, it is the whole checksum; every other byte is the same.
+  EXPECT_EQ(completed(Bytes(partial).first(length), tcp_field::kChecksum.offset),
+            ByteVector(full.begin(), full.begin() + static_cast<long>(length)));
+}
+
+TEST_P(PacketBuilderPerVersion, LeavesAUdpChecksumForTheLinkToCompleteWhenAsked) {
+  UdpDatagramHeader header;
+  header.source = syn_header(GetParam()).source;
+  header.destination = syn_header(GetParam()).destination;
+  header.source_port = 53;
+  header.destination_port = 33333;
+  const auto payload = payload_of(333);
+  ByteVector full(500), partial(500);
+  const std::size_t length = build_udp(full, header, payload);
+  ASSERT_EQ(build_udp(partial, header, payload, ChecksumMode::PseudoHeaderOnly), length);
+  EXPECT_NE(ByteVector(full.begin(), full.begin() + static_cast<long>(length)),
+            ByteVector(partial.begin(), partial.begin() + static_cast<long>(length)));
+  EXPECT_EQ(completed(Bytes(partial).first(length), udp_field::kChecksum.offset),
+            ByteVector(full.begin(), full.begin() + static_cast<long>(length)));
+}
+
 TEST_P(PacketBuilderPerVersion, BuildsAnIcmpEchoReply) {
   IcmpMessageHeader header;
   header.source = syn_header(GetParam()).source;

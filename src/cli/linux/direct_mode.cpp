@@ -101,6 +101,9 @@ NamespaceDevice::NamespaceDevice(const DirectOptions& options, relay::Relay& rel
   builder_ = std::make_unique<device::LinuxTunBuilder>(device::TunDevice::kDefaultName,
                                                        options.netns);
   builder_->set_mtu(options.mtu);
+  // The relay completes no checksum itself, nor does the kernel check ours
+  // (device/packet_link.hpp).
+  builder_->set_vnet_header(true);
   builder_->add_address(wire::IpPrefix{gnirehtet::kDeviceAddressV4, 32});
   builder_->add_address(
       wire::IpPrefix{gnirehtet::kDeviceAddressV6, daemon::kDeviceAddressV6Length});
