@@ -13,9 +13,10 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "wire/checksum.hpp"
 #include "wire/field.hpp"
 #include "wire/ip_packet.hpp"
-#include "wire/transport.hpp"
+#include "wire/packet_builder.hpp"
 
 namespace rtether::device {
 
@@ -55,33 +56,17 @@ std::size_t vnet_header_size(int fd) {
 // form, 12 bytes, or any size set); this link writes at most this much.
 constexpr std::size_t kMaxVnetHeader = 64;
 
-// The virtio-net header for `packet`, a whole one the relay built (IPv6
-// without extension headers; ip_packet_length checked its length): for
-// TCP and UDP, NEEDS_CSUM from the transport header on, with the
-// checksum field's offset in it; for anything else no flag (its checksum
-// is whole).
+// The virtio-net header for `packet`, a whole one from the session's
+// queue: NEEDS_CSUM where its TCP or UDP checksum is left to complete
+// (wire::partial_checksum_of), else no flag (its checksum is whole, or it
+// is ICMP).
 VnetHeader vnet_header_for(wire::Bytes packet) {
   VnetHeader header{};
   header.gso_type = kVnetNoSegmentation;
-  std::size_t transport = 0;
-  std::uint8_t protocol = 0;
-  const unsigned version = wire::load(packet.data(), wire::ip_field::kVersion) >>
-                           wire::ip_field::kVersionShift;
-  if (version == 4) {
-    using namespace wire::ipv4_field;
-    transport = (wire::load(packet.data(), kVersionIhl) & kIhlMask) * kIhlUnit;
-    protocol = wire::load(packet.data(), wire::ipv4_field::kProtocol);
-  } else {
-    transport = wire::kIpv6Header;
-    protocol = wire::load(packet.data(), wire::ipv6_field::kNextHeader);
-  }
-  std::size_t field = 0;
-  if (protocol == wire::ip_protocol::kTcp) field = wire::tcp_field::kChecksum.offset;
-  if (protocol == wire::ip_protocol::kUdp) field = wire::udp_field::kChecksum.offset;
-  if (field != 0 && transport + field + sizeof(std::uint16_t) <= packet.size()) {
+  if (auto partial = wire::partial_checksum_of(packet)) {
     header.flags = kVnetNeedsChecksum;
-    header.checksum_start = static_cast<std::uint16_t>(transport);
-    header.checksum_offset = static_cast<std::uint16_t>(field);
+    header.checksum_start = partial->start;
+    header.checksum_offset = partial->field;
   }
   return header;
 }

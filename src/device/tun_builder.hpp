@@ -30,8 +30,8 @@ class LinuxTunBuilder {
   LinuxTunBuilder(std::string tun_name, std::string netns);
 
   void set_mtu(int mtu) { mtu_ = mtu; }
-  // The tun with a virtio-net header and checksum offload
-  // (TunDevice::open): for the relay's own PacketLink (direct mode).
+  // The tun with a virtio-net header (TunDevice::open): for the relay's
+  // own PacketLink (direct mode).
   void set_vnet_header(bool on) { vnet_header_ = on; }
   void add_address(const wire::IpPrefix& address) { addresses_.push_back(address); }
   void add_route(const wire::IpPrefix& route) { routes_.push_back(route); }

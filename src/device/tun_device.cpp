@@ -28,14 +28,12 @@ TunDevice TunDevice::open(const std::string& name, bool vnet_header) {
   if (ioctl(fd.get(), TUNSETIFF, &request) < 0) {
     throw std::runtime_error("cannot create tun '" + name + "': " + std::strerror(errno));
   }
-  // Checksum offload only: the kernel may hand over TCP and UDP packets
-  // with the checksum still to complete (NEEDS_CSUM), and takes such
-  // packets. Without TUN_F_TSO* it never hands over a packet larger than
-  // the MTU.
-  if (vnet_header && ioctl(fd.get(), TUNSETOFFLOAD, static_cast<unsigned long>(TUN_F_CSUM)) < 0) {
-    throw std::runtime_error("cannot turn on checksum offload on tun '" + name +
-                             "': " + std::strerror(errno));
-  }
+  // No TUNSETOFFLOAD: the header only lets the relay's writes leave a
+  // checksum to complete. Without TUN_F_CSUM the kernel completes every
+  // checksum, inner ones too (a UDP tunnel's: VXLAN, Geneve, FOU, whose
+  // payload the relay carries on to the host as it is), before it hands a
+  // packet over, and without TUN_F_TSO* it hands over none larger than the
+  // MTU.
   // The kernel may rewrite the name (a "%d" template); index it by the
   // name it actually chose, in the namespace it was created in.
   std::string actual_name(request.ifr_name, strnlen(request.ifr_name, IFNAMSIZ));

@@ -25,10 +25,10 @@ class TunDevice {
   // Throws std::runtime_error with the reason (no /dev/net/tun, EPERM, name
   // taken or too long): this only happens at start-up.
   // `vnet_header`: IFF_VNET_HDR, each packet read or written behind a
-  // virtio-net header, with checksum offload (TUN_F_CSUM) on, so either
-  // side may leave a TCP or UDP checksum for the other to complete (the
-  // relay's PacketLink in direct mode: packet_link.hpp). No segmentation
-  // offload: every packet stays within the MTU.
+  // virtio-net header, so a packet written may leave its TCP or UDP
+  // checksum for the kernel to complete (the relay's PacketLink in direct
+  // mode: packet_link.hpp). No offload is turned on: packets read have
+  // whole checksums and stay within the MTU.
   static TunDevice open(const std::string& name, bool vnet_header = false);
 
   int fd() const { return fd_.get(); }

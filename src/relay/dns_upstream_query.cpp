@@ -202,6 +202,15 @@ void DnsUpstreamQuery::end_attempt() {
 
 void DnsUpstreamQuery::on_timeout() {
   if (finished_) return;
+  if (via_proxy_ && transport_ == Transport::Udp && !socket_.valid()) {
+    // The proxy never granted the association in time: as a refusal.
+    log::debug("dns: no UDP ASSOCIATE from the proxy {} in {} ms: over TCP through it",
+               context_.config().proxy->to_string(), context_.config().dns_query_timeout.count());
+    proxy_without_udp_ = true;
+    ++context_.counters().dns_proxy_udp_fallbacks;
+    end_attempt();
+    return attempt(Transport::Tcp);
+  }
   if (via_proxy_ && transport_ == Transport::Udp) {
     // Through the proxy's UDP relay, unanswered: the same upstream over
     // TCP through it before giving up on the upstream (see the header).
@@ -255,6 +264,15 @@ void DnsUpstreamQuery::read_udp() {
   while (!finished_ && attempt_ == attempt) {
     auto got = io::recv_datagram(socket_.get(), receive_buffer_);
     if (got.would_block()) return;
+    if (!got && via_proxy_) {
+      // Through the proxy, an ICMP error is about the way to its UDP
+      // relay (nothing listens there, a firewall rejects it), not about
+      // the upstream (whose errors reach the proxy): as no association.
+      log::debug("dns: the proxy {}'s UDP relay answered with an error: {}: over TCP through it",
+                 context_.config().proxy->to_string(), got.error().message());
+      proxy_without_udp_ = true;
+      return fall_back_to_proxy_tcp();
+    }
     if (!got) {
       // An ICMP error the upstream's host sent (port unreachable: nobody
       // listens there).

@@ -40,16 +40,22 @@
 //        the command, closes, or its relay address is unusable) the same
 //        upstream is asked over TCP through it instead
 //        (dns_proxy_udp_fallbacks), and so are this query's later
-//        attempts. When it gives one but no answer comes in time (the
-//        proxy's host lets no UDP out, a firewall drops the datagrams
-//        between relay and proxy, or the proxy drops the replies), the
-//        same upstream is asked over TCP through it with a fresh timeout
+//        attempts; so too when it grants none within the attempt's
+//        timeout, or the way to its UDP relay answers with an ICMP error
+//        (nothing listens there, a firewall rejects it: an error about the
+//        proxy's path, not the upstream, whose errors go to the proxy).
+//        When it gives one but no answer comes in time (the proxy's host
+//        lets no UDP out, a firewall drops the datagrams between relay
+//        and proxy, or the proxy drops the replies), the same upstream is
+//        asked over TCP through it with a fresh timeout
 //        (dns_proxy_udp_timeouts). If that answers, the proxy's UDP is
-//        taken to be blocked (dns_proxy_udp_silent, logged once): the
-//        forwarder's queries skip it for kProxyUdpRetryAfter
+//        taken to be blocked (dns_proxy_udp_silent, logged when it
+//        starts): the forwarder's queries skip it for kProxyUdpRetryAfter
 //        (dns_proxy_udp_skipped), so only the first query pays the wait,
 //        and then try it again. A dead upstream costs one timeout more
-//        than without a proxy before the next one is asked.
+//        than without a proxy before the next one is asked, and the next
+//        is asked over TCP only. What was learnt is the session's (each
+//        DnsForwarder has its own ProxyUdpHealth).
 //   UDP, HTTP proxy: over TCP through a CONNECT tunnel (an HTTP proxy
 //        carries no UDP; --proxy-udp is for the device's own UDP flows,
 //        DNS never leaves beside the proxy).

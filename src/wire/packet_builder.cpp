@@ -234,6 +234,37 @@ std::size_t write_icmp_headers(MutableBytes out, const IcmpMessageHeader& header
   return total;
 }
 
+std::optional<PartialChecksum> partial_checksum_of(Bytes packet) {
+  if (packet.empty()) return std::nullopt;
+  const unsigned version = load(packet.data(), ip_field::kVersion) >> ip_field::kVersionShift;
+  std::size_t start = 0;
+  std::uint8_t protocol = 0;
+  IpAddress source, destination;
+  if (version == 4 && packet.size() >= kIpv4MinHeader) {
+    using namespace ipv4_field;
+    start = (load(packet.data(), kVersionIhl) & kIhlMask) * kIhlUnit;
+    protocol = load(packet.data(), kProtocol);
+    source = IpAddress::v4_from(packet.data() + kSource.offset);
+    destination = IpAddress::v4_from(packet.data() + kDestination.offset);
+  } else if (version == 6 && packet.size() >= kIpv6Header) {
+    using namespace ipv6_field;
+    start = kIpv6Header;
+    protocol = load(packet.data(), kNextHeader);
+    source = IpAddress::v6_from(packet.data() + kSource.offset);
+    destination = IpAddress::v6_from(packet.data() + kDestination.offset);
+  } else {
+    return std::nullopt;
+  }
+  std::size_t field = 0;
+  if (protocol == ip_protocol::kTcp) field = tcp_field::kChecksum.offset;
+  if (protocol == ip_protocol::kUdp) field = udp_field::kChecksum.offset;
+  if (field == 0 || start + field + sizeof(std::uint16_t) > packet.size()) return std::nullopt;
+  const std::uint16_t partial =
+      checksum_fold(pseudo_header_sum(source, destination, protocol, packet.size() - start));
+  if (load_be16(packet.data() + start + field) != partial) return std::nullopt;
+  return PartialChecksum{static_cast<std::uint16_t>(start), static_cast<std::uint16_t>(field)};
+}
+
 std::size_t build_tcp(MutableBytes out, const TcpSegmentHeader& header, Bytes payload,
                       ChecksumMode checksum) {
   const std::size_t header_size = tcp_header_size(header);

@@ -80,6 +80,22 @@ std::size_t write_udp_headers(MutableBytes out, const UdpDatagramHeader& header,
 std::size_t write_icmp_headers(MutableBytes out, const IcmpMessageHeader& header,
                                std::size_t payload_length);
 
+// Where a link that completes checksums finds the work left in `packet`,
+// one whole packet as the builders above make it (IPv4, or IPv6 without
+// extension headers): the transport header's offset and its checksum
+// field's, relative to the packet's start. Given only for TCP and UDP whose
+// checksum field holds the pseudo header's folded sum, which is what
+// ChecksumMode::PseudoHeaderOnly writes; a packet with a whole checksum
+// gets nullopt, and the link leaves it as it is. (A whole checksum that
+// happens to equal that sum also gets the offsets, and completes to
+// itself: the completed sum over the segment with the field as it stands
+// is the whole checksum either way.)
+struct PartialChecksum {
+  std::uint16_t start;  // the transport header, where the sum starts
+  std::uint16_t field;  // the checksum field, from `start`
+};
+std::optional<PartialChecksum> partial_checksum_of(Bytes packet);
+
 // Copying forms: copy payload after the header room, then write headers.
 // Return 0 if out is too small.
 std::size_t build_tcp(MutableBytes out, const TcpSegmentHeader& header, Bytes payload,

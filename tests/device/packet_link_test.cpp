@@ -188,10 +188,13 @@ TEST(PacketLinkOnATun, CountsPacketsTheKernelRefusesAndGoesOn) {
 }
 
 // A tun with a virtio-net header (direct mode's): the link says it
-// completes checksums, a UDP packet with only the pseudo header's sum (as
-// the relay then builds it) reaches a socket in the namespace, and a
-// datagram from that socket reaches the link as a bare IP packet.
-TEST(PacketLinkOnATun, WithAVnetHeaderTheKernelCompletesTheChecksums) {
+// completes checksums; a UDP packet with only the pseudo header's sum (as
+// the relay then builds it) and one with a whole checksum both reach a
+// socket in the namespace, and one with a wrong whole checksum does not:
+// the link marks only partial sums NEEDS_CSUM, so the kernel still checks
+// the rest. A datagram from that socket reaches the link as a bare IP
+// packet.
+TEST(PacketLinkOnATun, WithAVnetHeaderTakesPartialAndWholeChecksums) {
   ScopedNetns netns("packet-link-vnet");
   std::unique_ptr<PacketLink> link;
   io::Fd socket;
@@ -217,21 +220,38 @@ TEST(PacketLinkOnATun, WithAVnetHeaderTheKernelCompletesTheChecksums) {
   header.destination = address("10.0.0.2");
   header.source_port = 53;
   header.destination_port = 40001;
-  const std::string payload = "answer from the relay";
-  std::vector<std::uint8_t> packet(100);
-  packet.resize(wire::build_udp(packet, header,
-                                wire::Bytes{reinterpret_cast<const std::uint8_t*>(payload.data()),
-                                            payload.size()},
-                                wire::ChecksumMode::PseudoHeaderOnly));
-  const relay::LinkSend sent = link->send(packet);
-  EXPECT_EQ(sent.consumed, packet.size());
-  EXPECT_EQ(sent.refused, 0u);
-  char received[100];
   timeval wait{2, 0};
   ASSERT_EQ(setsockopt(socket.get(), SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof wait), 0);
-  const ssize_t got = recv(socket.get(), received, sizeof received, 0);
-  ASSERT_EQ(got, static_cast<ssize_t>(payload.size())) << "the namespace's socket got nothing";
-  EXPECT_EQ(std::string(received, static_cast<std::size_t>(got)), payload);
+  for (const auto mode : {wire::ChecksumMode::PseudoHeaderOnly, wire::ChecksumMode::Full}) {
+    const std::string payload =
+        mode == wire::ChecksumMode::Full ? "a whole checksum" : "a partial checksum";
+    std::vector<std::uint8_t> packet(100);
+    packet.resize(wire::build_udp(
+        packet, header,
+        wire::Bytes{reinterpret_cast<const std::uint8_t*>(payload.data()), payload.size()}, mode));
+    const relay::LinkSend sent = link->send(packet);
+    EXPECT_EQ(sent.consumed, packet.size());
+    EXPECT_EQ(sent.refused, 0u);
+    char received[100];
+    const ssize_t got = recv(socket.get(), received, sizeof received, 0);
+    ASSERT_EQ(got, static_cast<ssize_t>(payload.size())) << payload << ": the socket got nothing";
+    EXPECT_EQ(std::string(received, static_cast<std::size_t>(got)), payload);
+  }
+  {
+    const std::string payload = "a wrong checksum";
+    std::vector<std::uint8_t> packet(100);
+    packet.resize(wire::build_udp(
+        packet, header,
+        wire::Bytes{reinterpret_cast<const std::uint8_t*>(payload.data()), payload.size()},
+        wire::ChecksumMode::Full));
+    packet[wire::kIpv4MinHeader + wire::udp_field::kChecksum.offset] ^= 0x5a;
+    EXPECT_EQ(link->send(packet).consumed, packet.size());
+    timeval brief{0, 300000};
+    ASSERT_EQ(setsockopt(socket.get(), SOL_SOCKET, SO_RCVTIMEO, &brief, sizeof brief), 0);
+    char received[100];
+    EXPECT_LT(recv(socket.get(), received, sizeof received, 0), 0)
+        << "a wrong whole checksum was taken: the link marked it NEEDS_CSUM";
+  }
 
   sockaddr_in peer{};
   peer.sin_family = AF_INET;

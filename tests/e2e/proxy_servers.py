@@ -71,7 +71,8 @@ class Danted:
         # datagrams go out, but every reply to them is blocked: UDP that
         # goes unanswered, as behind a proxy whose host lets no UDP in.
         no_replies = udp == "no-replies"
-        commands = "connect udpassociate udpreply" if udp else "connect"
+        commands = ("connect udpassociate" if no_replies else
+                    "connect udpassociate udpreply" if udp else "connect")
         reply_rule = "block" if no_replies else "pass"
         config = (f"logoutput: {self.log_path}\n"
                   + "".join(f"internal: {address} port = {self.port}\n" for address in internals)

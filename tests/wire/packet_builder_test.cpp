@@ -227,6 +227,41 @@ TEST_P(PacketBuilderPerVersion, LeavesAUdpChecksumForTheLinkToCompleteWhenAsked)
             ByteVector(full.begin(), full.begin() + static_cast<long>(length)));
 }
 
+TEST_P(PacketBuilderPerVersion, FindsThePartialChecksumsItLeftAndNoWholeOne) {
+  TcpSegmentHeader tcp = syn_header(GetParam());
+  UdpDatagramHeader udp;
+  udp.source = tcp.source;
+  udp.destination = tcp.destination;
+  udp.source_port = 53;
+  udp.destination_port = 33333;
+  const auto payload = payload_of(500);
+  const std::size_t ip = ip_header_size(GetParam());
+  ByteVector out(1000);
+  std::size_t length = build_tcp(out, tcp, payload, ChecksumMode::PseudoHeaderOnly);
+  auto partial = partial_checksum_of(Bytes(out).first(length));
+  ASSERT_TRUE(partial);
+  EXPECT_EQ(partial->start, ip);
+  EXPECT_EQ(partial->field, tcp_field::kChecksum.offset);
+  length = build_udp(out, udp, payload, ChecksumMode::PseudoHeaderOnly);
+  partial = partial_checksum_of(Bytes(out).first(length));
+  ASSERT_TRUE(partial);
+  EXPECT_EQ(partial->start, ip);
+  EXPECT_EQ(partial->field, udp_field::kChecksum.offset);
+
+  length = build_tcp(out, tcp, payload);
+  EXPECT_FALSE(partial_checksum_of(Bytes(out).first(length))) << "a whole TCP checksum";
+  length = build_udp(out, udp, payload);
+  EXPECT_FALSE(partial_checksum_of(Bytes(out).first(length))) << "a whole UDP checksum";
+  IcmpMessageHeader icmp;
+  icmp.source = tcp.source;
+  icmp.destination = tcp.destination;
+  icmp.type = GetParam() == IpVersion::V4 ? 0 : 129;
+  length = build_icmp(out, icmp, payload);
+  EXPECT_FALSE(partial_checksum_of(Bytes(out).first(length))) << "ICMP";
+  EXPECT_FALSE(partial_checksum_of(Bytes(out).first(ip + 4))) << "cut short";
+  EXPECT_FALSE(partial_checksum_of(Bytes{})) << "empty";
+}
+
 TEST_P(PacketBuilderPerVersion, BuildsAnIcmpEchoReply) {
   IcmpMessageHeader header;
   header.source = syn_header(GetParam()).source;

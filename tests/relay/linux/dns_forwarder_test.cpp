@@ -628,7 +628,8 @@ TEST_F(DnsThroughProxy, ASocks5ProxyRefusingUdpIsAskedOverItsConnect) {
   // 07: command not supported.
   send_all(control.get(), std::vector<std::uint8_t>{0x05, 0x07, 0x00, 0x01, 0, 0, 0, 0, 0, 0});
 
-  answer_socks5_connect(query, 0x0bad, "CONNECT to the upstream's port 53 after the refusal");
+  ASSERT_NO_FATAL_FAILURE(
+      answer_socks5_connect(query, 0x0bad, "CONNECT to the upstream's port 53 after the refusal"));
   EXPECT_EQ(counters().dns_proxy_udp, 1u);
   EXPECT_EQ(counters().dns_proxy_udp_fallbacks, 1u);
   EXPECT_EQ(counters().dns_proxy_tcp, 1u);
@@ -662,14 +663,16 @@ TEST_F(DnsThroughProxy, ASocks5ProxyWhoseUdpGoesUnansweredIsAskedOverItsConnect)
   EXPECT_EQ(counters().dns_proxy_udp_timeouts, 1u);
   EXPECT_EQ(counters().dns_timeouts, 0u) << "the upstream is not given up on yet";
 
-  answer_socks5_connect(query, 0x2468, "CONNECT to the same upstream after the unanswered UDP");
+  ASSERT_NO_FATAL_FAILURE(answer_socks5_connect(
+      query, 0x2468, "CONNECT to the same upstream after the unanswered UDP"));
   EXPECT_EQ(counters().dns_proxy_udp_silent, 1u);
 
   // The next query goes over TCP through the proxy at once: CONNECT, no
   // UDP ASSOCIATE, while the proxy's UDP is known blocked.
   auto second = dns_query(0x1357, "only.test");
   send_query(second);
-  answer_socks5_connect(second, 0x1357, "CONNECT at once for the next query");
+  ASSERT_NO_FATAL_FAILURE(
+      answer_socks5_connect(second, 0x1357, "CONNECT at once for the next query"));
   EXPECT_EQ(counters().dns_proxy_udp, 1u);
   EXPECT_EQ(counters().dns_proxy_udp_skipped, 1u);
   EXPECT_EQ(counters().dns_proxy_tcp, 2u);
@@ -683,6 +686,52 @@ TEST_F(DnsThroughProxy, ASocks5ProxyWhoseUdpGoesUnansweredIsAskedOverItsConnect)
   ASSERT_TRUE(again.valid());
   EXPECT_EQ(in[1], 0x03) << "UDP ASSOCIATE again";
   EXPECT_EQ(counters().dns_proxy_udp, 2u);
+}
+
+// The association's relay address rejects datagrams (nothing listens
+// there): the ICMP error is about the proxy's path, so the same upstream
+// is asked over TCP through it, at once.
+TEST_F(DnsThroughProxy, ASocks5UdpRelayThatRejectsDatagramsIsLeftForItsConnect) {
+  use_proxy("socks5");
+  std::uint16_t closed_port;
+  {
+    io::Fd probe = io::bind_udp({address("127.0.0.1"), 0});
+    closed_port = io::local_endpoint(probe.get())->port;
+  }
+  start();
+  auto query = dns_query(0x0c0c, "only.test");
+  send_query(query);
+  std::vector<std::uint8_t> in;
+  io::Fd control = accept_socks5(in);
+  ASSERT_TRUE(control.valid());
+  EXPECT_EQ(in[1], 0x03) << "UDP ASSOCIATE first";
+  send_all(control.get(),
+           std::vector<std::uint8_t>{0x05, 0x00, 0x00, 0x01, 127, 0, 0, 1,
+                                     static_cast<std::uint8_t>(closed_port >> 8),
+                                     static_cast<std::uint8_t>(closed_port & 0xFF)});
+  ASSERT_NO_FATAL_FAILURE(answer_socks5_connect(query, 0x0c0c, "CONNECT after the rejection"));
+  EXPECT_EQ(counters().dns_proxy_udp_fallbacks, 1u);
+  EXPECT_EQ(counters().dns_upstream_errors, 0u);
+  EXPECT_EQ(counters().dns_failovers, 0u);
+  EXPECT_EQ(counters().dns_proxy_udp_timeouts, 0u);
+}
+
+// No answer to the UDP ASSOCIATE within the attempt's time: as a refusal
+// (the upstream over TCP through the proxy), not as UDP found blocked.
+TEST_F(DnsThroughProxy, ASocks5ProxySlowToAssociateIsAskedOverItsConnect) {
+  use_proxy("socks5");
+  start();
+  auto query = dns_query(0x0d0d, "only.test");
+  send_query(query);
+  std::vector<std::uint8_t> in;
+  io::Fd control = accept_socks5(in);
+  ASSERT_TRUE(control.valid());
+  EXPECT_EQ(in[1], 0x03) << "UDP ASSOCIATE first";
+  jump(config_.dns_query_timeout);
+  ASSERT_NO_FATAL_FAILURE(answer_socks5_connect(query, 0x0d0d, "CONNECT after no association"));
+  EXPECT_EQ(counters().dns_proxy_udp_fallbacks, 1u);
+  EXPECT_EQ(counters().dns_proxy_udp_timeouts, 0u);
+  EXPECT_EQ(counters().dns_proxy_udp_silent, 0u);
 }
 
 TEST_F(DnsThroughProxy, ALoopbackUpstreamIsAskedDirectly) {
