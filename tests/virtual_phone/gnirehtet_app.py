@@ -88,8 +88,11 @@ class GnirehtetApp:
             # (a Ctrl+C where it was started) does not reach the app.
             self.child = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=log_file,
                                           stderr=subprocess.STDOUT, start_new_session=True)
-        with open(self._record_path(), "w") as f:
+        # Written aside and renamed: the farm reads it at any time
+        # (farm.VirtualPhone.app), and must never find it half written.
+        with open(self._record_path() + ".new", "w") as f:
             json.dump({"pid": self.child.pid, "args": args, "log": log_path}, f)
+        os.replace(self._record_path() + ".new", self._record_path())
         self.log(f"app started: pid {self.child.pid}: {' '.join(args)}")
         self.state.event("app-start", pid=self.child.pid, args=args, log=log_path)
 
