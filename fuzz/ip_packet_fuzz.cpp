@@ -2,12 +2,15 @@
 // arbitrary bytes. Every span handed out must lie inside the input and agree
 // with the length fields it came from; ASan catches any read past them. The
 // fragment data must agree with the header bytes, and the addresses must
-// survive a round trip through their text form.
+// survive a round trip through their text form. partial_checksum_of (what
+// direct mode's link reads off each packet it sends) must stay inside the
+// input too.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 
 #include "wire/ip_packet.hpp"
+#include "wire/packet_builder.hpp"
 #include "wire/transport.hpp"
 
 namespace {
@@ -34,6 +37,9 @@ std::uint32_t touch(Bytes bytes) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   namespace wire = rtether::wire;
   const Bytes input(data, size);
+  if (const auto partial = wire::partial_checksum_of(input)) {
+    require(partial->start + partial->field + sizeof(std::uint16_t) <= size);
+  }
   const auto result = wire::parse_ip(input);
   require(result.packet.has_value() == (result.error == wire::IpError::None));
   if (!result.packet) return 0;
