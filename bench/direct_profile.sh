@@ -18,9 +18,11 @@ ns=rtprof-$$
 port=$((5200 + $$ % 700))
 work=$(mktemp -d)
 relay=""; server=""
+# Every step on its own: under set -e a failing one (wait returns the
+# relay's SIGTERM status) would end the trap before the namespace goes.
 cleanup() {
-  [ -n "$relay" ] && kill "$relay" 2>/dev/null && wait "$relay" 2>/dev/null
-  [ -n "$server" ] && kill "$server" 2>/dev/null
+  if [ -n "$relay" ]; then kill "$relay" 2>/dev/null || true; wait "$relay" 2>/dev/null || true; fi
+  if [ -n "$server" ]; then kill "$server" 2>/dev/null || true; fi
   ip netns del "$ns" 2>/dev/null || true
   rm -rf "$work"
 }
