@@ -492,6 +492,13 @@ class DnsThroughProxy : public DnsForwarding {
     return connection;
   }
 
+  // The proxy's answer granting a UDP ASSOCIATE, its relay at 127.0.0.1:`port`.
+  static void grant_udp_associate(int fd, std::uint16_t port) {
+    send_all(fd, std::vector<std::uint8_t>{0x05, 0x00, 0x00, 0x01, 127, 0, 0, 1,
+                                           static_cast<std::uint8_t>(port >> 8),
+                                           static_cast<std::uint8_t>(port & 0xFF)});
+  }
+
   // The relay's next SOCKS5 CONNECT, to kFarUpstream's port 53, granted;
   // the query over it answered with kOnlyAddress; `query` (its device ID
   // `id`) then has that answer at the device.
@@ -574,10 +581,7 @@ TEST_F(DnsThroughProxy, AUdpQueryGoesThroughASocks5UdpAssociate) {
   ASSERT_TRUE(control.valid());
   EXPECT_EQ(in, (std::vector<std::uint8_t>{0x05, 0x03, 0x00, 0x01, 0, 0, 0, 0, 0, 0}))
       << "UDP ASSOCIATE from the all-zeros address";
-  send_all(control.get(),
-           std::vector<std::uint8_t>{0x05, 0x00, 0x00, 0x01, 127, 0, 0, 1,
-                                     static_cast<std::uint8_t>(relay_port >> 8),
-                                     static_cast<std::uint8_t>(relay_port & 0xFF)});
+  grant_udp_associate(control.get(), relay_port);
   std::vector<std::uint8_t> datagram(65536);
   std::optional<io::Datagram> received;
   ASSERT_TRUE(device_.run_until([&] {
@@ -650,10 +654,7 @@ TEST_F(DnsThroughProxy, ASocks5ProxyWhoseUdpGoesUnansweredIsAskedOverItsConnect)
   io::Fd control = accept_socks5(in);
   ASSERT_TRUE(control.valid());
   EXPECT_EQ(in[1], 0x03) << "UDP ASSOCIATE first";
-  send_all(control.get(),
-           std::vector<std::uint8_t>{0x05, 0x00, 0x00, 0x01, 127, 0, 0, 1,
-                                     static_cast<std::uint8_t>(relay_port >> 8),
-                                     static_cast<std::uint8_t>(relay_port & 0xFF)});
+  grant_udp_associate(control.get(), relay_port);
   std::vector<std::uint8_t> datagram(65536);
   ASSERT_TRUE(device_.run_until(
       [&] { return static_cast<bool>(io::recv_from(relay.get(), datagram)); }))
@@ -705,10 +706,7 @@ TEST_F(DnsThroughProxy, ASocks5UdpRelayThatRejectsDatagramsIsLeftForItsConnect) 
   io::Fd control = accept_socks5(in);
   ASSERT_TRUE(control.valid());
   EXPECT_EQ(in[1], 0x03) << "UDP ASSOCIATE first";
-  send_all(control.get(),
-           std::vector<std::uint8_t>{0x05, 0x00, 0x00, 0x01, 127, 0, 0, 1,
-                                     static_cast<std::uint8_t>(closed_port >> 8),
-                                     static_cast<std::uint8_t>(closed_port & 0xFF)});
+  grant_udp_associate(control.get(), closed_port);
   ASSERT_NO_FATAL_FAILURE(answer_socks5_connect(query, 0x0c0c, "CONNECT after the rejection"));
   EXPECT_EQ(counters().dns_proxy_udp_fallbacks, 1u);
   EXPECT_EQ(counters().dns_upstream_errors, 0u);
