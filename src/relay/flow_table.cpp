@@ -18,10 +18,14 @@ Flow& FlowTable::insert(std::unique_ptr<Flow> flow) {
   return *flows_.emplace(key, std::move(flow)).first->second;
 }
 
-void FlowTable::set_lingering(Flow& flow) {
-  if (flow.lingering_ || flow.retired_) return;
-  flow.lingering_ = true;
+Flow& FlowTable::replace_lingering(Flow& flow, std::unique_ptr<Flow> successor) {
+  Flow& kept = *successor;
+  kept.forward_id_ = flow.forward_id_;
+  kept.lingering_ = true;
   ++lingering_count_;
+  retire(flow);
+  flows_.insert_or_assign(kept.key(), std::move(successor));
+  return kept;
 }
 
 void FlowTable::park(Flow& flow) {

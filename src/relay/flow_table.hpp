@@ -16,11 +16,12 @@
 //   PARKED     LIVE, with host data to deliver and no room for it: on the
 //              waiting list (FIFO, each flow at most once), pumped in order
 //              when room returns (pull: nothing read is ever dropped)
-//      | set_lingering()
+//      | replace_lingering()
 //      v
-//   LINGERING  TIME-WAIT: the host socket is closed, only the TCP endpoint
-//              stays to re-acknowledge a retransmitted FIN (RFC 9293
-//              3.10.7.4); still found by key, not counted against the limit
+//   LINGERING  TIME-WAIT: the flow gave its place under the key to a
+//              compact successor (TimeWaitFlow: no socket, only what
+//              re-acknowledges a retransmitted FIN, RFC 9293 3.10.7.4) and
+//              retired; still found by key, not counted against the limit
 //      | retire()               (from any state above)
 //      v
 //   RETIRED    out of the table and the waiting list, timers cancelled, host
@@ -63,8 +64,11 @@ class FlowTable {
   std::size_t size() const { return flows_.size(); }
   std::size_t live_count() const { return flows_.size() - lingering_count_; }
 
-  // LIVE -> LINGERING (idempotent); retire() undoes the accounting.
-  void set_lingering(Flow& flow);
+  // LIVE -> LINGERING by succession: `successor` (same key, and the
+  // flow's forward id) takes `flow`'s place in the table as a lingering
+  // flow, and `flow` retires. Returns the successor. retire() of the
+  // successor undoes the accounting.
+  Flow& replace_lingering(Flow& flow, std::unique_ptr<Flow> successor);
 
   // LIVE -> PARKED (idempotent): the flow waits for output room.
   void park(Flow& flow);

@@ -9,6 +9,7 @@
 #include "relay/flow_table.hpp"
 #include "relay/icmp_error_sender.hpp"
 #include "relay/proxy_exchange.hpp"
+#include "relay/time_wait_flow.hpp"
 #include "relay/error_quote.hpp"
 
 namespace rtether::relay {
@@ -427,7 +428,7 @@ void TcpFlow::after_activity() {
     if (!timer_.armed() || timer_.deadline() != drain_deadline_) timer_.arm(drain_deadline_);
     return;
   }
-  if (endpoint_.state() == tcp::State::TimeWait && !lingering() && !owed) enter_lingering();
+  if (endpoint_.state() == tcp::State::TimeWait && !owed) return enter_time_wait();
   auto deadline = std::min({endpoint_.deadline(), drain_deadline_, proxy_deadline_});
   if (deadline == tcp::Time::max())
     timer_.cancel();
@@ -444,18 +445,21 @@ void TcpFlow::shut_down() {
 
 void TcpFlow::abort() {
   if (retired_) return;
-  if (!lingering()) {
-    endpoint_.abort(context_.now());
-    emit_control();
-  }
+  endpoint_.abort(context_.now());
+  emit_control();
   shut_down();
 }
 
-void TcpFlow::enter_lingering() {
-  // Both directions are finished: the host socket has nothing left to do.
-  // Only the endpoint stays, to re-acknowledge a retransmitted FIN.
-  context_.flows().set_lingering(*this);
+void TcpFlow::enter_time_wait() {
+  // Both directions are finished and nothing is owed to the host: the host
+  // socket has nothing left to do, and of the endpoint only what answers a
+  // retransmitted FIN is kept (TimeWaitFlow), in this flow's place.
+  timer_.cancel();
   close_socket(socket_);
+  auto successor = std::make_unique<TimeWaitFlow>(context_, key_, endpoint_.time_wait());
+  auto& kept = static_cast<TimeWaitFlow&>(
+      context_.flows().replace_lingering(*this, std::move(successor)));
+  kept.start();
 }
 
 void TcpFlow::finish() {

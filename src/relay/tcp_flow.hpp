@@ -117,8 +117,8 @@ class TcpFlow final : public Flow {
   void on_ready(io::Readiness readiness) override;
   void pump() override;
   void shut_down() override;
-  // A RST to the device (none from TIME-WAIT, which has no connection left
-  // to reset), and the host side aborted.
+  // A RST to the device and the host side aborted. (Once in TIME-WAIT with
+  // nothing owed the flow is a TimeWaitFlow, which has nothing to reset.)
   void abort() override;
   bool replaceable_by_syn() const override {
     return endpoint_.state() == tcp::State::TimeWait && !owes_host();
@@ -141,7 +141,7 @@ class TcpFlow final : public Flow {
   void after_activity();
   void on_timer();
   void rewind();
-  void enter_lingering();
+  void enter_time_wait();
   void finish();
   bool has(HostEvent event) const { return events_.has(event); }
   // Device data acknowledged before the device's FIN and not yet written to

@@ -477,6 +477,11 @@ Endpoint::TimerResult Endpoint::on_timer(Time now) {
   return result;
 }
 
+TimeWait Endpoint::time_wait() const {
+  return TimeWait(next_seq(), rcv_nxt_, static_cast<std::uint16_t>(window_field(false)),
+                  advertised_window(), state_deadline_, config_.time_wait);
+}
+
 std::uint32_t Endpoint::advertised_window() const {
   return window_field(false) << options_.receive_shift;
 }

@@ -47,6 +47,7 @@
 #include "tcp/segment.hpp"
 #include "tcp/seq_number.hpp"
 #include "tcp/syn_options.hpp"
+#include "tcp/time_wait.hpp"
 #include "wire/bytes.hpp"
 
 namespace rtether::tcp {
@@ -174,6 +175,12 @@ class Endpoint {
   TimerResult on_timer(Time now);
 
   std::uint32_t advertised_window() const;  // in bytes, unscaled
+
+  // In TimeWait with nothing left to poll(): the compact record that
+  // answers the device from here on exactly as this endpoint would, with
+  // the same 2 MSL deadline (tcp/time_wait.hpp). The endpoint itself may
+  // then go.
+  TimeWait time_wait() const;
 
   // Sequence variables, for tests and diagnostics (data space: our SYN and
   // FIN are not counted in snd_una/snd_nxt).

@@ -103,19 +103,30 @@ TEST_F(FlowTableTest, RetiredFlowLeavesAtOnceAndIsDestroyedAfterTheBatch) {
   EXPECT_TRUE(*destroyed_[0]);
 }
 
-TEST_F(FlowTableTest, LingeringFlowsDoNotCountAgainstTheLimit) {
+TEST_F(FlowTableTest, LingeringSuccessorTakesTheKeyAndDoesNotCountAgainstTheLimit) {
   add(1);
-  FakeFlow& lingering = add(2);
+  FakeFlow& live = add(2);
   add(3);
+  live.set_forward_id(7);
+  table().park(live);
   EXPECT_FALSE(table().has_room());
-  table().set_lingering(lingering);
-  table().set_lingering(lingering);  // idempotent
-  EXPECT_TRUE(lingering.lingering());
+  destroyed_.push_back(std::make_unique<bool>(false));
+  Flow& successor = table().replace_lingering(
+      live, std::make_unique<FakeFlow>(context_, 2, pumped_, *destroyed_.back()));
+  EXPECT_TRUE(live.retired());
+  EXPECT_FALSE(successor.retired());
+  EXPECT_TRUE(successor.lingering());
+  EXPECT_EQ(successor.forward_id(), 7u) << "a removed forward still finds it";
+  EXPECT_EQ(table().find(FakeFlow::key_for(2)), &successor) << "absorbs a retransmitted FIN";
   EXPECT_TRUE(table().has_room());
   EXPECT_EQ(table().live_count(), 2u);
   EXPECT_EQ(table().size(), 3u);
-  EXPECT_EQ(table().find(FakeFlow::key_for(2)), &lingering) << "still absorbs a retransmitted FIN";
-  table().retire(lingering);
+  table().wake_parked([] { return true; });
+  EXPECT_TRUE(pumped_.empty()) << "the retired flow left the waiting list";
+  end_batch();
+  EXPECT_TRUE(*destroyed_[1]) << "the replaced flow is destroyed after the batch";
+  EXPECT_FALSE(*destroyed_[3]);
+  table().retire(successor);
   EXPECT_EQ(table().live_count(), 2u);
   EXPECT_EQ(table().size(), 2u);
 }

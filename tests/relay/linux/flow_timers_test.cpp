@@ -219,6 +219,51 @@ TEST_F(FlowTimers, TimeWaitEndsAfterItsTimeAndTheFlowGoes) {
   EXPECT_EQ(session_->counters().flows_expired, 0u) << "the end of TIME-WAIT is a normal close";
 }
 
+// The flow left in TIME-WAIT is the compact TimeWaitFlow: it still answers
+// a retransmitted FIN (our ACK was lost) with the same ACK, and 2 MSL
+// starts again from it.
+TEST_F(FlowTimers, RetransmittedFinInTimeWaitIsAckedAgainAndRestartsIt) {
+  const std::uint32_t relay_next = establish();
+  io::shutdown_write(host_.get());
+  auto fin = device_.next_tcp_skipping_pure_acks();
+  ASSERT_TRUE(fin);
+  ASSERT_TRUE(fin->flags() & flag::kFin);
+  device_.send_tcp(segment(kDeviceIss + 1, relay_next + 1, flag::kAck | flag::kFin));
+  auto first = device_.next_tcp();
+  ASSERT_TRUE(first);
+  ASSERT_TRUE(device_.run_until([&] { return session_->live_flow_count() == 0; }));
+
+  const auto time_wait = config_.tcp.time_wait;
+  jump(time_wait - 200ms);
+  device_.send_tcp(segment(kDeviceIss + 1, relay_next + 1, flag::kAck | flag::kFin));
+  auto again = device_.next_tcp();
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->flags(), flag::kAck);
+  EXPECT_EQ(again->seq(), first->seq());
+  EXPECT_EQ(again->ack(), first->ack());
+  EXPECT_EQ(again->window(), first->window());
+  jump(400ms);
+  EXPECT_EQ(session_->flow_count(), 1u) << "2 MSL restarted with the retransmitted FIN";
+  jump(time_wait);
+  EXPECT_EQ(session_->flow_count(), 0u);
+  EXPECT_EQ(session_->counters().flows_expired, 0u);
+}
+
+// An exact RST from the device ends TIME-WAIT at once, without an answer.
+TEST_F(FlowTimers, ResetInTimeWaitEndsItSilently) {
+  const std::uint32_t relay_next = establish();
+  io::shutdown_write(host_.get());
+  auto fin = device_.next_tcp_skipping_pure_acks();
+  ASSERT_TRUE(fin);
+  device_.send_tcp(segment(kDeviceIss + 1, relay_next + 1, flag::kAck | flag::kFin));
+  ASSERT_TRUE(device_.next_tcp());
+  ASSERT_TRUE(device_.run_until([&] { return session_->live_flow_count() == 0; }));
+  ASSERT_EQ(session_->flow_count(), 1u);
+  device_.send_tcp(segment(kDeviceIss + 2, 0, flag::kRst));
+  ASSERT_TRUE(device_.run_until([&] { return session_->flow_count() == 0; }));
+  EXPECT_TRUE(device_.all_taken());
+}
+
 // RFC 9293 3.8.1 / RFC 6298 5.5: an unanswered SYN-ACK is resent after
 // syn_ack_timeout, doubling each time; after syn_ack_retries the flow gives
 // up with a reset.
