@@ -28,8 +28,8 @@ import subprocess
 import sys
 import tempfile
 
-from rtether_bench import processes, report
-from rtether_bench.load_generators import helper_command, raise_nofile, run_helper
+from rtether_bench import native_load, processes, report
+from rtether_bench.load_generators import helper_command, raise_nofile, run_helper, use_native
 from rtether_bench.measurement import measure_translator
 from rtether_bench.processes import free_port, log, stop
 from rtether_bench.translators import TRANSLATORS, DirectLoopback
@@ -58,6 +58,9 @@ def parse_options():
                     help="relay link in separate mode (TCP 127.0.0.1 or abstract UNIX)")
     ap.add_argument("--cps-workers", type=int, default=16,
                     help="concurrent connections in the connection-rate client")
+    ap.add_argument("--load-generator", choices=["c", "python"], default="c",
+                    help="TCP server and connection-rate client: C (bench/load/tcp_load.c, "
+                         "built with cc and cached; default) or the Python helpers")
     ap.add_argument("--udp-count", type=int, default=None, help="UDP requests (default 2000)")
     ap.add_argument("--hold", type=int, default=1500,
                     help="connections held open for the RSS test (0 = skip)")
@@ -106,6 +109,8 @@ def main():
         options.logdir = tempfile.mkdtemp(prefix="rtether-bench-")
     os.makedirs(options.logdir, exist_ok=True)
     raise_nofile()
+    if options.load_generator == "c":
+        use_native(native_load.build())
 
     # SIGTERM -> clean exit through the finally blocks.
     def on_term(*_):

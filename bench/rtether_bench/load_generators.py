@@ -19,8 +19,21 @@ HOLD_REQUEST = b"HOLD\r\n"
 RUN_PY = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "run.py")
 
 
+# The C load generator (native_load.build()) once use_native() names it:
+# it then serves the TCP server and the connection-rate client, which the
+# Python versions below otherwise are.
+NATIVE = {"binary": None}
+NATIVE_KINDS = {"tcpserver": "server", "cps": "cps"}
+
+
+def use_native(binary):
+    NATIVE["binary"] = binary
+
+
 def helper_command(kind, *args):
     """The command line that runs helper KIND with ARGS."""
+    if NATIVE["binary"] and kind in NATIVE_KINDS:
+        return [NATIVE["binary"], NATIVE_KINDS[kind]] + [str(a) for a in args]
     return [sys.executable, RUN_PY, "_helper", kind] + [str(a) for a in args]
 
 

@@ -215,10 +215,11 @@ def versions(options):
 
 
 def settings_line(options):
+    generator = getattr(options, "load_generator", "python")
     return ("%d s per throughput/connection test, MTU %d, %d connection workers, "
-            "%d UDP requests, %d held connections" % (
+            "%d UDP requests, %d held connections, %s TCP load generator" % (
                 options.seconds, options.mtu, options.cps_workers, options.udp_count,
-                options.hold))
+                options.hold, "C (bench/load/tcp_load.c)" if generator == "c" else "Python"))
 
 
 def print_report(info, options, header, rows, note_lines):
