@@ -59,8 +59,11 @@ class Flow : public io::Handler {
  private:
   std::uint32_t forward_id_ = 0;
   friend class FlowTable;
-  Flow* waiting_next_ = nullptr;
-  Flow* waiting_prev_ = nullptr;
+  // The FlowTable's lists: a flow is on at most one, the waiting list
+  // (parked, live) or the lingering list (by deadline, lingering_until_).
+  Flow* list_next_ = nullptr;
+  Flow* list_prev_ = nullptr;
+  io::Time lingering_until_{};
   bool waiting_ = false;
   bool lingering_ = false;
 };

@@ -4,7 +4,10 @@
 namespace rtether::relay {
 
 FlowTable::FlowTable(io::EventLoop& loop, std::size_t max_live_flows)
-    : max_live_flows_(max_live_flows), reap_task_(loop, [this] { reap(); }) {}
+    : max_live_flows_(max_live_flows),
+      loop_(loop),
+      lingering_timer_(loop, [this] { expire_lingering(); }),
+      reap_task_(loop, [this] { reap(); }) {}
 
 FlowTable::~FlowTable() = default;
 
@@ -18,23 +21,69 @@ Flow& FlowTable::insert(std::unique_ptr<Flow> flow) {
   return *flows_.emplace(key, std::move(flow)).first->second;
 }
 
-Flow& FlowTable::replace_lingering(Flow& flow, std::unique_ptr<Flow> successor) {
+Flow& FlowTable::replace_lingering(Flow& flow, std::unique_ptr<Flow> successor,
+                                   io::Time until) {
   Flow& kept = *successor;
   kept.forward_id_ = flow.forward_id_;
   kept.lingering_ = true;
   ++lingering_count_;
   retire(flow);
   flows_.insert_or_assign(kept.key(), std::move(successor));
+  append_lingering(kept, until);
   return kept;
 }
 
+void FlowTable::extend_lingering(Flow& flow, io::Time until) {
+  if (!flow.lingering_ || flow.retired_) return;
+  unlink_lingering(flow);
+  append_lingering(flow, until);
+}
+
+void FlowTable::append_lingering(Flow& flow, io::Time until) {
+  flow.lingering_until_ = until;
+  flow.list_prev_ = lingering_tail_;
+  flow.list_next_ = nullptr;
+  if (lingering_tail_)
+    lingering_tail_->list_next_ = &flow;
+  else
+    lingering_head_ = &flow;
+  lingering_tail_ = &flow;
+  if (!lingering_timer_.armed() || lingering_timer_.deadline() != lingering_head_->lingering_until_)
+    lingering_timer_.arm(lingering_head_->lingering_until_);
+}
+
+void FlowTable::unlink_lingering(Flow& flow) {
+  if (flow.list_prev_)
+    flow.list_prev_->list_next_ = flow.list_next_;
+  else
+    lingering_head_ = flow.list_next_;
+  if (flow.list_next_)
+    flow.list_next_->list_prev_ = flow.list_prev_;
+  else
+    lingering_tail_ = flow.list_prev_;
+  flow.list_next_ = flow.list_prev_ = nullptr;
+  if (!lingering_head_)
+    lingering_timer_.cancel();
+  else if (lingering_timer_.deadline() != lingering_head_->lingering_until_)
+    lingering_timer_.arm(lingering_head_->lingering_until_);
+}
+
+void FlowTable::expire_lingering() {
+  const io::Time now = loop_.now();
+  while (lingering_head_ && lingering_head_->lingering_until_ <= now) {
+    Flow& due = *lingering_head_;
+    due.shut_down();
+    retire(due);  // in case shut_down() did not (it should): the list must move on
+  }
+}
+
 void FlowTable::park(Flow& flow) {
-  if (flow.waiting_ || flow.retired_) return;
+  if (flow.waiting_ || flow.retired_ || flow.lingering_) return;
   flow.waiting_ = true;
-  flow.waiting_prev_ = waiting_tail_;
-  flow.waiting_next_ = nullptr;
+  flow.list_prev_ = waiting_tail_;
+  flow.list_next_ = nullptr;
   if (waiting_tail_)
-    waiting_tail_->waiting_next_ = &flow;
+    waiting_tail_->list_next_ = &flow;
   else
     waiting_head_ = &flow;
   waiting_tail_ = &flow;
@@ -42,16 +91,16 @@ void FlowTable::park(Flow& flow) {
 
 void FlowTable::unlink_waiting(Flow& flow) {
   if (!flow.waiting_) return;
-  if (flow.waiting_prev_)
-    flow.waiting_prev_->waiting_next_ = flow.waiting_next_;
+  if (flow.list_prev_)
+    flow.list_prev_->list_next_ = flow.list_next_;
   else
-    waiting_head_ = flow.waiting_next_;
-  if (flow.waiting_next_)
-    flow.waiting_next_->waiting_prev_ = flow.waiting_prev_;
+    waiting_head_ = flow.list_next_;
+  if (flow.list_next_)
+    flow.list_next_->list_prev_ = flow.list_prev_;
   else
-    waiting_tail_ = flow.waiting_prev_;
+    waiting_tail_ = flow.list_prev_;
   flow.waiting_ = false;
-  flow.waiting_next_ = flow.waiting_prev_ = nullptr;
+  flow.list_next_ = flow.list_prev_ = nullptr;
 }
 
 void FlowTable::wake_parked(const std::function<bool()>& room_left) {
@@ -69,6 +118,7 @@ void FlowTable::retire(Flow& flow) {
   flow.retired_ = true;
   unlink_waiting(flow);
   if (flow.lingering_) {
+    unlink_lingering(flow);
     flow.lingering_ = false;
     --lingering_count_;
   }

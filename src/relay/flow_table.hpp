@@ -21,7 +21,9 @@
 //   LINGERING  TIME-WAIT: the flow gave its place under the key to a
 //              compact successor (TimeWaitFlow: no socket, only what
 //              re-acknowledges a retransmitted FIN, RFC 9293 3.10.7.4) and
-//              retired; still found by key, not counted against the limit
+//              retired; still found by key, not counted against the limit;
+//              shut down by the table when its deadline passes (one timer
+//              for all: they wait in deadline order, see below)
 //      | retire()               (from any state above)
 //      v
 //   RETIRED    out of the table and the waiting list, timers cancelled, host
@@ -30,8 +32,14 @@
 //              object that ignores them
 //
 // Invariants: a key names at most one flow in the table; a retired flow is
-// never on the waiting list; live_count() + lingering flows == size();
-// close() retires every flow and the table takes no new one after it.
+// on neither list; a flow is on at most one (waiting: live and parked;
+// lingering: by deadline, oldest first); live_count() + lingering flows ==
+// size(); close() retires every flow and the table takes no new one after it.
+//
+// Lingering flows all wait the same time (2 MSL) from when they start or
+// restart, so appending each at the end keeps the list in deadline order:
+// one timer, for the first, serves them all, and a connection rate of
+// thousands a second adds nothing to the loop's timer heap.
 #pragma once
 
 #include <cstddef>
@@ -66,9 +74,14 @@ class FlowTable {
 
   // LIVE -> LINGERING by succession: `successor` (same key, and the
   // flow's forward id) takes `flow`'s place in the table as a lingering
-  // flow, and `flow` retires. Returns the successor. retire() of the
-  // successor undoes the accounting.
-  Flow& replace_lingering(Flow& flow, std::unique_ptr<Flow> successor);
+  // flow until `until`, and `flow` retires. Returns the successor. When
+  // `until` passes, the table calls the successor's shut_down() (which
+  // retires it); retire() before that undoes the accounting. `until` must
+  // not be before any lingering flow's (now + the one lingering time).
+  Flow& replace_lingering(Flow& flow, std::unique_ptr<Flow> successor, io::Time until);
+  // A lingering flow's deadline moves to `until`, under the same rule
+  // (TIME-WAIT restarted by a retransmitted FIN): it goes to the end.
+  void extend_lingering(Flow& flow, io::Time until);
 
   // LIVE -> PARKED (idempotent): the flow waits for output room.
   void park(Flow& flow);
@@ -89,6 +102,9 @@ class FlowTable {
 
  private:
   void unlink_waiting(Flow& flow);
+  void append_lingering(Flow& flow, io::Time until);
+  void unlink_lingering(Flow& flow);
+  void expire_lingering();
   void reap();
 
   std::size_t max_live_flows_;
@@ -96,7 +112,11 @@ class FlowTable {
   std::vector<std::unique_ptr<Flow>> retired_;
   Flow* waiting_head_ = nullptr;
   Flow* waiting_tail_ = nullptr;
+  Flow* lingering_head_ = nullptr;  // the earliest deadline
+  Flow* lingering_tail_ = nullptr;
   std::size_t lingering_count_ = 0;
+  io::EventLoop& loop_;
+  io::Timer lingering_timer_;  // at the first lingering flow's deadline
   bool closed_ = false;
   DeferredTask reap_task_;
 };

@@ -454,12 +454,16 @@ void TcpFlow::enter_time_wait() {
   // Both directions are finished and nothing is owed to the host: the host
   // socket has nothing left to do, and of the endpoint only what answers a
   // retransmitted FIN is kept (TimeWaitFlow), in this flow's place.
+  // 2 MSL counts from now (the endpoint may have entered TIME-WAIT a while
+  // ago, while data owed to the host drained): the table's lingering list
+  // stays in deadline order that way.
   timer_.cancel();
   close_socket(socket_);
-  auto successor = std::make_unique<TimeWaitFlow>(context_, key_, endpoint_.time_wait());
-  auto& kept = static_cast<TimeWaitFlow&>(
-      context_.flows().replace_lingering(*this, std::move(successor)));
-  kept.start();
+  auto record = endpoint_.time_wait();
+  record.restart(context_.now());
+  const io::Time until = record.deadline();
+  context_.flows().replace_lingering(
+      *this, std::make_unique<TimeWaitFlow>(context_, key_, record), until);
 }
 
 void TcpFlow::finish() {

@@ -10,9 +10,7 @@
 namespace rtether::relay {
 
 TimeWaitFlow::TimeWaitFlow(FlowContext& context, const FlowKey& key, const tcp::TimeWait& state)
-    : Flow(context, key), state_(state), timer_(context.loop(), [this] { on_timer(); }) {}
-
-void TimeWaitFlow::start() { timer_.arm(state_.deadline()); }
+    : Flow(context, key), state_(state) {}
 
 void TimeWaitFlow::on_device_packet(const wire::IpPacket& packet) {
   if (retired_) return;
@@ -21,10 +19,11 @@ void TimeWaitFlow::on_device_packet(const wire::IpPacket& packet) {
     ++context_.counters().drop_bad_transport;
     return;
   }
+  const io::Time before = state_.deadline();
   auto reply = state_.on_segment(tcp::Segment::from(*view), context_.now());
   if (reply.closed) return shut_down();
   if (reply.segment) send(*reply.segment);
-  if (timer_.deadline() != state_.deadline()) timer_.arm(state_.deadline());
+  if (state_.deadline() != before) context_.flows().extend_lingering(*this, state_.deadline());
 }
 
 void TimeWaitFlow::send(const tcp::OutSegment& segment) {
@@ -43,15 +42,8 @@ void TimeWaitFlow::send(const tcp::OutSegment& segment) {
   context_.commit(wire::write_tcp_headers(room, header, 0, context_.checksums()));
 }
 
-void TimeWaitFlow::on_timer() {
-  if (retired_) return;
-  if (!state_.expired(context_.now())) return timer_.arm(state_.deadline());
-  shut_down();
-}
-
 void TimeWaitFlow::shut_down() {
   if (retired_) return;
-  timer_.cancel();
   context_.flows().retire(*this);
 }
 

@@ -43,6 +43,9 @@ class TimeWait {
   };
   Reply on_segment(const Segment& segment, Time now);
 
+  // 2 MSL from `now` (a holder that keeps records in deadline order starts
+  // each from when it takes it).
+  void restart(Time now) { deadline_ = now + duration_; }
   // The end of 2 MSL: the record may go then.
   Time deadline() const { return deadline_; }
   bool expired(Time now) const { return now >= deadline_; }

@@ -34,7 +34,8 @@ class FakeContext : public FlowContext {
   std::uint32_t random_iss() override { return 0; }
   wire::MutableBytes peek_scratch(std::size_t) override { return {}; }
 
-  io::EventLoop loop_;
+  io::ManualClock clock_;
+  io::EventLoop loop_{clock_};
 
  private:
   RelayConfig config_;
@@ -112,7 +113,8 @@ TEST_F(FlowTableTest, LingeringSuccessorTakesTheKeyAndDoesNotCountAgainstTheLimi
   EXPECT_FALSE(table().has_room());
   destroyed_.push_back(std::make_unique<bool>(false));
   Flow& successor = table().replace_lingering(
-      live, std::make_unique<FakeFlow>(context_, 2, pumped_, *destroyed_.back()));
+      live, std::make_unique<FakeFlow>(context_, 2, pumped_, *destroyed_.back()),
+      context_.now() + std::chrono::seconds(2));
   EXPECT_TRUE(live.retired());
   EXPECT_FALSE(successor.retired());
   EXPECT_TRUE(successor.lingering());
@@ -129,6 +131,42 @@ TEST_F(FlowTableTest, LingeringSuccessorTakesTheKeyAndDoesNotCountAgainstTheLimi
   table().retire(successor);
   EXPECT_EQ(table().live_count(), 2u);
   EXPECT_EQ(table().size(), 2u);
+}
+
+// Lingering flows end in deadline order, each when its own deadline
+// passes, from one timer; an extended one moves to the end; one that
+// retires early leaves the list.
+TEST_F(FlowTableTest, LingeringFlowsEndAtTheirDeadlinesInOrder) {
+  using std::chrono::milliseconds;
+  std::vector<Flow*> lingering;
+  for (std::uint16_t port = 1; port <= 3; ++port) {
+    FakeFlow& live = add(port);
+    destroyed_.push_back(std::make_unique<bool>(false));
+    lingering.push_back(&table().replace_lingering(
+        live, std::make_unique<FakeFlow>(context_, port, pumped_, *destroyed_.back()),
+        context_.clock_.now() + milliseconds(2000)));
+    context_.clock_.advance(milliseconds(100));  // deadlines 2000, 2100, 2200 from the start
+  }
+  ASSERT_EQ(table().size(), 3u);
+  ASSERT_EQ(table().live_count(), 0u);
+  table().extend_lingering(*lingering[0], context_.clock_.now() + milliseconds(2000));  // 2300
+  table().retire(*lingering[2]);                                                 // gone early
+  int clock_ms = 300;  // where the clock stands, from the start
+  auto at = [&](int ms_from_start) {
+    context_.clock_.advance(milliseconds(ms_from_start - clock_ms));
+    clock_ms = ms_from_start;
+    end_batch();
+  };
+  at(2099);
+  EXPECT_EQ(table().size(), 2u) << "nothing is due before 2100";
+  at(2100);
+  EXPECT_EQ(table().find(FakeFlow::key_for(2)), nullptr) << "port 2 ends at 2100";
+  EXPECT_EQ(table().find(FakeFlow::key_for(1)), lingering[0]) << "port 1 was extended to 2300";
+  at(2299);
+  EXPECT_EQ(table().size(), 1u);
+  at(2300);
+  EXPECT_EQ(table().size(), 0u);
+  EXPECT_EQ(table().live_count(), 0u);
 }
 
 TEST_F(FlowTableTest, ParkedFlowsArePumpedOnceEachInOrder) {
