@@ -71,16 +71,15 @@ def parse_options():
     return ap.parse_args()
 
 
-def start_servers(options):
-    """The TCP and UDP servers on 127.0.0.1 every translator's clients reach."""
-    servers = []
-    for kind, port in (("tcpserver", options.tcp_port), ("udpecho", options.udp_port)):
-        server = subprocess.Popen(helper_command(kind, port), stdout=subprocess.PIPE,
-                                  stdin=subprocess.DEVNULL, text=True)
-        servers.append(server)
-        if server.stdout.readline().strip() != "LISTENING":
-            sys.exit("could not start the %s helper" % kind)
-    return servers
+def start_server(kind, port, servers):
+    """A TCP or UDP server on 127.0.0.1:PORT for the translators' clients
+    (added to SERVERS, which are stopped at the end)."""
+    server = subprocess.Popen(helper_command(kind, port), stdout=subprocess.PIPE,
+                              stdin=subprocess.DEVNULL, text=True)
+    servers.append(server)
+    if server.stdout.readline().strip() != "LISTENING":
+        sys.exit("could not start the %s helper" % kind)
+    return server
 
 
 def main():
@@ -123,16 +122,22 @@ def main():
     # Columns in TRANSLATORS order (rtether first, the pastas next to it).
     order = ([] if options.no_direct else ["direct"]) + [n for n in TRANSLATORS if n in names]
     try:
-        options.tcp_port = free_port()
-        options.probe_port = options.tcp_port
         options.udp_port = free_port(socket.SOCK_DGRAM)
-        servers = start_servers(options)
-        log("servers on 127.0.0.1: tcp %d, udp %d; %d s per test; logs in %s" % (
-            options.tcp_port, options.udp_port, options.seconds, options.logdir))
+        start_server("udpecho", options.udp_port, servers)
+        log("UDP server on 127.0.0.1:%d; %d s per test; logs in %s" % (
+            options.udp_port, options.seconds, options.logdir))
         for name in order:
+            # A TCP server of its own on a fresh port for each column: the
+            # connections of the column before leave tens of thousands of
+            # TIME-WAIT sockets on the old port, which the next column's
+            # connects would have to pick their ports around.
+            options.tcp_port = free_port()
+            options.probe_port = options.tcp_port
+            tcp_server = start_server("tcpserver", options.tcp_port, servers)
             translator = (DirectLoopback if name == "direct" else TRANSLATORS[name])(options)
-            log("=== %s" % name)
-            results[name] = measure_translator(translator, options, servers[0].pid)
+            log("=== %s (TCP server on 127.0.0.1:%d)" % (name, options.tcp_port))
+            results[name] = measure_translator(translator, options, tcp_server.pid)
+            stop(tcp_server, 1)
     except KeyboardInterrupt:
         log("interrupted; cleaning up")
     finally:
