@@ -39,39 +39,51 @@ void FlowTable::extend_lingering(Flow& flow, io::Time until) {
   append_lingering(flow, until);
 }
 
-void FlowTable::append_lingering(Flow& flow, io::Time until) {
-  flow.lingering_until_ = until;
-  flow.list_prev_ = lingering_tail_;
+void FlowTable::FlowList::push_back(Flow& flow) {
+  flow.list_prev_ = tail;
   flow.list_next_ = nullptr;
-  if (lingering_tail_)
-    lingering_tail_->list_next_ = &flow;
+  if (tail)
+    tail->list_next_ = &flow;
   else
-    lingering_head_ = &flow;
-  lingering_tail_ = &flow;
-  if (!lingering_timer_.armed() || lingering_timer_.deadline() != lingering_head_->lingering_until_)
-    lingering_timer_.arm(lingering_head_->lingering_until_);
+    head = &flow;
+  tail = &flow;
 }
 
-void FlowTable::unlink_lingering(Flow& flow) {
+void FlowTable::FlowList::unlink(Flow& flow) {
   if (flow.list_prev_)
     flow.list_prev_->list_next_ = flow.list_next_;
   else
-    lingering_head_ = flow.list_next_;
+    head = flow.list_next_;
   if (flow.list_next_)
     flow.list_next_->list_prev_ = flow.list_prev_;
   else
-    lingering_tail_ = flow.list_prev_;
+    tail = flow.list_prev_;
   flow.list_next_ = flow.list_prev_ = nullptr;
-  if (!lingering_head_)
+}
+
+void FlowTable::append_lingering(Flow& flow, io::Time until) {
+  flow.lingering_until_ = until;
+  lingering_list_.push_back(flow);
+  rearm_lingering();
+}
+
+void FlowTable::unlink_lingering(Flow& flow) {
+  lingering_list_.unlink(flow);
+  rearm_lingering();
+}
+
+void FlowTable::rearm_lingering() {
+  if (!lingering_list_.head)
     lingering_timer_.cancel();
-  else if (lingering_timer_.deadline() != lingering_head_->lingering_until_)
-    lingering_timer_.arm(lingering_head_->lingering_until_);
+  else if (!lingering_timer_.armed() ||
+           lingering_timer_.deadline() != lingering_list_.head->lingering_until_)
+    lingering_timer_.arm(lingering_list_.head->lingering_until_);
 }
 
 void FlowTable::expire_lingering() {
   const io::Time now = loop_.now();
-  while (lingering_head_ && lingering_head_->lingering_until_ <= now) {
-    Flow& due = *lingering_head_;
+  while (lingering_list_.head && lingering_list_.head->lingering_until_ <= now) {
+    Flow& due = *lingering_list_.head;
     due.shut_down();
     retire(due);  // in case shut_down() did not (it should): the list must move on
   }
@@ -80,33 +92,19 @@ void FlowTable::expire_lingering() {
 void FlowTable::park(Flow& flow) {
   if (flow.waiting_ || flow.retired_ || flow.lingering_) return;
   flow.waiting_ = true;
-  flow.list_prev_ = waiting_tail_;
-  flow.list_next_ = nullptr;
-  if (waiting_tail_)
-    waiting_tail_->list_next_ = &flow;
-  else
-    waiting_head_ = &flow;
-  waiting_tail_ = &flow;
+  waiting_list_.push_back(flow);
 }
 
 void FlowTable::unlink_waiting(Flow& flow) {
   if (!flow.waiting_) return;
-  if (flow.list_prev_)
-    flow.list_prev_->list_next_ = flow.list_next_;
-  else
-    waiting_head_ = flow.list_next_;
-  if (flow.list_next_)
-    flow.list_next_->list_prev_ = flow.list_prev_;
-  else
-    waiting_tail_ = flow.list_prev_;
+  waiting_list_.unlink(flow);
   flow.waiting_ = false;
-  flow.list_next_ = flow.list_prev_ = nullptr;
 }
 
 void FlowTable::wake_parked(const std::function<bool()>& room_left) {
-  Flow* last = waiting_tail_;
-  while (waiting_head_ && room_left()) {
-    Flow* flow = waiting_head_;
+  Flow* last = waiting_list_.tail;
+  while (waiting_list_.head && room_left()) {
+    Flow* flow = waiting_list_.head;
     unlink_waiting(*flow);
     flow->pump();
     if (flow == last) break;

@@ -85,7 +85,7 @@ class FlowTable {
 
   // LIVE -> PARKED (idempotent): the flow waits for output room.
   void park(Flow& flow);
-  bool has_parked() const { return waiting_head_ != nullptr; }
+  bool has_parked() const { return waiting_list_.head != nullptr; }
   // Unparks and pumps the flows parked before this call, in order, for as
   // long as `room_left` says the output has room; a flow that fills it
   // again parks itself at the end (so it cannot spin here).
@@ -101,19 +101,27 @@ class FlowTable {
   bool closed() const { return closed_; }
 
  private:
+  // An intrusive FIFO through Flow::list_next_/list_prev_ (a flow is on
+  // at most one).
+  struct FlowList {
+    Flow* head = nullptr;
+    Flow* tail = nullptr;
+    void push_back(Flow& flow);
+    void unlink(Flow& flow);
+  };
+
   void unlink_waiting(Flow& flow);
   void append_lingering(Flow& flow, io::Time until);
   void unlink_lingering(Flow& flow);
+  void rearm_lingering();
   void expire_lingering();
   void reap();
 
   std::size_t max_live_flows_;
   std::unordered_map<FlowKey, std::unique_ptr<Flow>, FlowKeyHash> flows_;
   std::vector<std::unique_ptr<Flow>> retired_;
-  Flow* waiting_head_ = nullptr;
-  Flow* waiting_tail_ = nullptr;
-  Flow* lingering_head_ = nullptr;  // the earliest deadline
-  Flow* lingering_tail_ = nullptr;
+  FlowList waiting_list_;
+  FlowList lingering_list_;  // by deadline: the earliest first
   std::size_t lingering_count_ = 0;
   io::EventLoop& loop_;
   io::Timer lingering_timer_;  // at the first lingering flow's deadline

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <optional>
 #include <string>
 
 #include "io/clock.hpp"
@@ -75,6 +76,25 @@ class FlowTimers : public ::testing::Test {
     device_.send_tcp(segment(kDeviceIss + 1, relay_next, flag::kAck));
     EXPECT_TRUE(device_.run_until([&] { return (host_ = listener_.accept_one()).valid(); }));
     return relay_next;
+  }
+
+  // establish(), then the host closes first and the device answers its
+  // FIN with its own: the relay's side ends in TIME-WAIT. Returns the
+  // relay's ACK of the device's FIN (nullopt, with a failure, if none came).
+  std::optional<wire::TcpView> close_into_time_wait() {
+    const std::uint32_t relay_next = establish();
+    io::shutdown_write(host_.get());
+    auto fin = device_.next_tcp_skipping_pure_acks();
+    EXPECT_TRUE(fin && (fin->flags() & flag::kFin));
+    if (!fin) return std::nullopt;
+    device_.send_tcp(segment(kDeviceIss + 1, relay_next + 1, flag::kAck | flag::kFin));
+    auto ack = device_.next_tcp();
+    EXPECT_TRUE(ack);
+    if (ack) {
+      EXPECT_EQ(ack->ack(), kDeviceIss + 2);
+    }
+    EXPECT_TRUE(device_.run_until([&] { return session_->live_flow_count() == 0; }));
+    return ack;
   }
 
   io::ManualClock clock_;
@@ -199,16 +219,7 @@ TEST_F(FlowTimers, DataTheHostNeverReadsIsDroppedWithAResetAfterTheDrainLimit) {
 }
 
 TEST_F(FlowTimers, TimeWaitEndsAfterItsTimeAndTheFlowGoes) {
-  const std::uint32_t relay_next = establish();
-  io::shutdown_write(host_.get());  // the host closes first: the relay waits in TIME-WAIT
-  auto fin = device_.next_tcp_skipping_pure_acks();
-  ASSERT_TRUE(fin);
-  ASSERT_TRUE(fin->flags() & flag::kFin);
-  device_.send_tcp(segment(kDeviceIss + 1, relay_next + 1, flag::kAck | flag::kFin));
-  auto ack = device_.next_tcp();
-  ASSERT_TRUE(ack);
-  EXPECT_EQ(ack->ack(), kDeviceIss + 2);
-  ASSERT_TRUE(device_.run_until([&] { return session_->live_flow_count() == 0; }));
+  ASSERT_TRUE(close_into_time_wait());
   EXPECT_EQ(session_->flow_count(), 1u) << "kept to re-acknowledge a retransmitted FIN";
 
   const auto time_wait = config_.tcp.time_wait;
@@ -223,19 +234,11 @@ TEST_F(FlowTimers, TimeWaitEndsAfterItsTimeAndTheFlowGoes) {
 // a retransmitted FIN (our ACK was lost) with the same ACK, and 2 MSL
 // starts again from it.
 TEST_F(FlowTimers, RetransmittedFinInTimeWaitIsAckedAgainAndRestartsIt) {
-  const std::uint32_t relay_next = establish();
-  io::shutdown_write(host_.get());
-  auto fin = device_.next_tcp_skipping_pure_acks();
-  ASSERT_TRUE(fin);
-  ASSERT_TRUE(fin->flags() & flag::kFin);
-  device_.send_tcp(segment(kDeviceIss + 1, relay_next + 1, flag::kAck | flag::kFin));
-  auto first = device_.next_tcp();
+  auto first = close_into_time_wait();
   ASSERT_TRUE(first);
-  ASSERT_TRUE(device_.run_until([&] { return session_->live_flow_count() == 0; }));
-
   const auto time_wait = config_.tcp.time_wait;
   jump(time_wait - 200ms);
-  device_.send_tcp(segment(kDeviceIss + 1, relay_next + 1, flag::kAck | flag::kFin));
+  device_.send_tcp(segment(kDeviceIss + 1, first->seq(), flag::kAck | flag::kFin));
   auto again = device_.next_tcp();
   ASSERT_TRUE(again);
   EXPECT_EQ(again->flags(), flag::kAck);
@@ -251,13 +254,7 @@ TEST_F(FlowTimers, RetransmittedFinInTimeWaitIsAckedAgainAndRestartsIt) {
 
 // An exact RST from the device ends TIME-WAIT at once, without an answer.
 TEST_F(FlowTimers, ResetInTimeWaitEndsItSilently) {
-  const std::uint32_t relay_next = establish();
-  io::shutdown_write(host_.get());
-  auto fin = device_.next_tcp_skipping_pure_acks();
-  ASSERT_TRUE(fin);
-  device_.send_tcp(segment(kDeviceIss + 1, relay_next + 1, flag::kAck | flag::kFin));
-  ASSERT_TRUE(device_.next_tcp());
-  ASSERT_TRUE(device_.run_until([&] { return session_->live_flow_count() == 0; }));
+  ASSERT_TRUE(close_into_time_wait());
   ASSERT_EQ(session_->flow_count(), 1u);
   device_.send_tcp(segment(kDeviceIss + 2, 0, flag::kRst));
   ASSERT_TRUE(device_.run_until([&] { return session_->flow_count() == 0; }));
