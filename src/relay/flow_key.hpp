@@ -22,6 +22,19 @@ struct FlowKey {
   std::string to_string() const;
 };
 
+// The addresses and ports of a packet toward the device on the flow of
+// `key`: the key reversed. For wire::TcpSegmentHeader and
+// wire::UdpDatagramHeader; the rest of the header is the caller's.
+template <typename Header>
+Header header_toward_device(const FlowKey& key) {
+  Header header;
+  header.source = key.destination;
+  header.destination = key.source;
+  header.source_port = key.destination_port;
+  header.destination_port = key.source_port;
+  return header;
+}
+
 struct FlowKeyHash {
   std::size_t operator()(const FlowKey& key) const noexcept {
     // FNV-1a over the fields that vary; addresses are 16 bytes each.

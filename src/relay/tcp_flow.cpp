@@ -33,12 +33,8 @@ TcpFlow::TcpFlow(FlowContext& context, const FlowKey& key, const tcp::Segment& s
       endpoint_(tcp::Endpoint::passive(syn, context.config().tcp,
                                        tcp::SeqNumber{context.random_iss()}, context.now())),
       timer_(context.loop(), [this] { on_timer(); }),
-      to_host_(context.config().tcp_flow_buffer + kWindowRoundingSlack) {
-  header_.source = key.destination;
-  header_.destination = key.source;
-  header_.source_port = key.destination_port;
-  header_.destination_port = key.source_port;
-}
+      to_host_(context.config().tcp_flow_buffer + kWindowRoundingSlack),
+      header_(header_toward_device<wire::TcpSegmentHeader>(key)) {}
 
 TcpFlow::TcpFlow(FlowContext& context, const FlowKey& key, io::Fd accepted)
     : Flow(context, key),
@@ -46,12 +42,8 @@ TcpFlow::TcpFlow(FlowContext& context, const FlowKey& key, io::Fd accepted)
                                       context.now())),
       socket_(std::move(accepted)),
       timer_(context.loop(), [this] { on_timer(); }),
-      to_host_(context.config().tcp_flow_buffer + kWindowRoundingSlack) {
-  header_.source = key.destination;
-  header_.destination = key.source;
-  header_.source_port = key.destination_port;
-  header_.destination_port = key.source_port;
-}
+      to_host_(context.config().tcp_flow_buffer + kWindowRoundingSlack),
+      header_(header_toward_device<wire::TcpSegmentHeader>(key)) {}
 
 void TcpFlow::start_forwarded() {
   context_.loop().add(socket_.get(), io::Interest::ReadWrite, io::Trigger::Edge, this);

@@ -120,9 +120,9 @@ class TcpFlow final : public Flow {
   // A RST to the device and the host side aborted. (Once in TIME-WAIT with
   // nothing owed the flow is a TimeWaitFlow, which has nothing to reset.)
   void abort() override;
-  bool replaceable_by_syn() const override {
-    return endpoint_.state() == tcp::State::TimeWait && !owes_host();
-  }
+  // Not replaceable_by_syn(): in TIME-WAIT with nothing owed to the host it
+  // has already given its key to a TimeWaitFlow, which is; with data owed,
+  // the connection is not over.
 
  private:
   void on_connect_done(const std::error_code& error);

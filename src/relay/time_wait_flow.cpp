@@ -27,12 +27,7 @@ void TimeWaitFlow::on_device_packet(const wire::IpPacket& packet) {
 }
 
 void TimeWaitFlow::send(const tcp::OutSegment& segment) {
-  // The header toward the device mirrors the key (as TcpFlow's does).
-  wire::TcpSegmentHeader header;
-  header.source = key_.destination;
-  header.destination = key_.source;
-  header.source_port = key_.destination_port;
-  header.destination_port = key_.source_port;
+  auto header = header_toward_device<wire::TcpSegmentHeader>(key_);
   header.seq = segment.seq.raw();
   header.ack = segment.ack.raw();
   header.flags = segment.flags;

@@ -27,10 +27,7 @@ UdpFlow::UdpFlow(FlowContext& context, const FlowKey& key)
     : DatagramFlow(context, key, context.config().udp_idle_timeout,
                    wire::udp_header_size(key.destination.version),
                    max_udp_payload(key.destination.version)) {
-  header_.source = key.destination;
-  header_.destination = key.source;
-  header_.source_port = key.destination_port;
-  header_.destination_port = key.source_port;
+  header_ = header_toward_device<wire::UdpDatagramHeader>(key);
 }
 
 std::error_code UdpFlow::open() {

@@ -48,7 +48,6 @@ class TimeWait {
   void restart(Time now) { deadline_ = now + duration_; }
   // The end of 2 MSL: the record may go then.
   Time deadline() const { return deadline_; }
-  bool expired(Time now) const { return now >= deadline_; }
 
  private:
   OutSegment ack() const;

@@ -53,8 +53,6 @@ TEST(TcpTimeWait, KeepsTheEndpointsDeadline) {
   Endpoint endpoint = time_wait();
   TimeWait record = endpoint.time_wait();
   EXPECT_EQ(record.deadline(), endpoint.deadline());
-  EXPECT_FALSE(record.expired(endpoint.deadline() - 1ms));
-  EXPECT_TRUE(record.expired(endpoint.deadline()));
 }
 
 TEST(TcpTimeWait, AnswersEverySegmentAsTheEndpointWould) {
@@ -93,7 +91,7 @@ TEST(TcpTimeWait, RetransmittedFinRestartsTwoMsl) {
   EXPECT_EQ(reply.segment->seq, kIss + 2);
   EXPECT_EQ(reply.segment->ack, kIrs + 2);
   EXPECT_EQ(record.deadline(), later + Config{}.time_wait);
-  EXPECT_FALSE(record.expired(kStart + Config{}.time_wait));
+  EXPECT_GT(record.deadline(), kStart + Config{}.time_wait);
 }
 
 }  // namespace
