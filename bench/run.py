@@ -41,8 +41,9 @@ def parse_options():
     ap.add_argument("--rtether-exe",
                     help="path to the Windows rtether.exe, for rtether-wine (its relay under Wine)")
     ap.add_argument("--only",
-                    default="rtether-direct,rtether,rtether-tcp,pasta-2025,pasta,slirp4netns",
-                    help="comma list of translators (rtether-direct,rtether,rtether-tcp,"
+                    default="rtether-direct,rtether-direct-1t,rtether,rtether-tcp,pasta-2025,pasta,"
+                            "slirp4netns",
+                    help="comma list of translators (rtether-direct,rtether-direct-1t,rtether,rtether-tcp,"
                          "rtether-wine,pasta-2025,pasta,slirp4netns)")
     ap.add_argument("--pasta-anchor", metavar="TARBALL",
                     help="passt source tarball for the pasta-2025 column (default "

@@ -328,6 +328,11 @@ class RtetherDirect(Rtether):
         super().__init__(options)
         self.tag = "rtether-direct"
 
+    def thread_args(self):
+        """The relay's default: a thread per core (at most 8), and as root
+        a tun queue per thread."""
+        return []
+
     def start(self):
         binary = self.options.rtether
         if not binary:
@@ -335,10 +340,24 @@ class RtetherDirect(Rtether):
         self.make_netns()
         self.tune_netns()
         self.relay = self.spawn([binary, "relay", "--netns", self.netns, "--mtu",
-                                 self.options.mtu], "relay")
+                                 self.options.mtu] + self.thread_args(), "relay")
         self.mode = "direct"
         self.peer = "10.0.2.2"
         self.wait_ready(self.options.probe_port)
+
+
+class RtetherDirectOneThread(RtetherDirect):
+    """Direct mode on one thread (`--threads 1`): a tun of one queue, the
+    whole namespace on one loop; beside rtether-direct (a queue and a loop
+    per core) it shows what the second core brings."""
+    name = "rtether-direct-1t"
+
+    def __init__(self, options):
+        super().__init__(options)
+        self.tag = "rtether-direct-1t"
+
+    def thread_args(self):
+        return ["--threads", "1"]
 
 
 class RtetherWine(RtetherTcpLink):
@@ -397,5 +416,6 @@ class RtetherWine(RtetherTcpLink):
         return super().relay_pids() + server
 
 
-TRANSLATORS = {t.name: t for t in (RtetherDirect, Rtether, RtetherTcpLink, RtetherWine, Pasta,
+TRANSLATORS = {t.name: t for t in (RtetherDirect, RtetherDirectOneThread, Rtether,
+                                    RtetherTcpLink, RtetherWine, Pasta,
                                     Pasta2025, Slirp4netns)}

@@ -72,7 +72,8 @@ VnetHeader vnet_header_for(wire::Bytes packet) {
 }
 }  // namespace
 
-PacketLink::PacketLink(io::Fd fd) : fd_(std::move(fd)), header_size_(vnet_header_size(fd_.get())) {
+PacketLink::PacketLink(io::Fd fd, relay::QueueSlot queue)
+    : fd_(std::move(fd)), queue_(queue), header_size_(vnet_header_size(fd_.get())) {
   if (header_size_ > kMaxVnetHeader) {
     throw std::runtime_error("packet link: the tun's virtio-net header is too large (" +
                              std::to_string(header_size_) + " bytes)");

@@ -38,17 +38,20 @@ namespace rtether::device {
 
 class PacketLink final : public relay::DeviceLink {
  public:
-  // Takes the descriptor over and makes it non-blocking.
-  explicit PacketLink(io::Fd fd);
+  // Takes the descriptor over and makes it non-blocking. `queue`: which
+  // queue of a multi-queue tun the descriptor is (tun_steering.hpp).
+  explicit PacketLink(io::Fd fd, relay::QueueSlot queue = {});
 
   int fd() const override { return fd_.get(); }
   bool is_stream() const override { return false; }
   relay::LinkRead read(relay::PacketSink& sink, int budget, bool hung_up) override;
   relay::LinkSend send(wire::Bytes queued) override;
   bool completes_checksums() const override { return header_size_ != 0; }
+  relay::QueueSlot queue() const override { return queue_; }
 
  private:
   io::Fd fd_;
+  relay::QueueSlot queue_;
   std::size_t header_size_ = 0;             // the virtio-net header's, 0 without one
   std::unique_ptr<std::uint8_t[]> buffer_;  // the header and one maximal packet
 };

@@ -36,7 +36,7 @@ int LinuxTunBuilder::establish() {
   {
     std::optional<NetnsGuard> inside;
     if (target) inside.emplace(*target);
-    auto tun = TunDevice::open(tun_name_, vnet_header_);
+    auto tun = TunDevice::open(tun_name_, vnet_header_, queues_);
     // IPv6 with neither an address nor a route is off, as Android's
     // VpnService blocks a family given neither (VpnService.Builder
     // allowFamily). While the link is still down: no link-local address is

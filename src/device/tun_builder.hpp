@@ -33,6 +33,8 @@ class LinuxTunBuilder {
   // The tun with a virtio-net header (TunDevice::open): for the relay's
   // own PacketLink (direct mode).
   void set_vnet_header(bool on) { vnet_header_ = on; }
+  // A multi-queue tun of `count` queues (TunDevice::open).
+  void set_queues(int count) { queues_ = count; }
   void add_address(const wire::IpPrefix& address) { addresses_.push_back(address); }
   void add_route(const wire::IpPrefix& route) { routes_.push_back(route); }
   void add_dns(const wire::IpAddress& server) { dns_servers_.push_back(server); }
@@ -52,12 +54,15 @@ class LinuxTunBuilder {
   // After establish(): hands the packet fd over (a VpnService UI passes it
   // to the daemon and keeps no copy); the DNS file stays with the builder.
   io::Fd release_tun() { return tun_->release_fd(); }
+  // After establish(), with set_queues(): the second queue on.
+  std::vector<io::Fd> release_other_queues() { return tun_->release_other_queues(); }
 
  private:
   std::string tun_name_;
   std::string netns_;
   int mtu_ = 1500;
   bool vnet_header_ = false;
+  int queues_ = 1;
   std::vector<wire::IpPrefix> addresses_;
   std::vector<wire::IpPrefix> routes_;
   std::vector<wire::IpAddress> dns_servers_;

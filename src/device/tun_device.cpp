@@ -13,7 +13,7 @@
 
 namespace rtether::device {
 
-TunDevice TunDevice::open(const std::string& name, bool vnet_header) {
+TunDevice TunDevice::open(const std::string& name, bool vnet_header, int queues) {
   if (name.empty() || name.size() >= IFNAMSIZ) {
     throw std::runtime_error("tun name '" + name + "' must be 1-" +
                              std::to_string(IFNAMSIZ - 1) + " characters");
@@ -23,7 +23,8 @@ TunDevice TunDevice::open(const std::string& name, bool vnet_header) {
     throw std::runtime_error(std::string("cannot open /dev/net/tun: ") + std::strerror(errno));
   }
   ifreq request{};
-  request.ifr_flags = IFF_TUN | IFF_NO_PI | (vnet_header ? IFF_VNET_HDR : 0);
+  request.ifr_flags = static_cast<short>(IFF_TUN | IFF_NO_PI | (vnet_header ? IFF_VNET_HDR : 0) |
+                                        (queues > 1 ? IFF_MULTI_QUEUE : 0));
   std::memcpy(request.ifr_name, name.c_str(), name.size());
   if (ioctl(fd.get(), TUNSETIFF, &request) < 0) {
     throw std::runtime_error("cannot create tun '" + name + "': " + std::strerror(errno));
@@ -41,7 +42,19 @@ TunDevice TunDevice::open(const std::string& name, bool vnet_header) {
   if (index == 0) {
     throw std::runtime_error("tun '" + actual_name + "' has no index: " + std::strerror(errno));
   }
-  return TunDevice(std::move(fd), std::move(actual_name), index);
+  TunDevice tun(std::move(fd), std::move(actual_name), index);
+  // Each further queue: the same request, for the name the kernel chose,
+  // on a descriptor of its own.
+  std::memcpy(request.ifr_name, tun.name_.c_str(), tun.name_.size() + 1);
+  for (int queue = 1; queue < queues; ++queue) {
+    io::Fd more(::open("/dev/net/tun", O_RDWR | O_CLOEXEC));
+    if (!more.valid() || ioctl(more.get(), TUNSETIFF, &request) < 0) {
+      throw std::runtime_error("cannot open queue " + std::to_string(queue + 1) + " of tun '" +
+                               tun.name_ + "': " + std::strerror(errno));
+    }
+    tun.other_queues_.push_back(std::move(more));
+  }
+  return tun;
 }
 
 std::string tun_name_of(int fd) {

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "io/socket.hpp"
 
@@ -29,7 +30,10 @@ class TunDevice {
   // checksum for the kernel to complete (the relay's PacketLink in direct
   // mode: packet_link.hpp). No offload is turned on: packets read have
   // whole checksums and stay within the MTU.
-  static TunDevice open(const std::string& name, bool vnet_header = false);
+  // `queues` > 1: a multi-queue tun (IFF_MULTI_QUEUE) with that many
+  // queues, each a descriptor of its own (tun_steering.hpp says which
+  // packets each gets); fd() is the first.
+  static TunDevice open(const std::string& name, bool vnet_header = false, int queues = 1);
 
   int fd() const { return fd_.get(); }
   const std::string& name() const { return name_; }
@@ -37,11 +41,14 @@ class TunDevice {
   // Hands the packet fd over (to another process through SCM_RIGHTS): the
   // interface then lives as long as that copy.
   io::Fd release_fd() { return std::move(fd_); }
+  // A multi-queue tun's other queues (the second on), to hand over too.
+  std::vector<io::Fd> release_other_queues() { return std::move(other_queues_); }
 
  private:
   TunDevice(io::Fd fd, std::string name, int index)
       : fd_(std::move(fd)), name_(std::move(name)), index_(index) {}
   io::Fd fd_;
+  std::vector<io::Fd> other_queues_;
   std::string name_;
   int index_;
 };

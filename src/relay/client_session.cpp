@@ -43,7 +43,7 @@ ClientSession::ClientSession(io::EventLoop& loop, std::unique_ptr<DeviceLink> li
       icmp_errors_(*this),
       // Forwarded flows start at a random relay-side port (of the 16384 in
       // 49152..65535).
-      forwards_(*this, static_cast<std::uint16_t>(random_() % 16384)),
+      forwards_(*this, static_cast<std::uint16_t>(random_() % 16384), link_->queue()),
       dns_(*this),
       flows_(loop, config.max_flows_per_client),
       output_(loop, *link_, config, counters_, flows_,

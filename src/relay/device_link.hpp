@@ -16,6 +16,7 @@
 #include <cstddef>
 #include <system_error>
 
+#include "relay/flow_key.hpp"
 #include "wire/bytes.hpp"
 
 namespace rtether::relay {
@@ -74,6 +75,10 @@ class DeviceLink {
   // sum (wire::ChecksumMode::PseudoHeaderOnly); a stream's device (the
   // Gnirehtet app, `rtether client`) gets whole checksums.
   virtual bool completes_checksums() const { return false; }
+  // Which queue of a multi-queue tun this link is (flow_key.hpp, QueueSlot):
+  // the device's kernel hands it the packets of that queue's flows only.
+  // A stream, or a tun of one queue: the only one.
+  virtual QueueSlot queue() const { return {}; }
 };
 
 }  // namespace rtether::relay

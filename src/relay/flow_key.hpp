@@ -35,6 +35,31 @@ Header header_toward_device(const FlowKey& key) {
   return header;
 }
 
+// A multi-queue tun (direct mode with --threads: device/tun_steering.hpp)
+// has one queue per relay thread, each a session of its own, and the
+// device's kernel hands each packet to the queue its steering program
+// picks: the XOR of the TCP or UDP ports (the ICMP echo identifier, which
+// FlowKey keeps as source_port, with destination_port 0), mixed (the high
+// half of its product with 0x9e37, so that every bit counts: Linux gives
+// connect() even ports only, so the low bit alone would put all of them on
+// one queue of two), modulo the number of queues. XOR is symmetric, so a
+// packet of either direction, or one quoted in an ICMP error, maps alike.
+// A session
+// serves the flows of its own queue only, and picks the ports of a flow it
+// opens itself (port forwarding) so that the device's answers come back
+// to it.
+struct QueueSlot {
+  std::uint16_t index = 0;
+  std::uint16_t count = 1;
+
+  static constexpr std::uint32_t kMix = 0x9e37;
+  static std::uint16_t steering_value(const FlowKey& key) {
+    const std::uint32_t ports = key.source_port ^ key.destination_port;
+    return static_cast<std::uint16_t>((ports * kMix) >> 16);
+  }
+  bool owns(const FlowKey& key) const { return steering_value(key) % count == index; }
+};
+
 struct FlowKeyHash {
   std::size_t operator()(const FlowKey& key) const noexcept {
     // FNV-1a over the fields that vary; addresses are 16 bytes each.

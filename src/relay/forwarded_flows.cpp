@@ -36,8 +36,10 @@ bool is_device_unicast(const wire::IpAddress& address) {
 }
 }  // namespace
 
-ForwardedFlows::ForwardedFlows(FlowContext& context, std::uint16_t first_port)
-    : context_(context), next_port_(static_cast<std::uint16_t>(first_port % kForwardPortCount)) {}
+ForwardedFlows::ForwardedFlows(FlowContext& context, std::uint16_t first_port, QueueSlot queue)
+    : context_(context),
+      next_port_(static_cast<std::uint16_t>(first_port % kForwardPortCount)),
+      queue_(queue) {}
 
 void ForwardedFlows::learn_device_source(const wire::IpAddress& source) {
   if (is_device_unicast(source))
@@ -60,10 +62,14 @@ std::optional<FlowKey> ForwardedFlows::free_key(std::uint16_t device_port, std::
   key.destination = wire::gnirehtet::kHostLoopbackAliasV4;
   key.source_port = device_port;
   key.protocol = protocol;
-  for (int attempt = 0; attempt < kForwardPortAttempts; ++attempt) {
+  // Ports of other queues are stepped over, not counted as attempts.
+  int attempt = 0;
+  for (std::uint32_t step = 0; step < kForwardPortCount && attempt < kForwardPortAttempts; ++step) {
     key.destination_port = static_cast<std::uint16_t>(kForwardPortFirst + next_port_);
     next_port_ = static_cast<std::uint16_t>((next_port_ + 1) % kForwardPortCount);
+    if (!queue_.owns(key)) continue;
     if (!context_.flows().find(key)) return key;
+    ++attempt;
   }
   ++context_.counters().drop_forward_no_port;
   return std::nullopt;

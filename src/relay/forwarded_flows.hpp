@@ -4,6 +4,9 @@
 // taken in turn from a random start (after a reconnect the device may still
 // hold the previous session's connections on the first ports).
 //
+// On a multi-queue tun (QueueSlot) a session only takes the ports whose
+// flow the device's kernel steers to its own queue: one in `count`.
+//
 // The device's own address, where forwarded flows go, is learned from the
 // source of its packets: the last unicast one of each IP version, 10.0.0.2
 // and fd00::2 (what Gnirehtet's app and the Linux client configure) until it
@@ -25,7 +28,9 @@ class FlowContext;
 class ForwardedFlows {
  public:
   // first_port: offset of the first relay-side port tried (0..16383).
-  ForwardedFlows(FlowContext& context, std::uint16_t first_port);
+  // `queue`: the session's queue of a multi-queue tun (flow_key.hpp): only
+  // relay-side ports whose flows the device's kernel steers back to it.
+  ForwardedFlows(FlowContext& context, std::uint16_t first_port, QueueSlot queue = {});
 
   // A source address of a device packet that passed validation.
   void learn_device_source(const wire::IpAddress& source);
@@ -61,6 +66,7 @@ class ForwardedFlows {
 
   FlowContext& context_;
   std::uint16_t next_port_;
+  QueueSlot queue_;
   std::optional<wire::IpAddress> device_v4_;
   std::optional<wire::IpAddress> device_v6_;
 };

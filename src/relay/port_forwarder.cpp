@@ -61,8 +61,8 @@ class PortForwarder::Listener : public io::Handler {
 
  protected:
   // `use` with the rule's session, on its loop; false (counted) with none.
-  bool with_session(const std::function<void(ClientSession&)>& use) {
-    if (owner_.find_session_(rule_, use)) return true;
+  bool with_session(std::uint32_t spread, const std::function<void(ClientSession&)>& use) {
+    if (owner_.find_session_(rule_, spread, use)) return true;
     ++owner_.counters_.drop_forward_no_client;
     return false;
   }
@@ -84,7 +84,7 @@ class PortForwarder::TcpListener final : public Listener {
 
  private:
   void accept(io::Fd accepted) {
-    const bool opened = with_session([&](ClientSession& target) {
+    const bool opened = with_session(next_spread_++, [&](ClientSession& target) {
       target.forwards().open_tcp(std::move(accepted), rule_.device_port, id_);
     });
     if (!opened) {
@@ -93,6 +93,7 @@ class PortForwarder::TcpListener final : public Listener {
     }
   }
 
+  std::uint32_t next_spread_ = 0;
   io::AcceptPause accept_{owner_.loop_, "forward " + rule_.to_string(),
                           [this](io::Fd accepted) { accept(std::move(accepted)); }};
 };
@@ -129,7 +130,7 @@ class PortForwarder::UdpListener final : public Listener {
   // The listener's state (peers_, strays_, scratch_) is touched on the
   // session's loop while this one waits for it: one thread at a time.
   void handle(const io::Endpoint& peer, wire::Bytes datagram) {
-    with_session([&](ClientSession& session) { handle_for(&session, peer, datagram); });
+    with_session(peer.port, [&](ClientSession& session) { handle_for(&session, peer, datagram); });
   }
 
   void handle_for(ClientSession* target, const io::Endpoint& peer, wire::Bytes datagram) {

@@ -39,9 +39,12 @@ class PortForwarder {
  public:
   // Runs `use` with the session a rule names (serial, client id, else the
   // most recent) on that session's loop and waits for it; false when there
-  // is no such session (`use` not run).
-  using SessionFinder = std::function<bool(const ForwardRule&,
-                                           const std::function<void(ClientSession&)>& use)>;
+  // is no such session (`use` not run). `spread` picks among the sessions
+  // of one device on a multi-queue tun (Relay::attach_queues): each TCP
+  // connection the next, each UDP peer by its port.
+  using SessionFinder =
+      std::function<bool(const ForwardRule&, std::uint32_t spread,
+                         const std::function<void(ClientSession&)>& use)>;
   PortForwarder(io::EventLoop& loop, SessionFinder find_session);
   ~PortForwarder();
 

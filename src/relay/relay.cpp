@@ -20,10 +20,10 @@ namespace rtether::relay {
 Relay::Relay(io::EventLoop& loop, RelayConfig config)
     : loop_(loop),
       config_(std::move(config)),
-      forwarder_(loop, [this](const ForwardRule& rule,
+      forwarder_(loop, [this](const ForwardRule& rule, std::uint32_t spread,
                               const std::function<void(ClientSession&)>& use) {
-        return rule.serial.empty() ? with_session(rule.client_id, use)
-                                   : with_session_of_serial(rule.serial, use);
+        return rule.serial.empty() ? with_session(rule.client_id, use, spread)
+                                   : with_session_of_serial(rule.serial, use, spread);
       }) {
   const std::size_t threads = std::max<std::size_t>(config_.threads, 1);
   auto first = std::make_unique<Worker>();
@@ -183,18 +183,32 @@ bool Relay::use_session(std::uint32_t id, const std::function<void(ClientSession
   return used;
 }
 
+bool Relay::use_device(std::uint32_t id, const std::function<void(ClientSession&)>& use,
+                       std::uint32_t spread) {
+  auto placed = placement_.find(id);
+  if (placed == placement_.end()) return false;
+  std::vector<std::uint32_t> queues;
+  for (const auto& [other, where] : placement_)
+    if (where.device == placed->second.device) queues.push_back(other);
+  // The chosen queue's session, else (closing) the next one that is live.
+  for (std::size_t step = 0; step < queues.size(); ++step)
+    if (use_session(queues[(spread + step) % queues.size()], use)) return true;
+  return false;
+}
+
 bool Relay::with_session(std::optional<std::uint32_t> client_id,
-                         const std::function<void(ClientSession&)>& use) {
-  if (client_id) return use_session(*client_id, use);
+                         const std::function<void(ClientSession&)>& use, std::uint32_t spread) {
+  if (client_id) return use_device(*client_id, use, spread);
   for (auto it = placement_.rbegin(); it != placement_.rend(); ++it)
-    if (use_session(it->first, use)) return true;
+    if (use_device(it->first, use, spread)) return true;
   return false;
 }
 
 bool Relay::with_session_of_serial(const std::string& serial,
-                                   const std::function<void(ClientSession&)>& use) {
+                                   const std::function<void(ClientSession&)>& use,
+                                   std::uint32_t spread) {
   for (auto it = placement_.rbegin(); it != placement_.rend(); ++it)
-    if (it->second.serial == serial && use_session(it->first, use)) return true;
+    if (it->second.serial == serial && use_device(it->first, use, spread)) return true;
   return false;
 }
 
@@ -231,6 +245,13 @@ void Relay::attach(std::unique_ptr<DeviceLink> link, std::function<void()> on_cl
   add_session(std::move(link), std::move(on_closed));
 }
 
+void Relay::attach_queues(std::vector<std::unique_ptr<DeviceLink>> links,
+                          std::function<void()> on_closed) {
+  const std::uint32_t device = next_id_;
+  for (std::size_t queue = 0; queue < links.size(); ++queue)
+    add_session(std::move(links[queue]), on_closed, {}, queue % workers_.size(), device);
+}
+
 std::size_t Relay::pick_worker() {
   std::vector<std::size_t> load(workers_.size(), 0);
   for (const auto& [id, placed] : placement_) ++load[placed.worker];
@@ -244,12 +265,17 @@ std::size_t Relay::pick_worker() {
 }
 
 void Relay::add_session(std::unique_ptr<DeviceLink> link, std::function<void()> on_closed,
-                        const std::string& device_label) {
+                        const std::string& device_label,
+                        std::optional<std::size_t> worker_index,
+                        std::optional<std::uint32_t> device) {
   std::uint32_t id = next_id_++;
-  const std::size_t index = pick_worker();
+  const std::size_t index = worker_index ? *worker_index : pick_worker();
   Worker& worker = *workers_[index];
-  placement_.emplace(id, Placement{index, device_label});
-  if (device_label.empty()) {
+  placement_.emplace(id, Placement{index, device_label, device.value_or(id)});
+  if (const QueueSlot queue = link->queue(); queue.count > 1) {
+    log::info("client {} connected (queue {} of {}{})", id, queue.index + 1, queue.count,
+              queue.index == 0 ? std::string() : fmt::format(", with client {}", *device));
+  } else if (device_label.empty()) {
     log::info("client {} connected", id);
   } else {
     std::uint64_t& connections = connections_[device_label];

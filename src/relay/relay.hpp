@@ -90,6 +90,14 @@ class Relay {
   // on the caller's loop once its session has closed (the link failed or
   // ended).
   void attach(std::unique_ptr<DeviceLink> link, std::function<void()> on_closed);
+  // One device on a multi-queue tun (direct mode with --threads: each link
+  // a queue, DeviceLink::queue): a session per queue, queue i on loop i
+  // (mod N), so the device's flows run on every loop. They are one device
+  // to port forwarding (each new connection goes to the next queue's
+  // session, which picks its ports for the kernel to steer the answers
+  // back to it) and to the totals; the status lists each queue's session.
+  void attach_queues(std::vector<std::unique_ptr<DeviceLink>> links,
+                     std::function<void()> on_closed);
   // Host -> device port forwarding, at start-up or at run time: throws
   // std::system_error when the port is taken, std::invalid_argument when
   // another rule forwards it already.
@@ -102,11 +110,14 @@ class Relay {
   // or else the most recently connected one, and waits for it; false (and
   // `use` not run) if there is none (or it has not answered the --secret
   // handshake yet).
+  // A device of several queues' sessions (attach_queues) is one: `spread`
+  // picks which of them (PortForwarder::SessionFinder).
   bool with_session(std::optional<std::uint32_t> client_id,
-                    const std::function<void(ClientSession&)>& use);
+                    const std::function<void(ClientSession&)>& use, std::uint32_t spread = 0);
   // The same with the most recently connected session of an adb serial.
   bool with_session_of_serial(const std::string& serial,
-                              const std::function<void(ClientSession&)>& use);
+                              const std::function<void(ClientSession&)>& use,
+                              std::uint32_t spread = 0);
 
   const RelayConfig& config() const { return config_; }
   std::size_t thread_count() const { return workers_.size(); }
@@ -149,6 +160,7 @@ class Relay {
   struct Placement {
     std::size_t worker = 0;
     std::string serial;
+    std::uint32_t device = 0;  // its first session's id: the same for a device's queues
   };
 
   void stop_workers();
@@ -162,10 +174,17 @@ class Relay {
   std::size_t pick_worker();
   // `use` with session `id`, on its thread, if it is relaying.
   bool use_session(std::uint32_t id, const std::function<void(ClientSession&)>& use);
+  // The same with one of the sessions of id's device, `spread` picking.
+  bool use_device(std::uint32_t id, const std::function<void(ClientSession&)>& use,
+                  std::uint32_t spread);
   void accept_from(const Listener& listener, io::Fd fd);
   std::size_t unanswered_clients() const;
+  // `worker`: its loop, else pick_worker(); `device`: the id of the
+  // device's first session, else its own.
   void add_session(std::unique_ptr<DeviceLink> link, std::function<void()> on_closed,
-                   const std::string& device_label = {});
+                   const std::string& device_label = {},
+                   std::optional<std::size_t> worker = std::nullopt,
+                   std::optional<std::uint32_t> device = std::nullopt);
   void on_session_closed(Worker& worker, std::uint32_t id, const std::function<void()>& then);
 
   io::EventLoop& loop_;

@@ -389,20 +389,25 @@ class Env:
         """Stops the client (in direct mode the relay, whose session closes
         with it) and returns the relay's counters of its session as
         {name: value}, from the line the relay logs when a client leaves:
-        "client N closed (REASON): name=value ..." (non-zero ones only)."""
+        "client N closed (REASON): name=value ..." (non-zero ones only). In
+        direct mode the device may be several sessions, one per queue of a
+        multi-queue tun: their sum, which the relay logs as it stops, "relay
+        stopped: name=value ..."."""
         if self.direct:
             self.stop_relay()
+            closed = [line for line in self.relay.log_lines("relay stopped") if ": " in line]
+            check(closed, "the relay logged no totals as it stopped")
         else:
             self.stop_client()
         deadline = time.monotonic() + timeout
-        while True:
+        while not self.direct:
             closed = [line for line in self.relay.log_lines("client ") if " closed (" in line]
             if closed:
                 break
             check(time.monotonic() < deadline, f"the relay logged no closed session within "
                                                f"{timeout} s of the client's exit")
             time.sleep(0.05)
-        summary = closed[-1].split("): ", 1)[1]
+        summary = closed[-1].split(": ", 1)[1] if self.direct else closed[-1].split("): ", 1)[1]
         pairs = [field.split("=", 1) for field in summary.split() if "=" in field]
         return {name: int(value) for name, value in pairs}
 

@@ -23,6 +23,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "daemon/ready_fd.hpp"
 #include "daemon/tun_plan.hpp"
@@ -30,6 +31,7 @@
 #include "device/packet_link.hpp"
 #include "device/tun_builder.hpp"
 #include "device/tun_device.hpp"
+#include "device/tun_steering.hpp"
 #include "device/user_namespace.hpp"
 #include "io/log.hpp"
 #include "wire/gnirehtet.hpp"
@@ -114,11 +116,31 @@ NamespaceDevice::NamespaceDevice(const DirectOptions& options, relay::Relay& rel
   // is noticed too.
   if (auto pid = target_pid(options.netns)) watch_ = std::make_unique<ProcessWatch>(loop, *pid);
   io::Fd tun;
+  std::vector<io::Fd> other_queues;
+  io::Fd steering;
   std::string tun_name;
   if (geteuid() == 0) {
+    // A queue per relay thread, when the kernel takes our steering program
+    // (device/tun_steering.hpp).
+    const auto threads = static_cast<int>(relay.thread_count());
+    if (threads > 1) {
+      if (auto program = device::load_tun_steering()) {
+        steering = std::move(*program);
+        builder_->set_queues(threads);
+      } else {
+        log::warn("tun steering program refused ({}): one tun queue, one thread for it",
+                  program.error().message());
+      }
+    }
     builder_->establish();
     tun_name = builder_->tun().name();
     tun = builder_->release_tun();
+    other_queues = builder_->release_other_queues();
+    if (steering.valid()) {
+      if (auto error = device::attach_tun_steering(tun.get(), steering.get()))
+        throw std::runtime_error("cannot set the steering program of tun " + tun_name + ": " +
+                                 error.message());
+    }
   } else {
     tun = device::open_in_owning_user_namespace(target, [this] {
       builder_->establish();
@@ -126,12 +148,24 @@ NamespaceDevice::NamespaceDevice(const DirectOptions& options, relay::Relay& rel
     });
     tun_name = device::tun_name_of(tun.get());
   }
-  relay.attach(std::make_unique<device::PacketLink>(std::move(tun)),
-               [this, &loop, tun_name, where = target.description()] {
-                 log::error("tun {} in {} failed: relay stopping", tun_name, where);
-                 lost_ = true;
-                 loop.stop();
-               });
+  auto on_closed = [this, &loop, tun_name, where = target.description()] {
+    if (lost_) return;  // another queue's session said so already
+    log::error("tun {} in {} failed: relay stopping", tun_name, where);
+    lost_ = true;
+    loop.stop();
+  };
+  if (other_queues.empty()) {
+    relay.attach(std::make_unique<device::PacketLink>(std::move(tun)), on_closed);
+  } else {
+    const auto count = static_cast<std::uint16_t>(other_queues.size() + 1);
+    std::vector<std::unique_ptr<relay::DeviceLink>> links;
+    links.push_back(std::make_unique<device::PacketLink>(std::move(tun), relay::QueueSlot{0, count}));
+    for (std::uint16_t queue = 1; queue < count; ++queue)
+      links.push_back(std::make_unique<device::PacketLink>(std::move(other_queues[queue - 1]),
+                                                           relay::QueueSlot{queue, count}));
+    log::info("tun {}: {} queues, one per relay thread", tun_name, count);
+    relay.attach_queues(std::move(links), on_closed);
+  }
   ready.announce(tun_name);
 }
 

@@ -1,6 +1,9 @@
 // The relay on two loops (RelayConfig::threads = 2): sessions are spread
 // over both, and what is read across them (client and device stats, totals,
-// flow count) and forwarding into a session on the other loop are right.
+// flow count) and forwarding into a session on the other loop are right;
+// a device of two queues (attach_queues) has one session on each loop, and
+// its forwarded connections alternate between them, each on a relay port
+// its own queue gets the answers of.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -9,6 +12,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <sys/socket.h>
 
 #include "relay/fake_device.hpp"
 #include "relay/forward_rule.hpp"
@@ -25,6 +30,46 @@ RelayConfig two_threads() {
   config.threads = 2;
   return config;
 }
+
+// One queue of a multi-queue tun, played by a SOCK_SEQPACKET socket (one
+// message, one packet) that says which queue it is.
+class QueueLink final : public DeviceLink {
+ public:
+  QueueLink(io::Fd fd, QueueSlot queue) : fd_(std::move(fd)), queue_(queue) {
+    EXPECT_FALSE(io::set_nonblocking(fd_.get(), true));
+  }
+  int fd() const override { return fd_.get(); }
+  bool is_stream() const override { return false; }
+  QueueSlot queue() const override { return queue_; }
+  LinkRead read(PacketSink& sink, int budget, bool) override {
+    std::uint8_t packet[65536];
+    for (int i = 0; i < budget; ++i) {
+      long got = ::recv(fd_.get(), packet, sizeof packet, 0);
+      if (got == 0) return {LinkRead::Status::Ended, "closed"};
+      if (got < 0) return {LinkRead::Status::Drained};
+      if (!sink.on_packet({packet, static_cast<std::size_t>(got)}))
+        return {LinkRead::Status::Stopped};
+    }
+    return {LinkRead::Status::BudgetUsed};
+  }
+  LinkSend send(wire::Bytes queued) override {
+    LinkSend sent;
+    while (sent.consumed < queued.size()) {
+      auto length = wire::ip_packet_length(queued.subspan(sent.consumed)).length;
+      if (length == 0) break;
+      if (::send(fd_.get(), queued.data() + sent.consumed, length, MSG_NOSIGNAL) < 0) {
+        sent.blocked = true;
+        break;
+      }
+      sent.consumed += length;
+    }
+    return sent;
+  }
+
+ private:
+  io::Fd fd_;
+  QueueSlot queue_;
+};
 
 class RelayThreadsTest : public ::testing::Test {
  protected:
@@ -149,6 +194,62 @@ TEST_F(RelayThreadsTest, AForwardReachesASessionOnTheOtherLoop) {
   // Removing the rule ends that flow on the other loop.
   EXPECT_TRUE(relay_.remove_forward(*rule));
   EXPECT_TRUE(turn_until([&] { return relay_.flow_count() == 0; }));
+}
+
+TEST_F(RelayThreadsTest, AForwardAlternatesOverADevicesQueuesEachOnAPortOfItsOwnQueue) {
+  io::Fd device_ends[2];
+  std::vector<std::unique_ptr<DeviceLink>> links;
+  for (std::uint16_t queue = 0; queue < 2; ++queue) {
+    int pair[2];
+    ASSERT_EQ(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair), 0);
+    device_ends[queue] = io::Fd(pair[0]);
+    links.push_back(std::make_unique<QueueLink>(io::Fd(pair[1]), QueueSlot{queue, 2}));
+  }
+  relay_.attach_queues(std::move(links), nullptr);
+  ASSERT_TRUE(turn_until([&] { return relay_.client_count() == 2; }));
+  EXPECT_EQ(relay_.sessions_per_thread(), (std::vector<std::size_t>{1, 1}));
+  testing::HostListener taken;
+  std::uint16_t port = taken.port;
+  taken.fd.reset();
+  std::string error;
+  // @1 names the device's second queue: still the device, both queues.
+  auto rule = parse_forward_rule("tcp:" + std::to_string(port) + ":2222@1", error);
+  ASSERT_TRUE(rule) << error;
+  relay_.add_forward(*rule);
+  std::vector<io::Fd> hosts;
+  int syns[2] = {0, 0};
+  for (int connection = 0; connection < 8; ++connection) {
+    auto host = io::connect_nonblocking(io::Transport::Tcp, rule->listen);
+    ASSERT_TRUE(host);
+    hosts.push_back(std::move(host->fd));
+    // The SYN comes on one queue; its relay port is one that queue owns.
+    std::optional<int> on;
+    bool well_formed = true;
+    ASSERT_TRUE(turn_until([&]() -> bool {
+      for (int queue = 0; queue < 2 && !on; ++queue) {
+        std::uint8_t packet[4096];
+        long got = testing::receive_now(device_ends[queue].get(), {packet, sizeof packet});
+        if (got <= 0) continue;
+        auto ip = wire::parse_ip(wire::Bytes{packet, static_cast<std::size_t>(got)});
+        auto tcp = ip.packet ? wire::TcpView::parse(ip.packet->payload) : std::nullopt;
+        if (!tcp || tcp->flags() != flag::kSyn || tcp->destination_port() != 2222) {
+          well_formed = false;
+          return true;
+        }
+        FlowKey key{ip.packet->destination, ip.packet->source, 2222, tcp->source_port(),
+                    wire::ip_protocol::kTcp};
+        EXPECT_TRUE((QueueSlot{static_cast<std::uint16_t>(queue), 2}.owns(key)))
+            << "relay port " << tcp->source_port() << " on queue " << queue;
+        on = queue;
+      }
+      return on.has_value();
+    })) << "connection " << connection;
+    ASSERT_TRUE(well_formed && on) << "connection " << connection << ": not a SYN to 2222";
+    ++syns[*on];
+  }
+  EXPECT_EQ(syns[0], 4);
+  EXPECT_EQ(syns[1], 4);
+  EXPECT_TRUE(turn_until([&] { return relay_.flow_count() == 8; }));
 }
 
 }  // namespace
