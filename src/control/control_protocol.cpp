@@ -96,13 +96,18 @@ StatusSnapshot snapshot_of(const relay::Relay& relay) {
 std::string status_reply(const StatusSnapshot& status) {
   json clients = json::array();
   for (const auto& client : status.clients) {
-    clients.push_back({{"id", client.id},
-                       {"serial", client.serial},
-                       {"open_flows", client.open_flows},
+    json entry = {{"id", client.id},
+                  {"serial", client.serial},
+                  {"thread", client.thread},
+                  {"open_flows", client.open_flows},
                        {"bytes_from_device", client.bytes_from_device},
                        {"bytes_to_device", client.bytes_to_device},
                        {"packets_from_device", client.packets_from_device},
-                       {"packets_to_device", client.packets_to_device}});
+                  {"packets_to_device", client.packets_to_device}};
+    // A direct-mode namespace on a multi-queue tun is a client per queue.
+    if (client.queue.count > 1)
+      entry["queue"] = {{"index", client.queue.index}, {"count", client.queue.count}};
+    clients.push_back(std::move(entry));
   }
   json totals = json::object();
   status.totals.for_each(

@@ -13,7 +13,9 @@
 // Replies: {"ok":true, ...} with the command's members, or
 // {"ok":false,"error":"MESSAGE"}:
 //   status          "clients": [{"id", "serial" ("" when not known),
-//                   "open_flows",
+//                   "thread" (the relay loop it runs on, 0 the first),
+//                   "queue": {"index", "count"} (only for a queue of a
+//                   multi-queue tun, direct mode), "open_flows",
 //                   "bytes_from_device", "bytes_to_device",
 //                   "packets_from_device", "packets_to_device"}] by id,
 //                   "flows" (live and TIME-WAIT), "totals": {counter: value}

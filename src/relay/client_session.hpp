@@ -60,6 +60,7 @@ class ClientSession : public io::Handler, private FlowContext, private PacketSin
 
   std::uint32_t id() const { return id_; }
   const std::string& serial() const { return serial_; }
+  QueueSlot queue() const { return link_->queue(); }  // of a multi-queue tun (DeviceLink::queue)
   // False until the client answered the --secret handshake (always true
   // without one): nothing is relayed to or from it before.
   bool relaying() const {

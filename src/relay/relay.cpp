@@ -348,15 +348,19 @@ std::vector<ClientStats> Relay::client_stats() const {
   run_on_each([&by_id](Worker& worker) {
     for (const auto& [id, session] : worker.sessions) {
       const Counters& counters = session->counters();
-      by_id.emplace(id, ClientStats{id, session->serial(), session->live_flow_count(),
-                                    counters.bytes_from_device, counters.bytes_to_device,
-                                    counters.packets_from_device, counters.packets_to_device,
-                                    counters});
+      by_id.emplace(id, ClientStats{id, session->serial(), 0, session->queue(),
+                                    session->live_flow_count(), counters.bytes_from_device,
+                                    counters.bytes_to_device, counters.packets_from_device,
+                                    counters.packets_to_device, counters});
     }
   });
   std::vector<ClientStats> stats;
   stats.reserve(by_id.size());
-  for (auto& [id, client] : by_id) stats.push_back(std::move(client));
+  for (auto& [id, client] : by_id) {
+    if (auto placed = placement_.find(id); placed != placement_.end())
+      client.thread = placed->second.worker;
+    stats.push_back(std::move(client));
+  }
   return stats;
 }
 

@@ -48,6 +48,8 @@ namespace rtether::relay {
 struct ClientStats {
   std::uint32_t id = 0;
   std::string serial;  // adb serial of the listener it came through; empty when unknown
+  std::size_t thread = 0;  // the loop it runs on (0: the caller's)
+  QueueSlot queue;         // its tun queue, in direct mode with several (attach_queues)
   std::size_t open_flows = 0;  // live flows (TIME-WAIT ones not counted)
   std::uint64_t bytes_from_device = 0;
   std::uint64_t bytes_to_device = 0;

@@ -88,7 +88,20 @@ TEST(ControlRequest, FormattedRequestsParseBackTheSame) {
 
 TEST(ControlReply, StatusCarriesClientsFlowsTotalsAndForwards) {
   StatusSnapshot status;
-  status.clients.push_back(relay::ClientStats{2, "0123456789ABCDEF", 5, 1000, 2000, 10, 20, {}});
+  relay::ClientStats client;
+  client.id = 2;
+  client.serial = "0123456789ABCDEF";
+  client.thread = 1;
+  client.open_flows = 5;
+  client.bytes_from_device = 1000;
+  client.bytes_to_device = 2000;
+  client.packets_from_device = 10;
+  client.packets_to_device = 20;
+  status.clients.push_back(client);
+  relay::ClientStats queue;  // a direct-mode namespace's second queue of two
+  queue.id = 3;
+  queue.queue = {1, 2};
+  status.clients.push_back(queue);
   status.totals.bytes_from_device = 1500;
   status.totals.drop_flow_limit = 3;
   status.flows = 6;
@@ -97,8 +110,11 @@ TEST(ControlReply, StatusCarriesClientsFlowsTotalsAndForwards) {
   auto reply = parse_reply(status_reply(status), error);
   ASSERT_TRUE(reply) << error;
   const json& value = *reply;
-  ASSERT_EQ(value["clients"].size(), 1u);
+  ASSERT_EQ(value["clients"].size(), 2u);
   EXPECT_EQ(value["clients"][0]["id"], 2);
+  EXPECT_EQ(value["clients"][0]["thread"], 1);
+  EXPECT_FALSE(value["clients"][0].contains("queue"));  // one queue, or a stream
+  EXPECT_EQ(value["clients"][1]["queue"], json({{"index", 1}, {"count", 2}}));
   EXPECT_EQ(value["clients"][0]["serial"], "0123456789ABCDEF");
   EXPECT_EQ(value["clients"][0]["open_flows"], 5);
   EXPECT_EQ(value["clients"][0]["bytes_from_device"], 1000);

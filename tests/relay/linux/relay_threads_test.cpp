@@ -118,6 +118,19 @@ class RelayThreadsTest : public ::testing::Test {
 
   io::Endpoint loopback_any_port() const { return io::Endpoint{address("127.0.0.1"), 0}; }
 
+  // A forward "tcp:FREEPORT:DEVICEPORT@1" added to the relay.
+  std::optional<ForwardRule> add_forward_to_client_1(std::uint16_t device_port) {
+    testing::HostListener taken;  // a free port: closed before the forward opens it
+    std::uint16_t port = taken.port;
+    taken.fd.reset();
+    std::string error;
+    auto rule = parse_forward_rule(
+        "tcp:" + std::to_string(port) + ":" + std::to_string(device_port) + "@1", error);
+    EXPECT_TRUE(rule) << error;
+    if (rule) relay_.add_forward(*rule);
+    return rule;
+  }
+
   io::EventLoop loop_;
   Relay relay_;
 };
@@ -178,14 +191,9 @@ TEST_F(RelayThreadsTest, AForwardReachesASessionOnTheOtherLoop) {
   io::Fd on_first = connect_client(at);
   io::Fd on_second = connect_client(at);
   ASSERT_EQ(relay_.sessions_per_thread(), (std::vector<std::size_t>{1, 1}));
-  testing::HostListener taken;  // a free port: closed before the forward opens it
-  std::uint16_t port = taken.port;
-  taken.fd.reset();
-  std::string error;
   // Client 1 is the second one, on the relay's own loop 1.
-  auto rule = parse_forward_rule("tcp:" + std::to_string(port) + ":2222@1", error);
-  ASSERT_TRUE(rule) << error;
-  relay_.add_forward(*rule);
+  auto rule = add_forward_to_client_1(2222);
+  ASSERT_TRUE(rule);
   auto host = io::connect_nonblocking(io::Transport::Tcp, rule->listen);
   ASSERT_TRUE(host);
   EXPECT_TRUE(got_syn_to(on_second, 2222, std::chrono::milliseconds(3000)));
@@ -208,14 +216,9 @@ TEST_F(RelayThreadsTest, AForwardAlternatesOverADevicesQueuesEachOnAPortOfItsOwn
   relay_.attach_queues(std::move(links), nullptr);
   ASSERT_TRUE(turn_until([&] { return relay_.client_count() == 2; }));
   EXPECT_EQ(relay_.sessions_per_thread(), (std::vector<std::size_t>{1, 1}));
-  testing::HostListener taken;
-  std::uint16_t port = taken.port;
-  taken.fd.reset();
-  std::string error;
   // @1 names the device's second queue: still the device, both queues.
-  auto rule = parse_forward_rule("tcp:" + std::to_string(port) + ":2222@1", error);
-  ASSERT_TRUE(rule) << error;
-  relay_.add_forward(*rule);
+  auto rule = add_forward_to_client_1(2222);
+  ASSERT_TRUE(rule);
   std::vector<io::Fd> hosts;
   int syns[2] = {0, 0};
   for (int connection = 0; connection < 8; ++connection) {
