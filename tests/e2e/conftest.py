@@ -196,7 +196,8 @@ def phone_farm(request, rtether):
     if _VIRTUAL_PHONE not in sys.path:
         sys.path.insert(0, _VIRTUAL_PHONE)
     from farm import PhoneFarm
-    farm = PhoneFarm(rtether)
+    marker = request.node.get_closest_marker("farm")
+    farm = PhoneFarm(rtether, **(marker.kwargs if marker else {}))
     request.node.stash.setdefault(_made_key, []).append(farm)
     try:
         yield farm

@@ -507,11 +507,14 @@ class _ThreadingHTTPServer(socketserver.ThreadingMixIn, http.server.HTTPServer):
 
 class HttpServer:
     """GET / serves `body`; PUT/POST (any path) store the SHA-256 of the request
-    body (Content-Length or chunked) in `uploads` and answer it as text."""
+    body (Content-Length or chunked) in `uploads` and answer it as text.
+    `gate`: called by each GET before it answers (a threading.Barrier's wait,
+    so that many downloads start at once)."""
 
-    def __init__(self, body=b"hello from the host\n", read_delay=0.0):
+    def __init__(self, body=b"hello from the host\n", read_delay=0.0, gate=None):
         self.body = body
         self.read_delay = read_delay  # seconds to sleep per 64 KiB read of an upload
+        self.gate = gate
         self.uploads = []
         self.requests = []
         outer = self
@@ -523,6 +526,8 @@ class HttpServer:
                 outer.requests.append(fmt % args)
 
             def do_GET(self):
+                if outer.gate is not None:
+                    outer.gate()
                 body = outer.body
                 self.send_response(200)
                 self.send_header("Content-Type", "application/octet-stream")

@@ -37,6 +37,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "e2e"))
 
 import harness  # noqa: E402
 from harness import check  # noqa: E402
+from cpu_groups import CpuGroups  # noqa: E402
 
 ADBD = os.path.join(HERE, "adbd.py")
 ADBD_PORT = 5555
@@ -218,6 +219,10 @@ class VirtualPhone:
                     "versionCode": installed, "size": 0, "sha256": ""}}}, f)
         self.daemon = None
         self.daemons = 0
+        # With farm.cpu_per_phone: the cgroup.procs file of this phone's CPU
+        # share (cpu_groups.py), which its daemon (and so its app) joins.
+        self.cpu_group = farm.cpu_groups.new_group(f"phone-{self.index}") \
+            if farm.cpu_groups else None
         self.ns_created = False
         self.host_link = self.host_address = self.address = self.serial = None
         self.link_created = False
@@ -267,6 +272,10 @@ class VirtualPhone:
                                    os.path.join(self.farm.tmp, f"adbd-{self.index}-"
                                                                f"{self.daemons}.log"))
         self.farm.procs.append(self.daemon)
+        if self.cpu_group:
+            # `ip netns exec` execs adbd in the same process; it starts
+            # nothing before it listens, so all it starts is in the group.
+            CpuGroups.join(self.cpu_group, self.daemon.popen.pid)
         deadline = time.monotonic() + 10
         while not self.daemon.log_lines("listening on"):
             check(self.daemon.alive(), f"adbd exited:\n{self.daemon.log_text()}")
@@ -384,8 +393,12 @@ class VirtualPhone:
 class PhoneFarm:
     """A private adb server and the virtual phones a test adds to it."""
 
-    def __init__(self, rtether, apk_size=54321):
+    def __init__(self, rtether, apk_size=54321, cpu_per_phone=None):
+        """cpu_per_phone: each phone's processes run as one group limited to
+        this fraction of one CPU (cpu_groups.py), as if each phone had a
+        (slow) CPU of its own; None: no groups."""
         self.rtether = rtether
+        self.cpu_groups = CpuGroups(cpu_per_phone) if cpu_per_phone else None
         self.tmp = tempfile.mkdtemp(prefix=harness.unique_name("rtfarm") + "-")
         self.procs = []
         self.phones = []
@@ -448,6 +461,8 @@ class PhoneFarm:
         self.server.stop()
         for proc in self.procs:
             proc.close()
+        if self.cpu_groups:
+            problems += self.cpu_groups.close()
         return problems
 
     def cleanup_tmp(self):
