@@ -80,11 +80,15 @@ std::string format_duration(std::chrono::seconds duration) {
 
 std::string format_client_line(const ClientLine& line) {
   // Fits 80 columns for everyday values: rate now, total so far in brackets.
-  return fmt::format(
+  std::string text = fmt::format(
       "client {:<3} {}  flows {:<3} down {} ({})  up {} ({})", line.stats.id,
       format_duration(line.connected_for), line.stats.open_flows,
       format_rate(line.down_bytes_per_second), format_bytes(line.stats.bytes_to_device),
       format_rate(line.up_bytes_per_second), format_bytes(line.stats.bytes_from_device));
+  // One namespace on a multi-queue tun is a client per queue (direct mode).
+  if (const relay::QueueSlot queue = line.stats.queue; queue.count > 1)
+    text += fmt::format("  queue {}/{}", queue.index + 1, queue.count);
+  return text;
 }
 
 std::string format_device_line(const DeviceLine& line) {

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "relay/flow_key.hpp"
+#include "wire/ip_packet.hpp"
 
 namespace rtether::device {
 namespace {
@@ -77,10 +78,10 @@ class Program {
   std::map<Label, std::size_t> labels_;
 };
 
-constexpr int kTcp = 6;
-constexpr int kUdp = 17;
-constexpr int kIcmp = 1;
-constexpr int kIcmpV6 = 58;
+constexpr int kTcp = wire::ip_protocol::kTcp;
+constexpr int kUdp = wire::ip_protocol::kUdp;
+constexpr int kIcmp = wire::ip_protocol::kIcmp;
+constexpr int kIcmpV6 = wire::ip_protocol::kIcmpv6;
 
 // r9 = the IPv4 header length (IHL * 4) of the header at r9 + 0, plus r9.
 void add_ipv4_header_length(Program& p) {

@@ -46,6 +46,14 @@ TEST(FormatClientLine, ShowsIdFlowsRatesAndTotals) {
     EXPECT_NE(text.find(part), std::string::npos) << part << " in " << text;
 }
 
+TEST(FormatClientLine, NamesTheTunQueueOfADirectModeNamespaceWithSeveral) {
+  ClientLine line;
+  line.stats.id = 1;
+  line.stats.queue = {1, 2};
+  EXPECT_EQ(format_client_line(line),
+            "client 1   0:00:00  flows 0   down 0 bit/s (0 B)  up 0 bit/s (0 B)  queue 2/2");
+}
+
 TEST(FormatDeviceLine, ShowsTheBoardStateUntilTheRelayHasSeenAClient) {
   DeviceLine line;
   line.serial = "198.51.100.2:5555";

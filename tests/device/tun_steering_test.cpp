@@ -130,7 +130,8 @@ TEST_F(TunSteeringTest, AnIcmpErrorGoesWhereTheFlowItQuotesGoes) {
   // The device's kernel answers a datagram the relay sent it (10.0.2.2:P
   // -> 10.0.0.2:D) with port unreachable: the flow's queue, either way.
   Packet quoted = udp("10.0.2.2", 50001, "10.0.0.2", 9999);
-  const auto expected = relay::QueueSlot::steering_value(key("10.0.0.2", 9999, "10.0.2.2", 50001, 17));
+  const auto expected =
+      relay::QueueSlot::steering_value(key("10.0.0.2", 9999, "10.0.2.2", 50001, 17));
   EXPECT_EQ(run(icmp("10.0.0.2", "10.0.2.2", 3, 0, quoted)), expected);
   EXPECT_EQ(run(icmp("10.0.0.2", "10.0.2.2", 11, 0, quoted)), expected);
   Packet quoted_tcp = tcp("2001:db8::1", 443, "fd00::2", 40404);

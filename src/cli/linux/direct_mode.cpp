@@ -159,7 +159,8 @@ NamespaceDevice::NamespaceDevice(const DirectOptions& options, relay::Relay& rel
   } else {
     const auto count = static_cast<std::uint16_t>(other_queues.size() + 1);
     std::vector<std::unique_ptr<relay::DeviceLink>> links;
-    links.push_back(std::make_unique<device::PacketLink>(std::move(tun), relay::QueueSlot{0, count}));
+    links.push_back(
+        std::make_unique<device::PacketLink>(std::move(tun), relay::QueueSlot{0, count}));
     for (std::uint16_t queue = 1; queue < count; ++queue)
       links.push_back(std::make_unique<device::PacketLink>(std::move(other_queues[queue - 1]),
                                                            relay::QueueSlot{queue, count}));
