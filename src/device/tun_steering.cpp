@@ -22,6 +22,7 @@
 
 #include "relay/flow_key.hpp"
 #include "wire/ip_packet.hpp"
+#include "wire/transport.hpp"
 
 namespace rtether::device {
 namespace {
@@ -82,6 +83,7 @@ constexpr int kTcp = wire::ip_protocol::kTcp;
 constexpr int kUdp = wire::ip_protocol::kUdp;
 constexpr int kIcmp = wire::ip_protocol::kIcmp;
 constexpr int kIcmpV6 = wire::ip_protocol::kIcmpv6;
+namespace type = wire::icmp_type;
 
 // r9 = the IPv4 header length (IHL * 4) of the header at r9 + 0, plus r9.
 void add_ipv4_header_length(Program& p) {
@@ -114,11 +116,11 @@ std::vector<bpf_insn> build() {
 
   p.bind(Program::Icmp4);
   p.load_at(BPF_B, 9, 0);  // the type
-  p.jump_if(BPF_JEQ, 0, 8, Program::Echo);   // echo request
-  p.jump_if(BPF_JEQ, 0, 0, Program::Echo);   // echo reply
-  p.jump_if(BPF_JEQ, 0, 3, Program::Error4);   // destination unreachable
-  p.jump_if(BPF_JEQ, 0, 11, Program::Error4);  // time exceeded
-  p.jump_if(BPF_JEQ, 0, 12, Program::Error4);  // parameter problem
+  p.jump_if(BPF_JEQ, 0, type::kEchoRequest, Program::Echo);
+  p.jump_if(BPF_JEQ, 0, type::kEchoReply, Program::Echo);
+  p.jump_if(BPF_JEQ, 0, type::kDestUnreachable, Program::Error4);
+  p.jump_if(BPF_JEQ, 0, type::kTimeExceeded, Program::Error4);
+  p.jump_if(BPF_JEQ, 0, type::kParameterProblem, Program::Error4);
   p.jump(Program::Zero);
   p.bind(Program::Error4);  // the quoted IPv4 header 8 bytes in
   p.alu_imm(BPF_ADD, 9, 8);
@@ -140,10 +142,11 @@ std::vector<bpf_insn> build() {
 
   p.bind(Program::Icmp6);
   p.load_at(BPF_B, 9, 0);
-  p.jump_if(BPF_JEQ, 0, 128, Program::Echo);  // echo request
-  p.jump_if(BPF_JEQ, 0, 129, Program::Echo);  // echo reply
-  p.jump_if(BPF_JEQ, 0, 0, Program::Zero);
-  p.jump_if(BPF_JGT, 0, 4, Program::Zero);  // 1-4: the error messages
+  p.jump_if(BPF_JEQ, 0, type::kV6EchoRequest, Program::Echo);
+  p.jump_if(BPF_JEQ, 0, type::kV6EchoReply, Program::Echo);
+  // The error messages: destination unreachable (1) to parameter problem (4).
+  p.jump_if(BPF_JLT, 0, type::kV6DestUnreachable, Program::Zero);
+  p.jump_if(BPF_JGT, 0, type::kV6ParameterProblem, Program::Zero);
   p.bind(Program::Error6);                   // the quoted IPv6 header 8 bytes in
   p.alu_imm(BPF_ADD, 9, 8);
   p.load_at(BPF_B, 9, 6);

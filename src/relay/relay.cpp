@@ -271,10 +271,11 @@ void Relay::add_session(std::unique_ptr<DeviceLink> link, std::function<void()> 
   std::uint32_t id = next_id_++;
   const std::size_t index = worker_index ? *worker_index : pick_worker();
   Worker& worker = *workers_[index];
-  placement_.emplace(id, Placement{index, device_label, device.value_or(id)});
+  const std::uint32_t device_id = device.value_or(id);
+  placement_.emplace(id, Placement{index, device_label, device_id});
   if (const QueueSlot queue = link->queue(); queue.count > 1) {
     log::info("client {} connected (queue {} of {}{})", id, queue.index + 1, queue.count,
-              queue.index == 0 ? std::string() : fmt::format(", with client {}", *device));
+              device_id == id ? std::string() : fmt::format(", with client {}", device_id));
   } else if (device_label.empty()) {
     log::info("client {} connected", id);
   } else {

@@ -80,9 +80,11 @@ constexpr std::uint8_t kEchoReply = 0;
 constexpr std::uint8_t kDestUnreachable = 3;
 constexpr std::uint8_t kEchoRequest = 8;
 constexpr std::uint8_t kTimeExceeded = 11;
+constexpr std::uint8_t kParameterProblem = 12;
 constexpr std::uint8_t kV6DestUnreachable = 1;
 constexpr std::uint8_t kV6PacketTooBig = 2;
 constexpr std::uint8_t kV6TimeExceeded = 3;
+constexpr std::uint8_t kV6ParameterProblem = 4;
 constexpr std::uint8_t kV6EchoRequest = 128;
 constexpr std::uint8_t kV6EchoReply = 129;
 // RFC 792: the query types that, with echo, are not error messages.
